@@ -1,0 +1,194 @@
+/**
+ * Shinrai's internal model of SLOs as code. Every input format (OpenSLO v1, OpenSLO v1alpha,
+ * Sloth prometheus/v1) is converted into these types; nothing downstream sees the raw formats.
+ */
+import type { Duration } from './duration.js';
+
+/** Where a definition came from, 1-based line and column. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export type SpecFormat =
+  | 'openslo/v1'
+  | 'openslo/v1alpha'
+  | 'sloth/prometheus/v1'
+  | 'sloth/kubernetes'
+  | 'shinrai/v1';
+
+/** Labels are normalised to lists: OpenSLO allows a string or a list of strings per key. */
+export type Labels = Readonly<Record<string, readonly string[]>>;
+export type Annotations = Readonly<Record<string, string>>;
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly displayName?: string | undefined;
+  readonly description?: string | undefined;
+  readonly labels: Labels;
+  readonly annotations: Annotations;
+  readonly location: SourceLocation;
+  readonly format: SpecFormat;
+}
+
+export interface ServiceDefinition extends ObjectMeta {}
+
+export interface DataSourceDefinition extends ObjectMeta {
+  readonly type: string;
+  /** Free-form, as in the spec (a map or, in some published examples, a list of maps). */
+  readonly connectionDetails: unknown;
+}
+
+/** Where an SLI's numbers come from: a data source (by reference and/or type) and a query spec. */
+export interface MetricSource {
+  readonly ref?: string | undefined;
+  readonly type?: string | undefined;
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly location: SourceLocation;
+}
+
+export type Indicator =
+  /** good/total or bad/total counts. `counter` as in OpenSLO: the metric is monotonically increasing. */
+  | {
+      readonly kind: 'ratio';
+      readonly counter?: boolean | undefined;
+      readonly good?: MetricSource | undefined;
+      readonly bad?: MetricSource | undefined;
+      readonly total: MetricSource;
+    }
+  /** A precomputed ratio of successes or of failures. */
+  | { readonly kind: 'raw'; readonly rawType: 'success' | 'failure'; readonly raw: MetricSource }
+  /** Raw values (e.g. latency) compared against each objective's `op`/`value`. */
+  | { readonly kind: 'threshold'; readonly metric: MetricSource };
+
+export interface SliDefinition extends ObjectMeta {
+  readonly indicator: Indicator;
+  /** True when the SLI was written inline inside an SLO rather than as its own object. */
+  readonly inline: boolean;
+}
+
+export type BudgetingMethod = 'Occurrences' | 'Timeslices' | 'RatioTimeslices';
+export type ThresholdOp = 'lt' | 'lte' | 'gt' | 'gte';
+export type NoDataPolicy = 'excluded' | 'good' | 'bad';
+
+export type TimeWindow =
+  | { readonly kind: 'rolling'; readonly duration: Duration }
+  /** `startTime` is local wall-clock time in `timeZone` (`yyyy-MM-dd HH:mm:ss`). */
+  | {
+      readonly kind: 'calendar';
+      readonly duration: Duration;
+      readonly startTime: string;
+      readonly timeZone: string;
+    };
+
+export interface Objective {
+  /** Stable identifier within its SLO: the display name slugged, or the position. */
+  readonly key: string;
+  readonly displayName?: string | undefined;
+  /** Fraction in [0, 1): 0.999 for 99.9%. `targetPercent` is converted. */
+  readonly target: number;
+  readonly op?: ThresholdOp | undefined;
+  readonly value?: number | undefined;
+  readonly timeSliceTarget?: number | undefined;
+  readonly timeSliceWindow?: Duration | undefined;
+  /** Composite SLOs only: this objective's own indicator and weight. */
+  readonly indicator?: SliDefinition | undefined;
+  readonly compositeWeight?: number | undefined;
+  readonly location: SourceLocation;
+}
+
+export interface AlertConditionDefinition extends ObjectMeta {
+  readonly severity: string;
+  readonly kind: 'burnrate';
+  readonly op?: ThresholdOp | undefined;
+  readonly threshold: number;
+  readonly lookbackWindow: Duration;
+  readonly alertAfter: Duration;
+}
+
+export interface NotificationTargetDefinition extends ObjectMeta {
+  readonly target: string;
+}
+
+export interface AlertPolicyDefinition extends ObjectMeta {
+  readonly alertWhenNoData: boolean;
+  readonly alertWhenResolved: boolean;
+  readonly alertWhenBreaching: boolean;
+  readonly conditions: readonly AlertConditionDefinition[];
+  readonly notificationTargets: readonly NotificationTargetDefinition[];
+}
+
+/** One step of an error-budget policy: when the remaining budget falls below `below`, do `action`. */
+export interface PolicyStep {
+  /** Fraction of the period's budget remaining (0.25 = 25%; 0 = exhausted; may be negative). */
+  readonly below: number;
+  readonly action: string;
+  /** What a deploy gate answers while this step applies. */
+  readonly gate: 'allow' | 'warn' | 'deny';
+}
+
+/** Page/ticket multiwindow burn-rate alert settings (Sloth's `alerting` block, Shinrai's defaults). */
+export interface AlertTier {
+  readonly disabled: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface BurnRateAlerting {
+  readonly name?: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly page: AlertTier;
+  readonly ticket: AlertTier;
+}
+
+/** Shinrai's own metadata, read from `shinrai.dev/*` annotations (see docs/spec-annotations.md). */
+export interface ShinraiMetadata {
+  readonly journey?: string | undefined;
+  readonly owner?: string | undefined;
+  readonly runbookUrl?: string | undefined;
+  readonly errorBudgetPolicy: readonly PolicyStep[];
+  readonly noData: NoDataPolicy;
+}
+
+export interface SloDefinition extends ObjectMeta {
+  /** Unique across the catalog. OpenSLO: the SLO name; Sloth: `<service>-<slo>` as Sloth's `sloth_id`. */
+  readonly id: string;
+  readonly service: string;
+  /** The SLO's indicator; undefined for a composite SLO, whose objectives carry their own. */
+  readonly indicator?: SliDefinition | undefined;
+  readonly composite: boolean;
+  readonly window: TimeWindow;
+  readonly budgetingMethod: BudgetingMethod;
+  readonly objectives: readonly Objective[];
+  readonly alertPolicies: readonly AlertPolicyDefinition[];
+  readonly shinrai: ShinraiMetadata;
+  /** Multiwindow burn-rate alert settings when the source format carries them (Sloth). */
+  readonly alerting?: BurnRateAlerting | undefined;
+}
+
+/** A period removed from the error budget (maintenance), one-off or recurring. */
+export interface BudgetAdjustmentDefinition extends ObjectMeta {
+  /** Local wall-clock start in `timeZone`. */
+  readonly start: string;
+  readonly timeZone: string;
+  readonly duration: Duration;
+  /** RFC 5545 RRULE body (without DTSTART), e.g. `FREQ=WEEKLY;BYDAY=SU`; absent for one-off. */
+  readonly rrule?: string | undefined;
+  /** SLO ids this adjustment applies to; empty means every SLO of `services` (or all SLOs if both are empty). */
+  readonly slos: readonly string[];
+  readonly services: readonly string[];
+}
+
+/** Everything loaded from a spec tree, after references are resolved. */
+export interface Catalog {
+  readonly services: readonly ServiceDefinition[];
+  readonly slis: readonly SliDefinition[];
+  readonly slos: readonly SloDefinition[];
+  readonly dataSources: readonly DataSourceDefinition[];
+  readonly alertPolicies: readonly AlertPolicyDefinition[];
+  readonly alertConditions: readonly AlertConditionDefinition[];
+  readonly notificationTargets: readonly NotificationTargetDefinition[];
+  readonly budgetAdjustments: readonly BudgetAdjustmentDefinition[];
+}

@@ -1,0 +1,77 @@
+/**
+ * What a format converter produces from one spec object, before references across files are
+ * resolved. References keep their location so an unresolved one is reported where it is written.
+ */
+import type {
+  AlertConditionDefinition,
+  AlertPolicyDefinition,
+  BudgetAdjustmentDefinition,
+  DataSourceDefinition,
+  NotificationTargetDefinition,
+  Objective,
+  ServiceDefinition,
+  SliDefinition,
+  SloDefinition,
+  SourceLocation,
+} from '../model.js';
+
+/** A by-name reference to another object (`indicatorRef`, `conditionRef`, …). */
+export interface Ref {
+  readonly ref: string;
+  readonly location: SourceLocation;
+}
+
+export type OrRef<T> = T | Ref;
+
+export function isRef<T>(value: OrRef<T>): value is Ref {
+  return typeof value === 'object' && value !== null && 'ref' in value && typeof value.ref === 'string';
+}
+
+export interface PendingAlertPolicy extends Omit<AlertPolicyDefinition, 'conditions' | 'notificationTargets'> {
+  readonly conditions: readonly OrRef<AlertConditionDefinition>[];
+  readonly notificationTargets: readonly OrRef<NotificationTargetDefinition>[];
+}
+
+export interface PendingObjective extends Omit<Objective, 'indicator'> {
+  readonly indicator?: OrRef<SliDefinition> | undefined;
+}
+
+export interface PendingSlo extends Omit<SloDefinition, 'indicator' | 'objectives' | 'alertPolicies'> {
+  readonly indicator?: OrRef<SliDefinition> | undefined;
+  readonly objectives: readonly PendingObjective[];
+  readonly alertPolicies: readonly OrRef<PendingAlertPolicy>[];
+  /** Where `spec.service` is written, to report an unknown service there. */
+  readonly serviceLocation: SourceLocation;
+  /**
+   * True when the format itself defines the service (Sloth): the service is then created
+   * implicitly instead of being looked up.
+   */
+  readonly definesService: boolean;
+}
+
+/** Sloth `AlertWindows`: the burn-rate windows for one SLO period (input to rule generation). */
+export interface AlertWindowsDefinition {
+  readonly name: string;
+  readonly periodMs: number;
+  readonly page: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
+  readonly ticket: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
+  readonly location: SourceLocation;
+}
+
+export interface AlertWindowSpec {
+  /** Percentage of the period's budget the alert consumes before firing, e.g. 2 for the 1 h page. */
+  readonly errorBudgetPercent: number;
+  readonly shortWindowMs: number;
+  readonly longWindowMs: number;
+}
+
+export type ParsedObject =
+  | { readonly kind: 'Service'; readonly def: ServiceDefinition }
+  | { readonly kind: 'SLI'; readonly def: SliDefinition }
+  | { readonly kind: 'SLO'; readonly def: PendingSlo }
+  | { readonly kind: 'DataSource'; readonly def: DataSourceDefinition }
+  | { readonly kind: 'AlertPolicy'; readonly def: PendingAlertPolicy }
+  | { readonly kind: 'AlertCondition'; readonly def: AlertConditionDefinition }
+  | { readonly kind: 'AlertNotificationTarget'; readonly def: NotificationTargetDefinition }
+  | { readonly kind: 'BudgetAdjustment'; readonly def: BudgetAdjustmentDefinition }
+  | { readonly kind: 'AlertWindows'; readonly def: AlertWindowsDefinition };

@@ -32,7 +32,10 @@ export interface ObjectMeta {
   readonly format: SpecFormat;
 }
 
-export interface ServiceDefinition extends ObjectMeta {}
+export interface ServiceDefinition extends ObjectMeta {
+  /** Shinrai metadata set on the service (owner, journey, runbook…) is inherited by its SLOs. */
+  readonly shinrai?: ShinraiMetadata | undefined;
+}
 
 export interface DataSourceDefinition extends ObjectMeta {
   readonly type: string;

@@ -90,6 +90,14 @@ export class Checker {
         return;
       }
       case 'invalid_value':
+        if (valueAt(root, issuePath) === undefined) {
+          this.report(path, {
+            rule: 'spec/required',
+            message: `${field} is required (one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`,
+            hint: params?.hint,
+          });
+          return;
+        }
         this.report(path, {
           rule: 'spec/enum',
           message: `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(valueAt(root, issuePath))}`,

@@ -27,13 +27,17 @@ export function isRef<T>(value: OrRef<T>): value is Ref {
   return typeof value === 'object' && value !== null && 'ref' in value && typeof value.ref === 'string';
 }
 
-export interface PendingAlertPolicy extends Omit<AlertPolicyDefinition, 'conditions' | 'notificationTargets'> {
+export interface PendingAlertPolicy
+  extends Omit<AlertPolicyDefinition, 'conditions' | 'notificationTargets'> {
   readonly conditions: readonly OrRef<AlertConditionDefinition>[];
   readonly notificationTargets: readonly OrRef<NotificationTargetDefinition>[];
 }
 
 export interface PendingObjective extends Omit<Objective, 'indicator'> {
   readonly indicator?: OrRef<SliDefinition> | undefined;
+  /** Where `op` / `value` are written: whether they are allowed depends on the resolved indicator. */
+  readonly opLocation?: SourceLocation | undefined;
+  readonly valueLocation?: SourceLocation | undefined;
 }
 
 export interface PendingSlo extends Omit<SloDefinition, 'indicator' | 'objectives' | 'alertPolicies'> {

@@ -90,7 +90,11 @@ export function readShinraiMetadata(
     journey: nonEmpty(annotations[ANNOTATION.journey]) ?? fallback.journey,
     owner: nonEmpty(annotations[ANNOTATION.owner]) ?? fallback.owner,
     runbookUrl: runbookUrl,
-    errorBudgetPolicy: readPolicy(annotations[ANNOTATION.errorBudgetPolicy], checker, at(ANNOTATION.errorBudgetPolicy)),
+    errorBudgetPolicy: readPolicy(
+      annotations[ANNOTATION.errorBudgetPolicy],
+      checker,
+      at(ANNOTATION.errorBudgetPolicy),
+    ),
     noData,
   };
 }

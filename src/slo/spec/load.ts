@@ -1,0 +1,90 @@
+/**
+ * Loading SLOs as code: read files, convert each object by its format, resolve references.
+ * The one entry point for the CLI, the server and tests.
+ */
+import type { Catalog } from '../model.js';
+import { Checker } from './check.js';
+import { type Diagnostic, sortDiagnostics } from './diagnostics.js';
+import { parseSpecText, readSpecTree, type SpecObject } from './documents.js';
+import { convertOpenSloV1, OPENSLO_V1 } from './openslo-v1.js';
+import { convertOpenSloV1alpha } from './openslo-v1alpha.js';
+import type { AlertWindowsDefinition, ParsedObject } from './parsed.js';
+import { resolveCatalog } from './resolve.js';
+import { convertShinraiV1, SHINRAI_V1 } from './shinrai-v1.js';
+import { convertSlothAlertWindows, convertSlothKubernetes, convertSlothPrometheusV1 } from './sloth.js';
+
+export interface LoadResult {
+  readonly files: readonly string[];
+  readonly catalog: Catalog;
+  readonly alertWindows: readonly AlertWindowsDefinition[];
+  /** Sorted by file and position; errors and warnings together. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const SUPPORTED = `${OPENSLO_V1}, openslo/v1alpha, Sloth "version: prometheus/v1", sloth.slok.dev/v1, ${SHINRAI_V1}`;
+
+/** Loads a file or a directory tree of specs. Never throws for bad input: problems are diagnostics. */
+export async function loadSpecs(path: string, cwd?: string): Promise<LoadResult> {
+  const read = await readSpecTree(path, cwd);
+  return build(read.files, read.objects, [...read.diagnostics]);
+}
+
+/** Loads specs from text (an API body, a test); `file` is the name used in diagnostics. */
+export function loadSpecText(file: string, text: string): LoadResult {
+  const parsed = parseSpecText(file, text);
+  return build([file], parsed.objects, parsed.diagnostics);
+}
+
+function build(
+  files: readonly string[],
+  objects: readonly SpecObject[],
+  diagnostics: Diagnostic[],
+): LoadResult {
+  const parsed: ParsedObject[] = [];
+  for (const object of objects) {
+    const checker = new Checker(object);
+    parsed.push(...convertObject(object, checker));
+    diagnostics.push(...checker.diagnostics);
+  }
+  const { catalog, alertWindows } = resolveCatalog(parsed, diagnostics);
+  return { files, catalog, alertWindows, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+function convertObject(object: SpecObject, checker: Checker): ParsedObject[] {
+  const value = object.value as Record<string, unknown>;
+  const apiVersion = value.apiVersion;
+  if (apiVersion === OPENSLO_V1) return convertOpenSloV1(object, checker);
+  if (apiVersion === 'openslo/v1alpha') return convertOpenSloV1alpha(object, checker);
+  if (apiVersion === SHINRAI_V1) return convertShinraiV1(object, checker);
+  if (apiVersion === 'sloth.slok.dev/v1') {
+    if (value.kind === 'AlertWindows') return convertSlothAlertWindows(object, checker);
+    if (value.kind === 'PrometheusServiceLevel') return convertSlothKubernetes(object, checker);
+    checker.error(
+      ['kind'],
+      'spec/kind',
+      `unsupported sloth.slok.dev/v1 kind ${JSON.stringify(value.kind)}`,
+      'Shinrai reads PrometheusServiceLevel and AlertWindows',
+    );
+    return [];
+  }
+  if (apiVersion === undefined && value.version === 'prometheus/v1')
+    return convertSlothPrometheusV1(object, checker);
+  if (apiVersion === undefined && value.version !== undefined) {
+    checker.error(
+      ['version'],
+      'spec/api-version',
+      `unsupported Sloth spec version ${JSON.stringify(value.version)}`,
+      'Shinrai reads Sloth "prometheus/v1"',
+    );
+    return [];
+  }
+  checker.error(
+    apiVersion === undefined ? [] : ['apiVersion'],
+    'spec/api-version',
+    apiVersion === undefined
+      ? 'object has no apiVersion'
+      : `unsupported apiVersion ${JSON.stringify(apiVersion)}`,
+    `supported: ${SUPPORTED}`,
+  );
+  return [];
+}

@@ -1,0 +1,350 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Duration, duration } from '../duration.js';
+import { evaluate } from './evaluate.js';
+import { IncrementalObjective } from './incremental.js';
+import type {
+  Adjustment,
+  BudgetingMethod,
+  BudgetStatus,
+  MinuteCounts,
+  NoDataPolicy,
+  ObjectiveSpec,
+} from './types.js';
+
+const MIN = 60_000;
+/** 2026-03-08 05:00 UTC: midnight in New York, two hours before the spring-forward jump. */
+const T0 = Date.UTC(2026, 2, 8, 5, 0);
+
+function closeTo(actual: number | null, expected: number | null, what: string): void {
+  if (actual === null || expected === null) {
+    expect(actual, what).toBe(expected);
+    return;
+  }
+  if (actual === expected) return;
+  const scale = Math.max(1, Math.abs(actual), Math.abs(expected));
+  expect(Math.abs(actual - expected) <= 1e-9 * scale, `${what}: ${actual} vs ${expected}`).toBe(true);
+}
+
+function expectSameStatus(actual: BudgetStatus, expected: BudgetStatus): void {
+  expect(actual.at).toBe(expected.at);
+  expect(actual.period).toEqual(expected.period);
+  closeTo(actual.sli, expected.sli, 'sli');
+  expect(actual.budget.unit).toBe(expected.budget.unit);
+  closeTo(actual.budget.total, expected.budget.total, 'budget.total');
+  closeTo(actual.budget.consumed, expected.budget.consumed, 'budget.consumed');
+  closeTo(actual.budget.remaining, expected.budget.remaining, 'budget.remaining');
+  expect(Object.keys(actual.burnRates).sort()).toEqual(Object.keys(expected.burnRates).sort());
+  for (const label of Object.keys(expected.burnRates)) {
+    closeTo(actual.burnRates[label]!, expected.burnRates[label]!, `burnRates.${label}`);
+  }
+  closeTo(actual.currentBurnRate, expected.currentBurnRate, 'currentBurnRate');
+  closeTo(actual.exhaustionAt, expected.exhaustionAt, 'exhaustionAt');
+  expect(actual.coverage).toBe(expected.coverage);
+  expect(actual.dataSufficient).toBe(expected.dataSufficient);
+}
+
+interface SpecShape {
+  method: BudgetingMethod;
+  sliceMin: number;
+  window: { kind: 'rolling'; slices: number } | { kind: 'calendar'; pick: number };
+  burnMinutes: number[];
+  currentMinutes: number;
+  noData: NoDataPolicy;
+  target: number;
+  timeSliceTarget: number;
+  oneOffs: Array<{ startOffsetMs: number; lengthMs: number }>;
+  recurring: boolean;
+}
+
+const CALENDARS: Array<{ duration: Duration; startTime: string; timeZone: string }> = [
+  { duration: duration('1h'), startTime: '2026-03-08 00:30:00', timeZone: 'America/New_York' },
+  { duration: duration('2h'), startTime: '2026-01-01 00:00:00', timeZone: 'Asia/Kathmandu' },
+  { duration: duration('1d'), startTime: '2026-03-01 00:00:00', timeZone: 'America/New_York' },
+];
+
+function buildSpec(shape: SpecShape): ObjectiveSpec {
+  const adjustments: Adjustment[] = shape.oneOffs.map(({ startOffsetMs, lengthMs }) => ({
+    kind: 'one-off',
+    startMs: T0 + startOffsetMs,
+    endMs: T0 + startOffsetMs + lengthMs,
+  }));
+  if (shape.recurring) {
+    adjustments.push({
+      kind: 'recurring',
+      rrule: 'DTSTART;TZID=America/New_York:20260307T231000\nRRULE:FREQ=HOURLY;INTERVAL=2',
+      durationMs: 13 * MIN,
+    });
+  }
+  const window: ObjectiveSpec['window'] =
+    shape.window.kind === 'rolling'
+      ? {
+          kind: 'rolling',
+          duration: { count: shape.window.slices * shape.sliceMin, unit: 'm' },
+          windowMs: shape.window.slices * shape.sliceMin * MIN,
+        }
+      : { kind: 'calendar', ...CALENDARS[shape.window.pick]! };
+  return {
+    target: shape.target,
+    method: shape.method,
+    timeSliceTarget: shape.timeSliceTarget,
+    timeSliceMs: shape.sliceMin * MIN,
+    window,
+    noData: shape.noData,
+    adjustments,
+    burnWindows: shape.burnMinutes.map((m) => ({ label: `${m}m`, windowMs: m * MIN })),
+    currentBurnWindowMs: shape.currentMinutes * MIN,
+    minDataCoverage: 0.5,
+  };
+}
+
+const specShape: fc.Arbitrary<SpecShape> = fc.record({
+  method: fc.constantFrom<BudgetingMethod>('Occurrences', 'Timeslices', 'RatioTimeslices'),
+  sliceMin: fc.constantFrom(1, 2, 3, 5, 7),
+  window: fc.oneof(
+    fc.record({ kind: fc.constant('rolling' as const), slices: fc.integer({ min: 3, max: 40 }) }),
+    fc.record({
+      kind: fc.constant('calendar' as const),
+      pick: fc.integer({ min: 0, max: CALENDARS.length - 1 }),
+    }),
+  ),
+  burnMinutes: fc.subarray([2, 5, 10, 30, 60]),
+  currentMinutes: fc.constantFrom(5, 15, 60),
+  noData: fc.constantFrom<NoDataPolicy>('excluded', 'good', 'bad'),
+  target: fc.constantFrom(0.9, 0.95, 0.99, 0.999),
+  timeSliceTarget: fc.constantFrom(0.5, 0.9, 1),
+  oneOffs: fc.array(
+    fc.record({
+      startOffsetMs: fc.integer({ min: -120 * MIN, max: 300 * MIN }),
+      lengthMs: fc.integer({ min: 1, max: 40 * MIN }),
+    }),
+    { maxLength: 3 },
+  ),
+  recurring: fc.boolean(),
+});
+
+type Op =
+  | { kind: 'add'; offsetMin: number; total: number; goodFraction: number; integer: boolean }
+  | { kind: 'advance'; minutes: number; extraMs: number }
+  | { kind: 'status' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      offsetMin: fc.integer({ min: -400, max: 59 }),
+      // Realistic counts: subnormal totals (1e-308) would only test float underflow.
+      total: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.double({ min: 1e-3, max: 40, noNaN: true })),
+      goodFraction: fc.oneof(fc.constantFrom(0, 0.5, 0.9, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+      integer: fc.boolean(),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
+      extraMs: fc.integer({ min: 0, max: MIN - 1 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'status' as const }) },
+);
+
+/** Longest lateness the engine keeps for this spec, so no sample is dropped. */
+function keptLatenessMin(spec: ObjectiveSpec, shape: SpecShape): number {
+  const windows = [...shape.burnMinutes, shape.currentMinutes, shape.sliceMin];
+  if (spec.window.kind === 'rolling') windows.push(spec.window.windowMs / MIN);
+  return Math.max(...windows) - shape.sliceMin + 1;
+}
+
+/** Replays the ops on an engine and checks every status against `evaluate` on the same samples. */
+function replay(spec: ObjectiveSpec, ops: readonly Op[], maxLatenessMin: number): IncrementalObjective {
+  const engine = new IncrementalObjective(spec);
+  const samples: MinuteCounts[] = [];
+  let atMs = T0 + 90 * MIN + 17_000;
+  engine.advanceTo(atMs);
+  const check = () => expectSameStatus(engine.status(atMs), evaluate(spec, samples, atMs));
+  check();
+  for (const op of ops) {
+    if (op.kind === 'add') {
+      const clockMin = Math.floor(atMs / MIN);
+      const offsetMin = Math.max(op.offsetMin, -maxLatenessMin);
+      const total = op.integer ? Math.round(op.total) : op.total;
+      const good = op.integer ? Math.round(total * op.goodFraction) : total * op.goodFraction;
+      const ts = (clockMin + offsetMin) * MIN + (op.integer ? 0 : 1234);
+      samples.push({ ts, good, total });
+      engine.add(ts, good, total);
+    } else if (op.kind === 'advance') {
+      atMs += op.minutes * MIN + op.extraMs;
+      engine.advanceTo(atMs);
+    } else {
+      check();
+    }
+  }
+  check();
+  expect(engine.droppedLateMinutes).toBe(0);
+  expect(engine.droppedFutureMinutes).toBe(0);
+  return engine;
+}
+
+describe('IncrementalObjective', () => {
+  it('equals evaluate from scratch for random data, methods, windows, adjustments, late and out-of-order minutes', () => {
+    fc.assert(
+      fc.property(specShape, fc.array(opArb, { minLength: 1, maxLength: 120 }), (shape, ops) => {
+        const spec = buildSpec(shape);
+        replay(spec, ops, keptLatenessMin(spec, shape));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('stays equal to evaluate over many window lengths of fractional counts with spikes', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [5, 30],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.999,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    const samples: MinuteCounts[] = [];
+    let atMs = T0;
+    engine.advanceTo(atMs);
+    for (let i = 0; i < 2_000; i++) {
+      const total = i % 97 === 0 ? 1e9 + 0.1 : 0.1 + ((i * 7919) % 13) / 10;
+      const good = total * (i % 11 === 0 ? 0.3 : 0.999);
+      samples.push({ ts: atMs, good, total });
+      engine.add(atMs, good, total);
+      atMs += MIN;
+      if (i % 50 === 49) expectSameStatus(engine.status(atMs), evaluate(spec, samples, atMs));
+    }
+  });
+
+  it('drops and counts samples older than the kept history', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [5],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0);
+    engine.add(T0 - 61 * MIN, 0, 10);
+    engine.add(T0 - 60 * MIN, 0, 10);
+    expect(engine.droppedLateMinutes).toBe(1);
+    expect(engine.status(T0).budget.consumed).toBe(10);
+  });
+
+  it('drops a late sample whose time slice started before the kept history', () => {
+    const spec = buildSpec({
+      method: 'Timeslices',
+      sliceMin: 5,
+      window: { kind: 'rolling', slices: 12 },
+      burnMinutes: [],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0 + 2 * MIN);
+    // History is the last 60 minutes; minute T0−58 is inside it but its slice starts at T0−60.
+    engine.add(T0 - 58 * MIN, 0, 10);
+    engine.add(T0 - 55 * MIN, 0, 10);
+    expect(engine.droppedLateMinutes).toBe(1);
+    expect(engine.status(T0 + 2 * MIN).budget.consumed).toBe(5);
+  });
+
+  it('drops and counts samples beyond the future allowance', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [5],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec, { futureMinutes: 10 });
+    engine.advanceTo(T0);
+    engine.add(T0 + 9 * MIN, 5, 10);
+    engine.add(T0 + 10 * MIN, 5, 10);
+    expect(engine.droppedFutureMinutes).toBe(1);
+    expect(engine.status(T0 + 10 * MIN).budget.consumed).toBe(5);
+  });
+
+  it('ignores and counts invalid samples', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0);
+    engine.add(T0 - MIN, 11, 10);
+    engine.add(T0 - MIN, -1, 10);
+    engine.add(T0 - MIN, Number.NaN, 10);
+    engine.add(Number.POSITIVE_INFINITY, 1, 10);
+    expect(engine.rejectedSamples).toBe(4);
+    expect(engine.status(T0).sli).toBeNull();
+  });
+
+  it('throws when the clock is asked to go back a minute', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0 + 30_000);
+    expect(() => engine.status(T0 + 59_999)).not.toThrow();
+    expect(() => engine.advanceTo(T0 - 1)).toThrow(RangeError);
+  });
+
+  it('reports the ring size of a 30-day rolling window as its state bytes', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 43_200 },
+      burnMinutes: [5, 60],
+      currentMinutes: 60,
+      noData: 'excluded',
+      target: 0.999,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    expect(new IncrementalObjective(spec).stateBytes()).toBe((43_200 + 60) * 2 * 8);
+  });
+});

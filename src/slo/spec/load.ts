@@ -2,9 +2,12 @@
  * Loading SLOs as code: read files, convert each object by its format, resolve references.
  * The one entry point for the CLI, the server and tests.
  */
+
+import { validateObjective } from '../budget/index.js';
+import { evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
 import { Checker } from './check.js';
-import { type Diagnostic, sortDiagnostics } from './diagnostics.js';
+import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { parseSpecText, readSpecTree, type SpecObject } from './documents.js';
 import { convertOpenSloV1, OPENSLO_V1 } from './openslo-v1.js';
 import { convertOpenSloV1alpha } from './openslo-v1alpha.js';
@@ -43,11 +46,37 @@ function build(
   const parsed: ParsedObject[] = [];
   for (const object of objects) {
     const checker = new Checker(object);
-    parsed.push(...convertObject(object, checker));
+    const converted = convertObject(object, checker);
+    // An object with an error is reported and skipped; it never half-loads.
+    if (!hasErrors(checker.diagnostics)) parsed.push(...converted);
     diagnostics.push(...checker.diagnostics);
   }
-  const { catalog, alertWindows } = resolveCatalog(parsed, diagnostics);
-  return { files, catalog, alertWindows, diagnostics: sortDiagnostics(diagnostics) };
+  const resolved = resolveCatalog(parsed, diagnostics);
+  const catalog = withoutUnevaluable(resolved.catalog, diagnostics);
+  return { files, catalog, alertWindows: resolved.alertWindows, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/**
+ * Whatever loads must be evaluable: the engine's own checks run here, so an SLO the engine would
+ * refuse is reported at its objective instead of failing later at evaluation time.
+ */
+function withoutUnevaluable(catalog: Catalog, diagnostics: Diagnostic[]): Catalog {
+  const refused = new Set<string>();
+  for (const target of evaluationTargets(catalog)) {
+    for (const part of target.parts) {
+      for (const issue of validateObjective(part.spec)) {
+        const objective = target.slo.objectives.find((o) => o.key === part.key);
+        diagnostics.push({
+          ...(objective?.location ?? target.slo.location),
+          severity: 'error',
+          rule: 'shinrai/not-evaluable',
+          message: `${target.id}: ${issue.message}`,
+        });
+        refused.add(target.slo.id);
+      }
+    }
+  }
+  return refused.size ? { ...catalog, slos: catalog.slos.filter((s) => !refused.has(s.id)) } : catalog;
 }
 
 function convertObject(object: SpecObject, checker: Checker): ParsedObject[] {

@@ -400,6 +400,24 @@ metadata:
   });
 });
 
+describe('what loads', () => {
+  it('skips an object with an error and keeps the valid ones', () => {
+    const bad = sloYaml({ objectives: '    - target: 0.999\n      targetPercent: 99.9' });
+    const good = sloYaml().replace('checkout-availability', 'checkout-errors').split('---')[0]!;
+    const result = loadSpecText('slo.yaml', `${good}---\n${bad}`);
+    expect(errors(result.diagnostics).map((d) => d.rule)).toEqual(['openslo/target-one-of']);
+    expect(result.catalog.slos.map((s) => s.id)).toEqual(['checkout-errors']);
+  });
+
+  it('refuses, at the objective, an SLO the engine cannot evaluate', () => {
+    const result = loadSpecText('slo.yaml', sloYaml({ objectives: '    - target: 0' }));
+    const [d] = errors(result.diagnostics);
+    expect(d?.rule).toBe('shinrai/not-evaluable');
+    expect(d?.line).toBe(32);
+    expect(result.catalog.slos).toEqual([]);
+  });
+});
+
 describe('Shinrai annotations', () => {
   it('warns about a missing owner, journey and runbook and a target of 99.999%', () => {
     const result = loadSpecText(

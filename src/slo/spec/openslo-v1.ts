@@ -863,11 +863,11 @@ class OpenSloV1Converter {
             undefined,
           );
         else if (windowMs % slice !== 0)
-          this.checker.warn(
+          this.checker.error(
             [...path, 'timeSliceWindow'],
             'openslo/time-slice-window',
-            'the time window is not a whole number of slices; the last partial slice is not counted',
-            undefined,
+            'the rolling window is not a whole number of slices',
+            'pick a slice length that divides the window, e.g. 1m or 5m for 28d',
           );
       }
     }

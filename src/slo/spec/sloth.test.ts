@@ -694,6 +694,8 @@ function mutate(root: unknown, m: Mutation): void {
     for (const child of Object.values(node)) walk(child);
   };
   walk(root);
+  // Each insertion gets its own copy: inserting one generated object twice could nest it in itself.
+  m = { ...m, value: structuredClone(m.value) };
   const target = containers[m.pick % containers.length]!;
   const keys = Object.keys(target);
   const key = keys[m.pick % Math.max(1, keys.length)];

@@ -1,0 +1,32 @@
+import { DateTime } from 'luxon';
+import type { BudgetReport } from '../slo/budget-report.js';
+import type { Catalog } from '../slo/model.js';
+import { formatDiagnostic } from '../slo/spec/diagnostics.js';
+import { loadSpecs } from '../slo/spec/load.js';
+import { budgetTable } from './format.js';
+import { CliError, type CliIo } from './io.js';
+
+/** Loads specs for a command that needs them valid; errors stop it with one readable line. */
+export async function loadValidCatalog(path: string, io: CliIo): Promise<Catalog> {
+  const result = await loadSpecs(path, io.cwd);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const more =
+      errors.length > 1 ? ` (and ${errors.length - 1} more; run \`shinrai validate ${path}\`)` : '';
+    throw new CliError(`${formatDiagnostic(errors[0]!)}${more}`);
+  }
+  if (result.catalog.slos.length === 0) throw new CliError(`no SLOs found in ${path}`);
+  return result.catalog;
+}
+
+export function parseAt(at: string | undefined, io: CliIo): number {
+  if (at === undefined) return io.now().getTime();
+  const parsed = DateTime.fromISO(at, { zone: 'utc', setZone: true });
+  if (!parsed.isValid)
+    throw new CliError(`--at "${at}" is not an ISO 8601 time (e.g. 2026-11-23T09:00:00Z)`, 2);
+  return parsed.toMillis();
+}
+
+export function formatBudgetHuman(report: BudgetReport): string {
+  return `Error budgets at ${report.at}\n\n${budgetTable(report)}`;
+}

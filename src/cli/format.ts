@@ -1,0 +1,71 @@
+import type { BudgetReport, BudgetReportEntry } from '../slo/budget-report.js';
+
+/** Left-aligned text table; numbers are pre-formatted strings. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function percent(fraction: number | null, digits = 3): string {
+  if (fraction === null) return '—';
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+export function burn(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return '—';
+  return rate >= 100 ? rate.toFixed(0) : rate.toFixed(2);
+}
+
+/** `in 3d 4h`, `in 43m`, `now`, `—`. */
+export function until(iso: string | null, atIso: string): string {
+  if (iso === null) return '—';
+  const ms = Date.parse(iso) - Date.parse(atIso);
+  if (ms <= 0) return 'exhausted';
+  const minutes = Math.round(ms / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days > 0) return `in ${days}d ${hours}h`;
+  if (hours > 0) return `in ${hours}h ${minutes % 60}m`;
+  return `in ${minutes}m`;
+}
+
+export function budgetTable(report: BudgetReport): string {
+  const rows = report.slos.map((s: BudgetReportEntry) => [
+    s.id,
+    s.service,
+    percent(s.target, s.target >= 0.999 ? 2 : 1)
+      .replace(/0+%$/, '%')
+      .replace(/\.%$/, '%'),
+    s.windowKind === 'rolling' ? s.window : `${s.window} cal`,
+    percent(s.sli),
+    s.sli === null ? '—' : percent(s.budget.remaining, 1),
+    burn(s.burnRates['1h']),
+    burn(s.burnRates['6h']),
+    burn(s.burnRates['3d']),
+    until(s.exhaustionAt, report.at),
+    s.dataSufficient ? 'ok' : s.sli === null ? 'no data' : `partial (${Math.round(s.coverage * 100)}%)`,
+    s.policy ? `${s.policy.gate}: ${s.policy.action}` : '',
+  ]);
+  return table(
+    [
+      'SLO',
+      'SERVICE',
+      'TARGET',
+      'WINDOW',
+      'SLI',
+      'BUDGET LEFT',
+      'BURN 1h',
+      'BURN 6h',
+      'BURN 3d',
+      'EXHAUSTS',
+      'DATA',
+      'POLICY',
+    ],
+    rows,
+  );
+}

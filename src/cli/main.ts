@@ -1,0 +1,47 @@
+/**
+ * The `shinrai` command. Each command lives in its own file under commands/ and only parses
+ * input, calls a service and formats output.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerBudget } from './commands/budget.js';
+import { registerDemo } from './commands/demo.js';
+import { registerValidate } from './commands/validate.js';
+import { CliError, type CliIo, processIo } from './io.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('shinrai')
+    .description('Shinrai (信頼) — SLOs as code, error budgets, burn-rate alerts and incidents in one tool')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+  registerValidate(program, io, setExit);
+  registerBudget(program, io, setExit);
+  registerDemo(program, io, setExit);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit, so it is testable in-process. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      io.err(`shinrai: ${error.message}`);
+      return error.exitCode;
+    }
+    io.err(`shinrai: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    return 70;
+  }
+}

@@ -3,6 +3,7 @@
  * hint to custom issues through `params`; built-in issues get a rule from their code.
  */
 import { distance } from 'fastest-levenshtein';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { PathSegment, SpecObject } from './documents.js';
@@ -223,4 +224,62 @@ export function specObject<S extends z.ZodRawShape>(shape: S) {
       { when: () => true },
     ),
   );
+}
+
+/** Reports one rule violation from inside a schema check. */
+export type Issue = (
+  path: PathSegment[],
+  rule: string,
+  message: string,
+  hint?: string,
+  atKey?: boolean,
+) => void;
+
+/** Attaches rules that run even when other fields already failed, so one run reports everything. */
+export function withRules<T extends z.ZodType>(
+  schema: T,
+  rules: (value: Record<string, unknown>, issue: Issue) => void,
+) {
+  return schema.check(
+    z.superRefine(
+      (value: unknown, ctx) => {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+        rules(value as Record<string, unknown>, (path, rule, message, hint, atKey) =>
+          ctx.addIssue({ code: 'custom', path, message, params: { rule, hint, atKey } satisfies RuleParams }),
+        );
+      },
+      { when: () => true },
+    ),
+  );
+}
+
+/** The value as a plain object, or an empty one: for rules that read fields which may be absent. */
+export function asRecord(value: unknown): Record<PathSegment, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<PathSegment, unknown>)
+    : {};
+}
+
+const LOCAL_START_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/;
+
+/** OpenSLO calendar windows (v1 and v1alpha): an IANA zone and a local start time without offset. */
+export function checkCalendar(
+  calendar: Record<PathSegment, unknown>,
+  issue: Issue,
+  rulePrefix: string,
+): void {
+  if (typeof calendar.timeZone === 'string' && !IANAZone.isValidZone(calendar.timeZone))
+    issue(
+      ['calendar', 'timeZone'],
+      `${rulePrefix}/time-zone`,
+      `"${calendar.timeZone}" is not an IANA time zone`,
+      'e.g. Asia/Tokyo, America/New_York, UTC',
+    );
+  if (typeof calendar.startTime === 'string' && !LOCAL_START_TIME.test(calendar.startTime))
+    issue(
+      ['calendar', 'startTime'],
+      `${rulePrefix}/start-time`,
+      `startTime "${calendar.startTime}" is not a local date and time`,
+      'write it as 2024-01-01 00:00:00, without a time zone (the zone is calendar.timeZone)',
+    );
 }

@@ -1,8 +1,3 @@
-/**
- * OpenSLO v1 (https://github.com/OpenSLO/OpenSLO): every kind, with the spec's rules.
- * Shape and local rules are checked here; references across files are resolved in resolve.ts.
- */
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { type Duration, fixedDurationMs, parseDuration } from '../duration.js';
 import type {
@@ -20,7 +15,7 @@ import type {
   SpecFormat,
   TimeWindow,
 } from '../model.js';
-import { Checker, type RuleParams, specObject } from './check.js';
+import { asRecord, Checker, checkCalendar, type Issue, specObject, withRules } from './check.js';
 import type { PathSegment, SpecObject } from './documents.js';
 import type { OrRef, ParsedObject, PendingAlertPolicy, PendingObjective, PendingSlo, Ref } from './parsed.js';
 import { readShinraiMetadata } from './shinrai-metadata.js';
@@ -38,26 +33,6 @@ export const OPENSLO_V1_KINDS = [
 
 // ---------------------------------------------------------------------------------------------
 // Schemas: shape, types and rules local to one object. Every rule issue carries a rule id.
-
-type Issue = (path: PathSegment[], rule: string, message: string, hint?: string) => void;
-
-/** Attaches rules that run even when other fields already failed, so one run reports everything. */
-function withRules<T extends z.ZodType>(
-  schema: T,
-  rules: (value: Record<string, unknown>, issue: Issue) => void,
-) {
-  return schema.check(
-    z.superRefine(
-      (value: unknown, ctx) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-        rules(value as Record<string, unknown>, (path, rule, message, hint) =>
-          ctx.addIssue({ code: 'custom', path, message, params: { rule, hint } satisfies RuleParams }),
-        );
-      },
-      { when: () => true },
-    ),
-  );
-}
 
 const NAME = /^[a-z0-9]([-a-z0-9.|/\\]*[a-z0-9])?$/;
 const LABEL_KEY =
@@ -324,25 +299,9 @@ const timeWindowSchema = withRules(
         'a calendar window (`isRolling: false`) needs `calendar.startTime` and `calendar.timeZone`',
         'or set isRolling: true for a rolling window',
       );
-    const calendar = asRecord(w.calendar);
-    if (typeof calendar.timeZone === 'string' && !IANAZone.isValidZone(calendar.timeZone))
-      issue(
-        ['calendar', 'timeZone'],
-        'openslo/time-zone',
-        `"${calendar.timeZone}" is not an IANA time zone`,
-        'e.g. Asia/Tokyo, America/New_York, UTC',
-      );
-    if (typeof calendar.startTime === 'string' && !START_TIME.test(calendar.startTime))
-      issue(
-        ['calendar', 'startTime'],
-        'openslo/start-time',
-        `startTime "${calendar.startTime}" is not a local date and time`,
-        'write it as 2024-01-01 00:00:00, without a time zone (the zone is calendar.timeZone)',
-      );
+    checkCalendar(asRecord(w.calendar), issue, 'openslo');
   },
 );
-
-const START_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/;
 
 const alertConditionSpecSchema = specObject({
   description: description.optional(),
@@ -902,10 +861,4 @@ function mustDuration(text: string): Duration {
   const parsed = parseDuration(text);
   if (!parsed.ok) throw new Error(`validated duration failed to parse: ${text}`);
   return parsed.value;
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
 }

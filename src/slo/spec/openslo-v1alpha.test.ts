@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { at, expectDiagnostic } from '../../../test/support/diagnostics.js';
 import { sharedFixture } from '../../../test/support/fixtures.js';
 import { Checker } from './check.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -26,33 +27,6 @@ function convert(text: string, file = 'slo.yml') {
     errors: diagnostics.filter((d) => d.severity === 'error'),
     warnings: diagnostics.filter((d) => d.severity === 'warning'),
   };
-}
-
-function at(text: string, needle: string, nth = 1): { line: number; column: number } {
-  let index = -1;
-  for (let i = 0; i < nth; i++) {
-    index = text.indexOf(needle, index + 1);
-    if (index < 0) throw new Error(`${JSON.stringify(needle)} is not in the text`);
-  }
-  const lines = text.slice(0, index).split('\n');
-  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
-}
-
-function expectDiagnostic(
-  diagnostics: readonly Diagnostic[],
-  rule: string,
-  where: { line: number; column: number },
-  severity: 'error' | 'warning' = 'error',
-): Diagnostic {
-  const found = diagnostics.find(
-    (d) => d.rule === rule && d.line === where.line && d.column === where.column,
-  );
-  expect(
-    found,
-    `${rule} at ${where.line}:${where.column} in ${JSON.stringify(diagnostics, null, 1)}`,
-  ).toBeDefined();
-  expect(found!.severity).toBe(severity);
-  return found!;
 }
 
 /** `sloth_id` → `sloth_slo` of the rules Sloth generated for a fixture. */

@@ -1,11 +1,3 @@
-/**
- * OpenSLO v1alpha (https://github.com/OpenSLO/OpenSLO, as read by OpenSLO/oslo), the only OpenSLO
- * version Sloth reads. Kinds SLO and Service. Conversion follows Sloth
- * (internal/storage/io/openslo.go) so that rules generated later match Sloth's: each objective
- * becomes its own SLO named `<metadata.name>-<index>` with id `<service>-<metadata.name>-<index>`,
- * only Prometheus ratio objectives are read, and alerts are off.
- */
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { Duration, DurationUnit } from '../duration.js';
 import type {
@@ -19,7 +11,15 @@ import type {
   SourceLocation,
   TimeWindow,
 } from '../model.js';
-import { Checker, closest, type RuleParams, specObject } from './check.js';
+import {
+  asRecord,
+  Checker,
+  checkCalendar,
+  closest,
+  type RuleParams,
+  specObject,
+  withRules,
+} from './check.js';
 import type { PathSegment, SpecObject } from './documents.js';
 import type { ParsedObject, PendingSlo } from './parsed.js';
 import { readShinraiMetadata } from './shinrai-metadata.js';
@@ -31,7 +31,6 @@ const DEFAULT_WINDOW: TimeWindow = { kind: 'rolling', duration: { count: 30, uni
 
 /** Sloth's name rule: the names become Prometheus label values `sloth_slo` / `sloth_service`. */
 const NAME = /^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$/;
-const START_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/;
 const WINDOW_TEMPLATE = /{{ *\.window *}}/;
 const UNITS: Record<string, DurationUnit | 'Second'> = {
   Second: 'Second',
@@ -45,26 +44,6 @@ const UNITS: Record<string, DurationUnit | 'Second'> = {
 const ROLLING_DAYS: Partial<Record<DurationUnit, number>> = { M: 30, Q: 90, Y: 365 };
 /** Sloth reads `source: sloth` as Prometheus too. */
 const SOURCES = ['prometheus', 'sloth'];
-
-type Issue = (path: PathSegment[], rule: string, message: string, hint?: string, atKey?: boolean) => void;
-
-/** Attaches rules that run even when other fields already failed, so one run reports everything. */
-function withRules<T extends z.ZodType>(
-  schema: T,
-  rules: (value: Record<string, unknown>, issue: Issue) => void,
-) {
-  return schema.check(
-    z.superRefine(
-      (value: unknown, ctx) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-        rules(value as Record<string, unknown>, (path, rule, message, hint, atKey) =>
-          ctx.addIssue({ code: 'custom', path, message, params: { rule, hint, atKey } satisfies RuleParams }),
-        );
-      },
-      { when: () => true },
-    ),
-  );
-}
 
 const nameText = (what: string) =>
   z.string().check(
@@ -187,21 +166,7 @@ const timeWindowSchema = withRules(
         'remove calendar, or set isRolling: false',
         true,
       );
-    const calendar = asRecord(w.calendar);
-    if (typeof calendar.timeZone === 'string' && !IANAZone.isValidZone(calendar.timeZone))
-      issue(
-        ['calendar', 'timeZone'],
-        'openslo-v1alpha/time-zone',
-        `"${calendar.timeZone}" is not an IANA time zone`,
-        'e.g. Asia/Tokyo, America/New_York, UTC',
-      );
-    if (typeof calendar.startTime === 'string' && !START_TIME.test(calendar.startTime))
-      issue(
-        ['calendar', 'startTime'],
-        'openslo-v1alpha/start-time',
-        `startTime "${calendar.startTime}" is not a local date and time`,
-        'write it as 2024-01-01 00:00:00, without a time zone (the zone is calendar.timeZone)',
-      );
+    checkCalendar(asRecord(w.calendar), issue, 'openslo-v1alpha');
   },
 );
 
@@ -436,12 +401,6 @@ function normaliseLabels(labels: Record<string, string | string[]> | null | unde
 
 function errorCount(checker: Checker): number {
   return checker.diagnostics.filter((d) => d.severity === 'error').length;
-}
-
-function asRecord(value: unknown): Record<PathSegment, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<PathSegment, unknown>)
-    : {};
 }
 
 function asArray(value: unknown): unknown[] {

@@ -17,7 +17,7 @@ import type {
   SliDefinition,
   SourceLocation,
 } from '../model.js';
-import { Checker, type RuleParams, specObject } from './check.js';
+import { asRecord, Checker, type Issue, type RuleParams, specObject, withRules } from './check.js';
 import type { PathSegment, SpecObject } from './documents.js';
 import type { AlertWindowSpec, AlertWindowsDefinition, ParsedObject, PendingSlo } from './parsed.js';
 import { readShinraiMetadata } from './shinrai-metadata.js';
@@ -69,30 +69,6 @@ const KUBERNETES: Dialect = {
 // ---------------------------------------------------------------------------------------------
 // Schemas. Rules that depend on several fields run even when a field already failed, so one run
 // reports every problem.
-
-type Issue = (path: PathSegment[], rule: string, message: string, hint?: string, atKey?: boolean) => void;
-
-function withRules<T extends z.ZodType>(
-  schema: T,
-  rules: (value: Record<string, unknown>, issue: Issue) => void,
-) {
-  return schema.check(
-    z.superRefine(
-      (value: unknown, ctx) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-        rules(value as Record<string, unknown>, (path, rule, message, hint, atKey) =>
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message,
-            params: { rule, hint, atKey } satisfies RuleParams,
-          }),
-        );
-      },
-      { when: () => true },
-    ),
-  );
-}
 
 function customIssue(message: string, rule: string, hint?: string) {
   return { code: 'custom' as const, message, params: { rule, hint } satisfies RuleParams };
@@ -766,12 +742,6 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let current = root;
   for (const segment of path) current = asRecord(current)[segment];
   return current;
-}
-
-function asRecord(value: unknown): Record<PathSegment, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<PathSegment, unknown>)
-    : {};
 }
 
 function asArray(value: unknown): unknown[] {

@@ -7,7 +7,13 @@ import { DateTime } from 'luxon';
 import { combineComposite, evaluate } from './budget/index.js';
 import type { Adjustment, BudgetStatus, BurnWindow, MinuteCounts, ObjectiveSpec } from './budget/types.js';
 import { duration, fixedDurationMs, formatDuration } from './duration.js';
-import type { BudgetAdjustmentDefinition, Catalog, Objective, SloDefinition } from './model.js';
+import type {
+  BudgetAdjustmentDefinition,
+  Catalog,
+  Objective,
+  SliDefinition,
+  SloDefinition,
+} from './model.js';
 
 /** The Workbook's alert windows, reported for every SLO; the period is added by the engine. */
 export const DEFAULT_BURN_WINDOWS: readonly BurnWindow[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'].map(
@@ -23,6 +29,8 @@ export const DEFAULT_MIN_DATA_COVERAGE = 0.9;
 /** One stream of SLI data evaluated against one objective. */
 export interface EvaluationPart {
   readonly key: string;
+  /** Where the server stores this part's per-minute counts (see storageKey). */
+  readonly storageKey: string;
   /** Data arrives under any of these names (SLO id, objective id, SLI name). */
   readonly dataKeys: readonly string[];
   readonly weight: number;
@@ -47,6 +55,9 @@ export function evaluationTargets(catalog: Catalog): EvaluationTarget[] {
     if (slo.composite) {
       const parts = slo.objectives.map((objective) => ({
         key: objective.key,
+        storageKey: objective.indicator
+          ? storageKey(objective.indicator, objective)
+          : `${slo.id}/${objective.key}`,
         dataKeys: [`${slo.id}/${objective.key}`, ...(objective.indicator ? [objective.indicator.name] : [])],
         weight: objective.compositeWeight ?? 1,
         target: objective.target,
@@ -69,6 +80,7 @@ export function evaluationTargets(catalog: Catalog): EvaluationTarget[] {
         parts: [
           {
             key: objective.key,
+            storageKey: slo.indicator ? storageKey(slo.indicator, objective) : id,
             dataKeys,
             weight: 1,
             target: objective.target,
@@ -79,6 +91,15 @@ export function evaluationTargets(catalog: Catalog): EvaluationTarget[] {
     }
   }
   return targets;
+}
+
+/**
+ * The name under which an objective's per-minute counts are stored. Ratio SLIs store counts once
+ * per SLI; threshold SLIs store one stream per threshold, since a raw value (a latency) is good
+ * or bad only against an objective's `op`/`value`.
+ */
+export function storageKey(sli: SliDefinition, objective: Objective): string {
+  return sli.indicator.kind === 'threshold' ? `${sli.name}:${objective.op}:${objective.value}` : sli.name;
 }
 
 /** The engine's view of one objective. */

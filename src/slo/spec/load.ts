@@ -32,6 +32,33 @@ export async function loadSpecs(path: string, cwd?: string): Promise<LoadResult>
   return build(read.files, read.objects, [...read.diagnostics]);
 }
 
+/**
+ * Loads a spec tree (optional) together with spec texts from elsewhere (files uploaded through
+ * the API), resolving references across all of them.
+ */
+export async function loadSpecSources(
+  path: string | undefined,
+  texts: readonly { file: string; text: string }[],
+  cwd?: string,
+): Promise<LoadResult> {
+  const files: string[] = [];
+  const objects: SpecObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  if (path !== undefined) {
+    const read = await readSpecTree(path, cwd);
+    files.push(...read.files);
+    objects.push(...read.objects);
+    diagnostics.push(...read.diagnostics);
+  }
+  for (const { file, text } of texts) {
+    const parsed = parseSpecText(file, text);
+    files.push(file);
+    objects.push(...parsed.objects);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  return build(files, objects, diagnostics);
+}
+
 /** Loads specs from text (an API body, a test); `file` is the name used in diagnostics. */
 export function loadSpecText(file: string, text: string): LoadResult {
   const parsed = parseSpecText(file, text);

@@ -1,0 +1,166 @@
+/**
+ * Configuration, read once at start: flags > SHINRAI_* environment > config file > defaults.
+ * Validated with zod; every problem is reported on its own line with where the value came from.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65_535).default(8420),
+      /** Largest accepted request body (ingestion batches). */
+      bodyLimitBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1024 * 1024),
+    })
+    .prefault({}),
+  db: z
+    .strictObject({
+      /** An SQLite file (the embedded default) or a postgres:// URL. */
+      url: z.string().min(1).default('data/shinrai.db'),
+    })
+    .prefault({}),
+  specs: z
+    .strictObject({
+      /** Directory (or file) of SLO specs; reloaded when it changes. */
+      path: z.string().min(1).optional(),
+      watch: booleanish().default(true),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Let requests without a token read (never write). */
+      anonymousRead: booleanish().default(false),
+    })
+    .prefault({}),
+  evaluator: z
+    .strictObject({
+      tickSeconds: z.coerce.number().positive().max(3600).default(30),
+      /** Spacing of the stored history points. */
+      historyStepSeconds: z.coerce.number().int().min(60).max(86_400).default(300),
+      /** How often a follower tries to become the leader (PostgreSQL). */
+      leaderRetrySeconds: z.coerce.number().positive().max(300).default(5),
+    })
+    .prefault({}),
+  demo: z
+    .strictObject({
+      enabled: booleanish().default(false),
+      seedDays: z.coerce.number().min(0).max(400).default(0),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+function booleanish() {
+  return z.union([
+    z.boolean(),
+    z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+  ]);
+}
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+type RawConfig = Record<string, Record<string, unknown>>;
+
+/** Every key Shinrai reads, as `section.key`: the env variable is SHINRAI_SECTION_KEY in snake case. */
+export const CONFIG_KEYS: readonly string[] = Object.entries(configSchema.shape).flatMap(
+  ([section, schema]) =>
+    Object.keys((schema as unknown as { unwrap(): z.ZodObject }).unwrap().shape).map(
+      (key) => `${section}.${key}`,
+    ),
+);
+
+export function envName(key: string): string {
+  return `SHINRAI_${key
+    .replace('.', '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase()}`;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export interface ConfigSources {
+  /** Values from command-line flags, as `section.key` → value. */
+  readonly flags?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Path of a YAML/JSON config file. */
+  readonly file?: string;
+}
+
+/** Builds the frozen configuration; throws ConfigError listing every problem with its source. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const origin = new Map<string, string>();
+  const raw: RawConfig = {};
+  const set = (key: string, value: unknown, from: string) => {
+    const [section, name] = key.split('.') as [string, string];
+    raw[section] ??= {};
+    raw[section][name] = value;
+    origin.set(key, from);
+  };
+  const problems: string[] = [];
+
+  if (sources.file) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(sources.file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError([`config file ${sources.file}: ${(error as Error).message.split('\n')[0]}`]);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new ConfigError([`config file ${sources.file}: expected sections such as server:, db:, auth:`]);
+      for (const [section, values] of Object.entries(parsed as Record<string, unknown>)) {
+        if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+          problems.push(`${section} (from ${sources.file}): expected a section of keys`);
+          continue;
+        }
+        for (const [name, value] of Object.entries(values)) set(`${section}.${name}`, value, sources.file);
+      }
+    }
+  }
+  for (const key of CONFIG_KEYS) {
+    const value = sources.env?.[envName(key)];
+    if (value !== undefined && value !== '') set(key, value, envName(key));
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {}))
+    if (value !== undefined) set(key, value, `--${key.split('.')[1]}`);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.join('.');
+      const keys =
+        issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (path ? `${path}.${k}` : k)) : [path];
+      for (const key of keys) {
+        const from = origin.get(key) ?? (sources.file ? sources.file : 'defaults');
+        const message =
+          issue.code === 'unrecognized_keys'
+            ? `unknown setting (known: ${CONFIG_KEYS.join(', ')})`
+            : issue.message;
+        problems.push(`${key} (from ${from}): ${message}`);
+      }
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(result.data!);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+/**
+ * One migration set for SQLite and PostgreSQL: only types both understand (text, bigint,
+ * double precision) and no dialect-specific SQL.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Database } from './schema.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sli_minutes')
+        .addColumn('sli', 'text', (c) => c.notNull())
+        .addColumn('minute_ts', 'bigint', (c) => c.notNull())
+        .addColumn('good', 'double precision', (c) => c.notNull())
+        .addColumn('total', 'double precision', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sli_minutes_pk', ['sli', 'minute_ts'])
+        .execute();
+      await db.schema.createIndex('sli_minutes_updated_at').on('sli_minutes').column('updated_at').execute();
+
+      await db.schema
+        .createTable('ingest_batches')
+        .addColumn('idempotency_key', 'text', (c) => c.primaryKey())
+        .addColumn('sli', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('response', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('ingest_batches_received_at')
+        .on('ingest_batches')
+        .column('received_at')
+        .execute();
+
+      await db.schema
+        .createTable('slo_status')
+        .addColumn('slo_id', 'text', (c) => c.primaryKey())
+        .addColumn('evaluated_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('slo_history')
+        .addColumn('slo_id', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('sli', 'double precision')
+        .addColumn('remaining', 'double precision')
+        .addColumn('burn_rates', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('slo_history_pk', ['slo_id', 'ts'])
+        .execute();
+
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('spec_files')
+        .addColumn('path', 'text', (c) => c.primaryKey())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of [
+        'spec_files',
+        'api_tokens',
+        'slo_history',
+        'slo_status',
+        'ingest_batches',
+        'sli_minutes',
+      ])
+        await db.schema.dropTable(table).ifExists().execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface MigrationReport {
+  readonly applied: readonly string[];
+  readonly alreadyApplied: number;
+}
+
+/** Brings the schema up to date; safe to run from several replicas at once (Kysely locks). */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`);
+  }
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return { applied, alreadyApplied: Object.keys(migrations).length - applied.length };
+}
+
+/** For tests: the names of all migrations, in order. */
+export const MIGRATION_NAMES = Object.keys(migrations).sort();

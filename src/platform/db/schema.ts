@@ -1,0 +1,66 @@
+/**
+ * The database schema as Kysely types. Times are epoch milliseconds (bigint) so both dialects
+ * store and compare them the same way.
+ */
+/** Per-minute SLI counts: storage grows with minutes × SLIs, not with events. */
+export interface SliMinuteTable {
+  sli: string;
+  minute_ts: number;
+  good: number;
+  total: number;
+  /** When the row last changed (database clock on PostgreSQL), for the evaluator's change feed. */
+  updated_at: number;
+}
+
+/** One row per accepted ingestion batch: a repeated Idempotency-Key is answered from here. */
+export interface IngestBatchTable {
+  idempotency_key: string;
+  sli: string;
+  received_at: number;
+  /** The JSON response sent when the batch was first accepted. */
+  response: string;
+}
+
+export interface SloStatusTable {
+  slo_id: string;
+  evaluated_at: number;
+  /** The status as served by GET /api/v1/slos/{id} (JSON). */
+  status: string;
+}
+
+/** Compact history for charts and reports: one row per SLO per step. */
+export interface SloHistoryTable {
+  slo_id: string;
+  ts: number;
+  sli: number | null;
+  remaining: number | null;
+  /** Burn rates per window label (JSON). */
+  burn_rates: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  role: 'viewer' | 'editor' | 'admin';
+  /** SHA-256 of the secret: tokens are never stored in the clear. */
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Spec files uploaded through PUT /api/v1/specs, shared by every replica. */
+export interface SpecFileTable {
+  path: string;
+  content: string;
+  updated_at: number;
+}
+
+export interface Database {
+  sli_minutes: SliMinuteTable;
+  ingest_batches: IngestBatchTable;
+  slo_status: SloStatusTable;
+  slo_history: SloHistoryTable;
+  api_tokens: ApiTokenTable;
+  spec_files: SpecFileTable;
+}

@@ -1,0 +1,70 @@
+/** Shinrai's own Prometheus metrics, served at /metrics. One registry per process. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface ShinraiMetrics {
+  readonly registry: Registry;
+  readonly ingestedEvents: Counter<'sli'>;
+  readonly ingestBatches: Counter<'outcome'>;
+  readonly ingestBatchSeconds: Histogram;
+  readonly evaluationSeconds: Histogram;
+  readonly evaluations: Counter<'outcome'>;
+  readonly leader: Gauge;
+  readonly slos: Gauge;
+  readonly specReloads: Counter<'outcome'>;
+  readonly httpRequests: Counter<'route' | 'status'>;
+}
+
+export function createMetrics(): ShinraiMetrics {
+  const registry = new Registry();
+  return {
+    registry,
+    ingestedEvents: new Counter({
+      name: 'shinrai_ingested_events_total',
+      help: 'SLI events (or counted requests) accepted by ingestion',
+      labelNames: ['sli'],
+      registers: [registry],
+    }),
+    ingestBatches: new Counter({
+      name: 'shinrai_ingest_batches_total',
+      help: 'Ingestion batches by outcome (accepted, duplicate, rejected)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    ingestBatchSeconds: new Histogram({
+      name: 'shinrai_ingest_batch_duration_seconds',
+      help: 'Time to validate and commit one ingestion batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    evaluationSeconds: new Histogram({
+      name: 'shinrai_evaluation_duration_seconds',
+      help: 'Time of one evaluation cycle over all SLOs',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    evaluations: new Counter({
+      name: 'shinrai_evaluations_total',
+      help: 'Evaluation cycles by outcome (ok, error)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'shinrai_leader',
+      help: '1 when this replica is the evaluator (leader), 0 otherwise',
+      registers: [registry],
+    }),
+    slos: new Gauge({ name: 'shinrai_slos', help: 'SLOs currently loaded', registers: [registry] }),
+    specReloads: new Counter({
+      name: 'shinrai_spec_reloads_total',
+      help: 'Spec reloads by outcome (ok, with-errors)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'shinrai_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+  };
+}

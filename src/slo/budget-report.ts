@@ -86,7 +86,7 @@ export function budgetReport(catalog: Catalog, rows: readonly CountRow[], atMs: 
       },
       atMs,
     );
-    return entry(target, status);
+    return reportEntry(target, status);
   });
   for (const target of targets)
     for (const part of target.parts) for (const k of part.dataKeys) if (series.has(k)) used.add(k);
@@ -94,7 +94,8 @@ export function budgetReport(catalog: Catalog, rows: readonly CountRow[], atMs: 
   return { report: { at: new Date(atMs).toISOString(), slos }, unmatchedData };
 }
 
-function entry(target: EvaluationTarget, status: BudgetStatus): BudgetReportEntry {
+/** One SLO's entry in the report (and the status the server stores) from its target and engine status. */
+export function reportEntry(target: EvaluationTarget, status: BudgetStatus): BudgetReportEntry {
   const { slo, objective } = target;
   return {
     id: target.id,

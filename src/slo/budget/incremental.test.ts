@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Duration, duration } from '../duration.js';
 import { evaluate } from './evaluate.js';
-import { IncrementalObjective } from './incremental.js';
+import { IncrementalObjective, type IncrementalOptions } from './incremental.js';
 import type {
   Adjustment,
   BudgetingMethod,
@@ -188,6 +188,80 @@ function replay(spec: ObjectiveSpec, ops: readonly Op[], maxLatenessMin: number)
   return engine;
 }
 
+type SetOp =
+  | { kind: 'add' | 'set'; offsetMin: number; total: number; goodFraction: number; integer: boolean }
+  | { kind: 'advance'; minutes: number; extraMs: number }
+  | { kind: 'status' };
+
+const countsArb = {
+  offsetMin: fc.integer({ min: -400, max: 59 }),
+  total: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.double({ min: 1e-3, max: 40, noNaN: true })),
+  goodFraction: fc.oneof(fc.constantFrom(0, 0.5, 0.9, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+  integer: fc.boolean(),
+};
+
+const setOpArb: fc.Arbitrary<SetOp> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('add' as const), ...countsArb }) },
+  // Small offsets make sets often hit a minute that already has data (the re-read case).
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      ...countsArb,
+      offsetMin: fc.oneof(fc.integer({ min: -12, max: 3 }), countsArb.offsetMin),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
+      extraMs: fc.integer({ min: 0, max: MIN - 1 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'status' as const }) },
+);
+
+/** Replays adds and sets; `evaluate` sees one sample per minute holding that minute's final value. */
+function replayWithSets(
+  spec: ObjectiveSpec,
+  ops: readonly SetOp[],
+  maxLatenessMin: number,
+  options: IncrementalOptions = {},
+): void {
+  const engine = new IncrementalObjective(spec, options);
+  const perMinute = new Map<number, MinuteCounts>();
+  let atMs = T0 + 90 * MIN + 17_000;
+  engine.advanceTo(atMs);
+  const check = () => expectSameStatus(engine.status(atMs), evaluate(spec, [...perMinute.values()], atMs));
+  for (const op of ops) {
+    if (op.kind === 'add' || op.kind === 'set') {
+      const clockMin = Math.floor(atMs / MIN);
+      const minute = clockMin + Math.max(op.offsetMin, -maxLatenessMin);
+      const total = op.integer ? Math.round(op.total) : op.total;
+      const good = op.integer ? Math.round(total * op.goodFraction) : total * op.goodFraction;
+      const ts = minute * MIN + (op.integer ? 0 : 1234);
+      const before = perMinute.get(minute);
+      if (op.kind === 'set' || !before) {
+        perMinute.set(minute, { ts: minute * MIN, good, total });
+        engine.set(ts, good, total);
+      } else {
+        // The engine's ring adds in the same order, so the final values are the same bits.
+        perMinute.set(minute, { ts: minute * MIN, good: before.good + good, total: before.total + total });
+        engine.add(ts, good, total);
+      }
+    } else if (op.kind === 'advance') {
+      atMs += op.minutes * MIN + op.extraMs;
+      engine.advanceTo(atMs);
+    } else {
+      check();
+    }
+  }
+  check();
+  expect(engine.droppedLateMinutes).toBe(0);
+  expect(engine.droppedFutureMinutes).toBe(0);
+}
+
 describe('IncrementalObjective', () => {
   it('equals evaluate from scratch for random data, methods, windows, adjustments, late and out-of-order minutes', () => {
     fc.assert(
@@ -197,6 +271,78 @@ describe('IncrementalObjective', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('equals evaluate over the final per-minute values for any sequence of set, add and advance', () => {
+    fc.assert(
+      fc.property(specShape, fc.array(setOpArb, { minLength: 1, maxLength: 120 }), (shape, ops) => {
+        const spec = buildSpec(shape);
+        replayWithSets(spec, ops, keptLatenessMin(spec, shape));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps late data of the whole calendar period when asked to keep that much history', () => {
+    fc.assert(
+      fc.property(
+        specShape.filter((shape) => shape.window.kind === 'calendar'),
+        fc.array(setOpArb, { minLength: 1, maxLength: 120 }),
+        (shape, ops) => {
+          // 1500 minutes outlast the longest test period (a 25-hour New York day) and every offset.
+          replayWithSets(buildSpec(shape), ops, 400, { historyMinutes: 1500 });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('changes nothing when a minute is set to the value it already holds', () => {
+    const spec = buildSpec({
+      method: 'Timeslices',
+      sliceMin: 5,
+      window: { kind: 'rolling', slices: 12 },
+      burnMinutes: [5, 30],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 0.9,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0);
+    engine.set(T0 - 7 * MIN, 3, 10);
+    const once = engine.status(T0 + 3 * MIN);
+    for (let i = 0; i < 5; i++) engine.set(T0 - 7 * MIN, 3, 10);
+    expect(engine.status(T0 + 3 * MIN)).toEqual(once);
+    engine.set(T0 - 7 * MIN, 10, 10);
+    expect(engine.status(T0 + 3 * MIN).budget.consumed).toBe(0);
+  });
+
+  it('lowers a minute that is set to smaller counts, unlike add', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'rolling', slices: 60 },
+      burnMinutes: [5],
+      currentMinutes: 5,
+      noData: 'excluded',
+      target: 0.99,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec);
+    engine.advanceTo(T0);
+    engine.set(T0 - MIN, 0, 10);
+    engine.set(T0 - MIN, 4, 5);
+    const status = engine.status(T0);
+    expect(status.budget.consumed).toBe(1);
+    expect(status.sli).toBe(0.8);
+    engine.set(T0 - MIN, 0, 0);
+    expect(engine.status(T0).sli).toBeNull();
+    expect(engine.status(T0).burnRates['5m']).toBeNull();
   });
 
   it('stays equal to evaluate over many window lengths of fractional counts with spikes', () => {
@@ -330,6 +476,26 @@ describe('IncrementalObjective', () => {
     engine.advanceTo(T0 + 30_000);
     expect(() => engine.status(T0 + 59_999)).not.toThrow();
     expect(() => engine.advanceTo(T0 - 1)).toThrow(RangeError);
+  });
+
+  it('reports the kept history and future allowance in milliseconds', () => {
+    const spec = buildSpec({
+      method: 'Occurrences',
+      sliceMin: 1,
+      window: { kind: 'calendar', pick: 2 },
+      burnMinutes: [5, 60],
+      currentMinutes: 15,
+      noData: 'excluded',
+      target: 0.999,
+      timeSliceTarget: 1,
+      oneOffs: [],
+      recurring: false,
+    });
+    const engine = new IncrementalObjective(spec, { futureMinutes: 10 });
+    expect(engine.historyMs).toBe(60 * MIN);
+    expect(engine.futureMs).toBe(10 * MIN);
+    expect(new IncrementalObjective(spec, { historyMinutes: 1500 }).historyMs).toBe(1500 * MIN);
+    expect(() => new IncrementalObjective(spec, { historyMinutes: -1 })).toThrow(RangeError);
   });
 
   it('reports the ring size of a 30-day rolling window as its state bytes', () => {

@@ -17,6 +17,12 @@ import { assertValidObjective } from './validate.js';
 export interface IncrementalOptions {
   /** How far ahead of the clock (in minutes) samples are kept until the clock reaches them; default 60. */
   futureMinutes?: number;
+  /**
+   * Keep at least this many minutes behind the clock (default: the longest window). A calendar
+   * window otherwise drops late data of the current period older than its longest burn window;
+   * a caller that must accept it (the evaluator re-reading a store) passes the longest period.
+   */
+  historyMinutes?: number;
 }
 
 /** Neumaier-compensated running sum: adding and subtracting fractional counts does not drift. */
@@ -233,7 +239,8 @@ interface CalendarState {
  * slice) completing and lose the one leaving. Each window is re-summed from the ring once per window
  * length (amortised O(1)) so fractional counts cannot drift.
  *
- * The clock starts at the first `add`, `advanceTo` or `status`, and only moves forward.
+ * `add` accumulates a minute's counts; `set` replaces them (for a store re-read as its rows grow).
+ * The clock starts at the first `add`, `set`, `advanceTo` or `status`, and only moves forward.
  */
 export class IncrementalObjective {
   /** Samples for minutes older than the kept history (or whose slice starts before it): ignored. */
@@ -291,7 +298,11 @@ export class IncrementalObjective {
       this.grid = new EpochGrid(this.sliceMin); // replaced by a CalendarGrid when the clock starts
     }
 
-    this.historyMin = Math.max(this.sliceMin, ...this.tracked.map((w) => w.minutes));
+    const keep = options.historyMinutes ?? 0;
+    if (!Number.isSafeInteger(keep) || keep < 0) {
+      throw new RangeError('historyMinutes must be a whole number ≥ 0');
+    }
+    this.historyMin = Math.max(this.sliceMin, keep, ...this.tracked.map((w) => w.minutes));
     this.ringMin = this.historyMin + this.futureMin;
     this.ring = new Float64Array(2 * this.ringMin);
     this.schedule = new AdjustmentSchedule(spec.adjustments);
@@ -303,33 +314,56 @@ export class IncrementalObjective {
 
   /** Adds a sample to its minute (accumulating); late samples update every window they fall in. */
   add(ts: number, good: number, total: number): void {
+    const at = this.locate(ts, good, total);
+    if (at === null) return;
+    const slot = this.slotOf(at.minute);
+    this.write(at.minute, at.sliceStart, this.ring[2 * slot]! + good, this.ring[2 * slot + 1]! + total);
+  }
+
+  /**
+   * Replaces a minute's counts (for a store whose rows are re-read as they grow): every window and
+   * slice holding the minute moves from the old counts to the new ones, O(windows). Setting the
+   * stored value again changes nothing. Same drop rules as `add`.
+   */
+  set(ts: number, good: number, total: number): void {
+    const at = this.locate(ts, good, total);
+    if (at === null) return;
+    this.write(at.minute, at.sliceStart, good, total);
+  }
+
+  /** Checks a sample and where it falls; null (counted) when it is invalid, too late or too early. */
+  private locate(ts: number, good: number, total: number): { minute: number; sliceStart: number } | null {
     if (!isValidSample(ts, good, total)) {
       this.rejectedSamples++;
-      return;
+      return null;
     }
     const minute = minuteFloor(ts);
     if (Number.isNaN(this.clock)) this.start(minute);
     const now = this.clock;
     if (minute >= now + this.futureMin) {
       this.droppedFutureMinutes++;
-      return;
+      return null;
     }
     if (minute < now - this.historyMin) {
       this.droppedLateMinutes++;
-      return;
+      return null;
     }
-    if (this.exclusion?.isExcluded(minute)) return;
+    if (this.exclusion?.isExcluded(minute)) return null;
     const sliceStart = this.sliced ? this.grid.sliceStartOf(minute) : Number.NaN;
     if (sliceStart < now - this.historyMin) {
       this.droppedLateMinutes++;
-      return;
+      return null;
     }
+    return { minute, sliceStart };
+  }
 
+  /** Stores a kept minute's new counts and moves every window and slice holding it from the old ones. */
+  private write(minute: number, sliceStart: number, good1: number, total1: number): void {
+    const now = this.clock;
     const slot = this.slotOf(minute);
     const good0 = this.ring[2 * slot]!;
     const total0 = this.ring[2 * slot + 1]!;
-    const good1 = good0 + good;
-    const total1 = total0 + total;
+    if (good1 === good0 && total1 === total0) return;
     if (minute >= now) {
       // Not complete yet: it enters the windows when the clock passes it.
       this.ring[2 * slot] = good1;
@@ -404,6 +438,16 @@ export class IncrementalObjective {
     }
     const windows = this.burnWindows.map((w) => ({ label: w.label, agg: w.agg.snapshot() }));
     return assembleStatus(this.spec, atMs, period, windows, windows[this.currentIndex]!.agg);
+  }
+
+  /** How far behind the clock samples are kept: the longest window (at least one slice), in ms. */
+  get historyMs(): number {
+    return this.historyMin * MINUTE_MS;
+  }
+
+  /** How far ahead of the clock samples are kept until the clock reaches them, in ms. */
+  get futureMs(): number {
+    return this.futureMin * MINUTE_MS;
   }
 
   /** Bytes held in typed arrays (the per-minute ring). */

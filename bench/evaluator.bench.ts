@@ -1,0 +1,190 @@
+/**
+ * Evaluator: cost of one tick for N SLOs on a real database — the change feed, the engines and the
+ * status write — after a start-up backfill of D days of one-minute data. Each steady tick follows
+ * 30 s of ingestion (every SLI's current minute grows). Flags: --slos N (1000), --days D (2),
+ * --ticks T (10, after 2 warm-up ticks), --db sqlite|postgres|sqlite,postgres (sqlite).
+ */
+import { sql } from 'kysely';
+import pino from 'pino';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { createMetrics } from '../src/platform/metrics.js';
+import { Evaluator } from '../src/slo/evaluator/evaluator.js';
+import { createLeaderElection } from '../src/slo/evaluator/leader.js';
+import { loadSpecText } from '../src/slo/spec/load.js';
+import { createTestDatabase } from '../test/support/databases.js';
+import type { BenchFlags } from './run.js';
+
+const MIN = 60_000;
+const WARMUP_TICKS = 2;
+
+function intFlag(flags: BenchFlags, name: string, fallback: number): number {
+  const value = flags[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive whole number`);
+  return n;
+}
+
+/** N SLOs on N SLIs: 28-day rolling Occurrences, every 4th Timeslices (5m), every 10th a Tokyo calendar month. */
+function specs(slos: number): string {
+  const docs = ['apiVersion: openslo/v1\nkind: Service\nmetadata: {name: bench}\nspec: {}\n'];
+  for (let i = 0; i < slos; i++) {
+    const window =
+      i % 10 === 9
+        ? "[{duration: 1M, isRolling: false, calendar: {startTime: '2026-01-01 00:00:00', timeZone: Asia/Tokyo}}]"
+        : '[{duration: 28d, isRolling: true}]';
+    const sliced = i % 4 === 3;
+    docs.push(`apiVersion: openslo/v1
+kind: SLI
+metadata: {name: sli-${i}}
+spec:
+  ratioMetric:
+    good: {metricSource: {type: shinrai, spec: {}}}
+    total: {metricSource: {type: shinrai, spec: {}}}
+`);
+    docs.push(`apiVersion: openslo/v1
+kind: SLO
+metadata: {name: slo-${i}}
+spec:
+  service: bench
+  indicatorRef: sli-${i}
+  timeWindow: ${window}
+  budgetingMethod: ${sliced ? 'Timeslices' : 'Occurrences'}
+  objectives: [{target: 0.999${sliced ? ', timeSliceTarget: 0.99, timeSliceWindow: 5m' : ''}}]
+`);
+  }
+  return docs.join('---\n');
+}
+
+/** The evaluator's debug line per tick. */
+interface TickLog {
+  tookMs: number;
+  feedMs: number;
+  writeMs: number;
+  changedRows: number;
+  stateBytes: number;
+  waitingBackfills: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function ms(n: number): string {
+  return n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0);
+}
+
+async function runOn(
+  dialect: 'sqlite' | 'postgres',
+  slos: number,
+  days: number,
+  ticks: number,
+): Promise<void> {
+  const testDb = await createTestDatabase(dialect);
+  const db = openDatabase(testDb.url);
+  try {
+    await migrateToLatest(db.kysely);
+    const firstMinute = Math.floor(Date.UTC(2026, 2, 14, 10, 0) / MIN);
+    const lastMinute = firstMinute + days * 1_440;
+    const fillStart = performance.now();
+    // Deterministic traffic generated inside the database: 200–999 requests a minute, a few failures,
+    // each minute stamped as if ingested live (30 s after it started).
+    const lit = sql.lit;
+    await sql`
+      WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${lit(slos - 1)}),
+        m(x) AS (SELECT CAST(${lit(firstMinute)} AS bigint) UNION ALL SELECT x + 1 FROM m WHERE x < ${lit(lastMinute - 1)})
+      INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+      SELECT 'sli-' || i, x * ${lit(MIN)}, 200 + (i * 7 + x) % 800 - CASE WHEN (i + x) % 50 = 0 THEN 1 ELSE 0 END,
+        200 + (i * 7 + x) % 800, x * ${lit(MIN)} + 30000
+      FROM s CROSS JOIN m`.execute(db.kysely);
+    const fillSeconds = (performance.now() - fillStart) / 1000;
+
+    const loaded = loadSpecText('bench.yaml', specs(slos));
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) throw new Error(`bench specs: ${errors[0]!.message}`);
+    const ticksSeen: TickLog[] = [];
+    const log = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as TickLog & { msg: string };
+          if (entry.msg === 'evaluation tick') ticksSeen.push(entry);
+        },
+      },
+    );
+    const clock = { ms: lastMinute * MIN + 5_000, now: () => clock.ms };
+    const metrics = createMetrics();
+    const leader =
+      dialect === 'postgres'
+        ? createLeaderElection({ db, url: testDb.url, retrySeconds: 5, log, metrics })
+        : undefined;
+    await leader?.start();
+    const evaluator = new Evaluator({
+      db,
+      clock,
+      log,
+      metrics,
+      specs: () => ({ catalog: loaded.catalog, version: 1 }),
+      config: { tickSeconds: 30, historyStepSeconds: 300 },
+      leader,
+    });
+
+    // Start-up: ticks back to back until every SLO is backfilled (a tick backfills for up to 30 s).
+    const backfillStart = performance.now();
+    do await evaluator.tick();
+    while (ticksSeen.at(-1)?.waitingBackfills);
+    const backfillMs = performance.now() - backfillStart;
+
+    const steady: TickLog[] = [];
+    for (let t = 0; t < WARMUP_TICKS + ticks; t++) {
+      clock.ms += 30_000;
+      const minuteMs = Math.floor(clock.ms / MIN) * MIN - MIN;
+      // 30 s of ingestion: every SLI's last complete minute grows, stamped now.
+      await sql`
+        WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sql.lit(slos - 1)})
+        INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+        SELECT 'sli-' || i, ${sql.lit(minuteMs)}, 100 + i % 50, 100 + i % 50 + i % 3, ${sql.lit(clock.ms)}
+        FROM s WHERE true
+        ON CONFLICT (sli, minute_ts) DO UPDATE SET good = sli_minutes.good + excluded.good,
+          total = sli_minutes.total + excluded.total, updated_at = excluded.updated_at`.execute(db.kysely);
+      const before = ticksSeen.length;
+      await evaluator.tick();
+      const seen = ticksSeen[before];
+      if (!seen) throw new Error('a tick did not evaluate (see the log)');
+      if (t >= WARMUP_TICKS) steady.push(seen);
+    }
+    await evaluator.stop();
+    const stateBytes = ticksSeen.at(-1)?.stateBytes ?? 0;
+    console.log(
+      `${dialect}: ${slos} SLOs, ${days} days × ${slos} SLIs = ${(slos * days * 1_440).toLocaleString('en')} stored minutes (filled in ${fillSeconds.toFixed(1)} s)`,
+    );
+    console.log(`  start-up backfill (until every SLO has a status): ${ms(backfillMs)} ms`);
+    const took = steady.map((t) => t.tookMs);
+    const feedMs = median(steady.map((t) => t.feedMs));
+    const writeMs = median(steady.map((t) => t.writeMs));
+    console.log(
+      `  steady tick: median ${ms(median(took))} ms (all: ${took.map(ms).join(', ')}); of which change feed ${ms(feedMs)} ms (${median(steady.map((t) => t.changedRows))} rows), status write ${ms(writeMs)} ms, engines and the rest ${ms(median(took) - feedMs - writeMs)} ms`,
+    );
+    console.log(
+      `  engine state: ${(stateBytes / 2 ** 20).toFixed(0)} MiB; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+    );
+  } finally {
+    await db.close();
+    await testDb.drop();
+  }
+}
+
+export async function run(flags: BenchFlags): Promise<void> {
+  const slos = intFlag(flags, 'slos', 1_000);
+  const days = intFlag(flags, 'days', 2);
+  const ticks = intFlag(flags, 'ticks', 10);
+  const dbFlag = typeof flags.db === 'string' ? flags.db : 'sqlite';
+  const dialects = dbFlag.split(',');
+  for (const dialect of dialects) {
+    if (dialect !== 'sqlite' && dialect !== 'postgres')
+      throw new Error('--db is sqlite, postgres or both, comma-separated');
+    await runOn(dialect, slos, days, ticks);
+  }
+}

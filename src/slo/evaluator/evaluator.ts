@@ -1,0 +1,286 @@
+/**
+ * The evaluator service: keeps every SLO's status current on a tick with the incremental engine,
+ * on the one replica that is the leader. Each tick: pick up spec changes, backfill new parts,
+ * read the change feed of `sli_minutes`, advance, and write `slo_status` (and, once per history
+ * step, `slo_history`) in one transaction. See docs/evaluation.md.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../platform/clock.js';
+import type { Db } from '../../platform/db/database.js';
+import type { SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { ShinraiMetrics } from '../../platform/metrics.js';
+import { reportEntry } from '../budget-report.js';
+import { evaluationTargets } from '../evaluation.js';
+import type { Catalog } from '../model.js';
+import { type LeaderElection, SingleNodeLeadership } from './leader.js';
+import type { StoredStatus } from './read.js';
+import { EvaluationState, type TargetStatus } from './state.js';
+import { type FeedPosition, latestUpdateMs, readChanges, readStoredMinutes, writeTick } from './store.js';
+
+export interface EvaluatorConfig {
+  readonly tickSeconds: number;
+  /** Spacing of the stored history points. */
+  readonly historyStepSeconds: number;
+  /**
+   * How far before its cursor the change feed re-reads (default 120): a batch whose `updated_at`
+   * was taken before a later batch's, but that committed after the feed read, is still seen.
+   */
+  readonly feedMarginSeconds?: number | undefined;
+  /** Time a tick may spend on backfills before it writes what is ready (default: tickSeconds, at least 1). */
+  readonly backfillSecondsPerTick?: number | undefined;
+  /** Change-feed rows read per query (default 20,000). */
+  readonly feedPageRows?: number | undefined;
+}
+
+export interface EvaluatorDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ShinraiMetrics;
+  /** The loaded specs; a new `version` makes the next tick rebuild its targets. */
+  readonly specs: () => { readonly catalog: Catalog; readonly version: number };
+  readonly config: EvaluatorConfig;
+  /**
+   * Who may evaluate. Default on SQLite: this process. Required on PostgreSQL, where replicas
+   * must agree: pass `createLeaderElection({ db, url, retrySeconds, log, metrics })`.
+   */
+  readonly leader?: LeaderElection | undefined;
+}
+
+/** What one leadership keeps between ticks; dropped when the lead is lost, rebuilt from the database when gained. */
+interface Session {
+  readonly state: EvaluationState;
+  specVersion: number | null;
+  /** Newest `updated_at` the feed has seen; null when it has seen nothing (an empty table). */
+  cursorMs: number | null;
+  cursorRead: boolean;
+  lastHistoryStepMs: number;
+  /** Delete statuses of SLOs that left the specs on the next write. */
+  prune: boolean;
+}
+
+export class Evaluator {
+  private readonly leader: LeaderElection;
+  private readonly tickMs: number;
+  private readonly historyStepMs: number;
+  private readonly marginMs: number;
+  private readonly pageRows: number;
+  private readonly backfillBudgetMs: number;
+  private session: Session | null = null;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  /** Backfills are still waiting: run the next tick at once. */
+  private catchingUp = false;
+
+  constructor(private readonly deps: EvaluatorDeps) {
+    const { config } = deps;
+    if (!(config.tickSeconds > 0)) throw new RangeError('tickSeconds must be > 0');
+    if (!(config.historyStepSeconds > 0)) throw new RangeError('historyStepSeconds must be > 0');
+    this.tickMs = config.tickSeconds * 1000;
+    this.historyStepMs = config.historyStepSeconds * 1000;
+    this.marginMs = (config.feedMarginSeconds ?? 120) * 1000;
+    this.pageRows = config.feedPageRows ?? 20_000;
+    this.backfillBudgetMs = (config.backfillSecondsPerTick ?? Math.max(1, config.tickSeconds)) * 1000;
+    if (deps.leader) this.leader = deps.leader;
+    else if (deps.db.dialect === 'sqlite') this.leader = new SingleNodeLeadership(deps.metrics);
+    else
+      throw new Error(
+        'the evaluator on PostgreSQL needs a leader election (createLeaderElection), or every replica would evaluate',
+      );
+    this.leader.onChange((leader) => {
+      // A new lead starts from the database: memory from an earlier lead may have missed rows.
+      this.session = null;
+      if (leader) this.schedule(0);
+    });
+  }
+
+  /** True while this replica evaluates. */
+  isLeader(): boolean {
+    return this.leader.isLeader();
+  }
+
+  /** Starts the leader election and the tick loop (the first tick runs at once, in the background). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.leader.start();
+    this.schedule(0);
+  }
+
+  /** Stops the loop, waits for a tick in flight and gives up the lead. */
+  async stop(): Promise<void> {
+    this.started = false;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.leader.stop();
+    this.session = null;
+  }
+
+  /**
+   * One evaluation cycle, when this replica is the leader. Never rejects: a failed tick is logged
+   * and counted, and the stored statuses stay as they were (their `evaluatedAt` shows their age).
+   * A call while a tick runs returns that tick.
+   */
+  tick(): Promise<void> {
+    if (!this.running) {
+      this.running = this.runTick().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule(this.catchingUp ? 0 : this.tickMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async runTick(): Promise<void> {
+    this.catchingUp = false;
+    if (!(await this.leader.confirm())) return;
+    const { metrics, log } = this.deps;
+    const startedMs = performance.now();
+    try {
+      const summary = await this.evaluate();
+      if (!summary) return;
+      const tookMs = performance.now() - startedMs;
+      metrics.evaluationSeconds.observe(tookMs / 1000);
+      metrics.evaluations.inc({ outcome: 'ok' });
+      log.debug({ ...summary, tookMs: round(tookMs) }, 'evaluation tick');
+    } catch (error) {
+      this.catchingUp = false;
+      metrics.evaluations.inc({ outcome: 'error' });
+      log.error(
+        { err: error },
+        'evaluation tick failed; stored statuses are kept and age until a tick succeeds',
+      );
+    }
+  }
+
+  private async evaluate() {
+    const { db, log } = this.deps;
+    this.session ??= {
+      state: new EvaluationState(),
+      specVersion: null,
+      cursorMs: null,
+      cursorRead: false,
+      lastHistoryStepMs: Number.NEGATIVE_INFINITY,
+      prune: true,
+    };
+    const session = this.session;
+    const { state } = session;
+    // Read before any backfill, so the feed covers every row changed after the backfill's reads.
+    if (!session.cursorRead) {
+      session.cursorMs = await latestUpdateMs(db);
+      session.cursorRead = true;
+    }
+    const nowMs = Math.max(this.deps.clock.now(), Number.isNaN(state.nowMs) ? 0 : state.nowMs);
+    state.advanceTo(nowMs);
+
+    const specs = this.deps.specs();
+    if (specs.version !== session.specVersion) {
+      const change = state.setTargets(evaluationTargets(specs.catalog));
+      session.specVersion = specs.version;
+      session.prune = true;
+      log.info(
+        { version: specs.version, added: change.added, kept: change.kept, removed: change.removed },
+        'evaluation targets updated',
+      );
+      for (const { id, error } of change.failed) log.warn({ slo: id }, `not evaluated: ${error}`);
+    }
+
+    // A large backfill (start-up, a new leader) is spread over back-to-back ticks, so statuses
+    // appear SLO by SLO and the change feed keeps flowing meanwhile.
+    let backfilledRows = 0;
+    const pending = state.pending();
+    const backfillUntilMs = performance.now() + this.backfillBudgetMs;
+    while (pending.length) {
+      const { storageKey, fromMs } = pending.shift()!;
+      const rows = await readStoredMinutes(db, storageKey, fromMs);
+      state.backfill(storageKey, rows);
+      backfilledRows += rows.length;
+      if (performance.now() >= backfillUntilMs) break;
+    }
+    this.catchingUp = pending.length > 0;
+    const feedStartMs = performance.now();
+    const changedRows = await this.readFeed(session);
+    const feedMs = performance.now() - feedStartMs;
+
+    const { statuses, errors } = state.statuses();
+    for (const { id, error } of errors) log.warn({ slo: id }, `status not computed: ${error}`);
+    // Lost the lead while computing: the new leader writes from now on.
+    if (!this.leader.isLeader() || this.session !== session) {
+      log.debug('lost the lead during a tick; not writing');
+      return null;
+    }
+
+    const stepMs = Math.floor(nowMs / this.historyStepMs) * this.historyStepMs;
+    const writeHistory = stepMs > session.lastHistoryStepMs;
+    const writeStartMs = performance.now();
+    await writeTick(db, {
+      statuses: statuses.map((s) => statusRow(s, nowMs)),
+      history: writeHistory ? statuses.map((s) => historyRow(s, stepMs)) : [],
+      keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
+    });
+    const writeMs = performance.now() - writeStartMs;
+    session.prune = false;
+    if (writeHistory) session.lastHistoryStepMs = stepMs;
+    const stats = state.stats();
+    return {
+      at: new Date(nowMs).toISOString(),
+      slos: statuses.length,
+      changedRows,
+      feedMs: round(feedMs),
+      writeMs: round(writeMs),
+      backfilledRows,
+      waitingBackfills: pending.length,
+      historyStep: writeHistory ? new Date(stepMs).toISOString() : undefined,
+      deferredRows: stats.deferredRows,
+      stateBytes: stats.stateBytes,
+    };
+  }
+
+  /** Applies every row changed since the cursor (minus the margin); returns how many were read. */
+  private async readFeed(session: Session): Promise<number> {
+    const sinceMs = session.cursorMs === null ? null : session.cursorMs - this.marginMs;
+    let after: FeedPosition | null = null;
+    let newest = session.cursorMs;
+    let read = 0;
+    for (;;) {
+      const page = await readChanges(this.deps.db, sinceMs, after, this.pageRows);
+      session.state.apply(page);
+      read += page.length;
+      for (const row of page) if (newest === null || row.updatedAtMs > newest) newest = row.updatedAtMs;
+      const last = page.at(-1);
+      if (!last || page.length < this.pageRows) break;
+      after = [last.updatedAtMs, last.storageKey, last.minuteMs];
+    }
+    session.cursorMs = newest;
+    return read;
+  }
+}
+
+/** Milliseconds to one decimal, for the log. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function statusRow({ target, status }: TargetStatus, nowMs: number): SloStatusTable {
+  const stored: StoredStatus = { ...reportEntry(target, status), evaluatedAt: new Date(nowMs).toISOString() };
+  return { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) };
+}
+
+function historyRow({ target, status }: TargetStatus, stepMs: number): SloHistoryTable {
+  return {
+    slo_id: target.id,
+    ts: stepMs,
+    sli: status.sli,
+    remaining: status.budget.remaining,
+    burn_rates: JSON.stringify(status.burnRates),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The evaluator's database adapter: the change feed and backfill reads of `sli_minutes`, and the
+ * per-tick write of `slo_status` and `slo_history`. The same SQL runs on SQLite and PostgreSQL.
+ */
+import type { Kysely } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { MinuteRow } from './state.js';
+
+/** A changed row, with the `updated_at` the feed's cursor follows. */
+export interface ChangedRow extends MinuteRow {
+  readonly updatedAtMs: number;
+}
+
+/** Position in the feed: rows after this (updated_at, sli, minute_ts) come next. */
+export type FeedPosition = readonly [updatedAtMs: number, storageKey: string, minuteMs: number];
+
+/** Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK_ROWS = 1_000;
+
+/** The newest `updated_at` in `sli_minutes`; null when it is empty. */
+export async function latestUpdateMs(db: Db): Promise<number | null> {
+  const row = await db.kysely
+    .selectFrom('sli_minutes')
+    .select((eb) => eb.fn.max('updated_at').as('latest'))
+    .executeTakeFirst();
+  return row?.latest === null || row?.latest === undefined ? null : Number(row.latest);
+}
+
+/**
+ * One page of the change feed: rows with `updated_at ≥ sinceMs` (all rows when null), after
+ * `after`, in (updated_at, sli, minute_ts) order, so equal timestamps never stall the paging.
+ */
+export async function readChanges(
+  db: Db,
+  sinceMs: number | null,
+  after: FeedPosition | null,
+  limit: number,
+): Promise<ChangedRow[]> {
+  let query = db.kysely.selectFrom('sli_minutes').select(['sli', 'minute_ts', 'good', 'total', 'updated_at']);
+  if (sinceMs !== null) query = query.where('updated_at', '>=', sinceMs);
+  if (after) {
+    const [updatedAtMs, storageKey, minuteMs] = after;
+    query = query
+      .where('updated_at', '>=', updatedAtMs)
+      .where((eb) =>
+        eb(eb.refTuple('updated_at', 'sli', 'minute_ts'), '>', eb.tuple(updatedAtMs, storageKey, minuteMs)),
+      );
+  }
+  const rows = await query.orderBy('updated_at').orderBy('sli').orderBy('minute_ts').limit(limit).execute();
+  return rows.map((r) => ({
+    storageKey: r.sli,
+    minuteMs: Number(r.minute_ts),
+    good: Number(r.good),
+    total: Number(r.total),
+    updatedAtMs: Number(r.updated_at),
+  }));
+}
+
+/** A storage key's rows from `fromMs` on (future minutes included), ascending by minute. */
+export async function readStoredMinutes(db: Db, storageKey: string, fromMs: number): Promise<MinuteRow[]> {
+  const rows = await db.kysely
+    .selectFrom('sli_minutes')
+    .select(['minute_ts', 'good', 'total'])
+    .where('sli', '=', storageKey)
+    .where('minute_ts', '>=', fromMs)
+    .orderBy('minute_ts')
+    .execute();
+  return rows.map((r) => ({
+    storageKey,
+    minuteMs: Number(r.minute_ts),
+    good: Number(r.good),
+    total: Number(r.total),
+  }));
+}
+
+export interface TickWrite {
+  readonly statuses: readonly SloStatusTable[];
+  /** Points of one history step; a point already stored for (SLO, ts) is kept (the earliest wins). */
+  readonly history: readonly SloHistoryTable[];
+  /** When set, stored statuses of other SLOs (removed from the specs) are deleted. */
+  readonly keepOnly?: ReadonlySet<string> | undefined;
+}
+
+/** Writes one tick in one transaction: statuses upserted, history appended, removed SLOs pruned. */
+export async function writeTick(db: Db, write: TickWrite): Promise<void> {
+  await db.kysely.transaction().execute(async (trx) => {
+    for (const chunk of chunks(write.statuses)) {
+      await trx
+        .insertInto('slo_status')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.column('slo_id').doUpdateSet((eb) => ({
+            evaluated_at: eb.ref('excluded.evaluated_at'),
+            status: eb.ref('excluded.status'),
+          })),
+        )
+        .execute();
+    }
+    for (const chunk of chunks(write.history)) {
+      await trx
+        .insertInto('slo_history')
+        .values(chunk)
+        .onConflict((oc) => oc.columns(['slo_id', 'ts']).doNothing())
+        .execute();
+    }
+    if (write.keepOnly) await pruneStatuses(trx, write.keepOnly);
+  });
+}
+
+async function pruneStatuses(trx: Kysely<Database>, keep: ReadonlySet<string>): Promise<void> {
+  const stored = await trx.selectFrom('slo_status').select('slo_id').execute();
+  const removed = stored.map((r) => r.slo_id).filter((id) => !keep.has(id));
+  for (const chunk of chunks(removed))
+    await trx.deleteFrom('slo_status').where('slo_id', 'in', chunk).execute();
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK_ROWS) out.push(items.slice(i, i + CHUNK_ROWS));
+  return out;
+}

@@ -20,7 +20,7 @@ export function createMetrics(): ShinraiMetrics {
     registry,
     ingestedEvents: new Counter({
       name: 'shinrai_ingested_events_total',
-      help: 'SLI events (or counted requests) accepted by ingestion',
+      help: 'SLI data items (count lines or raw events) accepted by ingestion',
       labelNames: ['sli'],
       registers: [registry],
     }),

@@ -31,7 +31,7 @@ describe('shinrai bin', () => {
   it('lists its commands in --help', async () => {
     const { code, stdout } = await shinrai('--help');
     expect(code).toBe(0);
-    for (const command of ['validate', 'budget', 'demo']) expect(stdout).toContain(command);
+    for (const command of ['validate', 'budget', 'demo', 'serve', 'token']) expect(stdout).toContain(command);
   });
 
   it('exits 0 on valid specs and 1 on invalid ones', async () => {
@@ -47,8 +47,8 @@ describe('shinrai bin', () => {
     expect(stderr).toContain("unknown command 'frobnicate'");
   });
 
-  it('runs the demo (what npm start runs) and prints the budget table', async () => {
-    const { code, stdout, stderr } = await shinrai('demo', '--seed-days', '2');
+  it('runs the one-shot demo and prints the budget table', async () => {
+    const { code, stdout, stderr } = await shinrai('demo', '--once', '--seed-days', '2');
     expect(code).toBe(0);
     expect(stdout).toMatch(/checkout-availability\s+checkout\s+99\.9%/);
     expect(stderr).toContain('generating 2 days of traffic');

@@ -220,8 +220,8 @@ describe('shinrai budget', () => {
 
 describe('shinrai demo', () => {
   it('evaluates the example shop on seeded synthetic traffic, the same for the same seed', async () => {
-    const first = await runCli(['demo', '--seed-days', '3', '--json']);
-    const second = await runCli(['demo', '--seed-days', '3', '--json']);
+    const first = await runCli(['demo', '--once', '--seed-days', '3', '--json']);
+    const second = await runCli(['demo', '--once', '--seed-days', '3', '--json']);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(second.stdout);
     const report = JSON.parse(first.stdout);

@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
+import { registerServe } from './commands/serve.js';
+import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError, type CliIo, processIo } from './io.js';
 
@@ -20,6 +22,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
   registerDemo(program, io, setExit);
+  registerServe(program, io, setExit);
+  registerToken(program, io, setExit);
   return program;
 }
 

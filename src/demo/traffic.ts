@@ -43,6 +43,49 @@ export function hashSeed(text: string, seed: number): number {
 
 const TOKYO_OFFSET_MS = 9 * 3_600_000;
 
+/**
+ * Traffic for one stream, minute after minute; keeps the incident in progress between calls so a
+ * live feed and a backfill produce the same kind of data.
+ */
+export class TrafficGenerator {
+  private incidentEndMs = -1;
+  private incidentBad = 0;
+
+  constructor(
+    private readonly profile: TrafficProfile,
+    private readonly random: () => number,
+  ) {}
+
+  /** Counts for the minute starting at `ts` (minute-aligned). */
+  minute(ts: number): MinuteCounts {
+    const { profile, random } = this;
+    if (ts >= this.incidentEndMs && random() < profile.incidentsPerDay / 1440) {
+      this.incidentEndMs = ts + (5 + Math.floor(random() * 55)) * 60_000;
+      this.incidentBad = profile.incidentBadRatio * (0.2 + 0.8 * random());
+    }
+    // Daily rhythm: quiet at 04:00 Tokyo, busiest in the evening.
+    const hour = (((ts + TOKYO_OFFSET_MS) % 86_400_000) / 3_600_000 + 24) % 24;
+    const rhythm = 0.55 + 0.45 * Math.sin(((hour - 10) / 24) * 2 * Math.PI);
+    const total = Math.max(1, Math.round(profile.peakPerMinute * rhythm * (0.9 + 0.2 * random())));
+    const badRatio =
+      ts < this.incidentEndMs ? this.incidentBad : profile.backgroundBadRatio * (0.5 + random());
+    // Stochastic rounding keeps tiny error rates visible on average instead of rounding to zero.
+    const expectedBad = total * badRatio;
+    const bad = Math.min(total, Math.floor(expectedBad) + (random() < expectedBad % 1 ? 1 : 0));
+    return { ts, good: total - bad, total };
+  }
+}
+
+/** A profile for an objective: background errors well inside the budget, incidents that burn it. */
+export function profileFor(target: number): TrafficProfile {
+  const budget = 1 - target;
+  return {
+    ...DEFAULT_PROFILE,
+    backgroundBadRatio: budget * 0.3,
+    incidentBadRatio: Math.min(0.6, budget * 120),
+  };
+}
+
 /** Per-minute good/total counts for [fromMs, toMs), minute-aligned. */
 export function generateTraffic(
   fromMs: number,
@@ -50,25 +93,8 @@ export function generateTraffic(
   profile: TrafficProfile,
   random: () => number,
 ): MinuteCounts[] {
+  const generator = new TrafficGenerator(profile, random);
   const out: MinuteCounts[] = [];
-  const start = Math.ceil(fromMs / 60_000) * 60_000;
-  let incidentEndMs = -1;
-  let incidentBad = 0;
-  const incidentChancePerMinute = profile.incidentsPerDay / 1440;
-  for (let ts = start; ts < toMs; ts += 60_000) {
-    if (ts >= incidentEndMs && random() < incidentChancePerMinute) {
-      incidentEndMs = ts + (5 + Math.floor(random() * 55)) * 60_000;
-      incidentBad = profile.incidentBadRatio * (0.2 + 0.8 * random());
-    }
-    // Daily rhythm: quiet at 04:00 Tokyo, busiest in the evening.
-    const hour = (((ts + TOKYO_OFFSET_MS) % 86_400_000) / 3_600_000 + 24) % 24;
-    const rhythm = 0.55 + 0.45 * Math.sin(((hour - 10) / 24) * 2 * Math.PI);
-    const total = Math.max(1, Math.round(profile.peakPerMinute * rhythm * (0.9 + 0.2 * random())));
-    const badRatio = ts < incidentEndMs ? incidentBad : profile.backgroundBadRatio * (0.5 + random());
-    // Stochastic rounding keeps tiny error rates visible on average instead of rounding to zero.
-    const expectedBad = total * badRatio;
-    const bad = Math.min(total, Math.floor(expectedBad) + (random() < expectedBad % 1 ? 1 : 0));
-    out.push({ ts, good: total - bad, total });
-  }
+  for (let ts = Math.ceil(fromMs / 60_000) * 60_000; ts < toMs; ts += 60_000) out.push(generator.minute(ts));
   return out;
 }

@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { DEFAULT_PROFILE, generateTraffic, hashSeed, seededRandom } from '../../demo/traffic.js';
+import { generateTraffic, hashSeed, profileFor, seededRandom } from '../../demo/traffic.js';
 import { budgetReport } from '../../slo/budget-report.js';
 import type { CountRow } from '../../slo/data-file.js';
 import { evaluationTargets } from '../../slo/evaluation.js';
 import { formatBudgetHuman, loadValidCatalog } from '../common.js';
 import { CliError, type CliIo } from '../io.js';
+import { runServer, type ServeFlags, serveOptions } from './serve.js';
 
 /** The example shop shipped with Shinrai (resolves from src/ and from dist/ alike). */
 export const DEMO_SPECS = fileURLToPath(new URL('../../../examples/shop', import.meta.url));
@@ -14,65 +15,70 @@ export const DEMO_SPECS = fileURLToPath(new URL('../../../examples/shop', import
 interface DemoOptions {
   seedDays: string;
   seed: string;
-  specs: string;
+  specs?: string;
   json?: boolean;
   export?: string;
 }
 
 export function registerDemo(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
-    .command('demo')
-    .description('the example shop with synthetic traffic: history, error budgets and burn rates')
-    .option('--seed-days <days>', 'days of synthetic history to generate', '30')
-    .option('--seed <n>', 'random seed (same seed, same traffic)', '1')
-    .option('--specs <path>', 'specs to generate traffic for', DEMO_SPECS)
-    .option('--export <file>', 'also write the generated data as NDJSON (input for `shinrai budget`)')
-    .option('--json', 'print the JSON report')
-    .action(async (options: DemoOptions) => {
-      const days = Number(options.seedDays);
-      if (!Number.isFinite(days) || days <= 0 || days > 400)
-        throw new CliError(
-          `--seed-days must be a number of days between 0 and 400, not "${options.seedDays}"`,
-          2,
-        );
-      const seed = Number.parseInt(options.seed, 10);
-      if (!Number.isSafeInteger(seed))
-        throw new CliError(`--seed must be an integer, not "${options.seed}"`, 2);
-      const catalog = await loadValidCatalog(options.specs, io);
-      const nowMs = Math.floor(io.now().getTime() / 60_000) * 60_000;
-      const fromMs = nowMs - days * 86_400_000;
-      const rows: CountRow[] = [];
-      const targets = evaluationTargets(catalog);
-      for (const [index, target] of targets.entries()) {
-        for (const part of target.parts) {
-          io.err(
-            `demo: generating ${days} days of traffic for ${target.id} (${index + 1}/${targets.length})`,
-          );
-          const budget = 1 - (part.spec.timeSliceTarget ?? part.target);
-          const profile = {
-            ...DEFAULT_PROFILE,
-            backgroundBadRatio: budget * 0.3,
-            incidentBadRatio: Math.min(0.6, budget * 120),
-          };
-          const name = part.dataKeys[0]!;
-          const random = seededRandom(hashSeed(name, seed));
-          for (const m of generateTraffic(fromMs, nowMs, profile, random))
-            rows.push({ sli: name, tsMs: m.ts, good: m.good, total: m.total });
-        }
-      }
-      if (options.export) {
-        const lines = rows.map((r) =>
-          JSON.stringify({ sli: r.sli, ts: new Date(r.tsMs).toISOString(), good: r.good, total: r.total }),
-        );
-        await writeFile(options.export, `${lines.join('\n')}\n`);
-        io.err(`demo: wrote ${rows.length} lines to ${options.export}`);
-      }
-      const { report } = budgetReport(catalog, rows, nowMs);
-      io.out(options.json ? JSON.stringify(report, null, 2) : formatBudgetHuman(report));
-      if (!options.json)
-        io.out(
-          '\nThis is the demo shop (examples/shop). Try: shinrai validate examples/shop, or shinrai demo --export data.ndjson\nthen shinrai budget examples/shop --data data.ndjson',
-        );
+  serveOptions(
+    program
+      .command('demo')
+      .description('the example shop with live synthetic traffic: server, history, error budgets, burn rates')
+      .option('--seed-days <days>', 'days of synthetic history to backfill first', '30')
+      .option('--once', 'no server: generate the history, print every error budget and exit')
+      .option('--seed <n>', 'with --once: random seed (same seed, same traffic)', '1')
+      .option(
+        '--export <file>',
+        'with --once: also write the generated data as NDJSON (input for `shinrai budget`)',
+      )
+      .option('--json', 'with --once: print the JSON report'),
+  ).action(async (options: DemoOptions & ServeFlags & { once?: boolean }) => {
+    if (!options.once) {
+      await runServer({ ...options, specs: options.specs ?? DEMO_SPECS }, io, { demo: true });
       setExit(0);
-    });
+      return;
+    }
+    await runOnce({ ...options, specs: options.specs ?? DEMO_SPECS }, io);
+    setExit(0);
+  });
+}
+
+async function runOnce(options: DemoOptions, io: CliIo): Promise<void> {
+  const days = Number(options.seedDays);
+  if (!Number.isFinite(days) || days <= 0 || days > 400)
+    throw new CliError(
+      `--seed-days must be a number of days between 0 and 400, not "${options.seedDays}"`,
+      2,
+    );
+  const seed = Number.parseInt(options.seed, 10);
+  if (!Number.isSafeInteger(seed)) throw new CliError(`--seed must be an integer, not "${options.seed}"`, 2);
+  const catalog = await loadValidCatalog(options.specs ?? DEMO_SPECS, io);
+  const nowMs = Math.floor(io.now().getTime() / 60_000) * 60_000;
+  const fromMs = nowMs - days * 86_400_000;
+  const rows: CountRow[] = [];
+  const targets = evaluationTargets(catalog);
+  for (const [index, target] of targets.entries()) {
+    for (const part of target.parts) {
+      io.err(`demo: generating ${days} days of traffic for ${target.id} (${index + 1}/${targets.length})`);
+      const profile = profileFor(part.spec.timeSliceTarget ?? part.target);
+      const name = part.dataKeys[0]!;
+      const random = seededRandom(hashSeed(name, seed));
+      for (const m of generateTraffic(fromMs, nowMs, profile, random))
+        rows.push({ sli: name, tsMs: m.ts, good: m.good, total: m.total });
+    }
+  }
+  if (options.export) {
+    const lines = rows.map((r) =>
+      JSON.stringify({ sli: r.sli, ts: new Date(r.tsMs).toISOString(), good: r.good, total: r.total }),
+    );
+    await writeFile(options.export, `${lines.join('\n')}\n`);
+    io.err(`demo: wrote ${rows.length} lines to ${options.export}`);
+  }
+  const { report } = budgetReport(catalog, rows, nowMs);
+  io.out(options.json ? JSON.stringify(report, null, 2) : formatBudgetHuman(report));
+  if (!options.json)
+    io.out(
+      '\nThis is the demo shop (examples/shop). Try: shinrai validate examples/shop, or shinrai demo --once --export data.ndjson\nthen shinrai budget examples/shop --data data.ndjson',
+    );
 }

@@ -2,7 +2,7 @@
  * One migration set for SQLite and PostgreSQL: only types both understand (text, bigint,
  * double precision) and no dialect-specific SQL.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 import type { Database } from './schema.js';
 
 const migrations: Record<string, Migration> = {
@@ -90,7 +90,13 @@ export interface MigrationReport {
 
 /** Brings the schema up to date; safe to run from several replicas at once (Kysely locks). */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
-  const migrator = new Migrator({ db, provider });
+  // On PostgreSQL, pin Kysely's bookkeeping tables to the connection's schema: otherwise a
+  // kysely_migration table in another schema of the same database is mistaken for ours.
+  const migrationTableSchema =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({ db, provider, migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -1,0 +1,128 @@
+/**
+ * Composition root: builds the running Shinrai from a configuration — database and migrations,
+ * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
+ */
+import pino, { type Logger } from 'pino';
+import { DemoFeeder } from './demo/feeder.js';
+import { type Clock, systemClock } from './platform/clock.js';
+import type { Config } from './platform/config.js';
+import { type Db, openDatabase } from './platform/db/database.js';
+import { migrateToLatest } from './platform/db/migrations.js';
+import { healthRoutes } from './platform/http/health-routes.js';
+import { type App, buildServer } from './platform/http/server.js';
+import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
+import { Evaluator } from './slo/evaluator/evaluator.js';
+import { createLeaderElection } from './slo/evaluator/leader.js';
+import { getStatus, history, listStatuses } from './slo/evaluator/read.js';
+import { ingestRoutes } from './slo/ingest/routes.js';
+import { sloRoutes } from './slo/routes.js';
+import { SpecStore } from './slo/spec-store.js';
+
+export interface ShinraiContext {
+  readonly config: Config;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ShinraiMetrics;
+  readonly specs: SpecStore;
+}
+
+export interface RunningShinrai {
+  readonly ctx: ShinraiContext;
+  readonly server: App;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8420. */
+  readonly url: string;
+  readonly evaluator: Evaluator;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Spec path to use when none is configured (the demo's example shop). */
+  readonly defaultSpecs?: string;
+}
+
+export async function startShinrai(config: Config, options: StartOptions = {}): Promise<RunningShinrai> {
+  const log = options.log ?? pino({ level: config.log.level, base: { service: 'shinrai' } });
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
+  const db = openDatabase(config.db.url);
+  const stops: Array<() => Promise<void> | void> = [() => db.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const migration = await migrateToLatest(db.kysely);
+    log.info(
+      {
+        database: db.dialect,
+        url: db.displayUrl,
+        applied: migration.applied,
+        alreadyApplied: migration.alreadyApplied,
+      },
+      migration.applied.length
+        ? `migrations applied: ${migration.applied.join(', ')}`
+        : 'database schema is up to date',
+    );
+
+    const specs = new SpecStore({ db, clock, log, metrics, path: config.specs.path ?? options.defaultSpecs });
+    await specs.reload();
+    if (config.specs.watch) stops.push(specs.watch());
+    const ctx: ShinraiContext = { config, db, clock, log, metrics, specs };
+
+    const evaluator = new Evaluator({
+      db,
+      clock,
+      log,
+      metrics,
+      specs: () => ({ catalog: specs.current.catalog, version: specs.current.version }),
+      config: config.evaluator,
+      leader: createLeaderElection({
+        db,
+        url: config.db.url,
+        retrySeconds: config.evaluator.leaderRetrySeconds,
+        log,
+        metrics,
+      }),
+    });
+    await evaluator.start();
+    stops.push(() => evaluator.stop());
+
+    if (config.demo.enabled) {
+      const feeder = new DemoFeeder(
+        { db, clock, log, metrics, catalog: () => specs.current.catalog },
+        { seedDays: config.demo.seedDays },
+      );
+      log.info({ seedDays: config.demo.seedDays }, 'demo: feeding synthetic traffic');
+      await feeder.start();
+      stops.push(() => feeder.stop());
+    }
+
+    const server = await buildServer({ config, db, clock, log, metrics }, [
+      healthRoutes({
+        db,
+        metrics,
+        specsReady: () => specs.ready,
+        details: () => ({ leader: evaluator.isLeader() }),
+      }),
+      sloRoutes({
+        specs,
+        now: () => clock.now(),
+        statuses: {
+          listStatuses: () => listStatuses(db),
+          getStatus: (id) => getStatus(db, id),
+          history: (id, range) => history(db, id, range),
+        },
+      }),
+      (app) => ingestRoutes(app, { db, clock, metrics, catalog: () => specs.current.catalog }),
+    ]);
+    stops.splice(1, 0, () => server.close());
+    const address = await server.listen({ host: config.server.host, port: config.server.port });
+    log.info({ url: address }, `Shinrai is listening on ${address}`);
+    return { ctx, server, url: address, evaluator, stop: stopAll };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { startShinrai } from '../../app.js';
+import { configFrom } from '../config-flags.js';
+import type { CliIo } from '../io.js';
+import { DEMO_SPECS } from './demo.js';
+
+export interface ServeFlags {
+  config?: string;
+  specs?: string;
+  db?: string;
+  port?: string;
+  host?: string;
+  demo?: boolean;
+  seedDays?: string;
+  anonymousRead?: boolean;
+  logLevel?: string;
+}
+
+export function serveOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'YAML config file (flags > SHINRAI_* env > file > defaults)')
+    .option('--specs <path>', 'directory or file of SLO specs (reloaded on change)')
+    .option('--db <url>', 'SQLite file or postgres:// URL (default: data/shinrai.db)')
+    .option('--port <port>', 'HTTP port (default 8420; 0 picks a free port)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--anonymous-read', 'allow reads without a token')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+}
+
+/** Runs the server until SIGINT/SIGTERM, then stops it cleanly. */
+export async function runServer(
+  flags: ServeFlags,
+  io: CliIo,
+  defaults: { demo?: boolean } = {},
+): Promise<void> {
+  const demo = flags.demo ?? defaults.demo ?? false;
+  const config = configFrom(
+    {
+      'specs.path': flags.specs,
+      'db.url': flags.db,
+      'server.port': flags.port,
+      'server.host': flags.host,
+      'auth.anonymousRead': flags.anonymousRead ?? (demo ? true : undefined),
+      'demo.enabled': demo || undefined,
+      'demo.seedDays': flags.seedDays,
+      'log.level': flags.logLevel,
+    },
+    flags.config,
+  );
+  const running = await startShinrai(config, { defaultSpecs: config.demo.enabled ? DEMO_SPECS : undefined });
+  io.err(
+    `Shinrai is running at ${running.url}  (API: ${running.url}/api/v1/slos, OpenAPI: ${running.url}/api/openapi.json; Ctrl-C stops)`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.err('stopping…');
+  await running.stop();
+}
+
+export function registerServe(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  serveOptions(
+    program.command('serve').description('run the Shinrai server: API, continuous evaluation, ingestion'),
+  )
+    .option('--demo', 'load the example shop and feed it synthetic traffic (reads open to all)')
+    .option('--seed-days <days>', 'with --demo: days of history to backfill first')
+    .action(async (flags: ServeFlags) => {
+      await runServer(flags, io);
+      setExit(0);
+    });
+}

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { createToken, listTokens, ROLES, type Role, revokeToken } from '../../platform/auth/tokens.js';
+import { systemClock } from '../../platform/clock.js';
+import { openDatabase } from '../../platform/db/database.js';
+import { migrateToLatest } from '../../platform/db/migrations.js';
+import { AppError } from '../../platform/errors.js';
+import { configFrom, withDatabaseFlags } from '../config-flags.js';
+import { table } from '../format.js';
+import { CliError, type CliIo } from '../io.js';
+
+interface DbFlags {
+  config?: string;
+  db?: string;
+}
+
+async function withDb<T>(
+  flags: DbFlags,
+  run: (deps: Parameters<typeof createToken>[0]) => Promise<T>,
+): Promise<T> {
+  const config = configFrom({ 'db.url': flags.db }, flags.config);
+  const db = openDatabase(config.db.url);
+  try {
+    await migrateToLatest(db.kysely);
+    return await run({ db, clock: systemClock });
+  } catch (error) {
+    if (error instanceof AppError) throw new CliError(error.message, error.code === 'NotFound' ? 1 : 2);
+    throw new CliError(`database ${db.displayUrl}: ${(error as Error).message}`);
+  } finally {
+    await db.close();
+  }
+}
+
+export function registerToken(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const token = program.command('token').description('manage API tokens (stored hashed; shown once)');
+
+  withDatabaseFlags(
+    token
+      .command('create')
+      .description('create an API token and print it once')
+      .requiredOption('--name <name>', 'who or what uses it, e.g. ci or grafana')
+      .option('--role <role>', `one of ${ROLES.join(', ')}`, 'viewer'),
+  ).action(async (options: DbFlags & { name: string; role: string }) => {
+    if (!ROLES.includes(options.role as Role))
+      throw new CliError(`--role must be one of ${ROLES.join(', ')}`, 2);
+    const created = await withDb(options, (deps) =>
+      createToken(deps, { name: options.name, role: options.role as Role }),
+    );
+    io.out(created.token);
+    io.err(`created ${created.info.role} token "${created.info.name}"; it is not shown again — store it now`);
+    setExit(0);
+  });
+
+  withDatabaseFlags(
+    token.command('list').description('list tokens (never their secrets)').option('--json', 'JSON'),
+  ).action(async (options: DbFlags & { json?: boolean }) => {
+    const tokens = await withDb(options, (deps) => listTokens(deps));
+    if (options.json) io.out(JSON.stringify(tokens, null, 2));
+    else
+      io.out(
+        table(
+          ['NAME', 'ROLE', 'ID', 'CREATED', 'LAST USED', 'REVOKED'],
+          tokens.map((t) => [t.name, t.role, t.id, t.createdAt, t.lastUsedAt ?? '—', t.revokedAt ?? '']),
+        ),
+      );
+    setExit(0);
+  });
+
+  withDatabaseFlags(
+    token.command('revoke').description('revoke a token by name or id').argument('<name>'),
+  ).action(async (name: string, options: DbFlags) => {
+    await withDb(options, (deps) => revokeToken(deps, name));
+    io.err(`revoked token "${name}"`);
+    setExit(0);
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * API tokens: `shr_<id>_<secret>`, stored as a SHA-256 hash (a token is random and long, so a
+ * slow password hash adds nothing). The clear token is shown once, at creation.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import { conflict, invalid, notFound } from '../errors.js';
+
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** viewer < editor < admin: a role may do what every lower role may. */
+export function roleAllows(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+export interface Principal {
+  readonly tokenId: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface TokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+const TOKEN = /^shr_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+function hash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+interface Deps {
+  readonly db: Db;
+  readonly clock: Clock;
+}
+
+export async function createToken(
+  { db, clock }: Deps,
+  input: { name: string; role: Role },
+): Promise<{ token: string; info: TokenInfo }> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(input.name))
+    throw invalid(`token name "${input.name}" must be 1–63 letters, digits, ".", "_" or "-"`);
+  if (!ROLES.includes(input.role)) throw invalid(`role must be one of ${ROLES.join(', ')}`);
+  const id = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')
+    .slice(0, 12);
+  const token = `shr_${id}_${randomBytes(32).toString('base64url')}`;
+  const now = clock.now();
+  try {
+    await db.kysely
+      .insertInto('api_tokens')
+      .values({
+        id,
+        name: input.name,
+        role: input.role,
+        token_hash: hash(token),
+        created_at: now,
+        last_used_at: null,
+        revoked_at: null,
+      })
+      .execute();
+  } catch (error) {
+    if (/unique|duplicate/i.test((error as Error).message))
+      throw conflict(`a token named "${input.name}" already exists`);
+    throw error;
+  }
+  return {
+    token,
+    info: {
+      id,
+      name: input.name,
+      role: input.role,
+      createdAt: new Date(now).toISOString(),
+      lastUsedAt: null,
+      revokedAt: null,
+    },
+  };
+}
+
+/** The principal for a presented token, or undefined when it is unknown, malformed or revoked. */
+export async function verifyToken({ db, clock }: Deps, presented: string): Promise<Principal | undefined> {
+  if (!TOKEN.test(presented)) return undefined;
+  const digest = hash(presented);
+  const row = await db.kysely
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('token_hash', '=', digest)
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null) return undefined;
+  // The lookup is by hash already; compare again in constant time for good measure.
+  if (!timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(digest))) return undefined;
+  const now = clock.now();
+  // Recording use is best effort and coarse (once a minute) so reads do not become writes.
+  if (row.last_used_at === null || now - row.last_used_at > 60_000)
+    await db.kysely
+      .updateTable('api_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', row.id)
+      .execute()
+      .catch(() => {});
+  return { tokenId: row.id, name: row.name, role: row.role as Role };
+}
+
+export async function listTokens({ db }: Deps): Promise<TokenInfo[]> {
+  const rows = await db.kysely.selectFrom('api_tokens').selectAll().orderBy('created_at').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    createdAt: new Date(r.created_at).toISOString(),
+    lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
+    revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at).toISOString(),
+  }));
+}
+
+export async function revokeToken({ db, clock }: Deps, nameOrId: string): Promise<void> {
+  const result = await db.kysely
+    .updateTable('api_tokens')
+    .set({ revoked_at: clock.now() })
+    .where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)]))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw notFound(`no active token named "${nameOrId}"`);
+}

@@ -1,0 +1,42 @@
+/** Liveness, readiness and Shinrai's own metrics; no token needed (put them behind your network). */
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { AppError } from '../errors.js';
+import type { ShinraiMetrics } from '../metrics.js';
+import type { App } from './server.js';
+
+export interface HealthDeps {
+  readonly db: Db;
+  readonly metrics: ShinraiMetrics;
+  /** True once specs are loaded. */
+  readonly specsReady: () => boolean;
+  /** Extra readiness facts shown on /readyz (e.g. leader status). */
+  readonly details?: () => Record<string, unknown>;
+}
+
+export function healthRoutes(deps: HealthDeps) {
+  return (app: App) => {
+    app.get('/healthz', { config: { minRole: 'public' }, schema: { hide: true } }, async () => ({
+      status: 'ok',
+    }));
+
+    app.get('/readyz', { config: { minRole: 'public' }, schema: { hide: true } }, async () => {
+      try {
+        await sql`select 1`.execute(deps.db.kysely);
+      } catch (error) {
+        throw new AppError('Unavailable', `database unreachable: ${(error as Error).message}`);
+      }
+      if (!deps.specsReady()) throw new AppError('Unavailable', 'specs are not loaded yet');
+      return { status: 'ready', database: deps.db.dialect, ...deps.details?.() };
+    });
+
+    app.get(
+      '/metrics',
+      { config: { minRole: 'public' }, schema: { hide: true } },
+      async (_request, reply) => {
+        reply.type(deps.metrics.registry.contentType);
+        return deps.metrics.registry.metrics();
+      },
+    );
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The HTTP server: Fastify with zod schemas (validation, serialisation and the OpenAPI document
+ * from the same definitions), token auth by role, and every error as application/problem+json.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { type Principal, type Role, roleAllows, verifyToken } from '../auth/tokens.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import { AppError, type ProblemDetail } from '../errors.js';
+import type { ShinraiMetrics } from '../metrics.js';
+import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Least role a caller needs; default viewer for GET/HEAD, editor otherwise; 'public' for none. */
+    minRole?: Role | 'public';
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type App = FastifyInstance;
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ShinraiMetrics;
+}
+
+/** A capability's routes; registered inside the server so they share auth and error handling. */
+export type RouteModule = (app: App) => void | Promise<void>;
+
+export const API_VERSION = '0.1.0';
+
+export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[]): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.config.server.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    // Per-request info logs would dominate at ingestion rates; errors are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify's own 404s and body errors also go through the problem handlers below.
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Shinrai API',
+        description: 'SLOs as code, error budgets and burn rates. Errors are application/problem+json.',
+        version: API_VERSION,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const needed = neededRole(request);
+    if (needed === 'public') return;
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      if (needed === 'viewer' && deps.config.auth.anonymousRead) return;
+      throw new AppError(
+        'Unauthorized',
+        'send an API token: Authorization: Bearer <token> (create one with `shinrai token create`)',
+      );
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new AppError('Unauthorized', 'the Authorization header must be "Bearer <token>"');
+    const principal = await verifyToken(deps, match[1]!);
+    if (!principal) throw new AppError('Unauthorized', 'the API token is unknown or revoked');
+    if (!roleAllows(principal.role, needed))
+      throw new AppError(
+        'Forbidden',
+        `this needs the ${needed} role; token "${principal.name}" is ${principal.role}`,
+      );
+    request.principal = principal;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const problem = toProblem(
+      new AppError('NotFound', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      {
+        instance: request.url,
+        requestId: request.id,
+      },
+    );
+    return reply.status(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const appError = asAppError(error);
+    if (appError.code === 'Internal')
+      request.log.error(
+        { err: error, requestId: request.id, route: request.routeOptions.url },
+        'request failed',
+      );
+    const problem = toProblem(appError, { instance: request.url, requestId: request.id });
+    return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  app.get('/api/openapi.json', { config: { minRole: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  for (const register of modules) await register(app);
+  await app.ready();
+  return app;
+}
+
+function neededRole(request: FastifyRequest): Role | 'public' {
+  const configured = request.routeOptions.config?.minRole;
+  if (configured) return configured;
+  // Unmatched routes answer 404 without asking for a token first.
+  if (!request.routeOptions.url) return 'public';
+  return request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'editor';
+}
+
+/** Every error leaves as one of our codes; anything unexpected becomes Internal (500). */
+function asAppError(error: FastifyError | AppError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & {
+    validation?: Array<{ instancePath?: string; message?: string }>;
+  };
+  if (fastifyError.validation) {
+    const errors: ProblemDetail[] = fastifyError.validation.map((v) => ({
+      field: v.instancePath?.replace(/^\//, '').replaceAll('/', '.') || undefined,
+      message: v.message ?? 'invalid',
+    }));
+    return new AppError(
+      'Invalid',
+      `invalid ${fastifyError.validationContext ?? 'request'}: ${errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ')}`,
+      errors,
+    );
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AppError(codeForStatus(status), error.message);
+  if (status === 503) return new AppError('Unavailable', error.message);
+  return new AppError(
+    'Internal',
+    'an unexpected error occurred; the request id identifies it in the server log',
+  );
+}

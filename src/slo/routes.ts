@@ -1,0 +1,318 @@
+/**
+ * Read API for services and SLOs, and spec upload. Thin: parse, call the spec store or the
+ * status reader, shape the answer. Schemas double as the OpenAPI document.
+ */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, invalid } from '../platform/errors.js';
+import type { App } from '../platform/http/server.js';
+import type { BudgetReportEntry } from './budget-report.js';
+import type { SloDefinition } from './model.js';
+import type { SpecStore } from './spec-store.js';
+
+/** A status as the evaluator stored it: the `shinrai budget --json` entry plus when it was computed. */
+export type StoredStatus = BudgetReportEntry & { readonly evaluatedAt: string };
+
+export interface HistoryPoint {
+  readonly ts: string;
+  readonly sli: number | null;
+  readonly remaining: number | null;
+  readonly burnRates: Readonly<Record<string, number | null>>;
+}
+
+/** Where statuses come from (the evaluator's tables); injected so routes never touch the database. */
+export interface StatusReader {
+  listStatuses(): Promise<ReadonlyMap<string, StoredStatus>>;
+  getStatus(id: string): Promise<StoredStatus | undefined>;
+  history(
+    id: string,
+    range: { fromMs: number; toMs: number; stepMs: number },
+  ): Promise<readonly HistoryPoint[]>;
+}
+
+export interface SloRouteDeps {
+  readonly specs: SpecStore;
+  readonly statuses: StatusReader;
+  readonly now: () => number;
+}
+
+const statusSchema = z
+  .object({
+    id: z.string(),
+    service: z.string(),
+    slo: z.string(),
+    objective: z.string().optional(),
+    target: z.number(),
+    window: z.string(),
+    sli: z.number().nullable(),
+    budget: z.object({
+      unit: z.enum(['events', 'minutes']),
+      total: z.number(),
+      consumed: z.number(),
+      remaining: z.number(),
+    }),
+    burnRates: z.record(z.string(), z.number().nullable()),
+    exhaustionAt: z.string().nullable(),
+    dataSufficient: z.boolean(),
+    evaluatedAt: z.string(),
+  })
+  .loose()
+  .describe('Status as in `shinrai budget --json`, plus evaluatedAt');
+
+const sloSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  displayName: z.string().optional(),
+  description: z.string().optional(),
+  service: z.string(),
+  labels: z.record(z.string(), z.array(z.string())),
+  owner: z.string().optional(),
+  journey: z.string().optional(),
+  runbookUrl: z.string().optional(),
+  budgetingMethod: z.string(),
+  window: z.string(),
+  objectives: z.array(z.object({ key: z.string(), displayName: z.string().optional(), target: z.number() })),
+  /** Null until the evaluator has computed it. */
+  status: z.array(statusSchema),
+});
+
+const diagnosticSchema = z.object({
+  file: z.string(),
+  line: z.number(),
+  column: z.number(),
+  severity: z.enum(['error', 'warning']),
+  rule: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+});
+
+export function sloRoutes(deps: SloRouteDeps) {
+  return (plain: App) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+
+    app.get(
+      '/api/v1/services',
+      {
+        schema: {
+          summary: 'Services and their SLOs',
+          response: {
+            200: z.array(
+              z.object({
+                name: z.string(),
+                displayName: z.string().optional(),
+                description: z.string().optional(),
+                owner: z.string().optional(),
+                slos: z.array(z.string()),
+              }),
+            ),
+          },
+        },
+      },
+      async () => {
+        const { catalog } = deps.specs.current;
+        return catalog.services
+          .map((s) => ({
+            name: s.name,
+            displayName: s.displayName,
+            description: s.description,
+            owner: s.shinrai?.owner,
+            slos: catalog.slos.filter((slo) => slo.service === s.name).map((slo) => slo.id),
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      },
+    );
+
+    app.get(
+      '/api/v1/slos',
+      {
+        schema: {
+          summary: 'SLOs with their current status',
+          querystring: z.object({
+            service: z.string().optional(),
+            owner: z.string().optional(),
+            label: z
+              .string()
+              .regex(/^[^=]+=[^=]*$/, 'write label=key=value, e.g. label=tier=critical')
+              .optional()
+              .describe('key=value'),
+            sort: z.enum(['budget', 'name']).default('name').describe('budget: least budget remaining first'),
+          }),
+          response: { 200: z.array(sloSummarySchema) },
+        },
+      },
+      async (request) => {
+        const { service, owner, label, sort } = request.query;
+        const statuses = await deps.statuses.listStatuses();
+        const [labelKey, labelValue] = label ? (label.split('=') as [string, string]) : [];
+        const slos = deps.specs.current.catalog.slos.filter(
+          (slo) =>
+            (!service || slo.service === service) &&
+            (!owner || slo.shinrai.owner === owner) &&
+            (!labelKey || (slo.labels[labelKey] ?? []).includes(labelValue ?? '')),
+        );
+        const summaries = slos.map((slo) => summary(slo, statuses));
+        if (sort === 'budget') summaries.sort((a, b) => leastRemaining(a.status) - leastRemaining(b.status));
+        else summaries.sort((a, b) => a.id.localeCompare(b.id));
+        return summaries;
+      },
+    );
+
+    app.get(
+      '/api/v1/slos/:id',
+      {
+        schema: {
+          summary: 'One SLO with its current status',
+          params: z.object({ id: z.string().min(1) }),
+          response: { 200: sloSummarySchema },
+        },
+      },
+      async (request) => {
+        const slo = deps.specs.current.catalog.slos.find((s) => s.id === request.params.id);
+        if (!slo) throw new AppError('NotFound', `no SLO "${request.params.id}"`);
+        return summary(slo, await deps.statuses.listStatuses());
+      },
+    );
+
+    app.get(
+      '/api/v1/slos/:id/history',
+      {
+        schema: {
+          summary: 'History of an SLO (or one of its objectives: id slo/objective)',
+          params: z.object({ id: z.string().min(1) }),
+          querystring: z.object({
+            from: z.iso.datetime({ offset: true }).optional().describe('default: 7 days before `to`'),
+            to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+            step: z
+              .string()
+              .regex(/^\d+[mhd]$/, 'a step such as 5m, 1h or 1d')
+              .default('1h'),
+          }),
+          response: {
+            200: z.object({
+              id: z.string(),
+              from: z.string(),
+              to: z.string(),
+              step: z.string(),
+              points: z.array(
+                z.object({
+                  ts: z.string(),
+                  sli: z.number().nullable(),
+                  remaining: z.number().nullable(),
+                  burnRates: z.record(z.string(), z.number().nullable()),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const id = decodeURIComponent(request.params.id);
+        const known = deps.specs.current.catalog.slos.some((s) => s.id === id || id.startsWith(`${s.id}/`));
+        if (!known) throw new AppError('NotFound', `no SLO "${id}"`);
+        const toMs = request.query.to ? Date.parse(request.query.to) : deps.now();
+        const fromMs = request.query.from ? Date.parse(request.query.from) : toMs - 7 * 86_400_000;
+        if (fromMs >= toMs) throw invalid('`from` must be before `to`');
+        const stepMs = stepToMs(request.query.step);
+        if ((toMs - fromMs) / stepMs > 10_000)
+          throw invalid('more than 10,000 points: widen `step` or narrow the range');
+        const points = await deps.statuses.history(id, { fromMs, toMs, stepMs });
+        return {
+          id,
+          from: new Date(fromMs).toISOString(),
+          to: new Date(toMs).toISOString(),
+          step: request.query.step,
+          points: [...points],
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/specs',
+      {
+        schema: {
+          summary: 'Loaded spec files and every problem found in them',
+          response: {
+            200: z.object({
+              files: z.array(z.string()),
+              slos: z.number(),
+              loadedAt: z.string().nullable(),
+              diagnostics: z.array(diagnosticSchema),
+            }),
+          },
+        },
+      },
+      async () => specsReport(deps.specs),
+    );
+
+    app.put(
+      '/api/v1/specs',
+      {
+        config: { minRole: 'editor' },
+        schema: {
+          summary: 'Replace the uploaded spec files (validated; invalid objects are reported and skipped)',
+          body: z.object({
+            files: z
+              .array(z.object({ path: z.string().min(1).max(200), content: z.string().max(5_000_000) }))
+              .max(1000),
+          }),
+          response: {
+            200: z.object({
+              files: z.array(z.string()),
+              slos: z.number(),
+              loadedAt: z.string().nullable(),
+              diagnostics: z.array(diagnosticSchema),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        await deps.specs.putFiles(request.body.files);
+        return specsReport(deps.specs);
+      },
+    );
+  };
+}
+
+function specsReport(specs: SpecStore) {
+  const current = specs.current;
+  return {
+    files: [...current.files],
+    slos: current.catalog.slos.length,
+    loadedAt: current.loadedAt ? new Date(current.loadedAt).toISOString() : null,
+    diagnostics: current.diagnostics.map((d) => ({ ...d, hint: d.hint ?? undefined })),
+  };
+}
+
+function summary(slo: SloDefinition, statuses: ReadonlyMap<string, StoredStatus>) {
+  const ids =
+    slo.composite || slo.objectives.length === 1 ? [slo.id] : slo.objectives.map((o) => `${slo.id}/${o.key}`);
+  return {
+    id: slo.id,
+    name: slo.name,
+    displayName: slo.displayName,
+    description: slo.description,
+    service: slo.service,
+    labels: Object.fromEntries(Object.entries(slo.labels).map(([k, v]) => [k, [...v]])),
+    owner: slo.shinrai.owner,
+    journey: slo.shinrai.journey,
+    runbookUrl: slo.shinrai.runbookUrl,
+    budgetingMethod: slo.budgetingMethod,
+    window: `${slo.window.duration.count}${slo.window.duration.unit}`,
+    objectives: slo.objectives.map((o) => ({ key: o.key, displayName: o.displayName, target: o.target })),
+    status: ids.flatMap((id): z.output<typeof statusSchema>[] => {
+      const status = statuses.get(id);
+      return status ? [{ ...status }] : [];
+    }),
+  };
+}
+
+function leastRemaining(statuses: readonly { budget: { remaining: number } }[]): number {
+  // SLOs not yet evaluated sort last.
+  return statuses.length ? Math.min(...statuses.map((s) => s.budget.remaining)) : Number.POSITIVE_INFINITY;
+}
+
+function stepToMs(step: string): number {
+  const count = Number.parseInt(step, 10);
+  const unit = step.slice(-1);
+  return count * (unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000);
+}

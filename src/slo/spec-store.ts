@@ -1,0 +1,202 @@
+/**
+ * The SLO definitions a running server evaluates: the spec directory plus files uploaded through
+ * PUT /api/v1/specs (kept in the database, so every replica sees them). Reloaded when the
+ * directory changes or an upload lands; an invalid object is reported and skipped, never hiding
+ * the valid ones.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db/database.js';
+import { invalid } from '../platform/errors.js';
+import type { ShinraiMetrics } from '../platform/metrics.js';
+import type { Catalog } from './model.js';
+import type { Diagnostic } from './spec/diagnostics.js';
+import { loadSpecSources } from './spec/load.js';
+
+export interface LoadedSpecs {
+  readonly catalog: Catalog;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly files: readonly string[];
+  readonly loadedAt: number;
+  /** Increases on every reload that changed something. */
+  readonly version: number;
+}
+
+export interface SpecStoreDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ShinraiMetrics;
+  /** The spec directory or file; optional when all specs come through the API. */
+  readonly path?: string | undefined;
+}
+
+const EMPTY_CATALOG: Catalog = {
+  services: [],
+  slis: [],
+  slos: [],
+  dataSources: [],
+  alertPolicies: [],
+  alertConditions: [],
+  notificationTargets: [],
+  budgetAdjustments: [],
+};
+
+/** Uploaded files live under this prefix in diagnostics, apart from files on disk. */
+export const UPLOAD_PREFIX = 'api:';
+
+export class SpecStore {
+  private loaded: LoadedSpecs;
+  private fingerprint = '';
+  private readonly listeners = new Set<(specs: LoadedSpecs) => void>();
+  private watcher: FSWatcher | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private reloading: Promise<LoadedSpecs> | undefined;
+  private pendingReload = false;
+
+  constructor(private readonly deps: SpecStoreDeps) {
+    this.loaded = { catalog: EMPTY_CATALOG, diagnostics: [], files: [], loadedAt: 0, version: 0 };
+  }
+
+  get current(): LoadedSpecs {
+    return this.loaded;
+  }
+
+  /** True once the first load finished (for /readyz). */
+  get ready(): boolean {
+    return this.loaded.loadedAt > 0;
+  }
+
+  subscribe(listener: (specs: LoadedSpecs) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Reloads now; concurrent calls share one load, and a call during a load triggers one more. */
+  async reload(): Promise<LoadedSpecs> {
+    if (this.reloading) {
+      this.pendingReload = true;
+      return this.reloading;
+    }
+    this.reloading = this.load().finally(() => {
+      this.reloading = undefined;
+    });
+    const result = await this.reloading;
+    if (this.pendingReload) {
+      this.pendingReload = false;
+      return this.reload();
+    }
+    return result;
+  }
+
+  private async load(): Promise<LoadedSpecs> {
+    const uploaded = await this.deps.db.kysely
+      .selectFrom('spec_files')
+      .select(['path', 'content'])
+      .orderBy('path')
+      .execute();
+    const result = await loadSpecSources(
+      this.deps.path,
+      uploaded.map((f) => ({ file: `${UPLOAD_PREFIX}${f.path}`, text: f.content })),
+    );
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    this.deps.metrics.specReloads.inc({ outcome: errors.length ? 'with-errors' : 'ok' });
+    for (const d of errors.slice(0, 20))
+      this.deps.log.warn(
+        { file: d.file, line: d.line, column: d.column, rule: d.rule },
+        `spec skipped: ${d.message}`,
+      );
+    const fingerprint = JSON.stringify([result.catalog, result.diagnostics]);
+    const changed = fingerprint !== this.fingerprint;
+    this.fingerprint = fingerprint;
+    this.loaded = {
+      catalog: result.catalog,
+      diagnostics: result.diagnostics,
+      files: result.files,
+      loadedAt: this.deps.clock.now(),
+      version: this.loaded.version + (changed ? 1 : 0),
+    };
+    this.deps.metrics.slos.set(result.catalog.slos.length);
+    if (changed) {
+      this.deps.log.info(
+        { slos: result.catalog.slos.length, errors: errors.length, version: this.loaded.version },
+        'specs loaded',
+      );
+      for (const listener of this.listeners) listener(this.loaded);
+    }
+    return this.loaded;
+  }
+
+  /**
+   * Replaces the uploaded spec files. Files are validated together with the directory; the ones
+   * that fail to parse at all are refused, objects with errors are stored but skipped on load
+   * (and reported), so one bad object never blocks the others.
+   */
+  async putFiles(files: readonly { path: string; content: string }[]): Promise<LoadedSpecs> {
+    const paths = new Set<string>();
+    for (const file of files) {
+      if (!/^[A-Za-z0-9._/-]{1,200}$/.test(file.path) || file.path.includes('..'))
+        throw invalid(
+          `spec path "${file.path}" must be 1–200 characters of letters, digits, ".", "_", "-" and "/"`,
+        );
+      if (paths.has(file.path)) throw invalid(`spec path "${file.path}" appears twice`);
+      paths.add(file.path);
+    }
+    const now = this.deps.clock.now();
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await trx.deleteFrom('spec_files').execute();
+      if (files.length)
+        await trx
+          .insertInto('spec_files')
+          .values(files.map((f) => ({ path: f.path, content: f.content, updated_at: now })))
+          .execute();
+    });
+    return this.reload();
+  }
+
+  /**
+   * Watches the spec directory (debounced) and polls the database for uploads by other replicas.
+   * Returns a function that stops both.
+   */
+  watch(options: { pollMs?: number; debounceMs?: number } = {}): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => void this.reload().catch((e) => this.deps.log.error({ err: e }, 'spec reload failed')),
+        options.debounceMs ?? 300,
+      );
+    };
+    if (this.deps.path) {
+      try {
+        this.watcher = watch(this.deps.path, { recursive: true }, schedule);
+        this.watcher.on('error', (err) =>
+          this.deps.log.warn({ err }, 'spec watch failed; changes need a restart or PUT /api/v1/specs'),
+        );
+      } catch (err) {
+        this.deps.log.warn({ err }, 'cannot watch the spec directory');
+      }
+    }
+    let lastUploadStamp = '';
+    this.poller = setInterval(async () => {
+      try {
+        const row = await this.deps.db.kysely
+          .selectFrom('spec_files')
+          .select((eb) => [eb.fn.max('updated_at').as('latest'), eb.fn.countAll().as('count')])
+          .executeTakeFirst();
+        const stamp = `${row?.latest ?? ''}/${row?.count ?? 0}`;
+        if (lastUploadStamp && stamp !== lastUploadStamp) schedule();
+        lastUploadStamp = stamp;
+      } catch {
+        // Database hiccup: the next poll retries; the loaded specs stay as they are.
+      }
+    }, options.pollMs ?? 10_000);
+    this.poller.unref();
+    return () => {
+      clearTimeout(timer);
+      clearInterval(this.poller);
+      this.watcher?.close();
+    };
+  }
+}

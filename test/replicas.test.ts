@@ -1,0 +1,56 @@
+/**
+ * Several replicas on one PostgreSQL: every replica serves the API, exactly one evaluates, and
+ * when it dies (kill -9) another takes over within the retry interval.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { type ShinraiProcess, spawnShinrai } from './support/process.js';
+
+const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
+
+async function isLeader(server: ShinraiProcess): Promise<boolean> {
+  const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { leader?: boolean };
+  return ready.leader === true;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await condition()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe('replicas on PostgreSQL', () => {
+  let database: TestDatabase | undefined;
+  const servers: ShinraiProcess[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('elects exactly one evaluator and fails over when it is killed', async () => {
+    database = await createTestDatabase('postgres');
+    const env = { SHINRAI_EVALUATOR_LEADER_RETRY_SECONDS: '1', SHINRAI_EVALUATOR_TICK_SECONDS: '1' };
+    const args = ['--db', database.url, '--specs', SHOP, '--anonymous-read'];
+    servers.push(await spawnShinrai(args, env), await spawnShinrai(args, env));
+    await waitFor(
+      async () => (await Promise.all(servers.map(isLeader))).filter(Boolean).length === 1,
+      15_000,
+    );
+    // Stable: still exactly one a few ticks later, and both serve the API.
+    await new Promise((r) => setTimeout(r, 2500));
+    const leaders = await Promise.all(servers.map(isLeader));
+    expect(leaders.filter(Boolean)).toHaveLength(1);
+    for (const server of servers) expect((await fetch(`${server.url}/api/v1/slos`)).status).toBe(200);
+
+    const leader = servers[leaders.indexOf(true)]!;
+    const follower = servers[leaders.indexOf(false)]!;
+    await leader.kill('SIGKILL');
+    // The issue's bound: another replica evaluates within 30 s of the leader's death.
+    await waitFor(() => isLeader(follower), 30_000);
+    expect(await isLeader(follower)).toBe(true);
+  });
+});

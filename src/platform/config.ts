@@ -85,6 +85,18 @@ export function envName(key: string): string {
     .toUpperCase()}`;
 }
 
+/** The command-line flag behind each key that has one, to say where a bad value came from. */
+export const FLAG_NAMES: Readonly<Record<string, string>> = {
+  'server.host': '--host',
+  'server.port': '--port',
+  'db.url': '--db',
+  'specs.path': '--specs',
+  'auth.anonymousRead': '--anonymous-read',
+  'demo.enabled': '--demo',
+  'demo.seedDays': '--seed-days',
+  'log.level': '--log-level',
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('\n'));
@@ -135,7 +147,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (value !== undefined && value !== '') set(key, value, envName(key));
   }
   for (const [key, value] of Object.entries(sources.flags ?? {}))
-    if (value !== undefined) set(key, value, `--${key.split('.')[1]}`);
+    if (value !== undefined) set(key, value, FLAG_NAMES[key] ?? `flag ${key}`);
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {

@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, ConfigError, envName, loadConfig } from './config.js';
+
+function file(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'shinrai-config-')), 'shinrai.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function problems(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the defaults: port 8420, SQLite under data/, reads closed', () => {
+    const config = loadConfig();
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8420, bodyLimitBytes: 10 * 1024 * 1024 });
+    expect(config.db.url).toBe('data/shinrai.db');
+    expect(config.auth.anonymousRead).toBe(false);
+    expect(config.evaluator.tickSeconds).toBe(30);
+  });
+
+  it('takes flags over environment over file over defaults', () => {
+    const path = file('server:\n  port: 1111\n  host: 0.0.0.0\nlog:\n  level: debug\n');
+    const config = loadConfig({
+      file: path,
+      env: { SHINRAI_SERVER_PORT: '2222', SHINRAI_LOG_LEVEL: 'warn' },
+      flags: { 'server.port': '3333' },
+    });
+    expect(config.server.port).toBe(3333);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.log.level).toBe('warn');
+  });
+
+  it('reads booleans from the environment as words', () => {
+    expect(loadConfig({ env: { SHINRAI_AUTH_ANONYMOUS_READ: 'true' } }).auth.anonymousRead).toBe(true);
+    expect(loadConfig({ env: { SHINRAI_SPECS_WATCH: 'false' } }).specs.watch).toBe(false);
+  });
+
+  it('reports every problem on its own line with where the value came from', () => {
+    const path = file('server:\n  prot: 1\nauth:\n  anonymousRead: maybe\n');
+    const found = problems(() =>
+      loadConfig({ file: path, env: { SHINRAI_SERVER_PORT: 'abc' }, flags: { 'log.level': 'loud' } }),
+    );
+    expect(found).toHaveLength(4);
+    expect(found.find((p) => p.startsWith('server.port'))).toContain('(from SHINRAI_SERVER_PORT)');
+    expect(found.find((p) => p.startsWith('log.level'))).toContain('(from --log-level)');
+    expect(found.find((p) => p.startsWith('server.prot'))).toContain('unknown setting');
+    expect(found.find((p) => p.startsWith('auth.anonymousRead'))).toContain(`(from ${path})`);
+  });
+
+  it('freezes the result', () => {
+    const config = loadConfig();
+    expect(Object.isFrozen(config.server)).toBe(true);
+  });
+
+  it('names an environment variable for every key', () => {
+    expect(CONFIG_KEYS.map(envName)).toContain('SHINRAI_EVALUATOR_HISTORY_STEP_SECONDS');
+    expect(new Set(CONFIG_KEYS.map(envName)).size).toBe(CONFIG_KEYS.length);
+  });
+});

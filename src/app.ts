@@ -13,7 +13,7 @@ import { type App, buildServer } from './platform/http/server.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
-import { getStatus, history, listStatuses } from './slo/evaluator/read.js';
+import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
 import { sloRoutes } from './slo/routes.js';
 import { SpecStore } from './slo/spec-store.js';
@@ -109,6 +109,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       sloRoutes({
         specs,
         now: () => clock.now(),
+        isStale: (evaluatedAt) => isStale(evaluatedAt, clock.now(), config.evaluator.tickSeconds),
         statuses: {
           listStatuses: () => listStatuses(db),
           getStatus: (id) => getStatus(db, id),

@@ -86,6 +86,18 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
     expect(status.budget.remaining).toBeCloseTo(expected.budget.remaining, 9);
     expect(status.burnRates['1h']).toBeCloseTo(expected.burnRates['1h']!, 9);
     expect(status.evaluatedAt).toBe(new Date(NOW).toISOString());
+    expect(status.stale).toBe(false);
+  });
+
+  it('marks a status stale when evaluation has stopped for several ticks', async () => {
+    clock.advance(4 * 3600 * 1000);
+    const detail = await json(server.request('GET', '/api/v1/slos/checkout-availability', { token: viewer }));
+    expect(detail.status[0].stale).toBe(true);
+    await server.shinrai.evaluator.tick();
+    const fresh = await json(server.request('GET', '/api/v1/slos/checkout-availability', { token: viewer }));
+    expect(fresh.status[0].stale).toBe(false);
+    clock.ms = NOW;
+    await server.shinrai.evaluator.tick();
   });
 
   it('sorts SLOs by budget remaining', async () => {

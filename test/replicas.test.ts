@@ -49,8 +49,17 @@ describe('replicas on PostgreSQL', () => {
     const leader = servers[leaders.indexOf(true)]!;
     const follower = servers[leaders.indexOf(false)]!;
     await leader.kill('SIGKILL');
+    const killedAt = Date.now();
     // The issue's bound: another replica evaluates within 30 s of the leader's death.
     await waitFor(() => isLeader(follower), 30_000);
-    expect(await isLeader(follower)).toBe(true);
+    // …and really evaluates: statuses get newer than the kill.
+    await waitFor(async () => {
+      const slo = (await (await fetch(`${follower.url}/api/v1/slos/checkout-availability`)).json()) as {
+        status: { evaluatedAt: string }[];
+      };
+      return slo.status.length > 0 && Date.parse(slo.status[0]!.evaluatedAt) > killedAt;
+    }, 30_000);
+    const metrics = await (await fetch(`${follower.url}/metrics`)).text();
+    expect(metrics).toMatch(/^shinrai_leader 1$/m);
   });
 });

@@ -6,19 +6,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
-import type { BudgetReportEntry } from './budget-report.js';
+import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
 import type { SloDefinition } from './model.js';
 import type { SpecStore } from './spec-store.js';
-
-/** A status as the evaluator stored it: the `shinrai budget --json` entry plus when it was computed. */
-export type StoredStatus = BudgetReportEntry & { readonly evaluatedAt: string };
-
-export interface HistoryPoint {
-  readonly ts: string;
-  readonly sli: number | null;
-  readonly remaining: number | null;
-  readonly burnRates: Readonly<Record<string, number | null>>;
-}
 
 /** Where statuses come from (the evaluator's tables); injected so routes never touch the database. */
 export interface StatusReader {
@@ -34,6 +24,8 @@ export interface SloRouteDeps {
   readonly specs: SpecStore;
   readonly statuses: StatusReader;
   readonly now: () => number;
+  /** True when a stored status is too old to be current (evaluator failing or no leader). */
+  readonly isStale: (evaluatedAt: string) => boolean;
 }
 
 const statusSchema = z
@@ -55,6 +47,7 @@ const statusSchema = z
     exhaustionAt: z.string().nullable(),
     dataSufficient: z.boolean(),
     evaluatedAt: z.string(),
+    stale: z.boolean().describe('the evaluation is older than 3 ticks: show it as stale, not current'),
   })
   .loose()
   .describe('Status as in `shinrai budget --json`, plus evaluatedAt');
@@ -150,7 +143,7 @@ export function sloRoutes(deps: SloRouteDeps) {
             (!owner || slo.shinrai.owner === owner) &&
             (!labelKey || (slo.labels[labelKey] ?? []).includes(labelValue ?? '')),
         );
-        const summaries = slos.map((slo) => summary(slo, statuses));
+        const summaries = slos.map((slo) => summary(slo, statuses, deps.isStale));
         if (sort === 'budget') summaries.sort((a, b) => leastRemaining(a.status) - leastRemaining(b.status));
         else summaries.sort((a, b) => a.id.localeCompare(b.id));
         return summaries;
@@ -169,7 +162,7 @@ export function sloRoutes(deps: SloRouteDeps) {
       async (request) => {
         const slo = deps.specs.current.catalog.slos.find((s) => s.id === request.params.id);
         if (!slo) throw new AppError('NotFound', `no SLO "${request.params.id}"`);
-        return summary(slo, await deps.statuses.listStatuses());
+        return summary(slo, await deps.statuses.listStatuses(), deps.isStale);
       },
     );
 
@@ -283,7 +276,11 @@ function specsReport(specs: SpecStore) {
   };
 }
 
-function summary(slo: SloDefinition, statuses: ReadonlyMap<string, StoredStatus>) {
+function summary(
+  slo: SloDefinition,
+  statuses: ReadonlyMap<string, StoredStatus>,
+  isStale: (evaluatedAt: string) => boolean,
+) {
   const ids =
     slo.composite || slo.objectives.length === 1 ? [slo.id] : slo.objectives.map((o) => `${slo.id}/${o.key}`);
   return {
@@ -301,7 +298,7 @@ function summary(slo: SloDefinition, statuses: ReadonlyMap<string, StoredStatus>
     objectives: slo.objectives.map((o) => ({ key: o.key, displayName: o.displayName, target: o.target })),
     status: ids.flatMap((id): z.output<typeof statusSchema>[] => {
       const status = statuses.get(id);
-      return status ? [{ ...status }] : [];
+      return status ? [{ ...status, stale: isStale(status.evaluatedAt) }] : [];
     }),
   };
 }

@@ -110,6 +110,13 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
     const route = await server.request('GET', '/api/v1/nothing', { token: viewer });
     expect(route.status).toBe(404);
     expect(route.headers.get('content-type')).toMatch(/problem\+json/);
+    for (const path of [
+      '/api/v1/slos/%25',
+      '/api/v1/slos/%25/history',
+      '/api/v1/slos/a%2Fb/history',
+      '/api/v1/slos/%E0%A4%A',
+    ])
+      expect((await server.request('GET', path, { token: viewer })).status, path).toBeLessThan(500);
     const bad = await server.request('GET', '/api/v1/slos?sort=sideways', { token: viewer });
     expect(bad.status).toBe(400);
     expect((await json(bad)).code).toBe('Invalid');
@@ -173,6 +180,22 @@ spec:
     expect(
       (await server.request('PUT', '/api/v1/specs', { token: editor, body: { files: [] } })).status,
     ).toBe(200);
+  });
+
+  it('answers fuzzed paths and query strings on the read routes with 4xx or 200, never 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/api/v1/slos/', '/api/v1/slos?', '/api/v1/services?', '/api/v1/specs?'),
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('', '/history', '/history?from=2026-01-01T00:00:00Z&step=', '/history?to=x'),
+        async (prefix, noise, suffix) => {
+          const path = `${prefix}${encodeURIComponent(noise).replace(/%2F/g, '/')}${prefix.endsWith('/') ? suffix : ''}`;
+          const response = await server.request('GET', path, { token: viewer });
+          expect(response.status, path).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 
   it('answers fuzzed bodies and headers on every write route with 4xx or 200, never 5xx', async () => {

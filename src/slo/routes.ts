@@ -199,7 +199,7 @@ export function sloRoutes(deps: SloRouteDeps) {
         },
       },
       async (request) => {
-        const id = decodeURIComponent(request.params.id);
+        const id = request.params.id;
         const known = deps.specs.current.catalog.slos.some((s) => s.id === id || id.startsWith(`${s.id}/`));
         if (!known) throw new AppError('NotFound', `no SLO "${id}"`);
         const toMs = request.query.to ? Date.parse(request.query.to) : deps.now();

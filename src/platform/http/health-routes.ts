@@ -1,6 +1,5 @@
 /** Liveness, readiness and Shinrai's own metrics; no token needed (put them behind your network). */
-import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { type Db, ping } from '../db/database.js';
 import { AppError } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import type { App } from './server.js';
@@ -22,7 +21,7 @@ export function healthRoutes(deps: HealthDeps) {
 
     app.get('/readyz', { config: { minRole: 'public' }, schema: { hide: true } }, async () => {
       try {
-        await sql`select 1`.execute(deps.db.kysely);
+        await ping(deps.db);
       } catch (error) {
         throw new AppError('Unavailable', `database unreachable: ${(error as Error).message}`);
       }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetReport } from '../src/slo/budget-report.js';
 import { DIALECTS } from './support/databases.js';
 import { json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+import { ratioSloYaml } from './support/specs.js';
 
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
 const NOW = Date.UTC(2026, 10, 23, 12, 0);
@@ -142,21 +143,7 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
   });
 
   it('takes specs through PUT /api/v1/specs, skipping an invalid object without hiding the valid ones', async () => {
-    const good = `apiVersion: openslo/v1
-kind: SLO
-metadata: {name: api-uptime}
-spec:
-  service: checkout
-  indicator:
-    metadata: {name: api-requests}
-    spec:
-      ratioMetric:
-        good: {metricSource: {type: shinrai, spec: {}}}
-        total: {metricSource: {type: shinrai, spec: {}}}
-  timeWindow: [{duration: 7d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-`;
+    const good = ratioSloYaml('api-uptime', { service: 'checkout', sli: 'api-requests' });
     const bad = good.replace('api-uptime', 'api-broken').replace('target: 0.99', 'target: 99');
     const response = await server.request('PUT', '/api/v1/specs', {
       token: editor,

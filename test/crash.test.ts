@@ -13,22 +13,9 @@ import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
 import { type ShinraiProcess, spawnShinrai } from './support/process.js';
+import { ratioSloYaml } from './support/specs.js';
 
-const SPEC = `apiVersion: openslo/v1
-kind: SLO
-metadata: {name: crash-availability}
-spec:
-  service: crash
-  indicator:
-    metadata: {name: crash-requests}
-    spec:
-      ratioMetric:
-        good: {metricSource: {type: shinrai, spec: {}}}
-        total: {metricSource: {type: shinrai, spec: {}}}
-  timeWindow: [{duration: 7d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-`;
+const SPEC = ratioSloYaml('crash-availability', { service: 'crash', sli: 'crash-requests' });
 
 function specDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'shinrai-crash-'));

@@ -9,22 +9,9 @@ import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics } from '../src/platform/metrics.js';
 import { SpecStore } from '../src/slo/spec-store.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
+import { ratioSloYaml } from './support/specs.js';
 
-const slo = (name: string, target = '0.99') => `apiVersion: openslo/v1
-kind: SLO
-metadata: {name: ${name}}
-spec:
-  service: svc
-  indicator:
-    metadata: {name: ${name}-requests}
-    spec:
-      ratioMetric:
-        good: {metricSource: {type: shinrai, spec: {}}}
-        total: {metricSource: {type: shinrai, spec: {}}}
-  timeWindow: [{duration: 7d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: ${target}}]
-`;
+const slo = (name: string, target = '0.99') => ratioSloYaml(name, { target });
 
 async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const started = Date.now();

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
+import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride();
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
+  registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);
   registerToken(program, io, setExit);

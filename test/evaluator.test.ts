@@ -7,14 +7,18 @@ import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics, type ShinraiMetrics } from '../src/platform/metrics.js';
 import { budgetReport } from '../src/slo/budget-report.js';
 import type { CountRow } from '../src/slo/data-file.js';
+import { evaluationTargets } from '../src/slo/evaluation.js';
 import { Evaluator, type EvaluatorConfig } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection, PgLeadership } from '../src/slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses, type StoredStatus } from '../src/slo/evaluator/read.js';
 import type { Catalog } from '../src/slo/model.js';
+import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
-import { expectClose, SPEC_DOCUMENTS, testCatalog } from './support/evaluator-specs.js';
+import { expectClose, referenceStatus, SPEC_DOCUMENTS, testCatalog } from './support/evaluator-specs.js';
 
 const MIN = 60_000;
+const DAY = 1_440 * MIN;
+const STEP = 5 * MIN;
 /** Mid-March in Tokyo (the calendar-month SLO is 13 days into its period), on a 5-minute step. */
 const T0 = Date.UTC(2026, 2, 14, 10, 15);
 const silent = pino({ level: 'silent' });
@@ -103,6 +107,95 @@ interface Harness {
   specs: { catalog: Catalog; version: number };
   metrics: ShinraiMetrics;
   evaluator: Evaluator;
+  /** Another evaluator on the same database and clock (a restart, a second replica); stopped at the end. */
+  another(config?: Partial<EvaluatorConfig>): Promise<Evaluator>;
+  /** The debug line of every tick that evaluated, of any of the harness's evaluators. */
+  ticks: TickLine[];
+}
+
+interface TickLine {
+  waitingBackfills: number;
+  historyWaiting?: number;
+  historyChecked?: number;
+  historyPoints?: number;
+}
+
+/** Ticks (moving the clock by `advanceMs` first) until no backfill, live or history, is left. */
+async function tickUntilSettled(h: Harness, evaluator = h.evaluator, advanceMs = 0): Promise<number> {
+  for (let n = 1; n <= 400; n++) {
+    h.clock.ms += advanceMs;
+    const before = h.ticks.length;
+    await evaluator.tick();
+    const last = h.ticks.at(-1);
+    if (h.ticks.length > before && last?.waitingBackfills === 0 && (last.historyWaiting ?? 0) === 0) return n;
+  }
+  throw new Error('the backfills did not finish within 400 ticks');
+}
+
+interface StoredPoint {
+  tsMs: number;
+  sli: number | null;
+  remaining: number | null;
+  burnRates: Record<string, number | null>;
+}
+
+/** Every stored history point of one SLO, ascending. */
+async function storedHistory(db: Db, id: string): Promise<StoredPoint[]> {
+  const rows = await db.kysely
+    .selectFrom('slo_history')
+    .selectAll()
+    .where('slo_id', '=', id)
+    .orderBy('ts')
+    .execute();
+  return rows.map((r) => ({
+    tsMs: Number(r.ts),
+    sli: r.sli === null ? null : Number(r.sli),
+    remaining: r.remaining === null ? null : Number(r.remaining),
+    burnRates: JSON.parse(r.burn_rates) as Record<string, number | null>,
+  }));
+}
+
+/**
+ * The history of every SLO has a point at every step from `fromMs` to `toMs` and none outside, and
+ * the points up to `checkUntilMs` equal the reference engine over the stored minutes at their
+ * instant (every 11th step, so every time of day is sampled, and the first and last).
+ */
+async function expectHistoryMatchesReference(
+  h: Harness,
+  range: Record<string, { fromMs: number; toMs: number }>,
+  checkUntilMs = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  const targets = evaluationTargets(h.specs.catalog);
+  for (const [id, { fromMs, toMs }] of Object.entries(range)) {
+    const points = await storedHistory(h.db, id);
+    const steps = (toMs - fromMs) / STEP + 1;
+    expect(
+      points.map((p) => p.tsMs),
+      id,
+    ).toEqual(Array.from({ length: steps }, (_, i) => fromMs + i * STEP));
+    const target = targets.find((t) => t.id === id)!;
+    const checked = points.filter((p) => p.tsMs <= checkUntilMs);
+    checked.forEach((point, i) => {
+      if (i % 11 !== 0 && i !== checked.length - 1) return;
+      const status = referenceStatus(target, h.minutes.rows, point.tsMs);
+      expectClose(
+        { sli: point.sli, remaining: point.remaining, burnRates: point.burnRates },
+        JSON.parse(
+          JSON.stringify({
+            sli: status.sli,
+            remaining: status.budget.remaining,
+            burnRates: status.burnRates,
+          }),
+        ),
+        `${id} at ${new Date(point.tsMs).toISOString()}`,
+      );
+    });
+  }
+}
+
+/** Each SLO's range from its first step with data to `toMs`. */
+function everySlo(fromMs: number, toMs: number): Record<string, { fromMs: number; toMs: number }> {
+  return Object.fromEntries(ALL_SLOS.map((id) => [id, { fromMs, toMs }]));
 }
 
 function countOf(metrics: ShinraiMetrics, outcome: string): Promise<number> {
@@ -146,24 +239,48 @@ describe.each(DIALECTS)('evaluator on %s', (dialect) => {
     await migrateToLatest(db.kysely);
     const clock = { ms: T0, now: () => clock.ms };
     const specs = { catalog: testCatalog(), version: 1 };
+    const url = testDb.url;
+    const ticks: TickLine[] = [];
+    const log = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as TickLine & { msg: string };
+          if (entry.msg === 'evaluation tick') ticks.push(entry);
+        },
+      },
+    );
+    async function another(more: Partial<EvaluatorConfig> = {}, metrics = createMetrics()) {
+      const leader =
+        dialect === 'postgres'
+          ? createLeaderElection({ db, url, retrySeconds: 1, log: silent, metrics })
+          : undefined;
+      const evaluator = new Evaluator({
+        db,
+        clock,
+        log,
+        metrics,
+        specs: () => specs,
+        config: { tickSeconds: 30, historyStepSeconds: 300, ...config, ...more },
+        leader,
+      });
+      // No start(): the tests drive ticks themselves; the election is started for PostgreSQL.
+      await leader?.start();
+      cleanup.push(async () => evaluator.stop());
+      return evaluator;
+    }
     const metrics = createMetrics();
-    const leader =
-      dialect === 'postgres'
-        ? createLeaderElection({ db, url: testDb.url, retrySeconds: 1, log: silent, metrics })
-        : undefined;
-    const evaluator = new Evaluator({
+    const evaluator = await another({}, metrics);
+    return {
       db,
+      minutes: new Minutes(db),
       clock,
-      log: silent,
+      specs,
       metrics,
-      specs: () => specs,
-      config: { tickSeconds: 30, historyStepSeconds: 300, ...config },
-      leader,
-    });
-    // No start(): the tests drive ticks themselves; the election is started for PostgreSQL.
-    await leader?.start();
-    cleanup.push(async () => evaluator.stop());
-    return { db, minutes: new Minutes(db), clock, specs, metrics, evaluator };
+      evaluator,
+      another: (c) => another(c),
+      ticks,
+    };
   }
 
   it('stores for every SLO the status `shinrai budget --json` computes from the same minutes', async () => {
@@ -246,16 +363,19 @@ describe.each(DIALECTS)('evaluator on %s', (dialect) => {
       await h.minutes.grow('api', Math.floor(h.clock.ms / MIN) * MIN - MIN, 10, s % 3, h.clock.ms);
       await h.evaluator.tick();
     }
+    // From T0 on, the live path's points (before it, the history backfill's: tested below).
     const rows = await h.db.kysely
       .selectFrom('slo_history')
       .selectAll()
       .where('slo_id', '=', 'api-availability')
+      .where('ts', '>=', T0)
       .orderBy('ts')
       .execute();
     expect(rows.map((r) => Number(r.ts))).toEqual(Array.from({ length: 13 }, (_, s) => T0 + s * 5 * MIN));
     const counted = await h.db.kysely
       .selectFrom('slo_history')
       .select((eb) => eb.fn.countAll().as('n'))
+      .where('ts', '>=', T0)
       .executeTakeFirstOrThrow();
     expect(Number(counted.n)).toBe(13 * ALL_SLOS.length);
 
@@ -281,6 +401,180 @@ describe.each(DIALECTS)('evaluator on %s', (dialect) => {
     await expect(history(h.db, 'api-availability', { fromMs: T0, toMs: T0, stepMs: 0 })).rejects.toThrow(
       RangeError,
     );
+  });
+
+  it('backfills the history of minutes stored before it ran: a point every step, equal to the reference', async () => {
+    const h = await harness({ backfillSecondsPerTick: 0 });
+    await h.minutes.growMany(traffic(T0, 3), T0 - 10 * MIN);
+    // Live statuses first: the first tick backfills the 'api' stream only and replays nothing.
+    await h.evaluator.tick();
+    expect([...(await listStatuses(h.db)).keys()].sort()).toEqual(['api-availability', 'api-slices']);
+    expect((await storedHistory(h.db, 'api-availability')).map((p) => p.tsMs)).toEqual([T0]);
+    // Then one check or one day of minutes per tick (no time budget), while the clock runs on and
+    // every tick still writes the statuses.
+    const ticks = await tickUntilSettled(h, h.evaluator, 30_000);
+    expect(ticks).toBeGreaterThan(10);
+    expect((await getStatus(h.db, 'shop-composite'))?.evaluatedAt).toBe(new Date(h.clock.ms).toISOString());
+    const lastStep = Math.floor(h.clock.ms / STEP) * STEP;
+    // The first step after the first stored minute, to the step the clock is in now.
+    await expectHistoryMatchesReference(h, everySlo(T0 - 3 * DAY + STEP, lastStep));
+  });
+
+  it('never duplicates or rewrites a point, and resumes at the steps still missing', async () => {
+    const h = await harness();
+    await h.minutes.growMany(traffic(T0, 2), T0 - 10 * MIN);
+    await tickUntilSettled(h);
+    await h.evaluator.stop();
+    const before = new Map<string, StoredPoint[]>();
+    for (const id of ALL_SLOS) before.set(id, await storedHistory(h.db, id));
+    expect(before.get('api-slices')).toHaveLength(2 * 288);
+
+    // A restart (or a new leader) with nothing missing writes nothing.
+    const second = await h.another();
+    await tickUntilSettled(h, second);
+    await second.stop();
+    for (const id of ALL_SLOS) expect(await storedHistory(h.db, id), id).toEqual(before.get(id));
+
+    // A replay cut short (points of a day gone) and a point written earlier with other values: the
+    // next leader fills the gap with the same points and keeps the existing one as it is.
+    const gap = { fromMs: T0 - DAY - 3 * 60 * MIN, toMs: T0 - 2 * 60 * MIN };
+    await h.db.kysely
+      .deleteFrom('slo_history')
+      .where('slo_id', '=', 'shop-composite')
+      .where('ts', '>=', gap.fromMs)
+      .where('ts', '<=', gap.toMs)
+      .execute();
+    const keptMs = T0 - DAY;
+    await h.db.kysely
+      .updateTable('slo_history')
+      .set({ remaining: 0.25 })
+      .where('slo_id', '=', 'web-month/most')
+      .where('ts', '=', keptMs)
+      .execute();
+    const third = await h.another();
+    await tickUntilSettled(h, third);
+    const after = await storedHistory(h.db, 'shop-composite');
+    expect(after.map((p) => p.tsMs)).toEqual(before.get('shop-composite')!.map((p) => p.tsMs));
+    expectClose(after, before.get('shop-composite'), 'shop-composite');
+    const kept = (await storedHistory(h.db, 'web-month/most')).find((p) => p.tsMs === keptMs);
+    expect(kept?.remaining).toBe(0.25);
+  });
+
+  it('replays exactly the points a running evaluator writes ticking through the same minutes', async () => {
+    // Running: started two hours before T0 on a day of stored minutes, one tick on every step
+    // boundary, each step's minutes ingested just before its tick.
+    const running = await harness();
+    const startMs = T0 - 2 * 60 * MIN;
+    const all = traffic(T0, 1.5);
+    await running.minutes.growMany(
+      all.filter((b) => b.minuteMs < startMs),
+      startMs - 10 * MIN,
+    );
+    running.clock.ms = startMs;
+    await tickUntilSettled(running);
+    for (let atMs = startMs + STEP; atMs <= T0; atMs += STEP) {
+      running.clock.ms = atMs;
+      await running.minutes.growMany(
+        all.filter((b) => b.minuteMs >= atMs - STEP && b.minuteMs < atMs),
+        atMs - 20_000,
+      );
+      await running.evaluator.tick();
+    }
+    // Replayed: every minute stored before an evaluator ever ran.
+    const replayed = await harness();
+    await replayed.minutes.growMany(all, T0 - 10 * MIN);
+    await tickUntilSettled(replayed);
+
+    for (const id of ALL_SLOS) {
+      const live = (await storedHistory(running.db, id)).filter((p) => p.tsMs >= startMs);
+      const replay = (await storedHistory(replayed.db, id)).filter((p) => p.tsMs >= startMs);
+      expect(live.map((p) => p.tsMs)).toEqual(Array.from({ length: 25 }, (_, i) => startMs + i * STEP));
+      expectClose(replay, live, id);
+    }
+  });
+
+  it('backfills the history of old minutes ingested while it runs, once they stop arriving', async () => {
+    const h = await harness();
+    await h.evaluator.tick();
+    expect(await storedHistory(h.db, 'api-availability')).toHaveLength(1);
+    const days = traffic(T0, 3);
+    // The demo's seed, or an import: old minutes arrive in batches over several ticks.
+    for (const day of [0, 1, 2]) {
+      h.clock.ms += 1_000;
+      const fromMs = T0 - (3 - day) * DAY;
+      await h.minutes.growMany(
+        days.filter((b) => b.minuteMs >= fromMs && b.minuteMs < fromMs + DAY),
+        h.clock.ms,
+      );
+      await h.evaluator.tick();
+      // Still arriving: nothing replayed yet (a replay now would keep points of half the data).
+      expect(await storedHistory(h.db, 'api-availability')).toHaveLength(1);
+    }
+    await tickUntilSettled(h, h.evaluator, 1_000);
+    // The point at T0 was computed live before any minute was stored, and is kept.
+    await expectHistoryMatchesReference(h, everySlo(T0 - 3 * DAY + STEP, T0), T0 - STEP);
+  });
+
+  it('backfills the history of an SLO added to the specs over stored minutes, once', async () => {
+    const h = await harness();
+    await h.minutes.growMany(traffic(T0, 2), T0 - 10 * MIN);
+    h.specs.catalog = testCatalog(['service', 'sli-api', 'sli-web', 'maintenance', 'api-availability']);
+    await tickUntilSettled(h);
+    expect(await storedHistory(h.db, 'api-slices')).toEqual([]);
+    const apiBefore = await storedHistory(h.db, 'api-availability');
+
+    h.clock.ms += 30_000;
+    h.specs.catalog = testCatalog();
+    h.specs.version = 2;
+    await tickUntilSettled(h);
+    await expectHistoryMatchesReference(h, everySlo(T0 - 2 * DAY + STEP, T0));
+    expect(await storedHistory(h.db, 'api-availability')).toEqual(apiBefore);
+
+    // A changed objective keeps the points it has (computed with the old one): nothing is missing.
+    h.clock.ms += 30_000;
+    const edited = Object.entries(SPEC_DOCUMENTS).map(([name, doc]) =>
+      name === 'api-availability' ? doc.replace('target: 0.99', 'target: 0.98') : doc,
+    );
+    h.specs.catalog = loadSpecText('edited.yaml', edited.join('---\n')).catalog;
+    h.specs.version = 3;
+    const countBefore = h.ticks.length;
+    await tickUntilSettled(h);
+    const since = h.ticks.slice(countBefore);
+    expect(since.reduce((n, t) => n + (t.historyChecked ?? 0), 0)).toBe(1);
+    expect(since.reduce((n, t) => n + (t.historyPoints ?? 0), 0)).toBe(0);
+  });
+
+  it('keeps evaluating when the history backfill fails, and retries it on a later tick', async () => {
+    const h = await harness({ backfillSecondsPerTick: 0 });
+    await h.minutes.growMany(traffic(T0, 1), T0 - 10 * MIN);
+    await h.evaluator.tick(); // the 'api' stream; the live point at T0
+    // The history table cannot be read: the next tick (same step, no live point to write) backfills
+    // the 'web' stream and writes the statuses, and its history check fails.
+    await h.db.kysely.schema.alterTable('slo_history').renameTo('slo_history_away').execute();
+    h.clock.ms += 30_000;
+    await h.evaluator.tick();
+    expect(await countOf(h.metrics, 'ok')).toBe(2);
+    expect(await countOf(h.metrics, 'error')).toBe(0);
+    await expectMatchesReport(h);
+    await h.db.kysely.schema.alterTable('slo_history_away').renameTo('slo_history').execute();
+    await tickUntilSettled(h, h.evaluator, 1_000);
+    await expectHistoryMatchesReference(h, everySlo(T0 - DAY + STEP, T0));
+  });
+
+  it('backfills at most the configured days, or a longer period', async () => {
+    const h = await harness({ historyBackfillDays: 1 });
+    await h.minutes.growMany(traffic(T0, 3), T0 - 10 * MIN);
+    await tickUntilSettled(h);
+    // One day for the rolling day, three (all there is) for the calendar month.
+    const first = async (id: string) => (await storedHistory(h.db, id))[0]?.tsMs;
+    expect(await first('api-availability')).toBe(T0 - DAY);
+    expect(await first('shop-composite')).toBe(T0 - DAY);
+    expect(await first('web-month/most')).toBe(T0 - 3 * DAY + STEP);
+
+    const off = await harness({ historyBackfillDays: 0 });
+    await off.minutes.growMany(traffic(T0, 1), T0 - 10 * MIN);
+    await tickUntilSettled(off);
+    expect((await storedHistory(off.db, 'web-month/most')).map((p) => p.tsMs)).toEqual([T0]);
   });
 
   it('keeps the last stored status when a tick fails, and never runs two ticks at once', async () => {

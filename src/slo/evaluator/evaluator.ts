@@ -2,20 +2,30 @@
  * The evaluator service: keeps every SLO's status current on a tick with the incremental engine,
  * on the one replica that is the leader. Each tick: pick up spec changes, backfill new parts,
  * read the change feed of `sli_minutes`, advance, and write `slo_status` (and, once per history
- * step, `slo_history`) in one transaction. See docs/evaluation.md.
+ * step, `slo_history`) in one transaction; then, with the time left, fill history steps that
+ * have stored minutes but no point (the history backfill). See docs/evaluation.md.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
-import type { SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { SloStatusTable } from '../../platform/db/schema.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { reportEntry } from '../budget-report.js';
 import { evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
+import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import type { StoredStatus } from './read.js';
+import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
 import { EvaluationState, type TargetStatus } from './state.js';
-import { type FeedPosition, latestUpdateMs, readChanges, readStoredMinutes, writeTick } from './store.js';
+import {
+  type FeedPosition,
+  historyRow,
+  latestUpdateMs,
+  readChanges,
+  readStoredMinutes,
+  writeTick,
+} from './store.js';
 
 export interface EvaluatorConfig {
   readonly tickSeconds: number;
@@ -30,6 +40,11 @@ export interface EvaluatorConfig {
   readonly backfillSecondsPerTick?: number | undefined;
   /** Change-feed rows read per query (default 20,000). */
   readonly feedPageRows?: number | undefined;
+  /**
+   * How far back the history backfill fills missing steps: this many days (default 35), or a
+   * target's period when that is longer. 0 turns the history backfill off.
+   */
+  readonly historyBackfillDays?: number | undefined;
 }
 
 export interface EvaluatorDeps {
@@ -57,6 +72,8 @@ interface Session {
   lastHistoryStepMs: number;
   /** Delete statuses of SLOs that left the specs on the next write. */
   prune: boolean;
+  /** Fills history steps that have stored minutes but no point; null when turned off. */
+  readonly history: HistoryBackfill | null;
 }
 
 export class Evaluator {
@@ -66,10 +83,13 @@ export class Evaluator {
   private readonly marginMs: number;
   private readonly pageRows: number;
   private readonly backfillBudgetMs: number;
+  private readonly historyBackfillDays: number;
   private session: Session | null = null;
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  /** stop() was called: a tick in flight ends its backfills early. */
+  private stopping = false;
   /** Backfills are still waiting: run the next tick at once. */
   private catchingUp = false;
 
@@ -82,6 +102,8 @@ export class Evaluator {
     this.marginMs = (config.feedMarginSeconds ?? 120) * 1000;
     this.pageRows = config.feedPageRows ?? 20_000;
     this.backfillBudgetMs = (config.backfillSecondsPerTick ?? Math.max(1, config.tickSeconds)) * 1000;
+    this.historyBackfillDays = config.historyBackfillDays ?? DEFAULT_HISTORY_BACKFILL_DAYS;
+    if (!(this.historyBackfillDays >= 0)) throw new RangeError('historyBackfillDays must be ≥ 0');
     if (deps.leader) this.leader = deps.leader;
     else if (deps.db.dialect === 'sqlite') this.leader = new SingleNodeLeadership(deps.metrics);
     else
@@ -104,6 +126,7 @@ export class Evaluator {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.stopping = false;
     await this.leader.start();
     this.schedule(0);
   }
@@ -111,6 +134,7 @@ export class Evaluator {
   /** Stops the loop, waits for a tick in flight and gives up the lead. */
   async stop(): Promise<void> {
     this.started = false;
+    this.stopping = true;
     clearTimeout(this.timer);
     await this.running;
     await this.leader.stop();
@@ -171,6 +195,10 @@ export class Evaluator {
       cursorRead: false,
       lastHistoryStepMs: Number.NEGATIVE_INFINITY,
       prune: true,
+      history:
+        this.historyBackfillDays > 0
+          ? new HistoryBackfill({ db, log }, { stepMs: this.historyStepMs, days: this.historyBackfillDays })
+          : null,
     };
     const session = this.session;
     const { state } = session;
@@ -204,11 +232,11 @@ export class Evaluator {
       const rows = await readStoredMinutes(db, storageKey, fromMs);
       state.backfill(storageKey, rows);
       backfilledRows += rows.length;
-      if (performance.now() >= backfillUntilMs) break;
+      if (performance.now() >= backfillUntilMs || this.stopping) break;
     }
     this.catchingUp = pending.length > 0;
     const feedStartMs = performance.now();
-    const changedRows = await this.readFeed(session);
+    const { read: changedRows, oldestChanges } = await this.readFeed(session);
     const feedMs = performance.now() - feedStartMs;
 
     const { statuses, errors } = state.statuses();
@@ -224,12 +252,29 @@ export class Evaluator {
     const writeStartMs = performance.now();
     await writeTick(db, {
       statuses: statuses.map((s) => statusRow(s, nowMs)),
-      history: writeHistory ? statuses.map((s) => historyRow(s, stepMs)) : [],
+      history: writeHistory ? statuses.map((s) => historyRow(s.target.id, stepMs, s.status)) : [],
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
     session.prune = false;
     if (writeHistory) session.lastHistoryStepMs = stepMs;
+
+    // History backfill: after the live write, with the backfill time left, and only once every
+    // live status is in (live statuses first).
+    let historyRun: HistoryRunSummary | undefined;
+    const historyStartMs = performance.now();
+    const { history } = session;
+    if (history) {
+      history.update(statuses, state.currentTargets(), stepMs, oldestChanges);
+      if (pending.length === 0) {
+        historyRun = await history.run(
+          stepMs,
+          () => performance.now() < backfillUntilMs && !this.stopping,
+          () => this.leader.isLeader() && this.session === session,
+        );
+        this.catchingUp = history.runnable;
+      }
+    }
     const stats = state.stats();
     return {
       at: new Date(nowMs).toISOString(),
@@ -240,28 +285,44 @@ export class Evaluator {
       backfilledRows,
       waitingBackfills: pending.length,
       historyStep: writeHistory ? new Date(stepMs).toISOString() : undefined,
+      historyChecked: historyRun?.checked,
+      historyPoints: historyRun?.points,
+      historyRows: historyRun?.rows,
+      historyMs: historyRun ? round(performance.now() - historyStartMs) : undefined,
+      historyWaiting: history?.waiting,
       deferredRows: stats.deferredRows,
       stateBytes: stats.stateBytes,
     };
   }
 
-  /** Applies every row changed since the cursor (minus the margin); returns how many were read. */
-  private async readFeed(session: Session): Promise<number> {
-    const sinceMs = session.cursorMs === null ? null : session.cursorMs - this.marginMs;
+  /**
+   * Applies every row changed since the cursor (minus the margin). Returns how many were read and,
+   * per storage key, the oldest minute among rows stamped after the previous cursor (new changes,
+   * not re-reads), for the history backfill.
+   */
+  private async readFeed(session: Session): Promise<{ read: number; oldestChanges: Map<string, number> }> {
+    const previousMs = session.cursorMs;
+    const sinceMs = previousMs === null ? null : previousMs - this.marginMs;
     let after: FeedPosition | null = null;
-    let newest = session.cursorMs;
+    let newest = previousMs;
     let read = 0;
+    const oldestChanges = new Map<string, number>();
     for (;;) {
       const page = await readChanges(this.deps.db, sinceMs, after, this.pageRows);
       session.state.apply(page);
       read += page.length;
-      for (const row of page) if (newest === null || row.updatedAtMs > newest) newest = row.updatedAtMs;
+      for (const row of page) {
+        if (newest === null || row.updatedAtMs > newest) newest = row.updatedAtMs;
+        if (previousMs !== null && row.updatedAtMs <= previousMs) continue;
+        const oldest = oldestChanges.get(row.storageKey);
+        if (oldest === undefined || row.minuteMs < oldest) oldestChanges.set(row.storageKey, row.minuteMs);
+      }
       const last = page.at(-1);
       if (!last || page.length < this.pageRows) break;
       after = [last.updatedAtMs, last.storageKey, last.minuteMs];
     }
     session.cursorMs = newest;
-    return read;
+    return { read, oldestChanges };
   }
 }
 
@@ -273,14 +334,4 @@ function round(ms: number): number {
 function statusRow({ target, status }: TargetStatus, nowMs: number): SloStatusTable {
   const stored: StoredStatus = { ...reportEntry(target, status), evaluatedAt: new Date(nowMs).toISOString() };
   return { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) };
-}
-
-function historyRow({ target, status }: TargetStatus, stepMs: number): SloHistoryTable {
-  return {
-    slo_id: target.id,
-    ts: stepMs,
-    sli: status.sli,
-    remaining: status.budget.remaining,
-    burn_rates: JSON.stringify(status.burnRates),
-  };
 }

@@ -80,6 +80,25 @@ export function replayStartMs(spec: ObjectiveSpec, nowMs: number): number {
   return startMs;
 }
 
+/**
+ * A target's status from its parts' statuses at one instant: a composite combines them with
+ * `combineComposite` (as `evaluateTarget` does), otherwise the single part's status. Undefined when
+ * a part has none; throws when the parts cannot be combined. The live path and the history replay
+ * both go through here, so their points are the same math.
+ */
+export function targetStatus(
+  target: EvaluationTarget,
+  partStatus: (part: EvaluationPart) => BudgetStatus | undefined,
+): BudgetStatus | undefined {
+  const parts: Array<{ status: BudgetStatus; weight: number; target: number }> = [];
+  for (const part of target.parts) {
+    const status = partStatus(part);
+    if (!status) return undefined;
+    parts.push({ status, weight: part.weight, target: part.target });
+  }
+  return target.slo.composite ? combineComposite(parts) : parts[0]!.status;
+}
+
 /** A fresh engine for one part; a calendar part keeps its whole period so late data is never lost. */
 export function newEngine(spec: ObjectiveSpec): IncrementalObjective {
   return new IncrementalObjective(spec, {
@@ -195,6 +214,11 @@ export class EvaluationState {
     return { added, kept, removed: before.size - kept, failed };
   }
 
+  /** Every target, evaluated or not. */
+  currentTargets(): readonly EvaluationTarget[] {
+    return this.targets;
+  }
+
   /** Ids of every target, evaluated or not (a status of any other id belongs to a removed SLO). */
   targetIds(): string[] {
     return this.targets.map((t) => t.id);
@@ -271,23 +295,22 @@ export class EvaluationState {
     const byPart = new Map<string, BudgetStatus>();
     const statuses: TargetStatus[] = [];
     const errors: Array<{ id: string; error: string }> = [];
-    for (const target of this.targets) {
-      const parts: Array<{ status: BudgetStatus; weight: number; target: number }> = [];
-      for (const part of target.parts) {
-        const key = partKey(part);
-        let status = byPart.get(key);
-        if (!status) {
-          const engine = this.parts.get(key)?.engine;
-          if (!engine) break;
-          status = engine.status(this.clockMs);
-          byPart.set(key, status);
-        }
-        parts.push({ status, weight: part.weight, target: part.target });
+    const partStatus = (part: EvaluationPart): BudgetStatus | undefined => {
+      const key = partKey(part);
+      let status = byPart.get(key);
+      if (!status) {
+        const engine = this.parts.get(key)?.engine;
+        if (!engine) return undefined;
+        status = engine.status(this.clockMs);
+        byPart.set(key, status);
       }
-      if (parts.length !== target.parts.length) continue;
+      return status;
+    };
+    for (const target of this.targets) {
+      if (!target.parts.every((part) => this.parts.get(partKey(part))?.engine)) continue;
       try {
-        const status = target.slo.composite ? combineComposite(parts) : parts[0]!.status;
-        statuses.push({ target, status });
+        const status = targetStatus(target, partStatus);
+        if (status) statuses.push({ target, status });
       } catch (error) {
         errors.push({ id: target.id, error: (error as Error).message });
       }

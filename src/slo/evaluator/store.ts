@@ -1,10 +1,11 @@
 /**
- * The evaluator's database adapter: the change feed and backfill reads of `sli_minutes`, and the
- * per-tick write of `slo_status` and `slo_history`. The same SQL runs on SQLite and PostgreSQL.
+ * The evaluator's database adapter: the change feed and backfill reads of `sli_minutes`, the
+ * per-tick write of `slo_status` and `slo_history`, and the history backfill's reads and writes. The same SQL runs on SQLite and PostgreSQL.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { BudgetStatus } from '../budget/index.js';
 import type { MinuteRow } from './state.js';
 
 /** A changed row, with the `updated_at` the feed's cursor follows. */
@@ -72,6 +73,94 @@ export async function readStoredMinutes(db: Db, storageKey: string, fromMs: numb
     good: Number(r.good),
     total: Number(r.total),
   }));
+}
+
+/** A storage key's rows with `fromMs ≤ minute_ts < toMs`, ascending by minute (the history replay's chunks). */
+export async function readMinutesBetween(
+  db: Db,
+  storageKey: string,
+  fromMs: number,
+  toMs: number,
+): Promise<MinuteRow[]> {
+  const rows = await db.kysely
+    .selectFrom('sli_minutes')
+    .select(['minute_ts', 'good', 'total'])
+    .where('sli', '=', storageKey)
+    .where('minute_ts', '>=', fromMs)
+    .where('minute_ts', '<', toMs)
+    .orderBy('minute_ts')
+    .execute();
+  return rows.map((r) => ({
+    storageKey,
+    minuteMs: Number(r.minute_ts),
+    good: Number(r.good),
+    total: Number(r.total),
+  }));
+}
+
+/** The earliest stored minute of any of the storage keys; null when none has a row. */
+export async function earliestMinuteMs(db: Db, storageKeys: readonly string[]): Promise<number | null> {
+  let earliest: number | null = null;
+  // One indexed lookup per key (the primary key is (sli, minute_ts)).
+  for (const storageKey of new Set(storageKeys)) {
+    const row = await db.kysely
+      .selectFrom('sli_minutes')
+      .select((eb) => eb.fn.min('minute_ts').as('first'))
+      .where('sli', '=', storageKey)
+      .executeTakeFirst();
+    if (row?.first === null || row?.first === undefined) continue;
+    const ms = Number(row.first);
+    if (earliest === null || ms < earliest) earliest = ms;
+  }
+  return earliest;
+}
+
+/** How many history points of `sloId` are stored on a multiple of `stepMs` with `fromMs ≤ ts ≤ toMs`. */
+export async function countHistory(
+  db: Db,
+  sloId: string,
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+): Promise<number> {
+  const row = await db.kysely
+    .selectFrom('slo_history')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('slo_id', '=', sloId)
+    .where('ts', '>=', fromMs)
+    .where('ts', '<=', toMs)
+    // Points of an earlier, finer step setting do not stand in for missing steps.
+    .where(sql<number>`ts % ${sql.lit(stepMs)}`, '=', 0)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** The instants of the history points of `sloId` stored with `fromMs ≤ ts ≤ toMs`. */
+export async function storedHistorySteps(
+  db: Db,
+  sloId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<number[]> {
+  const rows = await db.kysely
+    .selectFrom('slo_history')
+    .select('ts')
+    .where('slo_id', '=', sloId)
+    .where('ts', '>=', fromMs)
+    .where('ts', '<=', toMs)
+    .execute();
+  return rows.map((r) => Number(r.ts));
+}
+
+/** One `slo_history` row: the status of `sloId` at step `stepMs`. */
+export function historyRow(sloId: string, stepMs: number, status: BudgetStatus): SloHistoryTable {
+  return {
+    slo_id: sloId,
+    ts: stepMs,
+    sli: status.sli,
+    remaining: status.budget.remaining,
+    burn_rates: JSON.stringify(status.burnRates),
+  };
 }
 
 export interface TickWrite {

@@ -23,7 +23,7 @@ import {
   historyRow,
   latestUpdateMs,
   readChanges,
-  readStoredMinutes,
+  readMinutes,
   writeTick,
 } from './store.js';
 
@@ -229,7 +229,7 @@ export class Evaluator {
     const backfillUntilMs = performance.now() + this.backfillBudgetMs;
     while (pending.length) {
       const { storageKey, fromMs } = pending.shift()!;
-      const rows = await readStoredMinutes(db, storageKey, fromMs);
+      const rows = await readMinutes(db, storageKey, fromMs);
       state.backfill(storageKey, rows);
       backfilledRows += rows.length;
       if (performance.now() >= backfillUntilMs || this.stopping) break;

@@ -16,7 +16,7 @@ import {
   countHistory,
   earliestMinuteMs,
   historyRow,
-  readMinutesBetween,
+  readMinutes,
   storedHistorySteps,
   writeTick,
 } from './store.js';
@@ -266,7 +266,7 @@ export class HistoryBackfill {
     const toMs = Math.min(fromMs + this.chunkMs, replay.untilMs);
     const rows = [];
     for (const storageKey of replay.storageKeys())
-      rows.push(...(await readMinutesBetween(db, storageKey, fromMs, toMs)));
+      rows.push(...(await readMinutes(db, storageKey, fromMs, toMs)));
     const errorsBefore = replay.errors.length;
     const points = replay.advance(toMs, rows);
     for (const { atMs, error } of replay.errors.slice(errorsBefore, errorsBefore + 1))

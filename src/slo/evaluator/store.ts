@@ -58,38 +58,23 @@ export async function readChanges(
   }));
 }
 
-/** A storage key's rows from `fromMs` on (future minutes included), ascending by minute. */
-export async function readStoredMinutes(db: Db, storageKey: string, fromMs: number): Promise<MinuteRow[]> {
-  const rows = await db.kysely
-    .selectFrom('sli_minutes')
-    .select(['minute_ts', 'good', 'total'])
-    .where('sli', '=', storageKey)
-    .where('minute_ts', '>=', fromMs)
-    .orderBy('minute_ts')
-    .execute();
-  return rows.map((r) => ({
-    storageKey,
-    minuteMs: Number(r.minute_ts),
-    good: Number(r.good),
-    total: Number(r.total),
-  }));
-}
-
-/** A storage key's rows with `fromMs ≤ minute_ts < toMs`, ascending by minute (the history replay's chunks). */
-export async function readMinutesBetween(
+/**
+ * A storage key's rows with `fromMs ≤ minute_ts < toMs` (no upper bound by default: future minutes
+ * included), ascending by minute. Used by the backfill and by the history replay's chunks.
+ */
+export async function readMinutes(
   db: Db,
   storageKey: string,
   fromMs: number,
-  toMs: number,
+  toMs?: number,
 ): Promise<MinuteRow[]> {
-  const rows = await db.kysely
+  let query = db.kysely
     .selectFrom('sli_minutes')
     .select(['minute_ts', 'good', 'total'])
     .where('sli', '=', storageKey)
-    .where('minute_ts', '>=', fromMs)
-    .where('minute_ts', '<', toMs)
-    .orderBy('minute_ts')
-    .execute();
+    .where('minute_ts', '>=', fromMs);
+  if (toMs !== undefined) query = query.where('minute_ts', '<', toMs);
+  const rows = await query.orderBy('minute_ts').execute();
   return rows.map((r) => ({
     storageKey,
     minuteMs: Number(r.minute_ts),

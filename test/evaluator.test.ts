@@ -11,6 +11,7 @@ import { evaluationTargets } from '../src/slo/evaluation.js';
 import { Evaluator, type EvaluatorConfig } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection, PgLeadership } from '../src/slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses, type StoredStatus } from '../src/slo/evaluator/read.js';
+import { upsertBuckets } from '../src/slo/ingest/service.js';
 import type { Catalog } from '../src/slo/model.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
@@ -43,26 +44,12 @@ class Minutes {
     batch: ReadonlyArray<{ sli: string; minuteMs: number; good: number; bad: number }>,
     updatedAtMs: number,
   ): Promise<void> {
-    for (let i = 0; i < batch.length; i += 1_000) {
-      const values = batch.slice(i, i + 1_000).map((b) => ({
-        sli: b.sli,
-        minute_ts: b.minuteMs,
-        good: b.good,
-        total: b.good + b.bad,
-        updated_at: updatedAtMs,
-      }));
-      await this.db.kysely
-        .insertInto('sli_minutes')
-        .values(values)
-        .onConflict((oc) =>
-          oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
-            good: eb('sli_minutes.good', '+', eb.ref('excluded.good')),
-            total: eb('sli_minutes.total', '+', eb.ref('excluded.total')),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute();
-    }
+    // Written exactly as ingestion writes them (additive upsert), so the evaluator sees real rows.
+    await upsertBuckets(
+      this.db.kysely,
+      batch.map((b) => ({ storageKey: b.sli, minuteMs: b.minuteMs, good: b.good, total: b.good + b.bad })),
+      updatedAtMs,
+    );
     for (const b of batch) {
       let minutes = this.rows.get(b.sli);
       if (!minutes) {

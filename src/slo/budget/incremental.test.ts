@@ -262,6 +262,22 @@ function replayWithSets(
   expect(engine.droppedFutureMinutes).toBe(0);
 }
 
+/** One-hour rolling Occurrences objective at 99% with a 5-minute burn window: small enough to reason about by hand. */
+function smallOccurrencesSpec() {
+  return buildSpec({
+    method: 'Occurrences',
+    sliceMin: 1,
+    window: { kind: 'rolling', slices: 60 },
+    burnMinutes: [5],
+    currentMinutes: 5,
+    noData: 'excluded',
+    target: 0.99,
+    timeSliceTarget: 1,
+    oneOffs: [],
+    recurring: false,
+  });
+}
+
 describe('IncrementalObjective', () => {
   it('equals evaluate from scratch for random data, methods, windows, adjustments, late and out-of-order minutes', () => {
     fc.assert(
@@ -321,18 +337,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('lowers a minute that is set to smaller counts, unlike add', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [5],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallOccurrencesSpec();
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
     engine.set(T0 - MIN, 0, 10);
@@ -373,18 +378,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('drops and counts samples older than the kept history', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [5],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallOccurrencesSpec();
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
     engine.add(T0 - 61 * MIN, 0, 10);
@@ -416,18 +410,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('drops and counts samples beyond the future allowance', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [5],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallOccurrencesSpec();
     const engine = new IncrementalObjective(spec, { futureMinutes: 10 });
     engine.advanceTo(T0);
     engine.add(T0 + 9 * MIN, 5, 10);

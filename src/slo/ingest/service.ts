@@ -3,7 +3,7 @@
  * per-minute counts in one transaction, deduplicated by Idempotency-Key. Returns after commit.
  */
 import { createHash } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
@@ -180,8 +180,12 @@ function findRoute(catalog: Catalog, name: string): SliRoute {
  */
 const DATABASE_NOW_MS: RawBuilder<number> = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
-async function upsertBuckets(
-  trx: Transaction<Database>,
+/**
+ * Adds per-minute buckets to the stored counts (rows only ever grow). Exported so tests that
+ * seed `sli_minutes` write exactly as ingestion does.
+ */
+export async function upsertBuckets(
+  trx: Kysely<Database>,
   buckets: readonly MinuteBucket[],
   updatedAt: number | RawBuilder<number>,
 ): Promise<void> {

@@ -11,6 +11,7 @@ import { migrateToLatest } from './platform/db/migrations.js';
 import { healthRoutes } from './platform/http/health-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
+import { PrometheusPuller } from './prometheus/puller.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
@@ -33,6 +34,8 @@ export interface RunningShinrai {
   /** Base URL the server listens on, e.g. http://127.0.0.1:8420. */
   readonly url: string;
   readonly evaluator: Evaluator;
+  /** Reads SLIs from Prometheus on the leader (idle when no SLI names Prometheus). */
+  readonly puller: PrometheusPuller;
   stop(): Promise<void>;
 }
 
@@ -71,12 +74,25 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     if (config.specs.watch) stops.push(specs.watch());
     const ctx: ShinraiContext = { config, db, clock, log, metrics, specs };
 
+    const currentSpecs = () => ({ catalog: specs.current.catalog, version: specs.current.version });
+    // The puller follows the evaluator's leadership; it is built first so the evaluator can ask it
+    // whether pulled data is current.
+    let leading = () => false;
+    const puller = new PrometheusPuller({
+      db,
+      clock,
+      log,
+      metrics,
+      specs: currentSpecs,
+      config: { ...config.prometheus, defaultUrl: config.prometheus.url },
+      isLeader: () => leading(),
+    });
     const evaluator = new Evaluator({
       db,
       clock,
       log,
       metrics,
-      specs: () => ({ catalog: specs.current.catalog, version: specs.current.version }),
+      specs: currentSpecs,
       config: config.evaluator,
       leader: createLeaderElection({
         db,
@@ -85,9 +101,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         log,
         metrics,
       }),
+      dataStates: () => puller.dataStates(),
     });
+    leading = () => evaluator.isLeader();
     await evaluator.start();
     stops.push(() => evaluator.stop());
+    puller.start();
+    stops.push(() => puller.stop());
 
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
@@ -116,12 +136,19 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           history: (id, range) => history(db, id, range),
         },
       }),
-      (app) => ingestRoutes(app, { db, clock, metrics, catalog: () => specs.current.catalog }),
+      (app) =>
+        ingestRoutes(app, {
+          db,
+          clock,
+          metrics,
+          catalog: () => specs.current.catalog,
+          pulled: () => puller.pulledSlis(),
+        }),
     ]);
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     log.info({ url: address }, `Shinrai is listening on ${address}`);
-    return { ctx, server, url: address, evaluator, stop: stopAll };
+    return { ctx, server, url: address, evaluator, puller, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

@@ -47,6 +47,26 @@ const configSchema = z.strictObject({
       leaderRetrySeconds: z.coerce.number().positive().max(300).default(5),
     })
     .prefault({}),
+  prometheus: z
+    .strictObject({
+      /** Prometheus for SLIs whose metric sources name no DataSource (Sloth specs); none by default. */
+      url: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
+        .optional(),
+      /** How often pulled SLIs are brought up to date. */
+      intervalSeconds: z.coerce.number().positive().max(3600).default(60),
+      /** A minute is read once it is this old, so scrapes and rule evaluations have landed. */
+      delaySeconds: z.coerce.number().min(0).max(3600).default(60),
+      /** Minutes before the cursor read again on every pull, for late samples. */
+      overlapMinutes: z.coerce.number().int().min(0).max(1440).default(5),
+      timeoutSeconds: z.coerce.number().positive().max(600).default(30),
+      /** Range queries in flight at once. */
+      concurrency: z.coerce.number().int().min(1).max(64).default(4),
+      /** Retries of one query after a transient failure (unreachable, timeout, 5xx), with backoff. */
+      retries: z.coerce.number().int().min(0).max(10).default(2),
+    })
+    .prefault({}),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),
@@ -92,6 +112,7 @@ export const FLAG_NAMES: Readonly<Record<string, string>> = {
   'db.url': '--db',
   'specs.path': '--specs',
   'auth.anonymousRead': '--anonymous-read',
+  'prometheus.url': '--prometheus-url',
   'demo.enabled': '--demo',
   'demo.seedDays': '--seed-days',
   'log.level': '--log-level',

@@ -12,6 +12,10 @@ export interface ShinraiMetrics {
   readonly slos: Gauge;
   readonly specReloads: Counter<'outcome'>;
   readonly httpRequests: Counter<'route' | 'status'>;
+  readonly prometheusQueries: Counter<'source' | 'outcome'>;
+  readonly prometheusQuerySeconds: Histogram<'source'>;
+  readonly prometheusUp: Gauge<'source'>;
+  readonly prometheusMinutes: Counter<'source'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -64,6 +68,31 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_http_requests_total',
       help: 'HTTP requests by route and status',
       labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    prometheusQueries: new Counter({
+      name: 'shinrai_prometheus_queries_total',
+      help: 'Range queries to Prometheus data sources by outcome (ok, unreachable, timeout, unavailable, bad_query, unauthorized, bad_response); retries count each attempt',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
+    prometheusQuerySeconds: new Histogram({
+      name: 'shinrai_prometheus_query_duration_seconds',
+      help: 'Time of one range query to a Prometheus data source',
+      labelNames: ['source'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    prometheusUp: new Gauge({
+      name: 'shinrai_prometheus_up',
+      help: '1 when the last pull from a Prometheus data source worked, 0 while it fails (statuses show no data)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    prometheusMinutes: new Counter({
+      name: 'shinrai_prometheus_pulled_minutes_total',
+      help: 'Per-minute SLI buckets read from Prometheus and stored',
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

@@ -14,6 +14,7 @@ export interface ServeFlags {
   seedDays?: string;
   anonymousRead?: boolean;
   logLevel?: string;
+  prometheusUrl?: string;
 }
 
 export function serveOptions(command: Command): Command {
@@ -24,6 +25,7 @@ export function serveOptions(command: Command): Command {
     .option('--port <port>', 'HTTP port (default 8420; 0 picks a free port)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--anonymous-read', 'allow reads without a token')
+    .option('--prometheus-url <url>', 'Prometheus for SLIs whose queries name no DataSource (Sloth specs)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
 }
 
@@ -44,6 +46,7 @@ export async function runServer(
       'demo.enabled': demo || undefined,
       'demo.seedDays': flags.seedDays,
       'log.level': flags.logLevel,
+      'prometheus.url': flags.prometheusUrl,
     },
     flags.config,
   );

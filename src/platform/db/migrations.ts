@@ -79,6 +79,26 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropTable(table).ifExists().execute();
     },
   },
+  '0002_source_cursors': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('source_cursors')
+        .addColumn('sli', 'text', (c) => c.primaryKey())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('plan_hash', 'text', (c) => c.notNull())
+        .addColumn('from_ms', 'bigint', (c) => c.notNull())
+        .addColumn('synced_until_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_success_at', 'bigint')
+        .addColumn('failures', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('last_error_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('source_cursors').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

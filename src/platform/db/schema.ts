@@ -56,6 +56,25 @@ export interface SpecFileTable {
   updated_at: number;
 }
 
+/** Per SLI read from Prometheus: how far its minutes are stored, and the last failure. */
+export interface SourceCursorTable {
+  sli: string;
+  /** The data source id (a DataSource name, or `default`). */
+  source: string;
+  /** Hash of the source and queries the minutes were read with: a change reloads them. */
+  plan_hash: string;
+  /** First minute stored (the start of the first load). */
+  from_ms: number;
+  /** End (exclusive) of the complete minutes stored: everything in [from_ms, synced_until_ms) is in. */
+  synced_until_ms: number;
+  last_success_at: number | null;
+  /** Failed pulls since the last success. */
+  failures: number;
+  last_error: string | null;
+  last_error_at: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -63,4 +82,5 @@ export interface Database {
   slo_history: SloHistoryTable;
   api_tokens: ApiTokenTable;
   spec_files: SpecFileTable;
+  source_cursors: SourceCursorTable;
 }

@@ -10,7 +10,9 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
 import type { SloStatusTable } from '../../platform/db/schema.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
+import type { BudgetStatus } from '../budget/types.js';
 import { reportEntry } from '../budget-report.js';
+import { type DataState, worstState } from '../data-state.js';
 import { evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
 import { HistoryBackfill, type HistoryRunSummary } from './history.js';
@@ -60,6 +62,12 @@ export interface EvaluatorDeps {
    * must agree: pass `createLeaderElection({ db, url, retrySeconds, log, metrics })`.
    */
   readonly leader?: LeaderElection | undefined;
+  /**
+   * Data state of pulled streams by storage key (absent: pushed data, always current). A target
+   * whose data is not current keeps its last current status, marked with the state, and gets no
+   * history points until its data is back: a gap is never evaluated as if it were the truth.
+   */
+  readonly dataStates?: (() => Promise<ReadonlyMap<string, DataState>>) | undefined;
 }
 
 /** What one leadership keeps between ticks; dropped when the lead is lost, rebuilt from the database when gained. */
@@ -74,6 +82,8 @@ interface Session {
   prune: boolean;
   /** Fills history steps that have stored minutes but no point; null when turned off. */
   readonly history: HistoryBackfill | null;
+  /** Each target's last status computed while its data was current. */
+  readonly lastCurrent: Map<string, BudgetStatus>;
 }
 
 export class Evaluator {
@@ -199,6 +209,7 @@ export class Evaluator {
         this.historyBackfillDays > 0
           ? new HistoryBackfill({ db, log }, { stepMs: this.historyStepMs, days: this.historyBackfillDays })
           : null,
+      lastCurrent: new Map(),
     };
     const session = this.session;
     const { state } = session;
@@ -239,8 +250,10 @@ export class Evaluator {
     const { read: changedRows, oldestChanges } = await this.readFeed(session);
     const feedMs = performance.now() - feedStartMs;
 
-    const { statuses, errors } = state.statuses();
-    for (const { id, error } of errors) log.warn({ slo: id }, `status not computed: ${error}`);
+    const computed = state.statuses();
+    for (const { id, error } of computed.errors) log.warn({ slo: id }, `status not computed: ${error}`);
+    const dataStates = this.deps.dataStates ? await this.deps.dataStates() : undefined;
+    const statuses = computed.statuses.map((s) => withDataState(s, session.lastCurrent, dataStates));
     // Lost the lead while computing: the new leader writes from now on.
     if (!this.leader.isLeader() || this.session !== session) {
       log.debug('lost the lead during a tick; not writing');
@@ -252,7 +265,9 @@ export class Evaluator {
     const writeStartMs = performance.now();
     await writeTick(db, {
       statuses: statuses.map((s) => statusRow(s, nowMs)),
-      history: writeHistory ? statuses.map((s) => historyRow(s.target.id, stepMs, s.status)) : [],
+      history: writeHistory
+        ? statuses.filter((s) => isCurrent(s.data)).map((s) => historyRow(s.target.id, stepMs, s.status))
+        : [],
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
@@ -331,7 +346,33 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-function statusRow({ target, status }: TargetStatus, nowMs: number): SloStatusTable {
-  const stored: StoredStatus = { ...reportEntry(target, status), evaluatedAt: new Date(nowMs).toISOString() };
+type DatedStatus = TargetStatus & { readonly data?: DataState | undefined };
+
+function isCurrent(data: DataState | undefined): boolean {
+  return data === undefined || data.state === 'ok';
+}
+
+/** A target's status with its data state: the computed one while current, else the last current one. */
+function withDataState(
+  s: TargetStatus,
+  lastCurrent: Map<string, BudgetStatus>,
+  dataStates: ReadonlyMap<string, DataState> | undefined,
+): DatedStatus {
+  const data = dataStates
+    ? worstState(s.target.parts.flatMap((p) => dataStates.get(p.storageKey) ?? []))
+    : undefined;
+  if (isCurrent(data)) {
+    lastCurrent.set(s.target.id, s.status);
+    return { ...s, data };
+  }
+  return { target: s.target, status: lastCurrent.get(s.target.id) ?? s.status, data };
+}
+
+function statusRow({ target, status, data }: DatedStatus, nowMs: number): SloStatusTable {
+  const stored: StoredStatus = {
+    ...reportEntry(target, status),
+    evaluatedAt: new Date(nowMs).toISOString(),
+    ...(data ? { data } : {}),
+  };
   return { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) };
 }

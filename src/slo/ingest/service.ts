@@ -20,6 +20,8 @@ export interface IngestContext {
   readonly metrics: ShinraiMetrics;
   /** The catalog currently loaded (read once per batch, so a reload never splits a batch). */
   readonly catalog: () => Catalog;
+  /** SLIs Shinrai reads from Prometheus: pushes for them are refused, the pull would overwrite them. */
+  readonly pulled?: (() => ReadonlySet<string>) | undefined;
 }
 
 export interface IngestInput {
@@ -97,6 +99,11 @@ async function ingest(ctx: IngestContext, input: IngestInput): Promise<IngestRes
   let batch: ReturnType<typeof prepare>;
   try {
     route = findRoute(ctx.catalog(), input.name);
+    if (ctx.pulled?.().has(route.sli.name))
+      throw new AppError(
+        'Conflict',
+        `SLI ${JSON.stringify(route.sli.name)} is read from Prometheus, so pushed data for it is refused (the next pull would replace it); push to an SLI whose metric source is not Prometheus`,
+      );
     batch = prepare(route, input.body, nowMs);
   } catch (error) {
     // A retry of a batch that was accepted is acknowledged even if it no longer passes
@@ -137,7 +144,7 @@ async function ingest(ctx: IngestContext, input: IngestInput): Promise<IngestRes
           return row;
         }
       }
-      await upsertBuckets(trx, batch.buckets, ctx.db.dialect === 'postgres' ? DATABASE_NOW_MS : nowMs);
+      await upsertBuckets(trx, batch.buckets, minuteStamp(ctx.db, nowMs));
       return undefined;
     }),
   );
@@ -180,14 +187,22 @@ function findRoute(catalog: Catalog, name: string): SliRoute {
  */
 const DATABASE_NOW_MS: RawBuilder<number> = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
+/** The `updated_at` stamp writers to `sli_minutes` use: the database clock on PostgreSQL, `nowMs` on SQLite. */
+export function minuteStamp(db: Db, nowMs: number): number | RawBuilder<number> {
+  return db.dialect === 'postgres' ? DATABASE_NOW_MS : nowMs;
+}
+
 /**
- * Adds per-minute buckets to the stored counts (rows only ever grow). Exported so tests that
- * seed `sli_minutes` write exactly as ingestion does.
+ * Writes per-minute buckets. `add` (ingestion) adds to the stored counts, so rows only ever
+ * grow; `replace` (pulls from Prometheus, which re-read the same minutes) sets them, and leaves a
+ * row that already holds the same counts untouched so the change feed does not see it again.
+ * Exported so tests that seed `sli_minutes` write exactly as ingestion does.
  */
 export async function upsertBuckets(
   trx: Kysely<Database>,
   buckets: readonly MinuteBucket[],
   updatedAt: number | RawBuilder<number>,
+  mode: 'add' | 'replace' = 'add',
 ): Promise<void> {
   for (let i = 0; i < buckets.length; i += UPSERT_CHUNK_ROWS) {
     const rows = buckets.slice(i, i + UPSERT_CHUNK_ROWS).map((b) => ({
@@ -201,11 +216,25 @@ export async function upsertBuckets(
       .insertInto('sli_minutes')
       .values(rows)
       .onConflict((oc) =>
-        oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
-          good: eb('sli_minutes.good', '+', eb.ref('excluded.good')),
-          total: eb('sli_minutes.total', '+', eb.ref('excluded.total')),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
+        mode === 'add'
+          ? oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
+              good: eb('sli_minutes.good', '+', eb.ref('excluded.good')),
+              total: eb('sli_minutes.total', '+', eb.ref('excluded.total')),
+              updated_at: eb.ref('excluded.updated_at'),
+            }))
+          : oc
+              .columns(['sli', 'minute_ts'])
+              .doUpdateSet((eb) => ({
+                good: eb.ref('excluded.good'),
+                total: eb.ref('excluded.total'),
+                updated_at: eb.ref('excluded.updated_at'),
+              }))
+              .where((eb) =>
+                eb.or([
+                  eb('sli_minutes.good', '<>', eb.ref('excluded.good')),
+                  eb('sli_minutes.total', '<>', eb.ref('excluded.total')),
+                ]),
+              ),
       )
       .execute();
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPrometheusType, parseConnectionDetails } from '../../prometheus/connection.js';
 import { type Duration, fixedDurationMs, parseDuration } from '../duration.js';
 import type {
   AlertConditionDefinition,
@@ -562,6 +563,17 @@ class OpenSloV1Converter {
       }
       case 'DataSource': {
         const s = spec as z.output<(typeof SPEC_SCHEMAS)['DataSource']>;
+        if (isPrometheusType(s.type)) {
+          const connection = parseConnectionDetails(s.connectionDetails);
+          if (!connection.ok)
+            for (const problem of connection.problems)
+              this.checker.error(
+                ['spec', 'connectionDetails'],
+                'prometheus/connection',
+                problem,
+                'see docs/prometheus.md for url, bearerToken(File), basicAuth, headers, tlsCaFile',
+              );
+        }
         const def: DataSourceDefinition = {
           ...meta(s.description),
           type: s.type,

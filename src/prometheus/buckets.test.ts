@@ -1,0 +1,217 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { minuteSums, toBuckets } from './buckets.js';
+import type { RangeSeries } from './client.js';
+import type { PulledQueries } from './plan.js';
+
+const T0 = Date.UTC(2026, 10, 1);
+const M = 60_000;
+const series = (points: Array<[number, number]>, labels: Record<string, string> = {}): RangeSeries => ({
+  labels,
+  points,
+});
+const ratioGood: PulledQueries = { kind: 'ratio', good: 'g', total: 't' };
+const ratioBad: PulledQueries = { kind: 'ratio', bad: 'b', total: 't' };
+const stream = [{ storageKey: 'sli' }];
+
+describe('minuteSums', () => {
+  it('puts the sample at t into the minute (t − 1m, t] and sums series', () => {
+    const sums = minuteSums([
+      series([[T0 + M, 3]]),
+      series([
+        [T0 + M, 4],
+        [T0 + 2 * M, 1],
+      ]),
+    ]);
+    expect([...sums]).toEqual([
+      [T0, 7],
+      [T0 + M, 1],
+    ]);
+  });
+
+  it('skips NaN and infinities', () => {
+    expect([
+      ...minuteSums([
+        series([
+          [T0 + M, Number.NaN],
+          [T0 + 2 * M, Number.POSITIVE_INFINITY],
+        ]),
+      ]),
+    ]).toEqual([]);
+  });
+});
+
+describe('toBuckets', () => {
+  it('turns good and total into one bucket per minute with a total', () => {
+    const buckets = toBuckets(
+      ratioGood,
+      {
+        good: [series([[T0 + M, 99]])],
+        total: [
+          series([
+            [T0 + M, 100],
+            [T0 + 2 * M, 50],
+          ]),
+        ],
+      },
+      stream,
+      T0,
+      T0 + 10 * M,
+    );
+    expect(buckets).toEqual([
+      { storageKey: 'sli', minuteMs: T0, good: 99, total: 100 },
+      // no good series while there is traffic: zero good events
+      { storageKey: 'sli', minuteMs: T0 + M, good: 0, total: 50 },
+    ]);
+  });
+
+  it('reads bad counts as total − bad, a missing bad series as no errors', () => {
+    const buckets = toBuckets(
+      ratioBad,
+      {
+        bad: [series([[T0 + M, 2]])],
+        total: [
+          series([
+            [T0 + M, 10],
+            [T0 + 2 * M, 10],
+          ]),
+        ],
+      },
+      stream,
+      T0,
+      T0 + 10 * M,
+    );
+    expect(buckets.map((b) => b.good)).toEqual([8, 10]);
+  });
+
+  it('leaves out minutes without a total (no data is not zero traffic) and outside the range', () => {
+    const buckets = toBuckets(
+      ratioGood,
+      {
+        good: [
+          series([
+            [T0 + M, 1],
+            [T0 + 3 * M, 1],
+          ]),
+        ],
+        total: [
+          series([
+            [T0 + M, 1],
+            [T0 + 9 * M, 1],
+          ]),
+        ],
+      },
+      stream,
+      T0,
+      T0 + 5 * M,
+    );
+    expect(buckets.map((b) => b.minuteMs)).toEqual([T0]);
+  });
+
+  it('clamps extrapolated counts: good above total, negative bad', () => {
+    const over = toBuckets(
+      ratioGood,
+      { good: [series([[T0 + M, 10.4]])], total: [series([[T0 + M, 10]])] },
+      stream,
+      T0,
+      T0 + M,
+    );
+    expect(over[0]).toMatchObject({ good: 10, total: 10 });
+    const negative = toBuckets(
+      ratioBad,
+      { bad: [series([[T0 + M, -0.3]])], total: [series([[T0 + M, 5]])] },
+      stream,
+      T0,
+      T0 + M,
+    );
+    expect(negative[0]).toMatchObject({ good: 5, total: 5 });
+  });
+
+  it('never stores an SLI outside [0, 1], whatever Prometheus answers', () => {
+    const value = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), value), { maxLength: 30 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), value), { maxLength: 30 }),
+        fc.boolean(),
+        (good, total, useBad) => {
+          const pts = (xs: Array<[number, number]>) => [series(xs.map(([m, v]) => [T0 + m * M, v]))];
+          const buckets = toBuckets(
+            useBad ? ratioBad : ratioGood,
+            { good: pts(good), bad: pts(good), total: pts(total) },
+            stream,
+            T0,
+            T0 + 30 * M,
+          );
+          for (const b of buckets) {
+            expect(b.total).toBeGreaterThanOrEqual(0);
+            expect(b.good).toBeGreaterThanOrEqual(0);
+            expect(b.good).toBeLessThanOrEqual(b.total);
+            expect(Number.isFinite(b.good) && Number.isFinite(b.total)).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('reads a raw success ratio as one event per minute, averaged over series and clamped', () => {
+    const buckets = toBuckets(
+      { kind: 'raw', rawType: 'success', raw: 'r' },
+      {
+        raw: [
+          series([
+            [T0 + M, 0.9],
+            [T0 + 2 * M, 1.2],
+          ]),
+          series([[T0 + M, 0.7]]),
+        ],
+      },
+      stream,
+      T0,
+      T0 + 10 * M,
+    );
+    expect(buckets).toEqual([
+      { storageKey: 'sli', minuteMs: T0, good: expect.closeTo(0.8, 12), total: 1 },
+      { storageKey: 'sli', minuteMs: T0 + M, good: 1, total: 1 },
+    ]);
+    const failure = toBuckets(
+      { kind: 'raw', rawType: 'failure', raw: 'r' },
+      { raw: [series([[T0 + M, 0.25]])] },
+      stream,
+      T0,
+      T0 + M,
+    );
+    expect(failure[0]).toMatchObject({ good: 0.75, total: 1 });
+  });
+
+  it('classifies every sample of a threshold SLI against each objective', () => {
+    const streams = [
+      { storageKey: 'lat:lt:0.3', threshold: { op: 'lt' as const, value: 0.3 } },
+      { storageKey: 'lat:lte:1', threshold: { op: 'lte' as const, value: 1 } },
+    ];
+    const buckets = toBuckets(
+      { kind: 'threshold', metric: 'm' },
+      {
+        metric: [
+          series([
+            [T0 + M, 0.2],
+            [T0 + 2 * M, 1],
+          ]),
+          series([[T0 + M, 0.5]]),
+        ],
+      },
+      streams,
+      T0,
+      T0 + 10 * M,
+    );
+    expect(buckets).toEqual([
+      { storageKey: 'lat:lt:0.3', minuteMs: T0, good: 1, total: 2 },
+      { storageKey: 'lat:lt:0.3', minuteMs: T0 + M, good: 0, total: 1 },
+      { storageKey: 'lat:lte:1', minuteMs: T0, good: 2, total: 2 },
+      { storageKey: 'lat:lte:1', minuteMs: T0 + M, good: 1, total: 1 },
+    ]);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Range query results → the per-minute buckets ingestion also writes (pure). A sample at instant
+ * t describes the minute (t − 1m, t], stored as the minute starting at t − 1m.
+ *
+ * Prometheus' `increase`/`rate` extrapolate to the window's edges and are computed per series, so
+ * a good count can come out above the total (or a bad count below zero) by a fraction of an
+ * event. Counts are clamped so that 0 ≤ good ≤ total: no minute ever has an SLI above 1 or below 0.
+ */
+import type { MinuteBucket } from '../slo/ingest/aggregate.js';
+import { isGood, type SliStream } from '../slo/sli-routing.js';
+import type { RangeSeries } from './client.js';
+import type { PulledQueries } from './plan.js';
+
+export const MINUTE_MS = 60_000;
+
+/** Finite values summed over series, by the start of the minute they describe. NaN and ±Inf are skipped. */
+export function minuteSums(series: readonly RangeSeries[]): Map<number, number> {
+  const sums = new Map<number, number>();
+  for (const s of series)
+    for (const [ms, value] of s.points) {
+      if (!Number.isFinite(value)) continue;
+      const minuteMs = minuteOf(ms);
+      sums.set(minuteMs, (sums.get(minuteMs) ?? 0) + value);
+    }
+  return sums;
+}
+
+function minuteOf(sampleMs: number): number {
+  return Math.floor(sampleMs / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+}
+
+const clamp = (x: number, low: number, high: number) => Math.min(Math.max(x, low), high);
+
+/** Results of one SLI's queries, by query role (`good`, `bad`, `total`, `raw`, `metric`). */
+export type QueryResults = Partial<
+  Record<'good' | 'bad' | 'total' | 'raw' | 'metric', readonly RangeSeries[]>
+>;
+
+/**
+ * Buckets for the minutes in [fromMs, toMs). A minute without a total (no series, or only NaN) is
+ * left out: that is no data, not zero traffic. A missing good or bad count with a total is 0 —
+ * a selector for errors matches no series while there are none.
+ */
+export function toBuckets(
+  queries: PulledQueries,
+  results: QueryResults,
+  streams: readonly SliStream[],
+  fromMs: number,
+  toMs: number,
+): MinuteBucket[] {
+  const inRange = (minuteMs: number) => minuteMs >= fromMs && minuteMs < toMs;
+  const buckets: MinuteBucket[] = [];
+  if (queries.kind === 'ratio') {
+    const storageKey = streams[0]!.storageKey;
+    const total = minuteSums(results.total ?? []);
+    const part = minuteSums((queries.good ? results.good : results.bad) ?? []);
+    for (const [minuteMs, rawTotal] of total) {
+      if (!inRange(minuteMs)) continue;
+      const t = Math.max(rawTotal, 0);
+      const counted = clamp(part.get(minuteMs) ?? 0, 0, t);
+      buckets.push({ storageKey, minuteMs, good: queries.good ? counted : t - counted, total: t });
+    }
+  } else if (queries.kind === 'raw') {
+    // A precomputed ratio: one event per minute whose goodness is the ratio (averaged over series).
+    const storageKey = streams[0]!.storageKey;
+    const sums = minuteSums(results.raw ?? []);
+    const counts = minuteSums(
+      (results.raw ?? []).map((s) => ({
+        ...s,
+        points: s.points.map(([ms, v]) => [ms, Number.isFinite(v) ? 1 : Number.NaN] as const),
+      })),
+    );
+    for (const [minuteMs, sum] of sums) {
+      if (!inRange(minuteMs)) continue;
+      const ratio = clamp(sum / counts.get(minuteMs)!, 0, 1);
+      buckets.push({
+        storageKey,
+        minuteMs,
+        good: queries.rawType === 'success' ? ratio : 1 - ratio,
+        total: 1,
+      });
+    }
+  } else {
+    // Every sample of every series is one observation, classified against each threshold.
+    const byKey = new Map<string, MinuteBucket>();
+    for (const s of results.metric ?? [])
+      for (const [ms, value] of s.points) {
+        const minuteMs = minuteOf(ms);
+        if (!Number.isFinite(value) || !inRange(minuteMs)) continue;
+        for (const stream of streams) {
+          const key = `${stream.storageKey}\u0000${minuteMs}`;
+          let bucket = byKey.get(key);
+          if (!bucket) {
+            bucket = { storageKey: stream.storageKey, minuteMs, good: 0, total: 0 };
+            byKey.set(key, bucket);
+          }
+          bucket.total += 1;
+          if (isGood(value, stream.threshold!)) bucket.good += 1;
+        }
+      }
+    buckets.push(...byKey.values());
+  }
+  // Writers lock rows in one order (storage key, minute), as ingestion does, so they can't deadlock.
+  return buckets.sort((a, b) =>
+    a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
+  );
+}

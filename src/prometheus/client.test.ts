@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { type PrometheusQueryError, parseResponse } from './client.js';
+
+const url = 'http://prom';
+const fails = (status: number, body: string) => {
+  try {
+    parseResponse(status, body, url);
+  } catch (error) {
+    return error as PrometheusQueryError;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('parseResponse', () => {
+  it('reads a matrix, non-finite values included', () => {
+    const body = JSON.stringify({
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [
+          {
+            metric: { job: 'a' },
+            values: [
+              [1700000060, '1.5'],
+              [1700000120, 'NaN'],
+              [1700000180, '+Inf'],
+              [1700000240, '-Inf'],
+            ],
+          },
+        ],
+      },
+    });
+    const [s] = parseResponse(200, body, url);
+    expect(s!.labels).toEqual({ job: 'a' });
+    expect(s!.points).toEqual([
+      [1700000060000, 1.5],
+      [1700000120000, Number.NaN],
+      [1700000180000, Number.POSITIVE_INFINITY],
+      [1700000240000, Number.NEGATIVE_INFINITY],
+    ]);
+  });
+
+  it('classifies failures so only transient ones are retried', () => {
+    const bad = fails(
+      400,
+      JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 5' }),
+    );
+    expect([bad.reason, bad.retryable]).toEqual(['bad_query', false]);
+    expect(bad.message).toContain('parse error at char 5');
+    const timeout = fails(
+      503,
+      JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out' }),
+    );
+    expect([timeout.reason, timeout.retryable]).toEqual(['unavailable', true]);
+    expect(fails(502, '<html>bad gateway</html>').reason).toBe('unavailable');
+    expect(fails(401, 'no').reason).toBe('unauthorized');
+    const odd = fails(200, '{"status":"success","data":{"resultType":"vector","result":[]}}');
+    expect([odd.reason, odd.retryable]).toEqual(['bad_response', false]);
+    expect(fails(200, 'not json').message).toContain('not JSON');
+  });
+});

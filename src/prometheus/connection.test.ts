@@ -1,0 +1,76 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
+import { describe, expect, it } from 'vitest';
+import { parseConnectionDetails, resolveConnection } from './connection.js';
+
+const files: Record<string, string> = { '/secrets/token': 'tok-from-file\n', '/secrets/ca.pem': 'PEM' };
+const sources = {
+  env: { PROM_TOKEN: 's3cret', TENANT: 'team-a' },
+  readFile: (path: string) => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  },
+};
+
+describe('parseConnectionDetails', () => {
+  it('reads a map and the OpenSLO list-of-maps form', () => {
+    expect(parseConnectionDetails({ url: 'http://prom:9090' })).toEqual({
+      ok: true,
+      details: { url: 'http://prom:9090' },
+    });
+    expect(parseConnectionDetails([{ url: 'https://prom' }, { bearerToken: '${PROM_TOKEN}' }])).toEqual({
+      ok: true,
+      details: { url: 'https://prom', bearerToken: '${PROM_TOKEN}' },
+    });
+  });
+
+  it.each([
+    [undefined, 'connectionDetails: missing'],
+    [{}, 'connectionDetails.url'],
+    [{ url: 'prom:9090' }, 'connectionDetails.url: must be an http:// or https:// URL'],
+    [{ url: 'http://p', token: 'x' }, 'unknown key token'],
+    [{ url: 'http://p', bearerToken: 'a', bearerTokenFile: '/f' }, 'not both'],
+    [{ url: 'http://p', basicAuth: { username: 'u' } }, 'exactly one of password or passwordFile'],
+    [{ url: 'http://p', headers: { 'bad header': 'x' } }, 'is not a header name'],
+    [['http://p'], 'a list must hold maps'],
+  ])('refuses %j with a message naming the problem', (raw, expected) => {
+    const parsed = parseConnectionDetails(raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems.join('\n')).toContain(expected);
+  });
+});
+
+describe('resolveConnection', () => {
+  it('expands ${VAR}, reads secret files and builds the headers', () => {
+    const bearer = resolveConnection(
+      {
+        url: 'https://prom/',
+        bearerTokenFile: '/secrets/token',
+        headers: { 'X-Scope-OrgID': '${TENANT}' },
+        tlsCaFile: '/secrets/ca.pem',
+        timeoutSeconds: 5,
+      },
+      sources,
+    );
+    expect(bearer).toEqual({
+      url: 'https://prom',
+      headers: { 'X-Scope-OrgID': 'team-a', authorization: 'Bearer tok-from-file' },
+      ca: 'PEM',
+      timeoutMs: 5000,
+    });
+    const basic = resolveConnection(
+      { url: 'http://p', basicAuth: { username: 'u', password: '${PROM_TOKEN}' } },
+      sources,
+    );
+    expect(basic.headers.authorization).toBe(`Basic ${Buffer.from('u:s3cret').toString('base64')}`);
+  });
+
+  it('names the missing variable or unreadable file', () => {
+    expect(() => resolveConnection({ url: 'http://p', bearerToken: '${NOPE}' }, sources)).toThrow(
+      /bearerToken uses \$\{NOPE\}/,
+    );
+    expect(() => resolveConnection({ url: 'http://p', tlsCaFile: '/missing' }, sources)).toThrow(
+      /tlsCaFile: cannot read \/missing/,
+    );
+  });
+});

@@ -1,0 +1,413 @@
+/**
+ * The Prometheus puller: on the evaluator's leader, every interval, reads each pulled SLI's
+ * per-minute counts with range queries and stores them in `sli_minutes` (replacing, so re-reads
+ * are idempotent), where the evaluator picks them up like ingested data. The first pull of an
+ * SLI loads the whole SLO period; later pulls read from the cursor (minus an overlap for late
+ * samples) to the head. Failures are retried with backoff, per query and per data source, and
+ * recorded so statuses say "no data since T" instead of computing from a gap. docs/prometheus.md.
+ */
+import { createHash } from 'node:crypto';
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db/database.js';
+import type { ShinraiMetrics } from '../platform/metrics.js';
+import type { DataState } from '../slo/data-state.js';
+import { replayStartMs } from '../slo/evaluator/state.js';
+import { minuteStamp, upsertBuckets } from '../slo/ingest/service.js';
+import type { Catalog } from '../slo/model.js';
+import { MINUTE_MS, type QueryResults, toBuckets } from './buckets.js';
+import { PrometheusClient, PrometheusQueryError } from './client.js';
+import { type ResolvedConnection, resolveConnection, type SecretSources } from './connection.js';
+import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
+import { DEFAULT_SOURCE, type PulledSli, type PullPlan, planPulls } from './plan.js';
+
+export interface PullerConfig {
+  /** Prometheus for metric sources without a `metricSourceRef` (Sloth specs). */
+  readonly defaultUrl?: string | undefined;
+  readonly intervalSeconds: number;
+  /** A minute is read once it is this old, so scrapes and rule evaluations have landed. */
+  readonly delaySeconds: number;
+  /** Minutes before the cursor that every pull reads again, for samples that arrive late. */
+  readonly overlapMinutes: number;
+  readonly timeoutSeconds: number;
+  /** Range queries in flight at once, over all data sources. */
+  readonly concurrency: number;
+  /** Retries of one query after a transient failure (unreachable, timeout, 5xx). */
+  readonly retries: number;
+  /** First retry delay; doubles per retry (default 1). */
+  readonly retryMinSeconds?: number | undefined;
+  /** Longest wait before a data source that keeps failing is tried again (default 300). */
+  readonly maxBackoffSeconds?: number | undefined;
+  /** Minutes per range query (default 10,000: Prometheus refuses more than 11,000 points a series). */
+  readonly chunkMinutes?: number | undefined;
+}
+
+export interface PullerDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ShinraiMetrics;
+  readonly specs: () => { readonly catalog: Catalog; readonly version: number };
+  readonly config: PullerConfig;
+  /** Pull only where the evaluator leads, so replicas don't all query Prometheus. */
+  readonly isLeader: () => boolean;
+  readonly secrets?: SecretSources | undefined;
+}
+
+export interface PullSummary {
+  readonly slis: number;
+  readonly pulled: number;
+  readonly failed: number;
+  /** SLIs not tried this cycle because their data source is failing (backing off). */
+  readonly skipped: number;
+  readonly minutes: number;
+  readonly queries: number;
+}
+
+interface SourceHealth {
+  failedCycles: number;
+  /** Don't query this source before this time (ms, clock). */
+  retryAtMs: number;
+}
+
+export class PrometheusPuller {
+  private plan: { version: number; plan: PullPlan; slis: ReadonlySet<string> } | null = null;
+  private readonly clients = new Map<string, { key: string; client: PrometheusClient | Error }>();
+  private readonly health = new Map<string, SourceHealth>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<PullSummary | null> | undefined;
+  private started = false;
+  private stopping = false;
+  private readonly chunkMs: number;
+
+  constructor(private readonly deps: PullerDeps) {
+    const c = deps.config;
+    if (!(c.intervalSeconds > 0)) throw new RangeError('intervalSeconds must be > 0');
+    if (!(c.concurrency >= 1)) throw new RangeError('concurrency must be ≥ 1');
+    this.chunkMs = (c.chunkMinutes ?? 10_000) * MINUTE_MS;
+  }
+
+  /** The SLIs pulled with the loaded specs (ingestion refuses pushes for them). */
+  pulledSlis(): ReadonlySet<string> {
+    this.currentPlan();
+    return this.plan!.slis;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running;
+    for (const { client } of this.clients.values())
+      if (client instanceof PrometheusClient) await client.close();
+    this.clients.clear();
+  }
+
+  /** One pull cycle (when leader). Never rejects; a call during a cycle returns that cycle. */
+  cycle(): Promise<PullSummary | null> {
+    this.running ??= this.runCycle()
+      .catch((error: unknown) => {
+        this.deps.log.error({ err: error }, 'prometheus pull cycle failed');
+        return null;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  /**
+   * Data state of every stored stream that is pulled, for the evaluator: current, still loading,
+   * or without data since the cursor. `staleAfterMs` of lag past the delay is tolerated.
+   */
+  async dataStates(): Promise<Map<string, DataState>> {
+    const plan = this.currentPlan();
+    if (!plan.slis.length) return new Map();
+    const cursors = await readCursors(this.deps.db.kysely);
+    const nowMs = this.deps.clock.now();
+    const c = this.deps.config;
+    // Current = the cursor is within two intervals (plus a minute) of the head it would reach now.
+    const toleranceMs = 2 * c.intervalSeconds * 1000 + MINUTE_MS;
+    const headMs = floorMinute(nowMs - c.delaySeconds * 1000);
+    const states = new Map<string, DataState>();
+    for (const item of plan.slis) {
+      const cursor = cursors.get(item.sli);
+      const loaded =
+        cursor !== undefined && cursor.planHash === planHash(item) && cursor.syncedUntilMs > cursor.fromMs;
+      const failing = (cursor?.failures ?? 0) > 0;
+      const base = {
+        source: `prometheus:${item.source}`,
+        retrying: failing,
+        failures: cursor?.failures ?? 0,
+        lastError: failing ? (cursor?.lastError ?? undefined) : undefined,
+      };
+      const state: DataState = !loaded
+        ? { ...base, state: failing ? 'no-data' : 'waiting' }
+        : headMs - cursor.syncedUntilMs <= toleranceMs
+          ? { ...base, state: 'ok' }
+          : {
+              ...base,
+              state: failing ? 'no-data' : 'waiting',
+              since: new Date(cursor.syncedUntilMs).toISOString(),
+            };
+      for (const stream of item.streams) states.set(stream.storageKey, state);
+    }
+    return states;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      void this.cycle().finally(() => this.schedule(this.deps.config.intervalSeconds * 1000));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private currentPlan(): PullPlan {
+    const { catalog, version } = this.deps.specs();
+    if (this.plan?.version !== version) {
+      const plan = planPulls(catalog, { defaultUrl: this.deps.config.defaultUrl !== undefined });
+      for (const { sli, message } of plan.problems)
+        this.deps.log.warn({ sli }, `not read from Prometheus: ${message}`);
+      this.plan = { version, plan, slis: new Set(plan.slis.map((s) => s.sli)) };
+    }
+    return this.plan.plan;
+  }
+
+  private async runCycle(): Promise<PullSummary | null> {
+    const { db, clock, log, config } = this.deps;
+    if (!this.deps.isLeader()) return null;
+    const plan = this.currentPlan();
+    if (!plan.slis.length) return { slis: 0, pulled: 0, failed: 0, skipped: 0, minutes: 0, queries: 0 };
+    await pruneCursors(db, new Set(plan.slis.map((s) => s.sli)));
+    const cursors = await readCursors(db.kysely);
+    const nowMs = clock.now();
+    const headMs = floorMinute(nowMs - config.delaySeconds * 1000);
+
+    const downThisCycle = new Map<string, string>();
+    const failures: Array<{ sli: string; source: string; error: string }> = [];
+    const okSources = new Set<string>();
+    let pulled = 0;
+    let skipped = 0;
+    let minutes = 0;
+    let queries = 0;
+
+    const queue = [...plan.slis];
+    const worker = async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        if (this.stopping || !this.deps.isLeader()) return;
+        const health = this.health.get(item.source);
+        const down = downThisCycle.get(item.source);
+        if (down !== undefined || (health && health.retryAtMs > nowMs)) {
+          skipped++;
+          if (down !== undefined) failures.push({ sli: item.sli, source: item.source, error: down });
+          continue;
+        }
+        const client = this.clientFor(item.source, plan);
+        if (client instanceof Error) {
+          failures.push({ sli: item.sli, source: item.source, error: client.message });
+          downThisCycle.set(item.source, client.message);
+          continue;
+        }
+        try {
+          const result = await this.pullSli(item, cursors.get(item.sli), client, nowMs, headMs);
+          pulled++;
+          minutes += result.minutes;
+          queries += result.queries;
+          okSources.add(item.source);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ sli: item.sli, source: item.source, error: message });
+          // The source is down: don't spend every other SLI's retries on it this cycle.
+          if (error instanceof PrometheusQueryError && error.retryable)
+            downThisCycle.set(item.source, message);
+          else log.warn({ sli: item.sli, err: error }, 'prometheus pull failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.deps.config.concurrency }, worker));
+    await recordFailure(db, failures, nowMs);
+
+    for (const source of plan.sources.keys()) {
+      const down = downThisCycle.get(source);
+      if (down === undefined) {
+        if (okSources.has(source)) this.health.delete(source);
+        this.deps.metrics.prometheusUp.set({ source }, this.health.has(source) ? 0 : 1);
+        continue;
+      }
+      const health = this.health.get(source) ?? { failedCycles: 0, retryAtMs: 0 };
+      health.failedCycles++;
+      const backoffMs = Math.min(
+        config.intervalSeconds * 1000 * 2 ** (health.failedCycles - 1),
+        (config.maxBackoffSeconds ?? 300) * 1000,
+      );
+      health.retryAtMs = nowMs + backoffMs;
+      this.health.set(source, health);
+      this.deps.metrics.prometheusUp.set({ source }, 0);
+      log.warn(
+        { source, failedCycles: health.failedCycles, retryInSeconds: backoffMs / 1000 },
+        `prometheus ${source} is failing (${down}); statuses show no data until it answers`,
+      );
+    }
+    const summary = { slis: plan.slis.length, pulled, failed: failures.length, skipped, minutes, queries };
+    log.debug(summary, 'prometheus pull cycle');
+    return summary;
+  }
+
+  private clientFor(source: string, plan: PullPlan): PrometheusClient | Error {
+    const details = plan.sources.get(source);
+    const key = JSON.stringify(details ?? this.deps.config.defaultUrl);
+    const cached = this.clients.get(source);
+    if (cached?.key === key) return cached.client;
+    if (cached?.client instanceof PrometheusClient) void cached.client.close();
+    let client: PrometheusClient | Error;
+    try {
+      const connection: ResolvedConnection =
+        source === DEFAULT_SOURCE || !details
+          ? { url: this.deps.config.defaultUrl!.replace(/\/+$/, ''), headers: {} }
+          : resolveConnection(details, this.deps.secrets);
+      client = new PrometheusClient(connection, { timeoutMs: this.deps.config.timeoutSeconds * 1000 });
+    } catch (error) {
+      client = new Error(`DataSource ${source}: ${(error as Error).message}`);
+    }
+    this.clients.set(source, { key, client });
+    return client;
+  }
+
+  /**
+   * Reads what one SLI is missing, chunk by chunk, and stores each chunk with its cursor in one
+   * transaction: a crash loses at most the chunk in flight, which the next pull reads again.
+   */
+  private async pullSli(
+    item: PulledSli,
+    cursor: Cursor | undefined,
+    client: PrometheusClient,
+    nowMs: number,
+    headMs: number,
+  ): Promise<{ minutes: number; queries: number }> {
+    const hash = planHash(item);
+    const needFromMs = Math.min(
+      headMs - 60 * MINUTE_MS,
+      ...item.specs.map((spec) => floorMinute(replayStartMs(spec, nowMs))),
+    );
+    const overlapMs = this.deps.config.overlapMinutes * MINUTE_MS;
+    const fresh = !cursor || cursor.planHash !== hash || cursor.syncedUntilMs <= cursor.fromMs;
+    let state: Cursor = fresh
+      ? {
+          sli: item.sli,
+          source: item.source,
+          planHash: hash,
+          fromMs: needFromMs,
+          syncedUntilMs: needFromMs,
+          lastSuccessAt: null,
+          failures: 0,
+          lastError: null,
+          lastErrorAt: null,
+        }
+      : cursor;
+    let minutes = 0;
+    let queries = 0;
+    const store = async (fromMs: number, toMs: number, next: Cursor) => {
+      const results: QueryResults = {};
+      for (const role of ['good', 'bad', 'total', 'raw', 'metric'] as const) {
+        const query = (item.queries as Partial<Record<typeof role, string>>)[role];
+        if (query === undefined) continue;
+        results[role] = await this.query(client, item.source, {
+          query,
+          startMs: fromMs + MINUTE_MS,
+          endMs: toMs,
+          stepSeconds: 60,
+        });
+        queries++;
+      }
+      const buckets = toBuckets(item.queries, results, item.streams, fromMs, toMs);
+      const saved: Cursor = {
+        ...next,
+        lastSuccessAt: nowMs,
+        failures: 0,
+        lastError: null,
+        lastErrorAt: null,
+      };
+      await this.deps.db.kysely.transaction().execute(async (trx) => {
+        await upsertBuckets(trx, buckets, minuteStamp(this.deps.db, nowMs), 'replace');
+        await saveCursor(trx, saved, nowMs);
+      });
+      this.deps.metrics.prometheusMinutes.inc({ source: item.source }, buckets.length);
+      minutes += buckets.length;
+      state = saved;
+    };
+
+    // Older minutes a longer window now needs: newest first, so [fromMs, syncedUntilMs) stays whole.
+    if (!fresh && needFromMs < state.fromMs)
+      for (let toMs = state.fromMs; toMs > needFromMs && !this.stopping; ) {
+        const fromMs = Math.max(needFromMs, toMs - this.chunkMs);
+        await store(fromMs, toMs, { ...state, fromMs });
+        toMs = fromMs;
+      }
+    // The head: from the cursor (minus the overlap) up to the newest complete minute.
+    for (
+      let fromMs = Math.max(state.fromMs, state.syncedUntilMs - (fresh ? 0 : overlapMs));
+      fromMs < headMs;
+    ) {
+      if (this.stopping) break;
+      const toMs = Math.min(headMs, fromMs + this.chunkMs);
+      await store(fromMs, toMs, { ...state, syncedUntilMs: Math.max(state.syncedUntilMs, toMs) });
+      fromMs = toMs;
+    }
+    return { minutes, queries };
+  }
+
+  private async query(
+    client: PrometheusClient,
+    source: string,
+    q: Parameters<PrometheusClient['queryRange']>[0],
+  ) {
+    const { metrics, config } = this.deps;
+    return pRetry(
+      async () => {
+        const stop = metrics.prometheusQuerySeconds.startTimer({ source });
+        try {
+          const result = await client.queryRange(q);
+          metrics.prometheusQueries.inc({ source, outcome: 'ok' });
+          return result;
+        } catch (error) {
+          const reason = error instanceof PrometheusQueryError ? error.reason : 'error';
+          metrics.prometheusQueries.inc({ source, outcome: reason });
+          throw error;
+        } finally {
+          stop();
+        }
+      },
+      {
+        retries: config.retries,
+        factor: 2,
+        minTimeout: (config.retryMinSeconds ?? 1) * 1000,
+        maxTimeout: 30_000,
+        randomize: true,
+        shouldRetry: ({ error }) =>
+          error instanceof PrometheusQueryError && error.retryable && !this.stopping,
+      },
+    );
+  }
+}
+
+/** Identifies what an SLI's stored minutes were read with; a change of query or source reloads them. */
+export function planHash(item: PulledSli): string {
+  return createHash('sha256')
+    .update(JSON.stringify([item.source, item.queries, item.streams]))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function floorMinute(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+}

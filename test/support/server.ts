@@ -39,7 +39,14 @@ export class ManualClock implements Clock {
 
 export async function startTestServer(
   dialect: 'sqlite' | 'postgres',
-  options: { specs: string; clock?: Clock; anonymousRead?: boolean; tickSeconds?: number },
+  options: {
+    specs: string;
+    clock?: Clock;
+    anonymousRead?: boolean;
+    tickSeconds?: number;
+    /** More settings as `section.key` → value (e.g. `prometheus.url`). */
+    config?: Record<string, unknown>;
+  },
 ): Promise<TestServer> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({
@@ -52,6 +59,7 @@ export async function startTestServer(
       // Tests drive evaluation with evaluator.tick(); the timer is effectively off.
       'evaluator.tickSeconds': options.tickSeconds ?? 3600,
       'log.level': 'silent',
+      ...options.config,
     },
   });
   const shinrai = await startShinrai(config, { clock: options.clock, log: pino({ level: 'silent' }) });

@@ -48,6 +48,19 @@ const statusSchema = z
     dataSufficient: z.boolean(),
     evaluatedAt: z.string(),
     stale: z.boolean().describe('the evaluation is older than 3 ticks: show it as stale, not current'),
+    data: z
+      .object({
+        source: z.string(),
+        state: z.enum(['ok', 'waiting', 'no-data']),
+        since: z.string().optional(),
+        retrying: z.boolean(),
+        failures: z.number(),
+        lastError: z.string().optional(),
+      })
+      .optional()
+      .describe(
+        'SLOs read from Prometheus only: whether the data is current; while it is not, the status is the last current one (docs/prometheus.md)',
+      ),
   })
   .loose()
   .describe('Status as in `shinrai budget --json`, plus evaluatedAt');

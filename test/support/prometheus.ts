@@ -4,7 +4,7 @@
  * process on a free loopback port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -299,9 +299,16 @@ const STOP_TIMEOUT_MS = 30_000;
 // USER_HZ is 100 on every Linux ABI Node supports; /proc reports CPU time in those ticks.
 const CLOCK_TICKS_PER_SECOND = 100;
 
-// Children and config dirs to clean up if the test process exits without stopping them.
+/**
+ * Vitest kills its worker processes without an 'exit' event, so the exit hook alone would leave
+ * orphaned servers behind; where util-linux' setpriv exists, the kernel kills Prometheus when
+ * its parent dies (setpriv execs it, so the pid is Prometheus' own).
+ */
+const SETPRIV_BIN = '/usr/bin/setpriv';
+const useSetpriv = executable(SETPRIV_BIN);
+
+// Children to kill if the test process exits normally without stopping them.
 const liveChildren = new Set<ChildProcess>();
-const configDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -309,7 +316,6 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const child of liveChildren) child.kill('SIGKILL');
-    for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -339,7 +345,25 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 }
 
-async function launch(port: number, configFile: string, dataDir: string, extraArgs: readonly string[]) {
+interface LaunchOptions {
+  readonly config: string;
+  readonly dataDir: string;
+  readonly extraArgs: readonly string[];
+}
+
+async function launch(port: number, options: LaunchOptions): Promise<Running> {
+  // Prometheus reads its config once, before it reports ready, so the file lives only that long.
+  const configDir = await mkdtemp(join(tmpdir(), 'shinrai-prometheus-'));
+  try {
+    const configFile = join(configDir, 'prometheus.yml');
+    await writeFile(configFile, options.config);
+    return await launchWithConfig(port, configFile, options);
+  } finally {
+    await rm(configDir, { recursive: true, force: true });
+  }
+}
+
+async function launchWithConfig(port: number, configFile: string, { dataDir, extraArgs }: LaunchOptions) {
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
@@ -348,7 +372,11 @@ async function launch(port: number, configFile: string, dataDir: string, extraAr
     `--web.listen-address=127.0.0.1:${port}`,
     ...extraArgs,
   ];
-  const child = spawn(PROMETHEUS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = useSetpriv
+    ? spawn(SETPRIV_BIN, ['--pdeathsig', 'KILL', '--', PROMETHEUS_BIN, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(PROMETHEUS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   liveChildren.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -364,7 +392,7 @@ async function launch(port: number, configFile: string, dataDir: string, extraAr
     child.once('exit', done);
     // A failed spawn (e.g. missing binary) may never emit 'exit'.
     child.once('error', (error) => {
-      stderr += `\nspawn ${PROMETHEUS_BIN}: ${error.message}`;
+      stderr += `\nspawn ${child.spawnfile}: ${error.message}`;
       if (child.pid === undefined) done();
     });
   });
@@ -394,7 +422,7 @@ async function launch(port: number, configFile: string, dataDir: string, extraAr
     const message = `Prometheus exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${stderr}`;
     throw /address already in use/.test(stderr) ? new AddressInUseError(message) : new Error(message);
   }
-  // A forgotten server must not keep the test process alive; the exit hook kills it.
+  // A forgotten server must not keep the test process alive; setpriv or the exit hook kill it.
   child.unref();
   (child.stderr as Socket | null)?.unref();
   return { child, exited } satisfies Running;
@@ -431,23 +459,23 @@ export async function startPrometheus(opts: {
   installExitHook();
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const configDir = await mkdtemp(join(tmpdir(), 'shinrai-prometheus-'));
-  configDirs.add(configDir);
-  const configFile = join(configDir, 'prometheus.yml');
   // JSON is YAML, and JSON.stringify quotes paths safely.
   const config = {
     global: { scrape_interval: '1m', evaluation_interval: opts.evaluationInterval ?? '1m' },
     rule_files: (opts.ruleFiles ?? []).map((file) => resolve(file)),
     scrape_configs: [],
   };
-  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  const extraArgs = opts.extraArgs ?? [];
+  const launchOptions: LaunchOptions = {
+    config: `${JSON.stringify(config, null, 2)}\n`,
+    dataDir,
+    extraArgs: opts.extraArgs ?? [],
+  };
 
   let port = opts.port ?? (await freePort());
   let running: Running | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      running = await launch(port, configFile, dataDir, extraArgs);
+      running = await launch(port, launchOptions);
       break;
     } catch (error) {
       // Someone took the free port between our probe and Prometheus' bind.
@@ -488,11 +516,12 @@ export async function startPrometheus(opts: {
     },
     kill: () => halt('SIGKILL'),
     start: async () => {
+      if (stopping) await stopping;
       if (running) return;
       // The old process released the port on exit; a short retry covers a slow kernel.
       for (let attempt = 1; ; attempt++) {
         try {
-          running = await launch(port, configFile, dataDir, extraArgs);
+          running = await launch(port, launchOptions);
           return;
         } catch (error) {
           if (!(error instanceof AddressInUseError) || attempt >= 5) throw error;

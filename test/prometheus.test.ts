@@ -11,7 +11,8 @@
  * Sloth's period rule averages the 5-minute error ratios instead of weighting them by traffic; with
  * traffic that varies ±10% it is within 0.5% of the budget (0.13% here) (stated in docs/prometheus.md).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -277,4 +278,135 @@ describe.skipIf(!prometheusAvailable)('SLIs from a real Prometheus', () => {
       expect(((await response.json()) as JsonBody).detail).toContain('read from Prometheus');
     });
   });
+});
+
+describe.skipIf(!prometheusAvailable)('a Prometheus behind TLS', () => {
+  const NOW = Date.UTC(2026, 9, 2, 0, 0);
+  let work: string;
+  let prometheus: PrometheusServer;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'shinrai-prom-tls-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: 'pipe' });
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=shinrai-test-ca',
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    await writeFile(join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    );
+    const data = generateRequestCounters({
+      jobs: [{ job: 'checkout', instances: ['a'], rps: () => 5, errorRatio: () => 0.001 }],
+      startMs: NOW - 2 * DAY,
+      endMs: NOW,
+      scrapeSeconds: 15,
+      seed: 7,
+    });
+    await backfillOpenMetrics(data.openMetrics, join(work, 'tsdb'));
+    prometheus = await startPrometheus({
+      dataDir: join(work, 'tsdb'),
+      tls: {
+        certFile: join(work, 'server.crt'),
+        keyFile: join(work, 'server.key'),
+        caPem: await readFile(join(work, 'ca.pem'), 'utf8'),
+      },
+    });
+    const slo = (name: string, connection: string) => `
+apiVersion: openslo/v1
+kind: DataSource
+metadata: { name: ${name}-prometheus }
+spec:
+  type: Prometheus
+  connectionDetails: ${connection}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ${name} }
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: 1d, isRolling: true }]
+  indicator:
+    metadata: { name: ${name}-requests }
+    spec:
+      ratioMetric:
+        counter: true
+        good: { metricSource: { metricSourceRef: ${name}-prometheus, spec: { query: 'http_requests_total{code="200"}' } } }
+        total: { metricSource: { metricSourceRef: ${name}-prometheus, spec: { query: 'http_requests_total' } } }
+  objectives: [{ target: 0.99 }]
+`;
+    await mkdir(join(work, 'specs'));
+    await writeFile(
+      join(work, 'specs', 'slos.yaml'),
+      [
+        slo('trusted', `{ url: '${prometheus.url}', tlsCaFile: '${join(work, 'ca.pem')}' }`),
+        slo('untrusted', `{ url: '${prometheus.url}' }`),
+      ].join('---\n'),
+    );
+    server = await startTestServer('sqlite', {
+      specs: join(work, 'specs'),
+      clock: new ManualClock(NOW),
+      anonymousRead: true,
+      config: { 'prometheus.retries': 0, 'prometheus.delaySeconds': 0 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await prometheus?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('reads over HTTPS with the DataSource CA, and refuses a certificate it cannot verify', async () => {
+    expect(prometheus.url).toMatch(/^https:/);
+    await server.shinrai.puller.cycle();
+    await server.shinrai.evaluator.tick();
+    const statusOf = async (id: string): Promise<JsonBody> =>
+      (await json(server.request('GET', `/api/v1/slos/${id}`))).status[0];
+    const trusted = await statusOf('trusted');
+    expect(trusted.data).toMatchObject({ state: 'ok', retrying: false });
+    expect(trusted.sli).toBeGreaterThan(0.99);
+    const untrusted = await statusOf('untrusted');
+    expect(untrusted.data).toMatchObject({ state: 'no-data', retrying: true });
+    expect(untrusted.data.lastError).toMatch(/certificate/i);
+  }, 60_000);
 });

@@ -14,8 +14,10 @@ export interface RangeSeries {
 }
 
 export type QueryFailureReason =
-  /** Connection refused/reset, DNS, TLS: Prometheus could not be reached. */
+  /** Connection refused/reset, DNS: Prometheus could not be reached. */
   | 'unreachable'
+  /** The server's certificate could not be verified (wrong CA, name, expired): retrying won't help. */
+  | 'tls'
   | 'timeout'
   /** 5xx or 429 without a PromQL error: the server is overloaded or restarting. */
   | 'unavailable'
@@ -139,8 +141,13 @@ function transportError(error: unknown, url: string, timeoutMs: number): Prometh
     err instanceof undiciErrors.BodyTimeoutError
   )
     return new PrometheusQueryError('timeout', `${url} did not answer within ${timeoutMs / 1000} s`);
-  const code = err.code ?? err.cause?.code;
-  return new PrometheusQueryError('unreachable', `${url} unreachable: ${code ?? err.message}`);
+  const cause = (err.cause ?? err) as Error & { code?: string };
+  const code = err.code ?? cause.code;
+  const detail =
+    code && cause.message && cause.message !== code ? `${code} (${cause.message})` : (code ?? err.message);
+  if (code && /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS|ISSUER/.test(code))
+    return new PrometheusQueryError('tls', `${url}: TLS certificate not trusted: ${detail}; set tlsCaFile`);
+  return new PrometheusQueryError('unreachable', `${url} unreachable: ${detail}`);
 }
 
 /** Reads a query_range answer; exported for tests of odd answers. */

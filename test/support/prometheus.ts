@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const PROMETHEUS_BIN: string = process.env.SHINRAI_TEST_PROMETHEUS ?? '/usr/bin/prometheus';
 export const PROMTOOL_BIN: string = process.env.SHINRAI_TEST_PROMTOOL ?? '/usr/bin/promtool';
@@ -349,21 +350,55 @@ interface LaunchOptions {
   readonly config: string;
   readonly dataDir: string;
   readonly extraArgs: readonly string[];
+  readonly tls?: TlsOptions | undefined;
+}
+
+/** Serve HTTPS: Prometheus' web config with this certificate, trusted through `caPem`. */
+export interface TlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caPem: string;
+}
+
+/** fetch that trusts the test CA when the server speaks TLS. */
+function fetcher(tls: TlsOptions | undefined): typeof fetch {
+  if (!tls) return fetch;
+  const dispatcher = new Agent({ connect: { ca: tls.caPem } });
+  return ((input: string, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+}
+
+function baseUrl(port: number, tls: TlsOptions | undefined): string {
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 }
 
 async function launch(port: number, options: LaunchOptions): Promise<Running> {
   // Prometheus reads its config once, before it reports ready, so the file lives only that long.
+  // The web config (TLS) is read on every connection, so it lives beside the data instead.
   const configDir = await mkdtemp(join(tmpdir(), 'shinrai-prometheus-'));
   try {
     const configFile = join(configDir, 'prometheus.yml');
     await writeFile(configFile, options.config);
-    return await launchWithConfig(port, configFile, options);
+    const extraArgs = [...options.extraArgs];
+    if (options.tls) {
+      const webConfig = join(options.dataDir, 'web-config.yml');
+      const tlsConfig = {
+        tls_server_config: { cert_file: options.tls.certFile, key_file: options.tls.keyFile },
+      };
+      await writeFile(webConfig, `${JSON.stringify(tlsConfig)}\n`);
+      extraArgs.push(`--web.config.file=${webConfig}`);
+    }
+    return await launchWithConfig(port, configFile, { ...options, extraArgs });
   } finally {
     await rm(configDir, { recursive: true, force: true });
   }
 }
 
-async function launchWithConfig(port: number, configFile: string, { dataDir, extraArgs }: LaunchOptions) {
+async function launchWithConfig(
+  port: number,
+  configFile: string,
+  { dataDir, extraArgs, tls }: LaunchOptions,
+) {
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
@@ -397,11 +432,12 @@ async function launchWithConfig(port: number, configFile: string, { dataDir, ext
     });
   });
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = baseUrl(port, tls);
+  const fetchReady = fetcher(tls);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!exitedNow) {
     try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+      const response = await fetchReady(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
       await response.arrayBuffer();
       if (response.ok) break;
     } catch {
@@ -455,6 +491,8 @@ export async function startPrometheus(opts: {
   ruleFiles?: readonly string[];
   evaluationInterval?: string;
   extraArgs?: readonly string[];
+  /** Serve HTTPS with this certificate (the url is then https://…). */
+  tls?: TlsOptions;
 }): Promise<PrometheusServer> {
   installExitHook();
   const dataDir = resolve(opts.dataDir);
@@ -469,6 +507,7 @@ export async function startPrometheus(opts: {
     config: `${JSON.stringify(config, null, 2)}\n`,
     dataDir,
     extraArgs: opts.extraArgs ?? [],
+    tls: opts.tls,
   };
 
   let port = opts.port ?? (await freePort());
@@ -484,7 +523,8 @@ export async function startPrometheus(opts: {
     }
   }
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = baseUrl(port, opts.tls);
+  const fetchApi = fetcher(opts.tls);
   let stopping: Promise<void> | undefined;
 
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
@@ -532,7 +572,7 @@ export async function startPrometheus(opts: {
     query: async (expr, atMs) => {
       let response: Response;
       try {
-        response = await fetch(`${url}/api/v1/query`, {
+        response = await fetchApi(`${url}/api/v1/query`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ query: expr, time: String(atMs / 1000) }),

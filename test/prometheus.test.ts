@@ -143,6 +143,8 @@ describe.skipIf(!prometheusAvailable)('SLIs from a real Prometheus', () => {
           // Read up to the clock, so Shinrai's windows end where Prometheus' instant queries do.
           'prometheus.delaySeconds': 0,
           'prometheus.intervalSeconds': 60,
+          // A hung Prometheus is detected fast.
+          'prometheus.timeoutSeconds': 2,
         },
       });
       // The exact counts, as if pushed, for the reference SLO (minutes up to now only).
@@ -266,6 +268,34 @@ describe.skipIf(!prometheusAvailable)('SLIs from a real Prometheus', () => {
       expect(back.sli).toBeCloseTo(exact.sli, 9);
       expect(back.budget.remaining).toBeCloseTo(exact.budget.remaining, 7);
     }, 120_000);
+
+    it.runIf(dialect === 'sqlite')(
+      'treats a Prometheus that hangs like one that is down: timeouts, no data, then catch-up',
+      async () => {
+        const before = await status('checkout-prom');
+        prometheus.pause();
+        try {
+          clock.advance(10 * MIN);
+          const summary = await server.shinrai.puller.cycle();
+          expect(summary!.failed).toBeGreaterThan(0);
+          await server.shinrai.evaluator.tick();
+          const hung = await status('checkout-prom');
+          expect(hung.data).toMatchObject({ state: 'no-data', retrying: true, since: before.period.end });
+          expect(hung.data.lastError).toMatch(/did not answer within 2 s/);
+          expect(hung.budget).toEqual(before.budget);
+          const metrics = await (await server.request('GET', '/metrics')).text();
+          expect(metrics).toMatch(
+            /shinrai_prometheus_queries_total\{source="main-prometheus",outcome="timeout"\} [1-9]/,
+          );
+        } finally {
+          prometheus.resume();
+        }
+        clock.advance(HOUR);
+        await catchUp();
+        expect((await status('checkout-prom')).data).toMatchObject({ state: 'ok', failures: 0 });
+      },
+      60_000,
+    );
 
     it('refuses pushed data for an SLI it reads from Prometheus', async () => {
       const token = await server.token('editor');

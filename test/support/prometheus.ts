@@ -291,6 +291,9 @@ export interface PrometheusServer {
   query(expr: string, atMs: number): Promise<Array<{ labels: Record<string, string>; value: number }>>;
   /** The Prometheus process' CPU seconds (utime+stime from /proc/<pid>/stat) and RSS bytes, for benchmarks. */
   usage(): { cpuSeconds: number; rssBytes: number };
+  /** SIGSTOP: the process keeps its port but answers nothing (a hung Prometheus); `resume()` undoes it. */
+  pause(): void;
+  resume(): void;
 }
 
 // Ports other services on the test machines own.
@@ -605,6 +608,12 @@ export async function startPrometheus(opts: {
         labels: item.metric,
         value: parseValue(item.value[1]),
       }));
+    },
+    pause: () => {
+      running?.child.kill('SIGSTOP');
+    },
+    resume: () => {
+      running?.child.kill('SIGCONT');
     },
     usage: () => {
       const pid = running?.child.pid;

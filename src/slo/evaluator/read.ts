@@ -6,9 +6,16 @@
  */
 import type { Db } from '../../platform/db/database.js';
 import type { BudgetReportEntry } from '../budget-report.js';
+import type { DataState } from '../data-state.js';
 
-/** A status as the evaluator stored it: the `shinrai budget --json` entry plus when it was computed. */
-export type StoredStatus = BudgetReportEntry & { readonly evaluatedAt: string };
+/**
+ * A status as the evaluator stored it: the `shinrai budget --json` entry plus when it was computed
+ * and, for pulled data, whether that data is current.
+ */
+export type StoredStatus = BudgetReportEntry & {
+  readonly evaluatedAt: string;
+  readonly data?: DataState | undefined;
+};
 
 export interface HistoryPoint {
   readonly ts: string;

@@ -65,6 +65,8 @@ const configSchema = z.strictObject({
       concurrency: z.coerce.number().int().min(1).max(64).default(4),
       /** Retries of one query after a transient failure (unreachable, timeout, 5xx), with backoff. */
       retries: z.coerce.number().int().min(0).max(10).default(2),
+      /** Minutes per range query (Prometheus refuses more than 11,000 points a series; some proxies fewer). */
+      chunkMinutes: z.coerce.number().int().min(10).max(11_000).default(10_000),
     })
     .prefault({}),
   demo: z

@@ -200,6 +200,8 @@ export class PrometheusPuller {
     let skipped = 0;
     let minutes = 0;
     let queries = 0;
+    let firstLoads = 0;
+    const startedMs = performance.now();
 
     const queue = [...plan.slis];
     const worker = async () => {
@@ -223,6 +225,7 @@ export class PrometheusPuller {
           pulled++;
           minutes += result.minutes;
           queries += result.queries;
+          if (result.firstLoad) firstLoads++;
           okSources.add(item.source);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
@@ -259,7 +262,14 @@ export class PrometheusPuller {
       );
     }
     const summary = { slis: plan.slis.length, pulled, failed: failures.length, skipped, minutes, queries };
-    log.debug(summary, 'prometheus pull cycle');
+    const tookSeconds = Math.round(performance.now() - startedMs) / 1000;
+    // A first load can take minutes for many SLIs: say what it did, once per cycle.
+    if (firstLoads > 0)
+      log.info(
+        { ...summary, firstLoads, tookSeconds },
+        `prometheus: loaded the periods of ${firstLoads} SLIs (${minutes} minutes, ${queries} queries) in ${tookSeconds} s`,
+      );
+    else log.debug({ ...summary, tookSeconds }, 'prometheus pull cycle');
     return summary;
   }
 
@@ -293,7 +303,7 @@ export class PrometheusPuller {
     client: PrometheusClient,
     nowMs: number,
     headMs: number,
-  ): Promise<{ minutes: number; queries: number }> {
+  ): Promise<{ minutes: number; queries: number; firstLoad: boolean }> {
     const hash = planHash(item);
     const needFromMs = Math.min(
       headMs - 60 * MINUTE_MS,
@@ -363,7 +373,7 @@ export class PrometheusPuller {
       await store(fromMs, toMs, { ...state, syncedUntilMs: Math.max(state.syncedUntilMs, toMs) });
       fromMs = toMs;
     }
-    return { minutes, queries };
+    return { minutes, queries, firstLoad: fresh };
   }
 
   private async query(

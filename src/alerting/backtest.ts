@@ -7,6 +7,7 @@
  * is (bad / total over the last W minutes) / (1 − target); a window reaching before the data
  * uses what there is. A window without events has no burn rate, and no data never fires.
  */
+import { type AlertState, advance, INACTIVE } from './lifecycle.js';
 import { type AlertRule, type BurnCondition, meets } from './policy.js';
 
 const MINUTE_MS = 60_000;
@@ -78,22 +79,21 @@ export function backtest(input: BacktestInput): BacktestAlert[] {
 
   const alerts: BacktestAlert[] = [];
   for (const rule of input.rules) {
-    let pendingAtMs: number | null = null;
-    let firing: { firedAtMs: number; peak: number } | null = null;
+    let state: AlertState = INACTIVE;
+    let peak = 0;
     for (let end = 1; end <= n; end++) {
       const atMs = input.startMs + end * MINUTE_MS;
       const rate = holding(rule.conditions, end);
-      if (rate === null) {
-        if (firing) alerts.push(alertOf(rule, pendingAtMs!, firing.firedAtMs, atMs, firing.peak));
-        pendingAtMs = null;
-        firing = null;
-        continue;
-      }
-      pendingAtMs ??= atMs;
-      if (firing) firing.peak = Math.max(firing.peak, rate);
-      else if (atMs - pendingAtMs >= rule.forMs) firing = { firedAtMs: atMs, peak: rate };
+      const previous = state;
+      const step = advance(state, rate === null ? 'clear' : 'holds', atMs, rule.forMs);
+      state = step.state;
+      if (step.transition === 'firing') peak = rate!;
+      else if (state.phase === 'firing') peak = Math.max(peak, rate!);
+      if (step.transition === 'resolved')
+        alerts.push(alertOf(rule, previous.pendingSinceMs!, previous.firedAtMs!, atMs, peak));
     }
-    if (firing) alerts.push(alertOf(rule, pendingAtMs!, firing.firedAtMs, null, firing.peak));
+    if (state.phase === 'firing')
+      alerts.push(alertOf(rule, state.pendingSinceMs!, state.firedAtMs!, null, peak));
   }
   return alerts.sort((a, b) => a.firedAtMs - b.firedAtMs || a.rule.localeCompare(b.rule));
 }

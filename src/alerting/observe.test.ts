@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BURN_WINDOWS } from '../slo/evaluation.js';
+import { lookupByLabel, observe } from './observe.js';
+import type { AlertRule } from './policy.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const page: AlertRule = {
+  name: 'page',
+  tier: 'page',
+  severity: 'critical',
+  conditions: [
+    { longWindowMs: HOUR, shortWindowMs: 5 * MIN, factor: 14.4, op: 'gt' },
+    { longWindowMs: 6 * HOUR, shortWindowMs: 30 * MIN, factor: 6, op: 'gt' },
+  ],
+  forMs: 0,
+  labels: {},
+  annotations: {},
+  source: 'workbook',
+  notifyNoData: false,
+  notifyResolved: true,
+};
+const rates = (r: Record<string, number | null>) =>
+  lookupByLabel(
+    { '5m': 0, '30m': 0, '1h': 0, '2h': 0, '6h': 0, '1d': 0, '3d': 0, ...r },
+    DEFAULT_BURN_WINDOWS,
+  );
+
+describe('observe', () => {
+  it('holds when both windows of one condition burn above the factor', () => {
+    expect(observe(page, rates({ '1h': 20, '5m': 30 }))).toBe('holds');
+    expect(observe(page, rates({ '6h': 7, '30m': 8 }))).toBe('holds');
+  });
+
+  it('is clear when the short window has recovered, even if the long one still burns', () => {
+    expect(observe(page, rates({ '1h': 20, '5m': 1 }))).toBe('clear');
+  });
+
+  it('is no data when a window has no burn rate or the data is not current', () => {
+    expect(observe(page, rates({ '5m': null }))).toBe('no-data');
+    expect(observe(page, rates({ '1h': 20, '5m': 30 }), false)).toBe('no-data');
+    // a window the status does not have at all
+    expect(
+      observe({ ...page, conditions: [{ longWindowMs: 4 * HOUR, factor: 1, op: 'gt' }] }, rates({})),
+    ).toBe('no-data');
+  });
+
+  it('still holds on one condition while another lacks data', () => {
+    expect(observe(page, rates({ '1h': 20, '5m': 30, '30m': null }))).toBe('holds');
+  });
+});

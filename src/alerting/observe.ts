@@ -1,0 +1,42 @@
+/**
+ * What a rule's condition says about one evaluated status (pure): burn rates by window length in,
+ * `holds`, `clear` or `no-data` out. A window without a burn rate (no events, too little
+ * coverage) or data that is not current is no data, which holds the alert where it is.
+ */
+import type { Observation } from './lifecycle.js';
+import { type AlertRule, meets } from './policy.js';
+
+/** Burn rate over a window (ms), or null/undefined when there is none. */
+export type BurnRateLookup = (windowMs: number) => number | null | undefined;
+
+export function observe(rule: AlertRule, burnRate: BurnRateLookup, dataCurrent = true): Observation {
+  if (!dataCurrent) return 'no-data';
+  let missing = false;
+  for (const c of rule.conditions) {
+    const long = burnRate(c.longWindowMs);
+    const short = c.shortWindowMs === undefined ? undefined : burnRate(c.shortWindowMs);
+    if (
+      long === null ||
+      long === undefined ||
+      (c.shortWindowMs !== undefined && (short === null || short === undefined))
+    ) {
+      missing = true;
+      continue;
+    }
+    if (meets(long, c.factor, c.op) && (c.shortWindowMs === undefined || meets(short, c.factor, c.op)))
+      return 'holds';
+  }
+  return missing ? 'no-data' : 'clear';
+}
+
+/** A lookup over a status' burn rates keyed by window label, given the labels' lengths. */
+export function lookupByLabel(
+  burnRates: Readonly<Record<string, number | null>>,
+  windows: ReadonlyArray<{ readonly label: string; readonly windowMs: number }>,
+): BurnRateLookup {
+  const byMs = new Map(windows.map((w) => [w.windowMs, w.label]));
+  return (windowMs) => {
+    const label = byMs.get(windowMs);
+    return label === undefined ? undefined : burnRates[label];
+  };
+}

@@ -3,6 +3,8 @@
  * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
  */
 import pino, { type Logger } from 'pino';
+import { alertRoutes } from './alerting/routes.js';
+import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
@@ -87,6 +89,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       config: { ...config.prometheus, defaultUrl: config.prometheus.url },
       isLeader: () => leading(),
     });
+    const alerts = new AlertService({ log, specs: currentSpecs });
     const evaluator = new Evaluator({
       db,
       clock,
@@ -102,6 +105,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         metrics,
       }),
       dataStates: () => puller.dataStates(),
+      withStatuses: (trx, statuses, nowMs) => alerts.step(trx, statuses, nowMs),
     });
     leading = () => evaluator.isLeader();
     await evaluator.start();
@@ -136,6 +140,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           history: (id, range) => history(db, id, range),
         },
       }),
+      alertRoutes({ db }),
       (app) =>
         ingestRoutes(app, {
           db,

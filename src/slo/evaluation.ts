@@ -4,9 +4,10 @@
  * under which its SLI data arrives.
  */
 import { DateTime } from 'luxon';
+import { alertRulesFor } from '../alerting/policy.js';
 import { combineComposite, evaluate } from './budget/index.js';
 import type { Adjustment, BudgetStatus, BurnWindow, MinuteCounts, ObjectiveSpec } from './budget/types.js';
-import { duration, fixedDurationMs, formatDuration } from './duration.js';
+import { duration, fixedDurationMs, formatDuration, formatMs } from './duration.js';
 import type {
   BudgetAdjustmentDefinition,
   Catalog,
@@ -129,10 +130,29 @@ export function objectiveSpec(
     window,
     noData: slo.shinrai.noData,
     adjustments,
-    burnWindows: DEFAULT_BURN_WINDOWS,
+    burnWindows: burnWindowsFor(slo),
     currentBurnWindowMs: DEFAULT_CURRENT_BURN_WINDOW_MS,
     minDataCoverage: DEFAULT_MIN_DATA_COVERAGE,
   };
+}
+
+/**
+ * The default windows plus any other window an alert rule of the SLO needs (an OpenSLO
+ * `lookbackWindow` of 4h, say), so live alerts read every burn rate from the status.
+ */
+function burnWindowsFor(slo: SloDefinition): readonly BurnWindow[] {
+  const rules = alertRulesFor(slo);
+  if (!rules.ok) return DEFAULT_BURN_WINDOWS;
+  const known = new Set(DEFAULT_BURN_WINDOWS.map((w) => w.windowMs));
+  const extra = rules.rules
+    .flatMap((r) => r.conditions.flatMap((c) => [c.longWindowMs, c.shortWindowMs ?? c.longWindowMs]))
+    .filter((ms) => !known.has(ms) && ms % 60_000 === 0 && ms <= rules.periodMs);
+  if (!extra.length) return DEFAULT_BURN_WINDOWS;
+  const windows = [
+    ...DEFAULT_BURN_WINDOWS,
+    ...[...new Set(extra)].map((windowMs) => ({ label: formatMs(windowMs), windowMs })),
+  ];
+  return windows.sort((a, b) => a.windowMs - b.windowMs);
 }
 
 /** Adjustments naming the SLO or its service; an adjustment naming neither applies to all. */

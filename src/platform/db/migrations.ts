@@ -99,6 +99,34 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('source_cursors').ifExists().execute();
     },
   },
+  '0003_alerts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alerts')
+        .addColumn('fingerprint', 'text', (c) => c.primaryKey())
+        .addColumn('slo_id', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('pending_since', 'bigint')
+        .addColumn('fired_at', 'bigint')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('alert', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alert_events')
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('transition', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_events_pk', ['fingerprint', 'at', 'transition'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('alert_events').ifExists().execute();
+      await db.schema.dropTable('alerts').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

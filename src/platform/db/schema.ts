@@ -75,6 +75,28 @@ export interface SourceCursorTable {
   updated_at: number;
 }
 
+/** Live alerts: one row per (SLO, rule) that ever left `inactive`; the JSON holds the full StoredAlert. */
+export interface AlertTable {
+  fingerprint: string;
+  slo_id: string;
+  rule: string;
+  phase: string;
+  pending_since: number | null;
+  fired_at: number | null;
+  resolved_at: number | null;
+  alert: string;
+  updated_at: number;
+}
+
+/** Every transition of every alert (pending, firing, resolved, cancelled), for its history. */
+export interface AlertEventTable {
+  fingerprint: string;
+  at: number;
+  transition: string;
+  /** The burn rates and labels at the transition (JSON). */
+  details: string;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -83,4 +105,6 @@ export interface Database {
   api_tokens: ApiTokenTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
+  alerts: AlertTable;
+  alert_events: AlertEventTable;
 }

@@ -5,10 +5,11 @@
  * step, `slo_history`) in one transaction; then, with the time left, fill history steps that
  * have stored minutes but no point (the history backfill). See docs/evaluation.md.
  */
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
-import type { SloStatusTable } from '../../platform/db/schema.js';
+import type { Database, SloStatusTable } from '../../platform/db/schema.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import type { BudgetStatus } from '../budget/types.js';
 import { reportEntry } from '../budget-report.js';
@@ -68,6 +69,13 @@ export interface EvaluatorDeps {
    * history points until its data is back: a gap is never evaluated as if it were the truth.
    */
   readonly dataStates?: (() => Promise<ReadonlyMap<string, DataState>>) | undefined;
+  /**
+   * Runs in the transaction that stores a tick's statuses (live path only), so what it writes —
+   * alert transitions — commits together with the statuses that caused it, or not at all.
+   */
+  readonly withStatuses?:
+    | ((trx: Kysely<Database>, statuses: readonly DatedStatus[], nowMs: number) => Promise<void>)
+    | undefined;
 }
 
 /** What one leadership keeps between ticks; dropped when the lead is lost, rebuilt from the database when gained. */
@@ -269,6 +277,7 @@ export class Evaluator {
         ? statuses.filter((s) => isCurrent(s.data)).map((s) => historyRow(s.target.id, stepMs, s.status))
         : [],
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
+      also: this.deps.withStatuses ? (trx) => this.deps.withStatuses!(trx, statuses, nowMs) : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
     session.prune = false;
@@ -346,7 +355,8 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-type DatedStatus = TargetStatus & { readonly data?: DataState | undefined };
+/** A target's status with the state of its data (pulled data only). */
+export type DatedStatus = TargetStatus & { readonly data?: DataState | undefined };
 
 function isCurrent(data: DataState | undefined): boolean {
   return data === undefined || data.state === 'ok';

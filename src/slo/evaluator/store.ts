@@ -154,6 +154,8 @@ export interface TickWrite {
   readonly history: readonly SloHistoryTable[];
   /** When set, stored statuses of other SLOs (removed from the specs) are deleted. */
   readonly keepOnly?: ReadonlySet<string> | undefined;
+  /** More writes that must commit with the statuses (the alert transitions they cause). */
+  readonly also?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
 }
 
 /** Writes one tick in one transaction: statuses upserted, history appended, removed SLOs pruned. */
@@ -179,6 +181,7 @@ export async function writeTick(db: Db, write: TickWrite): Promise<void> {
         .execute();
     }
     if (write.keepOnly) await pruneStatuses(trx, write.keepOnly);
+    if (write.also) await write.also(trx);
   });
 }
 

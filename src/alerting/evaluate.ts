@@ -1,0 +1,109 @@
+/**
+ * One evaluation step of the live alerts (pure): every SLO's rules observed on its fresh status,
+ * each alert advanced through its lifecycle. Returns the alerts that changed, with the
+ * transition and the burn rates that caused it, for the store and (later) the notification outbox.
+ */
+import { createHash } from 'node:crypto';
+import { type AlertState, advance, INACTIVE, type Observation, type Transition } from './lifecycle.js';
+import { type BurnRateLookup, observe } from './observe.js';
+import type { AlertRule } from './policy.js';
+
+export interface StoredAlert {
+  readonly fingerprint: string;
+  /** The evaluation target (`slo` or `slo/objective`). */
+  readonly sloId: string;
+  readonly service: string;
+  readonly rule: string;
+  readonly tier: AlertRule['tier'];
+  readonly severity: string;
+  readonly state: AlertState;
+  readonly lastObservation: Observation;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Burn rates of the rule's windows at the last transition (what triggered or cleared it). */
+  readonly burnRates: Readonly<Record<string, number | null>>;
+  readonly resolvedAtMs: number | null;
+}
+
+export interface AlertTarget {
+  readonly sloId: string;
+  readonly service: string;
+  readonly rules: readonly AlertRule[];
+  readonly burnRate: BurnRateLookup;
+  /** False while the SLO's data is not current: every alert holds. */
+  readonly dataCurrent: boolean;
+}
+
+export interface AlertChange {
+  readonly alert: StoredAlert;
+  /** Undefined when only the observation changed (no phase change). */
+  readonly transition?: Transition | undefined;
+}
+
+/** Stable identity of one rule of one SLO: the same across restarts, replicas and spec reloads. */
+export function alertFingerprint(sloId: string, rule: string): string {
+  return createHash('sha256').update(`${sloId}\u0000${rule}`).digest('hex').slice(0, 16);
+}
+
+/** Burn rates of a rule's windows by label (`1h`, `5m`…), for the alert's details. */
+function windowRates(rule: AlertRule, lookup: BurnRateLookup): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const c of rule.conditions)
+    for (const ms of [c.longWindowMs, c.shortWindowMs])
+      if (ms !== undefined) out[windowLabel(ms)] = lookup(ms) ?? null;
+  return out;
+}
+
+function windowLabel(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+export function evaluateAlerts(
+  targets: readonly AlertTarget[],
+  previous: ReadonlyMap<string, StoredAlert>,
+  atMs: number,
+): AlertChange[] {
+  const changes: AlertChange[] = [];
+  for (const target of targets)
+    for (const rule of target.rules) {
+      const fingerprint = alertFingerprint(target.sloId, rule.name);
+      const before = previous.get(fingerprint);
+      const observation = observe(rule, target.burnRate, target.dataCurrent);
+      const step = advance(before?.state ?? INACTIVE, observation, atMs, rule.forMs);
+      if (!step.transition && before && before.lastObservation === observation) continue;
+      if (!step.transition && !before && step.state.phase === 'inactive') continue;
+      const labels = {
+        ...rule.labels,
+        slo: target.sloId,
+        service: target.service,
+        severity: rule.severity,
+        tier: rule.tier,
+        alertname: rule.name,
+      };
+      changes.push({
+        transition: step.transition,
+        alert: {
+          fingerprint,
+          sloId: target.sloId,
+          service: target.service,
+          rule: rule.name,
+          tier: rule.tier,
+          severity: rule.severity,
+          state: step.state,
+          lastObservation: observation,
+          labels,
+          annotations: rule.annotations,
+          burnRates: step.transition ? windowRates(rule, target.burnRate) : (before?.burnRates ?? {}),
+          resolvedAtMs:
+            step.transition === 'resolved' ? atMs : step.transition ? null : (before?.resolvedAtMs ?? null),
+        },
+      });
+    }
+  return changes;
+}

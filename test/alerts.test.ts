@@ -1,0 +1,102 @@
+/**
+ * Live burn-rate alerts through the real evaluator and API, on both databases: a 100% outage
+ * pages within the minute, the page resolves once the short window recovers, the history has
+ * each transition once, and a gap in the data holds a firing alert instead of resolving it.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
+import { DIALECTS } from './support/databases.js';
+import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+import { ratioSloYaml } from './support/specs.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 9, 1, 0, 0);
+
+describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
+  let dir: string;
+  let server: TestServer;
+  const clock = new ManualClock(T0);
+
+  /** Stores `minutes` minutes of 1,000 events from `fromMs` with `errorRate` bad. */
+  const traffic = async (fromMs: number, minutes: number, errorRate: number) => {
+    const db = server.shinrai.ctx.db;
+    const buckets = Array.from({ length: minutes }, (_, i) => ({
+      storageKey: 'api-requests',
+      minuteMs: fromMs + i * MIN,
+      good: 1000 * (1 - errorRate),
+      total: 1000,
+    }));
+    await upsertBuckets(db.kysely, buckets, minuteStamp(db, clock.ms));
+  };
+  const tick = async () => {
+    for (let i = 0; i < 3; i++) await server.shinrai.evaluator.tick();
+  };
+  const alerts = async (state = 'active'): Promise<JsonBody[]> =>
+    json(server.request('GET', `/api/v1/alerts?state=${state}`));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shinrai-alerts-'));
+    await writeFile(
+      join(dir, 'slo.yaml'),
+      ratioSloYaml('api', { target: 0.999, window: '30d', service: 'shop' }),
+    );
+    server = await startTestServer(dialect, { specs: dir, clock, anonymousRead: true });
+    // Four clean days.
+    await traffic(T0 - 4 * 1440 * MIN, 4 * 1440, 0);
+    await tick();
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has no alert while the budget is not burning', async () => {
+    expect(await alerts()).toEqual([]);
+  });
+
+  it('pages within a minute of a full outage, with the burn rates that triggered it', async () => {
+    await traffic(T0, 1, 1);
+    clock.advance(MIN);
+    await tick();
+    const [page, ...others] = await alerts();
+    expect(others).toEqual([]);
+    expect(page).toMatchObject({
+      slo: 'api',
+      service: 'shop',
+      rule: 'page',
+      tier: 'page',
+      severity: 'critical',
+      state: 'firing',
+      firedAt: new Date(T0 + MIN).toISOString(),
+      labels: { slo: 'api', service: 'shop', severity: 'critical', tier: 'page', alertname: 'page' },
+    });
+    expect(page.burnRates['1h']).toBeCloseTo(1000 / 60_000 / 0.001, 6);
+    expect(page.burnRates['5m']).toBeCloseTo(1000 / 5000 / 0.001, 6);
+  });
+
+  it('holds the page through a gap in the data instead of resolving it', async () => {
+    // Six minutes without any data: the 5m window has no events, so no burn rate (the 1h one still burns).
+    clock.advance(6 * MIN);
+    await tick();
+    const [page] = await alerts();
+    expect(page).toMatchObject({ rule: 'page', state: 'firing', observation: 'no-data' });
+  });
+
+  it('resolves once the short window has recovered, and keeps the history', async () => {
+    await traffic(T0 + MIN, 12, 0);
+    clock.ms = T0 + 13 * MIN;
+    await tick();
+    expect(await alerts()).toEqual([]);
+    const [page] = await alerts('all');
+    expect(page).toMatchObject({ state: 'inactive', resolvedAt: new Date(T0 + 13 * MIN).toISOString() });
+    const detail = await json(server.request('GET', `/api/v1/alerts/${page.id}`));
+    expect(detail.events.map((e: JsonBody) => e.transition)).toEqual(['resolved', 'firing']);
+    const missing = await server.request('GET', '/api/v1/alerts/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+  });
+});

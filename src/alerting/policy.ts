@@ -55,7 +55,8 @@ export function alertRulesFor(
   customWindows: readonly AlertWindowSet[] = [],
 ): AlertRulesResult {
   const periodMs = alertPeriodMs(slo);
-  if (slo.alertPolicies.length > 0) return { ok: true, periodMs, rules: openSloRules(slo) };
+  if (slo.alertPolicies.length > 0)
+    return { ok: true, periodMs, rules: rulesFromPolicies(slo.alertPolicies) };
   const choice = windowsForPeriod(periodMs, customWindows);
   if (!choice.ok) return { ok: false, error: choice.error };
   const { windows } = choice;
@@ -88,8 +89,8 @@ export function alertRulesFor(
 }
 
 /** One rule per OpenSLO burn-rate condition: severity `page`/`critical` pages, anything else tickets. */
-function openSloRules(slo: SloDefinition): AlertRule[] {
-  return slo.alertPolicies.flatMap((policy: AlertPolicyDefinition) =>
+export function rulesFromPolicies(policies: readonly AlertPolicyDefinition[]): AlertRule[] {
+  return policies.flatMap((policy: AlertPolicyDefinition) =>
     policy.conditions.map((condition): AlertRule => {
       const severity = condition.severity;
       return {

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { DateTime } from 'luxon';
 import type { BudgetReport } from '../slo/budget-report.js';
+import { type CountRow, parseDataFile } from '../slo/data-file.js';
 import type { Catalog } from '../slo/model.js';
 import { formatDiagnostic } from '../slo/spec/diagnostics.js';
 import { loadSpecs } from '../slo/spec/load.js';
@@ -17,6 +20,33 @@ export async function loadValidCatalog(path: string, io: CliIo): Promise<Catalog
   }
   if (result.catalog.slos.length === 0) throw new CliError(`no SLOs found in ${path}`);
   return result.catalog;
+}
+
+/** Reads a data file of SLI counts (NDJSON or CSV); a bad line stops the command with file:line. */
+export async function readCountRows(path: string, format: string | undefined): Promise<CountRow[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read data file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  if (format && format !== 'ndjson' && format !== 'csv')
+    throw new CliError(`--format must be ndjson or csv, not "${format}"`, 2);
+  const parsed = parseDataFile(
+    text,
+    (format as 'ndjson' | 'csv' | undefined) ?? (extname(path).toLowerCase() === '.csv' ? 'csv' : undefined),
+  );
+  if (!parsed.ok) {
+    const [first] = parsed.problems;
+    const more =
+      parsed.problems.length > 1
+        ? ` (and ${parsed.problems.length - 1} more bad line${parsed.problems.length > 2 ? 's' : ''})`
+        : '';
+    throw new CliError(`${path}:${first!.line}: ${first!.message}${more}`);
+  }
+  return parsed.rows;
 }
 
 export function parseAt(at: string | undefined, io: CliIo): number {

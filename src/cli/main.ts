@@ -3,6 +3,7 @@
  * input, calls a service and formats output.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRules } from './commands/rules.js';
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride();
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
+  registerBacktest(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

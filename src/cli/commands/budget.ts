@@ -1,16 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { budgetReport } from '../../slo/budget-report.js';
-import { parseDataFile } from '../../slo/data-file.js';
-import { formatBudgetHuman, loadValidCatalog, parseAt } from '../common.js';
-import { CliError, type CliIo } from '../io.js';
+import { formatBudgetHuman, loadValidCatalog, parseAt, readCountRows } from '../common.js';
+import type { CliIo } from '../io.js';
 
 interface BudgetOptions {
   data: string;
   at?: string;
   json?: boolean;
-  format?: 'ndjson' | 'csv';
+  format?: string;
 }
 
 export function registerBudget(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -33,27 +30,8 @@ Counts are summed per minute; coarser slices count on their first minute.`,
     .action(async (specs: string, options: BudgetOptions) => {
       const atMs = parseAt(options.at, io);
       const catalog = await loadValidCatalog(specs, io);
-      let text: string;
-      try {
-        text = await readFile(options.data, 'utf8');
-      } catch (error) {
-        throw new CliError(
-          `cannot read data file ${options.data}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      if (options.format && options.format !== 'ndjson' && options.format !== 'csv')
-        throw new CliError(`--format must be ndjson or csv, not "${options.format}"`, 2);
-      const format = options.format ?? (extname(options.data).toLowerCase() === '.csv' ? 'csv' : undefined);
-      const parsed = parseDataFile(text, format);
-      if (!parsed.ok) {
-        const [first] = parsed.problems;
-        const more =
-          parsed.problems.length > 1
-            ? ` (and ${parsed.problems.length - 1} more bad line${parsed.problems.length > 2 ? 's' : ''})`
-            : '';
-        throw new CliError(`${options.data}:${first!.line}: ${first!.message}${more}`);
-      }
-      const { report, unmatchedData } = budgetReport(catalog, parsed.rows, atMs);
+      const rows = await readCountRows(options.data, options.format);
+      const { report, unmatchedData } = budgetReport(catalog, rows, atMs);
       if (unmatchedData.length)
         io.err(
           `warning: data for ${unmatchedData.map((n) => `"${n}"`).join(', ')} matches no SLO, objective or SLI and was ignored`,

@@ -10,20 +10,13 @@ import { evaluate } from '../src/slo/budget/evaluate.js';
 import { IncrementalObjective } from '../src/slo/budget/incremental.js';
 import type { BudgetingMethod, BudgetStatus, MinuteCounts, ObjectiveSpec } from '../src/slo/budget/types.js';
 import { formatDuration } from '../src/slo/duration.js';
+import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
 const MIN = 60_000;
 const BURN_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 const UNIT_MS: Record<string, number> = { m: MIN, h: 60 * MIN, d: 1_440 * MIN };
 const METHODS: BudgetingMethod[] = ['Occurrences', 'Timeslices', 'RatioTimeslices'];
-
-function intFlag(flags: BenchFlags, name: string, fallback: number): number {
-  const value = flags[name];
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return n;
-}
 
 function objective(days: number, method: BudgetingMethod): ObjectiveSpec {
   return {

@@ -14,18 +14,11 @@ import { Evaluator } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection } from '../src/slo/evaluator/leader.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
 const MIN = 60_000;
 const WARMUP_TICKS = 2;
-
-function intFlag(flags: BenchFlags, name: string, fallback: number): number {
-  const value = flags[name];
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return n;
-}
 
 /** N SLOs on N SLIs: 28-day rolling Occurrences, every 4th Timeslices (5m), every 10th a Tokyo calendar month. */
 function specs(slos: number): string {

@@ -28,19 +28,12 @@ import type { Catalog } from '../src/slo/model.js';
 import { routeSli } from '../src/slo/sli-routing.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
 const MIN = 60_000;
 /** Distinct bodies cycled through (keys differ per request, so they are all new batches). */
 const BODY_VARIANTS = 32;
-
-function intFlag(flags: BenchFlags, name: string, fallback: number, min = 1): number {
-  const value = flags[name];
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} needs a whole number ≥ ${min}`);
-  return n;
-}
 
 /** N threshold SLIs (`latency-<i>`), each under one SLO (lt 300 ms, 99 %, 28 days). */
 function benchCatalog(slis: number): Catalog {

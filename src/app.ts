@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
@@ -38,6 +39,8 @@ export interface RunningShinrai {
   readonly evaluator: Evaluator;
   /** Reads SLIs from Prometheus on the leader (idle when no SLI names Prometheus). */
   readonly puller: PrometheusPuller;
+  /** Delivers queued alert notifications on the leader. */
+  readonly deliverer: NotificationDeliverer;
   stop(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       config: { ...config.prometheus, defaultUrl: config.prometheus.url },
       isLeader: () => leading(),
     });
-    const alerts = new AlertService({ log, specs: currentSpecs });
+    const alerts = new AlertService({ log, specs: currentSpecs, notify: config.alerting.notify });
     const evaluator = new Evaluator({
       db,
       clock,
@@ -112,6 +115,20 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     stops.push(() => evaluator.stop());
     puller.start();
     stops.push(() => puller.stop());
+    const deliverer = new NotificationDeliverer({
+      db,
+      clock,
+      log,
+      config: {
+        intervalSeconds: config.alerting.deliveryIntervalSeconds,
+        giveUpHours: config.alerting.giveUpHours,
+      },
+      isLeader: () => evaluator.isLeader(),
+      targets: () => alerts.targets(),
+      onOutcome: (target, outcome) => metrics.notifications.inc({ target, outcome }),
+    });
+    deliverer.start();
+    stops.push(() => deliverer.stop());
 
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
@@ -153,7 +170,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     log.info({ url: address }, `Shinrai is listening on ${address}`);
-    return { ctx, server, url: address, evaluator, puller, stop: stopAll };
+    return { ctx, server, url: address, evaluator, puller, deliverer, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

@@ -5,6 +5,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { enqueueNotifications } from '../notifications/outbox.js';
+import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
 import type { Database } from '../platform/db/schema.js';
 import type { DatedStatus } from '../slo/evaluator/evaluator.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
@@ -13,29 +15,53 @@ import { lookupByLabel } from './observe.js';
 import { type AlertRule, alertRulesFor } from './policy.js';
 import { readAlerts, writeAlertChanges } from './store.js';
 
+interface LoadedRules {
+  readonly version: number;
+  readonly bySlo: Map<string, readonly AlertRule[]>;
+  readonly targets: ReadonlyMap<string, DeliveryTarget>;
+}
+
 export class AlertService {
-  private rules: { version: number; bySlo: Map<string, readonly AlertRule[]> } | null = null;
+  private loaded: LoadedRules | null = null;
 
   constructor(
     private readonly deps: {
       readonly log: Logger;
       readonly specs: () => { readonly catalog: Catalog; readonly version: number };
+      /** AlertNotificationTarget names the default rules notify (`alerting.notify`). */
+      readonly notify?: readonly string[] | undefined;
     },
   ) {}
 
-  /** The rules of one SLO with the loaded specs (none when its period is too short for them). */
-  rulesFor(slo: SloDefinition): readonly AlertRule[] {
+  private current(): LoadedRules {
     const { catalog, version } = this.deps.specs();
-    if (this.rules?.version !== version) {
+    if (this.loaded?.version !== version) {
       const bySlo = new Map<string, readonly AlertRule[]>();
       for (const s of catalog.slos) {
         const result = alertRulesFor(s);
         if (result.ok) bySlo.set(s.id, result.rules);
         else this.deps.log.warn({ slo: s.id }, `no burn-rate alerts: ${result.error}`);
       }
-      this.rules = { version, bySlo };
+      const { targets, problems } = catalogTargets(catalog);
+      for (const problem of problems) this.deps.log.warn(`notification target not used: ${problem}`);
+      for (const name of this.deps.notify ?? [])
+        if (!targets.has(name))
+          this.deps.log.warn(
+            `alerting.notify names ${name}, which is no deliverable AlertNotificationTarget`,
+          );
+      this.loaded = { version, bySlo, targets };
     }
-    return this.rules.bySlo.get(slo.id) ?? [];
+    return this.loaded;
+  }
+
+  /** The rules of one SLO with the loaded specs (none when its period is too short for them). */
+  rulesFor(slo: SloDefinition): readonly AlertRule[] {
+    return this.current().bySlo.get(slo.id) ?? [];
+  }
+
+  /** Deliverable notification targets of the loaded specs, by name. */
+  targets(): ReadonlyMap<string, DeliveryTarget> {
+    return this.current().targets;
   }
 
   /** One step over a tick's statuses; writes in `trx` (the statuses' transaction). */
@@ -50,6 +76,20 @@ export class AlertService {
     const previous = await readAlerts(trx);
     const changes = evaluateAlerts(targets, previous, nowMs);
     await writeAlertChanges(trx, changes, nowMs);
+    const sloOf = new Map(statuses.map((s) => [s.target.id, s.target.slo]));
+    const deliverable = this.targets();
+    await enqueueNotifications(
+      trx,
+      changes,
+      ({ alert }) => {
+        const slo = sloOf.get(alert.sloId)!;
+        const rule = this.rulesFor(slo).find((r) => r.name === alert.rule);
+        if (!rule) return { targets: [], notifyResolved: false };
+        const names = targetsForRule(slo, rule, this.deps.notify ?? []).filter((n) => deliverable.has(n));
+        return { targets: names, notifyResolved: rule.notifyResolved };
+      },
+      nowMs,
+    );
     for (const { alert, transition } of changes)
       if (transition === 'firing' || transition === 'resolved')
         this.deps.log.info(

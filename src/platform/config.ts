@@ -69,6 +69,28 @@ const configSchema = z.strictObject({
       chunkMinutes: z.coerce.number().int().min(10).max(11_000).default(10_000),
     })
     .prefault({}),
+  alerting: z
+    .strictObject({
+      /** AlertNotificationTarget names the default (Workbook or Sloth) alert rules notify, comma-separated. */
+      notify: z
+        .string()
+        .default('')
+        .transform((text) =>
+          text
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+        ),
+      /** How often the leader delivers due notifications. */
+      deliveryIntervalSeconds: z.coerce.number().positive().max(300).default(5),
+      /** A notification that could not be delivered for this long is given up (and logged). */
+      giveUpHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(24),
+    })
+    .prefault({}),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),

@@ -16,6 +16,7 @@ export interface ShinraiMetrics {
   readonly prometheusQuerySeconds: Histogram<'source'>;
   readonly prometheusUp: Gauge<'source'>;
   readonly prometheusMinutes: Counter<'source'>;
+  readonly notifications: Counter<'target' | 'outcome'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -87,6 +88,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_prometheus_up',
       help: '1 when the last pull from a Prometheus data source worked, 0 while it fails (statuses show no data)',
       labelNames: ['source'],
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'shinrai_notifications_total',
+      help: 'Notification delivery attempts by target and outcome (delivered, failed, gave-up)',
+      labelNames: ['target', 'outcome'],
       registers: [registry],
     }),
     prometheusMinutes: new Counter({

@@ -97,6 +97,25 @@ export interface AlertEventTable {
   details: string;
 }
 
+/**
+ * Notifications to deliver, written in the transaction of the alert transition that caused them;
+ * `id` is the idempotency key receivers see.
+ */
+export interface NotificationOutboxTable {
+  id: string;
+  target: string;
+  fingerprint: string;
+  transition: string;
+  /** The JSON body to send. */
+  payload: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -107,4 +126,5 @@ export interface Database {
   source_cursors: SourceCursorTable;
   alerts: AlertTable;
   alert_events: AlertEventTable;
+  notification_outbox: NotificationOutboxTable;
 }

@@ -1,0 +1,309 @@
+/**
+ * The durable notification outbox. A notification is inserted in the transaction of the alert
+ * transition that caused it (so a committed transition is never lost and a rolled-back one never
+ * sent), then delivered by the leader with retries and exponential backoff until the receiver
+ * answers 2xx. Each carries an idempotency key; per alert and target they go out in order (a
+ * `resolved` never overtakes its `firing`). Delivery is at least once: receivers drop repeats by key.
+ */
+import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { request } from 'undici';
+import type { AlertChange } from '../alerting/evaluate.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db/database.js';
+import type { Database, NotificationOutboxTable } from '../platform/db/schema.js';
+import type { DeliveryTarget } from './targets.js';
+
+/** What a webhook receives (JSON). */
+export interface WebhookPayload {
+  readonly version: 1;
+  /** The idempotency key, also sent as the `Idempotency-Key` header. */
+  readonly id: string;
+  readonly status: 'firing' | 'resolved';
+  readonly at: string;
+  readonly alert: {
+    readonly id: string;
+    readonly slo: string;
+    readonly service: string;
+    readonly rule: string;
+    readonly tier: string;
+    readonly severity: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly burnRates: Readonly<Record<string, number | null>>;
+    readonly firedAt: string | null;
+    readonly resolvedAt: string | null;
+  };
+}
+
+export function notificationId(
+  fingerprint: string,
+  transition: string,
+  atMs: number,
+  target: string,
+): string {
+  return `shr-${fingerprint}-${transition}-${atMs}-${target}`;
+}
+
+/**
+ * Inserts the notifications of one step's alert changes (in the caller's transaction). `targetsOf`
+ * says which targets an alert notifies; resolutions go only where the rule notifies on resolve.
+ */
+export async function enqueueNotifications(
+  trx: Kysely<Database>,
+  changes: readonly AlertChange[],
+  targetsOf: (change: AlertChange) => {
+    readonly targets: readonly string[];
+    readonly notifyResolved: boolean;
+  },
+  atMs: number,
+): Promise<number> {
+  let queued = 0;
+  for (const change of changes) {
+    const { alert, transition } = change;
+    if (transition !== 'firing' && transition !== 'resolved') continue;
+    const { targets, notifyResolved } = targetsOf(change);
+    if (transition === 'resolved' && !notifyResolved) continue;
+    for (const target of targets) {
+      const id = notificationId(alert.fingerprint, transition, atMs, target);
+      const payload: WebhookPayload = {
+        version: 1,
+        id,
+        status: transition,
+        at: new Date(atMs).toISOString(),
+        alert: {
+          id: alert.fingerprint,
+          slo: alert.sloId,
+          service: alert.service,
+          rule: alert.rule,
+          tier: alert.tier,
+          severity: alert.severity,
+          labels: alert.labels,
+          annotations: alert.annotations,
+          burnRates: alert.burnRates,
+          firedAt: alert.state.firedAtMs === null ? null : new Date(alert.state.firedAtMs).toISOString(),
+          resolvedAt: alert.resolvedAtMs === null ? null : new Date(alert.resolvedAtMs).toISOString(),
+        },
+      };
+      await trx
+        .insertInto('notification_outbox')
+        .values({
+          id,
+          target,
+          fingerprint: alert.fingerprint,
+          transition,
+          payload: JSON.stringify(payload),
+          created_at: atMs,
+          attempts: 0,
+          next_attempt_at: atMs,
+          delivered_at: null,
+          gave_up_at: null,
+          last_error: null,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      queued++;
+    }
+  }
+  return queued;
+}
+
+export interface DeliveryConfig {
+  readonly intervalSeconds: number;
+  readonly giveUpHours: number;
+  /** Per request (default 10 s). */
+  readonly timeoutMs?: number | undefined;
+  /** First retry delay (default 2 s), doubling per attempt up to `maxBackoffMs` (default 10 min). */
+  readonly baseBackoffMs?: number | undefined;
+  readonly maxBackoffMs?: number | undefined;
+}
+
+export interface DeliveryDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly config: DeliveryConfig;
+  readonly isLeader: () => boolean;
+  /** Deliverable targets by name (from the loaded specs). */
+  readonly targets: () => ReadonlyMap<string, DeliveryTarget>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  readonly onOutcome?: ((target: string, outcome: 'delivered' | 'failed' | 'gave-up') => void) | undefined;
+}
+
+export interface DeliverySummary {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly gaveUp: number;
+  /** Notifications still waiting after this cycle. */
+  readonly waiting: number;
+}
+
+/** Rows read per cycle: enough for a burst of alerts, bounded so one cycle stays short. */
+const BATCH_ROWS = 500;
+const CONCURRENCY = 4;
+
+export class NotificationDeliverer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<DeliverySummary | null> | undefined;
+  private started = false;
+
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One delivery pass (leader only). Never rejects; a call during a pass returns that pass. */
+  cycle(): Promise<DeliverySummary | null> {
+    this.running ??= this.deliverDue()
+      .catch((error: unknown) => {
+        this.deps.log.error(
+          { err: error },
+          'notification delivery failed; pending notifications stay queued',
+        );
+        return null;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      void this.cycle().finally(() => this.schedule(this.deps.config.intervalSeconds * 1000));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async deliverDue(): Promise<DeliverySummary | null> {
+    if (!this.deps.isLeader()) return null;
+    const { db, clock } = this.deps;
+    const nowMs = clock.now();
+    const pending = await db.kysely
+      .selectFrom('notification_outbox')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .where('gave_up_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(BATCH_ROWS)
+      .execute();
+    // Only the oldest undelivered notification of each alert and target may go: order is kept.
+    const heads = new Map<string, NotificationOutboxTable>();
+    for (const row of pending) {
+      const key = `${row.fingerprint}\u0000${row.target}`;
+      if (!heads.has(key)) heads.set(key, row);
+    }
+    const due = [...heads.values()].filter((row) => Number(row.next_attempt_at) <= nowMs);
+    const counts = { delivered: 0, failed: 0, gaveUp: 0 };
+    const worker = async () => {
+      for (let row = due.shift(); row; row = due.shift()) counts[await this.deliver(row, nowMs)]++;
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return { ...counts, waiting: pending.length - counts.delivered - counts.gaveUp };
+  }
+
+  private async deliver(
+    row: NotificationOutboxTable,
+    nowMs: number,
+  ): Promise<'delivered' | 'failed' | 'gaveUp'> {
+    const { db, log, config } = this.deps;
+    const target = this.deps.targets().get(row.target);
+    let error: string | undefined;
+    if (!target) error = `no deliverable target named ${row.target} in the loaded specs`;
+    else error = await this.post(target, row);
+    if (error === undefined) {
+      await db.kysely
+        .updateTable('notification_outbox')
+        .set({ delivered_at: nowMs, attempts: Number(row.attempts) + 1, last_error: null })
+        .where('id', '=', row.id)
+        .execute();
+      this.deps.onOutcome?.(row.target, 'delivered');
+      return 'delivered';
+    }
+    const attempts = Number(row.attempts) + 1;
+    if (nowMs - Number(row.created_at) >= config.giveUpHours * 3_600_000) {
+      await db.kysely
+        .updateTable('notification_outbox')
+        .set({ gave_up_at: nowMs, attempts, last_error: error })
+        .where('id', '=', row.id)
+        .execute();
+      log.error({ notification: row.id, target: row.target, attempts }, `notification given up: ${error}`);
+      this.deps.onOutcome?.(row.target, 'gave-up');
+      return 'gaveUp';
+    }
+    const base = config.baseBackoffMs ?? 2_000;
+    const backoffMs =
+      Math.min(base * 2 ** (attempts - 1), config.maxBackoffMs ?? 600_000) * (0.5 + Math.random() / 2);
+    await db.kysely
+      .updateTable('notification_outbox')
+      .set({ attempts, next_attempt_at: nowMs + Math.round(backoffMs), last_error: error })
+      .where('id', '=', row.id)
+      .execute();
+    log.warn(
+      { notification: row.id, target: row.target, attempts, retryInMs: Math.round(backoffMs) },
+      `notification not delivered: ${error}`,
+    );
+    this.deps.onOutcome?.(row.target, 'failed');
+    return 'failed';
+  }
+
+  /** Sends one notification; undefined when the receiver took it, else why not. */
+  private async post(target: DeliveryTarget, row: NotificationOutboxTable): Promise<string | undefined> {
+    const body = row.payload;
+    const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'idempotency-key': row.id,
+      'user-agent': 'shinrai',
+      'x-shinrai-timestamp': timestamp,
+    };
+    if (target.secret) {
+      const secret = expandEnv(target.secret, this.deps.env ?? process.env);
+      if (secret === undefined)
+        return `shinrai.dev/secret of ${target.name} names an unset environment variable`;
+      headers['x-shinrai-signature'] = `sha256=${signature(secret, timestamp, body)}`;
+    }
+    try {
+      const response = await request(target.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.deps.config.timeoutMs ?? 10_000),
+      });
+      const text = await response.body.text();
+      if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
+      return `HTTP ${response.statusCode}: ${text.slice(0, 200)}`;
+    } catch (error) {
+      const err = error as Error & { code?: string; cause?: { code?: string } };
+      return `${target.url} unreachable: ${err.code ?? err.cause?.code ?? err.message}`;
+    }
+  }
+}
+
+/** HMAC-SHA256 over `<timestamp>.<body>`, hex: what receivers recompute to trust a notification. */
+export function signature(secret: string, timestamp: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  let missing = false;
+  const out = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const found = env[name];
+    if (found === undefined) missing = true;
+    return found ?? '';
+  });
+  return missing ? undefined : out;
+}

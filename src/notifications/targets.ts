@@ -1,0 +1,76 @@
+/**
+ * Where alert notifications go (pure): OpenSLO `AlertNotificationTarget`s whose `target` is a kind
+ * Shinrai delivers to (`webhook` today), configured with annotations so specs stay OpenSLO:
+ *
+ *   metadata:
+ *     annotations:
+ *       shinrai.dev/url: https://hooks.example.com/shinrai
+ *       shinrai.dev/secret: ${WEBHOOK_SECRET}     # optional: HMAC-SHA256 signature of each body
+ *   spec: { target: webhook }
+ *
+ * Rules from an OpenSLO AlertPolicy notify that policy's targets; the default (Workbook or Sloth)
+ * rules notify the targets named in `alerting.notify`.
+ */
+import type { AlertRule } from '../alerting/policy.js';
+import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
+
+export const TARGET_KINDS = ['webhook'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export interface DeliveryTarget {
+  readonly name: string;
+  readonly kind: TargetKind;
+  readonly url: string;
+  /** `${ENV}` references are expanded when delivering, so secrets stay out of specs. */
+  readonly secret?: string | undefined;
+}
+
+export type TargetResult =
+  | { readonly ok: true; readonly target: DeliveryTarget }
+  | { readonly ok: false; readonly error: string };
+
+export function deliveryTarget(def: NotificationTargetDefinition): TargetResult {
+  const kind = def.target.toLowerCase();
+  if (!(TARGET_KINDS as readonly string[]).includes(kind))
+    return {
+      ok: false,
+      error: `target kind "${def.target}" is not delivered by Shinrai (known: ${TARGET_KINDS.join(', ')})`,
+    };
+  const url = def.annotations['shinrai.dev/url'];
+  if (!url || !/^https?:\/\/\S+$/i.test(url))
+    return { ok: false, error: 'needs the annotation shinrai.dev/url: an http(s) URL' };
+  return {
+    ok: true,
+    target: { name: def.name, kind: kind as TargetKind, url, secret: def.annotations['shinrai.dev/secret'] },
+  };
+}
+
+/** The targets one rule of one SLO notifies, by name. */
+export function targetsForRule(slo: SloDefinition, rule: AlertRule, defaults: readonly string[]): string[] {
+  if (rule.source !== 'openslo') return [...defaults];
+  const policyName = rule.name.split('/')[0];
+  const policy = slo.alertPolicies.find((p) => p.name === policyName);
+  return policy ? policy.notificationTargets.map((t) => t.name) : [];
+}
+
+/** Every deliverable target of the catalog by name, and the problems of the others. */
+export function catalogTargets(catalog: Catalog): {
+  targets: Map<string, DeliveryTarget>;
+  problems: string[];
+} {
+  const targets = new Map<string, DeliveryTarget>();
+  const problems: string[] = [];
+  const all = [
+    ...catalog.notificationTargets,
+    ...catalog.alertPolicies.flatMap((p) => p.notificationTargets),
+    ...catalog.slos.flatMap((s) => s.alertPolicies.flatMap((p) => p.notificationTargets)),
+  ];
+  for (const def of all) {
+    if (targets.has(def.name)) continue;
+    const result = deliveryTarget(def);
+    if (result.ok) targets.set(def.name, result.target);
+    else if (!problems.some((p) => p.startsWith(`${def.name}:`)))
+      problems.push(`${def.name}: ${result.error}`);
+  }
+  return { targets, problems };
+}

@@ -125,6 +125,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       isLeader: () => evaluator.isLeader(),
       targets: () => alerts.targets(),
+      firing: () => alerts.firing(db.kysely, clock.now()),
       onOutcome: (target, outcome) => metrics.notifications.inc({ target, outcome }),
     });
     deliverer.start();

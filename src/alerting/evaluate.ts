@@ -23,6 +23,8 @@ export interface StoredAlert {
   /** Burn rates of the rule's windows at the last transition (what triggered or cleared it). */
   readonly burnRates: Readonly<Record<string, number | null>>;
   readonly resolvedAtMs: number | null;
+  /** When the alert last started firing; kept after it resolves, so a resolution names its firing. */
+  readonly lastFiredAtMs: number | null;
 }
 
 export interface AlertTarget {
@@ -102,6 +104,7 @@ export function evaluateAlerts(
           burnRates: step.transition ? windowRates(rule, target.burnRate) : (before?.burnRates ?? {}),
           resolvedAtMs:
             step.transition === 'resolved' ? atMs : step.transition ? null : (before?.resolvedAtMs ?? null),
+          lastFiredAtMs: step.state.firedAtMs ?? before?.lastFiredAtMs ?? null,
         },
       });
     }

@@ -5,9 +5,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { enqueueNotifications } from '../notifications/outbox.js';
+import {
+  enqueueNotifications,
+  notificationId,
+  payloadFor,
+  type WebhookPayload,
+} from '../notifications/outbox.js';
 import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
 import type { Database } from '../platform/db/schema.js';
+import { evaluationTargets } from '../slo/evaluation.js';
 import type { DatedStatus } from '../slo/evaluator/evaluator.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
 import { type AlertTarget, evaluateAlerts } from './evaluate.js';
@@ -64,6 +70,30 @@ export class AlertService {
     return this.current().targets;
   }
 
+  /** Firing alerts with the targets they notify, for re-sending to Alertmanagers. */
+  async firing(
+    db: Kysely<Database>,
+    nowMs: number,
+  ): Promise<Array<{ targets: readonly string[]; payload: WebhookPayload }>> {
+    const { catalog } = this.deps.specs();
+    const sloOf = new Map(evaluationTargets(catalog).map((t) => [t.id, t.slo]));
+    const deliverable = this.targets();
+    const out: Array<{ targets: readonly string[]; payload: WebhookPayload }> = [];
+    for (const alert of (await readAlerts(db)).values()) {
+      if (alert.state.phase !== 'firing') continue;
+      const slo = sloOf.get(alert.sloId);
+      const rule = slo && this.rulesFor(slo).find((r) => r.name === alert.rule);
+      if (!slo || !rule) continue;
+      const targets = targetsForRule(slo, rule, this.deps.notify ?? []).filter((n) => deliverable.has(n));
+      const id = notificationId(alert.fingerprint, 'firing', alert.state.firedAtMs ?? nowMs, 'refresh');
+      out.push({
+        targets,
+        payload: payloadFor(alert, 'firing', id, nowMs, { runbookUrl: slo.shinrai.runbookUrl }),
+      });
+    }
+    return out;
+  }
+
   /** One step over a tick's statuses; writes in `trx` (the statuses' transaction). */
   async step(trx: Kysely<Database>, statuses: readonly DatedStatus[], nowMs: number): Promise<void> {
     const targets: AlertTarget[] = statuses.map((s) => ({
@@ -77,6 +107,7 @@ export class AlertService {
     const changes = evaluateAlerts(targets, previous, nowMs);
     await writeAlertChanges(trx, changes, nowMs);
     const sloOf = new Map(statuses.map((s) => [s.target.id, s.target.slo]));
+    const statusOf = new Map(statuses.map((s) => [s.target.id, s.status]));
     const deliverable = this.targets();
     await enqueueNotifications(
       trx,
@@ -86,7 +117,19 @@ export class AlertService {
         const rule = this.rulesFor(slo).find((r) => r.name === alert.rule);
         if (!rule) return { targets: [], notifyResolved: false };
         const names = targetsForRule(slo, rule, this.deps.notify ?? []).filter((n) => deliverable.has(n));
-        return { targets: names, notifyResolved: rule.notifyResolved };
+        const status = statusOf.get(alert.sloId);
+        return {
+          targets: names,
+          notifyResolved: rule.notifyResolved,
+          context: {
+            budgetRemaining: status?.budget.remaining,
+            exhaustionAt:
+              status?.exhaustionAt === null || status?.exhaustionAt === undefined
+                ? null
+                : new Date(status.exhaustionAt).toISOString(),
+            runbookUrl: slo.shinrai.runbookUrl,
+          },
+        };
       },
       nowMs,
     );

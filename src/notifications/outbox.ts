@@ -9,10 +9,11 @@ import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { AlertChange } from '../alerting/evaluate.js';
+import type { AlertChange, StoredAlert } from '../alerting/evaluate.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Database, NotificationOutboxTable } from '../platform/db/schema.js';
+import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
 
 /** What a webhook receives (JSON). */
@@ -35,6 +36,15 @@ export interface WebhookPayload {
     readonly firedAt: string | null;
     readonly resolvedAt: string | null;
   };
+  /** The SLO's state when the notification was made, for people reading it. */
+  readonly context?:
+    | {
+        readonly budgetRemaining?: number | null | undefined;
+        readonly exhaustionAt?: string | null | undefined;
+        readonly runbookUrl?: string | undefined;
+        readonly sloUrl?: string | undefined;
+      }
+    | undefined;
 }
 
 export function notificationId(
@@ -44,6 +54,36 @@ export function notificationId(
   target: string,
 ): string {
   return `shr-${fingerprint}-${transition}-${atMs}-${target}`;
+}
+
+/** The body of one notification about `alert`. */
+export function payloadFor(
+  alert: StoredAlert,
+  status: 'firing' | 'resolved',
+  id: string,
+  atMs: number,
+  context?: WebhookPayload['context'],
+): WebhookPayload {
+  return {
+    version: 1,
+    id,
+    status,
+    at: new Date(atMs).toISOString(),
+    alert: {
+      id: alert.fingerprint,
+      slo: alert.sloId,
+      service: alert.service,
+      rule: alert.rule,
+      tier: alert.tier,
+      severity: alert.severity,
+      labels: alert.labels,
+      annotations: alert.annotations,
+      burnRates: alert.burnRates,
+      firedAt: alert.lastFiredAtMs === null ? null : new Date(alert.lastFiredAtMs).toISOString(),
+      resolvedAt: alert.resolvedAtMs === null ? null : new Date(alert.resolvedAtMs).toISOString(),
+    },
+    ...(context ? { context } : {}),
+  };
 }
 
 /**
@@ -56,6 +96,7 @@ export async function enqueueNotifications(
   targetsOf: (change: AlertChange) => {
     readonly targets: readonly string[];
     readonly notifyResolved: boolean;
+    readonly context?: WebhookPayload['context'];
   },
   atMs: number,
 ): Promise<number> {
@@ -63,29 +104,11 @@ export async function enqueueNotifications(
   for (const change of changes) {
     const { alert, transition } = change;
     if (transition !== 'firing' && transition !== 'resolved') continue;
-    const { targets, notifyResolved } = targetsOf(change);
+    const { targets, notifyResolved, context } = targetsOf(change);
     if (transition === 'resolved' && !notifyResolved) continue;
     for (const target of targets) {
       const id = notificationId(alert.fingerprint, transition, atMs, target);
-      const payload: WebhookPayload = {
-        version: 1,
-        id,
-        status: transition,
-        at: new Date(atMs).toISOString(),
-        alert: {
-          id: alert.fingerprint,
-          slo: alert.sloId,
-          service: alert.service,
-          rule: alert.rule,
-          tier: alert.tier,
-          severity: alert.severity,
-          labels: alert.labels,
-          annotations: alert.annotations,
-          burnRates: alert.burnRates,
-          firedAt: alert.state.firedAtMs === null ? null : new Date(alert.state.firedAtMs).toISOString(),
-          resolvedAt: alert.resolvedAtMs === null ? null : new Date(alert.resolvedAtMs).toISOString(),
-        },
-      };
+      const payload = payloadFor(alert, transition, id, atMs, context);
       await trx
         .insertInto('notification_outbox')
         .values({
@@ -129,6 +152,10 @@ export interface DeliveryDeps {
   readonly targets: () => ReadonlyMap<string, DeliveryTarget>;
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   readonly onOutcome?: ((target: string, outcome: 'delivered' | 'failed' | 'gave-up') => void) | undefined;
+  /** Firing alerts with their targets, for re-sending to Alertmanagers. */
+  readonly firing?:
+    | (() => Promise<Array<{ targets: readonly string[]; payload: WebhookPayload }>>)
+    | undefined;
 }
 
 export interface DeliverySummary {
@@ -147,6 +174,7 @@ export class NotificationDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<DeliverySummary | null> | undefined;
   private started = false;
+  private lastRefreshMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -212,6 +240,7 @@ export class NotificationDeliverer {
       for (let row = due.shift(); row; row = due.shift()) counts[await this.deliver(row, nowMs)]++;
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await this.refreshAlertmanagers(nowMs);
     return { ...counts, waiting: pending.length - counts.delivered - counts.gaveUp };
   }
 
@@ -262,22 +291,35 @@ export class NotificationDeliverer {
 
   /** Sends one notification; undefined when the receiver took it, else why not. */
   private async post(target: DeliveryTarget, row: NotificationOutboxTable): Promise<string | undefined> {
-    const body = row.payload;
+    const payload = JSON.parse(row.payload) as WebhookPayload;
+    return this.send(target, payload, row.id);
+  }
+
+  /** Formats a payload for the target's kind and posts it. */
+  private async send(
+    target: DeliveryTarget,
+    payload: WebhookPayload,
+    idempotencyKey: string,
+  ): Promise<string | undefined> {
+    const env = this.deps.env ?? process.env;
+    const baseUrl = expandEnv(target.url, env);
+    if (baseUrl === undefined) return `shinrai.dev/url of ${target.name} names an unset environment variable`;
+    const { url, body } = formatRequest(target.kind, baseUrl, payload, this.deps.clock.now());
     const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'idempotency-key': row.id,
+      'idempotency-key': idempotencyKey,
       'user-agent': 'shinrai',
       'x-shinrai-timestamp': timestamp,
     };
     if (target.secret) {
-      const secret = expandEnv(target.secret, this.deps.env ?? process.env);
+      const secret = expandEnv(target.secret, env);
       if (secret === undefined)
         return `shinrai.dev/secret of ${target.name} names an unset environment variable`;
       headers['x-shinrai-signature'] = `sha256=${signature(secret, timestamp, body)}`;
     }
     try {
-      const response = await request(target.url, {
+      const response = await request(url, {
         method: 'POST',
         headers,
         body,
@@ -288,7 +330,30 @@ export class NotificationDeliverer {
       return `HTTP ${response.statusCode}: ${text.slice(0, 200)}`;
     } catch (error) {
       const err = error as Error & { code?: string; cause?: { code?: string } };
-      return `${target.url} unreachable: ${err.code ?? err.cause?.code ?? err.message}`;
+      return `${target.name} unreachable: ${err.code ?? err.cause?.code ?? err.message}`;
+    }
+  }
+
+  /**
+   * Alertmanager resolves an alert that is not sent again within its validity, so every firing
+   * alert routed to an Alertmanager is re-sent each cycle (at most once a minute). Idempotent.
+   */
+  private async refreshAlertmanagers(nowMs: number): Promise<void> {
+    if (!this.deps.firing || nowMs - this.lastRefreshMs < 60_000) return;
+    const targets = [...this.deps.targets().values()].filter((t) => t.kind === 'alertmanager');
+    if (!targets.length) return;
+    this.lastRefreshMs = nowMs;
+    const firing = await this.deps.firing();
+    for (const target of targets) {
+      const payloads = firing.filter((f) => f.targets.includes(target.name)).map((f) => f.payload);
+      for (const payload of payloads) {
+        const error = await this.send(target, payload, `${payload.id}-refresh`);
+        if (error)
+          this.deps.log.warn(
+            { target: target.name, alert: payload.alert.id },
+            `alert refresh failed: ${error}`,
+          );
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Where alert notifications go (pure): OpenSLO `AlertNotificationTarget`s whose `target` is a kind
- * Shinrai delivers to (`webhook` today), configured with annotations so specs stay OpenSLO:
+ * Shinrai delivers to (`webhook`, `slack` incoming webhook, `alertmanager` base URL), configured
+ * with annotations so specs stay OpenSLO:
  *
  *   metadata:
  *     annotations:
@@ -14,7 +15,7 @@
 import type { AlertRule } from '../alerting/policy.js';
 import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
 
-export const TARGET_KINDS = ['webhook'] as const;
+export const TARGET_KINDS = ['webhook', 'slack', 'alertmanager'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export interface DeliveryTarget {
@@ -37,7 +38,8 @@ export function deliveryTarget(def: NotificationTargetDefinition): TargetResult 
       error: `target kind "${def.target}" is not delivered by Shinrai (known: ${TARGET_KINDS.join(', ')})`,
     };
   const url = def.annotations['shinrai.dev/url'];
-  if (!url || !/^https?:\/\/\S+$/i.test(url))
+  // A URL may be a secret too (Slack's incoming webhooks are): `${ENV}` is expanded at delivery.
+  if (!url || !/^(https?:\/\/\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\}\S*)$/i.test(url))
     return { ok: false, error: 'needs the annotation shinrai.dev/url: an http(s) URL' };
   return {
     ok: true,

@@ -323,7 +323,7 @@ function installExitHook(): void {
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolvePromise, reject) => {
       const server = createServer();

@@ -158,7 +158,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           history: (id, range) => history(db, id, range),
         },
       }),
-      alertRoutes({ db }),
+      alertRoutes({ db, now: () => clock.now() }),
       (app) =>
         ingestRoutes(app, {
           db,

@@ -19,6 +19,7 @@ import type { Catalog, SloDefinition } from '../slo/model.js';
 import { type AlertTarget, evaluateAlerts } from './evaluate.js';
 import { lookupByLabel } from './observe.js';
 import { type AlertRule, alertRulesFor } from './policy.js';
+import { readSilences, silencedBy } from './silences.js';
 import { readAlerts, writeAlertChanges } from './store.js';
 
 interface LoadedRules {
@@ -106,6 +107,7 @@ export class AlertService {
     const previous = await readAlerts(trx);
     const changes = evaluateAlerts(targets, previous, nowMs);
     await writeAlertChanges(trx, changes, nowMs);
+    const silences = await readSilences(trx, nowMs);
     const sloOf = new Map(statuses.map((s) => [s.target.id, s.target.slo]));
     const statusOf = new Map(statuses.map((s) => [s.target.id, s.status]));
     const deliverable = this.targets();
@@ -115,7 +117,9 @@ export class AlertService {
       ({ alert }) => {
         const slo = sloOf.get(alert.sloId)!;
         const rule = this.rulesFor(slo).find((r) => r.name === alert.rule);
-        if (!rule) return { targets: [], notifyResolved: false };
+        // A silenced alert keeps its state but notifies no one.
+        if (!rule || silencedBy(silences, alert.labels, nowMs).length)
+          return { targets: [], notifyResolved: false };
         const names = targetsForRule(slo, rule, this.deps.notify ?? []).filter((n) => deliverable.has(n));
         const status = statusOf.get(alert.sloId);
         return {

@@ -116,6 +116,18 @@ export interface NotificationOutboxTable {
   last_error: string | null;
 }
 
+/** Silences: alerts whose labels match keep their state but send no notifications. */
+export interface SilenceTable {
+  id: string;
+  /** JSON list of {label, value, regex}. */
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  comment: string;
+  created_by: string;
+  created_at: number;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -127,4 +139,5 @@ export interface Database {
   alerts: AlertTable;
   alert_events: AlertEventTable;
   notification_outbox: NotificationOutboxTable;
+  silences: SilenceTable;
 }

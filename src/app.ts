@@ -158,7 +158,12 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           history: (id, range) => history(db, id, range),
         },
       }),
-      alertRoutes({ db, now: () => clock.now() }),
+      alertRoutes({
+        db,
+        now: () => clock.now(),
+        catalog: () => specs.current.catalog,
+        rulesFor: (slo) => alerts.rulesFor(slo),
+      }),
       (app) =>
         ingestRoutes(app, {
           db,

@@ -118,3 +118,21 @@ function median(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** Per-minute counts as the dense arrays a backtest reads, over [startMs, endMs); absent minutes are 0/0. */
+export function denseMinutes(
+  points: Iterable<{ readonly minuteMs: number; readonly good: number; readonly total: number }>,
+  startMs: number,
+  endMs: number,
+): { startMs: number; good: Float64Array; total: Float64Array } {
+  const n = Math.max(0, Math.round((endMs - startMs) / MINUTE_MS));
+  const good = new Float64Array(n);
+  const total = new Float64Array(n);
+  for (const p of points) {
+    const i = Math.round((p.minuteMs - startMs) / MINUTE_MS);
+    if (i < 0 || i >= n) continue;
+    good[i] = good[i]! + p.good;
+    total[i] = total[i]! + p.total;
+  }
+  return { startMs, good, total };
+}

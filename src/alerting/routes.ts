@@ -4,7 +4,13 @@ import { z } from 'zod';
 import type { Db } from '../platform/db/database.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import { evaluationTargets } from '../slo/evaluation.js';
+import { readMinutes } from '../slo/evaluator/store.js';
+import type { Catalog, SloDefinition } from '../slo/model.js';
+import { backtestReport, denseMinutes } from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
+import type { AlertRule } from './policy.js';
+import { giveFeedback, qualityReport } from './quality-service.js';
 import {
   createSilence,
   expireSilence,
@@ -88,7 +94,17 @@ function view(a: StoredAlert, silencedByIds: string[]): z.output<typeof alertSch
   };
 }
 
-export function alertRoutes(deps: { readonly db: Db; readonly now: () => number }) {
+export interface AlertRouteDeps {
+  readonly db: Db;
+  readonly now: () => number;
+  readonly catalog: () => Catalog;
+  /** The alert rules the live path uses for an SLO. */
+  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
+}
+
+const DAY_MS = 86_400_000;
+
+export function alertRoutes(deps: AlertRouteDeps) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
     const withSilences = async () => {
@@ -153,6 +169,133 @@ export function alertRoutes(deps: { readonly db: Db; readonly now: () => number 
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         const toView = await withSilences();
         return { ...toView(alert), events: await alertEvents(deps.db.kysely, alert.fingerprint) };
+      },
+    );
+    api.post(
+      '/api/v1/alerts/:id/feedback',
+      {
+        schema: {
+          tags: ['alerts'],
+          summary: "Say whether the alert's latest firing was actionable or noise (the last verdict counts)",
+          params: z.object({ id: z.string() }),
+          body: z.strictObject({
+            verdict: z.enum(['actionable', 'noise']),
+            note: z.string().max(2000).default(''),
+          }),
+          response: {
+            200: z.object({ id: z.string(), firedAt: z.string(), verdict: z.enum(['actionable', 'noise']) }),
+          },
+        },
+      },
+      async (request) => {
+        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
+        if (alert.lastFiredAtMs === null)
+          throw new AppError(
+            'Conflict',
+            `alert ${alert.fingerprint} has never fired, so there is nothing to judge yet`,
+          );
+        const { firedAtMs } = await giveFeedback(
+          deps.db.kysely,
+          alert,
+          {
+            verdict: request.body.verdict,
+            note: request.body.note,
+            by: request.principal?.name ?? 'anonymous',
+          },
+          deps.now(),
+        );
+        return {
+          id: alert.fingerprint,
+          firedAt: new Date(firedAtMs).toISOString(),
+          verdict: request.body.verdict,
+        };
+      },
+    );
+    api.get(
+      '/api/v1/alerts/quality',
+      {
+        schema: {
+          tags: ['alerts'],
+          summary:
+            'Alert quality per SLO and rule: pages a week, share marked noise, short-lived alerts, time to detect significant burns',
+          querystring: z.object({ days: z.coerce.number().int().min(1).max(400).default(28) }),
+        },
+      },
+      async (request) => qualityReport(deps.db, deps.catalog(), deps.now(), request.query.days),
+    );
+    api.post(
+      '/api/v1/slos/:id/backtest',
+      {
+        schema: {
+          tags: ['alerts'],
+          summary:
+            "Replay the SLO's stored minutes through its alert rules: what would have fired, and which significant burns it caught",
+          params: z.object({ id: z.string() }),
+          body: z
+            .strictObject({
+              objective: z.string().optional(),
+              from: isoTime.optional(),
+              to: isoTime.optional(),
+              minBudgetShare: z.number().gt(0).max(1).default(0.02),
+            })
+            .default({ minBudgetShare: 0.02 }),
+        },
+      },
+      async (request) => {
+        const nowMs = deps.now();
+        const body = request.body;
+        const toMs = Math.floor((body.to ? Date.parse(body.to) : nowMs) / 60_000) * 60_000;
+        const fromMs = Math.floor((body.from ? Date.parse(body.from) : toMs - 30 * DAY_MS) / 60_000) * 60_000;
+        if (!(fromMs < toMs))
+          throw new AppError('Invalid', 'from must be before to', [
+            { field: 'from', message: 'must be before to' },
+          ]);
+        if (toMs - fromMs > 400 * DAY_MS)
+          throw new AppError('Invalid', 'a backtest covers at most 400 days', [
+            { field: 'from', message: 'at most 400 days before to' },
+          ]);
+        const targets = evaluationTargets(deps.catalog()).filter((t) => t.slo.id === request.params.id);
+        if (!targets.length)
+          throw new AppError('NotFound', `no SLO with id ${JSON.stringify(request.params.id)}`);
+        const target = body.objective ? targets.find((t) => t.objective?.key === body.objective) : targets[0];
+        if (!target)
+          throw new AppError(
+            'NotFound',
+            `SLO ${request.params.id} has no objective ${JSON.stringify(body.objective)}`,
+          );
+        if (target.slo.composite) throw new AppError('Invalid', 'composite SLOs are not backtested yet');
+        const part = target.parts[0]!;
+        const rows = await readMinutes(deps.db, part.storageKey, fromMs, toMs);
+        const dense = denseMinutes(rows, fromMs, toMs);
+        const periodMs = part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * DAY_MS;
+        const report = backtestReport(
+          { target: target.target, rules: deps.rulesFor(target.slo), ...dense },
+          { periodMs, minBudgetShare: body.minBudgetShare },
+        );
+        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+        return {
+          slo: target.id,
+          from: new Date(fromMs).toISOString(),
+          to: new Date(toMs).toISOString(),
+          pagesPerWeek: report.pagesPerWeek,
+          ticketsPerWeek: report.ticketsPerWeek,
+          alerts: report.alerts.map((a) => ({
+            rule: a.rule,
+            tier: a.tier,
+            firedAt: iso(a.firedAtMs),
+            resolvedAt: iso(a.resolvedAtMs),
+            peakBurnRate: a.peakBurnRate,
+          })),
+          events: report.events.map((e) => ({
+            start: iso(e.startMs),
+            end: iso(e.endMs),
+            budgetShare: e.budgetShare,
+            detectedBy: e.detectedBy,
+          })),
+          detectedEvents: report.detectedEvents,
+          medianDetectionMinutes: report.medianDetectionMinutes,
+        };
       },
     );
     api.get(

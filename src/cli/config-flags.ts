@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
+import { type Clock, systemClock } from '../platform/clock.js';
 import { type Config, ConfigError, loadConfig } from '../platform/config.js';
+import { type Db, openDatabase } from '../platform/db/database.js';
+import { migrateToLatest } from '../platform/db/migrations.js';
+import { AppError } from '../platform/errors.js';
 import { CliError } from './io.js';
 
 /** Flags shared by commands that open the server's database. */
@@ -17,5 +21,32 @@ export function configFrom(flags: Record<string, unknown>, configFile: string | 
     if (error instanceof ConfigError)
       throw new CliError(`invalid configuration:\n  ${error.problems.join('\n  ')}`, 2);
     throw error;
+  }
+}
+
+export interface DbFlags {
+  config?: string;
+  db?: string;
+}
+
+/**
+ * Opens the configured database (migrated) for one CLI command and closes it after; failures
+ * become one readable line (AppError NotFound exits 1, other AppErrors 2).
+ */
+export async function withDatabase<T>(
+  flags: DbFlags,
+  run: (deps: { db: Db; clock: Clock; config: Config }) => Promise<T>,
+): Promise<T> {
+  const config = configFrom({ 'db.url': flags.db }, flags.config);
+  const db = openDatabase(config.db.url);
+  try {
+    await migrateToLatest(db.kysely);
+    return await run({ db, clock: systemClock, config });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (error instanceof AppError) throw new CliError(error.message, error.code === 'NotFound' ? 1 : 2);
+    throw new CliError(`database ${db.displayUrl}: ${(error as Error).message}`);
+  } finally {
+    await db.close();
   }
 }

@@ -3,6 +3,7 @@
  * input, calls a service and formats output.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
   registerBacktest(program, io, setExit);
+  registerAlerts(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

@@ -4,7 +4,7 @@
  * which significant events were caught and how fast.
  */
 import type { Command } from 'commander';
-import { type BacktestReport, backtestReport } from '../../alerting/backtest-report.js';
+import { type BacktestReport, backtestReport, denseMinutes } from '../../alerting/backtest-report.js';
 import { type AlertRule, alertRulesFor, rulesFromPolicies } from '../../alerting/policy.js';
 import { windowsFromDefinition } from '../../rules/alert-windows.js';
 import { minuteSeries } from '../../slo/budget-report.js';
@@ -99,15 +99,11 @@ export function registerBacktest(program: Command, io: CliIo, setExit: (code: nu
         const key = part.dataKeys.find((k) => series.has(k));
         if (key === undefined) continue;
         const minutes = series.get(key)!;
-        const startMs = minutes[0]!.ts;
-        const n = (minutes.at(-1)!.ts - startMs) / MINUTE_MS + 1;
-        const good = new Float64Array(n);
-        const total = new Float64Array(n);
-        for (const m of minutes) {
-          const i = (m.ts - startMs) / MINUTE_MS;
-          good[i] = m.good;
-          total[i] = m.total;
-        }
+        const { startMs, good, total } = denseMinutes(
+          minutes.map((m) => ({ minuteMs: m.ts, good: m.good, total: m.total })),
+          minutes[0]!.ts,
+          minutes.at(-1)!.ts + MINUTE_MS,
+        );
         const periodMs =
           part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * 1440 * MINUTE_MS;
         results.push({

@@ -1,34 +1,8 @@
 import type { Command } from 'commander';
 import { createToken, listTokens, ROLES, type Role, revokeToken } from '../../platform/auth/tokens.js';
-import { systemClock } from '../../platform/clock.js';
-import { openDatabase } from '../../platform/db/database.js';
-import { migrateToLatest } from '../../platform/db/migrations.js';
-import { AppError } from '../../platform/errors.js';
-import { configFrom, withDatabaseFlags } from '../config-flags.js';
+import { type DbFlags, withDatabaseFlags, withDatabase as withDb } from '../config-flags.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';
-
-interface DbFlags {
-  config?: string;
-  db?: string;
-}
-
-async function withDb<T>(
-  flags: DbFlags,
-  run: (deps: Parameters<typeof createToken>[0]) => Promise<T>,
-): Promise<T> {
-  const config = configFrom({ 'db.url': flags.db }, flags.config);
-  const db = openDatabase(config.db.url);
-  try {
-    await migrateToLatest(db.kysely);
-    return await run({ db, clock: systemClock });
-  } catch (error) {
-    if (error instanceof AppError) throw new CliError(error.message, error.code === 'NotFound' ? 1 : 2);
-    throw new CliError(`database ${db.displayUrl}: ${(error as Error).message}`);
-  } finally {
-    await db.close();
-  }
-}
 
 export function registerToken(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const token = program.command('token').description('manage API tokens (stored hashed; shown once)');

@@ -170,6 +170,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('silences').ifExists().execute();
     },
   },
+  '0006_alert_feedback': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alert_feedback')
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint', (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('given_by', 'text', (c) => c.notNull())
+        .addColumn('given_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_feedback_pk', ['fingerprint', 'fired_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('alert_feedback').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

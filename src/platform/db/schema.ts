@@ -128,6 +128,16 @@ export interface SilenceTable {
   created_at: number;
 }
 
+/** Was a firing worth it? One verdict per firing (alert fingerprint + when it fired); the last one counts. */
+export interface AlertFeedbackTable {
+  fingerprint: string;
+  fired_at: number;
+  verdict: 'actionable' | 'noise';
+  note: string;
+  given_by: string;
+  given_at: number;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -140,4 +150,5 @@ export interface Database {
   alert_events: AlertEventTable;
   notification_outbox: NotificationOutboxTable;
   silences: SilenceTable;
+  alert_feedback: AlertFeedbackTable;
 }

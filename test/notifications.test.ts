@@ -239,3 +239,80 @@ spec: { target: webhook, description: the on-call webhook }
     expect(anonymous.status).toBe(401);
   });
 });
+
+describe('notifications pending when the leader stops (PostgreSQL replicas)', () => {
+  const receiver = new FlakyReceiver();
+  const clock = new ManualClock(T0);
+  let dir: string;
+  let first: TestServer;
+  let second: TestServer | undefined;
+
+  afterAll(async () => {
+    await second?.close();
+    await first?.database.drop();
+    await receiver.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('are delivered by the replica that takes over', async () => {
+    // Learn a free port, then go away: the receiver is down while the first leader tries.
+    await receiver.listen();
+    await receiver.close();
+    process.env.SHINRAI_TEST_WEBHOOK_SECRET = SECRET;
+    dir = await mkdtemp(join(tmpdir(), 'shinrai-notify-failover-'));
+    await writeFile(
+      join(dir, 'slo.yaml'),
+      `${ratioSloYaml('api', { target: 0.999, window: '30d', service: 'shop' })}---
+apiVersion: openslo/v1
+kind: AlertNotificationTarget
+metadata: { name: oncall, annotations: { shinrai.dev/url: 'http://127.0.0.1:${receiver.port}/hook' } }
+spec: { target: webhook }
+`,
+    );
+    const options = {
+      specs: dir,
+      clock,
+      anonymousRead: true,
+      config: {
+        'alerting.notify': 'oncall',
+        'alerting.deliveryIntervalSeconds': 300,
+        'evaluator.leaderRetrySeconds': 0.2,
+      },
+    };
+    first = await startTestServer('postgres', options);
+    const db = first.shinrai.ctx.db;
+    const minutes = (fromMs: number, n: number, errorRate: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        storageKey: 'api-requests',
+        minuteMs: fromMs + i * MIN,
+        good: 1000 * (1 - errorRate),
+        total: 1000,
+      }));
+    await upsertBuckets(
+      db.kysely,
+      [...minutes(T0 - 1440 * MIN, 1440, 0), ...minutes(T0, 1, 1)],
+      minuteStamp(db, T0),
+    );
+    clock.ms = T0 + MIN;
+    for (let i = 0; i < 3; i++) await first.shinrai.evaluator.tick();
+    await first.shinrai.deliverer.cycle();
+    const pending = await db.kysely.selectFrom('notification_outbox').selectAll().execute();
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.delivered_at).toBeNull();
+    expect(Number(pending[0]!.attempts)).toBeGreaterThanOrEqual(1);
+
+    // The leader stops; a second replica on the same database takes over and delivers.
+    await first.shinrai.stop();
+    await receiver.listen();
+    second = await startTestServer('postgres', { ...options, database: first.database });
+    for (let i = 0; i < 50 && !second.shinrai.evaluator.isLeader(); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(second.shinrai.evaluator.isLeader()).toBe(true);
+    for (let round = 0; round < 10 && receiver.accepted.length === 0; round++) {
+      clock.advance(15 * MIN);
+      await second.shinrai.deliverer.cycle();
+    }
+    expect(receiver.accepted.map((r) => r.status)).toEqual(['firing']);
+    expect(receiver.accepted[0]!.key).toBe(pending[0]!.id);
+  }, 60_000);
+});

@@ -46,9 +46,12 @@ export async function startTestServer(
     tickSeconds?: number;
     /** More settings as `section.key` → value (e.g. `prometheus.url`). */
     config?: Record<string, unknown>;
+    /** Share another server's database (a second replica); it is then not dropped on close. */
+    database?: TestDatabase;
   },
 ): Promise<TestServer> {
-  const database = await createTestDatabase(dialect);
+  const database = options.database ?? (await createTestDatabase(dialect));
+  const ownsDatabase = options.database === undefined;
   const config = loadConfig({
     flags: {
       'db.url': database.url,
@@ -80,7 +83,7 @@ export async function startTestServer(
       }),
     close: async () => {
       await shinrai.stop();
-      await database.drop();
+      if (ownsDatabase) await database.drop();
     },
   };
 }

@@ -92,7 +92,12 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       config: { ...config.prometheus, defaultUrl: config.prometheus.url },
       isLeader: () => leading(),
     });
-    const alerts = new AlertService({ log, specs: currentSpecs, notify: config.alerting.notify });
+    const alerts = new AlertService({
+      log,
+      specs: currentSpecs,
+      notify: config.alerting.notify,
+      minEvents: config.alerting.minEvents,
+    });
     const evaluator = new Evaluator({
       db,
       clock,
@@ -163,6 +168,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         now: () => clock.now(),
         catalog: () => specs.current.catalog,
         rulesFor: (slo) => alerts.rulesFor(slo),
+        minEvents: config.alerting.minEvents,
       }),
       (app) =>
         ingestRoutes(app, {

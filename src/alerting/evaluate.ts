@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type AlertState, advance, INACTIVE, type Observation, type Transition } from './lifecycle.js';
-import { type BurnRateLookup, observe } from './observe.js';
+import { type BurnRateLookup, observe, type TrafficGuard } from './observe.js';
 import type { AlertRule } from './policy.js';
 
 export interface StoredAlert {
@@ -34,6 +34,8 @@ export interface AlertTarget {
   readonly burnRate: BurnRateLookup;
   /** False while the SLO's data is not current: every alert holds. */
   readonly dataCurrent: boolean;
+  /** Low-traffic guard, when on. */
+  readonly guard?: TrafficGuard | undefined;
 }
 
 export interface AlertChange {
@@ -76,7 +78,7 @@ export function evaluateAlerts(
     for (const rule of target.rules) {
       const fingerprint = alertFingerprint(target.sloId, rule.name);
       const before = previous.get(fingerprint);
-      const observation = observe(rule, target.burnRate, target.dataCurrent);
+      const observation = observe(rule, target.burnRate, target.dataCurrent, target.guard);
       const step = advance(before?.state ?? INACTIVE, observation, atMs, rule.forMs);
       if (!step.transition && before && before.lastObservation === observation) continue;
       if (!step.transition && !before && step.state.phase === 'inactive') continue;

@@ -48,4 +48,13 @@ describe('observe', () => {
   it('still holds on one condition while another lacks data', () => {
     expect(observe(page, rates({ '1h': 20, '5m': 30, '30m': null }))).toBe('holds');
   });
+
+  it('does not fire on a handful of events with the low-traffic guard', () => {
+    const burning = rates({ '1h': 100, '5m': 100, '6h': 100, '30m': 100 });
+    const events = (n: number) => lookupByLabel({ '1h': n, '6h': n }, DEFAULT_BURN_WINDOWS);
+    expect(observe(page, burning, true, { minEvents: 20, events: events(10) })).toBe('clear');
+    expect(observe(page, burning, true, { minEvents: 20, events: events(20) })).toBe('holds');
+    // not counted (time-slice methods): the guard lets it through
+    expect(observe(page, burning, true, { minEvents: 20, events: () => undefined })).toBe('holds');
+  });
 });

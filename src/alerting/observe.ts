@@ -9,10 +9,24 @@ import { type AlertRule, meets } from './policy.js';
 /** Burn rate over a window (ms), or null/undefined when there is none. */
 export type BurnRateLookup = (windowMs: number) => number | null | undefined;
 
-export function observe(rule: AlertRule, burnRate: BurnRateLookup, dataCurrent = true): Observation {
+/** Low-traffic guard: a condition holds only when its long window saw at least `minEvents` events. */
+export interface TrafficGuard {
+  readonly minEvents: number;
+  /** Events over a window; undefined when not counted (time-slice methods), which passes the guard. */
+  readonly events: (windowMs: number) => number | undefined;
+}
+
+export function observe(
+  rule: AlertRule,
+  burnRate: BurnRateLookup,
+  dataCurrent = true,
+  guard?: TrafficGuard,
+): Observation {
   if (!dataCurrent) return 'no-data';
   let missing = false;
   for (const c of rule.conditions) {
+    const events = guard?.events(c.longWindowMs);
+    if (guard && events !== undefined && events < guard.minEvents) continue;
     const long = burnRate(c.longWindowMs);
     const short = c.shortWindowMs === undefined ? undefined : burnRate(c.shortWindowMs);
     if (
@@ -29,14 +43,14 @@ export function observe(rule: AlertRule, burnRate: BurnRateLookup, dataCurrent =
   return missing ? 'no-data' : 'clear';
 }
 
-/** A lookup over a status' burn rates keyed by window label, given the labels' lengths. */
-export function lookupByLabel(
-  burnRates: Readonly<Record<string, number | null>>,
+/** A lookup over a status' per-label values (burn rates, event counts), given the labels' lengths. */
+export function lookupByLabel<T>(
+  values: Readonly<Record<string, T>>,
   windows: ReadonlyArray<{ readonly label: string; readonly windowMs: number }>,
-): BurnRateLookup {
+): (windowMs: number) => T | undefined {
   const byMs = new Map(windows.map((w) => [w.windowMs, w.label]));
   return (windowMs) => {
     const label = byMs.get(windowMs);
-    return label === undefined ? undefined : burnRates[label];
+    return label === undefined ? undefined : values[label];
   };
 }

@@ -100,6 +100,8 @@ export interface AlertRouteDeps {
   readonly catalog: () => Catalog;
   /** The alert rules the live path uses for an SLO. */
   readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
+  /** The live path's low-traffic guard, applied to backtests too. */
+  readonly minEvents?: number | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -270,7 +272,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         const dense = denseMinutes(rows, fromMs, toMs);
         const periodMs = part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * DAY_MS;
         const report = backtestReport(
-          { target: target.target, rules: deps.rulesFor(target.slo), ...dense },
+          { target: target.target, rules: deps.rulesFor(target.slo), minEvents: deps.minEvents, ...dense },
           { periodMs, minBudgetShare: body.minBudgetShare },
         );
         const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

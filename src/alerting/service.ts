@@ -37,6 +37,8 @@ export class AlertService {
       readonly specs: () => { readonly catalog: Catalog; readonly version: number };
       /** AlertNotificationTarget names the default rules notify (`alerting.notify`). */
       readonly notify?: readonly string[] | undefined;
+      /** Low-traffic guard: events a condition's long window needs before it may fire (0: off). */
+      readonly minEvents?: number | undefined;
     },
   ) {}
 
@@ -103,6 +105,12 @@ export class AlertService {
       rules: this.rulesFor(s.target.slo),
       burnRate: lookupByLabel(s.status.burnRates, s.target.parts[0]!.spec.burnWindows),
       dataCurrent: !s.data || s.data.state === 'ok',
+      guard: this.deps.minEvents
+        ? {
+            minEvents: this.deps.minEvents,
+            events: lookupByLabel(s.status.windowEvents, s.target.parts[0]!.spec.burnWindows),
+          }
+        : undefined,
     }));
     const previous = await readAlerts(trx);
     const changes = evaluateAlerts(targets, previous, nowMs);

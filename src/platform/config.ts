@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_MIN_EVENTS } from '../alerting/policy.js';
 
 const configSchema = z.strictObject({
   server: z
@@ -81,6 +82,8 @@ const configSchema = z.strictObject({
             .map((name) => name.trim())
             .filter(Boolean),
         ),
+      /** Low-traffic guard: a burn-rate condition needs this many events in its long window to fire (0: off). */
+      minEvents: z.coerce.number().int().min(0).default(DEFAULT_MIN_EVENTS),
       /** How often the leader delivers due notifications. */
       deliveryIntervalSeconds: z.coerce.number().positive().max(300).default(5),
       /** A notification that could not be delivered for this long is given up (and logged). */

@@ -5,7 +5,12 @@
  */
 import type { Command } from 'commander';
 import { type BacktestReport, backtestReport, denseMinutes } from '../../alerting/backtest-report.js';
-import { type AlertRule, alertRulesFor, rulesFromPolicies } from '../../alerting/policy.js';
+import {
+  type AlertRule,
+  alertRulesFor,
+  DEFAULT_MIN_EVENTS,
+  rulesFromPolicies,
+} from '../../alerting/policy.js';
 import { windowsFromDefinition } from '../../rules/alert-windows.js';
 import { minuteSeries } from '../../slo/budget-report.js';
 import { evaluationTargets } from '../../slo/evaluation.js';
@@ -23,7 +28,7 @@ interface BacktestOptions {
   policy?: string;
   compare?: string;
   minShare: string;
-  minEvents?: string;
+  minEvents: string;
   format?: string;
   json?: boolean;
 }
@@ -70,7 +75,11 @@ export function registerBacktest(program: Command, io: CliIo, setExit: (code: nu
     )
     .option('--compare <file>', 'a second policy, shown side by side')
     .option('--min-share <percent>', 'smallest share of a period budget that makes an event significant', '2')
-    .option('--min-events <n>', 'low-traffic guard: a condition needs this many events in its long window')
+    .option(
+      '--min-events <n>',
+      'low-traffic guard: a condition needs this many events in its long window (0: off)',
+      String(DEFAULT_MIN_EVENTS),
+    )
     .option('--format <format>', 'data format: ndjson or csv (default: from the file)')
     .option('--json', 'print the JSON report')
     .action(async (specs: string, options: BacktestOptions) => {

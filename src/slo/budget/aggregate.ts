@@ -115,10 +115,15 @@ export function assembleStatus(
   }
 
   const burnRates: Record<string, number | null> = {};
+  const windowEvents: Record<string, number> = {};
   for (const { label, agg } of windows) {
-    if (label !== null) burnRates[label] = burnOf(spec, agg);
+    if (label === null) continue;
+    burnRates[label] = burnOf(spec, agg);
+    if (spec.method === 'Occurrences') windowEvents[label] = agg.total;
   }
   burnRates[formatDuration(spec.window.duration)] = burnOf(spec, period);
+  // Time slices already weigh every slice alike, so a low-traffic guard has nothing to count there.
+  if (spec.method === 'Occurrences') windowEvents[formatDuration(spec.window.duration)] = period.total;
   const currentBurnRate = burnOf(spec, current);
 
   const coverage = period.eligibleMinutes > 0 ? period.dataMinutes / period.eligibleMinutes : 0;
@@ -128,6 +133,7 @@ export function assembleStatus(
     sli,
     budget,
     burnRates,
+    windowEvents,
     currentBurnRate,
     exhaustionAt: exhaustionAtMs(atMs, budget.remaining, period.endMs - period.startMs, currentBurnRate),
     dataSufficient: period.eligibleMinutes > 0 && coverage >= spec.minDataCoverage,

@@ -13,6 +13,7 @@ function status(overrides: Partial<BudgetStatus>): BudgetStatus {
     sli: 0.999,
     budget: { unit: 'events', total: 100, consumed: 50, remaining: 0.5 },
     burnRates: { '1h': 1, '30d': 0.5 },
+    windowEvents: { '1h': 100, '30d': 10_000 },
     currentBurnRate: 1,
     exhaustionAt: AT + 15 * DAY,
     dataSufficient: true,

@@ -56,6 +56,10 @@ export function combineComposite(parts: ReadonlyArray<CompositePart>): BudgetSta
   const labels = new Set(parts.flatMap((p) => Object.keys(p.status.burnRates)));
   for (const label of labels) burnRates[label] = mean((s) => s.burnRates[label] ?? null);
   const currentBurnRate = mean((s) => s.currentBurnRate);
+  // The least-trafficked part decides a low-traffic guard: its noise moves the combined burn rate.
+  const windowEvents: Record<string, number> = {};
+  for (const label of labels)
+    windowEvents[label] = Math.min(...parts.map((p) => p.status.windowEvents[label] ?? 0));
 
   return {
     at,
@@ -63,6 +67,7 @@ export function combineComposite(parts: ReadonlyArray<CompositePart>): BudgetSta
     sli: mean((s) => s.sli),
     budget: { unit: 'minutes', total, consumed: (1 - remaining) * total, remaining },
     burnRates,
+    windowEvents,
     currentBurnRate,
     exhaustionAt: exhaustionAtMs(at, remaining, endMs - startMs, currentBurnRate),
     dataSufficient: parts.every((p) => p.status.dataSufficient),

@@ -65,6 +65,8 @@ export interface BudgetStatus {
   budget: { unit: 'events' | 'minutes'; total: number; consumed: number; remaining: number };
   /** Burn rate per label (burn windows and the period); null when the window has no data. */
   burnRates: Record<string, number | null>;
+  /** Occurrences only: events per burn-rate label, for low-traffic guards (empty for time-slice methods). */
+  windowEvents: Record<string, number>;
   /** Burn rate over `currentBurnWindowMs`, the one `exhaustionAt` is computed from. */
   currentBurnRate: number | null;
   /** When the budget runs out at the current burn rate; `at` when already spent; null when not burning. */

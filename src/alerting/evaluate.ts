@@ -5,7 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { type AlertState, advance, INACTIVE, type Observation, type Transition } from './lifecycle.js';
-import { type BurnRateLookup, observe, type TrafficGuard } from './observe.js';
+import {
+  type BurnRateLookup,
+  observe,
+  observeGuard,
+  type StatusFacts,
+  type TrafficGuard,
+} from './observe.js';
 import type { AlertRule } from './policy.js';
 
 export interface StoredAlert {
@@ -36,6 +42,8 @@ export interface AlertTarget {
   readonly dataCurrent: boolean;
   /** Low-traffic guard, when on. */
   readonly guard?: TrafficGuard | undefined;
+  /** For the no-data and budget-exhausted rules. */
+  readonly facts: StatusFacts;
 }
 
 export interface AlertChange {
@@ -78,7 +86,10 @@ export function evaluateAlerts(
     for (const rule of target.rules) {
       const fingerprint = alertFingerprint(target.sloId, rule.name);
       const before = previous.get(fingerprint);
-      const observation = observe(rule, target.burnRate, target.dataCurrent, target.guard);
+      const observation =
+        (rule.kind ?? 'burn') === 'burn'
+          ? observe(rule, target.burnRate, target.dataCurrent, target.guard)
+          : observeGuard(rule, target.facts);
       const step = advance(before?.state ?? INACTIVE, observation, atMs, rule.forMs);
       if (!step.transition && before && before.lastObservation === observation) continue;
       if (!step.transition && !before && step.state.phase === 'inactive') continue;

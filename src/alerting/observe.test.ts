@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BURN_WINDOWS } from '../slo/evaluation.js';
-import { lookupByLabel, observe } from './observe.js';
+import { lookupByLabel, observe, observeGuard } from './observe.js';
 import type { AlertRule } from './policy.js';
 
 const MIN = 60_000;
@@ -56,5 +56,21 @@ describe('observe', () => {
     expect(observe(page, burning, true, { minEvents: 20, events: events(20) })).toBe('holds');
     // not counted (time-slice methods): the guard lets it through
     expect(observe(page, burning, true, { minEvents: 20, events: () => undefined })).toBe('holds');
+  });
+
+  it('guards: no data when the SLI stopped reporting, budget exhausted at or below zero', () => {
+    const rule = (kind: 'no-data' | 'budget-exhausted') => ({ ...page, name: kind, kind, conditions: [] });
+    const facts = { dataCurrent: true, recentData: true, budgetRemaining: 0.4 };
+    expect(observeGuard(rule('no-data'), facts)).toBe('clear');
+    expect(observeGuard(rule('no-data'), { ...facts, recentData: false })).toBe('holds');
+    expect(observeGuard(rule('no-data'), { ...facts, dataCurrent: false })).toBe('holds');
+    expect(observeGuard(rule('budget-exhausted'), facts)).toBe('clear');
+    expect(observeGuard(rule('budget-exhausted'), { ...facts, budgetRemaining: 0 })).toBe('holds');
+    expect(observeGuard(rule('budget-exhausted'), { ...facts, budgetRemaining: -0.2 })).toBe('holds');
+    // missing data holds the budget alert where it is
+    expect(
+      observeGuard(rule('budget-exhausted'), { ...facts, dataCurrent: false, budgetRemaining: -1 }),
+    ).toBe('no-data');
+    expect(observeGuard(rule('budget-exhausted'), { ...facts, budgetRemaining: null })).toBe('no-data');
   });
 });

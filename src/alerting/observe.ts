@@ -54,3 +54,19 @@ export function lookupByLabel<T>(
     return label === undefined ? undefined : values[label];
   };
 }
+
+/** What the guard rules look at in a status. */
+export interface StatusFacts {
+  readonly dataCurrent: boolean;
+  /** Events (or data) in the last hour: false when the SLI stopped reporting. */
+  readonly recentData: boolean;
+  readonly budgetRemaining: number | null;
+}
+
+/** The no-data and budget-exhausted rules: they look at the status, not at burn rates. */
+export function observeGuard(rule: AlertRule, facts: StatusFacts): Observation {
+  if (rule.kind === 'no-data') return !facts.dataCurrent || !facts.recentData ? 'holds' : 'clear';
+  if (!facts.dataCurrent) return 'no-data';
+  if (facts.budgetRemaining === null) return 'no-data';
+  return facts.budgetRemaining <= 0 ? 'holds' : 'clear';
+}

@@ -89,6 +89,8 @@ slos:
     const result = alertRulesFor(loaded.catalog.slos[0]!);
     expect(result.ok && result.rules.map((r) => [r.name, r.source, r.labels])).toEqual([
       ['page', 'sloth', { team: 'api', route: 'pager' }],
+      ['no-data', 'workbook', {}],
+      ['budget-exhausted', 'workbook', {}],
     ]);
   });
 
@@ -109,7 +111,12 @@ slos:
         notificationTargets: []
 `;
     const result = alertRulesFor(sloOf(sloYaml('{ duration: 30d, isRolling: true }', policy)));
-    expect(result.ok && result.rules).toEqual([
+    expect(result.ok && result.rules.map((r) => r.name)).toEqual([
+      'fast-burn/one-hour',
+      'no-data',
+      'budget-exhausted',
+    ]);
+    expect(result.ok && result.rules.slice(0, 1)).toEqual([
       {
         name: 'fast-burn/one-hour',
         tier: 'page',

@@ -31,8 +31,13 @@ export interface BurnCondition {
 }
 
 export interface AlertRule {
-  /** Unique within the SLO: `page`, `ticket`, or `<AlertPolicy>/<AlertCondition>`. */
+  /** Unique within the SLO: `page`, `ticket`, `no-data`, `budget-exhausted`, or `<AlertPolicy>/<AlertCondition>`. */
   readonly name: string;
+  /**
+   * `burn` (default): the burn-rate conditions. `no-data`: the SLI stopped reporting (no events in
+   * the last hour, or pulled data not current). `budget-exhausted`: nothing of the period's budget is left.
+   */
+  readonly kind?: 'burn' | 'no-data' | 'budget-exhausted' | undefined;
   readonly tier: AlertTierName;
   readonly severity: string;
   /** The rule fires while any condition holds. */
@@ -56,13 +61,43 @@ export function alertPeriodMs(slo: SloDefinition): number {
   return nominalDurationMs(slo.window.duration);
 }
 
+/** How long an SLI must be silent before the no-data alert fires. */
+export const NO_DATA_AFTER_MS = 10 * 60_000;
+
+/** The guard rules every SLO has besides its burn-rate rules: no data, and an exhausted budget. */
+function guardRules(notifyNoData: boolean): AlertRule[] {
+  const base = {
+    tier: 'ticket' as const,
+    severity: 'warning',
+    conditions: [],
+    labels: {},
+    annotations: {},
+    source: 'workbook' as const,
+    notifyNoData: false,
+    notifyResolved: true,
+  };
+  return [
+    ...(notifyNoData
+      ? [{ ...base, name: 'no-data', kind: 'no-data' as const, forMs: NO_DATA_AFTER_MS }]
+      : []),
+    { ...base, name: 'budget-exhausted', kind: 'budget-exhausted' as const, forMs: 0 },
+  ];
+}
+
 export function alertRulesFor(
   slo: SloDefinition,
   customWindows: readonly AlertWindowSet[] = [],
 ): AlertRulesResult {
   const periodMs = alertPeriodMs(slo);
   if (slo.alertPolicies.length > 0)
-    return { ok: true, periodMs, rules: rulesFromPolicies(slo.alertPolicies) };
+    return {
+      ok: true,
+      periodMs,
+      rules: [
+        ...rulesFromPolicies(slo.alertPolicies),
+        ...guardRules(slo.alertPolicies.some((p) => p.alertWhenNoData)),
+      ],
+    };
   const choice = windowsForPeriod(periodMs, customWindows);
   if (!choice.ok) return { ok: false, error: choice.error };
   const { windows } = choice;
@@ -91,7 +126,7 @@ export function alertRulesFor(
       notifyResolved: true,
     });
   }
-  return { ok: true, periodMs, rules };
+  return { ok: true, periodMs, rules: [...rules, ...guardRules(true)] };
 }
 
 /** One rule per OpenSLO burn-rate condition: severity `page`/`critical` pages, anything else tickets. */

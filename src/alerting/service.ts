@@ -105,6 +105,11 @@ export class AlertService {
       rules: this.rulesFor(s.target.slo),
       burnRate: lookupByLabel(s.status.burnRates, s.target.parts[0]!.spec.burnWindows),
       dataCurrent: !s.data || s.data.state === 'ok',
+      facts: {
+        dataCurrent: !s.data || s.data.state === 'ok',
+        recentData: s.status.burnRates['1h'] !== null && s.status.burnRates['1h'] !== undefined,
+        budgetRemaining: s.status.sli === null ? null : s.status.budget.remaining,
+      },
       guard: this.deps.minEvents
         ? {
             minEvents: this.deps.minEvents,

@@ -187,6 +187,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('alert_feedback').ifExists().execute();
     },
   },
+  '0007_feed_index': {
+    // The change feed pages by (updated_at, sli, minute_ts). With only updated_at indexed, every
+    // page re-sorted all rows sharing one updated_at (a first load from Prometheus stamps millions
+    // alike), which made reading it quadratic; this index lets each page start where the last ended.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('sli_minutes_feed')
+        .on('sli_minutes')
+        .columns(['updated_at', 'sli', 'minute_ts'])
+        .execute();
+      await db.schema.dropIndex('sli_minutes_updated_at').ifExists().execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.createIndex('sli_minutes_updated_at').on('sli_minutes').column('updated_at').execute();
+      await db.schema.dropIndex('sli_minutes_feed').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -39,15 +39,14 @@ export async function readChanges(
   limit: number,
 ): Promise<ChangedRow[]> {
   let query = db.kysely.selectFrom('sli_minutes').select(['sli', 'minute_ts', 'good', 'total', 'updated_at']);
-  if (sinceMs !== null) query = query.where('updated_at', '>=', sinceMs);
   if (after) {
+    // Only the row-value bound: both databases then start the index range at the last row read,
+    // instead of at its updated_at (which rescans every row sharing that stamp, page after page).
     const [updatedAtMs, storageKey, minuteMs] = after;
-    query = query
-      .where('updated_at', '>=', updatedAtMs)
-      .where((eb) =>
-        eb(eb.refTuple('updated_at', 'sli', 'minute_ts'), '>', eb.tuple(updatedAtMs, storageKey, minuteMs)),
-      );
-  }
+    query = query.where((eb) =>
+      eb(eb.refTuple('updated_at', 'sli', 'minute_ts'), '>', eb.tuple(updatedAtMs, storageKey, minuteMs)),
+    );
+  } else if (sinceMs !== null) query = query.where('updated_at', '>=', sinceMs);
   const rows = await query.orderBy('updated_at').orderBy('sli').orderBy('minute_ts').limit(limit).execute();
   return rows.map((r) => ({
     storageKey: r.sli,

@@ -17,7 +17,7 @@ import { replayStartMs } from '../slo/evaluator/state.js';
 import { minuteStamp, upsertBuckets } from '../slo/ingest/service.js';
 import type { Catalog } from '../slo/model.js';
 import { MINUTE_MS, type QueryResults, toBuckets } from './buckets.js';
-import { PrometheusClient, PrometheusQueryError } from './client.js';
+import { PrometheusClient, PrometheusQueryError, type RangeSeries } from './client.js';
 import { type ResolvedConnection, resolveConnection, type SecretSources } from './connection.js';
 import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
 import { DEFAULT_SOURCE, type PulledSli, type PullPlan, planPulls } from './plan.js';
@@ -80,6 +80,11 @@ export class PrometheusPuller {
   private started = false;
   private stopping = false;
   private readonly chunkMs: number;
+  /**
+   * Range queries of the current cycle by (source, query, range): SLIs with the same query (Sloth
+   * SLOs at several objectives over one service's requests) share one answer.
+   */
+  private cycleQueries = new Map<string, Promise<RangeSeries[]>>();
 
   constructor(private readonly deps: PullerDeps) {
     const c = deps.config;
@@ -203,6 +208,7 @@ export class PrometheusPuller {
     let firstLoads = 0;
     const startedMs = performance.now();
 
+    this.cycleQueries = new Map();
     const queue = [...plan.slis];
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
@@ -238,6 +244,7 @@ export class PrometheusPuller {
       }
     };
     await Promise.all(Array.from({ length: this.deps.config.concurrency }, worker));
+    this.cycleQueries = new Map();
     await recordFailure(db, failures, nowMs);
 
     for (const source of plan.sources.keys()) {
@@ -376,11 +383,23 @@ export class PrometheusPuller {
     return { minutes, queries, firstLoad: fresh };
   }
 
-  private async query(
+  private query(client: PrometheusClient, source: string, q: Parameters<PrometheusClient['queryRange']>[0]) {
+    const key = JSON.stringify([source, q.query, q.startMs, q.endMs, q.stepSeconds]);
+    let answer = this.cycleQueries.get(key);
+    if (!answer) {
+      answer = this.queryWithRetries(client, source, q);
+      this.cycleQueries.set(key, answer);
+      // A failed answer is not reused: the next SLI (or cycle) asks again.
+      answer.catch(() => this.cycleQueries.delete(key));
+    }
+    return answer;
+  }
+
+  private async queryWithRetries(
     client: PrometheusClient,
     source: string,
     q: Parameters<PrometheusClient['queryRange']>[0],
-  ) {
+  ): Promise<RangeSeries[]> {
     const { metrics, config } = this.deps;
     return pRetry(
       async () => {

@@ -73,7 +73,14 @@ describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
       severity: 'critical',
       state: 'firing',
       firedAt: new Date(T0 + MIN).toISOString(),
-      labels: { slo: 'api', service: 'shop', severity: 'critical', tier: 'page', alertname: 'page' },
+      labels: {
+        slo: 'api',
+        service: 'shop',
+        severity: 'critical',
+        tier: 'page',
+        exhaustion: 'fast',
+        alertname: 'page',
+      },
     });
     expect(page.burnRates['1h']).toBeCloseTo(1000 / 60_000 / 0.001, 6);
     expect(page.burnRates['5m']).toBeCloseTo(1000 / 5000 / 0.001, 6);

@@ -48,7 +48,9 @@ describe.each(DIALECTS)('change feed on %s', (dialect) => {
       expect(seen).toEqual(sorted);
 
       if (dialect === 'sqlite') {
-        const plan = await sql<{ detail: string }>`explain query plan select sli, minute_ts, good, total, updated_at from sli_minutes
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select sli, minute_ts, good, total, updated_at from sli_minutes
           where (updated_at, sli, minute_ts) > (${1000}, ${'sli-3'}, ${0})
           order by updated_at, sli, minute_ts limit 700`.execute(db.kysely);
         expect(plan.rows.map((r) => r.detail).join(' | ')).toContain(

@@ -76,6 +76,16 @@ function windowLabel(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * How soon the budget runs out at the burn that fires the rule: `fast` for pages (2% in an hour,
+ * 5% in six: days), `slow` for tickets (10% in one or three days: weeks), `exhausted` when it has.
+ */
+function exhaustionOf(rule: AlertRule): string {
+  if (rule.kind === 'budget-exhausted') return 'exhausted';
+  if (rule.kind === 'no-data') return 'unknown';
+  return rule.tier === 'page' ? 'fast' : 'slow';
+}
+
 export function evaluateAlerts(
   targets: readonly AlertTarget[],
   previous: ReadonlyMap<string, StoredAlert>,
@@ -99,6 +109,7 @@ export function evaluateAlerts(
         service: target.service,
         severity: rule.severity,
         tier: rule.tier,
+        exhaustion: exhaustionOf(rule),
         alertname: rule.name,
       };
       changes.push({

@@ -8,6 +8,7 @@
 import { backtest } from '../src/alerting/backtest.js';
 import { type AlertRule, alertRulesFor } from '../src/alerting/policy.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
+import { ratioSloYaml } from '../test/support/specs.js';
 import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
@@ -16,21 +17,7 @@ const START = Date.UTC(2026, 0, 1);
 function defaultRules(): readonly AlertRule[] {
   const slo = loadSpecText(
     'bench.yaml',
-    `apiVersion: openslo/v1
-kind: SLO
-metadata: { name: bench }
-spec:
-  service: bench
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 30d, isRolling: true }]
-  indicator:
-    metadata: { name: bench-requests }
-    spec:
-      ratioMetric:
-        good: { metricSource: { type: shinrai, spec: {} } }
-        total: { metricSource: { type: shinrai, spec: {} } }
-  objectives: [{ target: 0.999 }]
-`,
+    ratioSloYaml('bench', { service: 'bench', sli: 'bench-requests', window: '30d', target: 0.999 }),
   ).catalog.slos[0]!;
   const rules = alertRulesFor(slo);
   if (!rules.ok) throw new Error(rules.error);

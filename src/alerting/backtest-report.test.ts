@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ratioSloYaml } from '../../test/support/specs.js';
 import { loadSpecText } from '../slo/spec/load.js';
 import { backtestReport, significantEvents } from './backtest-report.js';
 import { alertRulesFor } from './policy.js';
@@ -9,21 +10,7 @@ const START = Date.UTC(2026, 0, 1);
 
 const slo = loadSpecText(
   'slo.yaml',
-  `apiVersion: openslo/v1
-kind: SLO
-metadata: { name: api }
-spec:
-  service: shop
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 30d, isRolling: true }]
-  indicator:
-    metadata: { name: api-requests }
-    spec:
-      ratioMetric:
-        good: { metricSource: { type: shinrai, spec: {} } }
-        total: { metricSource: { type: shinrai, spec: {} } }
-  objectives: [{ target: 0.999 }]
-`,
+  ratioSloYaml('api', { service: 'shop', sli: 'api-requests', window: '30d', target: 0.999 }),
 ).catalog.slos[0]!;
 const rules = (() => {
   const r = alertRulesFor(slo);

@@ -13,6 +13,7 @@ import type { AlertChange, StoredAlert } from '../alerting/evaluate.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Database, NotificationOutboxTable } from '../platform/db/schema.js';
+import { PeriodicTask } from '../platform/periodic.js';
 import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
 
@@ -171,48 +172,28 @@ const BATCH_ROWS = 500;
 const CONCURRENCY = 4;
 
 export class NotificationDeliverer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<DeliverySummary | null> | undefined;
-  private started = false;
+  private readonly loop: PeriodicTask<DeliverySummary>;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly deps: DeliveryDeps) {}
-
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.schedule(0);
+  constructor(private readonly deps: DeliveryDeps) {
+    this.loop = new PeriodicTask(() => this.deliverDue(), {
+      intervalMs: deps.config.intervalSeconds * 1000,
+      log: deps.log,
+      failure: 'notification delivery failed; pending notifications stay queued',
+    });
   }
 
-  async stop(): Promise<void> {
-    this.started = false;
-    clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One delivery pass (leader only). Never rejects; a call during a pass returns that pass. */
   cycle(): Promise<DeliverySummary | null> {
-    this.running ??= this.deliverDue()
-      .catch((error: unknown) => {
-        this.deps.log.error(
-          { err: error },
-          'notification delivery failed; pending notifications stay queued',
-        );
-        return null;
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    if (!this.started) return;
-    this.timer = setTimeout(() => {
-      void this.cycle().finally(() => this.schedule(this.deps.config.intervalSeconds * 1000));
-    }, delayMs);
-    this.timer.unref();
+    return this.loop.runNow();
   }
 
   private async deliverDue(): Promise<DeliverySummary | null> {

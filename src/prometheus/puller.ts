@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
+import { PeriodicTask } from '../platform/periodic.js';
 import type { DataState } from '../slo/data-state.js';
 import { replayStartMs } from '../slo/evaluator/state.js';
 import { minuteStamp, upsertBuckets } from '../slo/ingest/service.js';
@@ -75,9 +76,7 @@ export class PrometheusPuller {
   private plan: { version: number; plan: PullPlan; slis: ReadonlySet<string> } | null = null;
   private readonly clients = new Map<string, { key: string; client: PrometheusClient | Error }>();
   private readonly health = new Map<string, SourceHealth>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PullSummary | null> | undefined;
-  private started = false;
+  private readonly loop: PeriodicTask<PullSummary>;
   private stopping = false;
   private readonly chunkMs: number;
   /**
@@ -91,6 +90,11 @@ export class PrometheusPuller {
     if (!(c.intervalSeconds > 0)) throw new RangeError('intervalSeconds must be > 0');
     if (!(c.concurrency >= 1)) throw new RangeError('concurrency must be ≥ 1');
     this.chunkMs = (c.chunkMinutes ?? 10_000) * MINUTE_MS;
+    this.loop = new PeriodicTask(() => this.runCycle(), {
+      intervalMs: c.intervalSeconds * 1000,
+      log: deps.log,
+      failure: 'prometheus pull cycle failed',
+    });
   }
 
   /** The SLIs pulled with the loaded specs (ingestion refuses pushes for them). */
@@ -100,17 +104,13 @@ export class PrometheusPuller {
   }
 
   start(): void {
-    if (this.started) return;
-    this.started = true;
     this.stopping = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.started = false;
     this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     for (const { client } of this.clients.values())
       if (client instanceof PrometheusClient) await client.close();
     this.clients.clear();
@@ -118,15 +118,7 @@ export class PrometheusPuller {
 
   /** One pull cycle (when leader). Never rejects; a call during a cycle returns that cycle. */
   cycle(): Promise<PullSummary | null> {
-    this.running ??= this.runCycle()
-      .catch((error: unknown) => {
-        this.deps.log.error({ err: error }, 'prometheus pull cycle failed');
-        return null;
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+    return this.loop.runNow();
   }
 
   /**
@@ -166,15 +158,6 @@ export class PrometheusPuller {
       for (const stream of item.streams) states.set(stream.storageKey, state);
     }
     return states;
-  }
-
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    if (!this.started) return;
-    this.timer = setTimeout(() => {
-      void this.cycle().finally(() => this.schedule(this.deps.config.intervalSeconds * 1000));
-    }, delayMs);
-    this.timer.unref();
   }
 
   private currentPlan(): PullPlan {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ratioSloYaml } from '../../../test/support/specs.js';
 import { runCli } from '../testing.js';
 
 const MIN = 60_000;
@@ -13,21 +14,7 @@ const policy = join(dir, 'policy.yaml');
 
 writeFileSync(
   specs,
-  `apiVersion: openslo/v1
-kind: SLO
-metadata: { name: api }
-spec:
-  service: shop
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 30d, isRolling: true }]
-  indicator:
-    metadata: { name: api-requests }
-    spec:
-      ratioMetric:
-        good: { metricSource: { type: shinrai, spec: {} } }
-        total: { metricSource: { type: shinrai, spec: {} } }
-  objectives: [{ target: 0.999 }]
-`,
+  ratioSloYaml('api', { service: 'shop', sli: 'api-requests', window: '30d', target: 0.999 }),
 );
 // Three days of 1,000 requests a minute, with a 30-minute full outage on day two.
 const outageStart = 2 * 1440;

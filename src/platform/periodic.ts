@@ -1,0 +1,56 @@
+/**
+ * A background loop for the leader's periodic work (pulls, deliveries): runs `work` now and then
+ * every interval after the previous run ends, never two at once; a failed run is logged and the
+ * loop goes on. `runNow()` joins a run in flight instead of starting a second.
+ */
+import type { Logger } from 'pino';
+
+export class PeriodicTask<T> {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<T | null> | undefined;
+  private started = false;
+
+  constructor(
+    private readonly work: () => Promise<T | null>,
+    private readonly options: { readonly intervalMs: number; readonly log: Logger; readonly failure: string },
+  ) {}
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a run in flight. */
+  async stop(): Promise<void> {
+    this.started = false;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One run. Never rejects: a failure is logged and answered with null. */
+  runNow(): Promise<T | null> {
+    this.running ??= this.work()
+      .catch((error: unknown) => {
+        this.options.log.error({ err: error }, this.options.failure);
+        return null;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      void this.runNow().finally(() => this.schedule(this.options.intervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+}

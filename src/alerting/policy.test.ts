@@ -133,6 +133,28 @@ slos:
   });
 });
 
+describe('custom AlertWindows in the specs', () => {
+  it('choose the windows of their period for the live rules and the engine', async () => {
+    const { readFileSync } = await import('node:fs');
+    const windows = readFileSync(
+      new URL('../../../shared/fixtures/sloth/windows/7d.yaml', import.meta.url),
+      'utf8',
+    );
+    const loaded = loadSpecText(
+      'specs.yaml',
+      `${windows}\n---\n${sloYaml('{ duration: 7d, isRolling: true }')}`,
+    );
+    expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const { windowsFromDefinition } = await import('../rules/alert-windows.js');
+    const result = alertRulesFor(
+      loaded.catalog.slos[0]!,
+      (loaded.catalog.alertWindows ?? []).map(windowsFromDefinition),
+    );
+    // 8% of a 7-day budget in an hour: 8 × 168 / 100 / 1 = 13.44
+    expect(result.ok && result.rules[0]!.conditions.map((c) => c.factor)).toEqual([13.44, 3.5]);
+  });
+});
+
 describe('meets', () => {
   it('compares with the operator and never fires on no data', () => {
     expect(meets(14.5, 14.4, 'gt')).toBe(true);

@@ -13,6 +13,7 @@ import {
 } from '../notifications/outbox.js';
 import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
 import type { Database } from '../platform/db/schema.js';
+import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import type { DatedStatus } from '../slo/evaluator/evaluator.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
@@ -46,8 +47,9 @@ export class AlertService {
     const { catalog, version } = this.deps.specs();
     if (this.loaded?.version !== version) {
       const bySlo = new Map<string, readonly AlertRule[]>();
+      const windows = (catalog.alertWindows ?? []).map(windowsFromDefinition);
       for (const s of catalog.slos) {
-        const result = alertRulesFor(s);
+        const result = alertRulesFor(s, windows);
         if (result.ok) bySlo.set(s.id, result.rules);
         else this.deps.log.warn({ slo: s.id }, `no burn-rate alerts: ${result.error}`);
       }

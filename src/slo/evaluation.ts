@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { alertRulesFor } from '../alerting/policy.js';
+import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { combineComposite, evaluate } from './budget/index.js';
 import type { Adjustment, BudgetStatus, BurnWindow, MinuteCounts, ObjectiveSpec } from './budget/types.js';
 import { duration, fixedDurationMs, formatDuration, formatMs } from './duration.js';
@@ -62,7 +63,7 @@ export function evaluationTargets(catalog: Catalog): EvaluationTarget[] {
         dataKeys: [`${slo.id}/${objective.key}`, ...(objective.indicator ? [objective.indicator.name] : [])],
         weight: objective.compositeWeight ?? 1,
         target: objective.target,
-        spec: objectiveSpec(slo, objective, adjustments),
+        spec: objectiveSpec(slo, objective, adjustments, catalog),
       }));
       const totalWeight = parts.reduce((sum, p) => sum + p.weight, 0);
       const target = parts.reduce((sum, p) => sum + p.weight * p.target, 0) / totalWeight;
@@ -85,7 +86,7 @@ export function evaluationTargets(catalog: Catalog): EvaluationTarget[] {
             dataKeys,
             weight: 1,
             target: objective.target,
-            spec: objectiveSpec(slo, objective, adjustments),
+            spec: objectiveSpec(slo, objective, adjustments, catalog),
           },
         ],
       });
@@ -108,6 +109,7 @@ export function objectiveSpec(
   slo: SloDefinition,
   objective: Objective,
   adjustments: readonly Adjustment[],
+  catalog?: Catalog,
 ): ObjectiveSpec {
   const window =
     slo.window.kind === 'rolling'
@@ -130,7 +132,7 @@ export function objectiveSpec(
     window,
     noData: slo.shinrai.noData,
     adjustments,
-    burnWindows: burnWindowsFor(slo),
+    burnWindows: burnWindowsFor(slo, catalog),
     currentBurnWindowMs: DEFAULT_CURRENT_BURN_WINDOW_MS,
     minDataCoverage: DEFAULT_MIN_DATA_COVERAGE,
   };
@@ -140,8 +142,8 @@ export function objectiveSpec(
  * The default windows plus any other window an alert rule of the SLO needs (an OpenSLO
  * `lookbackWindow` of 4h, say), so live alerts read every burn rate from the status.
  */
-function burnWindowsFor(slo: SloDefinition): readonly BurnWindow[] {
-  const rules = alertRulesFor(slo);
+function burnWindowsFor(slo: SloDefinition, catalog: Catalog | undefined): readonly BurnWindow[] {
+  const rules = alertRulesFor(slo, (catalog?.alertWindows ?? []).map(windowsFromDefinition));
   if (!rules.ok) return DEFAULT_BURN_WINDOWS;
   const known = new Set(DEFAULT_BURN_WINDOWS.map((w) => w.windowMs));
   const extra = rules.rules

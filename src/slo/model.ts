@@ -184,6 +184,22 @@ export interface BudgetAdjustmentDefinition extends ObjectMeta {
   readonly services: readonly string[];
 }
 
+/** A Sloth `AlertWindows` catalog: the burn-rate alert windows for one SLO period. */
+export interface AlertWindowsDefinition {
+  readonly name: string;
+  readonly periodMs: number;
+  readonly page: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
+  readonly ticket: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
+  readonly location: SourceLocation;
+}
+
+export interface AlertWindowSpec {
+  /** Percentage of the period's budget the alert consumes before firing, e.g. 2 for the 1 h page. */
+  readonly errorBudgetPercent: number;
+  readonly shortWindowMs: number;
+  readonly longWindowMs: number;
+}
+
 /** Everything loaded from a spec tree, after references are resolved. */
 export interface Catalog {
   readonly services: readonly ServiceDefinition[];
@@ -194,4 +210,6 @@ export interface Catalog {
   readonly alertConditions: readonly AlertConditionDefinition[];
   readonly notificationTargets: readonly NotificationTargetDefinition[];
   readonly budgetAdjustments: readonly BudgetAdjustmentDefinition[];
+  /** Custom alert windows (Sloth `AlertWindows`), chosen by SLO period before the defaults. */
+  readonly alertWindows?: readonly AlertWindowsDefinition[] | undefined;
 }

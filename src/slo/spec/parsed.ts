@@ -54,20 +54,9 @@ export interface PendingSlo extends Omit<SloDefinition, 'indicator' | 'objective
 }
 
 /** Sloth `AlertWindows`: the burn-rate windows for one SLO period (input to rule generation). */
-export interface AlertWindowsDefinition {
-  readonly name: string;
-  readonly periodMs: number;
-  readonly page: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
-  readonly ticket: { readonly quick: AlertWindowSpec; readonly slow: AlertWindowSpec };
-  readonly location: SourceLocation;
-}
+import type { AlertWindowsDefinition } from '../model.js';
 
-export interface AlertWindowSpec {
-  /** Percentage of the period's budget the alert consumes before firing, e.g. 2 for the 1 h page. */
-  readonly errorBudgetPercent: number;
-  readonly shortWindowMs: number;
-  readonly longWindowMs: number;
-}
+export type { AlertWindowSpec, AlertWindowsDefinition } from '../model.js';
 
 export type ParsedObject =
   | { readonly kind: 'Service'; readonly def: ServiceDefinition }

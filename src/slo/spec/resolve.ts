@@ -294,8 +294,9 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
     alertConditions: [...conditions.values()],
     notificationTargets: [...targets.values()],
     budgetAdjustments: [...adjustments.values()],
+    alertWindows: [...registry<AlertWindowsDefinition>('AlertWindows').values()],
   };
-  return { catalog, alertWindows: [...registry<AlertWindowsDefinition>('AlertWindows').values()] };
+  return { catalog, alertWindows: catalog.alertWindows ?? [] };
 }
 
 /** Services that a format implies rather than declares: several files may name one. */

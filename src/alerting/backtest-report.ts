@@ -3,6 +3,7 @@
  * many pages a week that is, and for every significant event — a stretch that consumed at least
  * 2% of the period's error budget — whether an alert caught it and how fast.
  */
+import type { EvaluationPart, EvaluationTarget } from '../slo/evaluation.js';
 import { type BacktestAlert, type BacktestInput, backtest } from './backtest.js';
 
 const MINUTE_MS = 60_000;
@@ -135,4 +136,50 @@ export function denseMinutes(
     total[i] = total[i]! + p.total;
   }
   return { startMs, good, total };
+}
+
+type Point = { readonly minuteMs: number; readonly good: number; readonly total: number };
+
+/**
+ * A target's history as backtest input over [startMs, endMs) (default: the span of its data): one
+ * series, or for a composite SLO its parts plus their sum (for significant events); undefined when
+ * no part has data.
+ */
+export function targetSeries(
+  target: EvaluationTarget,
+  pointsOf: (part: EvaluationPart) => readonly Point[] | undefined,
+  range?: { readonly startMs: number; readonly endMs: number },
+): Pick<BacktestInput, 'target' | 'startMs' | 'good' | 'total' | 'parts'> | undefined {
+  const points = target.parts.map((part) => pointsOf(part) ?? []);
+  const all = points.flat();
+  if (!all.length) return undefined;
+  const startMs = range?.startMs ?? Math.min(...all.map((p) => p.minuteMs));
+  const endMs = range?.endMs ?? Math.max(...all.map((p) => p.minuteMs)) + MINUTE_MS;
+  const dense = points.map((p) => denseMinutes(p, startMs, endMs));
+  if (!target.slo.composite) return { target: target.target, ...dense[0]! };
+  const good = new Float64Array(dense[0]!.good.length);
+  const total = new Float64Array(good.length);
+  for (const d of dense)
+    for (let i = 0; i < good.length; i++) {
+      good[i] = good[i]! + d.good[i]!;
+      total[i] = total[i]! + d.total[i]!;
+    }
+  return {
+    target: target.target,
+    startMs,
+    good,
+    total,
+    parts: target.parts.map((part, i) => ({
+      target: part.target,
+      weight: part.weight,
+      good: dense[i]!.good,
+      total: dense[i]!.total,
+    })),
+  };
+}
+
+/** The period an SLO's budget is measured over: its rolling window, or a nominal 30-day month. */
+export function periodOf(target: EvaluationTarget): number {
+  const spec = target.parts[0]!.spec;
+  return spec.window.kind === 'rolling' ? spec.window.windowMs : 30 * 1440 * MINUTE_MS;
 }

@@ -95,6 +95,26 @@ describe('backtest: the Workbook arithmetic at 99.9% over 30 days (one-minute re
   });
 });
 
+describe('backtest of a composite SLO', () => {
+  it('burns at the weighted mean of its parts, as the live status does', () => {
+    const broken = outage(1, 24 * 60, 30);
+    const healthy = outage(0, 24 * 60, 30);
+    const [alert] = backtest({
+      target: 0.999,
+      rules: [PAGE_1H],
+      startMs: START,
+      good: broken.good,
+      total: broken.total,
+      parts: [
+        { target: 0.999, weight: 1, ...broken },
+        { target: 0.999, weight: 1, ...healthy },
+      ],
+    });
+    // (16.67 x + 0) / 2 > 14.4 → x > 1.73: the second minute, where the broken part alone pages in the first.
+    expect((alert!.firedAtMs - broken.outageStartMs) / MIN).toBe(2);
+  });
+});
+
 describe('backtest properties', () => {
   const traffic = fc.array(
     fc.record({

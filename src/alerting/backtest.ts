@@ -6,6 +6,7 @@
  * At the end of minute i (instant t = start + (i + 1) min) the burn rate over a window of W minutes
  * is (bad / total over the last W minutes) / (1 − target); a window reaching before the data
  * uses what there is. A window without events has no burn rate, and no data never fires.
+ * A composite SLO's burn rate is the weighted mean of its parts' (as the live status computes it).
  */
 import { type AlertState, advance, INACTIVE } from './lifecycle.js';
 import { type AlertRule, type BurnCondition, meets } from './policy.js';
@@ -26,6 +27,51 @@ export interface BacktestInput {
    * (default 0: off). One failed request out of ten is a 10% error rate, not an emergency.
    */
   readonly minEvents?: number | undefined;
+  /**
+   * A composite SLO: its parts (each with its own series, target and weight) instead of
+   * `good`/`total`/`target`, which are then ignored. The guard counts the least-trafficked part.
+   */
+  readonly parts?: ReadonlyArray<CompositeSeries> | undefined;
+}
+
+export interface CompositeSeries {
+  readonly target: number;
+  readonly weight: number;
+  readonly good: ArrayLike<number>;
+  readonly total: ArrayLike<number>;
+}
+
+/** Prefix sums of one series: bad and total events over any window in O(1). */
+class SeriesWindows {
+  private readonly badPrefix: Float64Array;
+  private readonly totalPrefix: Float64Array;
+  private readonly budget: number;
+
+  constructor(series: { target: number; good: ArrayLike<number>; total: ArrayLike<number> }, n: number) {
+    if (series.good.length !== n || series.total.length !== n)
+      throw new RangeError('good and total must have one value per minute each');
+    if (!(series.target > 0 && series.target < 1)) throw new RangeError('target must be in (0, 1)');
+    this.budget = 1 - series.target;
+    this.badPrefix = new Float64Array(n + 1);
+    this.totalPrefix = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const total = series.total[i]!;
+      const bad = Math.min(Math.max(total - series.good[i]!, 0), total);
+      this.badPrefix[i + 1] = this.badPrefix[i]! + bad;
+      this.totalPrefix[i + 1] = this.totalPrefix[i]! + total;
+    }
+  }
+
+  events(end: number, windowMin: number): number {
+    const start = Math.max(0, end - windowMin);
+    return this.totalPrefix[end]! - this.totalPrefix[start]!;
+  }
+
+  burnRate(end: number, windowMin: number): number | null {
+    const start = Math.max(0, end - windowMin);
+    const total = this.totalPrefix[end]! - this.totalPrefix[start]!;
+    return total > 0 ? (this.badPrefix[end]! - this.badPrefix[start]!) / total / this.budget : null;
+  }
 }
 
 export interface BacktestAlert {
@@ -42,36 +88,35 @@ export interface BacktestAlert {
 }
 
 export function backtest(input: BacktestInput): BacktestAlert[] {
-  const n = input.total.length;
-  if (input.good.length !== n) throw new RangeError('good and total must have one value per minute each');
-  if (!(input.target > 0 && input.target < 1)) throw new RangeError('target must be in (0, 1)');
-  const budget = 1 - input.target;
+  const parts = input.parts ?? [{ target: input.target, weight: 1, good: input.good, total: input.total }];
+  if (!parts.length) throw new RangeError('a composite needs at least one part');
+  const n = parts[0]!.total.length;
+  const windows = parts.map((p) => ({ weight: p.weight, series: new SeriesWindows(p, n) }));
   const minEvents = input.minEvents ?? 0;
-  // prefix[i] = sum of the first i minutes
-  const badPrefix = new Float64Array(n + 1);
-  const totalPrefix = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const total = input.total[i]!;
-    const bad = Math.min(Math.max(total - input.good[i]!, 0), total);
-    badPrefix[i + 1] = badPrefix[i]! + bad;
-    totalPrefix[i + 1] = totalPrefix[i]! + total;
-  }
-  const window = (end: number, windowMs: number) => {
-    const start = Math.max(0, end - Math.round(windowMs / MINUTE_MS));
-    return { bad: badPrefix[end]! - badPrefix[start]!, total: totalPrefix[end]! - totalPrefix[start]! };
+  const minutesOf = (ms: number) => Math.round(ms / MINUTE_MS);
+  /** Weighted mean over the parts that have a burn rate (one part: its own). */
+  const burnRate = (end: number, windowMin: number): number | null => {
+    let weights = 0;
+    let sum = 0;
+    for (const { weight, series } of windows) {
+      const rate = series.burnRate(end, windowMin);
+      if (rate === null) continue;
+      weights += weight;
+      sum += weight * rate;
+    }
+    return weights > 0 ? sum / weights : null;
   };
-  const burnRate = (end: number, windowMs: number): number | null => {
-    const w = window(end, windowMs);
-    return w.total > 0 ? w.bad / w.total / budget : null;
-  };
+  const events = (end: number, windowMin: number) =>
+    Math.min(...windows.map((w) => w.series.events(end, windowMin)));
   /** The long-window burn rate of the first condition that holds at minute end `end`, or null. */
   const holding = (conditions: readonly BurnCondition[], end: number): number | null => {
     for (const c of conditions) {
-      const long = window(end, c.longWindowMs);
-      if (long.total < minEvents || long.total === 0) continue;
-      const longRate = long.bad / long.total / budget;
-      if (!meets(longRate, c.factor, c.op)) continue;
-      if (c.shortWindowMs !== undefined && !meets(burnRate(end, c.shortWindowMs), c.factor, c.op)) continue;
+      const longMin = minutesOf(c.longWindowMs);
+      if (minEvents > 0 && events(end, longMin) < minEvents) continue;
+      const longRate = burnRate(end, longMin);
+      if (longRate === null || !meets(longRate, c.factor, c.op)) continue;
+      if (c.shortWindowMs !== undefined && !meets(burnRate(end, minutesOf(c.shortWindowMs)), c.factor, c.op))
+        continue;
       return longRate;
     }
     return null;

@@ -9,7 +9,7 @@ import type { Database } from '../platform/db/schema.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import { readMinutes } from '../slo/evaluator/store.js';
 import type { Catalog } from '../slo/model.js';
-import { denseMinutes, significantEvents } from './backtest-report.js';
+import { periodOf, significantEvents, targetSeries } from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
 import {
   type BurnEvent,
@@ -39,18 +39,14 @@ export async function qualityReport(
   const fromMs = nowMs - days * DAY_MS;
   const firings = await readFirings(db.kysely, fromMs, nowMs);
   const burns: BurnEvent[] = [];
+  const range = { startMs: Math.floor(fromMs / 60_000) * 60_000, endMs: Math.floor(nowMs / 60_000) * 60_000 };
   for (const target of evaluationTargets(catalog)) {
-    if (target.slo.composite) continue;
-    const part = target.parts[0]!;
-    const rows = await readMinutes(db, part.storageKey, fromMs, nowMs);
-    if (!rows.length) continue;
-    const dense = denseMinutes(
-      rows,
-      Math.floor(fromMs / 60_000) * 60_000,
-      Math.floor(nowMs / 60_000) * 60_000,
-    );
-    const periodMs = part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * DAY_MS;
-    for (const e of significantEvents({ target: target.target, ...dense }, { periodMs }))
+    const minutes = new Map<string, Awaited<ReturnType<typeof readMinutes>>>();
+    for (const part of target.parts)
+      minutes.set(part.storageKey, await readMinutes(db, part.storageKey, fromMs, nowMs));
+    if (![...minutes.values()].some((rows) => rows.length)) continue;
+    const history = targetSeries(target, (part) => minutes.get(part.storageKey), range)!;
+    for (const e of significantEvents(history, { periodMs: periodOf(target) }))
       burns.push({ slo: target.id, startMs: e.startMs, endMs: e.endMs, budgetShare: e.budgetShare });
   }
   return {

@@ -7,7 +7,7 @@ import type { App } from '../platform/http/server.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import { readMinutes } from '../slo/evaluator/store.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
-import { backtestReport, denseMinutes } from './backtest-report.js';
+import { backtestReport, periodOf, targetSeries } from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
 import type { AlertRule } from './policy.js';
 import { giveFeedback, qualityReport } from './quality-service.js';
@@ -266,14 +266,16 @@ export function alertRoutes(deps: AlertRouteDeps) {
             'NotFound',
             `SLO ${request.params.id} has no objective ${JSON.stringify(body.objective)}`,
           );
-        if (target.slo.composite) throw new AppError('Invalid', 'composite SLOs are not backtested yet');
-        const part = target.parts[0]!;
-        const rows = await readMinutes(deps.db, part.storageKey, fromMs, toMs);
-        const dense = denseMinutes(rows, fromMs, toMs);
-        const periodMs = part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * DAY_MS;
+        const minutes = new Map<string, Awaited<ReturnType<typeof readMinutes>>>();
+        for (const part of target.parts)
+          minutes.set(part.storageKey, await readMinutes(deps.db, part.storageKey, fromMs, toMs));
+        const history = targetSeries(target, (part) => minutes.get(part.storageKey), {
+          startMs: fromMs,
+          endMs: toMs,
+        })!;
         const report = backtestReport(
-          { target: target.target, rules: deps.rulesFor(target.slo), minEvents: deps.minEvents, ...dense },
-          { periodMs, minBudgetShare: body.minBudgetShare },
+          { ...history, rules: deps.rulesFor(target.slo), minEvents: deps.minEvents },
+          { periodMs: periodOf(target), minBudgetShare: body.minBudgetShare },
         );
         const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
         return {

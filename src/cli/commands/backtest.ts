@@ -4,7 +4,12 @@
  * which significant events were caught and how fast.
  */
 import type { Command } from 'commander';
-import { type BacktestReport, backtestReport, denseMinutes } from '../../alerting/backtest-report.js';
+import {
+  type BacktestReport,
+  backtestReport,
+  periodOf,
+  targetSeries,
+} from '../../alerting/backtest-report.js';
 import {
   type AlertRule,
   alertRulesFor,
@@ -100,28 +105,21 @@ export function registerBacktest(program: Command, io: CliIo, setExit: (code: nu
         policies: Array<{ policy: string; report?: BacktestReport; error?: string }>;
       }> = [];
       for (const target of evaluationTargets(catalog)) {
-        if (target.slo.composite) {
-          io.err(`warning: ${target.id}: composite SLOs are not backtested yet; skipped`);
-          continue;
-        }
-        const part = target.parts[0]!;
-        const key = part.dataKeys.find((k) => series.has(k));
-        if (key === undefined) continue;
-        const minutes = series.get(key)!;
-        const { startMs, good, total } = denseMinutes(
-          minutes.map((m) => ({ minuteMs: m.ts, good: m.good, total: m.total })),
-          minutes[0]!.ts,
-          minutes.at(-1)!.ts + MINUTE_MS,
-        );
-        const periodMs =
-          part.spec.window.kind === 'rolling' ? part.spec.window.windowMs : 30 * 1440 * MINUTE_MS;
+        const history = targetSeries(target, (part) => {
+          const key = part.dataKeys.find((k) => series.has(k));
+          return key === undefined
+            ? undefined
+            : series.get(key)!.map((m) => ({ minuteMs: m.ts, good: m.good, total: m.total }));
+        });
+        if (!history) continue;
+        const periodMs = periodOf(target);
         results.push({
           id: target.id,
           policies: policies.map((policy) => {
             const rules = policy.rulesFor(target.slo);
             if (!rules.ok) return { policy: policy.name, error: rules.error };
             const report = backtestReport(
-              { target: target.target, rules: rules.rules, startMs, good, total, minEvents },
+              { ...history, rules: rules.rules, minEvents },
               { periodMs, minBudgetShare: minShare / 100 },
             );
             return { policy: policy.name, report };

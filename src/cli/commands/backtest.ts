@@ -26,7 +26,6 @@ import { loadValidCatalog, readCountRows } from '../common.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';
 
-
 interface BacktestOptions {
   data: string;
   policy?: string;

@@ -138,6 +138,29 @@ export interface AlertFeedbackTable {
   given_at: number;
 }
 
+/** Incidents: the columns people filter by, and the whole record as JSON (`incident`). */
+export interface IncidentTable {
+  id: string;
+  number: number;
+  title: string;
+  severity: string;
+  status: string;
+  incident: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An incident's timeline: every change, note and alert, with source and time (JSON in `event`). */
+export interface IncidentEventTable {
+  id: string;
+  incident_id: string;
+  /** Order within the incident (1, 2, …): events of one change share a time. */
+  seq: number;
+  at: number;
+  kind: string;
+  event: string;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -151,4 +174,6 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   silences: SilenceTable;
   alert_feedback: AlertFeedbackTable;
+  incidents: IncidentTable;
+  incident_events: IncidentEventTable;
 }

@@ -1,0 +1,64 @@
+/**
+ * The error budget an incident consumed, per linked SLO: the engine's own figure for the interval
+ * from impact start (or detection) to mitigation (or resolution, or now), in events or minutes and
+ * as a share of the period's budget at the interval's end.
+ */
+
+import { evaluate } from '../slo/budget/index.js';
+import { evaluationTargets } from '../slo/evaluation.js';
+import { replayStartMs } from '../slo/evaluator/state.js';
+import { readMinutes } from '../slo/evaluator/store.js';
+import type { Catalog } from '../slo/model.js';
+import type { Incident, IncidentDeps } from './service.js';
+
+export interface BudgetImpact {
+  /** The evaluation target (`slo` or `slo/objective`). */
+  readonly slo: string;
+  readonly from: string;
+  readonly to: string;
+  readonly unit: 'events' | 'minutes';
+  /** Budget consumed within the interval (bad events, or bad minutes for time slices). */
+  readonly consumed: number;
+  /** `consumed` as a share of the period's whole budget at the interval's end (0.25 = 25%). */
+  readonly shareOfBudget: number | null;
+}
+
+/** Incidents that consumed more than this share of a budget need a postmortem with a P0 action item. */
+export const POSTMORTEM_REQUIRED_SHARE = 0.2;
+
+const MINUTE_MS = 60_000;
+
+export async function budgetImpact(
+  deps: IncidentDeps,
+  catalog: Catalog,
+  incident: Incident,
+): Promise<BudgetImpact[]> {
+  const m = incident.milestones;
+  const fromMs =
+    Math.floor((m.impactStartedAt ?? m.detectedAt ?? incident.createdAtMs) / MINUTE_MS) * MINUTE_MS;
+  const toMs = Math.ceil((m.mitigatedAt ?? m.resolvedAt ?? deps.clock.now()) / MINUTE_MS) * MINUTE_MS;
+  if (!(toMs > fromMs)) return [];
+  const out: BudgetImpact[] = [];
+  for (const target of evaluationTargets(catalog)) {
+    if (!incident.slos.includes(target.slo.id) || target.slo.composite) continue;
+    const part = target.parts[0]!;
+    // The whole window at the interval's end, for the period budget; the interval alone for what it consumed.
+    const rows = await readMinutes(deps.db, part.storageKey, replayStartMs(part.spec, toMs), toMs);
+    const minutes = rows.map((r) => ({ ts: r.minuteMs, good: r.good, total: r.total }));
+    const whole = evaluate(part.spec, minutes, toMs);
+    const during = evaluate(
+      part.spec,
+      minutes.filter((r) => r.ts >= fromMs),
+      toMs,
+    );
+    out.push({
+      slo: target.id,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      unit: during.budget.unit,
+      consumed: during.budget.consumed,
+      shareOfBudget: whole.budget.total > 0 ? during.budget.consumed / whole.budget.total : null,
+    });
+  }
+  return out;
+}

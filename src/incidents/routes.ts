@@ -1,0 +1,207 @@
+/** /api/v1/incidents — declare, read, change, and add notes; thin over the incident service. */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../platform/http/server.js';
+import type { Catalog } from '../slo/model.js';
+import { type BudgetImpact, budgetImpact } from './impact.js';
+import { MILESTONES, SEVERITIES, STATUSES } from './model.js';
+import {
+  addNote,
+  changeIncident,
+  declareIncident,
+  getIncident,
+  type Incident,
+  type IncidentDeps,
+  listIncidents,
+  type TimelineEvent,
+} from './service.js';
+
+const isoTime = z.iso.datetime({ offset: true });
+const name = z.string().min(1).max(200);
+const milestonesIn = z.partialRecord(z.enum(MILESTONES), isoTime.nullable());
+
+const incidentSchema = z.object({
+  id: z.string(),
+  reference: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(STATUSES),
+  services: z.array(z.string()),
+  slos: z.array(z.string()),
+  labels: z.record(z.string(), z.string()),
+  rootCause: z.string().optional(),
+  drill: z.boolean(),
+  runbooks: z.array(z.string()),
+  milestones: z.partialRecord(z.enum(MILESTONES), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const eventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  kind: z.string(),
+  source: z.string(),
+  actor: z.string(),
+  text: z.string(),
+  starred: z.boolean(),
+  public: z.boolean(),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function view(i: Incident): z.output<typeof incidentSchema> {
+  const { createdAtMs, updatedAtMs, milestones, number: _, ...rest } = i;
+  return {
+    ...rest,
+    services: [...i.services],
+    slos: [...i.slos],
+    labels: { ...i.labels },
+    runbooks: [...i.runbooks],
+    milestones: Object.fromEntries(Object.entries(milestones).map(([k, v]) => [k, iso(v)])),
+    createdAt: iso(createdAtMs),
+    updatedAt: iso(updatedAtMs),
+  };
+}
+
+function eventView(e: TimelineEvent): z.output<typeof eventSchema> {
+  const { atMs, ...rest } = e;
+  return { ...rest, at: iso(atMs) };
+}
+
+/** Milestones from the API (ISO or null) to the service (ms or null). */
+function milestonesMs(input: Partial<Record<string, string | null>> | undefined) {
+  if (!input) return undefined;
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [k, v === null || v === undefined ? null : Date.parse(v)]),
+  );
+}
+
+export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Catalog }) {
+  return (app: App) => {
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    const actorOf = (request: { principal?: { name: string } | undefined }) => ({
+      name: request.principal?.name ?? 'anonymous',
+      source: 'api',
+    });
+
+    api.post(
+      '/api/v1/incidents',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'Declare an incident',
+          body: z.strictObject({
+            title: name,
+            severity: z.enum(SEVERITIES),
+            summary: z.string().max(20_000).optional(),
+            services: z.array(name).max(50).optional(),
+            slos: z.array(name).max(50).optional(),
+            labels: z.record(z.string().max(100), z.string().max(500)).optional(),
+            drill: z.boolean().optional(),
+            runbooks: z.array(z.url()).max(20).optional(),
+            milestones: z.partialRecord(z.enum(MILESTONES), isoTime).optional(),
+          }),
+          response: { 201: incidentSchema },
+        },
+      },
+      async (request, reply) => {
+        const { milestones, ...body } = request.body;
+        const incident = await declareIncident(
+          deps,
+          {
+            ...body,
+            milestones: milestones ? (milestonesMs(milestones) as Record<string, number>) : undefined,
+          },
+          actorOf(request),
+        );
+        return reply.code(201).send(view(incident));
+      },
+    );
+
+    api.get(
+      '/api/v1/incidents',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'Incidents, newest first (open ones only with state=open)',
+          querystring: z.object({ state: z.enum(['open', 'all']).default('all') }),
+          response: { 200: z.array(incidentSchema) },
+        },
+      },
+      async (request) => (await listIncidents(deps, { open: request.query.state === 'open' })).map(view),
+    );
+
+    api.get(
+      '/api/v1/incidents/:ref',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'One incident (INC-42) with its timeline and the error budget it consumed per linked SLO',
+          params: z.object({ ref: z.string().max(100) }),
+        },
+      },
+      async (request) => {
+        const { incident, timeline } = await getIncident(deps, request.params.ref);
+        const impact: BudgetImpact[] = await budgetImpact(deps, deps.catalog(), incident);
+        return { ...view(incident), timeline: timeline.map(eventView), budgetImpact: impact };
+      },
+    );
+
+    api.patch(
+      '/api/v1/incidents/:ref',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'Change status, severity, milestones or fields; each change lands on the timeline',
+          params: z.object({ ref: z.string().max(100) }),
+          body: z.strictObject({
+            status: z.enum(STATUSES).optional(),
+            severity: z.enum(SEVERITIES).optional(),
+            title: name.optional(),
+            summary: z.string().max(20_000).optional(),
+            rootCause: z.string().max(200).optional(),
+            services: z.array(name).max(50).optional(),
+            slos: z.array(name).max(50).optional(),
+            milestones: milestonesIn.optional(),
+          }),
+          response: { 200: incidentSchema },
+        },
+      },
+      async (request) => {
+        const { milestones, ...body } = request.body;
+        return view(
+          await changeIncident(
+            deps,
+            request.params.ref,
+            { ...body, milestones: milestonesMs(milestones) },
+            actorOf(request),
+          ),
+        );
+      },
+    );
+
+    api.post(
+      '/api/v1/incidents/:ref/notes',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Add a note to the timeline (starred notes make the postmortem timeline, public ones the status page)',
+          params: z.object({ ref: z.string().max(100) }),
+          body: z.strictObject({
+            text: z.string().min(1).max(20_000),
+            starred: z.boolean().optional(),
+            public: z.boolean().optional(),
+          }),
+          response: { 201: eventSchema },
+        },
+      },
+      async (request, reply) => {
+        const event = await addNote(deps, request.params.ref, request.body, actorOf(request));
+        return reply.code(201).send(eventView(event));
+      },
+    );
+  };
+}

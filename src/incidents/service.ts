@@ -1,0 +1,348 @@
+/**
+ * Incident use cases over the database: declare, change (status, severity, milestones, fields),
+ * add notes, read with the timeline. Every change and its timeline event commit in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db/database.js';
+import type { Database } from '../platform/db/schema.js';
+import { AppError, type ProblemDetail } from '../platform/errors.js';
+import {
+  canMove,
+  type IncidentStatus,
+  MILESTONES,
+  type Milestones,
+  milestoneOf,
+  milestoneProblems,
+  parseReference,
+  reference,
+  type Severity,
+} from './model.js';
+
+export interface Incident {
+  readonly id: string;
+  readonly number: number;
+  readonly reference: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly services: readonly string[];
+  readonly slos: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly rootCause?: string | undefined;
+  readonly drill: boolean;
+  readonly runbooks: readonly string[];
+  readonly milestones: Milestones;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+export type EventKind = 'declared' | 'status' | 'severity' | 'milestone' | 'field' | 'note';
+
+export interface TimelineEvent {
+  readonly id: string;
+  readonly atMs: number;
+  readonly kind: EventKind;
+  /** Where it came from: api, cli, alertmanager, alert. */
+  readonly source: string;
+  readonly actor: string;
+  readonly text: string;
+  readonly starred: boolean;
+  readonly public: boolean;
+}
+
+export interface IncidentDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+}
+
+export interface Actor {
+  readonly name: string;
+  readonly source: string;
+}
+
+export interface DeclareInput {
+  readonly title: string;
+  readonly severity: Severity;
+  readonly summary?: string | undefined;
+  readonly services?: readonly string[] | undefined;
+  readonly slos?: readonly string[] | undefined;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly drill?: boolean | undefined;
+  readonly runbooks?: readonly string[] | undefined;
+  readonly milestones?: Milestones | undefined;
+}
+
+export interface ChangeInput {
+  readonly status?: IncidentStatus | undefined;
+  readonly severity?: Severity | undefined;
+  readonly title?: string | undefined;
+  readonly summary?: string | undefined;
+  readonly rootCause?: string | undefined;
+  readonly services?: readonly string[] | undefined;
+  readonly slos?: readonly string[] | undefined;
+  /** Milestones to set (a number) or clear (null). */
+  readonly milestones?: Partial<Record<keyof Milestones, number | null>> | undefined;
+}
+
+const MAX_NUMBER_RETRIES = 5;
+
+export async function declareIncident(
+  deps: IncidentDeps,
+  input: DeclareInput,
+  actor: Actor,
+): Promise<Incident> {
+  const nowMs = deps.clock.now();
+  const milestones: Milestones = { detectedAt: nowMs, ...input.milestones };
+  checkMilestones(milestones);
+  // Two declarations at once may pick the same number; the unique column makes one retry.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.db.kysely.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('incidents')
+          .select((eb) => eb.fn.max('number').as('last'))
+          .executeTakeFirst();
+        const number = Number(row?.last ?? 0) + 1;
+        const incident: Incident = {
+          id: randomUUID(),
+          number,
+          reference: reference(number),
+          title: input.title,
+          summary: input.summary ?? '',
+          severity: input.severity,
+          status: 'investigating',
+          services: [...(input.services ?? [])],
+          slos: [...(input.slos ?? [])],
+          labels: { ...input.labels },
+          drill: input.drill ?? false,
+          runbooks: [...(input.runbooks ?? [])],
+          milestones,
+          createdAtMs: nowMs,
+          updatedAtMs: nowMs,
+        };
+        await trx
+          .insertInto('incidents')
+          .values({
+            id: incident.id,
+            number,
+            title: incident.title,
+            severity: incident.severity,
+            status: incident.status,
+            incident: JSON.stringify(incident),
+            created_at: nowMs,
+            updated_at: nowMs,
+          })
+          .execute();
+        await addEvent(trx, incident.id, nowMs, {
+          kind: 'declared',
+          actor,
+          text: `${incident.severity} declared: ${incident.title}`,
+        });
+        return incident;
+      });
+    } catch (error) {
+      if (attempt >= MAX_NUMBER_RETRIES || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+export async function changeIncident(
+  deps: IncidentDeps,
+  ref: string,
+  change: ChangeInput,
+  actor: Actor,
+): Promise<Incident> {
+  const nowMs = deps.clock.now();
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const current = await findIncident(trx, ref, deps.db.dialect);
+    const events: Array<{ kind: EventKind; text: string }> = [];
+    let next: Incident = { ...current };
+    if (change.status !== undefined && change.status !== current.status) {
+      if (!canMove(current.status, change.status))
+        throw new AppError(
+          'Conflict',
+          `${current.reference} is ${current.status} and cannot move to ${change.status}`,
+          [{ field: 'status', message: `not allowed from ${current.status}` }],
+        );
+      const stamp = milestoneOf(change.status);
+      const milestones = { ...next.milestones };
+      if (stamp && milestones[stamp] === undefined) milestones[stamp] = nowMs;
+      next = { ...next, status: change.status, milestones };
+      events.push({ kind: 'status', text: `status ${current.status} → ${change.status}` });
+    }
+    if (change.severity !== undefined && change.severity !== current.severity) {
+      next = { ...next, severity: change.severity };
+      events.push({ kind: 'severity', text: `severity ${current.severity} → ${change.severity}` });
+    }
+    if (change.milestones) {
+      const milestones = { ...next.milestones };
+      for (const [name, value] of Object.entries(change.milestones) as Array<
+        [keyof Milestones, number | null]
+      >) {
+        if (value === null) delete milestones[name];
+        else milestones[name] = value;
+        events.push({
+          kind: 'milestone',
+          text: value === null ? `${name} cleared` : `${name} set to ${new Date(value).toISOString()}`,
+        });
+      }
+      next = { ...next, milestones };
+    }
+    for (const field of ['title', 'summary', 'rootCause'] as const) {
+      const value = change[field];
+      if (value !== undefined && value !== current[field]) {
+        next = { ...next, [field]: value };
+        events.push({ kind: 'field', text: `${field} changed` });
+      }
+    }
+    for (const field of ['services', 'slos'] as const) {
+      const value = change[field];
+      if (value !== undefined && JSON.stringify(value) !== JSON.stringify(current[field])) {
+        next = { ...next, [field]: [...value] };
+        events.push({ kind: 'field', text: `${field}: ${value.join(', ') || 'none'}` });
+      }
+    }
+    checkMilestones(next.milestones);
+    if (!events.length) return current;
+    next = { ...next, updatedAtMs: nowMs };
+    await trx
+      .updateTable('incidents')
+      .set({
+        title: next.title,
+        severity: next.severity,
+        status: next.status,
+        incident: JSON.stringify(next),
+        updated_at: nowMs,
+      })
+      .where('id', '=', next.id)
+      .execute();
+    for (const event of events) await addEvent(trx, next.id, nowMs, { ...event, actor });
+    return next;
+  });
+}
+
+export async function addNote(
+  deps: IncidentDeps,
+  ref: string,
+  note: { text: string; starred?: boolean | undefined; public?: boolean | undefined },
+  actor: Actor,
+): Promise<TimelineEvent> {
+  const nowMs = deps.clock.now();
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const incident = await findIncident(trx, ref, deps.db.dialect);
+    await trx.updateTable('incidents').set({ updated_at: nowMs }).where('id', '=', incident.id).execute();
+    return addEvent(trx, incident.id, nowMs, {
+      kind: 'note',
+      actor,
+      text: note.text,
+      starred: note.starred,
+      public: note.public,
+    });
+  });
+}
+
+export async function getIncident(
+  deps: IncidentDeps,
+  ref: string,
+): Promise<{ incident: Incident; timeline: TimelineEvent[] }> {
+  const incident = await findIncident(deps.db.kysely, ref);
+  const rows = await deps.db.kysely
+    .selectFrom('incident_events')
+    .select('event')
+    .where('incident_id', '=', incident.id)
+    .orderBy('seq')
+    .execute();
+  return { incident, timeline: rows.map((r) => JSON.parse(r.event) as TimelineEvent) };
+}
+
+export async function listIncidents(deps: IncidentDeps, filter: { open?: boolean }): Promise<Incident[]> {
+  let query = deps.db.kysely.selectFrom('incidents').select('incident').orderBy('number', 'desc');
+  if (filter.open) query = query.where('status', 'not in', ['resolved', 'closed', 'cancelled']);
+  return (await query.execute()).map((r) => JSON.parse(r.incident) as Incident);
+}
+
+/**
+ * The incident by reference or id. With `lockFor: 'postgres'` the row is locked for the rest of the
+ * transaction, so concurrent changes take turns instead of overwriting each other (SQLite runs
+ * one write transaction at a time anyway).
+ */
+async function findIncident(db: Kysely<Database>, ref: string, lockFor?: Db['dialect']): Promise<Incident> {
+  const number = parseReference(ref);
+  let query = db
+    .selectFrom('incidents')
+    .select('incident')
+    .where((eb) =>
+      number === undefined ? eb('id', '=', ref) : eb.or([eb('number', '=', number), eb('id', '=', ref)]),
+    );
+  if (lockFor === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row)
+    throw new AppError('NotFound', `no incident ${JSON.stringify(ref)} (use a reference such as INC-42)`);
+  return JSON.parse(row.incident) as Incident;
+}
+
+async function addEvent(
+  trx: Kysely<Database>,
+  incidentId: string,
+  atMs: number,
+  e: {
+    kind: EventKind;
+    actor: Actor;
+    text: string;
+    starred?: boolean | undefined;
+    public?: boolean | undefined;
+  },
+): Promise<TimelineEvent> {
+  const event: TimelineEvent = {
+    id: randomUUID(),
+    atMs,
+    kind: e.kind,
+    source: e.actor.source,
+    actor: e.actor.name,
+    text: e.text,
+    starred: e.starred ?? false,
+    public: e.public ?? false,
+  };
+  // Writers of one incident hold its row (findIncident locks it), so max + 1 is free.
+  const last = await trx
+    .selectFrom('incident_events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('incident_id', '=', incidentId)
+    .executeTakeFirst();
+  await trx
+    .insertInto('incident_events')
+    .values({
+      id: event.id,
+      incident_id: incidentId,
+      seq: Number(last?.seq ?? 0) + 1,
+      at: atMs,
+      kind: event.kind,
+      event: JSON.stringify(event),
+    })
+    .execute();
+  return event;
+}
+
+function checkMilestones(milestones: Milestones): void {
+  const problems: ProblemDetail[] = milestoneProblems(milestones).map((p) => ({
+    field: `milestones.${p.field}`,
+    message: p.message,
+  }));
+  for (const name of Object.keys(milestones))
+    if (!(MILESTONES as readonly string[]).includes(name))
+      problems.push({ field: `milestones.${name}`, message: 'is not a milestone' });
+  if (problems.length)
+    throw new AppError(
+      'Invalid',
+      `milestones out of order: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+      problems,
+    );
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

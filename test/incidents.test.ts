@@ -1,0 +1,158 @@
+/**
+ * Incidents through the API on both databases: declaration with references, roles (viewers
+ * cannot write), the status lifecycle and milestone order, the timeline, and the error budget an
+ * incident consumed, equal to the engine's figure for the same interval.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
+import { DIALECTS } from './support/databases.js';
+import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+import { ratioSloYaml } from './support/specs.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 9, 1, 12, 0);
+
+describe.each(DIALECTS)('incidents on %s', (dialect) => {
+  let dir: string;
+  let server: TestServer;
+  let editor: string;
+  let viewer: string;
+  const clock = new ManualClock(T0);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shinrai-incidents-'));
+    await writeFile(
+      join(dir, 'slo.yaml'),
+      ratioSloYaml('api', { target: 0.999, window: '30d', service: 'shop' }),
+    );
+    server = await startTestServer(dialect, { specs: dir, clock });
+    editor = await server.token('editor');
+    viewer = await server.token('viewer');
+    // Two days of 1,000 requests a minute; 10 minutes at 50% errors from T0 − 30 min.
+    const db = server.shinrai.ctx.db;
+    const rows = Array.from({ length: 2 * 1440 }, (_, i) => {
+      const minuteMs = T0 - 2 * 1440 * MIN + i * MIN;
+      const bad = minuteMs >= T0 - 30 * MIN && minuteMs < T0 - 20 * MIN ? 500 : 0;
+      return { storageKey: 'api-requests', minuteMs, good: 1000 - bad, total: 1000 };
+    });
+    await upsertBuckets(db.kysely, rows, minuteStamp(db, T0));
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const declare = (body: unknown, token = editor) =>
+    server.request('POST', '/api/v1/incidents', { token, body });
+
+  it('declares incidents with increasing references; viewers read but cannot write', async () => {
+    const first = await declare({
+      title: 'Checkout errors',
+      severity: 'SEV2',
+      services: ['shop'],
+      slos: ['api'],
+    });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({
+      reference: 'INC-1',
+      status: 'investigating',
+      severity: 'SEV2',
+      milestones: { detectedAt: new Date(T0).toISOString() },
+    });
+    expect((await json(declare({ title: 'A drill', severity: 'SEV4', drill: true }))).reference).toBe(
+      'INC-2',
+    );
+    expect((await declare({ title: 'nope', severity: 'SEV3' }, viewer)).status).toBe(403);
+    const bad = await declare({ title: '', severity: 'SEV9' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    const list = await json(server.request('GET', '/api/v1/incidents', { token: viewer }));
+    expect(list.map((i: JsonBody) => i.reference)).toEqual(['INC-2', 'INC-1']);
+  });
+
+  it('moves through the lifecycle, stamping milestones, and refuses moves and milestones out of order', async () => {
+    clock.advance(5 * MIN);
+    const identified = await json(
+      server.request('PATCH', '/api/v1/incidents/INC-1', { token: editor, body: { status: 'identified' } }),
+    );
+    expect(identified.milestones.acknowledgedAt).toBe(new Date(T0 + 5 * MIN).toISOString());
+    const early = await server.request('PATCH', '/api/v1/incidents/INC-1', {
+      token: editor,
+      body: { milestones: { mitigatedAt: new Date(T0 - 60 * MIN).toISOString() } },
+    });
+    expect(early.status).toBe(400);
+    expect(((await early.json()) as JsonBody).errors[0].field).toBe('milestones.mitigatedAt');
+    // Corrected afterwards: the burn began at T0 − 30 min, was seen at T0 − 25 and mitigated at T0 − 20.
+    const corrected = await server.request('PATCH', '/api/v1/incidents/INC-1', {
+      token: editor,
+      body: {
+        milestones: {
+          impactStartedAt: new Date(T0 - 30 * MIN).toISOString(),
+          detectedAt: new Date(T0 - 25 * MIN).toISOString(),
+          acknowledgedAt: new Date(T0 - 24 * MIN).toISOString(),
+          mitigatedAt: new Date(T0 - 20 * MIN).toISOString(),
+        },
+      },
+    });
+    expect(corrected.status).toBe(200);
+    clock.advance(5 * MIN);
+    await server.request('PATCH', '/api/v1/incidents/INC-1', { token: editor, body: { status: 'resolved' } });
+    const closed = await json(
+      server.request('PATCH', '/api/v1/incidents/INC-1', { token: editor, body: { status: 'closed' } }),
+    );
+    expect(closed.status).toBe('closed');
+    const reopen = await server.request('PATCH', '/api/v1/incidents/INC-1', {
+      token: editor,
+      body: { status: 'investigating' },
+    });
+    expect(reopen.status).toBe(409);
+    expect((await server.request('GET', '/api/v1/incidents/INC-99', { token: viewer })).status).toBe(404);
+  });
+
+  it('keeps every change and note on the timeline, with its source and actor', async () => {
+    const note = await server.request('POST', '/api/v1/incidents/INC-1/notes', {
+      token: editor,
+      body: { text: 'Rolled back <b>v2.3</b>', starred: true, public: true },
+    });
+    expect(note.status).toBe(201);
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-1', { token: viewer }));
+    expect(incident.timeline.map((e: JsonBody) => e.kind)).toEqual([
+      'declared',
+      'status',
+      'milestone',
+      'milestone',
+      'milestone',
+      'milestone',
+      'status',
+      'status',
+      'note',
+    ]);
+    expect(incident.timeline.at(-1)).toMatchObject({
+      source: 'api',
+      actor: expect.stringMatching(/^editor-/),
+      starred: true,
+      public: true,
+      text: 'Rolled back <b>v2.3</b>',
+    });
+  });
+
+  it('reports the error budget the incident consumed, as the engine computes it', async () => {
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-1', { token: viewer }));
+    // 10 minutes × 500 bad = 5,000 bad events, of a budget of 0.1% of the 2,860,000 events stored
+    // up to the interval's end (two days of data but the last 20 minutes).
+    expect(incident.budgetImpact).toEqual([
+      {
+        slo: 'api',
+        from: new Date(T0 - 30 * MIN).toISOString(),
+        to: new Date(T0 - 20 * MIN).toISOString(),
+        unit: 'events',
+        consumed: 5000,
+        shareOfBudget: expect.closeTo(5000 / 2860, 9),
+      },
+    ]);
+  });
+});

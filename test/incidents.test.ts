@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/testing.js';
 import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
@@ -154,5 +155,74 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
         shareOfBudget: expect.closeTo(5000 / 2860, 9),
       },
     ]);
+  });
+
+  it('works from the CLI through the API', async () => {
+    const url = server.shinrai.url;
+    const declared = await runCli([
+      'incident',
+      'declare',
+      '--title',
+      'From the CLI',
+      '--severity',
+      'SEV3',
+      '--service',
+      'shop',
+      '--server',
+      url,
+      '--token',
+      editor,
+    ]);
+    expect(declared).toMatchObject({ code: 0, stdout: 'INC-3\n' });
+    const updated = await runCli([
+      'incident',
+      'update',
+      'INC-3',
+      '--status',
+      'identified',
+      '--server',
+      url,
+      '--token',
+      editor,
+    ]);
+    expect(updated.stdout).toBe('INC-3 SEV3 identified\n');
+    expect(
+      (
+        await runCli([
+          'incident',
+          'note',
+          'INC-3',
+          'Paged the DB team',
+          '--star',
+          '--server',
+          url,
+          '--token',
+          editor,
+        ])
+      ).code,
+    ).toBe(0);
+    const list = await runCli(['incident', 'list', '--open', '--server', url, '--token', viewer]);
+    expect(list.stdout).toMatch(/INC-3\s+SEV3\s+identified\s+From the CLI\s+shop/);
+    expect(list.stdout).not.toMatch(/INC-1\b/);
+    const forbidden = await runCli([
+      'incident',
+      'declare',
+      '--title',
+      'x',
+      '--severity',
+      'SEV3',
+      '--server',
+      url,
+      '--token',
+      viewer,
+    ]);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toMatch(/POST \/api\/v1\/incidents: 403/);
+    expect(
+      (await runCli(['incident', 'declare', '--title', 'x', '--severity', 'SEV9', '--server', url])).code,
+    ).toBe(2);
+    const down = await runCli(['incident', 'list', '--server', 'http://127.0.0.1:9', '--token', viewer]);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

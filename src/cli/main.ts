@@ -7,6 +7,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
+import { registerIncident } from './commands/incident.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerBudget(program, io, setExit);
   registerBacktest(program, io, setExit);
   registerAlerts(program, io, setExit);
+  registerIncident(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

@@ -1,0 +1,167 @@
+/**
+ * `shinrai incident declare|list|update|note`: incidents through a running server's API, so the
+ * CLI and the web UI see the same incidents (`--server`, `--token`, or SHINRAI_URL, SHINRAI_TOKEN).
+ */
+import type { Command } from 'commander';
+import { SEVERITIES, STATUSES } from '../../incidents/model.js';
+import { table } from '../format.js';
+import { CliError, type CliIo } from '../io.js';
+
+interface ServerFlags {
+  server?: string;
+  token?: string;
+  json?: boolean;
+}
+
+function withServerFlags(command: Command): Command {
+  return command
+    .option('--server <url>', 'Shinrai server (default: SHINRAI_URL or http://127.0.0.1:8420)')
+    .option('--token <token>', 'API token (default: SHINRAI_TOKEN)')
+    .option('--json', 'print JSON');
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Calls the API; a problem+json answer becomes one readable line. */
+async function call(flags: ServerFlags, method: string, path: string, body?: unknown): Promise<unknown> {
+  const base = (flags.server ?? process.env.SHINRAI_URL ?? 'http://127.0.0.1:8420').replace(/\/+$/, '');
+  const token = flags.token ?? process.env.SHINRAI_TOKEN;
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new CliError(
+      `cannot reach ${base}: ${(error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`,
+    );
+  }
+  const text = await response.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) {
+    const detail = (json as { detail?: string } | undefined)?.detail ?? text.slice(0, 200);
+    throw new CliError(`${method} ${path}: ${response.status} ${detail}`);
+  }
+  return json;
+}
+
+interface IncidentView {
+  reference: string;
+  title: string;
+  severity: string;
+  status: string;
+  services: string[];
+  createdAt: string;
+}
+
+export function registerIncident(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const incident = program
+    .command('incident')
+    .description('declare and work incidents through the server API');
+
+  withServerFlags(
+    incident
+      .command('declare')
+      .description('declare an incident; prints its reference')
+      .requiredOption('--title <title>', 'what is wrong, for people')
+      .requiredOption('--severity <severity>', SEVERITIES.join(', '))
+      .option('--service <name>', 'an affected service (repeatable)', collect)
+      .option('--slo <id>', 'an affected SLO (repeatable)', collect)
+      .option('--summary <text>', 'what is known so far')
+      .option('--drill', 'a drill, not a real incident'),
+  ).action(
+    async (
+      flags: ServerFlags & {
+        title: string;
+        severity: string;
+        service?: string[];
+        slo?: string[];
+        summary?: string;
+        drill?: boolean;
+      },
+    ) => {
+      if (!(SEVERITIES as readonly string[]).includes(flags.severity))
+        throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}`, 2);
+      const created = (await call(flags, 'POST', '/api/v1/incidents', {
+        title: flags.title,
+        severity: flags.severity,
+        services: flags.service,
+        slos: flags.slo,
+        summary: flags.summary,
+        drill: flags.drill,
+      })) as IncidentView;
+      io.out(flags.json ? JSON.stringify(created, null, 2) : created.reference);
+      setExit(0);
+    },
+  );
+
+  withServerFlags(
+    incident.command('list').description('incidents, newest first').option('--open', 'only open incidents'),
+  ).action(async (flags: ServerFlags & { open?: boolean }) => {
+    const incidents = (await call(
+      flags,
+      'GET',
+      `/api/v1/incidents?state=${flags.open ? 'open' : 'all'}`,
+    )) as IncidentView[];
+    io.out(
+      flags.json
+        ? JSON.stringify(incidents, null, 2)
+        : table(
+            ['REF', 'SEVERITY', 'STATUS', 'TITLE', 'SERVICES', 'DECLARED'],
+            incidents.map((i) => [
+              i.reference,
+              i.severity,
+              i.status,
+              i.title,
+              i.services.join(','),
+              i.createdAt,
+            ]),
+          ),
+    );
+    setExit(0);
+  });
+
+  withServerFlags(
+    incident
+      .command('update')
+      .description('change an incident’s status or severity')
+      .argument('<ref>', 'INC-42')
+      .option('--status <status>', STATUSES.join(', '))
+      .option('--severity <severity>', SEVERITIES.join(', ')),
+  ).action(async (ref: string, flags: ServerFlags & { status?: string; severity?: string }) => {
+    if (!flags.status && !flags.severity) throw new CliError('give --status and/or --severity', 2);
+    const updated = (await call(flags, 'PATCH', `/api/v1/incidents/${encodeURIComponent(ref)}`, {
+      status: flags.status,
+      severity: flags.severity,
+    })) as IncidentView;
+    io.out(
+      flags.json
+        ? JSON.stringify(updated, null, 2)
+        : `${updated.reference} ${updated.severity} ${updated.status}`,
+    );
+    setExit(0);
+  });
+
+  withServerFlags(
+    incident
+      .command('note')
+      .description('add a note to the timeline')
+      .argument('<ref>', 'INC-42')
+      .argument('<text>', 'the note')
+      .option('--star', 'star it (postmortem timeline)')
+      .option('--public', 'show it on the status page'),
+  ).action(async (ref: string, text: string, flags: ServerFlags & { star?: boolean; public?: boolean }) => {
+    await call(flags, 'POST', `/api/v1/incidents/${encodeURIComponent(ref)}/notes`, {
+      text,
+      starred: flags.star,
+      public: flags.public,
+    });
+    io.out(`noted on ${ref}`);
+    setExit(0);
+  });
+}

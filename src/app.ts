@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { integrationRoutes } from './incidents/integrations.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -165,6 +166,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         },
       }),
       incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
+      integrationRoutes({ db, clock }),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -37,9 +37,11 @@ export interface Incident {
   readonly milestones: Milestones;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
+  /** Alerts already on the timeline (Alertmanager resends notifications), newest last. */
+  readonly alertKeys?: readonly string[] | undefined;
 }
 
-export type EventKind = 'declared' | 'status' | 'severity' | 'milestone' | 'field' | 'note';
+export type EventKind = 'declared' | 'status' | 'severity' | 'milestone' | 'field' | 'note' | 'alert';
 
 export interface TimelineEvent {
   readonly id: string;
@@ -242,6 +244,42 @@ export async function addNote(
       public: note.public,
     });
   });
+}
+
+const MAX_ALERT_KEYS = 1000;
+
+/** Adds alert lines to the timeline, each once (by key); returns how many were new. */
+export async function addAlertEntries(
+  deps: IncidentDeps,
+  ref: string,
+  entries: ReadonlyArray<{ key: string; text: string }>,
+  actor: Actor,
+): Promise<number> {
+  const nowMs = deps.clock.now();
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const incident = await findIncident(trx, ref, deps.db.dialect);
+    const seen = new Set(incident.alertKeys ?? []);
+    const fresh = entries.filter((e) => !seen.has(e.key));
+    if (!fresh.length) return 0;
+    const alertKeys = [...(incident.alertKeys ?? []), ...fresh.map((e) => e.key)].slice(-MAX_ALERT_KEYS);
+    const next: Incident = { ...incident, alertKeys, updatedAtMs: nowMs };
+    await trx
+      .updateTable('incidents')
+      .set({ incident: JSON.stringify(next), updated_at: nowMs })
+      .where('id', '=', incident.id)
+      .execute();
+    for (const e of fresh) await addEvent(trx, incident.id, nowMs, { kind: 'alert', actor, text: e.text });
+    return fresh.length;
+  });
+}
+
+/** The open incident carrying this label value, if any (open incidents are few: filtered here). */
+export async function findOpenByLabel(
+  deps: IncidentDeps,
+  label: string,
+  value: string,
+): Promise<Incident | undefined> {
+  return (await listIncidents(deps, { open: true })).find((i) => i.labels[label] === value);
 }
 
 export async function getIncident(

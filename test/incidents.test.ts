@@ -157,6 +157,29 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     ]);
   });
 
+  it('suggests when the impact began from the SLI, flags the postmortem, and reports response times', async () => {
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-1', { token: viewer }));
+    // The burn ran from T0 − 30 to T0 − 20 min; detection (corrected) was at T0 − 25.
+    expect(incident.suggestedImpactStart).toEqual([
+      { slo: 'api', impactStartedAt: new Date(T0 - 30 * MIN).toISOString() },
+    ]);
+    // 174% of the budget: far over the 20% that requires a postmortem.
+    expect(incident.requiresPostmortem).toBe(true);
+    const metrics = await json(server.request('GET', '/api/v1/incidents/metrics', { token: viewer }));
+    // INC-2 is a drill and does not count.
+    expect(metrics).toMatchObject({
+      incidents: 1,
+      ttd: { count: 1, medianMinutes: 5, p90Minutes: 5 },
+      tta: { count: 1, medianMinutes: 1 },
+      ttm: { count: 1, medianMinutes: 10 },
+      ttr: { count: 1, medianMinutes: 40 },
+    });
+    const none = await json(
+      server.request('GET', '/api/v1/incidents/metrics?severity=SEV1', { token: viewer }),
+    );
+    expect(none.ttr).toEqual({ count: 0, medianMinutes: null, p90Minutes: null });
+  });
+
   it('works from the CLI through the API', async () => {
     const url = server.shinrai.url;
     const declared = await runCli([

@@ -62,3 +62,50 @@ export async function budgetImpact(
   }
   return out;
 }
+
+/** Calm minutes a burn may pause for and still be one burn (as for significant events). */
+const BURN_GAP_MINUTES = 5;
+/** How far before detection a burn may have ended and still be this incident's. */
+const LOOKBACK_BEFORE_DETECTION_MINUTES = 60;
+
+/**
+ * When the burn behind an incident began, from the SLI: the start of the run of minutes burning
+ * faster than the budget allows (error ratio above 1 − target, calm gaps of up to 5 minutes
+ * merged) that reaches detection or ended at most an hour before it. Per linked SLO; null when
+ * the data shows no such burn. A suggestion: people confirm it by setting impactStartedAt.
+ */
+export async function suggestImpactStart(
+  deps: IncidentDeps,
+  catalog: Catalog,
+  incident: Incident,
+): Promise<Array<{ slo: string; impactStartedAt: string | null }>> {
+  const detectedMs = incident.milestones.detectedAt ?? incident.createdAtMs;
+  const endMinute = Math.floor(detectedMs / MINUTE_MS) * MINUTE_MS;
+  const out: Array<{ slo: string; impactStartedAt: string | null }> = [];
+  for (const target of evaluationTargets(catalog)) {
+    if (!incident.slos.includes(target.slo.id) || target.slo.composite) continue;
+    const part = target.parts[0]!;
+    const rows = await readMinutes(
+      deps.db,
+      part.storageKey,
+      endMinute - 24 * 60 * MINUTE_MS,
+      endMinute + MINUTE_MS,
+    );
+    const allowed = 1 - part.target;
+    const burning = new Set(
+      rows.filter((r) => r.total > 0 && (r.total - r.good) / r.total > allowed).map((r) => r.minuteMs),
+    );
+    let start: number | null = null;
+    let calm = 0;
+    for (let m = endMinute; m >= endMinute - 24 * 60 * MINUTE_MS; m -= MINUTE_MS) {
+      if (burning.has(m)) {
+        start = m;
+        calm = 0;
+      } else if (start === null) {
+        if ((endMinute - m) / MINUTE_MS >= LOOKBACK_BEFORE_DETECTION_MINUTES) break;
+      } else if (++calm > BURN_GAP_MINUTES) break;
+    }
+    out.push({ slo: target.id, impactStartedAt: start === null ? null : new Date(start).toISOString() });
+  }
+  return out;
+}

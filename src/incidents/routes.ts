@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
-import { type BudgetImpact, budgetImpact } from './impact.js';
+import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
+import { responseMetrics } from './metrics.js';
 import { MILESTONES, SEVERITIES, STATUSES } from './model.js';
 import {
   addNote,
@@ -134,6 +135,35 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
     );
 
     api.get(
+      '/api/v1/incidents/metrics',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'TTD, TTA, TTM and TTR (count, median, p90 in minutes) of incidents declared in a period',
+          querystring: z.object({
+            from: isoTime.optional(),
+            to: isoTime.optional(),
+            service: z.string().optional(),
+            severity: z.enum(SEVERITIES).optional(),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const toMs = q.to ? Date.parse(q.to) : deps.clock.now();
+        const fromMs = q.from ? Date.parse(q.from) : toMs - 90 * 86_400_000;
+        const incidents = (await listIncidents(deps, {})).filter(
+          (i) =>
+            i.createdAtMs >= fromMs &&
+            i.createdAtMs < toMs &&
+            (!q.service || i.services.includes(q.service)) &&
+            (!q.severity || i.severity === q.severity),
+        );
+        return { from: iso(fromMs), to: iso(toMs), ...responseMetrics(incidents) };
+      },
+    );
+
+    api.get(
       '/api/v1/incidents/:ref',
       {
         schema: {
@@ -145,7 +175,14 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
       async (request) => {
         const { incident, timeline } = await getIncident(deps, request.params.ref);
         const impact: BudgetImpact[] = await budgetImpact(deps, deps.catalog(), incident);
-        return { ...view(incident), timeline: timeline.map(eventView), budgetImpact: impact };
+        const suggested = await suggestImpactStart(deps, deps.catalog(), incident);
+        return {
+          ...view(incident),
+          timeline: timeline.map(eventView),
+          budgetImpact: impact,
+          requiresPostmortem: impact.some((i) => (i.shareOfBudget ?? 0) > POSTMORTEM_REQUIRED_SHARE),
+          suggestedImpactStart: suggested,
+        };
       },
     );
 

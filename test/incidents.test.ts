@@ -180,6 +180,29 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(none.ttr).toEqual({ count: 0, medianMinutes: null, p90Minutes: null });
   });
 
+  it('assigns roles and keeps every assignment on the timeline', async () => {
+    const patch = (roles: Record<string, string | null>) =>
+      json(server.request('PATCH', '/api/v1/incidents/INC-2', { token: editor, body: { roles } }));
+    await patch({ commander: 'alice', scribe: 'bob', 'db-liaison': 'dana' });
+    const after = await patch({ commander: 'carol', scribe: null });
+    expect(after.roles).toEqual({ commander: 'carol', 'db-liaison': 'dana' });
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-2', { token: viewer }));
+    expect(incident.timeline.filter((e: JsonBody) => e.kind === 'role').map((e: JsonBody) => e.text)).toEqual(
+      [
+        'commander: alice',
+        'scribe: bob',
+        'db-liaison: dana',
+        'commander: carol (was alice)',
+        'scribe: bob stepped down',
+      ],
+    );
+    const bad = await server.request('PATCH', '/api/v1/incidents/INC-2', {
+      token: editor,
+      body: { roles: { 'Not A Role': 'x' } },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('works from the CLI through the API', async () => {
     const url = server.shinrai.url;
     const declared = await runCli([

@@ -35,6 +35,9 @@ const incidentSchema = z.object({
   drill: z.boolean(),
   runbooks: z.array(z.string()),
   milestones: z.partialRecord(z.enum(MILESTONES), z.string()),
+  roles: z
+    .record(z.string(), z.string())
+    .describe('role → person (commander, communications, operations, scribe, custom)'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -61,6 +64,7 @@ function view(i: Incident): z.output<typeof incidentSchema> {
     labels: { ...i.labels },
     runbooks: [...i.runbooks],
     milestones: Object.fromEntries(Object.entries(milestones).map(([k, v]) => [k, iso(v)])),
+    roles: { ...i.roles },
     createdAt: iso(createdAtMs),
     updatedAt: iso(updatedAtMs),
   };
@@ -202,6 +206,12 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
             services: z.array(name).max(50).optional(),
             slos: z.array(name).max(50).optional(),
             milestones: milestonesIn.optional(),
+            roles: z
+              .record(
+                z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a role name such as commander'),
+                name.nullable(),
+              )
+              .optional(),
           }),
           response: { 200: incidentSchema },
         },

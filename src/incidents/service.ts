@@ -35,13 +35,26 @@ export interface Incident {
   readonly drill: boolean;
   readonly runbooks: readonly string[];
   readonly milestones: Milestones;
+  /** Role → person: commander, communications, operations, scribe, or any custom role. */
+  readonly roles?: Readonly<Record<string, string>> | undefined;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   /** Alerts already on the timeline (Alertmanager resends notifications), newest last. */
   readonly alertKeys?: readonly string[] | undefined;
 }
 
-export type EventKind = 'declared' | 'status' | 'severity' | 'milestone' | 'field' | 'note' | 'alert';
+export type EventKind =
+  | 'declared'
+  | 'status'
+  | 'severity'
+  | 'milestone'
+  | 'field'
+  | 'role'
+  | 'note'
+  | 'alert';
+
+/** The roles every incident offers; others may be added by name. */
+export const STANDARD_ROLES = ['commander', 'communications', 'operations', 'scribe'] as const;
 
 export interface TimelineEvent {
   readonly id: string;
@@ -87,6 +100,8 @@ export interface ChangeInput {
   readonly slos?: readonly string[] | undefined;
   /** Milestones to set (a number) or clear (null). */
   readonly milestones?: Partial<Record<keyof Milestones, number | null>> | undefined;
+  /** Roles to assign (a person) or free (null); the timeline keeps every assignment. */
+  readonly roles?: Readonly<Record<string, string | null>> | undefined;
 }
 
 const MAX_NUMBER_RETRIES = 5;
@@ -206,6 +221,23 @@ export async function changeIncident(
         next = { ...next, [field]: [...value] };
         events.push({ kind: 'field', text: `${field}: ${value.join(', ') || 'none'}` });
       }
+    }
+    if (change.roles) {
+      const roles: Record<string, string> = { ...(next.roles ?? {}) };
+      for (const [role, person] of Object.entries(change.roles)) {
+        const before = roles[role];
+        if ((person ?? undefined) === before) continue;
+        if (person === null) delete roles[role];
+        else roles[role] = person;
+        events.push({
+          kind: 'role',
+          text:
+            person === null
+              ? `${role}: ${before} stepped down`
+              : `${role}: ${person}${before ? ` (was ${before})` : ''}`,
+        });
+      }
+      next = { ...next, roles };
     }
     checkMilestones(next.milestones);
     if (!events.length) return current;

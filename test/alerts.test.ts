@@ -86,6 +86,30 @@ describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
     expect(page.burnRates['5m']).toBeCloseTo(1000 / 5000 / 0.001, 6);
   });
 
+  it('declares an incident from the firing page, once', async () => {
+    const [page] = await alerts();
+    const editor = await server.token('editor');
+    const declare = () =>
+      json(server.request('POST', `/api/v1/alerts/${page.id}/incident`, { token: editor }));
+    expect(await declare()).toEqual({ incident: 'INC-1', declared: true });
+    expect(await declare()).toEqual({ incident: 'INC-1', declared: false });
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-1', { token: editor }));
+    expect(incident).toMatchObject({
+      title: 'api is burning its error budget (page)',
+      severity: 'SEV2',
+      services: ['shop'],
+      slos: ['api'],
+      milestones: {
+        impactStartedAt: new Date(T0 + MIN).toISOString(),
+        detectedAt: new Date(T0 + MIN).toISOString(),
+      },
+    });
+    expect(incident.timeline.map((e: JsonBody) => [e.kind, e.source])).toEqual([
+      ['declared', 'alert'],
+      ['alert', 'alert'],
+    ]);
+  });
+
   it('holds the page through a gap in the data instead of resolving it', async () => {
     // Six minutes without any data: the 5m window has no events, so no burn rate (the 1h one still burns).
     clock.advance(6 * MIN);

@@ -4,6 +4,8 @@
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { readAlerts } from '../alerting/store.js';
+import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
 import {
   alertEntries,
@@ -14,8 +16,62 @@ import {
 } from './alertmanager.js';
 import { addAlertEntries, declareIncident, findOpenByLabel, type IncidentDeps } from './service.js';
 
+/** The label that ties an incident to the Shinrai alert it was declared from. */
+export const ALERT_LABEL = 'shinrai_alert';
+
 export function integrationRoutes(deps: IncidentDeps) {
   return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().post(
+      '/api/v1/alerts/:id/incident',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Declare an incident from a firing alert (one call); an open incident already declared from it is returned instead',
+          params: z.object({ id: z.string().max(100) }),
+          response: { 200: z.object({ incident: z.string(), declared: z.boolean() }) },
+        },
+      },
+      async (request) => {
+        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
+        if (alert.state.phase !== 'firing')
+          throw new AppError('Conflict', `alert ${alert.fingerprint} is ${alert.state.phase}, not firing`);
+        const existing = await findOpenByLabel(deps, ALERT_LABEL, alert.fingerprint);
+        if (existing) return { incident: existing.reference, declared: false };
+        const actor = { name: request.principal?.name ?? 'anonymous', source: 'alert' };
+        const rates = Object.entries(alert.burnRates)
+          .map(([w, r]) => `${w} ${r === null ? '—' : `${r.toFixed(1)}×`}`)
+          .join(', ');
+        const incident = await declareIncident(
+          deps,
+          {
+            title: `${alert.sloId} is burning its error budget (${alert.rule})`,
+            severity: alert.tier === 'page' ? 'SEV2' : 'SEV3',
+            services: [alert.service],
+            slos: [alert.sloId.split('/')[0]!],
+            labels: { [ALERT_LABEL]: alert.fingerprint },
+            milestones: {
+              ...(alert.state.pendingSinceMs !== null ? { impactStartedAt: alert.state.pendingSinceMs } : {}),
+              detectedAt: alert.state.firedAtMs ?? deps.clock.now(),
+            },
+          },
+          actor,
+        );
+        await addAlertEntries(
+          deps,
+          incident.reference,
+          [
+            {
+              key: `${alert.fingerprint}|firing|${alert.state.firedAtMs}`,
+              text: `Alert firing: ${alert.rule} of ${alert.sloId} — burn rates ${rates}`,
+            },
+          ],
+          actor,
+        );
+        return { incident: incident.reference, declared: true };
+      },
+    );
     app.withTypeProvider<ZodTypeProvider>().post(
       '/api/v1/integrations/alertmanager',
       {

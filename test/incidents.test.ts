@@ -165,6 +165,9 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     ]);
     // 174% of the budget: far over the 20% that requires a postmortem.
     expect(incident.requiresPostmortem).toBe(true);
+    expect(incident.catchUp).toMatch(/^INC-1 SEV2 — Checkout errors\nStatus: closed, /);
+    expect(incident.catchUp).toContain('Key events:\n- ');
+    expect(incident.catchUp).toContain('Rolled back <b>v2.3</b>');
     const metrics = await json(server.request('GET', '/api/v1/incidents/metrics', { token: viewer }));
     // INC-2 is a drill and does not count.
     expect(metrics).toMatchObject({

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
+import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
 import { responseMetrics } from './metrics.js';
 import { MILESTONES, SEVERITIES, STATUSES } from './model.js';
@@ -186,6 +187,7 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
           budgetImpact: impact,
           requiresPostmortem: impact.some((i) => (i.shareOfBudget ?? 0) > POSTMORTEM_REQUIRED_SHARE),
           suggestedImpactStart: suggested,
+          catchUp: catchUpSummary(incident, timeline, impact, deps.clock.now()),
         };
       },
     );

@@ -17,33 +17,20 @@ import {
   prometheusAvailable,
   startPrometheus,
 } from './support/prometheus.js';
+import { prometheusSloYaml } from './support/specs.js';
 
 const MIN = 60_000;
 const DAY = 1_440 * MIN;
 const NOW = Math.floor(Date.now() / MIN) * MIN;
 
-const spec = (url: string) => `
-apiVersion: openslo/v1
-kind: DataSource
-metadata: { name: prom }
-spec: { type: Prometheus, connectionDetails: { url: '${url}' } }
----
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: checkout }
-spec:
-  service: shop
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 30d, isRolling: true }]
-  indicator:
-    metadata: { name: checkout-requests }
-    spec:
-      ratioMetric:
-        counter: true
-        good: { metricSource: { metricSourceRef: prom, spec: { query: 'http_requests_total{code="200"}' } } }
-        total: { metricSource: { metricSourceRef: prom, spec: { query: 'http_requests_total' } } }
-  objectives: [{ target: 0.999 }]
-`;
+const spec = (url: string) =>
+  prometheusSloYaml('checkout', {
+    source: 'prom',
+    url,
+    sli: 'checkout-requests',
+    good: 'http_requests_total{code="200"}',
+    total: 'http_requests_total',
+  });
 
 describe.skipIf(!prometheusAvailable)('kill -9 during a first load from Prometheus', () => {
   let work: string;

@@ -28,6 +28,7 @@ import {
   startPrometheus,
 } from './support/prometheus.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+import { prometheusSloYaml } from './support/specs.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -38,31 +39,13 @@ const DATA_START = T - 31 * DAY;
 const DATA_END = T + 3 * HOUR;
 const INCIDENT = { from: T - 3 * DAY, to: T - 3 * DAY + 2 * HOUR };
 
-const specs = (promUrl: string) => `
-apiVersion: openslo/v1
-kind: DataSource
-metadata: { name: main-prometheus }
-spec:
-  type: Prometheus
-  connectionDetails:
-    - url: ${promUrl}
----
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: checkout-prom }
-spec:
-  service: shop
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 30d, isRolling: true }]
-  indicator:
-    metadata: { name: checkout-counters }
-    spec:
-      ratioMetric:
-        counter: true
-        good: { metricSource: { metricSourceRef: main-prometheus, spec: { query: 'http_requests_total{job="checkout",code="200"}' } } }
-        total: { metricSource: { metricSourceRef: main-prometheus, spec: { query: 'http_requests_total{job="checkout"}' } } }
-  objectives: [{ target: 0.999 }]
----
+const specs = (promUrl: string) => `${prometheusSloYaml('checkout-prom', {
+  source: 'main-prometheus',
+  url: promUrl,
+  sli: 'checkout-counters',
+  good: 'http_requests_total{job="checkout",code="200"}',
+  total: 'http_requests_total{job="checkout"}',
+})}---
 apiVersion: openslo/v1
 kind: SLO
 metadata: { name: checkout-pushed }
@@ -380,37 +363,21 @@ describe.skipIf(!prometheusAvailable)('a Prometheus behind TLS', () => {
         caPem: await readFile(join(work, 'ca.pem'), 'utf8'),
       },
     });
-    const slo = (name: string, connection: string) => `
-apiVersion: openslo/v1
-kind: DataSource
-metadata: { name: ${name}-prometheus }
-spec:
-  type: Prometheus
-  connectionDetails: ${connection}
----
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: ${name} }
-spec:
-  service: shop
-  budgetingMethod: Occurrences
-  timeWindow: [{ duration: 1d, isRolling: true }]
-  indicator:
-    metadata: { name: ${name}-requests }
-    spec:
-      ratioMetric:
-        counter: true
-        good: { metricSource: { metricSourceRef: ${name}-prometheus, spec: { query: 'http_requests_total{code="200"}' } } }
-        total: { metricSource: { metricSourceRef: ${name}-prometheus, spec: { query: 'http_requests_total' } } }
-  objectives: [{ target: 0.99 }]
-`;
+    const slo = (name: string, connection: string) =>
+      prometheusSloYaml(name, {
+        source: `${name}-prometheus`,
+        url: prometheus.url,
+        connection,
+        sli: `${name}-requests`,
+        good: 'http_requests_total{code="200"}',
+        total: 'http_requests_total',
+        window: '1d',
+        target: 0.99,
+      });
     await mkdir(join(work, 'specs'));
     await writeFile(
       join(work, 'specs', 'slos.yaml'),
-      [
-        slo('trusted', `{ url: '${prometheus.url}', tlsCaFile: '${join(work, 'ca.pem')}' }`),
-        slo('untrusted', `{ url: '${prometheus.url}' }`),
-      ].join('---\n'),
+      [slo('trusted', `tlsCaFile: '${join(work, 'ca.pem')}'`), slo('untrusted', '')].join('---\n'),
     );
     server = await startTestServer('sqlite', {
       specs: join(work, 'specs'),

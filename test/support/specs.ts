@@ -19,3 +19,52 @@ spec:
   objectives: [{target: ${options.target ?? '0.99'}}]
 `;
 }
+
+/**
+ * An OpenSLO v1 ratio SLO whose counter SLI is read from a Prometheus DataSource (declared with it
+ * when `url` is given), for the Prometheus tests.
+ */
+export function prometheusSloYaml(
+  name: string,
+  options: {
+    source: string;
+    url?: string;
+    /** Extra connectionDetails entries, as YAML flow text (e.g. `tlsCaFile: '/ca.pem'`). */
+    connection?: string;
+    sli: string;
+    good: string;
+    total: string;
+    window?: string;
+    target?: number;
+  },
+): string {
+  const dataSource =
+    options.url === undefined
+      ? ''
+      : `apiVersion: openslo/v1
+kind: DataSource
+metadata: { name: ${options.source} }
+spec:
+  type: Prometheus
+  connectionDetails: { url: '${options.url}'${options.connection ? `, ${options.connection}` : ''} }
+---
+`;
+  const source = (query: string) =>
+    `{ metricSource: { metricSourceRef: ${options.source}, spec: { query: '${query}' } } }`;
+  return `${dataSource}apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ${name} }
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: ${options.window ?? '30d'}, isRolling: true }]
+  indicator:
+    metadata: { name: ${options.sli} }
+    spec:
+      ratioMetric:
+        counter: true
+        good: ${source(options.good)}
+        total: ${source(options.total)}
+  objectives: [{ target: ${options.target ?? 0.999} }]
+`;
+}

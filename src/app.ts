@@ -7,6 +7,7 @@ import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
 import { integrationRoutes } from './incidents/integrations.js';
+import { postmortemRoutes } from './incidents/postmortem-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -167,6 +168,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
       integrationRoutes({ db, clock }),
+      postmortemRoutes({ db, clock, catalog: () => specs.current.catalog }),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -206,6 +206,59 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(bad.status).toBe(400);
   });
 
+  it('drafts a postmortem with the budget figures and starred timeline, reviews and publishes it', async () => {
+    const created = await server.request('POST', '/api/v1/incidents/INC-1/postmortem', {
+      token: editor,
+      body: { alsoCovers: ['INC-2'] },
+    });
+    expect(created.status).toBe(201);
+    const pm = (await created.json()) as JsonBody;
+    expect(pm).toMatchObject({ status: 'draft', incidents: ['INC-1', 'INC-2'] });
+    for (const section of [
+      '## Summary',
+      '## Impact',
+      '## Root causes',
+      '## Trigger',
+      '## Resolution',
+      '## Detection',
+      '## Action items',
+      '### What went well',
+      '### What went wrong',
+      '### Where we got lucky',
+      '## Timeline',
+      '## Supporting information',
+    ])
+      expect(pm.markdown).toContain(section);
+    expect(pm.markdown).toContain('| api | 5000 events | 174.8% |');
+    expect(pm.markdown).toContain('Rolled back <b>v2.3</b> (editor-');
+    // The HTML is sanitised: the note's <b> is kept as formatting, nothing executable passes.
+    expect(pm.html).toContain('<h2>Impact</h2>');
+
+    const edit = (body: unknown) =>
+      server.request('PATCH', `/api/v1/postmortems/${pm.id}`, { token: editor, body });
+    const xss = await json(
+      edit({
+        markdown: `${pm.markdown}\n<script>alert(1)</script><img src=x onerror=alert(1)> [x](javascript:alert(1))`,
+      }),
+    );
+    expect(xss.markdown).toContain('<script>');
+    expect(xss.html).not.toMatch(/<script|<img|\sonerror\s*=|href="javascript:/i);
+    expect((await edit({ status: 'published' })).status).toBe(409);
+    expect((await json(edit({ status: 'in-review' }))).status).toBe('in-review');
+    expect((await json(edit({ status: 'published' }))).status).toBe('published');
+    expect((await edit({ markdown: 'rewritten' })).status).toBe(409);
+    expect(
+      (
+        await server.request('PATCH', `/api/v1/postmortems/${pm.id}`, {
+          token: viewer,
+          body: { status: 'draft' },
+        })
+      ).status,
+    ).toBe(403);
+    const list = await json(server.request('GET', '/api/v1/postmortems', { token: viewer }));
+    expect(list.map((p: JsonBody) => p.id)).toContain(pm.id);
+  });
+
   it('works from the CLI through the API', async () => {
     const url = server.shinrai.url;
     const declared = await runCli([

@@ -237,6 +237,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('incidents').ifExists().execute();
     },
   },
+  '0009_postmortems': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('postmortems')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('incidents', 'text', (c) => c.notNull())
+        .addColumn('markdown', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('postmortems').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

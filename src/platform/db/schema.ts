@@ -161,6 +161,16 @@ export interface IncidentEventTable {
   event: string;
 }
 
+/** Postmortems: markdown covering one or more incidents (`incidents`: JSON list of references). */
+export interface PostmortemTable {
+  id: string;
+  status: string;
+  incidents: string;
+  markdown: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -176,4 +186,5 @@ export interface Database {
   alert_feedback: AlertFeedbackTable;
   incidents: IncidentTable;
   incident_events: IncidentEventTable;
+  postmortems: PostmortemTable;
 }

@@ -263,7 +263,8 @@ function replayWithSets(
 }
 
 /** One-hour rolling Occurrences objective at 99% with a 5-minute burn window: small enough to reason about by hand. */
-function smallOccurrencesSpec() {
+/** A one-hour rolling Occurrences spec at 99% with a 5-minute burn window, and any field changed. */
+function smallSpec(overrides: Partial<SpecShape> = {}) {
   return buildSpec({
     method: 'Occurrences',
     sliceMin: 1,
@@ -275,6 +276,7 @@ function smallOccurrencesSpec() {
     timeSliceTarget: 1,
     oneOffs: [],
     recurring: false,
+    ...overrides,
   });
 }
 
@@ -314,17 +316,12 @@ describe('IncrementalObjective', () => {
   });
 
   it('changes nothing when a minute is set to the value it already holds', () => {
-    const spec = buildSpec({
+    const spec = smallSpec({
       method: 'Timeslices',
       sliceMin: 5,
       window: { kind: 'rolling', slices: 12 },
       burnMinutes: [5, 30],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
       timeSliceTarget: 0.9,
-      oneOffs: [],
-      recurring: false,
     });
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
@@ -337,7 +334,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('lowers a minute that is set to smaller counts, unlike add', () => {
-    const spec = smallOccurrencesSpec();
+    const spec = smallSpec();
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
     engine.set(T0 - MIN, 0, 10);
@@ -351,18 +348,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('stays equal to evaluate over many window lengths of fractional counts with spikes', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [5, 30],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.999,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallSpec({ burnMinutes: [5, 30], target: 0.999 });
     const engine = new IncrementalObjective(spec);
     const samples: MinuteCounts[] = [];
     let atMs = T0;
@@ -378,7 +364,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('drops and counts samples older than the kept history', () => {
-    const spec = smallOccurrencesSpec();
+    const spec = smallSpec();
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
     engine.add(T0 - 61 * MIN, 0, 10);
@@ -388,17 +374,11 @@ describe('IncrementalObjective', () => {
   });
 
   it('drops a late sample whose time slice started before the kept history', () => {
-    const spec = buildSpec({
+    const spec = smallSpec({
       method: 'Timeslices',
       sliceMin: 5,
       window: { kind: 'rolling', slices: 12 },
       burnMinutes: [],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
     });
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0 + 2 * MIN);
@@ -410,7 +390,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('drops and counts samples beyond the future allowance', () => {
-    const spec = smallOccurrencesSpec();
+    const spec = smallSpec();
     const engine = new IncrementalObjective(spec, { futureMinutes: 10 });
     engine.advanceTo(T0);
     engine.add(T0 + 9 * MIN, 5, 10);
@@ -420,18 +400,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('ignores and counts invalid samples', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallSpec({ burnMinutes: [] });
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0);
     engine.add(T0 - MIN, 11, 10);
@@ -443,18 +412,7 @@ describe('IncrementalObjective', () => {
   });
 
   it('throws when the clock is asked to go back a minute', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
-      window: { kind: 'rolling', slices: 60 },
-      burnMinutes: [],
-      currentMinutes: 5,
-      noData: 'excluded',
-      target: 0.99,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
-    });
+    const spec = smallSpec({ burnMinutes: [] });
     const engine = new IncrementalObjective(spec);
     engine.advanceTo(T0 + 30_000);
     expect(() => engine.status(T0 + 59_999)).not.toThrow();
@@ -462,17 +420,11 @@ describe('IncrementalObjective', () => {
   });
 
   it('reports the kept history and future allowance in milliseconds', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
+    const spec = smallSpec({
       window: { kind: 'calendar', pick: 2 },
       burnMinutes: [5, 60],
       currentMinutes: 15,
-      noData: 'excluded',
       target: 0.999,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
     });
     const engine = new IncrementalObjective(spec, { futureMinutes: 10 });
     expect(engine.historyMs).toBe(60 * MIN);
@@ -482,17 +434,11 @@ describe('IncrementalObjective', () => {
   });
 
   it('reports the ring size of a 30-day rolling window as its state bytes', () => {
-    const spec = buildSpec({
-      method: 'Occurrences',
-      sliceMin: 1,
+    const spec = smallSpec({
       window: { kind: 'rolling', slices: 43_200 },
       burnMinutes: [5, 60],
       currentMinutes: 60,
-      noData: 'excluded',
       target: 0.999,
-      timeSliceTarget: 1,
-      oneOffs: [],
-      recurring: false,
     });
     expect(new IncrementalObjective(spec).stateBytes()).toBe((43_200 + 60) * 2 * 8);
   });

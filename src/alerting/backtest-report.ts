@@ -3,6 +3,7 @@
  * many pages a week that is, and for every significant event — a stretch that consumed at least
  * 2% of the period's error budget — whether an alert caught it and how fast.
  */
+import { median } from '../platform/stats.js';
 import type { EvaluationPart, EvaluationTarget } from '../slo/evaluation.js';
 import { type BacktestAlert, type BacktestInput, backtest } from './backtest.js';
 
@@ -111,13 +112,8 @@ export function backtestReport(input: BacktestInput, options: ReportOptions): Ba
     ticketsPerWeek: perWeek('ticket'),
     events,
     detectedEvents: delays.length,
-    medianDetectionMinutes: delays.length ? median(delays) : null,
+    medianDetectionMinutes: median(delays),
   };
-}
-
-function median(sorted: readonly number[]): number {
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Per-minute counts as the dense arrays a backtest reads, over [startMs, endMs); absent minutes are 0/0. */

@@ -4,6 +4,7 @@
  * week, the share marked noise, alerts that resolved within 10 minutes (flapping), and how long
  * significant burns took to be detected.
  */
+import { median } from '../platform/stats.js';
 
 export interface Firing {
   readonly fingerprint: string;
@@ -78,24 +79,17 @@ export function detection(burns: readonly BurnEvent[], firings: readonly Firing[
   for (const b of burns) bySlo.set(b.slo, [...(bySlo.get(b.slo) ?? []), b]);
   return [...bySlo.entries()]
     .map(([slo, list]) => {
-      const delays = list
-        .flatMap((b) => {
-          const first = firings
-            .filter((f) => f.slo === slo && f.firedAtMs > b.startMs && f.firedAtMs <= b.endMs + 3_600_000)
-            .sort((x, y) => x.firedAtMs - y.firedAtMs)[0];
-          return first ? [(first.firedAtMs - b.startMs) / 60_000] : [];
-        })
-        .sort((x, y) => x - y);
-      const mid = Math.floor(delays.length / 2);
+      const delays = list.flatMap((b) => {
+        const first = firings
+          .filter((f) => f.slo === slo && f.firedAtMs > b.startMs && f.firedAtMs <= b.endMs + 3_600_000)
+          .sort((x, y) => x.firedAtMs - y.firedAtMs)[0];
+        return first ? [(first.firedAtMs - b.startMs) / 60_000] : [];
+      });
       return {
         slo,
         significantBurns: list.length,
         detected: delays.length,
-        medianMinutesToDetect: delays.length
-          ? delays.length % 2
-            ? delays[mid]!
-            : (delays[mid - 1]! + delays[mid]!) / 2
-          : null,
+        medianMinutesToDetect: median(delays),
       };
     })
     .sort((a, b) => a.slo.localeCompare(b.slo));

@@ -4,6 +4,7 @@
  * (impact start or detection → resolved), each with count, median and p90 — not only means,
  * which one long incident skews. Drills and cancelled incidents are left out.
  */
+import { median, percentile } from '../platform/stats.js';
 import type { Milestones } from './model.js';
 
 export interface Distribution {
@@ -27,21 +28,8 @@ interface MetricInput {
   readonly status: string;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (!sorted.length) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
-
-function median(sorted: readonly number[]): number | null {
-  if (!sorted.length) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function distribution(values: number[]): Distribution {
-  const sorted = values.sort((a, b) => a - b);
-  return { count: sorted.length, medianMinutes: median(sorted), p90Minutes: percentile(sorted, 0.9) };
+function distribution(values: readonly number[]): Distribution {
+  return { count: values.length, medianMinutes: median(values), p90Minutes: percentile(values, 0.9) };
 }
 
 export function responseMetrics(incidents: readonly MetricInput[]): ResponseMetrics {

@@ -13,6 +13,7 @@ import type { AlertChange, StoredAlert } from '../alerting/evaluate.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Database, NotificationOutboxTable } from '../platform/db/schema.js';
+import { expandEnv } from '../platform/env.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
@@ -284,8 +285,8 @@ export class NotificationDeliverer {
   ): Promise<string | undefined> {
     const env = this.deps.env ?? process.env;
     const baseUrl = expandEnv(target.url, env);
-    if (baseUrl === undefined) return `shinrai.dev/url of ${target.name} names an unset environment variable`;
-    const { url, body } = formatRequest(target.kind, baseUrl, payload, this.deps.clock.now());
+    if (!baseUrl.ok) return `shinrai.dev/url of ${target.name} uses \${${baseUrl.missing}}, which is not set`;
+    const { url, body } = formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now());
     const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -295,9 +296,9 @@ export class NotificationDeliverer {
     };
     if (target.secret) {
       const secret = expandEnv(target.secret, env);
-      if (secret === undefined)
-        return `shinrai.dev/secret of ${target.name} names an unset environment variable`;
-      headers['x-shinrai-signature'] = `sha256=${signature(secret, timestamp, body)}`;
+      if (!secret.ok)
+        return `shinrai.dev/secret of ${target.name} uses \${${secret.missing}}, which is not set`;
+      headers['x-shinrai-signature'] = `sha256=${signature(secret.value, timestamp, body)}`;
     }
     try {
       const response = await request(url, {
@@ -342,14 +343,4 @@ export class NotificationDeliverer {
 /** HMAC-SHA256 over `<timestamp>.<body>`, hex: what receivers recompute to trust a notification. */
 export function signature(secret: string, timestamp: string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-}
-
-function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  let missing = false;
-  const out = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const found = env[name];
-    if (found === undefined) missing = true;
-    return found ?? '';
-  });
-  return missing ? undefined : out;
 }

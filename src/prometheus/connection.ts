@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { expandEnv } from '../platform/env.js';
 
 /** The data source type the puller reads (compared case-insensitively, as OpenSLO writes `Prometheus`). */
 export const PROMETHEUS_TYPE = 'prometheus';
@@ -117,13 +118,12 @@ export function resolveConnection(
   details: ConnectionDetails,
   sources: SecretSources = defaultSources,
 ): ResolvedConnection {
-  const expand = (value: string, field: string) =>
-    value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const found = sources.env[name];
-      if (found === undefined)
-        throw new Error(`${field} uses \${${name}}, which is not set in the environment`);
-      return found;
-    });
+  const expand = (value: string, field: string) => {
+    const expanded = expandEnv(value, sources.env);
+    if (!expanded.ok)
+      throw new Error(`${field} uses \${${expanded.missing}}, which is not set in the environment`);
+    return expanded.value;
+  };
   const file = (path: string, field: string) => {
     try {
       return sources.readFile(expand(path, field)).trim();

@@ -145,10 +145,12 @@ export function targetSeries(
   target: EvaluationTarget,
   pointsOf: (part: EvaluationPart) => readonly Point[] | undefined,
   range?: { readonly startMs: number; readonly endMs: number },
+  options: { readonly allowEmpty?: boolean } = {},
 ): Pick<BacktestInput, 'target' | 'startMs' | 'good' | 'total' | 'parts'> | undefined {
   const points = target.parts.map((part) => pointsOf(part) ?? []);
   const all = points.flat();
-  if (!all.length) return undefined;
+  // An empty history over a given range is all minutes without events; without a range it has no span.
+  if (!all.length && !(options.allowEmpty && range)) return undefined;
   const startMs = range?.startMs ?? Math.min(...all.map((p) => p.minuteMs));
   const endMs = range?.endMs ?? Math.max(...all.map((p) => p.minuteMs)) + MINUTE_MS;
   const dense = points.map((p) => denseMinutes(p, startMs, endMs));

@@ -6,11 +6,19 @@
 import type { Kysely } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { Database } from '../platform/db/schema.js';
-import { evaluationTargets } from '../slo/evaluation.js';
+import { AppError } from '../platform/errors.js';
+import { type EvaluationTarget, evaluationTargets } from '../slo/evaluation.js';
 import { readMinutes } from '../slo/evaluator/store.js';
-import type { Catalog } from '../slo/model.js';
-import { periodOf, significantEvents, targetSeries } from './backtest-report.js';
+import type { Catalog, SloDefinition } from '../slo/model.js';
+import {
+  type BacktestReport,
+  backtestReport,
+  periodOf,
+  significantEvents,
+  targetSeries,
+} from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
+import type { AlertRule } from './policy.js';
 import {
   type BurnEvent,
   detection,
@@ -41,11 +49,8 @@ export async function qualityReport(
   const burns: BurnEvent[] = [];
   const range = { startMs: Math.floor(fromMs / 60_000) * 60_000, endMs: Math.floor(nowMs / 60_000) * 60_000 };
   for (const target of evaluationTargets(catalog)) {
-    const minutes = new Map<string, Awaited<ReturnType<typeof readMinutes>>>();
-    for (const part of target.parts)
-      minutes.set(part.storageKey, await readMinutes(db, part.storageKey, fromMs, nowMs));
-    if (![...minutes.values()].some((rows) => rows.length)) continue;
-    const history = targetSeries(target, (part) => minutes.get(part.storageKey), range)!;
+    const history = await storedSeries(db, target, range);
+    if (!history) continue;
     for (const e of significantEvents(history, { periodMs: periodOf(target) }))
       burns.push({ slo: target.id, startMs: e.startMs, endMs: e.endMs, budgetShare: e.budgetShare });
   }
@@ -55,6 +60,53 @@ export async function qualityReport(
     rules: ruleQuality(firings, nowMs - fromMs),
     slos: detection(burns, firings),
   };
+}
+
+/** A target's stored minutes over [startMs, endMs) as backtest input; undefined when it has none. */
+export async function storedSeries(
+  db: Db,
+  target: EvaluationTarget,
+  range: { startMs: number; endMs: number },
+) {
+  const minutes = new Map<string, Awaited<ReturnType<typeof readMinutes>>>();
+  for (const part of target.parts)
+    minutes.set(part.storageKey, await readMinutes(db, part.storageKey, range.startMs, range.endMs));
+  if (![...minutes.values()].some((rows) => rows.length)) return undefined;
+  return targetSeries(target, (part) => minutes.get(part.storageKey), range);
+}
+
+export interface StoredBacktestInput {
+  readonly sloId: string;
+  readonly objective?: string | undefined;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly minBudgetShare: number;
+}
+
+/**
+ * Replays an SLO's stored minutes through its alert rules. Throws NotFound for an unknown SLO or
+ * objective. Minutes without data count as no events.
+ */
+export async function backtestStored(
+  db: Db,
+  catalog: Catalog,
+  rulesFor: (slo: SloDefinition) => readonly AlertRule[],
+  minEvents: number | undefined,
+  input: StoredBacktestInput,
+): Promise<{ target: EvaluationTarget; report: BacktestReport }> {
+  const targets = evaluationTargets(catalog).filter((t) => t.slo.id === input.sloId);
+  if (!targets.length) throw new AppError('NotFound', `no SLO with id ${JSON.stringify(input.sloId)}`);
+  const target = input.objective ? targets.find((t) => t.objective?.key === input.objective) : targets[0];
+  if (!target)
+    throw new AppError('NotFound', `SLO ${input.sloId} has no objective ${JSON.stringify(input.objective)}`);
+  const range = { startMs: input.fromMs, endMs: input.toMs };
+  const history =
+    (await storedSeries(db, target, range)) ?? targetSeries(target, () => [], range, { allowEmpty: true })!;
+  const report = backtestReport(
+    { ...history, rules: rulesFor(target.slo), minEvents },
+    { periodMs: periodOf(target), minBudgetShare: input.minBudgetShare },
+  );
+  return { target, report };
 }
 
 /** Every firing in [fromMs, toMs) with its resolution (if any) and its verdict (if any). */

@@ -4,13 +4,10 @@ import { z } from 'zod';
 import type { Db } from '../platform/db/database.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import { readMinutes } from '../slo/evaluator/store.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
-import { backtestReport, periodOf, targetSeries } from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
 import type { AlertRule } from './policy.js';
-import { giveFeedback, qualityReport } from './quality-service.js';
+import { backtestStored, giveFeedback, qualityReport } from './quality-service.js';
 import {
   createSilence,
   expireSilence,
@@ -257,25 +254,18 @@ export function alertRoutes(deps: AlertRouteDeps) {
           throw new AppError('Invalid', 'a backtest covers at most 400 days', [
             { field: 'from', message: 'at most 400 days before to' },
           ]);
-        const targets = evaluationTargets(deps.catalog()).filter((t) => t.slo.id === request.params.id);
-        if (!targets.length)
-          throw new AppError('NotFound', `no SLO with id ${JSON.stringify(request.params.id)}`);
-        const target = body.objective ? targets.find((t) => t.objective?.key === body.objective) : targets[0];
-        if (!target)
-          throw new AppError(
-            'NotFound',
-            `SLO ${request.params.id} has no objective ${JSON.stringify(body.objective)}`,
-          );
-        const minutes = new Map<string, Awaited<ReturnType<typeof readMinutes>>>();
-        for (const part of target.parts)
-          minutes.set(part.storageKey, await readMinutes(deps.db, part.storageKey, fromMs, toMs));
-        const history = targetSeries(target, (part) => minutes.get(part.storageKey), {
-          startMs: fromMs,
-          endMs: toMs,
-        })!;
-        const report = backtestReport(
-          { ...history, rules: deps.rulesFor(target.slo), minEvents: deps.minEvents },
-          { periodMs: periodOf(target), minBudgetShare: body.minBudgetShare },
+        const { target, report } = await backtestStored(
+          deps.db,
+          deps.catalog(),
+          deps.rulesFor,
+          deps.minEvents,
+          {
+            sloId: request.params.id,
+            objective: body.objective,
+            fromMs,
+            toMs,
+            minBudgetShare: body.minBudgetShare,
+          },
         );
         const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
         return {

@@ -1,0 +1,97 @@
+/**
+ * Incidents declared by integrations: from a firing Shinrai alert (once per alert), and from
+ * Alertmanager's webhook (one open incident per group key; alerts once each on its timeline; a
+ * resolution is recorded and never closes the incident).
+ */
+import { readAlerts } from '../alerting/store.js';
+import { AppError } from '../platform/errors.js';
+import {
+  type AlertmanagerPayload,
+  alertEntries,
+  GROUP_KEY_LABEL,
+  severityOf,
+  titleOf,
+} from './alertmanager.js';
+import {
+  type Actor,
+  addAlertEntries,
+  declareIncident,
+  findOpenByLabel,
+  type IncidentDeps,
+} from './service.js';
+
+/** The label that ties an incident to the Shinrai alert it was declared from. */
+export const ALERT_LABEL = 'shinrai_alert';
+
+export async function incidentFromAlert(
+  deps: IncidentDeps,
+  alertId: string,
+  actor: Actor,
+): Promise<{ incident: string; declared: boolean }> {
+  const alert = (await readAlerts(deps.db.kysely)).get(alertId);
+  if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(alertId)}`);
+  if (alert.state.phase !== 'firing')
+    throw new AppError('Conflict', `alert ${alert.fingerprint} is ${alert.state.phase}, not firing`);
+  const existing = await findOpenByLabel(deps, ALERT_LABEL, alert.fingerprint);
+  if (existing) return { incident: existing.reference, declared: false };
+  const rates = Object.entries(alert.burnRates)
+    .map(([w, r]) => `${w} ${r === null ? '—' : `${r.toFixed(1)}×`}`)
+    .join(', ');
+  const incident = await declareIncident(
+    deps,
+    {
+      title: `${alert.sloId} is burning its error budget (${alert.rule})`,
+      severity: alert.tier === 'page' ? 'SEV2' : 'SEV3',
+      services: [alert.service],
+      slos: [alert.sloId.split('/')[0]!],
+      labels: { [ALERT_LABEL]: alert.fingerprint },
+      milestones: {
+        ...(alert.state.pendingSinceMs !== null ? { impactStartedAt: alert.state.pendingSinceMs } : {}),
+        detectedAt: alert.state.firedAtMs ?? deps.clock.now(),
+      },
+    },
+    actor,
+  );
+  await addAlertEntries(
+    deps,
+    incident.reference,
+    [
+      {
+        key: `${alert.fingerprint}|firing|${alert.state.firedAtMs}`,
+        text: `Alert firing: ${alert.rule} of ${alert.sloId} — burn rates ${rates}`,
+      },
+    ],
+    actor,
+  );
+  return { incident: incident.reference, declared: true };
+}
+
+export async function incidentFromAlertmanager(
+  deps: IncidentDeps,
+  payload: AlertmanagerPayload,
+  actor: Actor,
+): Promise<{ incident: string | null; declared: boolean; added: number }> {
+  let incident = await findOpenByLabel(deps, GROUP_KEY_LABEL, payload.groupKey);
+  let declared = false;
+  if (!incident) {
+    if (payload.status === 'resolved') return { incident: null, declared: false, added: 0 };
+    incident = await declareIncident(
+      deps,
+      {
+        title: titleOf(payload),
+        severity: severityOf(payload),
+        summary: payload.commonAnnotations.description ?? '',
+        services: payload.commonLabels.service ? [payload.commonLabels.service] : [],
+        slos: payload.commonLabels.slo ? [payload.commonLabels.slo] : [],
+        labels: {
+          [GROUP_KEY_LABEL]: payload.groupKey,
+          ...(payload.receiver ? { alertmanager_receiver: payload.receiver } : {}),
+        },
+      },
+      actor,
+    );
+    declared = true;
+  }
+  const added = await addAlertEntries(deps, incident.reference, alertEntries(payload), actor);
+  return { incident: incident.reference, declared, added };
+}

@@ -7,10 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { type AlertmanagerServer, alertmanagerAvailable, startAlertmanager } from './support/alertmanager.js';
 import { ManualClock, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
+import { seedRequests } from './support/traffic.js';
 
 const MIN = 60_000;
 // Alertmanager judges startsAt/endsAt by its own (real) clock, so Shinrai's starts at the real now.
@@ -22,19 +22,8 @@ describe.skipIf(!alertmanagerAvailable)('notifications to a real Alertmanager', 
   let server: TestServer;
   const clock = new ManualClock(T0);
 
-  const traffic = async (fromMs: number, minutes: number, errorRate: number) => {
-    const db = server.shinrai.ctx.db;
-    await upsertBuckets(
-      db.kysely,
-      Array.from({ length: minutes }, (_, i) => ({
-        storageKey: 'api-requests',
-        minuteMs: fromMs + i * MIN,
-        good: 1000 * (1 - errorRate),
-        total: 1000,
-      })),
-      minuteStamp(db, clock.ms),
-    );
-  };
+  const traffic = (fromMs: number, minutes: number, errorRate: number) =>
+    seedRequests(server.shinrai.ctx.db, { sli: 'api-requests', fromMs, minutes, errorRate, nowMs: clock.ms });
   const tickAt = async (ms: number) => {
     clock.ms = ms;
     for (let i = 0; i < 2; i++) await server.shinrai.evaluator.tick();

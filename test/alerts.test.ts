@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/testing.js';
-import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
+import { seedRequests } from './support/traffic.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 9, 1, 0, 0);
@@ -22,16 +22,8 @@ describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
   const clock = new ManualClock(T0);
 
   /** Stores `minutes` minutes of 1,000 events from `fromMs` with `errorRate` bad. */
-  const traffic = async (fromMs: number, minutes: number, errorRate: number) => {
-    const db = server.shinrai.ctx.db;
-    const buckets = Array.from({ length: minutes }, (_, i) => ({
-      storageKey: 'api-requests',
-      minuteMs: fromMs + i * MIN,
-      good: 1000 * (1 - errorRate),
-      total: 1000,
-    }));
-    await upsertBuckets(db.kysely, buckets, minuteStamp(db, clock.ms));
-  };
+  const traffic = (fromMs: number, minutes: number, errorRate: number) =>
+    seedRequests(server.shinrai.ctx.db, { sli: 'api-requests', fromMs, minutes, errorRate, nowMs: clock.ms });
   const tick = async () => {
     for (let i = 0; i < 3; i++) await server.shinrai.evaluator.tick();
   };

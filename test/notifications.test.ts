@@ -15,6 +15,7 @@ import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { DIALECTS } from './support/databases.js';
 import { ManualClock, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
+import { seedRequests } from './support/traffic.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 9, 1, 0, 0);
@@ -73,16 +74,8 @@ describe.each(DIALECTS)('notification delivery on %s', (dialect) => {
   const receiver = new FlakyReceiver();
   const clock = new ManualClock(T0);
 
-  const traffic = async (fromMs: number, minutes: number, errorRate: number) => {
-    const db = server.shinrai.ctx.db;
-    const buckets = Array.from({ length: minutes }, (_, i) => ({
-      storageKey: 'api-requests',
-      minuteMs: fromMs + i * MIN,
-      good: 1000 * (1 - errorRate),
-      total: 1000,
-    }));
-    await upsertBuckets(db.kysely, buckets, minuteStamp(db, clock.ms));
-  };
+  const traffic = (fromMs: number, minutes: number, errorRate: number) =>
+    seedRequests(server.shinrai.ctx.db, { sli: 'api-requests', fromMs, minutes, errorRate, nowMs: clock.ms });
   const tickAt = async (ms: number) => {
     clock.ms = ms;
     for (let i = 0; i < 2; i++) await server.shinrai.evaluator.tick();

@@ -53,9 +53,6 @@ export type EventKind =
   | 'note'
   | 'alert';
 
-/** The roles every incident offers; others may be added by name. */
-export const STANDARD_ROLES = ['commander', 'communications', 'operations', 'scribe'] as const;
-
 export interface TimelineEvent {
   readonly id: string;
   readonly atMs: number;

@@ -329,7 +329,7 @@ export class NotificationDeliverer {
     for (const target of targets) {
       const payloads = firing.filter((f) => f.targets.includes(target.name)).map((f) => f.payload);
       for (const payload of payloads) {
-        const error = await this.send(target, payload, `${payload.id}-refresh`);
+        const error = await this.send(target, payload, payload.id);
         if (error)
           this.deps.log.warn(
             { target: target.name, alert: payload.alert.id },

@@ -15,10 +15,6 @@ export class PeriodicTask<T> {
     private readonly options: { readonly intervalMs: number; readonly log: Logger; readonly failure: string },
   ) {}
 
-  get isStarted(): boolean {
-    return this.started;
-  }
-
   start(): void {
     if (this.started) return;
     this.started = true;

@@ -213,3 +213,15 @@ export interface Catalog {
   /** Custom alert windows (Sloth `AlertWindows`), chosen by SLO period before the defaults. */
   readonly alertWindows?: readonly AlertWindowsDefinition[] | undefined;
 }
+
+/** A catalog with nothing loaded. */
+export const EMPTY_CATALOG: Catalog = {
+  services: [],
+  slis: [],
+  slos: [],
+  dataSources: [],
+  alertPolicies: [],
+  alertConditions: [],
+  notificationTargets: [],
+  budgetAdjustments: [],
+};

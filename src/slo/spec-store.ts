@@ -10,7 +10,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import { invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
-import type { Catalog } from './model.js';
+import { type Catalog, EMPTY_CATALOG } from './model.js';
 import type { Diagnostic } from './spec/diagnostics.js';
 import { loadSpecSources } from './spec/load.js';
 
@@ -31,17 +31,6 @@ export interface SpecStoreDeps {
   /** The spec directory or file; optional when all specs come through the API. */
   readonly path?: string | undefined;
 }
-
-const EMPTY_CATALOG: Catalog = {
-  services: [],
-  slis: [],
-  slos: [],
-  dataSources: [],
-  alertPolicies: [],
-  alertConditions: [],
-  notificationTargets: [],
-  budgetAdjustments: [],
-};
 
 /** Uploaded files live under this prefix in diagnostics, apart from files on disk. */
 export const UPLOAD_PREFIX = 'api:';

@@ -1,7 +1,7 @@
 /** `shinrai alerts quality`: how useful the alerts were over the last days, read from the server's database. */
 import type { Command } from 'commander';
 import { qualityReport } from '../../alerting/quality-service.js';
-import type { Catalog } from '../../slo/model.js';
+import { type Catalog, EMPTY_CATALOG } from '../../slo/model.js';
 import { loadValidCatalog } from '../common.js';
 import { type DbFlags, withDatabase, withDatabaseFlags } from '../config-flags.js';
 import { percent, table } from '../format.js';
@@ -30,18 +30,7 @@ export function registerAlerts(program: Command, io: CliIo, setExit: (code: numb
       throw new CliError('--days must be a whole number from 1 to 400', 2);
     const report = await withDatabase(flags, async ({ db, clock, config }) => {
       const specs = flags.specs ?? config.specs.path;
-      const catalog: Catalog = specs
-        ? await loadValidCatalog(specs, io)
-        : {
-            services: [],
-            slis: [],
-            slos: [],
-            dataSources: [],
-            alertPolicies: [],
-            alertConditions: [],
-            notificationTargets: [],
-            budgetAdjustments: [],
-          };
+      const catalog: Catalog = specs ? await loadValidCatalog(specs, io) : EMPTY_CATALOG;
       if (!specs) io.err('warning: no --specs (or specs.path): significant burns are not reported');
       return qualityReport(db, catalog, clock.now(), days);
     });

@@ -7,6 +7,8 @@
  */
 import { sql } from 'kysely';
 import pino from 'pino';
+import { DEFAULT_MIN_EVENTS } from '../src/alerting/policy.js';
+import { AlertService } from '../src/alerting/service.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics } from '../src/platform/metrics.js';
@@ -120,14 +122,18 @@ async function runOn(
           ? createLeaderElection({ db, url: testDb.url, retrySeconds: 5, log, metrics })
           : undefined;
       await leader?.start();
+      const specs = () => ({ catalog: loaded.catalog, version: 1 });
+      // The live alerts run in every tick's write transaction, as in the server.
+      const alerts = new AlertService({ log, specs, minEvents: DEFAULT_MIN_EVENTS });
       return new Evaluator({
         db,
         clock,
         log,
         metrics,
-        specs: () => ({ catalog: loaded.catalog, version: 1 }),
+        specs,
         config: { tickSeconds: 30, historyStepSeconds: 300 },
         leader,
+        withStatuses: (trx, statuses, nowMs) => alerts.step(trx, statuses, nowMs),
       });
     }
 

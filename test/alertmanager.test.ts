@@ -77,6 +77,13 @@ spec: { target: alertmanager }
     expect(firing!.status.state).toBe('active');
     expect(Date.parse(firing!.endsAt)).toBeGreaterThan(Date.now());
 
+    // Still firing two minutes later: the refresh pushes endsAt on, so Alertmanager keeps it active.
+    clock.ms = T0 + 3 * MIN;
+    for (let i = 0; i < 2; i++) await server.shinrai.deliverer.cycle();
+    const [refreshed] = await ours();
+    expect(Date.parse(refreshed!.endsAt)).toBe(T0 + 3 * MIN + 5 * MIN);
+    expect(refreshed!.startsAt).toBe(firing!.startsAt);
+
     // The page resolves: Alertmanager gets the alert again, ended.
     await traffic(T0 + MIN, 39, 0);
     await tickAt(T0 + 35 * MIN);

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { actionItemRoutes } from './incidents/action-item-routes.js';
 import { integrationRoutes } from './incidents/integrations.js';
 import { postmortemRoutes } from './incidents/postmortem-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -168,7 +169,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
       integrationRoutes({ db, clock }),
-      postmortemRoutes({ db, clock, catalog: () => specs.current.catalog }),
+      postmortemRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        timeZone: config.incidents.timeZone,
+      }),
+      actionItemRoutes({ db, clock, timeZone: config.incidents.timeZone }),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -15,6 +15,7 @@ import {
   type Incident,
   type IncidentDeps,
   listIncidents,
+  markEvent,
   type TimelineEvent,
 } from './service.js';
 
@@ -251,6 +252,21 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
         const event = await addNote(deps, request.params.ref, request.body, actorOf(request));
         return reply.code(201).send(eventView(event));
       },
+    );
+
+    api.patch(
+      '/api/v1/incidents/:ref/events/:eventId',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'Star a timeline event (postmortem timeline) or mark it public (status page)',
+          params: z.object({ ref: z.string().max(100), eventId: z.string().max(100) }),
+          body: z.strictObject({ starred: z.boolean().optional(), public: z.boolean().optional() }),
+          response: { 200: eventSchema },
+        },
+      },
+      async (request) =>
+        eventView(await markEvent(deps, request.params.ref, request.params.eventId, request.body)),
     );
   };
 }

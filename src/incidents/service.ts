@@ -275,6 +275,46 @@ export async function addNote(
   });
 }
 
+/** Stars an event (it makes the postmortem timeline) or marks it public (it shows on the status page). */
+export async function markEvent(
+  deps: IncidentDeps,
+  ref: string,
+  eventId: string,
+  flags: { starred?: boolean | undefined; public?: boolean | undefined },
+): Promise<TimelineEvent> {
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const incident = await findIncident(trx, ref, deps.db.dialect);
+    const row = await trx
+      .selectFrom('incident_events')
+      .select('event')
+      .where('incident_id', '=', incident.id)
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    if (!row)
+      throw new AppError(
+        'NotFound',
+        `${incident.reference} has no timeline event ${JSON.stringify(eventId)}`,
+      );
+    const current = JSON.parse(row.event) as TimelineEvent;
+    const next: TimelineEvent = {
+      ...current,
+      starred: flags.starred ?? current.starred,
+      public: flags.public ?? current.public,
+    };
+    await trx
+      .updateTable('incident_events')
+      .set({ event: JSON.stringify(next) })
+      .where('id', '=', eventId)
+      .execute();
+    await trx
+      .updateTable('incidents')
+      .set({ updated_at: deps.clock.now() })
+      .where('id', '=', incident.id)
+      .execute();
+    return next;
+  });
+}
+
 const MAX_ALERT_KEYS = 1000;
 
 /** Adds alert lines to the timeline, each once (by key); returns how many were new. */

@@ -438,9 +438,22 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     ]);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stderr).toMatch(/POST \/api\/v1\/incidents: 403/);
-    expect(
-      (await runCli(['incident', 'declare', '--title', 'x', '--severity', 'SEV9', '--server', url])).code,
-    ).toBe(2);
+    // The server knows its severities (configurable) and says which it takes, on one line.
+    const badSeverity = await runCli([
+      'incident',
+      'declare',
+      '--title',
+      'x',
+      '--severity',
+      'SEV9',
+      '--server',
+      url,
+      '--token',
+      editor,
+    ]);
+    expect(badSeverity.code).toBe(1);
+    expect(badSeverity.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badSeverity.stderr).toMatch(/400 .*severity.*"SEV1"\|"SEV2"\|"SEV3"\|"SEV4"/);
     const down = await runCli(['incident', 'list', '--server', 'http://127.0.0.1:9', '--token', viewer]);
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);

@@ -39,13 +39,11 @@ class FakeLlm {
         if (this.mode === 'hang') return; // never answers
         if (this.mode === 'fail') return void res.writeHead(500).end('{"error":"overloaded"}');
         const facts = JSON.parse(text).messages[1].content.split('\n')[1];
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              choices: [{ message: { role: 'assistant', content: ` Reworded: ${facts} ` } }],
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            choices: [{ message: { role: 'assistant', content: ` Reworded: ${facts} ` } }],
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

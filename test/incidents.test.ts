@@ -369,7 +369,7 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(after.timeline).toHaveLength(incident.timeline.length);
     expect(
       (
-        await server.request('PATCH', '/api/v1/incidents/INC-1/events/' + event.id, {
+        await server.request('PATCH', `/api/v1/incidents/INC-1/events/${event.id}`, {
           token: editor,
           body: { starred: true },
         })

@@ -11,6 +11,7 @@ import { AutoDeclarer } from './incidents/auto-declare.js';
 import { integrationRoutes } from './incidents/integrations.js';
 import { CatchUpWriter } from './incidents/llm.js';
 import { postmortemRoutes } from './incidents/postmortem-routes.js';
+import { reviewRoutes } from './incidents/review-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -206,6 +207,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       integrationRoutes(incidentDeps),
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       actionItemRoutes(incidentDeps),
+      reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -458,4 +458,38 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('reviews the period: root causes, budget per service, the policy’s postmortems, overdue items', async () => {
+    const path = '/api/v1/reviews?from=2026-09-01&to=2026-10-02';
+    expect((await server.request('GET', path)).status).toBe(401);
+    const review = await json(server.request('GET', path, { token: viewer }));
+    // INC-1 (174.8% of api's budget) has its published postmortem with a P0 item; INC-2 is a drill.
+    expect(review.postmortems).toMatchObject({ required: ['INC-1'], gaps: [] });
+    expect(review.services.find((s: JsonBody) => s.service === 'shop')).toMatchObject({
+      budget: [{ slo: 'api', unit: 'events', consumed: 5000 }],
+    });
+    expect(review.incidents.count).toBeGreaterThanOrEqual(1);
+    const markdown = await server.request('GET', `${path}&format=markdown&lang=ja`, { token: viewer });
+    expect(markdown.headers.get('content-type')).toContain('text/markdown');
+    expect(await markdown.text()).toContain('# 信頼性レビュー');
+    const bad = await server.request('GET', '/api/v1/reviews?from=2026-10-02&to=2026-09-01', {
+      token: viewer,
+    });
+    expect(bad.status).toBe(400);
+
+    const cli = await runCli([
+      'review',
+      '--from',
+      '2026-09-01',
+      '--to',
+      '2026-10-02',
+      '--server',
+      server.shinrai.url,
+      '--token',
+      viewer,
+    ]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('# Reliability review');
+    expect(cli.stdout).toContain('| shop |');
+  });
 });

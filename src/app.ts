@@ -6,8 +6,12 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { actionItemRoutes } from './incidents/action-item-routes.js';
+import { AutoDeclarer } from './incidents/auto-declare.js';
 import { integrationRoutes } from './incidents/integrations.js';
+import { CatchUpWriter } from './incidents/llm.js';
 import { postmortemRoutes } from './incidents/postmortem-routes.js';
+import { reviewRoutes } from './incidents/review-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -47,6 +51,8 @@ export interface RunningShinrai {
   readonly puller: PrometheusPuller;
   /** Delivers queued alert notifications on the leader. */
   readonly deliverer: NotificationDeliverer;
+  /** Declares incidents from firing alerts per `incidents.autoDeclare`, on the leader. */
+  readonly autoDeclarer: AutoDeclarer;
   stop(): Promise<void>;
 }
 
@@ -141,6 +147,26 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     });
     deliverer.start();
     stops.push(() => deliverer.stop());
+    const incidentDeps = {
+      db,
+      clock,
+      severities: {
+        names: config.incidents.severities,
+        page: config.incidents.pageSeverity,
+        ticket: config.incidents.ticketSeverity,
+      },
+      timeZone: config.incidents.timeZone,
+    };
+    const autoDeclarer = new AutoDeclarer({
+      incidents: incidentDeps,
+      log,
+      tiers: config.incidents.autoDeclare,
+      intervalMs: config.evaluator.tickSeconds * 1000,
+      isLeader: () => evaluator.isLeader(),
+      firing: () => alerts.firingBurns(db.kysely, clock.now()),
+    });
+    autoDeclarer.start();
+    stops.push(() => autoDeclarer.stop());
 
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
@@ -169,9 +195,22 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           history: (id, range) => history(db, id, range),
         },
       }),
-      incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
-      integrationRoutes({ db, clock }),
-      postmortemRoutes({ db, clock, catalog: () => specs.current.catalog }),
+      incidentRoutes({
+        ...incidentDeps,
+        catalog: () => specs.current.catalog,
+        catchUpWriter: config.incidents.llmUrl
+          ? new CatchUpWriter({
+              url: config.incidents.llmUrl,
+              model: config.incidents.llmModel,
+              apiKey: config.incidents.llmApiKey,
+              timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
+            })
+          : undefined,
+      }),
+      integrationRoutes(incidentDeps),
+      postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      actionItemRoutes(incidentDeps),
+      reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       alertRoutes({
         db,
         now: () => clock.now(),
@@ -194,7 +233,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     log.info({ url: address }, `Shinrai is listening on ${address}`);
-    return { ctx, server, url: address, evaluator, puller, deliverer, stop: stopAll };
+    return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

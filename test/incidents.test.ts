@@ -245,7 +245,41 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(xss.html).not.toMatch(/<script|<img|\sonerror\s*=|href="javascript:/i);
     expect((await edit({ status: 'published' })).status).toBe(409);
     expect((await json(edit({ status: 'in-review' }))).status).toBe('in-review');
+    // INC-1 consumed 174.8% of the budget: publishing needs a P0 action item (a skipped one or a P1 does not count).
+    const addItem = (body: unknown, token = editor) =>
+      server.request('POST', `/api/v1/postmortems/${pm.id}/action-items`, { token, body });
+    expect((await addItem({ title: 'Alert on 5xx', category: 'detect', priority: 'P1' })).status).toBe(201);
+    clock.advance(1000); // items list in the order they were added
+    expect(
+      (await addItem({ title: 'Skip me', category: 'prevent', priority: 'P0', status: 'skipped' })).status,
+    ).toBe(201);
+    const blocked = await edit({ status: 'published' });
+    expect(blocked.status).toBe(409);
+    expect((await json(blocked)).detail).toMatch(
+      /INC-1 consumed 174\.8% of api's error budget \(more than 20%\): add at least one P0 action item/,
+    );
+    clock.advance(1000);
+    const p0 = await addItem({
+      title: 'Canary | the <script>alert(1)</script> deploys',
+      category: 'prevent',
+      priority: 'P0',
+      owner: 'payments-team',
+      dueDate: '2026-10-15',
+      ticketUrl: 'https://tracker.example/PAY-1',
+    });
+    expect(p0.status).toBe(201);
     expect((await json(edit({ status: 'published' }))).status).toBe('published');
+    const published = await json(server.request('GET', `/api/v1/postmortems/${pm.id}`, { token: viewer }));
+    expect(published.actionItems.map((i: JsonBody) => [i.priority, i.status])).toEqual([
+      ['P1', 'open'],
+      ['P0', 'skipped'],
+      ['P0', 'open'],
+    ]);
+    // The rendered document shows the current items in its table, sanitised.
+    expect(published.html).toContain('<td>payments-team</td>');
+    expect(published.html).toContain('href="https://tracker.example/PAY-1"');
+    expect(published.html).not.toMatch(/<script/i);
+    clock.ms = T0;
     expect((await edit({ markdown: 'rewritten' })).status).toBe(409);
     expect(
       (
@@ -257,6 +291,90 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     ).toBe(403);
     const list = await json(server.request('GET', '/api/v1/postmortems', { token: viewer }));
     expect(list.map((p: JsonBody) => p.id)).toContain(pm.id);
+  });
+
+  it('tracks action items: changes, closing stamps, filters and overdue in the team time zone', async () => {
+    const [pm] = await json(server.request('GET', '/api/v1/postmortems', { token: viewer }));
+    const created = await json(
+      server.request('POST', `/api/v1/postmortems/${pm.id}/action-items`, {
+        token: editor,
+        body: {
+          title: 'Runbook for failover',
+          category: 'mitigate-future',
+          priority: 'P2',
+          dueDate: '2026-09-30',
+        },
+      }),
+    );
+    expect(created).toMatchObject({ status: 'open', overdue: true, postmortemId: pm.id });
+    expect(created.closedAt).toBeUndefined();
+    const patch = (id: string, body: unknown, token = editor) =>
+      server.request('PATCH', `/api/v1/action-items/${id}`, { token, body });
+    expect((await patch(created.id, { status: 'done' }, viewer)).status).toBe(403);
+    const done = await json(patch(created.id, { status: 'done', owner: 'sre', dueDate: null }));
+    expect(done).toMatchObject({
+      status: 'done',
+      owner: 'sre',
+      overdue: false,
+      closedAt: new Date(T0).toISOString(),
+    });
+    expect(done.dueDate).toBeUndefined();
+    const reopened = await json(patch(created.id, { status: 'open' }));
+    expect(reopened.closedAt).toBeUndefined();
+
+    for (const [body, field] of [
+      [{ ticketUrl: 'javascript:alert(1)' }, 'ticketUrl'],
+      [{ dueDate: '2026-13-01' }, 'dueDate'],
+      [{ priority: 'P3' }, 'priority'],
+      [{ title: '' }, 'title'],
+    ] as const) {
+      const bad = await patch(created.id, body);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain(field);
+    }
+    expect((await patch('no-such-item', { status: 'done' })).status).toBe(404);
+    expect(
+      (
+        await server.request('POST', '/api/v1/postmortems/no-such-pm/action-items', {
+          token: editor,
+          body: { title: 'x', category: 'repair', priority: 'P0' },
+        })
+      ).status,
+    ).toBe(404);
+
+    const list = (query: string) =>
+      json(server.request('GET', `/api/v1/action-items${query}`, { token: viewer })).then(
+        (items: JsonBody[]) => items.map((i) => i.title),
+      );
+    // Today is 2026-10-01 (T0): the P0 due 2026-10-15 is not overdue yet.
+    expect(await list('?overdue=true')).toEqual([]);
+    expect(await list('?owner=payments-team')).toEqual(['Canary | the <script>alert(1)</script> deploys']);
+    expect(await list('?status=skipped')).toEqual(['Skip me']);
+    clock.advance(15 * 86_400_000);
+    // Items without a due date are never overdue.
+    expect(await list('?overdue=true')).toEqual(['Canary | the <script>alert(1)</script> deploys']);
+    clock.ms = T0;
+  });
+
+  it('stars timeline events and marks them public; viewers cannot', async () => {
+    const incident = await json(server.request('GET', '/api/v1/incidents/INC-2', { token: viewer }));
+    const event = incident.timeline[0];
+    const mark = (body: unknown, token = editor) =>
+      server.request('PATCH', `/api/v1/incidents/INC-2/events/${event.id}`, { token, body });
+    expect((await mark({ starred: true }, viewer)).status).toBe(403);
+    expect(await json(mark({ starred: true }))).toMatchObject({ id: event.id, starred: true, public: false });
+    expect(await json(mark({ public: true }))).toMatchObject({ starred: true, public: true });
+    const after = await json(server.request('GET', '/api/v1/incidents/INC-2', { token: viewer }));
+    expect(after.timeline[0]).toMatchObject({ id: event.id, starred: true, public: true, text: event.text });
+    expect(after.timeline).toHaveLength(incident.timeline.length);
+    expect(
+      (
+        await server.request('PATCH', `/api/v1/incidents/INC-1/events/${event.id}`, {
+          token: editor,
+          body: { starred: true },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('works from the CLI through the API', async () => {
@@ -320,11 +438,58 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     ]);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stderr).toMatch(/POST \/api\/v1\/incidents: 403/);
-    expect(
-      (await runCli(['incident', 'declare', '--title', 'x', '--severity', 'SEV9', '--server', url])).code,
-    ).toBe(2);
+    // The server knows its severities (configurable) and says which it takes, on one line.
+    const badSeverity = await runCli([
+      'incident',
+      'declare',
+      '--title',
+      'x',
+      '--severity',
+      'SEV9',
+      '--server',
+      url,
+      '--token',
+      editor,
+    ]);
+    expect(badSeverity.code).toBe(1);
+    expect(badSeverity.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badSeverity.stderr).toMatch(/400 .*severity.*"SEV1"\|"SEV2"\|"SEV3"\|"SEV4"/);
     const down = await runCli(['incident', 'list', '--server', 'http://127.0.0.1:9', '--token', viewer]);
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reviews the period: root causes, budget per service, the policy’s postmortems, overdue items', async () => {
+    const path = '/api/v1/reviews?from=2026-09-01&to=2026-10-02';
+    expect((await server.request('GET', path)).status).toBe(401);
+    const review = await json(server.request('GET', path, { token: viewer }));
+    // INC-1 (174.8% of api's budget) has its published postmortem with a P0 item; INC-2 is a drill.
+    expect(review.postmortems).toMatchObject({ required: ['INC-1'], gaps: [] });
+    expect(review.services.find((s: JsonBody) => s.service === 'shop')).toMatchObject({
+      budget: [{ slo: 'api', unit: 'events', consumed: 5000 }],
+    });
+    expect(review.incidents.count).toBeGreaterThanOrEqual(1);
+    const markdown = await server.request('GET', `${path}&format=markdown&lang=ja`, { token: viewer });
+    expect(markdown.headers.get('content-type')).toContain('text/markdown');
+    expect(await markdown.text()).toContain('# 信頼性レビュー');
+    const bad = await server.request('GET', '/api/v1/reviews?from=2026-10-02&to=2026-09-01', {
+      token: viewer,
+    });
+    expect(bad.status).toBe(400);
+
+    const cli = await runCli([
+      'review',
+      '--from',
+      '2026-09-01',
+      '--to',
+      '2026-10-02',
+      '--server',
+      server.shinrai.url,
+      '--token',
+      viewer,
+    ]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('# Reliability review');
+    expect(cli.stdout).toContain('| shop |');
   });
 });

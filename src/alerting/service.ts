@@ -17,7 +17,7 @@ import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import type { DatedStatus } from '../slo/evaluator/evaluator.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
-import { type AlertTarget, evaluateAlerts } from './evaluate.js';
+import { type AlertTarget, evaluateAlerts, type StoredAlert } from './evaluate.js';
 import { lookupByLabel } from './observe.js';
 import { type AlertRule, alertRulesFor } from './policy.js';
 import { readSilences, silencedBy } from './silences.js';
@@ -97,6 +97,26 @@ export class AlertService {
       });
     }
     return out;
+  }
+
+  /**
+   * Burn-rate alerts firing now and not silenced: what may declare incidents by itself. Guard
+   * alerts (no data, budget exhausted) never do: they ask for a look, not a response.
+   */
+  async firingBurns(db: Kysely<Database>, nowMs: number): Promise<StoredAlert[]> {
+    const { catalog } = this.deps.specs();
+    const sloOf = new Map(evaluationTargets(catalog).map((t) => [t.id, t.slo]));
+    const silences = await readSilences(db, nowMs);
+    return [...(await readAlerts(db)).values()].filter((alert) => {
+      if (alert.state.phase !== 'firing') return false;
+      const slo = sloOf.get(alert.sloId);
+      const rule = slo && this.rulesFor(slo).find((r) => r.name === alert.rule);
+      return (
+        rule !== undefined &&
+        (rule.kind ?? 'burn') === 'burn' &&
+        !silencedBy(silences, alert.labels, nowMs).length
+      );
+    });
   }
 
   /** One step over a tick's statuses; writes in `trx` (the statuses' transaction). */

@@ -8,6 +8,7 @@ import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIncident } from './commands/incident.js';
+import { registerReview } from './commands/review.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerBacktest(program, io, setExit);
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
+  registerReview(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

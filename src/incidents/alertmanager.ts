@@ -5,7 +5,7 @@
  * notification is recorded on the timeline; it never closes the incident — people do.
  */
 import { z } from 'zod';
-import type { Severity } from './model.js';
+import { type Severity, type SeverityScale, severityRank } from './model.js';
 
 export const alertmanagerPayloadSchema = z.object({
   version: z.string().optional(),
@@ -33,24 +33,26 @@ export const alertmanagerPayloadSchema = z.object({
 
 export type AlertmanagerPayload = z.output<typeof alertmanagerPayloadSchema>;
 
-/** Alertmanager severities (the `severity` label) to incident severities. */
-const SEVERITY_OF: Record<string, Severity> = {
-  critical: 'SEV2',
-  page: 'SEV2',
-  high: 'SEV2',
-  error: 'SEV3',
-  warning: 'SEV3',
-  ticket: 'SEV3',
-  info: 'SEV4',
+/** Alertmanager severities (the `severity` label) to the scale's page and ticket severities, or its least. */
+const LEVEL_OF: Record<string, 'page' | 'ticket' | 'least'> = {
+  critical: 'page',
+  page: 'page',
+  high: 'page',
+  error: 'ticket',
+  warning: 'ticket',
+  ticket: 'ticket',
+  info: 'least',
 };
 
-export function severityOf(payload: AlertmanagerPayload): Severity {
+export function severityOf(payload: AlertmanagerPayload, scale: SeverityScale): Severity {
   const labels = [payload.commonLabels.severity, ...payload.alerts.map((a) => a.labels.severity)];
-  const mapped = labels.flatMap((l) =>
-    l && SEVERITY_OF[l.toLowerCase()] ? [SEVERITY_OF[l.toLowerCase()]!] : [],
-  );
-  // The most severe of the group's alerts (SEV1 < SEV2 < … as strings).
-  return mapped.sort()[0] ?? 'SEV3';
+  const mapped = labels.flatMap((label) => {
+    const level = label ? LEVEL_OF[label.toLowerCase()] : undefined;
+    if (level === undefined) return [];
+    return [level === 'least' ? scale.names[scale.names.length - 1]! : scale[level]];
+  });
+  // The most severe of the group's alerts.
+  return mapped.sort((a, b) => severityRank(scale, a) - severityRank(scale, b))[0] ?? scale.ticket;
 }
 
 export function titleOf(payload: AlertmanagerPayload): string {

@@ -18,15 +18,26 @@ import {
   declareIncident,
   findOpenByLabel,
   type IncidentDeps,
+  listIncidents,
+  severityScale,
 } from './service.js';
 
 /** The label that ties an incident to the Shinrai alert it was declared from. */
 export const ALERT_LABEL = 'shinrai_alert';
 
+/** The label naming the firing (its start, ISO) an incident was declared from. */
+export const ALERT_FIRING_LABEL = 'shinrai_alert_fired_at';
+
+/**
+ * Declares an incident from a firing alert, or answers the open one already declared from it.
+ * `oncePerFiring` (automatic declaration) also answers an incident of the same firing that people
+ * have since closed, so closing it does not bring it back while the alert still fires.
+ */
 export async function incidentFromAlert(
   deps: IncidentDeps,
   alertId: string,
   actor: Actor,
+  options: { oncePerFiring?: boolean } = {},
 ): Promise<{ incident: string; declared: boolean }> {
   const alert = (await readAlerts(deps.db.kysely)).get(alertId);
   if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(alertId)}`);
@@ -34,6 +45,13 @@ export async function incidentFromAlert(
     throw new AppError('Conflict', `alert ${alert.fingerprint} is ${alert.state.phase}, not firing`);
   const existing = await findOpenByLabel(deps, ALERT_LABEL, alert.fingerprint);
   if (existing) return { incident: existing.reference, declared: false };
+  const firedAt = new Date(alert.state.firedAtMs ?? deps.clock.now()).toISOString();
+  if (options.oncePerFiring) {
+    const earlier = (await listIncidents(deps, {})).find(
+      (i) => i.labels[ALERT_LABEL] === alert.fingerprint && i.labels[ALERT_FIRING_LABEL] === firedAt,
+    );
+    if (earlier) return { incident: earlier.reference, declared: false };
+  }
   const rates = Object.entries(alert.burnRates)
     .map(([w, r]) => `${w} ${r === null ? '—' : `${r.toFixed(1)}×`}`)
     .join(', ');
@@ -41,10 +59,10 @@ export async function incidentFromAlert(
     deps,
     {
       title: `${alert.sloId} is burning its error budget (${alert.rule})`,
-      severity: alert.tier === 'page' ? 'SEV2' : 'SEV3',
+      severity: alert.tier === 'page' ? severityScale(deps).page : severityScale(deps).ticket,
       services: [alert.service],
       slos: [alert.sloId.split('/')[0]!],
-      labels: { [ALERT_LABEL]: alert.fingerprint },
+      labels: { [ALERT_LABEL]: alert.fingerprint, [ALERT_FIRING_LABEL]: firedAt },
       milestones: {
         ...(alert.state.pendingSinceMs !== null ? { impactStartedAt: alert.state.pendingSinceMs } : {}),
         detectedAt: alert.state.firedAtMs ?? deps.clock.now(),
@@ -79,7 +97,7 @@ export async function incidentFromAlertmanager(
       deps,
       {
         title: titleOf(payload),
-        severity: severityOf(payload),
+        severity: severityOf(payload, severityScale(deps)),
         summary: payload.commonAnnotations.description ?? '',
         services: payload.commonLabels.service ? [payload.commonLabels.service] : [],
         slos: payload.commonLabels.slo ? [payload.commonLabels.slo] : [],

@@ -3,8 +3,29 @@
  * and references (`INC-42`). Storage and the API build on these rules; nothing here does I/O.
  */
 
-export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** A severity name from the configured scale (SEV1–SEV4 by default). */
+export type Severity = string;
+
+/** The configured severities, most severe first, and those incidents from alerts get. */
+export interface SeverityScale {
+  readonly names: readonly Severity[];
+  /** For incidents declared from a page alert (Alertmanager: critical, page, high). */
+  readonly page: Severity;
+  /** For incidents declared from a ticket alert (Alertmanager: error, warning, ticket). */
+  readonly ticket: Severity;
+}
+
+export const DEFAULT_SEVERITIES: SeverityScale = {
+  names: ['SEV1', 'SEV2', 'SEV3', 'SEV4'],
+  page: 'SEV2',
+  ticket: 'SEV3',
+};
+
+/** 0 for the most severe; names outside the scale (from an older configuration) rank last. */
+export function severityRank(scale: SeverityScale, severity: Severity): number {
+  const rank = scale.names.indexOf(severity);
+  return rank === -1 ? scale.names.length : rank;
+}
 
 export const STATUSES = [
   'triage',

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import type { App } from '../platform/http/server.js';
 import { renderMarkdown } from '../platform/markdown.js';
 import type { Catalog } from '../slo/model.js';
+import { actionItemSchema, actionItemView, todayIn } from './action-item-routes.js';
+import { listActionItems } from './action-item-service.js';
+import { type ActionItem, withActionItems } from './action-items.js';
 import { POSTMORTEM_STATUSES } from './postmortem.js';
 import {
   changePostmortem,
@@ -19,26 +22,37 @@ const postmortemSchema = z.object({
   status: z.enum(POSTMORTEM_STATUSES),
   incidents: z.array(z.string()),
   markdown: z.string(),
-  html: z.string().describe('the markdown rendered and sanitised: safe to insert into a page'),
+  html: z
+    .string()
+    .describe(
+      'the markdown rendered and sanitised, with the current action items: safe to insert into a page',
+    ),
+  actionItems: z.array(actionItemSchema),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
-function view(p: Postmortem): z.output<typeof postmortemSchema> {
+function view(p: Postmortem, items: readonly ActionItem[], today: string): z.output<typeof postmortemSchema> {
   return {
     id: p.id,
     status: p.status,
     incidents: [...p.incidents],
     markdown: p.markdown,
-    html: renderMarkdown(p.markdown),
+    html: renderMarkdown(withActionItems(p.markdown, items)),
+    actionItems: items.map((i) => actionItemView(i, today)),
     createdAt: new Date(p.createdAtMs).toISOString(),
     updatedAt: new Date(p.updatedAtMs).toISOString(),
   };
 }
 
-export function postmortemRoutes(deps: IncidentDeps & { readonly catalog: () => Catalog }) {
+export function postmortemRoutes(
+  deps: IncidentDeps & { readonly catalog: () => Catalog; readonly timeZone: string },
+) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
+    const today = () => todayIn(deps.timeZone, deps.clock.now());
+    const withItems = async (p: Postmortem) =>
+      view(p, await listActionItems(deps, { postmortemId: p.id }), today());
 
     api.post(
       '/api/v1/incidents/:ref/postmortem',
@@ -59,7 +73,7 @@ export function postmortemRoutes(deps: IncidentDeps & { readonly catalog: () => 
           request.params.ref,
           ...request.body.alsoCovers,
         ]);
-        return reply.code(201).send(view(created));
+        return reply.code(201).send(view(created, [], today()));
       },
     );
 
@@ -72,7 +86,16 @@ export function postmortemRoutes(deps: IncidentDeps & { readonly catalog: () => 
           response: { 200: z.array(postmortemSchema) },
         },
       },
-      async () => (await listPostmortems(deps)).map(view),
+      async () => {
+        const items = await listActionItems(deps);
+        return (await listPostmortems(deps)).map((p) =>
+          view(
+            p,
+            items.filter((i) => i.postmortemId === p.id),
+            today(),
+          ),
+        );
+      },
     );
 
     api.get(
@@ -85,7 +108,7 @@ export function postmortemRoutes(deps: IncidentDeps & { readonly catalog: () => 
           response: { 200: postmortemSchema },
         },
       },
-      async (request) => view(await getPostmortem(deps, request.params.id)),
+      async (request) => withItems(await getPostmortem(deps, request.params.id)),
     );
 
     api.patch(
@@ -102,7 +125,8 @@ export function postmortemRoutes(deps: IncidentDeps & { readonly catalog: () => 
           response: { 200: postmortemSchema },
         },
       },
-      async (request) => view(await changePostmortem(deps, request.params.id, request.body)),
+      async (request) =>
+        withItems(await changePostmortem(deps, deps.catalog(), request.params.id, request.body)),
     );
   };
 }

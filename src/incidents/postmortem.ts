@@ -4,6 +4,7 @@
  * timeline — and left open where people must write (root causes, lessons). Titles and notes are
  * people's text: the draft keeps them as written, and rendering sanitises the whole document.
  */
+import { ACTION_ITEMS_PLACEHOLDER } from './action-items.js';
 import type { BudgetImpact } from './impact.js';
 import type { Incident, TimelineEvent } from './service.js';
 
@@ -90,9 +91,7 @@ export function draftPostmortem(covered: readonly CoveredIncident[]): string {
     '',
     '## Action items',
     '',
-    '| action | category | priority | owner | due | status |',
-    '|---|---|---|---|---|---|',
-    '| _…_ | prevent | P0 | | | open |',
+    ACTION_ITEMS_PLACEHOLDER,
     '',
     '## Lessons learned',
     '',

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { PostmortemTable } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Catalog } from '../slo/model.js';
+import { listActionItems } from './action-item-service.js';
+import { type PolicyBreach, policyBreaches, publishBlockers } from './action-items.js';
 import { budgetImpact } from './impact.js';
 import {
   type CoveredIncident,
@@ -77,9 +79,27 @@ export async function getPostmortem(deps: IncidentDeps, id: string): Promise<Pos
   return fromRow(row);
 }
 
-/** Edits the markdown or moves the status; a published postmortem is final. */
+/** The budget-policy breaches of the incidents a postmortem covers (consumed > 20% of a budget). */
+export async function postmortemBreaches(
+  deps: IncidentDeps,
+  catalog: Catalog,
+  postmortem: Pick<Postmortem, 'incidents'>,
+): Promise<PolicyBreach[]> {
+  const breaches: PolicyBreach[] = [];
+  for (const ref of postmortem.incidents) {
+    const { incident } = await getIncident(deps, ref);
+    breaches.push(...policyBreaches(incident.reference, await budgetImpact(deps, catalog, incident)));
+  }
+  return breaches;
+}
+
+/**
+ * Edits the markdown or moves the status; a published postmortem is final. Publishing needs a P0
+ * action item when a covered incident consumed more than 20% of a budget.
+ */
 export async function changePostmortem(
   deps: IncidentDeps,
+  catalog: Catalog,
   id: string,
   change: { markdown?: string | undefined; status?: PostmortemStatus | undefined },
 ): Promise<Postmortem> {
@@ -94,6 +114,18 @@ export async function changePostmortem(
     throw new AppError('Conflict', `a postmortem in ${current.status} cannot move to ${change.status}`, [
       { field: 'status', message: `not allowed from ${current.status}` },
     ]);
+  if (change.status === 'published' && current.status !== 'published') {
+    const blockers = publishBlockers(
+      await postmortemBreaches(deps, catalog, current),
+      await listActionItems(deps, { postmortemId: id }),
+    );
+    if (blockers.length)
+      throw new AppError(
+        'Conflict',
+        `the error-budget policy needs a P0 action item before publishing: ${blockers.join('; ')}`,
+        blockers.map((message) => ({ field: 'actionItems', message })),
+      );
+  }
   const next: Postmortem = {
     ...current,
     markdown: change.markdown ?? current.markdown,

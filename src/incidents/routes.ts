@@ -5,8 +5,9 @@ import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
 import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
+import type { CatchUpWriter } from './llm.js';
 import { responseMetrics } from './metrics.js';
-import { MILESTONES, SEVERITIES, STATUSES } from './model.js';
+import { MILESTONES, STATUSES } from './model.js';
 import {
   addNote,
   changeIncident,
@@ -15,6 +16,8 @@ import {
   type Incident,
   type IncidentDeps,
   listIncidents,
+  markEvent,
+  severityScale,
   type TimelineEvent,
 } from './service.js';
 
@@ -27,7 +30,7 @@ const incidentSchema = z.object({
   reference: z.string(),
   title: z.string(),
   summary: z.string(),
-  severity: z.enum(SEVERITIES),
+  severity: z.string(),
   status: z.enum(STATUSES),
   services: z.array(z.string()),
   slos: z.array(z.string()),
@@ -84,9 +87,17 @@ function milestonesMs(input: Partial<Record<string, string | null>> | undefined)
   );
 }
 
-export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Catalog }) {
+export function incidentRoutes(
+  deps: IncidentDeps & {
+    readonly catalog: () => Catalog;
+    /** Rewords catch-up summaries when an LLM endpoint is configured. */
+    readonly catchUpWriter?: CatchUpWriter | undefined;
+  },
+) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
+    // The configured scale, so the OpenAPI document lists the severities this server takes.
+    const severity = z.enum(severityScale(deps).names as [string, ...string[]]);
     const actorOf = (request: { principal?: { name: string } | undefined }) => ({
       name: request.principal?.name ?? 'anonymous',
       source: 'api',
@@ -100,7 +111,7 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
           summary: 'Declare an incident',
           body: z.strictObject({
             title: name,
-            severity: z.enum(SEVERITIES),
+            severity: severity,
             summary: z.string().max(20_000).optional(),
             services: z.array(name).max(50).optional(),
             slos: z.array(name).max(50).optional(),
@@ -149,7 +160,7 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
             from: isoTime.optional(),
             to: isoTime.optional(),
             service: z.string().optional(),
-            severity: z.enum(SEVERITIES).optional(),
+            severity: severity.optional(),
           }),
         },
       },
@@ -192,6 +203,35 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
       },
     );
 
+    api.get(
+      '/api/v1/incidents/:ref/catch-up',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary:
+            'Catch-up for a late joiner: the deterministic summary, reworded by the configured LLM when there is one',
+          params: z.object({ ref: z.string().max(100) }),
+          querystring: z.object({ lang: z.enum(['en', 'ja']).default('en') }),
+          response: {
+            200: z.object({
+              text: z.string().describe('plain text: show it as text, never as HTML'),
+              source: z.enum(['llm', 'timeline']),
+              model: z.string().optional(),
+              llmError: z.string().optional().describe('why the LLM wording is not served'),
+              facts: z.string().describe('the deterministic summary the wording is based on'),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const { incident, timeline } = await getIncident(deps, request.params.ref);
+        const impact = await budgetImpact(deps, deps.catalog(), incident);
+        const facts = catchUpSummary(incident, timeline, impact, deps.clock.now());
+        if (!deps.catchUpWriter) return { text: facts, source: 'timeline' as const, facts };
+        return { ...(await deps.catchUpWriter.write(facts, timeline, request.query.lang)), facts };
+      },
+    );
+
     api.patch(
       '/api/v1/incidents/:ref',
       {
@@ -201,7 +241,7 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
           params: z.object({ ref: z.string().max(100) }),
           body: z.strictObject({
             status: z.enum(STATUSES).optional(),
-            severity: z.enum(SEVERITIES).optional(),
+            severity: severity.optional(),
             title: name.optional(),
             summary: z.string().max(20_000).optional(),
             rootCause: z.string().max(200).optional(),
@@ -251,6 +291,21 @@ export function incidentRoutes(deps: IncidentDeps & { readonly catalog: () => Ca
         const event = await addNote(deps, request.params.ref, request.body, actorOf(request));
         return reply.code(201).send(eventView(event));
       },
+    );
+
+    api.patch(
+      '/api/v1/incidents/:ref/events/:eventId',
+      {
+        schema: {
+          tags: ['incidents'],
+          summary: 'Star a timeline event (postmortem timeline) or mark it public (status page)',
+          params: z.object({ ref: z.string().max(100), eventId: z.string().max(100) }),
+          body: z.strictObject({ starred: z.boolean().optional(), public: z.boolean().optional() }),
+          response: { 200: eventSchema },
+        },
+      },
+      async (request) =>
+        eventView(await markEvent(deps, request.params.ref, request.params.eventId, request.body)),
     );
   };
 }

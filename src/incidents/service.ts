@@ -10,6 +10,7 @@ import type { Database } from '../platform/db/schema.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
 import {
   canMove,
+  DEFAULT_SEVERITIES,
   type IncidentStatus,
   MILESTONES,
   type Milestones,
@@ -18,6 +19,7 @@ import {
   parseReference,
   reference,
   type Severity,
+  type SeverityScale,
 } from './model.js';
 
 export interface Incident {
@@ -68,6 +70,8 @@ export interface TimelineEvent {
 export interface IncidentDeps {
   readonly db: Db;
   readonly clock: Clock;
+  /** The configured severities (SEV1–SEV4 when not given). */
+  readonly severities?: SeverityScale | undefined;
 }
 
 export interface Actor {
@@ -109,6 +113,7 @@ export async function declareIncident(
   actor: Actor,
 ): Promise<Incident> {
   const nowMs = deps.clock.now();
+  checkSeverity(deps, input.severity);
   const milestones: Milestones = { detectedAt: nowMs, ...input.milestones };
   checkMilestones(milestones);
   // Two declarations at once may pick the same number; the unique column makes one retry.
@@ -188,6 +193,7 @@ export async function changeIncident(
       events.push({ kind: 'status', text: `status ${current.status} → ${change.status}` });
     }
     if (change.severity !== undefined && change.severity !== current.severity) {
+      checkSeverity(deps, change.severity);
       next = { ...next, severity: change.severity };
       events.push({ kind: 'severity', text: `severity ${current.severity} → ${change.severity}` });
     }
@@ -272,6 +278,46 @@ export async function addNote(
       starred: note.starred,
       public: note.public,
     });
+  });
+}
+
+/** Stars an event (it makes the postmortem timeline) or marks it public (it shows on the status page). */
+export async function markEvent(
+  deps: IncidentDeps,
+  ref: string,
+  eventId: string,
+  flags: { starred?: boolean | undefined; public?: boolean | undefined },
+): Promise<TimelineEvent> {
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const incident = await findIncident(trx, ref, deps.db.dialect);
+    const row = await trx
+      .selectFrom('incident_events')
+      .select('event')
+      .where('incident_id', '=', incident.id)
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    if (!row)
+      throw new AppError(
+        'NotFound',
+        `${incident.reference} has no timeline event ${JSON.stringify(eventId)}`,
+      );
+    const current = JSON.parse(row.event) as TimelineEvent;
+    const next: TimelineEvent = {
+      ...current,
+      starred: flags.starred ?? current.starred,
+      public: flags.public ?? current.public,
+    };
+    await trx
+      .updateTable('incident_events')
+      .set({ event: JSON.stringify(next) })
+      .where('id', '=', eventId)
+      .execute();
+    await trx
+      .updateTable('incidents')
+      .set({ updated_at: deps.clock.now() })
+      .where('id', '=', incident.id)
+      .execute();
+    return next;
   });
 }
 
@@ -391,6 +437,19 @@ async function addEvent(
     })
     .execute();
   return event;
+}
+
+/** The configured severities (the default SEV1–SEV4 scale when none were given). */
+export function severityScale(deps: Pick<IncidentDeps, 'severities'>): SeverityScale {
+  return deps.severities ?? DEFAULT_SEVERITIES;
+}
+
+function checkSeverity(deps: IncidentDeps, severity: Severity): void {
+  const { names } = severityScale(deps);
+  if (!names.includes(severity))
+    throw new AppError('Invalid', `severity must be one of ${names.join(', ')} (incidents.severities)`, [
+      { field: 'severity', message: `${JSON.stringify(severity)} is not a configured severity` },
+    ]);
 }
 
 function checkMilestones(milestones: Milestones): void {

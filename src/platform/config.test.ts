@@ -63,6 +63,51 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.server)).toBe(true);
   });
 
+  it('reads the incident policy: severities, auto-declaring, time zone, and checks them together', () => {
+    const defaults = loadConfig().incidents;
+    expect(defaults).toMatchObject({
+      timeZone: 'UTC',
+      severities: ['SEV1', 'SEV2', 'SEV3', 'SEV4'],
+      autoDeclare: [],
+      pageSeverity: 'SEV2',
+      ticketSeverity: 'SEV3',
+      llmUrl: '',
+    });
+    const custom = loadConfig({
+      env: {
+        SHINRAI_INCIDENTS_SEVERITIES: 'P1, P2 ,P3',
+        SHINRAI_INCIDENTS_AUTO_DECLARE: 'page',
+        SHINRAI_INCIDENTS_PAGE_SEVERITY: 'P1',
+        SHINRAI_INCIDENTS_TICKET_SEVERITY: 'P3',
+        SHINRAI_INCIDENTS_TIME_ZONE: 'Asia/Tokyo',
+      },
+    }).incidents;
+    expect(custom).toMatchObject({
+      severities: ['P1', 'P2', 'P3'],
+      autoDeclare: ['page'],
+      timeZone: 'Asia/Tokyo',
+    });
+    const path = file(
+      'incidents:\n  severities: [critical, major, minor]\n  pageSeverity: critical\n  ticketSeverity: minor\n',
+    );
+    expect(loadConfig({ file: path }).incidents.severities).toEqual(['critical', 'major', 'minor']);
+    const fieldProblems = problems(() =>
+      loadConfig({ flags: { 'incidents.autoDeclare': 'page,sms', 'incidents.timeZone': 'Mars/Olympus' } }),
+    );
+    expect(fieldProblems).toEqual([
+      expect.stringMatching(/^incidents\.timeZone \(from flag incidents\.timeZone\): an IANA time zone/),
+      expect.stringMatching(
+        /^incidents\.autoDeclare\.1 \(from flag incidents\.autoDeclare\): .*"page"\|"ticket"/,
+      ),
+    ]);
+    // Checked together once each field is valid.
+    expect(problems(() => loadConfig({ flags: { 'incidents.severities': 'P1,P1' } }))).toEqual([
+      expect.stringMatching(/^incidents\.severities .*unique/),
+      expect.stringMatching(/^incidents\.pageSeverity .*one of the severities \(P1, P1\)/),
+      expect.stringMatching(/^incidents\.ticketSeverity /),
+    ]);
+  });
+
   it('names an environment variable for every key', () => {
     expect(CONFIG_KEYS.map(envName)).toContain('SHINRAI_EVALUATOR_HISTORY_STEP_SECONDS');
     expect(new Set(CONFIG_KEYS.map(envName)).size).toBe(CONFIG_KEYS.length);

@@ -3,6 +3,7 @@
  * Validated with zod; every problem is reported on its own line with where the value came from.
  */
 import { readFileSync } from 'node:fs';
+import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MIN_EVENTS } from '../alerting/policy.js';
@@ -94,6 +95,46 @@ const configSchema = z.strictObject({
         .default(24),
     })
     .prefault({}),
+  incidents: z
+    .strictObject({
+      /** The team's time zone: action items fall due and reviews group days in it. */
+      timeZone: z
+        .string()
+        .default('UTC')
+        .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as UTC or Asia/Tokyo'),
+      /** Severity names, most severe first, comma-separated. */
+      severities: commaList().default(['SEV1', 'SEV2', 'SEV3', 'SEV4']),
+      /** Alert severities (page, ticket) whose firing alerts declare an incident by themselves. */
+      autoDeclare: commaList()
+        .default([])
+        .pipe(z.array(z.enum(['page', 'ticket']))),
+      /** Incident severity of an incident declared from a page alert (and Alertmanager critical). */
+      pageSeverity: z.string().default('SEV2'),
+      /** Incident severity of an incident declared from a ticket alert (and Alertmanager warning). */
+      ticketSeverity: z.string().default('SEV3'),
+      /** An OpenAI-compatible API base URL (…/v1) that rewords catch-up summaries; empty: off. */
+      llmUrl: z.string().default(''),
+      llmModel: z.string().default('gpt-4o-mini'),
+      /** Bearer key for the LLM endpoint; prefer the SHINRAI_INCIDENTS_LLM_API_KEY variable. */
+      llmApiKey: z.string().default(''),
+      llmTimeoutSeconds: z.coerce.number().positive().max(120).default(20),
+    })
+    .prefault({})
+    .superRefine((incidents, context) => {
+      if (new Set(incidents.severities).size !== incidents.severities.length || !incidents.severities.length)
+        context.addIssue({
+          code: 'custom',
+          path: ['severities'],
+          message: 'names must be unique, at least one',
+        });
+      for (const key of ['pageSeverity', 'ticketSeverity'] as const)
+        if (!incidents.severities.includes(incidents[key]))
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `must be one of the severities (${incidents.severities.join(', ')})`,
+          });
+    }),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),
@@ -106,6 +147,19 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** A list from a config file, or comma-separated from a flag or the environment. */
+function commaList() {
+  return z.union([
+    z.array(z.string().trim().min(1)),
+    z.string().transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ]);
+}
 
 function booleanish() {
   return z.union([
@@ -204,7 +258,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       const keys =
         issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (path ? `${path}.${k}` : k)) : [path];
       for (const key of keys) {
-        const from = origin.get(key) ?? (sources.file ? sources.file : 'defaults');
+        // A list item's problem (incidents.autoDeclare.1) comes from where its setting was given.
+        const setting = key.split('.').slice(0, 2).join('.');
+        const from = origin.get(setting) ?? (sources.file ? sources.file : 'defaults');
         const message =
           issue.code === 'unrecognized_keys'
             ? `unknown setting (known: ${CONFIG_KEYS.join(', ')})`

@@ -253,6 +253,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('postmortems').ifExists().execute();
     },
   },
+  '0010_action_items': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('action_items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('postmortem_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text')
+        .addColumn('due_date', 'text')
+        .addColumn('item', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('action_items_by_postmortem')
+        .on('action_items')
+        .column('postmortem_id')
+        .execute();
+      await db.schema
+        .createIndex('action_items_open_by_due')
+        .on('action_items')
+        .columns(['status', 'due_date'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('action_items').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

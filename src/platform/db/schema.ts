@@ -171,6 +171,19 @@ export interface PostmortemTable {
   updated_at: number;
 }
 
+/** A postmortem's action item: the queried fields as columns, the whole record as JSON in `item`. */
+export interface ActionItemTable {
+  id: string;
+  postmortem_id: string;
+  status: string;
+  priority: string;
+  owner: string | null;
+  due_date: string | null;
+  item: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -187,4 +200,5 @@ export interface Database {
   incidents: IncidentTable;
   incident_events: IncidentEventTable;
   postmortems: PostmortemTable;
+  action_items: ActionItemTable;
 }

@@ -95,6 +95,13 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     request.principal = principal;
   });
 
+  // API answers are data: a browser must never sniff them into HTML, nor load anything for them.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/api/'))
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
       route: request.routeOptions.url ?? 'unmatched',

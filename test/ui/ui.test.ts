@@ -187,6 +187,20 @@ describe('web UI', () => {
       await page.getByLabel('Add a note').fill('Rolled back the payment gateway client');
       await page.getByRole('button', { name: 'Add note' }).click();
       await page.waitForSelector('text=Rolled back the payment gateway client');
+      const note = page.locator('[data-testid="timeline"] li', {
+        hasText: 'Rolled back the payment gateway client',
+      });
+      await note.getByRole('button', { name: 'Star' }).click();
+      await expect
+        .poll(() => note.getByRole('button', { name: 'Star' }).getAttribute('aria-pressed'))
+        .toBe('true');
+      await note.getByRole('button', { name: 'Make public' }).click();
+      await note.getByRole('button', { name: 'Public' }).waitFor();
+      const timeline: JsonBody[] = (await api(`/api/v1/incidents/${reference}`)).timeline;
+      expect(timeline.find((e) => e.text === 'Rolled back the payment gateway client')).toMatchObject({
+        starred: true,
+        public: true,
+      });
       await screenshot(page, 'incident-detail');
       expect(await seriousA11yViolations(page)).toEqual([]);
 
@@ -204,6 +218,17 @@ describe('web UI', () => {
       expect(html).not.toMatch(/href="javascript|onerror|<img/);
       await page.getByRole('button', { name: 'Save' }).click();
       await page.waitForSelector('text=Send for review');
+      await expect
+        .poll(async () => (await api(`/api/v1/postmortems/${page.url().split('/').pop()}`)).markdown)
+        .toContain('# Checkout outage');
+
+      await page.getByLabel('Action', { exact: true }).fill('Alert on gateway client errors');
+      await page.selectOption('select:near(:text("Category"))', 'detect');
+      await page.getByLabel('Owner').fill('team-payments');
+      await page.getByRole('button', { name: 'Add action item' }).click();
+      await page.waitForSelector(
+        '[data-testid="action-items"] td:has-text("Alert on gateway client errors")',
+      );
       await screenshot(page, 'postmortem');
       expect(await seriousA11yViolations(page)).toEqual([]);
     });

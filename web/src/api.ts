@@ -157,7 +157,29 @@ export interface Silence {
   createdAt: string;
 }
 
-export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+/** The default severity scale; a server may configure its own (incidents.severities). */
+export const SEVERITIES: readonly string[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
+
+/** The severities this server takes, from the enum its OpenAPI document gives for declaring. */
+export async function serverSeverities(): Promise<readonly string[]> {
+  const doc = await api<{
+    paths?: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody?: {
+            content?: Record<string, { schema?: { properties?: Record<string, { enum?: string[] }> } }>;
+          };
+        }
+      >
+    >;
+  }>('/api/openapi.json');
+  const names =
+    doc.paths?.['/api/v1/incidents']?.post?.requestBody?.content?.['application/json']?.schema?.properties
+      ?.severity?.enum;
+  return names?.length ? names : SEVERITIES;
+}
 export const STATUSES = [
   'triage',
   'investigating',
@@ -181,7 +203,7 @@ export interface Incident {
   reference: string;
   title: string;
   summary: string;
-  severity: (typeof SEVERITIES)[number];
+  severity: string;
   status: (typeof STATUSES)[number];
   services: string[];
   slos: string[];
@@ -241,6 +263,7 @@ export interface ActionItem {
   dueDate?: string | null;
   status: (typeof ACTION_STATUSES)[number];
   ticketUrl?: string | null;
+  overdue?: boolean;
   postmortemId: string;
   createdAt: string;
   updatedAt: string;

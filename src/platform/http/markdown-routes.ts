@@ -1,7 +1,8 @@
 /**
  * POST /api/v1/markdown/preview — markdown rendered and sanitised by the same code that renders
  * stored postmortems (`renderMarkdown`), so the editor's live preview shows exactly what will be
- * served.
+ * served. Editor, like every POST: only someone who can save an edit needs its preview, and the
+ * API keeps one rule for roles (no token: reads; viewer: 403 on every non-GET — test/rbac.test.ts).
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -13,7 +14,6 @@ export function markdownRoutes() {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/api/v1/markdown/preview',
       {
-        config: { minRole: 'viewer' },
         schema: {
           tags: ['postmortems'],
           summary: 'Render markdown to sanitised HTML (the postmortem editor preview)',

@@ -10,6 +10,7 @@ import {
   type Postmortem,
   SEVERITIES,
   STATUSES,
+  serverSeverities,
   type TimelineEvent,
 } from '../api';
 import { ErrorNotice, Loading } from '../components/common';
@@ -123,6 +124,11 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
       navigate(`/postmortems/${encodeURIComponent(p.id)}`);
     },
   });
+  const severities = useQuery({
+    queryKey: ['severities'],
+    queryFn: serverSeverities,
+    refetchInterval: false,
+  });
   const [roleName, setRoleName] = useState('commander');
   const [person, setPerson] = useState('');
 
@@ -176,7 +182,7 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
             <label>
               {t('incidents.col.severity')}
               <select value={i.severity} onChange={(e) => change.mutate({ severity: e.target.value })}>
-                {SEVERITIES.map((s) => (
+                {(severities.data ?? SEVERITIES).map((s) => (
                   <option key={s} value={s}>
                     {s}
                   </option>

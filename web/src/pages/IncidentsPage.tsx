@@ -2,7 +2,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type Incident, OPEN_STATUSES, type Postmortem, SEVERITIES, type Slo } from '../api';
+import {
+  api,
+  type Incident,
+  OPEN_STATUSES,
+  type Postmortem,
+  SEVERITIES,
+  type Slo,
+  serverSeverities,
+} from '../api';
 import { ErrorNotice, Loading } from '../components/common';
 import { dateTime } from '../format';
 import { Link, navigate } from '../router';
@@ -12,7 +20,15 @@ function DeclareForm() {
   const client = useQueryClient();
   const slos = useQuery({ queryKey: ['slos'], queryFn: () => api<Slo[]>('/api/v1/slos') });
   const [title, setTitle] = useState('');
-  const [severity, setSeverity] = useState<(typeof SEVERITIES)[number]>('SEV2');
+  const severities = useQuery({
+    queryKey: ['severities'],
+    queryFn: serverSeverities,
+    refetchInterval: false,
+  });
+  const scale = severities.data ?? SEVERITIES;
+  const [chosenSeverity, setSeverity] = useState<string | null>(null);
+  // The second most severe by default (SEV2 on the default scale): most declared incidents are not the worst kind.
+  const severity = chosenSeverity ?? scale[Math.min(1, scale.length - 1)] ?? 'SEV2';
   const [summary, setSummary] = useState('');
   const [chosen, setChosen] = useState<string[]>([]);
   const declare = useMutation({
@@ -53,14 +69,10 @@ function DeclareForm() {
       </label>
       <label>
         {t('incidents.field.severity')}
-        <select
-          name="severity"
-          value={severity}
-          onChange={(e) => setSeverity(e.target.value as (typeof SEVERITIES)[number])}
-        >
-          {SEVERITIES.map((s) => (
+        <select name="severity" value={severity} onChange={(e) => setSeverity(e.target.value)}>
+          {scale.map((s) => (
             <option key={s} value={s}>
-              {s} — {t(`incidents.severity.${s}`)}
+              {SEVERITIES.includes(s) ? `${s} — ${t(`incidents.severity.${s}`)}` : s}
             </option>
           ))}
         </select>

@@ -23,11 +23,16 @@ const NEXT: Record<Postmortem['status'], Postmortem['status'][]> = {
   published: [],
 };
 
+/** The server's rendering of the edited markdown; null until something was edited (the stored HTML shows). */
 function usePreview(markdown: string | undefined) {
   const [html, setHtml] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    if (markdown === undefined) return;
+    if (markdown === undefined) {
+      setHtml(null);
+      setError(null);
+      return;
+    }
     let cancelled = false;
     const timer = setTimeout(() => {
       api<{ html: string }>('/api/v1/markdown/preview', { method: 'POST', body: { markdown } })
@@ -56,16 +61,25 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
   const [priority, setPriority] = useState<ActionItem['priority']>('P1');
   const [owner, setOwner] = useState('');
   const [dueDate, setDueDate] = useState('');
+  const [ticketUrl, setTicketUrl] = useState('');
   const create = useMutation({
     mutationFn: () =>
       api<ActionItem>(`/api/v1/postmortems/${encodeURIComponent(postmortem.id)}/action-items`, {
         method: 'POST',
-        body: { title, category, priority, ...(owner ? { owner } : {}), ...(dueDate ? { dueDate } : {}) },
+        body: {
+          title,
+          category,
+          priority,
+          ...(owner ? { owner } : {}),
+          ...(dueDate ? { dueDate } : {}),
+          ...(ticketUrl ? { ticketUrl } : {}),
+        },
       }),
     onSuccess: () => {
       setTitle('');
       setOwner('');
       setDueDate('');
+      setTicketUrl('');
       refresh();
     },
   });
@@ -115,7 +129,10 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
                 </td>
                 <td>{t(`actionItems.categories.${a.category}`)}</td>
                 <td>{a.owner ?? '—'}</td>
-                <td>{a.dueDate ?? '—'}</td>
+                <td>
+                  {a.dueDate ?? '—'}
+                  {a.overdue && <span className="pill pill-red">{t('actionItems.overdue')}</span>}
+                </td>
                 <td>
                   <select
                     aria-label={t('actionItems.statusOf', { title: a.title })}
@@ -170,6 +187,15 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
           {t('actionItems.due')}
           <input type="date" value={dueDate} onChange={(e) => setDueDate(e.target.value)} />
         </label>
+        <label>
+          {t('actionItems.ticket')}
+          <input
+            type="url"
+            value={ticketUrl}
+            onChange={(e) => setTicketUrl(e.target.value)}
+            placeholder="https://"
+          />
+        </label>
         <button type="submit" disabled={create.isPending}>
           {t('actionItems.add')}
         </button>
@@ -189,7 +215,7 @@ export function PostmortemPage({ id }: { id: string }) {
   });
   const [markdown, setMarkdown] = useState<string | undefined>(undefined);
   const text = markdown ?? postmortem.data?.markdown;
-  const preview = usePreview(text);
+  const preview = usePreview(markdown);
   const save = useMutation({
     mutationFn: (body: { markdown?: string; status?: Postmortem['status'] }) =>
       api<Postmortem>(`/api/v1/postmortems/${encodeURIComponent(id)}`, { method: 'PATCH', body }),

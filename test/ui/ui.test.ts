@@ -268,7 +268,7 @@ describe('web UI', () => {
       expect(await row.getByRole('button', { name: 'Noise' }).getAttribute('aria-pressed')).toBe('true');
       await screenshot(page, 'alerts');
     });
-    const quality: JsonBody = await api('/api/v1/alerts/quality?days=1');
+    const quality: JsonBody = await api('/api/v1/alerts/quality?days=28');
     expect(JSON.stringify(quality)).toMatch(/"noiseShare":1/);
   });
 
@@ -278,6 +278,11 @@ describe('web UI', () => {
       { path: '/slos/checkout-latency', ready: '[data-testid="chart-budget"] canvas', name: 'slo-latency' },
       { path: '/alerts', ready: 'h2:has-text("Silences")', name: 'alerts-anonymous' },
       { path: '/incidents', ready: 'h1:has-text("Incidents")', name: 'incidents' },
+      {
+        path: '/action-items?status=open',
+        ready: ':is([data-testid="all-action-items"], p:has-text("No action items yet."))',
+        name: 'action-items',
+      },
       { path: '/no/such/page', ready: 'h1:has-text("There is no such page")', name: 'not-found' },
     ];
     for (const p of pages)

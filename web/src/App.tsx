@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react
 import { useTranslation } from 'react-i18next';
 import { getToken, onTokenChange, setToken } from './api';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
+import { ActionItemsPage } from './pages/ActionItemsPage';
 import { AlertsPage } from './pages/AlertsPage';
 import { IncidentDetailPage } from './pages/IncidentDetailPage';
 import { IncidentsPage } from './pages/IncidentsPage';
@@ -96,6 +97,7 @@ function Page() {
   if (path === '/' || path === '') return <OverviewPage />;
   if (path === '/alerts') return <AlertsPage />;
   if (path === '/incidents') return <IncidentsPage />;
+  if (path === '/action-items') return <ActionItemsPage />;
   const slo = match('/slos/:id', path);
   if (slo) return <SloPage id={slo.id!} />;
   const incident = match('/incidents/:ref', path);
@@ -130,7 +132,8 @@ export function App() {
     {
       href: '/incidents',
       label: t('nav.incidents'),
-      active: path.startsWith('/incidents') || path.startsWith('/postmortems'),
+      active:
+        path.startsWith('/incidents') || path.startsWith('/postmortems') || path.startsWith('/action-items'),
     },
   ];
   return (

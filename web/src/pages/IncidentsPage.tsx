@@ -177,6 +177,10 @@ export function IncidentsPage() {
         </table>
       )}
       <h2>{t('postmortems.title')}</h2>
+      <p>
+        <Link href="/action-items?status=open">{t('actionItems.allOpen')}</Link> ·{' '}
+        <Link href="/action-items?status=open&overdue=true">{t('actionItems.allOverdue')}</Link>
+      </p>
       <ErrorNotice error={postmortems.error} />
       {postmortems.data && postmortems.data.length > 0 ? (
         <ul>

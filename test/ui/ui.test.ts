@@ -7,6 +7,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SPECS } from '../../src/cli/commands/demo.js';
+import { UI_CSP } from '../../src/platform/http/web-routes.js';
 import {
   evaluated,
   launchBrowser,
@@ -16,7 +18,7 @@ import {
   seriousA11yViolations,
   startDemoServer,
 } from '../support/browser.js';
-import type { JsonBody, TestServer } from '../support/server.js';
+import { type JsonBody, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -89,6 +91,7 @@ describe('web UI', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('<div id="root">');
+    expect(page.headers.get('content-security-policy')).toBe(UI_CSP);
     const missing = await fetch(`${base}/api/v1/nothing-here`, { headers: { accept: 'text/html' } });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -293,5 +296,45 @@ describe('web UI', () => {
         const violations = await seriousA11yViolations(page);
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
       });
+  });
+});
+
+describe('web UI with anonymous reads off', () => {
+  let closed: TestServer;
+
+  beforeAll(async () => {
+    // No demo traffic: the login flow needs SLOs, not history.
+    closed = await startTestServer('sqlite', { specs: DEMO_SPECS, anonymousRead: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await closed?.close();
+  });
+
+  it('asks for a token, reads with a viewer token kept in localStorage, and explains a 403 on a write', async () => {
+    const viewer = await closed.token('viewer');
+    await withPage(
+      async (page) => {
+        await page.goto(`${closed.shinrai.url}/`);
+        await page.waitForSelector('[role="alert"]:has-text("Sign in")');
+        await page.getByRole('button', { name: 'Sign in with a token' }).click();
+        await page.getByLabel('API token').fill(viewer);
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.waitForSelector('tr[data-slo-id="checkout-availability"]');
+        expect(await page.locator('[role="alert"]').count()).toBe(0);
+        await page.reload();
+        await page.waitForSelector('tr[data-slo-id="checkout-availability"]');
+
+        await page.goto(`${closed.shinrai.url}/incidents`);
+        await page.getByRole('button', { name: 'Declare an incident' }).click();
+        await page.getByLabel('Title').fill('Viewer cannot declare');
+        await page.getByRole('button', { name: 'Declare', exact: true }).click();
+        await page.waitForSelector('[role="alert"]:has-text("changes need an editor token")');
+        expect(await (await closed.request('GET', '/api/v1/incidents', { token: viewer })).json()).toEqual(
+          [],
+        );
+      },
+      { expectedErrors: /status of 40[13]/ },
+    );
   });
 });

@@ -9,7 +9,7 @@ import type { Db } from '../db/database.js';
 import { createMetrics } from '../metrics.js';
 import { markdownRoutes } from './markdown-routes.js';
 import { type App, buildServer } from './server.js';
-import { webRoutes } from './web-routes.js';
+import { UI_CSP, webRoutes } from './web-routes.js';
 
 async function serverWith(root: string | null, anonymousRead = false): Promise<App> {
   return buildServer(
@@ -45,6 +45,7 @@ describe('web UI routes', () => {
     expect(index.statusCode).toBe(200);
     expect(index.body).toContain('id="root"');
     expect(index.headers['cache-control']).toBe('no-cache');
+    expect(index.headers['content-security-policy']).toBe(UI_CSP);
     const asset = await app.inject({ url: '/assets/app-1234.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');

@@ -23,6 +23,14 @@ export function findWebRoot(): string | undefined {
   return CANDIDATES.find((dir) => existsSync(`${dir}/index.html`));
 }
 
+/**
+ * The app loads only its own files and talks only to its own server; nothing may frame it. Inline
+ * styles are allowed for the style attributes React and uPlot set (bar widths, chart layout).
+ */
+export const UI_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shinrai</title></head>
 <body><main><h1>Shinrai</h1><p>The web UI is not built. Run <code>npm run build</code> (it builds the
 server and the UI into <code>dist/</code>) and restart. The API is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></main></body></html>`;
@@ -35,6 +43,10 @@ export function webRoutes(options: { root?: string | null | undefined } = {}) {
       // Every route in this scope (the static files included) is public.
       scope.addHook('onRoute', (route) => {
         route.config = { ...(route.config as object), minRole: 'public' } as typeof route.config;
+      });
+      scope.addHook('onSend', async (_request, reply) => {
+        if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+          reply.header('content-security-policy', UI_CSP);
       });
       if (root) {
         await scope.register(fastifyStatic, {

@@ -42,7 +42,11 @@ async function withPage(
   run: (page: Page, problems: PageProblems, context: BrowserContext) => Promise<void>,
   options: { expectedErrors?: RegExp } = {},
 ): Promise<void> {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({
+    locale: 'en-US',
+    timezoneId: 'UTC',
+    viewport: { width: 1440, height: 900 },
+  });
   try {
     const { page, problems } = await openPage(context);
     await run(page, problems, context);
@@ -187,18 +191,26 @@ describe('web UI', () => {
       await page.waitForSelector(`h1:has-text("${reference}")`);
       expect(await page.locator('[data-testid="impact"]').textContent()).toContain('checkout-availability');
 
+      const impactStart = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000).toISOString();
+      await page.getByRole('button', { name: 'Edit Impact started' }).click();
+      await page.getByLabel('Impact started').fill(impactStart.slice(0, 16));
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect
+        .poll(async () => (await api(`/api/v1/incidents/${reference}`)).milestones.impactStartedAt)
+        .toBe(impactStart);
+
       await page.getByLabel('Add a note').fill('Rolled back the payment gateway client');
       await page.getByRole('button', { name: 'Add note' }).click();
       await page.waitForSelector('text=Rolled back the payment gateway client');
       const note = page.locator('[data-testid="timeline"] li', {
         hasText: 'Rolled back the payment gateway client',
       });
-      await note.getByRole('button', { name: 'Star' }).click();
+      await note.getByRole('button', { name: 'Star', exact: true }).click();
       await expect
-        .poll(() => note.getByRole('button', { name: 'Star' }).getAttribute('aria-pressed'))
+        .poll(() => note.getByRole('button', { name: 'Star', exact: true }).getAttribute('aria-pressed'))
         .toBe('true');
       await note.getByRole('button', { name: 'Make public' }).click();
-      await note.getByRole('button', { name: 'Public' }).waitFor();
+      await note.getByRole('button', { name: 'Public', exact: true }).waitFor();
       const timeline: JsonBody[] = (await api(`/api/v1/incidents/${reference}`)).timeline;
       expect(timeline.find((e) => e.text === 'Rolled back the payment gateway client')).toMatchObject({
         starred: true,
@@ -278,6 +290,7 @@ describe('web UI', () => {
   it('shows no console errors and no serious accessibility problems on the main pages', async () => {
     const pages = [
       { path: '/', ready: '[data-testid="slo-table"] tbody tr', name: 'overview' },
+      { path: '/?wall', ready: 'html.wall [data-testid="slo-table"] tbody tr', name: 'overview-wall' },
       { path: '/slos/checkout-latency', ready: '[data-testid="chart-budget"] canvas', name: 'slo-latency' },
       { path: '/alerts', ready: 'h2:has-text("Silences")', name: 'alerts-anonymous' },
       { path: '/incidents', ready: 'h1:has-text("Incidents")', name: 'incidents' },

@@ -124,7 +124,7 @@ export function App() {
   const { path } = useLocation();
   const [wall, setWall] = useState(() => new URLSearchParams(location.search).has('wall'));
   useEffect(() => {
-    document.body.classList.toggle('wall', wall);
+    document.documentElement.classList.toggle('wall', wall);
   }, [wall]);
   const nav = [
     { href: '/', label: t('nav.overview'), active: path === '/' || path.startsWith('/slos') },

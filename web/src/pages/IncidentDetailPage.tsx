@@ -19,6 +19,72 @@ import { Link, navigate } from '../router';
 
 const ROLES = ['commander', 'communications', 'operations', 'scribe'];
 
+/** `datetime-local` works in local time without a zone: convert both ways. */
+function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A milestone: its time, or "set to now"; "edit" sets any time or clears it. */
+function MilestoneEditor({
+  name,
+  value,
+  onSet,
+}: {
+  name: string;
+  value: string | undefined;
+  onSet: (iso: string | null) => void;
+}) {
+  const { t } = useTranslation();
+  const [editing, setEditing] = useState(false);
+  const [input, setInput] = useState('');
+  if (editing)
+    return (
+      <form
+        className="row inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSet(input ? new Date(input).toISOString() : null);
+          setEditing(false);
+        }}
+      >
+        <input
+          type="datetime-local"
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          aria-label={t(`incidents.milestone.${name}`)}
+        />
+        <button type="submit">{t('common.save')}</button>
+        <button type="button" onClick={() => setEditing(false)}>
+          {t('common.cancel')}
+        </button>
+      </form>
+    );
+  return (
+    <span className="row inline">
+      {value ? (
+        dateTime(value)
+      ) : (
+        <button type="button" onClick={() => onSet(new Date().toISOString())}>
+          {t('incidents.setNow')}
+        </button>
+      )}
+      <button
+        type="button"
+        className="link"
+        onClick={() => {
+          setInput(value ? toLocalInput(value) : '');
+          setEditing(true);
+        }}
+        aria-label={t('incidents.editMilestone', { milestone: t(`incidents.milestone.${name}`) })}
+      >
+        {t('common.edit')}
+      </button>
+    </span>
+  );
+}
+
 function TimelineRow({ reference, event }: { reference: string; event: TimelineEvent }) {
   const { t } = useTranslation();
   const client = useQueryClient();
@@ -196,16 +262,11 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
               <div key={m}>
                 <dt>{t(`incidents.milestone.${m}`)}</dt>
                 <dd>
-                  {i.milestones[m] ? (
-                    dateTime(i.milestones[m])
-                  ) : (
-                    <button
-                      type="button"
-                      onClick={() => change.mutate({ milestones: { [m]: new Date().toISOString() } })}
-                    >
-                      {t('incidents.setNow')}
-                    </button>
-                  )}
+                  <MilestoneEditor
+                    name={m}
+                    value={i.milestones[m]}
+                    onSet={(iso) => change.mutate({ milestones: { [m]: iso } })}
+                  />
                 </dd>
               </div>
             ))}

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { gateRoutes } from './gate/routes.js';
 import { actionItemRoutes } from './incidents/action-item-routes.js';
 import { AutoDeclarer } from './incidents/auto-declare.js';
 import { integrationRoutes } from './incidents/integrations.js';
@@ -208,6 +209,12 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       actionItemRoutes(incidentDeps),
       reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      gateRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        tickSeconds: config.evaluator.tickSeconds,
+      }),
       alertRoutes({
         db,
         now: () => clock.now(),

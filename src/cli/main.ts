@@ -7,6 +7,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
+import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
 import { registerRules } from './commands/rules.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);
+  registerGate(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

@@ -23,6 +23,7 @@ import { healthRoutes } from './platform/http/health-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
+import { riskRoutes } from './risks/routes.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
@@ -209,6 +210,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       actionItemRoutes(incidentDeps),
       reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      riskRoutes({ catalog: () => specs.current.catalog, tooBigShare: config.risks.tooBigShare }),
       gateRoutes({
         db,
         clock,

@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
+import { registerRisks } from './commands/risks.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);
   registerGate(program, io, setExit);
+  registerRisks(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

@@ -292,7 +292,8 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
   const resolvedRisks: RiskDefinition[] = [];
   for (const risk of risks.values()) {
     let ok = true;
-    if (!services.has(risk.service))
+    const sloService = [...pendingSlos.values()].some((slo) => slo.service === risk.service);
+    if (!services.has(risk.service) && !sloService)
       ok =
         lookup(services, { ref: risk.service, location: risk.location }, 'Service', 'service') !== undefined;
     for (const id of risk.slos) {

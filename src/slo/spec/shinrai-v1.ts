@@ -62,6 +62,26 @@ const minutes = z.string().transform((text, ctx) => {
   return ms / 60_000;
 });
 
+/**
+ * ETTF also in months, quarters and years, as the risk formulas count them: a year is 365.25
+ * days (so `1Y` is exactly one incident a year), a month a twelfth of it.
+ */
+const YEAR_MINUTES = 365.25 * 1440;
+const CALENDAR_MINUTES: Record<string, number> = {
+  M: YEAR_MINUTES / 12,
+  Q: YEAR_MINUTES / 4,
+  Y: YEAR_MINUTES,
+};
+const intervalMinutes = z.string().transform((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  const fixed = fixedDurationMs(parsed.value);
+  return fixed !== undefined ? fixed / 60_000 : parsed.value.count * CALENDAR_MINUTES[parsed.value.unit]!;
+});
+
 const riskSchema = specObject({
   apiVersion: z.literal(SHINRAI_V1),
   kind: z.literal('Risk'),
@@ -74,7 +94,7 @@ const riskSchema = specObject({
     impact: percentOrFraction.pipe(
       z.number().gt(0, 'impact is the share of users affected: above 0%').max(1, 'at most 100% of users'),
     ),
-    ettf: minutes.describe('expected time between failures, e.g. 30d'),
+    ettf: intervalMinutes.describe('expected time between failures, e.g. 30d or 1Y'),
     slos: z.array(z.string()).default([]),
     factors: z.array(z.string()).default([]),
     status: z.enum(['open', 'accepted', 'mitigated']).default('open'),

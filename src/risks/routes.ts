@@ -1,0 +1,74 @@
+/** `GET /api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags. */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../platform/http/server.js';
+import type { Catalog } from '../slo/model.js';
+import { catalogRiskAnalysis } from './catalog.js';
+
+const estimate = z.object({
+  ettdMinutes: z.number(),
+  ettrMinutes: z.number(),
+  impact: z.number(),
+  ettfDays: z.number(),
+});
+
+export const riskAnalysisSchema = z.object({
+  tooBigShare: z.number(),
+  risks: z.array(
+    z.object({
+      name: z.string(),
+      service: z.string(),
+      description: z.string().optional(),
+      status: z.enum(['open', 'accepted', 'mitigated']),
+      factors: z.array(z.string()),
+      estimate: estimate.describe('as written'),
+      effective: estimate.describe('with the factors applied'),
+      incidentsPerYear: z.number(),
+      badMinutesPerYear: z.number(),
+      shares: z.array(
+        z.object({
+          slo: z.string(),
+          yearlyBudgetMinutes: z.number(),
+          share: z.number(),
+          tooBig: z.boolean(),
+        }),
+      ),
+      tooBig: z.boolean(),
+    }),
+  ),
+  slos: z.array(
+    z.object({
+      slo: z.string(),
+      service: z.string(),
+      target: z.number(),
+      yearlyBudgetMinutes: z.number(),
+      risks: z.array(z.string()),
+      badMinutesPerYear: z.number(),
+      share: z.number(),
+      achievable: z.boolean(),
+    }),
+  ),
+});
+
+export function riskRoutes(deps: { readonly catalog: () => Catalog; readonly tooBigShare: number }) {
+  return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/risks',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Risks ranked by expected bad minutes a year, their share of each SLO’s yearly budget, too-big risks and unachievable SLOs',
+          querystring: z.object({ service: z.string().max(200).optional() }),
+          response: { 200: riskAnalysisSchema },
+        },
+      },
+      async (request) =>
+        // The analysis is deeply readonly; the schema's output type is its mutable twin.
+        catalogRiskAnalysis(deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        }) as z.output<typeof riskAnalysisSchema>,
+    );
+  };
+}

@@ -208,9 +208,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       integrationRoutes(incidentDeps),
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
-      actionItemRoutes(incidentDeps),
+      actionItemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
-      riskRoutes({ catalog: () => specs.current.catalog, tooBigShare: config.risks.tooBigShare }),
+      riskRoutes({
+        ...incidentDeps,
+        catalog: () => specs.current.catalog,
+        tooBigShare: config.risks.tooBigShare,
+      }),
       gateRoutes({
         db,
         clock,

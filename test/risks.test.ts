@@ -3,6 +3,7 @@
  * minutes a year with each SLO's share, filtered by service, and read with a viewer token only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/testing.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 
@@ -41,5 +42,77 @@ describe.each(DIALECTS)('risks API on %s', (dialect) => {
     const search = await json(server.request('GET', '/api/v1/risks?service=search', { token: viewer }));
     expect(search.risks.map((r: JsonBody) => r.name)).toEqual(['search-index-rebuild']);
     expect(search.slos.map((s: JsonBody) => s.slo)).toEqual(['search-latency']);
+  });
+
+  it('links action items to risks and ranks the backlog by budget minutes saved (JSON, CSV, markdown, CLI)', async () => {
+    const editor = await server.token('editor');
+    const incident = await json(
+      server.request('POST', '/api/v1/incidents', {
+        token: editor,
+        body: { title: 'DB failover took an hour', severity: 'SEV2', services: ['checkout'] },
+      }),
+    );
+    const pm = await json(
+      server.request('POST', `/api/v1/incidents/${incident.reference}/postmortem`, {
+        token: editor,
+        body: {},
+      }),
+    );
+    const add = (body: unknown) =>
+      server.request('POST', `/api/v1/postmortems/${pm.id}/action-items`, { token: editor, body });
+    const typo = await add({ title: 'x', category: 'repair', priority: 'P1', risk: 'db-failover-manul' });
+    expect(typo.status).toBe(400);
+    expect((await json(typo)).detail).toContain('did you mean "db-failover-manual"?');
+    // The effect is the risk's written estimate once done: ETTR 30 → 0; the no-runbook factor still adds 30.
+    const linked = await json(
+      add({
+        title: 'Automate failover',
+        category: 'prevent',
+        priority: 'P1',
+        risk: 'db-failover-manual',
+        riskEffect: { ettrMinutes: 0 },
+      }),
+    );
+    expect(linked).toMatchObject({ risk: 'db-failover-manual', riskEffect: { ettrMinutes: 0 } });
+    await add({ title: 'Page the DB team directly', category: 'detect', priority: 'P0' });
+
+    const backlog = await json(server.request('GET', '/api/v1/backlog?service=checkout', { token: viewer }));
+    expect(backlog).toHaveLength(1);
+    expect(
+      backlog[0].entries.map((e: JsonBody) => [
+        e.kind,
+        e.risk ?? e.title,
+        e.savedMinutesPerYear && Math.round(e.savedMinutesPerYear * 10) / 10,
+      ]),
+    ).toEqual([
+      ['risk', 'db-failover-manual', 65],
+      ['risk', 'bad-payment-config', 63.9],
+      // ETTR 30 (+30 no-runbook) → 0 (+30): 30 minutes saved a failure, once a year.
+      ['action-item', 'db-failover-manual', 30],
+      ['action-item', 'Page the DB team directly', null],
+    ]);
+    const csv = await server.request('GET', '/api/v1/backlog?service=checkout&format=csv', { token: viewer });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect((await csv.text()).split('\n')[0]).toBe(
+      'service,rank,kind,title,risk,priority,owner,due,status,saved_minutes_per_year',
+    );
+    const markdown = await server.request('GET', '/api/v1/backlog?format=markdown', { token: viewer });
+    expect(await markdown.text()).toContain(
+      '| 3 | action-item | Automate failover | db-failover-manual | P1 |',
+    );
+
+    const cli = await runCli([
+      'backlog',
+      '--service',
+      'checkout',
+      '--format',
+      'csv',
+      '--server',
+      server.shinrai.url,
+      '--token',
+      viewer,
+    ]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout.trim().split('\n')).toHaveLength(5);
   });
 });

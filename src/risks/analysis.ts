@@ -164,6 +164,23 @@ export function analyseRisks(
   return { tooBigShare, risks, slos };
 }
 
+/**
+ * A risk's effective estimate after its written estimate changes (an action item done): the
+ * factors keep applying — their minutes stay added, their ETTF multiplier stays.
+ */
+export function effectiveAfter(
+  risk: Pick<RiskFigures, 'estimate' | 'effective'>,
+  change: Partial<RiskEstimate>,
+): RiskEstimate {
+  const { estimate, effective } = risk;
+  return {
+    ettdMinutes: effective.ettdMinutes + (change.ettdMinutes ?? estimate.ettdMinutes) - estimate.ettdMinutes,
+    ettrMinutes: effective.ettrMinutes + (change.ettrMinutes ?? estimate.ettrMinutes) - estimate.ettrMinutes,
+    impact: change.impact ?? estimate.impact,
+    ettfDays: effective.ettfDays * ((change.ettfDays ?? estimate.ettfDays) / estimate.ettfDays),
+  };
+}
+
 /** The effect of changing a risk's estimate (an action item done): bad minutes before, after, saved. */
 export function whatIf(
   estimate: RiskEstimate,

@@ -1,8 +1,11 @@
 /** `GET /api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { IncidentDeps } from '../incidents/service.js';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
+import { backlogCsv, backlogMarkdown } from './backlog.js';
+import { reliabilityBacklog } from './backlog-service.js';
 import { catalogRiskAnalysis } from './catalog.js';
 
 const estimate = z.object({
@@ -50,8 +53,59 @@ export const riskAnalysisSchema = z.object({
   ),
 });
 
-export function riskRoutes(deps: { readonly catalog: () => Catalog; readonly tooBigShare: number }) {
+const backlogSchema = z.array(
+  z.object({
+    service: z.string(),
+    entries: z.array(
+      z.object({
+        service: z.string(),
+        kind: z.enum(['action-item', 'risk']),
+        title: z.string(),
+        risk: z.string().optional(),
+        actionItem: z.string().optional(),
+        priority: z.string().optional(),
+        owner: z.string().optional(),
+        dueDate: z.string().optional(),
+        status: z.string(),
+        savedMinutesPerYear: z.number().nullable(),
+      }),
+    ),
+  }),
+);
+
+export function riskRoutes(
+  deps: IncidentDeps & { readonly catalog: () => Catalog; readonly tooBigShare: number },
+) {
   return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/backlog',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Reliability backlog per service: open action items and unmitigated risks ranked by budget minutes saved a year (JSON, CSV or markdown)',
+          querystring: z.object({
+            service: z.string().max(200).optional(),
+            format: z.enum(['json', 'csv', 'markdown']).default('json'),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const backlog = await reliabilityBacklog(deps, deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        });
+        if (request.query.format === 'csv')
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', 'attachment; filename="reliability-backlog.csv"')
+            .send(backlogCsv(backlog));
+        if (request.query.format === 'markdown')
+          return reply.type('text/markdown; charset=utf-8').send(backlogMarkdown(backlog));
+        return backlogSchema.parse(backlog);
+      },
+    );
+
     app.withTypeProvider<ZodTypeProvider>().get(
       '/api/v1/risks',
       {

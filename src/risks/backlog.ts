@@ -139,11 +139,10 @@ export function backlogMarkdown(backlog: readonly ServiceBacklog[]): string {
       '| # | kind | what | risk | priority | owner | due | budget min/yr saved |',
       '|---|---|---|---|---|---|---|---|',
     );
-    s.entries.forEach((e, i) =>
+    for (const [i, e] of s.entries.entries())
       lines.push(
         `| ${i + 1} | ${e.kind} | ${cell(e.title)} | ${cell(e.risk)} | ${e.priority ?? '—'} | ${cell(e.owner)} | ${e.dueDate ?? '—'} | ${e.savedMinutesPerYear === null ? 'not estimated' : e.savedMinutesPerYear.toFixed(1)} |`,
-      ),
-    );
+      );
     lines.push('');
   }
   return lines.join('\n');

@@ -115,4 +115,48 @@ describe.each(DIALECTS)('risks API on %s', (dialect) => {
     expect(cli.code).toBe(0);
     expect(cli.stdout.trim().split('\n')).toHaveLength(5);
   });
+
+  it('calibrates a risk from the incidents labelled with it', async () => {
+    const editor = await server.token('editor');
+    const declare = async (impactStartedAt: number, ttdMinutes: number, ttrMinutes: number) => {
+      const created = await json(
+        server.request('POST', '/api/v1/incidents', {
+          token: editor,
+          body: {
+            title: 'payments broken by a config push',
+            severity: 'SEV3',
+            services: ['checkout'],
+            milestones: {
+              impactStartedAt: new Date(impactStartedAt).toISOString(),
+              detectedAt: new Date(impactStartedAt + ttdMinutes * 60_000).toISOString(),
+            },
+          },
+        }),
+      );
+      const patched = await server.request('PATCH', `/api/v1/incidents/${created.reference}`, {
+        token: editor,
+        body: {
+          labels: { risk: 'bad-payment-config' },
+          milestones: {
+            mitigatedAt: new Date(impactStartedAt + (ttdMinutes + ttrMinutes) * 60_000).toISOString(),
+          },
+        },
+      });
+      expect(patched.status).toBe(200);
+    };
+    const T = Date.UTC(2026, 8, 1);
+    await declare(T, 40, 25);
+    await declare(T + 30 * 86_400_000, 20, 35);
+    const [calibration] = await json(
+      server.request('GET', '/api/v1/risks/calibration?service=checkout', { token: viewer }),
+    );
+    expect(calibration).toMatchObject({
+      risk: 'bad-payment-config',
+      estimate: { ettdMinutes: 15, ettrMinutes: 20, ettfDays: 60 },
+      measured: { ttdMinutes: 30, ttrMinutes: 30, tbfDays: 30 },
+      specUpdate: 'ettd: 30m\nettr: 30m\nettf: 30d',
+    });
+    // (30 + 30) × 30% × 12.175 = 219.15 a year, against the estimated 63.9.
+    expect(calibration.badMinutesPerYear.measured).toBeCloseTo(219.15, 6);
+  });
 });

@@ -1,11 +1,12 @@
 /** `GET /api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { IncidentDeps } from '../incidents/service.js';
+import { type IncidentDeps, listIncidents } from '../incidents/service.js';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
 import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';
+import { calibrate } from './calibration.js';
 import { catalogRiskAnalysis } from './catalog.js';
 
 const estimate = z.object({
@@ -13,6 +14,21 @@ const estimate = z.object({
   ettrMinutes: z.number(),
   impact: z.number(),
   ettfDays: z.number(),
+});
+
+const calibrationSchema = z.object({
+  risk: z.string(),
+  service: z.string(),
+  incidents: z.array(z.string()),
+  estimate,
+  measured: z.object({
+    ttdMinutes: z.number().nullable(),
+    ttrMinutes: z.number().nullable(),
+    tbfDays: z.number().nullable(),
+  }),
+  suggested: estimate,
+  badMinutesPerYear: z.object({ estimated: z.number(), measured: z.number() }),
+  specUpdate: z.string().describe('the Risk spec lines to paste; empty when nothing changes'),
 });
 
 export const riskAnalysisSchema = z.object({
@@ -77,6 +93,31 @@ export function riskRoutes(
   deps: IncidentDeps & { readonly catalog: () => Catalog; readonly tooBigShare: number },
 ) {
   return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/risks/calibration',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            "Each risk's estimates beside what its incidents (label risk=<name>) measured, with the update to offer",
+          querystring: z.object({ service: z.string().max(200).optional() }),
+          response: {
+            200: z.array(calibrationSchema),
+          },
+        },
+      },
+      async (request) => {
+        const analysis = catalogRiskAnalysis(deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        });
+        // Deeply readonly figures; the schema's output type is their mutable twin.
+        return calibrate(analysis.risks, await listIncidents(deps, {})) as Array<
+          z.output<typeof calibrationSchema>
+        >;
+      },
+    );
+
     app.withTypeProvider<ZodTypeProvider>().get(
       '/api/v1/backlog',
       {

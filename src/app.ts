@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
+import { gateRoutes } from './gate/routes.js';
 import { actionItemRoutes } from './incidents/action-item-routes.js';
 import { AutoDeclarer } from './incidents/auto-declare.js';
 import { integrationRoutes } from './incidents/integrations.js';
@@ -24,6 +25,7 @@ import { type App, buildServer } from './platform/http/server.js';
 import { webRoutes } from './platform/http/web-routes.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
+import { riskRoutes } from './risks/routes.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
@@ -209,8 +211,19 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       integrationRoutes(incidentDeps),
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
-      actionItemRoutes(incidentDeps),
+      actionItemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      riskRoutes({
+        ...incidentDeps,
+        catalog: () => specs.current.catalog,
+        tooBigShare: config.risks.tooBigShare,
+      }),
+      gateRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        tickSeconds: config.evaluator.tickSeconds,
+      }),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -4,11 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
+import { registerBacklog } from './commands/backlog.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerDemo } from './commands/demo.js';
+import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
+import { registerRisks } from './commands/risks.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -30,6 +33,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);
+  registerGate(program, io, setExit);
+  registerRisks(program, io, setExit);
+  registerBacklog(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);

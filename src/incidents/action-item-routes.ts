@@ -3,7 +3,10 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import type { Catalog } from '../slo/model.js';
+import { closest } from '../slo/spec/check.js';
 import { changeActionItem, createActionItem, listActionItems } from './action-item-service.js';
 import {
   ACTION_ITEM_CATEGORIES,
@@ -22,6 +25,15 @@ const ticketUrl = z
   .max(2000)
   .describe('http(s) link to the ticket');
 
+const riskEffect = z
+  .strictObject({
+    ettdMinutes: z.number().min(0).max(1e6).optional(),
+    ettrMinutes: z.number().min(0).max(1e6).optional(),
+    impact: z.number().gt(0).max(1).optional(),
+    ettfDays: z.number().gt(0).max(1e5).optional(),
+  })
+  .describe("the linked risk's estimate once this item is done (the fields it changes)");
+
 export const actionItemSchema = z.object({
   id: z.string(),
   postmortemId: z.string(),
@@ -32,6 +44,8 @@ export const actionItemSchema = z.object({
   dueDate: z.string().optional(),
   status: z.enum(ACTION_ITEM_STATUSES),
   ticketUrl: z.string().optional(),
+  risk: z.string().optional(),
+  riskEffect: riskEffect.optional(),
   overdue: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -56,7 +70,22 @@ export function todayIn(timeZone: string, nowMs: number): string {
   return DateTime.fromMillis(nowMs, { zone: timeZone }).toISODate() ?? '';
 }
 
-export function actionItemRoutes(deps: IncidentDeps & { readonly timeZone: string }) {
+/** A linked risk must be in the loaded catalog (a typo gets a suggestion). */
+function checkRisk(catalog: Catalog, risk: string | undefined): void {
+  if (risk === undefined) return;
+  const names = (catalog.risks ?? []).map((r) => r.name);
+  if (names.includes(risk)) return;
+  const suggestion = closest(risk, names);
+  throw new AppError(
+    'Invalid',
+    `no risk ${JSON.stringify(risk)} in the catalog${suggestion ? `: did you mean "${suggestion}"?` : ''}`,
+    [{ field: 'risk', message: 'names no Risk in the loaded specs' }],
+  );
+}
+
+export function actionItemRoutes(
+  deps: IncidentDeps & { readonly timeZone: string; readonly catalog: () => Catalog },
+) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
     const today = () => todayIn(deps.timeZone, deps.clock.now());
@@ -76,14 +105,18 @@ export function actionItemRoutes(deps: IncidentDeps & { readonly timeZone: strin
             dueDate: dueDate.optional(),
             status: z.enum(ACTION_ITEM_STATUSES).optional(),
             ticketUrl: ticketUrl.optional(),
+            risk: z.string().max(200).optional().describe('the catalog risk this item reduces'),
+            riskEffect: riskEffect.optional(),
           }),
           response: { 201: actionItemSchema },
         },
       },
-      async (request, reply) =>
-        reply
+      async (request, reply) => {
+        checkRisk(deps.catalog(), request.body.risk);
+        return reply
           .code(201)
-          .send(actionItemView(await createActionItem(deps, request.params.id, request.body), today())),
+          .send(actionItemView(await createActionItem(deps, request.params.id, request.body), today()));
+      },
     );
 
     api.patch(
@@ -101,6 +134,8 @@ export function actionItemRoutes(deps: IncidentDeps & { readonly timeZone: strin
             dueDate: dueDate.nullable().optional(),
             status: z.enum(ACTION_ITEM_STATUSES).optional(),
             ticketUrl: ticketUrl.nullable().optional(),
+            risk: z.string().max(200).nullable().optional(),
+            riskEffect: riskEffect.nullable().optional(),
           }),
           response: { 200: actionItemSchema },
         },

@@ -9,6 +9,7 @@ import {
   type ActionItemPriority,
   type ActionItemStatus,
   isOverdue,
+  type RiskEffect,
 } from './action-items.js';
 import type { IncidentDeps } from './service.js';
 
@@ -20,6 +21,8 @@ export interface ActionItemInput {
   readonly dueDate?: string | undefined;
   readonly status?: ActionItemStatus | undefined;
   readonly ticketUrl?: string | undefined;
+  readonly risk?: string | undefined;
+  readonly riskEffect?: RiskEffect | undefined;
 }
 
 /** Fields to change; null clears an optional one. */
@@ -31,6 +34,8 @@ export interface ActionItemChange {
   readonly dueDate?: string | null | undefined;
   readonly status?: ActionItemStatus | undefined;
   readonly ticketUrl?: string | null | undefined;
+  readonly risk?: string | null | undefined;
+  readonly riskEffect?: RiskEffect | null | undefined;
 }
 
 export interface ActionItemFilter {
@@ -80,6 +85,8 @@ export async function createActionItem(
     dueDate: input.dueDate,
     status,
     ticketUrl: input.ticketUrl,
+    risk: input.risk,
+    riskEffect: input.riskEffect,
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     closedAtMs: status === 'open' ? undefined : nowMs,
@@ -120,6 +127,8 @@ export async function changeActionItem(
       owner: optional(change.owner, current.owner),
       dueDate: optional(change.dueDate, current.dueDate),
       ticketUrl: optional(change.ticketUrl, current.ticketUrl),
+      risk: optional(change.risk, current.risk),
+      riskEffect: change.riskEffect === undefined ? current.riskEffect : (change.riskEffect ?? undefined),
       status,
       // Closing stamps the time once; reopening clears it.
       closedAtMs: status === 'open' ? undefined : current.status === 'open' ? nowMs : current.closedAtMs,

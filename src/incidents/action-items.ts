@@ -34,10 +34,21 @@ export interface ActionItem {
   readonly dueDate?: string | undefined;
   readonly status: ActionItemStatus;
   readonly ticketUrl?: string | undefined;
+  /** The risk (catalog name) this item reduces, and the estimate once it is done. */
+  readonly risk?: string | undefined;
+  readonly riskEffect?: RiskEffect | undefined;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   /** When it became done or skipped. */
   readonly closedAtMs?: number | undefined;
+}
+
+/** A risk's estimate once an action item is done (the fields it changes). */
+export interface RiskEffect {
+  readonly ettdMinutes?: number | undefined;
+  readonly ettrMinutes?: number | undefined;
+  readonly impact?: number | undefined;
+  readonly ettfDays?: number | undefined;
 }
 
 /** An open item whose due date lies before `today` (YYYY-MM-DD in the team's calendar). */

@@ -245,6 +245,12 @@ export function incidentRoutes(
             title: name.optional(),
             summary: z.string().max(20_000).optional(),
             rootCause: z.string().max(200).optional(),
+            labels: z
+              .record(z.string().max(100), z.string().max(500).nullable())
+              .optional()
+              .describe(
+                'labels to set, or null to remove one (e.g. risk: db-failover-manual links a catalog risk)',
+              ),
             services: z.array(name).max(50).optional(),
             slos: z.array(name).max(50).optional(),
             milestones: milestonesIn.optional(),

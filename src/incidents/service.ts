@@ -101,6 +101,8 @@ export interface ChangeInput {
   readonly slos?: readonly string[] | undefined;
   /** Milestones to set (a number) or clear (null). */
   readonly milestones?: Partial<Record<keyof Milestones, number | null>> | undefined;
+  /** Labels to set, or remove (null). */
+  readonly labels?: Readonly<Record<string, string | null>> | undefined;
   /** Roles to assign (a person) or free (null); the timeline keeps every assignment. */
   readonly roles?: Readonly<Record<string, string | null>> | undefined;
 }
@@ -224,6 +226,19 @@ export async function changeIncident(
         next = { ...next, [field]: [...value] };
         events.push({ kind: 'field', text: `${field}: ${value.join(', ') || 'none'}` });
       }
+    }
+    if (change.labels) {
+      const labels: Record<string, string> = { ...next.labels };
+      for (const [key, value] of Object.entries(change.labels)) {
+        if ((value ?? undefined) === labels[key]) continue;
+        if (value === null) delete labels[key];
+        else labels[key] = value;
+        events.push({
+          kind: 'field',
+          text: value === null ? `label ${key} removed` : `label ${key}: ${value}`,
+        });
+      }
+      next = { ...next, labels };
     }
     if (change.roles) {
       const roles: Record<string, string> = { ...(next.roles ?? {}) };

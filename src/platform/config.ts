@@ -135,6 +135,12 @@ const configSchema = z.strictObject({
             message: `must be one of the severities (${incidents.severities.join(', ')})`,
           });
     }),
+  risks: z
+    .strictObject({
+      /** A single risk above this share of an SLO's yearly budget must be fixed. */
+      tooBigShare: z.coerce.number().gt(0).max(1).default(0.25),
+    })
+    .prefault({}),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),

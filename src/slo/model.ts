@@ -184,6 +184,37 @@ export interface BudgetAdjustmentDefinition extends ObjectMeta {
   readonly services: readonly string[];
 }
 
+/** How a risk is being handled: `open` (to decide), `accepted` (lived with), `mitigated` (fixed). */
+export type RiskStatus = 'open' | 'accepted' | 'mitigated';
+
+/**
+ * A risk to a service's SLOs (`shinrai.dev/v1` kind Risk): how long its incidents take to detect
+ * (ETTD) and repair (ETTR), the share of users they hit, and how often they happen (ETTF).
+ */
+export interface RiskDefinition extends ObjectMeta {
+  readonly service: string;
+  readonly description?: string | undefined;
+  readonly ettdMinutes: number;
+  readonly ettrMinutes: number;
+  /** Fraction of users affected while it lasts (0 < impact ≤ 1). */
+  readonly impact: number;
+  readonly ettfDays: number;
+  /** SLO ids whose budget it consumes; empty: every SLO of the service. */
+  readonly slos: readonly string[];
+  /** RiskFactor names that apply to it. */
+  readonly factors: readonly string[];
+  readonly status: RiskStatus;
+}
+
+/** Something that makes several risks worse (kind RiskFactor), e.g. "no runbook: +30 min ETTR". */
+export interface RiskFactorDefinition extends ObjectMeta {
+  readonly description?: string | undefined;
+  readonly addEttdMinutes: number;
+  readonly addEttrMinutes: number;
+  /** Multiplies ETTF (0.5: happens twice as often). */
+  readonly ettfMultiplier: number;
+}
+
 /** A Sloth `AlertWindows` catalog: the burn-rate alert windows for one SLO period. */
 export interface AlertWindowsDefinition {
   readonly name: string;
@@ -212,6 +243,9 @@ export interface Catalog {
   readonly budgetAdjustments: readonly BudgetAdjustmentDefinition[];
   /** Custom alert windows (Sloth `AlertWindows`), chosen by SLO period before the defaults. */
   readonly alertWindows?: readonly AlertWindowsDefinition[] | undefined;
+  /** The risk catalog written next to the specs. */
+  readonly risks?: readonly RiskDefinition[] | undefined;
+  readonly riskFactors?: readonly RiskFactorDefinition[] | undefined;
 }
 
 /** A catalog with nothing loaded. */

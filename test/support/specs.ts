@@ -1,11 +1,19 @@
 /** A minimal valid OpenSLO v1 ratio SLO with an inline SLI `<name>-requests` (or `sli`), for tests. */
 export function ratioSloYaml(
   name: string,
-  options: { service?: string; target?: string | number; window?: string; sli?: string } = {},
+  options: {
+    service?: string;
+    target?: string | number;
+    window?: string;
+    sli?: string;
+    annotations?: Record<string, string>;
+  } = {},
 ): string {
+  // JSON strings are valid YAML double-quoted scalars, so multi-line annotations stay intact.
+  const annotations = options.annotations ? `, annotations: ${JSON.stringify(options.annotations)}` : '';
   return `apiVersion: openslo/v1
 kind: SLO
-metadata: {name: ${name}}
+metadata: {name: ${name}${annotations}}
 spec:
   service: ${options.service ?? 'svc'}
   indicator:

@@ -282,6 +282,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('action_items').ifExists().execute();
     },
   },
+  '0011_gate_overrides': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('gate_overrides')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('revoked_by', 'text')
+        .execute();
+      await db.schema
+        .createIndex('gate_overrides_by_service')
+        .on('gate_overrides')
+        .columns(['service', 'expires_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('gate_overrides').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

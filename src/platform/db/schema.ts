@@ -184,6 +184,18 @@ export interface ActionItemTable {
   updated_at: number;
 }
 
+/** A recorded exception to the deploy gate: who, why, until when (kept after expiry or revocation, for audit). */
+export interface GateOverrideTable {
+  id: string;
+  service: string;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+}
+
 export interface Database {
   sli_minutes: SliMinuteTable;
   ingest_batches: IngestBatchTable;
@@ -201,4 +213,5 @@ export interface Database {
   incident_events: IncidentEventTable;
   postmortems: PostmortemTable;
   action_items: ActionItemTable;
+  gate_overrides: GateOverrideTable;
 }

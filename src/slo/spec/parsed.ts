@@ -9,6 +9,8 @@ import type {
   DataSourceDefinition,
   NotificationTargetDefinition,
   Objective,
+  RiskDefinition,
+  RiskFactorDefinition,
   ServiceDefinition,
   SliDefinition,
   SloDefinition,
@@ -67,4 +69,6 @@ export type ParsedObject =
   | { readonly kind: 'AlertCondition'; readonly def: AlertConditionDefinition }
   | { readonly kind: 'AlertNotificationTarget'; readonly def: NotificationTargetDefinition }
   | { readonly kind: 'BudgetAdjustment'; readonly def: BudgetAdjustmentDefinition }
-  | { readonly kind: 'AlertWindows'; readonly def: AlertWindowsDefinition };
+  | { readonly kind: 'AlertWindows'; readonly def: AlertWindowsDefinition }
+  | { readonly kind: 'Risk'; readonly def: RiskDefinition }
+  | { readonly kind: 'RiskFactor'; readonly def: RiskFactorDefinition };

@@ -12,6 +12,8 @@ import type {
   MetricSource,
   NotificationTargetDefinition,
   Objective,
+  RiskDefinition,
+  RiskFactorDefinition,
   ServiceDefinition,
   ShinraiMetadata,
   SliDefinition,
@@ -285,6 +287,37 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
         lookup(services, { ref: name, location: adjustment.location }, 'Service', 'services');
   }
 
+  const risks = registry<RiskDefinition>('Risk');
+  const riskFactors = registry<RiskFactorDefinition>('RiskFactor');
+  const resolvedRisks: RiskDefinition[] = [];
+  for (const risk of risks.values()) {
+    let ok = true;
+    const sloService = [...pendingSlos.values()].some((slo) => slo.service === risk.service);
+    if (!services.has(risk.service) && !sloService)
+      ok =
+        lookup(services, { ref: risk.service, location: risk.location }, 'Service', 'service') !== undefined;
+    for (const id of risk.slos) {
+      const slo = pendingSlos.get(id);
+      if (!slo)
+        ok = lookup(pendingSlos, { ref: id, location: risk.location }, 'SLO', 'slos') !== undefined && ok;
+      else if (slo.service !== risk.service) {
+        report(
+          risk.location,
+          'shinrai/risk-slo-service',
+          `risk "${risk.name}" is about service "${risk.service}" but SLO "${id}" belongs to "${slo.service}"`,
+          'a risk consumes the budgets of its own service’s SLOs; write one risk per service',
+        );
+        ok = false;
+      }
+    }
+    for (const name of risk.factors)
+      if (!riskFactors.has(name))
+        ok =
+          lookup(riskFactors, { ref: name, location: risk.location }, 'RiskFactor', 'factors') !==
+            undefined && ok;
+    if (ok) resolvedRisks.push(risk);
+  }
+
   const catalog: Catalog = {
     services: [...services.values()],
     slis: [...slis.values()],
@@ -295,6 +328,8 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
     notificationTargets: [...targets.values()],
     budgetAdjustments: [...adjustments.values()],
     alertWindows: [...registry<AlertWindowsDefinition>('AlertWindows').values()],
+    risks: resolvedRisks,
+    riskFactors: [...riskFactors.values()],
   };
   return { catalog, alertWindows: catalog.alertWindows ?? [] };
 }

@@ -25,7 +25,8 @@ export interface MetadataFallback {
   readonly journey?: string | undefined;
 }
 
-const percentOrFraction = z.union([
+/** A share written as "25%" or 0.25. */
+export const percentOrFraction = z.union([
   z.number(),
   z
     .string()

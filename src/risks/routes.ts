@@ -1,0 +1,169 @@
+/** `GET /api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags. */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type IncidentDeps, listIncidents } from '../incidents/service.js';
+import type { App } from '../platform/http/server.js';
+import type { Catalog } from '../slo/model.js';
+import { backlogCsv, backlogMarkdown } from './backlog.js';
+import { reliabilityBacklog } from './backlog-service.js';
+import { calibrate } from './calibration.js';
+import { catalogRiskAnalysis } from './catalog.js';
+
+const estimate = z.object({
+  ettdMinutes: z.number(),
+  ettrMinutes: z.number(),
+  impact: z.number(),
+  ettfDays: z.number(),
+});
+
+const calibrationSchema = z.object({
+  risk: z.string(),
+  service: z.string(),
+  incidents: z.array(z.string()),
+  estimate,
+  measured: z.object({
+    ttdMinutes: z.number().nullable(),
+    ttrMinutes: z.number().nullable(),
+    tbfDays: z.number().nullable(),
+  }),
+  suggested: estimate,
+  badMinutesPerYear: z.object({ estimated: z.number(), measured: z.number() }),
+  specUpdate: z.string().describe('the Risk spec lines to paste; empty when nothing changes'),
+});
+
+export const riskAnalysisSchema = z.object({
+  tooBigShare: z.number(),
+  risks: z.array(
+    z.object({
+      name: z.string(),
+      service: z.string(),
+      description: z.string().optional(),
+      status: z.enum(['open', 'accepted', 'mitigated']),
+      factors: z.array(z.string()),
+      estimate: estimate.describe('as written'),
+      effective: estimate.describe('with the factors applied'),
+      incidentsPerYear: z.number(),
+      badMinutesPerYear: z.number(),
+      shares: z.array(
+        z.object({
+          slo: z.string(),
+          yearlyBudgetMinutes: z.number(),
+          share: z.number(),
+          tooBig: z.boolean(),
+        }),
+      ),
+      tooBig: z.boolean(),
+    }),
+  ),
+  slos: z.array(
+    z.object({
+      slo: z.string(),
+      service: z.string(),
+      target: z.number(),
+      yearlyBudgetMinutes: z.number(),
+      risks: z.array(z.string()),
+      badMinutesPerYear: z.number(),
+      share: z.number(),
+      achievable: z.boolean(),
+    }),
+  ),
+});
+
+const backlogSchema = z.array(
+  z.object({
+    service: z.string(),
+    entries: z.array(
+      z.object({
+        service: z.string(),
+        kind: z.enum(['action-item', 'risk']),
+        title: z.string(),
+        risk: z.string().optional(),
+        actionItem: z.string().optional(),
+        priority: z.string().optional(),
+        owner: z.string().optional(),
+        dueDate: z.string().optional(),
+        status: z.string(),
+        savedMinutesPerYear: z.number().nullable(),
+      }),
+    ),
+  }),
+);
+
+export function riskRoutes(
+  deps: IncidentDeps & { readonly catalog: () => Catalog; readonly tooBigShare: number },
+) {
+  return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/risks/calibration',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            "Each risk's estimates beside what its incidents (label risk=<name>) measured, with the update to offer",
+          querystring: z.object({ service: z.string().max(200).optional() }),
+          response: {
+            200: z.array(calibrationSchema),
+          },
+        },
+      },
+      async (request) => {
+        const analysis = catalogRiskAnalysis(deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        });
+        // Deeply readonly figures; the schema's output type is their mutable twin.
+        return calibrate(analysis.risks, await listIncidents(deps, {})) as Array<
+          z.output<typeof calibrationSchema>
+        >;
+      },
+    );
+
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/backlog',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Reliability backlog per service: open action items and unmitigated risks ranked by budget minutes saved a year (JSON, CSV or markdown)',
+          querystring: z.object({
+            service: z.string().max(200).optional(),
+            format: z.enum(['json', 'csv', 'markdown']).default('json'),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const backlog = await reliabilityBacklog(deps, deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        });
+        if (request.query.format === 'csv')
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', 'attachment; filename="reliability-backlog.csv"')
+            .send(backlogCsv(backlog));
+        if (request.query.format === 'markdown')
+          return reply.type('text/markdown; charset=utf-8').send(backlogMarkdown(backlog));
+        return backlogSchema.parse(backlog);
+      },
+    );
+
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/risks',
+      {
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Risks ranked by expected bad minutes a year, their share of each SLO’s yearly budget, too-big risks and unachievable SLOs',
+          querystring: z.object({ service: z.string().max(200).optional() }),
+          response: { 200: riskAnalysisSchema },
+        },
+      },
+      async (request) =>
+        // The analysis is deeply readonly; the schema's output type is its mutable twin.
+        catalogRiskAnalysis(deps.catalog(), {
+          tooBigShare: deps.tooBigShare,
+          service: request.query.service,
+        }) as z.output<typeof riskAnalysisSchema>,
+    );
+  };
+}

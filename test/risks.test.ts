@@ -1,0 +1,162 @@
+/**
+ * The risk catalog over the API on both databases, from the example shop's specs: ranked by bad
+ * minutes a year with each SLO's share, filtered by service, and read with a viewer token only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/testing.js';
+import { DIALECTS } from './support/databases.js';
+import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
+
+describe.each(DIALECTS)('risks API on %s', (dialect) => {
+  let server: TestServer;
+  let viewer: string;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect, { specs: 'examples/shop', config: { 'risks.tooBigShare': 0.2 } });
+    viewer = await server.token('viewer');
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('ranks the shop’s risks and sums what each SLO’s budget must absorb', async () => {
+    expect((await server.request('GET', '/api/v1/risks')).status).toBe(401);
+    const analysis = await json(server.request('GET', '/api/v1/risks', { token: viewer }));
+    expect(analysis.tooBigShare).toBe(0.2);
+    expect(analysis.risks.map((r: JsonBody) => r.name)).toEqual([
+      'search-index-rebuild',
+      'db-failover-manual',
+      'bad-payment-config',
+    ]);
+    // db-failover-manual: (5 + 30 + 30 no-runbook) × 100% × 1/yr = 65 of 525.96 minutes.
+    const failover = analysis.risks[1];
+    expect(failover).toMatchObject({ incidentsPerYear: 1, badMinutesPerYear: 65, tooBig: false });
+    expect(failover.effective.ettrMinutes).toBe(60);
+    const checkout = analysis.slos.find((s: JsonBody) => s.slo === 'checkout-availability');
+    expect(checkout).toMatchObject({ achievable: true, risks: ['db-failover-manual', 'bad-payment-config'] });
+    expect(checkout.share).toBeCloseTo((65 + 35 * 0.3 * (365.25 / 60)) / 525.96, 9);
+  });
+
+  it('filters by service', async () => {
+    const search = await json(server.request('GET', '/api/v1/risks?service=search', { token: viewer }));
+    expect(search.risks.map((r: JsonBody) => r.name)).toEqual(['search-index-rebuild']);
+    expect(search.slos.map((s: JsonBody) => s.slo)).toEqual(['search-latency']);
+  });
+
+  it('links action items to risks and ranks the backlog by budget minutes saved (JSON, CSV, markdown, CLI)', async () => {
+    const editor = await server.token('editor');
+    const incident = await json(
+      server.request('POST', '/api/v1/incidents', {
+        token: editor,
+        body: { title: 'DB failover took an hour', severity: 'SEV2', services: ['checkout'] },
+      }),
+    );
+    const pm = await json(
+      server.request('POST', `/api/v1/incidents/${incident.reference}/postmortem`, {
+        token: editor,
+        body: {},
+      }),
+    );
+    const add = (body: unknown) =>
+      server.request('POST', `/api/v1/postmortems/${pm.id}/action-items`, { token: editor, body });
+    const typo = await add({ title: 'x', category: 'repair', priority: 'P1', risk: 'db-failover-manul' });
+    expect(typo.status).toBe(400);
+    expect((await json(typo)).detail).toContain('did you mean "db-failover-manual"?');
+    // The effect is the risk's written estimate once done: ETTR 30 → 0; the no-runbook factor still adds 30.
+    const linked = await json(
+      add({
+        title: 'Automate failover',
+        category: 'prevent',
+        priority: 'P1',
+        risk: 'db-failover-manual',
+        riskEffect: { ettrMinutes: 0 },
+      }),
+    );
+    expect(linked).toMatchObject({ risk: 'db-failover-manual', riskEffect: { ettrMinutes: 0 } });
+    await add({ title: 'Page the DB team directly', category: 'detect', priority: 'P0' });
+
+    const backlog = await json(server.request('GET', '/api/v1/backlog?service=checkout', { token: viewer }));
+    expect(backlog).toHaveLength(1);
+    expect(
+      backlog[0].entries.map((e: JsonBody) => [
+        e.kind,
+        e.risk ?? e.title,
+        e.savedMinutesPerYear && Math.round(e.savedMinutesPerYear * 10) / 10,
+      ]),
+    ).toEqual([
+      ['risk', 'db-failover-manual', 65],
+      ['risk', 'bad-payment-config', 63.9],
+      // ETTR 30 (+30 no-runbook) → 0 (+30): 30 minutes saved a failure, once a year.
+      ['action-item', 'db-failover-manual', 30],
+      ['action-item', 'Page the DB team directly', null],
+    ]);
+    const csv = await server.request('GET', '/api/v1/backlog?service=checkout&format=csv', { token: viewer });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect((await csv.text()).split('\n')[0]).toBe(
+      'service,rank,kind,title,risk,priority,owner,due,status,saved_minutes_per_year',
+    );
+    const markdown = await server.request('GET', '/api/v1/backlog?format=markdown', { token: viewer });
+    expect(await markdown.text()).toContain(
+      '| 3 | action-item | Automate failover | db-failover-manual | P1 |',
+    );
+
+    const cli = await runCli([
+      'backlog',
+      '--service',
+      'checkout',
+      '--format',
+      'csv',
+      '--server',
+      server.shinrai.url,
+      '--token',
+      viewer,
+    ]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout.trim().split('\n')).toHaveLength(5);
+  });
+
+  it('calibrates a risk from the incidents labelled with it', async () => {
+    const editor = await server.token('editor');
+    const declare = async (impactStartedAt: number, ttdMinutes: number, ttrMinutes: number) => {
+      const created = await json(
+        server.request('POST', '/api/v1/incidents', {
+          token: editor,
+          body: {
+            title: 'payments broken by a config push',
+            severity: 'SEV3',
+            services: ['checkout'],
+            milestones: {
+              impactStartedAt: new Date(impactStartedAt).toISOString(),
+              detectedAt: new Date(impactStartedAt + ttdMinutes * 60_000).toISOString(),
+            },
+          },
+        }),
+      );
+      const patched = await server.request('PATCH', `/api/v1/incidents/${created.reference}`, {
+        token: editor,
+        body: {
+          labels: { risk: 'bad-payment-config' },
+          milestones: {
+            mitigatedAt: new Date(impactStartedAt + (ttdMinutes + ttrMinutes) * 60_000).toISOString(),
+          },
+        },
+      });
+      expect(patched.status).toBe(200);
+    };
+    const T = Date.UTC(2026, 8, 1);
+    await declare(T, 40, 25);
+    await declare(T + 30 * 86_400_000, 20, 35);
+    const [calibration] = await json(
+      server.request('GET', '/api/v1/risks/calibration?service=checkout', { token: viewer }),
+    );
+    expect(calibration).toMatchObject({
+      risk: 'bad-payment-config',
+      estimate: { ettdMinutes: 15, ettrMinutes: 20, ettfDays: 60 },
+      measured: { ttdMinutes: 30, ttrMinutes: 30, tbfDays: 30 },
+      specUpdate: 'ettd: 30m\nettr: 30m\nettf: 30d',
+    });
+    // (30 + 30) × 30% × 12.175 = 219.15 a year, against the estimated 63.9.
+    expect(calibration.badMinutesPerYear.measured).toBeCloseTo(219.15, 6);
+  });
+});

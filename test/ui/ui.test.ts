@@ -282,6 +282,21 @@ describe('web UI', () => {
       await row.locator('[data-testid="verdict"]').waitFor();
       expect(await row.getByRole('button', { name: 'Noise' }).getAttribute('aria-pressed')).toBe('true');
       await screenshot(page, 'alerts');
+
+      // Silence it from its row, see it listed, then expire it.
+      await row.getByRole('button', { name: 'Silence…' }).click();
+      await expect.poll(() => page.getByLabel('Matchers').inputValue()).toContain(`slo=${target.slo}`);
+      await page.getByLabel('Comment').fill('Known: gateway maintenance');
+      await page.getByRole('button', { name: 'Create silence' }).click();
+      await page.waitForSelector('[data-testid="silences"] td:has-text("Known: gateway maintenance")');
+      const silences: JsonBody[] = await api('/api/v1/silences');
+      expect(silences.map((s) => s.comment)).toContain('Known: gateway maintenance');
+      await page
+        .locator('[data-testid="silences"] tr', { hasText: 'Known: gateway maintenance' })
+        .getByRole('button', { name: 'Expire now' })
+        .click();
+      await page.waitForSelector('text=No silence is active or planned.');
+      expect(await api('/api/v1/silences')).toEqual([]);
     });
     const quality: JsonBody = await api('/api/v1/alerts/quality?days=28');
     expect(JSON.stringify(quality)).toMatch(/"noiseShare":1/);

@@ -67,41 +67,43 @@ function AlertRow({ alert }: { alert: Alert }) {
       <td>
         {alert.firedAt ? relative(alert.firedAt) : alert.pendingSince ? relative(alert.pendingSince) : '—'}
       </td>
-      <td className="actions">
-        {alert.firedAt && (
-          <>
-            <button
-              type="button"
-              onClick={() => feedback.mutate('actionable')}
-              aria-pressed={verdict === 'actionable'}
-              disabled={feedback.isPending}
-            >
-              {t('alerts.actionable')}
+      <td>
+        <div className="actions">
+          {alert.firedAt && (
+            <>
+              <button
+                type="button"
+                onClick={() => feedback.mutate('actionable')}
+                aria-pressed={verdict === 'actionable'}
+                disabled={feedback.isPending}
+              >
+                {t('alerts.actionable')}
+              </button>
+              <button
+                type="button"
+                onClick={() => feedback.mutate('noise')}
+                aria-pressed={verdict === 'noise'}
+                disabled={feedback.isPending}
+                data-testid="noise"
+              >
+                {t('alerts.noise')}
+              </button>
+            </>
+          )}
+          {alert.state === 'firing' && (
+            <button type="button" onClick={() => declare.mutate()} disabled={declare.isPending}>
+              {t('alerts.declare')}
             </button>
-            <button
-              type="button"
-              onClick={() => feedback.mutate('noise')}
-              aria-pressed={verdict === 'noise'}
-              disabled={feedback.isPending}
-              data-testid="noise"
-            >
-              {t('alerts.noise')}
-            </button>
-          </>
-        )}
-        {alert.state === 'firing' && (
-          <button type="button" onClick={() => declare.mutate()} disabled={declare.isPending}>
-            {t('alerts.declare')}
+          )}
+          <button type="button" onClick={silence}>
+            {t('alerts.silence')}
           </button>
-        )}
-        <button type="button" onClick={silence}>
-          {t('alerts.silence')}
-        </button>
-        {verdict && (
-          <span role="status" className="ok small" data-testid="verdict">
-            {t('alerts.recorded', { verdict: t(`alerts.${verdict}`) })}
-          </span>
-        )}
+          {verdict && (
+            <span role="status" className="ok small" data-testid="verdict">
+              {t('alerts.recorded', { verdict: t(`alerts.${verdict}`) })}
+            </span>
+          )}
+        </div>
         <ErrorNotice error={feedback.error ?? declare.error} />
       </td>
     </tr>

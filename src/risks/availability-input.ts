@@ -149,7 +149,7 @@ export const componentSchema = z.strictObject({
     .optional()
     .describe('identical independent replicas (default 1)'),
   required: z.int().min(1).optional().describe('replicas that must be up (default 1: any one suffices)'),
-  dependsOn: dependencySchema.optional().describe('what every replica needs, in series'),
+  dependsOn: dependencySchema.optional().describe(`what every replica needs, in series; ${DEPENDENCY_FORMS}`),
 });
 
 /** The calculator's input: components, what the service needs, optional own availability and target. */
@@ -166,7 +166,7 @@ export const calcInputSchema = z.strictObject({
     .refine((c) => Object.keys(c).length <= CALC_LIMITS.components, {
       message: `at most ${CALC_LIMITS.components} components`,
     }),
-  service: dependencySchema.describe('what the service needs to be up'),
+  service: dependencySchema.describe(`what the service needs to be up; ${DEPENDENCY_FORMS}`),
 });
 
 export type CalcInput = z.output<typeof calcInputSchema>;

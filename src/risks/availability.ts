@@ -9,7 +9,7 @@
  * gives 1 − (1 − a)^n. A component referenced from two branches is one component: the result is
  * exact (factoring on it), not the independent formula.
  */
-import { closest } from 'fastest-levenshtein';
+import { closest, distance } from 'fastest-levenshtein';
 
 /** Where in the input a value sits (`['components', 'db', 'required']`), for located errors. */
 export type CalcPath = readonly (string | number)[];
@@ -373,7 +373,9 @@ export function checkModel(model: AvailabilityModel): CalcIssue[] {
   const walk = (d: Dependency): void => {
     if (d.kind === 'component') {
       if (!model.components.has(d.id)) {
-        const guess = names.length ? closest(d.id, names) : undefined;
+        const near = names.length ? closest(d.id, names) : undefined;
+        // Only a likely typo is worth suggesting.
+        const guess = near && distance(near, d.id) <= Math.max(2, d.id.length / 3) ? near : undefined;
         issues.push({
           path: d.path,
           message: `unknown component "${d.id}"${guess ? ` (did you mean "${guess}"?)` : ''}; define it under components`,

@@ -22,6 +22,7 @@ import { healthRoutes } from './platform/http/health-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
+import { availabilityRoutes } from './risks/availability-routes.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
@@ -208,6 +209,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
       actionItemRoutes(incidentDeps),
       reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      availabilityRoutes(),
       alertRoutes({
         db,
         now: () => clock.now(),

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
+import { registerCalc } from './commands/calc.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
   registerBacktest(program, io, setExit);
+  registerCalc(program, io, setExit);
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);

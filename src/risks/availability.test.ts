@@ -81,6 +81,19 @@ describe('k of n', () => {
     expect(Math.abs(result.availability - expected)).toBeLessThan(1e-12);
   });
 
+  it('agrees between the binomial tail (large n, log space) and the dynamic programme', () => {
+    for (const [a, n, k] of [
+      [0.99, 100, 95],
+      [0.999, 1000, 990],
+      [0.5, 200, 100],
+      [0.9999, 300, 299],
+    ] as const) {
+      const binomial = kOfNAvailability(a, n, k);
+      const dp = kOfDifferentAvailability(new Array<number>(n).fill(a), k);
+      expect(Math.abs(binomial - dp)).toBeLessThan(1e-12);
+    }
+  });
+
   it('k of different components by the Poisson binomial (2 of 90%, 80%, 70% = 90.2%)', () => {
     expect(kOfDifferentAvailability([0.9, 0.8, 0.7], 2)).toBeCloseTo(0.902, 12);
     const result = ok(
@@ -296,7 +309,16 @@ describe('bad input', () => {
       branches.push({ parallel: [`c${i}`, `c${(i + 1) % 30}`] });
     }
     const found = issues(calc({ components, service: { parallel: branches, required: 2 } }));
-    expect(found[0]!.message).toMatch(/30 components are shared.*split the model/);
+    expect(found[0]!.message).toMatch(
+      /more than 3 million for one request \(30 components are shared.*split the model/,
+    );
+  });
+
+  it('refuses k of n groups too large to compute in one request', () => {
+    const components: Record<string, { availability: number }> = {};
+    for (let i = 0; i < 500; i++) components[`c${i}`] = { availability: 0.99 };
+    const found = issues(calc({ components, service: { parallel: Object.keys(components), required: 250 } }));
+    expect(found[0]!.message).toMatch(/k of n groups of many items/);
   });
 
   it('never throws on arbitrary input: a result or located issues', () => {

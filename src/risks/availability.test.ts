@@ -208,6 +208,13 @@ describe('the target verdict', () => {
     expect(result.target!.requiredOwnAvailability).toBeCloseTo(1, 12);
   });
 
+  it('agrees with itself at the edges: a target of 0 on dependencies that are never up', () => {
+    const result = ok(calc({ components: { a: { availability: 0 } }, service: 'a', target: 0 }));
+    expect(result.target).toEqual({ target: 0, achievable: true, margin: 0, requiredOwnAvailability: 0 });
+    const never = ok(calc({ components: { a: { availability: 0 } }, service: 'a', target: '1%' }));
+    expect(never.target).toMatchObject({ achievable: false, requiredOwnAvailability: null });
+  });
+
   it('says short when the own availability is what is missing', () => {
     const result = ok(calc({ ...deps, service: { parallel: ['a', 'b'] }, target: '99.99%', own: '99.9%' }));
     expect(result.target!.achievable).toBe(false);

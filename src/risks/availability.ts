@@ -338,12 +338,13 @@ export function calculateAvailability(model: AvailabilityModel): CalcOutcome {
 }
 
 function verdict(target: number, availability: number, dependencies: number): TargetVerdict {
-  const reachable = dependencies >= target - TOLERANCE && dependencies > 0;
+  const reachable = dependencies >= target - TOLERANCE;
   return {
     target,
     achievable: availability >= target - TOLERANCE,
     margin: availability - target,
-    requiredOwnAvailability: reachable ? Math.min(1, target / dependencies) : null,
+    // Dependencies that are never up leave only a target of 0, which any own availability meets.
+    requiredOwnAvailability: !reachable ? null : dependencies > 0 ? Math.min(1, target / dependencies) : 0,
   };
 }
 

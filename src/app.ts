@@ -25,6 +25,7 @@ import { type App, buildServer } from './platform/http/server.js';
 import { webRoutes } from './platform/http/web-routes.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
+import { availabilityRoutes } from './risks/availability-routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { Evaluator } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
@@ -224,6 +225,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         catalog: () => specs.current.catalog,
         tickSeconds: config.evaluator.tickSeconds,
       }),
+      availabilityRoutes(),
       alertRoutes({
         db,
         now: () => clock.now(),

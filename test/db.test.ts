@@ -1,7 +1,8 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { MIGRATION_NAMES, migrateToLatest } from '../src/platform/db/migrations.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, DIALECTS, PG_URL, type TestDatabase } from './support/databases.js';
 
 describe.each(DIALECTS)('database on %s', (dialect) => {
   let testDb: TestDatabase;
@@ -32,5 +33,37 @@ describe.each(DIALECTS)('database on %s', (dialect) => {
       .execute();
     const row = await db.kysely.selectFrom('sli_minutes').selectAll().executeTakeFirstOrThrow();
     expect(row).toEqual({ sli: 'a', minute_ts: minute, good: 0.5, total: 1.25, updated_at: minute });
+  });
+});
+
+describe('migrations on a shared PostgreSQL', () => {
+  it('are not thrown off by other schemas dropped while Kysely lists the tables', async () => {
+    // Neighbours create and drop schemas (with a table, so the listing sees them) the whole time.
+    const churn = new pg.Client({ connectionString: PG_URL });
+    await churn.connect();
+    let running = true;
+    const churning = (async () => {
+      for (let i = 0; running; i++) {
+        const name = `churn_${process.pid}_${i}`;
+        await churn.query(`CREATE SCHEMA ${name}; CREATE TABLE ${name}.t (a int, b int, c int)`);
+        await churn.query(`DROP SCHEMA ${name} CASCADE`);
+      }
+    })();
+    try {
+      for (let i = 0; i < 8; i++) {
+        const testDb = await createTestDatabase('postgres');
+        const db = openDatabase(testDb.url);
+        try {
+          expect((await migrateToLatest(db.kysely)).applied).toEqual(MIGRATION_NAMES);
+        } finally {
+          await db.close();
+          await testDb.drop();
+        }
+      }
+    } finally {
+      running = false;
+      await churning;
+      await churn.end();
+    }
   });
 });

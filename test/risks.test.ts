@@ -38,6 +38,54 @@ describe.each(DIALECTS)('risks API on %s', (dialect) => {
     expect(checkout.share).toBeCloseTo((65 + 35 * 0.3 * (365.25 / 60)) / 525.96, 9);
   });
 
+  it('answers what-if for a risk: halving ETTF doubles its bad minutes', async () => {
+    const answer = await json(
+      server.request('POST', '/api/v1/risks/bad-payment-config/what-if', {
+        token: viewer,
+        body: { ettfDays: 30 },
+      }),
+    );
+    expect(answer).toMatchObject({ risk: 'bad-payment-config', changed: { ettfDays: 30, ettdMinutes: 15 } });
+    expect(answer.after).toBeCloseTo(2 * answer.before, 9);
+    expect(answer.savedMinutesPerYear).toBeCloseTo(-answer.before, 9);
+    expect(answer.shares[0].after).toBeCloseTo(answer.after / 525.96, 9);
+    expect(
+      (await server.request('POST', '/api/v1/risks/nope/what-if', { token: viewer, body: { impact: 0.5 } }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await server.request('POST', '/api/v1/risks/bad-payment-config/what-if', { token: viewer, body: {} }))
+        .status,
+    ).toBe(400);
+  });
+
+  it('takes risks uploaded through the spec API, with the same located errors', async () => {
+    const editor = await server.token('editor');
+    const upload = (content: string) =>
+      server.request('PUT', '/api/v1/specs', {
+        token: editor,
+        body: { files: [{ path: 'risks/extra.yaml', content }] },
+      });
+    const risk = (ettr: string) => `apiVersion: shinrai.dev/v1
+kind: Risk
+metadata: { name: login-provider-outage }
+spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
+`;
+    const bad = await json(upload(risk('soon')));
+    expect(bad.diagnostics).toContainEqual(
+      expect.objectContaining({ file: 'api:risks/extra.yaml', line: 4, severity: 'error' }),
+    );
+    expect((await upload(risk('58m'))).status).toBe(200);
+    const login = await json(server.request('GET', '/api/v1/risks?service=login', { token: viewer }));
+    // 60 min × 50% × 2 a year (ETTF six months).
+    expect(login.risks).toEqual([
+      expect.objectContaining({ name: 'login-provider-outage', badMinutesPerYear: 60 }),
+    ]);
+    expect(
+      (await server.request('PUT', '/api/v1/specs', { token: editor, body: { files: [] } })).status,
+    ).toBe(200);
+  });
+
   it('filters by service', async () => {
     const search = await json(server.request('GET', '/api/v1/risks?service=search', { token: viewer }));
     expect(search.risks.map((r: JsonBody) => r.name)).toEqual(['search-index-rebuild']);

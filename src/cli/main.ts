@@ -7,6 +7,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerBacklog } from './commands/backlog.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
+import { registerCalc } from './commands/calc.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);
   registerBacktest(program, io, setExit);
+  registerCalc(program, io, setExit);
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);

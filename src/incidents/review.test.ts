@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionItem } from './action-items.js';
 import type { BudgetImpact } from './impact.js';
 import { DEFAULT_SEVERITIES } from './model.js';
 import { buildReview, type ReviewInput, reviewMarkdown } from './review.js';
 import type { Incident } from './service.js';
+import { testActionItem as item } from './testing.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -41,18 +41,6 @@ const impact = (slo: string, consumed: number, shareOfBudget: number): BudgetImp
   unit: 'events',
   consumed,
   shareOfBudget,
-});
-
-const item = (over: Partial<ActionItem>): ActionItem => ({
-  id: 'x',
-  postmortemId: 'pm',
-  title: 'do it',
-  category: 'prevent',
-  priority: 'P1',
-  status: 'open',
-  createdAtMs: 0,
-  updatedAtMs: 0,
-  ...over,
 });
 
 describe('buildReview', () => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RiskDefinition, RiskFactorDefinition } from '../slo/model.js';
 import {
   analyseRisks,
   badMinutesPerYear,
@@ -9,34 +8,10 @@ import {
   whatIf,
   yearlyBudgetMinutes,
 } from './analysis.js';
+import { testRisk as risk, testRiskFactor } from './testing.js';
 
-const location = { file: 'risks.yaml', line: 1, column: 1 };
-const risk = (over: Partial<RiskDefinition> = {}): RiskDefinition => ({
-  name: 'db-failover-manual',
-  labels: {},
-  annotations: {},
-  location,
-  format: 'shinrai/v1',
-  service: 'checkout',
-  ettdMinutes: 5,
-  ettrMinutes: 30,
-  impact: 1,
-  ettfDays: 30,
-  slos: [],
-  factors: [],
-  status: 'open',
-  ...over,
-});
-const noRunbook: RiskFactorDefinition = {
-  name: 'no-runbook',
-  labels: {},
-  annotations: {},
-  location,
-  format: 'shinrai/v1',
-  addEttdMinutes: 0,
-  addEttrMinutes: 30,
-  ettfMultiplier: 1,
-};
+const noRunbook = testRiskFactor();
+
 const SLOS = [
   { id: 'checkout-availability', service: 'checkout', target: 0.999 },
   { id: 'search-availability', service: 'search', target: 0.99 },

@@ -1,38 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { ActionItem } from '../incidents/action-items.js';
-import type { RiskDefinition } from '../slo/model.js';
+import { testActionItem as item } from '../incidents/testing.js';
 import { analyseRisks } from './analysis.js';
 import { backlogCsv, backlogMarkdown, buildBacklog } from './backlog.js';
-
-const location = { file: 'risks.yaml', line: 1, column: 1 };
-const risk = (over: Partial<RiskDefinition>): RiskDefinition => ({
-  name: 'r',
-  labels: {},
-  annotations: {},
-  location,
-  format: 'shinrai/v1',
-  service: 'checkout',
-  ettdMinutes: 5,
-  ettrMinutes: 30,
-  impact: 1,
-  ettfDays: 30,
-  slos: [],
-  factors: [],
-  status: 'open',
-  ...over,
-});
-const item = (over: Partial<ActionItem>): ActionItem => ({
-  id: 'i',
-  postmortemId: 'pm-1',
-  title: 'do it',
-  category: 'prevent',
-  priority: 'P1',
-  status: 'open',
-  createdAtMs: 0,
-  updatedAtMs: 0,
-  ...over,
-});
+import { testRisk as risk } from './testing.js';
 
 const analysis = analyseRisks({
   risks: [
@@ -54,7 +25,7 @@ describe('buildBacklog', () => {
         risk: 'db-failover-manual',
         riskEffect: { ettrMinutes: 5 },
       }),
-      item({ id: 'b', title: 'Write the "failover, manual" runbook', priority: 'P0' }),
+      item({ id: 'b', postmortemId: 'pm-1', title: 'Write the "failover, manual" runbook', priority: 'P0' }),
       item({
         id: 'c',
         title: 'Done already',
@@ -62,7 +33,13 @@ describe('buildBacklog', () => {
         risk: 'db-failover-manual',
         riskEffect: { ettrMinutes: 0 },
       }),
-      item({ id: 'd', title: 'Alert sooner', priority: 'P2', risk: 'db-failover-manual' }),
+      item({
+        id: 'd',
+        postmortemId: 'pm-1',
+        title: 'Alert sooner',
+        priority: 'P2',
+        risk: 'db-failover-manual',
+      }),
       item({ id: 'e', title: 'Orphan', postmortemId: 'pm-x' }),
     ],
     servicesOf: (i) => (i.postmortemId === 'pm-1' ? ['checkout'] : []),

@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../incidents/service.js';
-import type { RiskDefinition } from '../slo/model.js';
 import { analyseRisks } from './analysis.js';
 import { calibrate } from './calibration.js';
+import { testRisk } from './testing.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-const risk: RiskDefinition = {
-  name: 'db-failover-manual',
-  labels: {},
-  annotations: {},
-  location: { file: 'risks.yaml', line: 1, column: 1 },
-  format: 'shinrai/v1',
-  service: 'checkout',
-  ettdMinutes: 5,
-  ettrMinutes: 30,
-  impact: 1,
-  ettfDays: 30,
-  slos: [],
-  factors: [],
-  status: 'open',
-};
+const risk = testRisk();
 let n = 0;
 const incident = (at: number, ttd: number, ttr: number, over: Partial<Incident> = {}): Incident => {
   n += 1;

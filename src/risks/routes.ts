@@ -2,8 +2,10 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type IncidentDeps, listIncidents } from '../incidents/service.js';
+import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
+import { effectiveAfter, whatIf } from './analysis.js';
 import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';
 import { calibrate } from './calibration.js';
@@ -144,6 +146,58 @@ export function riskRoutes(
         if (request.query.format === 'markdown')
           return reply.type('text/markdown; charset=utf-8').send(backlogMarkdown(backlog));
         return backlogSchema.parse(backlog);
+      },
+    );
+
+    app.withTypeProvider<ZodTypeProvider>().post(
+      '/api/v1/risks/:name/what-if',
+      {
+        // Computes and stores nothing: anyone who may read the catalog may ask.
+        config: { minRole: 'viewer' },
+        schema: {
+          tags: ['risks'],
+          summary:
+            "What a change of the risk's written estimate (an action item done) does to its bad minutes a year and budget shares",
+          params: z.object({ name: z.string().max(200) }),
+          body: z
+            .strictObject({
+              ettdMinutes: z.number().min(0).max(1e6).optional(),
+              ettrMinutes: z.number().min(0).max(1e6).optional(),
+              impact: z.number().gt(0).max(1).optional(),
+              ettfDays: z.number().gt(0).max(1e5).optional(),
+            })
+            .refine((b) => Object.keys(b).length > 0, { message: 'change at least one of the estimates' }),
+          response: {
+            200: z.object({
+              risk: z.string(),
+              estimate: estimate.describe('as written now'),
+              changed: estimate.describe('as written after the change'),
+              before: z.number().describe('bad minutes a year now (factors applied)'),
+              after: z.number(),
+              savedMinutesPerYear: z.number(),
+              shares: z.array(z.object({ slo: z.string(), before: z.number(), after: z.number() })),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const analysis = catalogRiskAnalysis(deps.catalog(), { tooBigShare: deps.tooBigShare });
+        const risk = analysis.risks.find((r) => r.name === request.params.name);
+        if (!risk)
+          throw new AppError('NotFound', `no risk ${JSON.stringify(request.params.name)} in the catalog`);
+        const changed = { ...risk.estimate, ...request.body };
+        const result = whatIf(risk.effective, effectiveAfter(risk, request.body));
+        return {
+          risk: risk.name,
+          estimate: { ...risk.estimate },
+          changed,
+          ...result,
+          shares: risk.shares.map((s) => ({
+            slo: s.slo,
+            before: s.share,
+            after: s.yearlyBudgetMinutes > 0 ? result.after / s.yearlyBudgetMinutes : 0,
+          })),
+        };
       },
     );
 

@@ -323,13 +323,23 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({ db, provider, migrationTableSchema });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely looks for its bookkeeping table by listing the tables of every schema it may use;
+  // another schema dropped during that listing (a neighbour's tests, a tenant removed) fails it
+  // with "schema … does not exist" before anything of ours ran. Listing again is safe.
+  for (let attempt = 1; attempt < 4 && error && isVanishedOtherSchema(error, migrationTableSchema); attempt++)
+    ({ error, results } = await migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`);
   }
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   return { applied, alreadyApplied: Object.keys(migrations).length - applied.length };
+}
+
+function isVanishedOtherSchema(error: unknown, ours: string | undefined): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ours}"`);
 }
 
 /** For tests: the names of all migrations, in order. */

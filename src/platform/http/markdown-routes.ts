@@ -1,8 +1,8 @@
 /**
  * POST /api/v1/markdown/preview — markdown rendered and sanitised by the same code that renders
  * stored postmortems (`renderMarkdown`), so the editor's live preview shows exactly what will be
- * served. Editor, like every POST: only someone who can save an edit needs its preview, and the
- * API keeps one rule for roles (no token: reads; viewer: 403 on every non-GET — test/rbac.test.ts).
+ * served. Viewer: a POST only because markdown does not fit a query string — it computes and
+ * stores nothing, like the other viewer computations test/rbac.test.ts lists.
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -14,9 +14,10 @@ export function markdownRoutes() {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/api/v1/markdown/preview',
       {
+        config: { minRole: 'viewer' },
         schema: {
           tags: ['postmortems'],
-          summary: 'Render markdown to sanitised HTML (the postmortem editor preview)',
+          summary: 'Render markdown to sanitised HTML (the postmortem editor preview); stores nothing',
           body: z.strictObject({ markdown: z.string().max(500_000) }),
           response: { 200: z.object({ html: z.string() }) },
         },

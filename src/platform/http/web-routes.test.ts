@@ -84,7 +84,7 @@ describe('web UI routes', () => {
     }
   });
 
-  it('asks for a token before previewing markdown, even when anonymous reads are on', async () => {
+  it('previews markdown through the stored postmortems sanitiser, for readers only', async () => {
     const anonymous = await app.inject({
       method: 'POST',
       url: '/api/v1/markdown/preview',
@@ -96,9 +96,15 @@ describe('web UI routes', () => {
       const reply = await open.inject({
         method: 'POST',
         url: '/api/v1/markdown/preview',
-        payload: { markdown: '# x' },
+        payload: {
+          markdown:
+            '**ok**\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>',
+        },
       });
-      expect(reply.statusCode).toBe(401);
+      expect(reply.statusCode).toBe(200);
+      const { html } = reply.json() as { html: string };
+      expect(html).toContain('<strong>ok</strong>');
+      expect(html).not.toMatch(/<script|href="javascript|onerror|<img/);
     } finally {
       await open.close();
     }

@@ -326,8 +326,13 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   let { error, results } = await migrator.migrateToLatest();
   // Kysely looks for its bookkeeping table by listing the tables of every schema it may use;
   // another schema dropped during that listing (a neighbour's tests, a tenant removed) fails it
-  // with "schema … does not exist" before anything of ours ran. Listing again is safe.
-  for (let attempt = 1; attempt < 4 && error && isVanishedOtherSchema(error, migrationTableSchema); attempt++)
+  // with "schema … does not exist" before anything of ours ran. Listing again is safe; on a busy
+  // machine with a neighbour churning schemas, three listings were not always enough.
+  for (
+    let attempt = 1;
+    attempt < 20 && error && isVanishedOtherSchema(error, migrationTableSchema);
+    attempt++
+  )
     ({ error, results } = await migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

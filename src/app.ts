@@ -9,6 +9,7 @@ import { DemoFeeder } from './demo/feeder.js';
 import { integrationRoutes } from './incidents/integrations.js';
 import { postmortemRoutes } from './incidents/postmortem-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { statusPageRoutes } from './incidents/status-page-routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
@@ -169,6 +170,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
       integrationRoutes({ db, clock }),
       postmortemRoutes({ db, clock, catalog: () => specs.current.catalog }),
+      statusPageRoutes({ db, clock, catalog: () => specs.current.catalog, config: config.statusPage }),
       alertRoutes({
         db,
         now: () => clock.now(),

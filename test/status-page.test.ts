@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { barTitle, escapeHtml, formatTime } from '../src/incidents/status-page-html.js';
 import { TEXTS } from '../src/incidents/status-page-i18n.js';
 import { STATUS_PAGE_CSP } from '../src/incidents/status-page-routes.js';
+import { PAST_DAYS_TTL_MS } from '../src/incidents/status-page-service.js';
 import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
@@ -318,6 +319,26 @@ describe.each(DIALECTS)('status page on %s', (dialect) => {
       '2026-10-08',
     ]);
     expect(view.components[0].availability).toBeCloseTo(good / total, 12);
+  });
+
+  it('shows today’s new minutes at once and late minutes of past days within ten minutes', async () => {
+    const bar = async (date: string) =>
+      (await json(get('/status.json'))).components[0].bars.find((b: JsonBody) => b.date === date);
+    const today = await bar('2026-10-10');
+    const past = await bar('2026-10-07');
+    const db = server.shinrai.ctx.db;
+    await upsertBuckets(
+      db.kysely,
+      [
+        { storageKey: 'storefront-requests', minuteMs: T0, good: 0, total: 5000 },
+        { storageKey: 'storefront-requests', minuteMs: T0 - 3 * DAY, good: 0, total: 5000 },
+      ],
+      minuteStamp(db, clock.now()),
+    );
+    expect((await bar('2026-10-10')).availability).toBeLessThan(today.availability);
+    expect(await bar('2026-10-07')).toEqual(past);
+    clock.advance(PAST_DAYS_TTL_MS);
+    expect((await bar('2026-10-07')).availability).toBeLessThan(past.availability);
   });
 
   it('speaks Japanese with ?lang=ja or Accept-Language: ja', async () => {

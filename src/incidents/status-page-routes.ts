@@ -9,7 +9,7 @@ import type { App } from '../platform/http/server.js';
 import { BAR_LEVELS, COMPONENT_STATES, PUBLIC_STATUSES } from './status-page.js';
 import { renderInternalPage, renderPublicPage } from './status-page-html.js';
 import { pickLanguage } from './status-page-i18n.js';
-import { internalStatus, publicStatus, type StatusPageDeps } from './status-page-service.js';
+import { type StatusPageDeps, StatusPageService } from './status-page-service.js';
 
 /** Nothing but inline styles may load or run: no script, frame, form, image from elsewhere. */
 export const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:";
@@ -51,6 +51,7 @@ function secure(reply: FastifyReply): FastifyReply {
 }
 
 export function statusPageRoutes(deps: StatusPageDeps) {
+  const service = new StatusPageService(deps);
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -66,7 +67,7 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       },
       async (request, reply) => {
         const lang = pickLanguage(request.query.lang, request.headers['accept-language']);
-        const html = renderPublicPage(await publicStatus(deps), lang);
+        const html = renderPublicPage(await service.publicStatus(), lang);
         return secure(reply)
           .header('cache-control', 'public, max-age=30')
           .header('vary', 'Accept-Language')
@@ -88,7 +89,7 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       async (_request, reply) =>
         secure(reply)
           .header('cache-control', 'public, max-age=30')
-          .send(await publicStatus(deps)),
+          .send(await service.publicStatus()),
     );
 
     api.get(
@@ -103,7 +104,7 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       },
       async (request, reply) => {
         const lang = pickLanguage(request.query.lang, request.headers['accept-language']);
-        const html = renderInternalPage(await internalStatus(deps), lang);
+        const html = renderInternalPage(await service.internalStatus(), lang);
         return secure(reply)
           .header('cache-control', 'private, no-store')
           .type('text/html; charset=utf-8')

@@ -1,10 +1,11 @@
 /**
- * Status page use cases: read the incidents the page may show with their timelines, and the
- * daily good/total of the services' SLIs from `sli_minutes`, then build the view models. The
- * database sums minutes into 15-minute buckets (one query, same SQL on both dialects); Luxon cuts
- * the buckets into local days in the configured zone.
+ * Status page reads: the incidents the page may show with their timelines, and the daily
+ * good/total of the services' SLIs from `sli_minutes`, for the view models of the pure core. The
+ * database sums minutes into 15-minute buckets (one query, the same SQL on both dialects); Luxon
+ * cuts the buckets into local days in the configured zone.
  */
 import { sql } from 'kysely';
+import { DateTime } from 'luxon';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../platform/db/database.js';
@@ -17,6 +18,7 @@ import {
   buildInternalStatus,
   buildPublicStatus,
   componentStreams,
+  type DayCounts,
   type DayWindow,
   dayWindows,
   groupIntoDays,
@@ -38,44 +40,114 @@ const DAY_MS = 86_400_000;
 /** Values per `IN (…)` list: well under both databases' bound-parameter limits. */
 const CHUNK = 500;
 
-/** The public page's model: public services and announced incidents only. */
-export async function publicStatus(deps: StatusPageDeps): Promise<PublicStatusView> {
-  const catalog = deps.catalog();
-  const keys = catalog.services
-    .filter(isPublicService)
-    .flatMap((s) => componentStreams(catalog, s.name, 'public').map((c) => c.storageKey));
-  const sinceMs = deps.clock.now() - deps.config.resolvedDays * DAY_MS;
-  return buildPublicStatus(await input(deps, catalog, keys, sinceMs));
+/** Completed days' sums are reused this long, so late data for past days shows within it. */
+export const PAST_DAYS_TTL_MS = 10 * 60_000;
+
+interface PastDays {
+  readonly firstStartMs: number;
+  readonly todayStartMs: number;
+  readonly computedAtMs: number;
+  /** Every day but today. */
+  readonly days: readonly DayCounts[];
 }
 
-/** The internal page's model: every service and every open incident. */
-export async function internalStatus(deps: StatusPageDeps): Promise<InternalStatusView> {
-  const catalog = deps.catalog();
-  const keys = catalog.services.flatMap((s) =>
-    componentStreams(catalog, s.name, 'internal').map((c) => c.storageKey),
-  );
-  return buildInternalStatus(await input(deps, catalog, keys, undefined));
-}
+/**
+ * The status page use cases. The sums of completed days are kept for a few minutes, so most
+ * requests read only today's minutes: the page needs no token and may be asked for often, and on
+ * SQLite a 90-day scan would hold the event loop on every request.
+ */
+export class StatusPageService {
+  private readonly past = new Map<string, PastDays>();
+  /** The day windows change at midnight only (Luxon's zone arithmetic is slow for 90 days). */
+  private windows: { readonly todayStartMs: number; readonly days: readonly DayWindow[] } | undefined;
 
-async function input(
-  deps: StatusPageDeps,
-  catalog: Catalog,
-  storageKeys: readonly string[],
-  resolvedSinceMs: number | undefined,
-): Promise<StatusPageInput> {
-  const nowMs = deps.clock.now();
-  const days = dayWindows(nowMs, deps.config.timeZone, deps.config.days);
-  const buckets = await readBuckets(deps.db, [...new Set(storageKeys)], days);
-  return {
-    catalog,
-    incidents: await readIncidents(deps.db, resolvedSinceMs),
-    days,
-    daily: groupIntoDays(days, buckets),
-    nowMs,
-    title: deps.config.title,
-    timeZone: deps.config.timeZone,
-    resolvedDays: deps.config.resolvedDays,
-  };
+  constructor(private readonly deps: StatusPageDeps) {}
+
+  /** The public page's model: public services and announced incidents only. */
+  async publicStatus(): Promise<PublicStatusView> {
+    const catalog = this.deps.catalog();
+    const keys = catalog.services
+      .filter(isPublicService)
+      .flatMap((s) => componentStreams(catalog, s.name, 'public').map((c) => c.storageKey));
+    const sinceMs = this.deps.clock.now() - this.deps.config.resolvedDays * DAY_MS;
+    return buildPublicStatus(await this.input(catalog, keys, sinceMs));
+  }
+
+  /** The internal page's model: every service and every open incident. */
+  async internalStatus(): Promise<InternalStatusView> {
+    const catalog = this.deps.catalog();
+    const keys = catalog.services.flatMap((s) =>
+      componentStreams(catalog, s.name, 'internal').map((c) => c.storageKey),
+    );
+    return buildInternalStatus(await this.input(catalog, keys, undefined));
+  }
+
+  private async input(
+    catalog: Catalog,
+    storageKeys: readonly string[],
+    resolvedSinceMs: number | undefined,
+  ): Promise<StatusPageInput> {
+    const nowMs = this.deps.clock.now();
+    const days = this.dayWindows(nowMs);
+    return {
+      catalog,
+      incidents: await readIncidents(this.deps.db, resolvedSinceMs),
+      days,
+      daily: await this.daily([...new Set(storageKeys)], days, nowMs),
+      nowMs,
+      title: this.deps.config.title,
+      timeZone: this.deps.config.timeZone,
+      resolvedDays: this.deps.config.resolvedDays,
+    };
+  }
+
+  private dayWindows(nowMs: number): DayWindow[] {
+    const { timeZone, days: count } = this.deps.config;
+    const todayStartMs = DateTime.fromMillis(nowMs, { zone: timeZone }).startOf('day').toMillis();
+    if (this.windows?.todayStartMs !== todayStartMs)
+      this.windows = { todayStartMs, days: dayWindows(nowMs, timeZone, count) };
+    const days = this.windows.days;
+    return [...days.slice(0, -1), { ...days.at(-1)!, endMs: nowMs }];
+  }
+
+  /** Counts per key per day: completed days from the cache while it is fresh, today always read. */
+  private async daily(
+    keys: readonly string[],
+    days: readonly DayWindow[],
+    nowMs: number,
+  ): Promise<Map<string, DayCounts[]>> {
+    const first = days[0];
+    const today = days.at(-1);
+    if (!first || !today) return new Map();
+    for (const [key, entry] of this.past)
+      if (nowMs - entry.computedAtMs >= PAST_DAYS_TTL_MS || nowMs < entry.computedAtMs) this.past.delete(key);
+    const usable = (key: string) => {
+      const entry = this.past.get(key);
+      return entry?.firstStartMs === first.startMs && entry.todayStartMs === today.startMs;
+    };
+    const cached = keys.filter(usable);
+    const uncached = keys.filter((key) => !usable(key));
+    const grouped = groupIntoDays(days, [
+      ...(await readBuckets(this.deps.db, uncached, days)),
+      ...(await readBuckets(this.deps.db, cached, [today])),
+    ]);
+    const out = new Map<string, DayCounts[]>();
+    for (const key of uncached) {
+      const series = grouped.get(key) ?? days.map(() => ({ good: 0, total: 0 }));
+      this.past.set(key, {
+        firstStartMs: first.startMs,
+        todayStartMs: today.startMs,
+        computedAtMs: nowMs,
+        days: series.slice(0, -1),
+      });
+      out.set(key, series);
+    }
+    for (const key of cached) {
+      const todays = grouped.get(key)?.at(-1) ?? { good: 0, total: 0 };
+      out.set(key, [...this.past.get(key)!.days, todays]);
+    }
+    return out;
+  }
 }
 
 /** Σgood and Σtotal per storage key per bucket over the days shown. */

@@ -192,6 +192,10 @@ describe.each(DIALECTS)('status page on %s', (dialect) => {
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('content-security-policy')).toBe(STATUS_PAGE_CSP);
     expect(allowed.headers.get('cache-control')).toBe('private, no-store');
+    const openapi = await json(get('/api/openapi.json'));
+    expect(openapi.paths['/status'].get.security).toEqual([]);
+    expect(openapi.paths['/status.json'].get.security).toEqual([]);
+    expect(openapi.paths['/status/internal'].get.security).toBeUndefined();
   });
 
   it('renders exactly these fields in /status.json', async () => {

@@ -62,6 +62,7 @@ export function statusPageRoutes(deps: StatusPageDeps) {
         schema: {
           tags: ['status page'],
           summary: 'The public status page (HTML, no script): public services and announced incidents',
+          security: [],
           querystring: query,
         },
       },
@@ -83,6 +84,7 @@ export function statusPageRoutes(deps: StatusPageDeps) {
         schema: {
           tags: ['status page'],
           summary: 'The public status page as JSON: exactly the fields the page renders',
+          security: [],
           response: { 200: publicStatusSchema },
         },
       },

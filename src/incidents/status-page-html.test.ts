@@ -204,7 +204,10 @@ describe('status page HTML', () => {
           expectInert(html);
           expect(html).not.toContain(MARK);
           expect(JSON.stringify(view)).not.toContain(MARK);
-          expect(html).toContain(escapeHtml(view.components[0]!.name));
+          // The public name lands escaped, whole, in its heading and in the incident headline.
+          const name = escapeHtml(view.components[0]!.name);
+          expect(html).toContain(`<h3>${name}</h3>`);
+          expect(html).toContain(`<h3>${name}: `);
         },
       ),
       { numRuns: 200 },

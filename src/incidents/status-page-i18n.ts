@@ -4,9 +4,11 @@
  */
 import type { BarLevel, ComponentState, PublicStatus } from './status-page.js';
 
+/** The languages of the status pages. */
 export const LANGUAGES = ['en', 'ja'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 
+/** Every string of the pages; `{name}` marks a placeholder filled by `fill`. */
 export interface StatusPageTexts {
   readonly overall: Readonly<Record<ComponentState, string>>;
   readonly states: Readonly<Record<ComponentState, string>>;
@@ -147,6 +149,7 @@ const ja: StatusPageTexts = {
   internalEvent: '社内',
 };
 
+/** The texts per language. */
 export const TEXTS: Readonly<Record<Lang, StatusPageTexts>> = { en, ja };
 
 /** Fills `{name}` placeholders. */

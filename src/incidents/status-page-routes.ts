@@ -50,6 +50,7 @@ function secure(reply: FastifyReply): FastifyReply {
     .header('x-frame-options', 'DENY');
 }
 
+/** The status page routes; one service (and its cache of completed days) per server. */
 export function statusPageRoutes(deps: StatusPageDeps) {
   const service = new StatusPageService(deps);
   return (app: App) => {

@@ -29,6 +29,7 @@ import {
   type StatusPageInput,
 } from './status-page.js';
 
+/** What the status page reads: the database, the clock, the current specs and its settings. */
 export interface StatusPageDeps {
   readonly db: Db;
   readonly clock: Clock;

@@ -38,6 +38,7 @@ export interface DayWindow {
   readonly endMs: number;
 }
 
+/** Summed SLI counts of one storage key over one day. */
 export interface DayCounts {
   readonly good: number;
   readonly total: number;
@@ -49,6 +50,7 @@ export interface BucketCounts extends DayCounts {
   readonly startMs: number;
 }
 
+/** One day of a component's bars. */
 export interface DayBar {
   readonly date: string;
   /** Σgood / Σtotal over the component's SLIs that day; null when there were no events. */
@@ -56,6 +58,7 @@ export interface DayBar {
   readonly level: BarLevel;
 }
 
+/** A public service as the public page shows it. */
 export interface PublicComponent {
   readonly name: string;
   readonly state: ComponentState;
@@ -64,12 +67,14 @@ export interface PublicComponent {
   readonly bars: readonly DayBar[];
 }
 
+/** A public timeline event. */
 export interface PublicUpdate {
   readonly at: string;
   /** The public note as written (markdown; the page renders it sanitised). */
   readonly text: string;
 }
 
+/** An announced incident, told with public data only. */
 export interface PublicIncident {
   /** Public names of the public components it affects. */
   readonly components: readonly string[];
@@ -89,12 +94,14 @@ export interface PublicStatusView {
   readonly incidents: readonly PublicIncident[];
 }
 
+/** Any service, with its spec name and whether it is public. */
 export interface InternalComponent extends PublicComponent {
   /** The Service's name in the specs. */
   readonly service: string;
   readonly public: boolean;
 }
 
+/** Any timeline event, public or not. */
 export interface InternalEvent {
   readonly at: string;
   readonly kind: string;
@@ -103,6 +110,7 @@ export interface InternalEvent {
   readonly public: boolean;
 }
 
+/** An open incident with everything staff need. */
 export interface InternalIncident {
   readonly reference: string;
   readonly title: string;
@@ -124,11 +132,13 @@ export interface InternalStatusView {
   readonly incidents: readonly InternalIncident[];
 }
 
+/** An incident and its timeline in order, as read from the database. */
 export interface IncidentWithTimeline {
   readonly incident: Incident;
   readonly timeline: readonly TimelineEvent[];
 }
 
+/** What both view models are built from. */
 export interface StatusPageInput {
   readonly catalog: Catalog;
   readonly incidents: readonly IncidentWithTimeline[];
@@ -275,12 +285,14 @@ export function impactOf(severity: Severity): Exclude<ComponentState, 'operation
   return 'degraded';
 }
 
+/** The worst of some states; operational when there are none. */
 export function worstState(states: Iterable<ComponentState>): ComponentState {
   let worst = 0;
   for (const state of states) worst = Math.max(worst, COMPONENT_STATES.indexOf(state));
   return COMPONENT_STATES[worst]!;
 }
 
+/** The public word for an incident status. */
 export function publicStatusOf(status: IncidentStatus): PublicStatus {
   if (status === 'triage' || status === 'investigating') return 'investigating';
   if (status === 'identified' || status === 'monitoring') return status;

@@ -169,6 +169,8 @@ describe('status page view model', () => {
     expect(barLevel(998, 1000, 1)).toBe('degraded');
     expect(barLevel(990, 1000, 1)).toBe('degraded');
     expect(barLevel(989, 1000, 1)).toBe('down');
+    expect(barLevel(9, 10, 10 * (1 - 0.9))).toBe('ok');
+    expect(barLevel(0, 10, 10 * (1 - 0.9))).toBe('degraded');
   });
 
   it('maps severity to impact and statuses to public words', () => {

@@ -245,8 +245,10 @@ export function componentStreams(
 export function barLevel(good: number, total: number, allowedBad: number): BarLevel {
   if (!(total > 0)) return 'no-data';
   const bad = Math.max(0, total - good);
-  if (bad <= allowedBad) return 'ok';
-  return bad > DOWN_BURN_RATE * allowedBad ? 'down' : 'degraded';
+  // 1 − 0.9 is 0.09999999999999998 in binary: a day exactly at its budget must still be ok.
+  const budget = allowedBad * (1 + 1e-9);
+  if (bad <= budget) return 'ok';
+  return bad > DOWN_BURN_RATE * budget ? 'down' : 'degraded';
 }
 
 function bars(
@@ -306,7 +308,7 @@ export function isPublicService(service: ServiceDefinition): boolean {
 
 /** The name the public sees: `shinrai.dev/public-name`, else the display name, else the name. */
 export function publicNameOf(service: ServiceDefinition): string {
-  return service.shinrai?.publicName ?? service.displayName?.trim() ?? service.name;
+  return service.shinrai?.publicName ?? (service.displayName?.trim() || service.name);
 }
 
 /** Services an incident affects: those it names and those owning an SLO it names. */

@@ -35,6 +35,8 @@ export interface StatusPageDeps {
   readonly clock: Clock;
   readonly catalog: () => Catalog;
   readonly config: Config['statusPage'];
+  /** Incident severity names, most severe first (default SEV1–SEV4). */
+  readonly severities?: readonly string[] | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -99,6 +101,7 @@ export class StatusPageService {
       title: this.deps.config.title,
       timeZone: this.deps.config.timeZone,
       resolvedDays: this.deps.config.resolvedDays,
+      severities: this.deps.severities,
     };
   }
 

@@ -180,6 +180,12 @@ describe('status page view model', () => {
       'degraded',
       'degraded',
     ]);
+    expect(['P0', 'P1', 'P2', 'SEV1'].map((s) => impactOf(s, ['P0', 'P1', 'P2']))).toEqual([
+      'major-outage',
+      'partial-outage',
+      'degraded',
+      'degraded',
+    ]);
     expect(publicStatusOf('triage')).toBe('investigating');
     expect(publicStatusOf('monitoring')).toBe('monitoring');
     expect(publicStatusOf('closed')).toBe('resolved');

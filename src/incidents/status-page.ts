@@ -150,6 +150,8 @@ export interface StatusPageInput {
   readonly timeZone: string;
   /** Resolved incidents stay on the public page this many days. */
   readonly resolvedDays: number;
+  /** Severity names, most severe first (default SEV1–SEV4). */
+  readonly severities?: readonly string[] | undefined;
 }
 
 /**
@@ -280,10 +282,21 @@ function bars(
   return { bars: out, availability: allTotal > 0 ? allGood / allTotal : null };
 }
 
-/** SEV1 → major outage, SEV2 → partial outage, SEV3 and SEV4 → degraded. */
-export function impactOf(severity: Severity): Exclude<ComponentState, 'operational'> {
-  if (severity === 'SEV1') return 'major-outage';
-  if (severity === 'SEV2') return 'partial-outage';
+/** The default severity scale, most severe first. */
+export const DEFAULT_SEVERITY_NAMES: readonly string[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
+
+/**
+ * By rank on the scale (most severe first), so renamed severities map too: the most severe →
+ * major outage, the second → partial outage, any other (or one not on the scale) → degraded.
+ * With the default scale: SEV1 → major outage, SEV2 → partial outage, SEV3 and SEV4 → degraded.
+ */
+export function impactOf(
+  severity: string,
+  scale: readonly string[] = DEFAULT_SEVERITY_NAMES,
+): Exclude<ComponentState, 'operational'> {
+  const rank = scale.indexOf(severity);
+  if (rank === 0) return 'major-outage';
+  if (rank === 1) return 'partial-outage';
   return 'degraded';
 }
 
@@ -352,7 +365,7 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
   const components: PublicComponent[] = services.map((service) => {
     const states = shown
       .filter((s) => isOpen(s.incident) && s.services.includes(service))
-      .map((s) => impactOf(s.incident.severity));
+      .map((s) => impactOf(s.incident.severity, input.severities));
     const figures = bars(componentStreams(input.catalog, service.name, 'public'), input.days, input.daily);
     return {
       name: publicNameOf(service),
@@ -364,7 +377,7 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
 
   const incidents: PublicIncident[] = shown.map((s) => ({
     components: s.services.map(publicNameOf),
-    impact: impactOf(s.incident.severity),
+    impact: impactOf(s.incident.severity, input.severities),
     status: publicStatusOf(s.incident.status),
     updates: [...s.updates].sort((a, b) => b.atMs - a.atMs).map((e) => ({ at: iso(e.atMs), text: e.text })),
   }));
@@ -390,7 +403,7 @@ export function buildInternalStatus(input: StatusPageInput): InternalStatusView 
   const components: InternalComponent[] = input.catalog.services.map((service) => {
     const states = open
       .filter((i) => !i.incident.drill && affected.get(i.incident.id)?.has(service.name))
-      .map((i) => impactOf(i.incident.severity));
+      .map((i) => impactOf(i.incident.severity, input.severities));
     const figures = bars(componentStreams(input.catalog, service.name, 'internal'), input.days, input.daily);
     return {
       service: service.name,

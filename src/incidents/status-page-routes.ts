@@ -61,9 +61,10 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       {
         config: { minRole: 'public' },
         schema: {
+          // Like /healthz and /metrics: the API document lists what needs a token.
+          hide: true,
           tags: ['status page'],
           summary: 'The public status page (HTML, no script): public services and announced incidents',
-          security: [],
           querystring: query,
         },
       },
@@ -83,9 +84,10 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       {
         config: { minRole: 'public' },
         schema: {
+          // Like /healthz and /metrics: the API document lists what needs a token.
+          hide: true,
           tags: ['status page'],
           summary: 'The public status page as JSON: exactly the fields the page renders',
-          security: [],
           response: { 200: publicStatusSchema },
         },
       },

@@ -170,7 +170,6 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       incidentRoutes({ db, clock, catalog: () => specs.current.catalog }),
       integrationRoutes({ db, clock }),
       postmortemRoutes({ db, clock, catalog: () => specs.current.catalog }),
-      statusPageRoutes({ db, clock, catalog: () => specs.current.catalog, config: config.statusPage }),
       alertRoutes({
         db,
         now: () => clock.now(),
@@ -186,6 +185,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           catalog: () => specs.current.catalog,
           pulled: () => puller.pulledSlis(),
         }),
+      statusPageRoutes({ db, clock, catalog: () => specs.current.catalog, config: config.statusPage }),
     ]);
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });

@@ -212,7 +212,7 @@ describe('status page HTML', () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 
   it('writes the figures of the model into the page: tooltips, state words, update times', () => {
     const view: PublicStatusView = {

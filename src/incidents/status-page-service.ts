@@ -69,9 +69,10 @@ export class StatusPageService {
   /** The public page's model: public services and announced incidents only. */
   async publicStatus(): Promise<PublicStatusView> {
     const catalog = this.deps.catalog();
+    const streams = componentStreams(catalog, 'public');
     const keys = catalog.services
       .filter(isPublicService)
-      .flatMap((s) => componentStreams(catalog, s.name, 'public').map((c) => c.storageKey));
+      .flatMap((s) => (streams.get(s.name) ?? []).map((c) => c.storageKey));
     const sinceMs = this.deps.clock.now() - this.deps.config.resolvedDays * DAY_MS;
     return buildPublicStatus(await this.input(catalog, keys, sinceMs));
   }
@@ -79,9 +80,8 @@ export class StatusPageService {
   /** The internal page's model: every service and every open incident. */
   async internalStatus(): Promise<InternalStatusView> {
     const catalog = this.deps.catalog();
-    const keys = catalog.services.flatMap((s) =>
-      componentStreams(catalog, s.name, 'internal').map((c) => c.storageKey),
-    );
+    const streams = componentStreams(catalog, 'internal');
+    const keys = catalog.services.flatMap((s) => (streams.get(s.name) ?? []).map((c) => c.storageKey));
     return buildInternalStatus(await this.input(catalog, keys, undefined));
   }
 

@@ -192,11 +192,12 @@ describe('status page view model', () => {
   });
 
   it('builds public bars from the public SLOs only, judged against their combined budget', () => {
-    expect(componentStreams(catalog, 'checkout', 'public').map((s) => s.storageKey)).toEqual([
-      'checkout-requests',
-      'checkout-latency',
-    ]);
-    expect(componentStreams(catalog, 'checkout', 'internal')).toHaveLength(3);
+    expect(
+      componentStreams(catalog, 'public')
+        .get('checkout')!
+        .map((s) => s.storageKey),
+    ).toEqual(['checkout-requests', 'checkout-latency']);
+    expect(componentStreams(catalog, 'internal').get('checkout')).toHaveLength(3);
     const daily = new Map<string, DayCounts[]>([
       // Day 1: 99.95% success (within 0.1%) and 99.5% fast (within 1%): ok together, though
       // the sum (99.77%) is below the strictest target.

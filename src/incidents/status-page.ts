@@ -220,23 +220,28 @@ export interface ComponentStream {
 }
 
 /**
- * The streams behind a service's bars: every objective (and composite part) of its SLOs — for
- * the public page only SLOs not marked `shinrai.dev/public: "false"`. A stream shared by several
- * objectives is held to the strictest.
+ * The streams behind each service's bars, by service name: every objective (and composite part)
+ * of its SLOs — for the public page only SLOs not marked `shinrai.dev/public: "false"`. A stream
+ * shared by several objectives is held to the strictest. One pass over the catalog.
  */
 export function componentStreams(
   catalog: Catalog,
-  service: string,
   audience: 'public' | 'internal',
-): ComponentStream[] {
-  const targets = new Map<string, number>();
+): Map<string, ComponentStream[]> {
+  const byService = new Map<string, Map<string, number>>();
   for (const target of evaluationTargets(catalog)) {
-    if (target.slo.service !== service) continue;
     if (audience === 'public' && target.slo.shinrai.public === false) continue;
+    const targets = byService.get(target.slo.service) ?? new Map<string, number>();
+    byService.set(target.slo.service, targets);
     for (const part of target.parts)
       targets.set(part.storageKey, Math.max(targets.get(part.storageKey) ?? 0, part.target));
   }
-  return [...targets].map(([storageKey, target]) => ({ storageKey, target }));
+  return new Map(
+    [...byService].map(([service, targets]) => [
+      service,
+      [...targets].map(([storageKey, target]) => ({ storageKey, target })),
+    ]),
+  );
 }
 
 /**
@@ -362,11 +367,12 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
     (a, b) => Number(isOpen(b.incident)) - Number(isOpen(a.incident)) || lastUpdateMs(b) - lastUpdateMs(a),
   );
 
+  const streams = componentStreams(input.catalog, 'public');
   const components: PublicComponent[] = services.map((service) => {
     const states = shown
       .filter((s) => isOpen(s.incident) && s.services.includes(service))
       .map((s) => impactOf(s.incident.severity, input.severities));
-    const figures = bars(componentStreams(input.catalog, service.name, 'public'), input.days, input.daily);
+    const figures = bars(streams.get(service.name) ?? [], input.days, input.daily);
     return {
       name: publicNameOf(service),
       state: worstState(states),
@@ -400,11 +406,12 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
 export function buildInternalStatus(input: StatusPageInput): InternalStatusView {
   const open = input.incidents.filter((i) => isOpen(i.incident));
   const affected = new Map(open.map((i) => [i.incident.id, affectedServices(input.catalog, i.incident)]));
+  const streams = componentStreams(input.catalog, 'internal');
   const components: InternalComponent[] = input.catalog.services.map((service) => {
     const states = open
       .filter((i) => !i.incident.drill && affected.get(i.incident.id)?.has(service.name))
       .map((i) => impactOf(i.incident.severity, input.severities));
-    const figures = bars(componentStreams(input.catalog, service.name, 'internal'), input.days, input.daily);
+    const figures = bars(streams.get(service.name) ?? [], input.days, input.daily);
     return {
       service: service.name,
       name: publicNameOf(service),

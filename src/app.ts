@@ -239,7 +239,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           catalog: () => specs.current.catalog,
           pulled: () => puller.pulledSlis(),
         }),
-      statusPageRoutes({ db, clock, catalog: () => specs.current.catalog, config: config.statusPage }),
+      statusPageRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        config: config.statusPage,
+        severities: config.incidents.severities,
+      }),
     ]);
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });

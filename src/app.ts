@@ -14,6 +14,7 @@ import { CatchUpWriter } from './incidents/llm.js';
 import { postmortemRoutes } from './incidents/postmortem-routes.js';
 import { reviewRoutes } from './incidents/review-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { statusPageRoutes } from './incidents/status-page-routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
@@ -244,6 +245,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
       webRoutes(),
+      statusPageRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        config: config.statusPage,
+        severities: config.incidents.severities,
+      }),
     ]);
     stops.splice(1, 0, () => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });

@@ -58,6 +58,18 @@ describe('loadConfig', () => {
     expect(found.find((p) => p.startsWith('auth.anonymousRead'))).toContain(`(from ${path})`);
   });
 
+  it('reads the status page section: defaults, environment, and a time zone Luxon knows', () => {
+    expect(loadConfig().statusPage).toEqual({ title: 'Status', timeZone: 'UTC', days: 90, resolvedDays: 7 });
+    const config = loadConfig({
+      env: { SHINRAI_STATUS_PAGE_TIME_ZONE: 'Asia/Tokyo', SHINRAI_STATUS_PAGE_DAYS: '30' },
+    });
+    expect(config.statusPage).toMatchObject({ timeZone: 'Asia/Tokyo', days: 30 });
+    const found = problems(() => loadConfig({ env: { SHINRAI_STATUS_PAGE_TIME_ZONE: 'Mars/Olympus' } }));
+    expect(found).toEqual([
+      'statusPage.timeZone (from SHINRAI_STATUS_PAGE_TIME_ZONE): must be an IANA time zone such as Asia/Tokyo',
+    ]);
+  });
+
   it('freezes the result', () => {
     const config = loadConfig();
     expect(Object.isFrozen(config.server)).toBe(true);

@@ -40,6 +40,21 @@ const configSchema = z.strictObject({
       anonymousRead: booleanish().default(false),
     })
     .prefault({}),
+  statusPage: z
+    .strictObject({
+      /** Heading of the status pages (/status, /status/internal). */
+      title: z.string().trim().min(1).max(200).default('Status'),
+      /** IANA zone the daily availability bars are cut in (a day is midnight to midnight there). */
+      timeZone: z
+        .string()
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
+        .default('UTC'),
+      /** Days of availability bars. */
+      days: z.coerce.number().int().min(1).max(366).default(90),
+      /** Resolved incidents stay on the public page this many days (0: only open ones). */
+      resolvedDays: z.coerce.number().int().min(0).max(90).default(7),
+    })
+    .prefault({}),
   evaluator: z
     .strictObject({
       tickSeconds: z.coerce.number().positive().max(3600).default(30),

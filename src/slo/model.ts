@@ -153,6 +153,13 @@ export interface ShinraiMetadata {
   readonly runbookUrl?: string | undefined;
   readonly errorBudgetPolicy: readonly PolicyStep[];
   readonly noData: NoDataPolicy;
+  /**
+   * `shinrai.dev/public`, as written on this object (never inherited): on a Service, true puts it
+   * on the public status page; on an SLO, false leaves it out of its public service's bars.
+   */
+  readonly public?: boolean | undefined;
+  /** `shinrai.dev/public-name`: the name the public status page shows for a Service. */
+  readonly publicName?: string | undefined;
 }
 
 export interface SloDefinition extends ObjectMeta {

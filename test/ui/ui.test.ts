@@ -96,6 +96,10 @@ describe('web UI', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('<div id="root">');
     expect(page.headers.get('content-security-policy')).toBe(UI_CSP);
+    // The header links the status page, which is the server's own page, not the app.
+    const status = await fetch(`${base}/status`, { headers: { accept: 'text/html' } });
+    expect(status.status).toBe(200);
+    expect(await status.text()).not.toContain('<div id="root">');
     const missing = await fetch(`${base}/api/v1/nothing-here`, { headers: { accept: 'text/html' } });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from './server.js';
 
 /** Paths the SPA never claims: their 404s stay problem+json (or the status page's own). */
-const NOT_SPA = /^\/(api|status|metrics|healthz|readyz)(\/|$)/;
+const NOT_SPA = /^\/(api|status|metrics|healthz|readyz)([/.]|$)/;
 
 /** Where `vite build` puts the app, seen from src/ (tests, tsx) and from dist/ (the built server). */
 const CANDIDATES = [

@@ -459,6 +459,35 @@ describe('Shinrai annotations', () => {
     ]);
   });
 
+  it('reads shinrai.dev/public and public-name on the Service without the SLO inheriting them', () => {
+    const text = sloYaml().replace(
+      'metadata:\n  name: checkout\n',
+      'metadata:\n  name: checkout\n  annotations:\n    shinrai.dev/public: "true"\n    shinrai.dev/public-name: Checkout & Pay\n',
+    );
+    const result = loadSpecText('slo.yaml', text);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.catalog.services[0]?.shinrai).toMatchObject({ public: true, publicName: 'Checkout & Pay' });
+    expect(result.catalog.slos[0]?.shinrai.public).toBeUndefined();
+    const hidden = sloYaml({
+      annotations: `    shinrai.dev/owner: team-payments
+    shinrai.dev/journey: Pay
+    shinrai.dev/runbook: https://r.example.com
+    shinrai.dev/public: "false"`,
+    });
+    expect(loadSpecText('slo.yaml', hidden).catalog.slos[0]?.shinrai.public).toBe(false);
+  });
+
+  it('rejects shinrai.dev/public other than "true"/"false" and an empty public name, at the annotation', () => {
+    const annotations = `    shinrai.dev/owner: team-payments
+    shinrai.dev/journey: Pay
+    shinrai.dev/runbook: https://r.example.com
+    shinrai.dev/public: yes please
+    shinrai.dev/public-name: "  "`;
+    const found = errors(loadSpecText('slo.yaml', sloYaml({ annotations })).diagnostics);
+    expect(found.map(brief)).toEqual(['9:25 shinrai/public', '10:30 shinrai/public-name']);
+    expect(found[0]?.hint).toContain('"true"');
+  });
+
   it('rejects a malformed policy step and a runbook that is not a URL', () => {
     const annotations = `    shinrai.dev/owner: team-payments
     shinrai.dev/journey: Pay

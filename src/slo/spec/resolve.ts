@@ -341,7 +341,10 @@ function isImplicitService(service: ServiceDefinition): boolean {
 
 function inherit(own: ShinraiMetadata, fromService: ShinraiMetadata | undefined): ShinraiMetadata {
   if (!fromService) return own;
+  // `public` and `publicName` stay the SLO's own: a Service's public flag must not read as the
+  // SLO saying so (only an SLO's explicit "false" hides it from the status page).
   return {
+    ...own,
     journey: own.journey ?? fromService.journey,
     owner: own.owner ?? fromService.owner,
     runbookUrl: own.runbookUrl ?? fromService.runbookUrl,

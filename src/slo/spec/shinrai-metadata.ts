@@ -14,7 +14,12 @@ export const ANNOTATION = {
   runbook: 'shinrai.dev/runbook',
   errorBudgetPolicy: 'shinrai.dev/error-budget-policy',
   noData: 'shinrai.dev/no-data',
+  public: 'shinrai.dev/public',
+  publicName: 'shinrai.dev/public-name',
 } as const;
+
+/** Longest public name: it heads a row of the status page. */
+const MAX_PUBLIC_NAME_LENGTH = 100;
 
 const KNOWN = new Set<string>(Object.values(ANNOTATION));
 
@@ -87,6 +92,31 @@ export function readShinraiMetadata(
       );
   }
 
+  let isPublic: boolean | undefined;
+  const publicText = annotations[ANNOTATION.public];
+  if (publicText !== undefined) {
+    if (publicText === 'true' || publicText === 'false') isPublic = publicText === 'true';
+    else
+      checker.error(
+        at(ANNOTATION.public),
+        'shinrai/public',
+        `shinrai.dev/public must be "true" or "false", not "${publicText}"`,
+        'quote it in YAML: shinrai.dev/public: "true" (a Service on the public status page) or "false"',
+      );
+  }
+
+  const publicNameText = annotations[ANNOTATION.publicName];
+  const publicName = nonEmpty(publicNameText);
+  if (publicNameText !== undefined && (!publicName || publicName.length > MAX_PUBLIC_NAME_LENGTH))
+    checker.error(
+      at(ANNOTATION.publicName),
+      'shinrai/public-name',
+      publicName
+        ? `public name is ${publicName.length} characters long; at most ${MAX_PUBLIC_NAME_LENGTH}`
+        : 'public name is empty',
+      'the name customers know the service by, e.g. "Checkout"',
+    );
+
   return {
     journey: nonEmpty(annotations[ANNOTATION.journey]) ?? fallback.journey,
     owner: nonEmpty(annotations[ANNOTATION.owner]) ?? fallback.owner,
@@ -97,6 +127,8 @@ export function readShinraiMetadata(
       at(ANNOTATION.errorBudgetPolicy),
     ),
     noData,
+    ...(isPublic === undefined ? {} : { public: isPublic }),
+    ...(publicName === undefined || publicName.length > MAX_PUBLIC_NAME_LENGTH ? {} : { publicName }),
   };
 }
 

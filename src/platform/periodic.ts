@@ -1,13 +1,15 @@
 /**
  * A background loop for the leader's periodic work (pulls, deliveries): runs `work` now and then
  * every interval after the previous run ends, never two at once; a failed run is logged and the
- * loop goes on. `runNow()` joins a run in flight instead of starting a second.
+ * loop goes on. `runNow()` during a run queues one more after it instead of starting a second.
  */
 import type { Logger } from 'pino';
 
 export class PeriodicTask<T> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<T | null> | undefined;
+  /** The one run queued behind the running one. */
+  private next: Promise<T | null> | undefined;
   private started = false;
 
   constructor(
@@ -25,12 +27,23 @@ export class PeriodicTask<T> {
   async stop(): Promise<void> {
     this.started = false;
     clearTimeout(this.timer);
-    await this.running;
+    await (this.next ?? this.running);
   }
 
-  /** One run. Never rejects: a failure is logged and answered with null. */
+  /**
+   * One run. Never rejects: a failure is logged and answered with null. A call while a run is in
+   * flight waits for it and then runs once more (shared by every call made meanwhile), so the
+   * answer always covers what was stored before the call.
+   */
   runNow(): Promise<T | null> {
-    this.running ??= this.work()
+    if (this.running) {
+      this.next ??= this.running.then(() => {
+        this.next = undefined;
+        return this.runNow();
+      });
+      return this.next;
+    }
+    this.running = this.work()
       .catch((error: unknown) => {
         this.options.log.error({ err: error }, this.options.failure);
         return null;

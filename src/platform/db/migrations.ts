@@ -322,18 +322,12 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     db.getExecutor().adapter instanceof PostgresAdapter
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({ db, provider, migrationTableSchema });
-  let { error, results } = await migrator.migrateToLatest();
-  // Kysely looks for its bookkeeping table by listing the tables of every schema it may use;
-  // another schema dropped during that listing (a neighbour's tests, a tenant removed) fails it
-  // with "schema … does not exist" before anything of ours ran. Listing again is safe; on a busy
-  // machine with a neighbour churning schemas, three listings were not always enough.
-  for (
-    let attempt = 1;
-    attempt < 20 && error && isVanishedOtherSchema(error, migrationTableSchema);
-    attempt++
-  )
-    ({ error, results } = await migrator.migrateToLatest());
+  const migrator = new Migrator({
+    db: migrationTableSchema === undefined ? db : withOwnSchemaIntrospection(db, migrationTableSchema),
+    provider,
+    migrationTableSchema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`);
@@ -342,9 +336,38 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   return { applied, alreadyApplied: Object.keys(migrations).length - applied.length };
 }
 
-function isVanishedOtherSchema(error: unknown, ours: string | undefined): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ours}"`);
+/**
+ * Kysely finds its bookkeeping tables by listing the tables of every schema in the database; a
+ * schema someone else drops during that listing (a neighbour's tests, a tenant removed) fails it
+ * with "schema … does not exist" before anything of ours ran. Its migrator only asks whether our
+ * schema and our tables exist, so it gets an introspector that looks at our schema alone.
+ */
+function withOwnSchemaIntrospection(db: Kysely<Database>, schema: string): Kysely<Database> {
+  const introspection = {
+    getSchemas: async () =>
+      (
+        await sql<{
+          name: string;
+        }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db)
+      ).rows,
+    getTables: async () =>
+      (
+        await sql<{
+          name: string;
+        }>`select table_name as name from information_schema.tables where table_schema = ${schema}`.execute(
+          db,
+        )
+      ).rows.map((row) => ({ name: row.name, schema, isView: false, columns: [] })),
+    getMetadata: async () => ({ tables: [] }),
+  };
+  // Kysely keeps its state in private fields, so every other member is taken from (and bound to) the instance.
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** For tests: the names of all migrations, in order. */

@@ -104,6 +104,8 @@ export class Evaluator {
   private readonly historyBackfillDays: number;
   private session: Session | null = null;
   private running: Promise<void> | undefined;
+  /** The one tick queued behind the running one. */
+  private next: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   /** stop() was called: a tick in flight ends its backfills early. */
@@ -154,7 +156,7 @@ export class Evaluator {
     this.started = false;
     this.stopping = true;
     clearTimeout(this.timer);
-    await this.running;
+    await (this.next ?? this.running);
     await this.leader.stop();
     this.session = null;
   }
@@ -162,15 +164,21 @@ export class Evaluator {
   /**
    * One evaluation cycle, when this replica is the leader. Never rejects: a failed tick is logged
    * and counted, and the stored statuses stay as they were (their `evaluatedAt` shows their age).
-   * A call while a tick runs returns that tick.
+   * A call while a tick runs waits for it and then runs one more — shared by every call made
+   * meanwhile — so what was stored before the call is always evaluated by the time it resolves.
    */
   tick(): Promise<void> {
     if (!this.running) {
       this.running = this.runTick().finally(() => {
         this.running = undefined;
       });
+      return this.running;
     }
-    return this.running;
+    this.next ??= this.running.then(() => {
+      this.next = undefined;
+      return this.tick();
+    });
+    return this.next;
   }
 
   private schedule(delayMs: number): void {

@@ -21,7 +21,9 @@ import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations.js';
 import { healthRoutes } from './platform/http/health-routes.js';
+import { markdownRoutes } from './platform/http/markdown-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
+import { webRoutes } from './platform/http/web-routes.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
@@ -31,6 +33,7 @@ import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
 import { sloRoutes } from './slo/routes.js';
+import { specSourceRoutes } from './slo/spec-source-routes.js';
 import { SpecStore } from './slo/spec-store.js';
 
 export interface ShinraiContext {
@@ -239,6 +242,9 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           catalog: () => specs.current.catalog,
           pulled: () => puller.pulledSlis(),
         }),
+      specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
+      markdownRoutes(),
+      webRoutes(),
       statusPageRoutes({
         db,
         clock,

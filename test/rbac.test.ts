@@ -15,7 +15,11 @@ import { ratioSloYaml } from './support/specs.js';
 /** Routes anyone may call (health, metrics, the API document). */
 const PUBLIC = new Set(['GET /api/openapi.json']);
 /** POSTs that compute and store nothing, open to viewers like a read (each says why where it is declared). */
-const COMPUTATIONS = new Set(['POST /api/v1/risks/x/what-if', 'POST /api/v1/calc/availability']);
+const COMPUTATIONS = new Set([
+  'POST /api/v1/risks/x/what-if',
+  'POST /api/v1/calc/availability',
+  'POST /api/v1/markdown/preview',
+]);
 
 describe.each(DIALECTS)('roles over every API route on %s', (dialect) => {
   let dir: string;

@@ -1,0 +1,132 @@
+/**
+ * GET /api/v1/slos/{id}/spec — the YAML document an SLO was loaded from (file, first line, text),
+ * its error-budget policy steps and its alert rules' windows and thresholds, for the web UI's SLO page. Files on disk are read from the
+ * spec directory; uploaded files (`api:` prefix) from the database.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AlertRule } from '../alerting/policy.js';
+import type { Db } from '../platform/db/database.js';
+import { AppError } from '../platform/errors.js';
+import type { App } from '../platform/http/server.js';
+import type { SloDefinition } from './model.js';
+import { type SpecStore, UPLOAD_PREFIX } from './spec-store.js';
+
+export interface SpecSourceDeps {
+  readonly specs: SpecStore;
+  readonly db: Db;
+  /** The alert rules the live path uses for an SLO (their windows and thresholds go on the charts). */
+  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
+}
+
+/** `1h`, `5m`, `3d`: the labels burn rates are keyed by. */
+function windowLabel(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** The YAML document (between `---` separators) that contains 1-based `line`, and its first line. */
+export function documentAt(text: string, line: number): { yaml: string; firstLine: number } {
+  const lines = text.split(/\r?\n/);
+  let start = 0;
+  let end = lines.length;
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^---(\s|$)/.test(lines[i] ?? '')) continue;
+    if (i < line - 1) start = i + 1;
+    else {
+      end = i;
+      break;
+    }
+  }
+  return {
+    yaml: lines.slice(start, end).join('\n').replace(/\s+$/, ''),
+    firstLine: start + 1,
+  };
+}
+
+async function readSource(deps: SpecSourceDeps, file: string): Promise<string | undefined> {
+  if (file.startsWith(UPLOAD_PREFIX)) {
+    const row = await deps.db.kysely
+      .selectFrom('spec_files')
+      .select('content')
+      .where('path', '=', file.slice(UPLOAD_PREFIX.length))
+      .executeTakeFirst();
+    return row?.content;
+  }
+  return readFile(resolve(process.cwd(), file), 'utf8').catch(() => undefined);
+}
+
+export function specSourceRoutes(deps: SpecSourceDeps) {
+  return (app: App) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/slos/:id/spec',
+      {
+        schema: {
+          summary: 'The YAML document an SLO comes from, and its error-budget policy steps',
+          params: z.object({ id: z.string().min(1) }),
+          response: {
+            200: z.object({
+              id: z.string(),
+              file: z.string(),
+              line: z.number(),
+              yaml: z.string().nullable().describe('null when the file can no longer be read'),
+              policy: z.array(
+                z.object({ below: z.number(), action: z.string(), gate: z.enum(['allow', 'warn', 'deny']) }),
+              ),
+              rules: z.array(
+                z.object({
+                  name: z.string(),
+                  tier: z.string(),
+                  severity: z.string(),
+                  conditions: z.array(
+                    z.object({
+                      longWindow: z.string(),
+                      shortWindow: z.string().nullable(),
+                      factor: z.number(),
+                      op: z.string(),
+                    }),
+                  ),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const slo = deps.specs.current.catalog.slos.find((s) => s.id === request.params.id);
+        if (!slo) throw new AppError('NotFound', `no SLO "${request.params.id}"`);
+        const text = await readSource(deps, slo.location.file);
+        const doc = text === undefined ? undefined : documentAt(text, slo.location.line);
+        return {
+          id: slo.id,
+          file: slo.location.file,
+          line: doc?.firstLine ?? slo.location.line,
+          yaml: doc?.yaml ?? null,
+          policy: slo.shinrai.errorBudgetPolicy.map((s) => ({
+            below: s.below,
+            action: s.action,
+            gate: s.gate,
+          })),
+          rules: deps.rulesFor(slo).map((r) => ({
+            name: r.name,
+            tier: r.tier,
+            severity: r.severity,
+            conditions: r.conditions.map((c) => ({
+              longWindow: windowLabel(c.longWindowMs),
+              shortWindow: c.shortWindowMs === undefined ? null : windowLabel(c.shortWindowMs),
+              factor: c.factor,
+              op: c.op,
+            })),
+          })),
+        };
+      },
+    );
+  };
+}

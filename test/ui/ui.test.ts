@@ -1,0 +1,372 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core) against a Shinrai with
+ * the demo shop: the overview agrees with the API, the SLO page draws its charts, Japanese
+ * replaces the labels, declaring an incident and judging an alert work end to end, no page logs
+ * an error, and axe-core finds no serious or critical accessibility problem. Screenshots of the
+ * main pages go to test-output/screenshots/.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SPECS } from '../../src/cli/commands/demo.js';
+import { UI_CSP } from '../../src/platform/http/web-routes.js';
+import {
+  evaluated,
+  launchBrowser,
+  openPage,
+  type PageProblems,
+  screenshot,
+  seriousA11yViolations,
+  startDemoServer,
+} from '../support/browser.js';
+import { type JsonBody, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startDemoServer(2), launchBrowser()]);
+  base = server.shinrai.url;
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function api(path: string): Promise<JsonBody> {
+  return (await server.request('GET', path)).json();
+}
+
+async function withPage(
+  run: (page: Page, problems: PageProblems, context: BrowserContext) => Promise<void>,
+  options: { expectedErrors?: RegExp } = {},
+): Promise<void> {
+  const context = await browser.newContext({
+    locale: 'en-US',
+    timezoneId: 'UTC',
+    viewport: { width: 1440, height: 900 },
+  });
+  try {
+    const { page, problems } = await openPage(context);
+    await run(page, problems, context);
+    const unexpected = problems.errors.filter((e) => !options.expectedErrors?.test(e));
+    expect(unexpected).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}
+
+const en = (n: number, digits = 1) =>
+  new Intl.NumberFormat('en-US', {
+    style: 'percent',
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(n);
+const nines = (n: number) =>
+  new Intl.NumberFormat('en-US', {
+    style: 'percent',
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 3,
+  }).format(n);
+
+/** Adds a burst of failed checkout requests over the last minutes and evaluates, so the page alert fires. */
+async function burnCheckout(): Promise<void> {
+  const token = await server.token('editor');
+  const nowMinute = Math.floor(Date.now() / 60_000) * 60_000;
+  const batch = Array.from({ length: 15 }, (_, i) => ({
+    ts: new Date(nowMinute - (i + 1) * 60_000).toISOString(),
+    good: 0,
+    total: 2000,
+  }));
+  const response = await server.request('POST', '/api/v1/sli/checkout-requests/events', {
+    token,
+    body: batch,
+    headers: { 'idempotency-key': `ui-burst-${nowMinute}` },
+  });
+  expect(response.status).toBeLessThan(300);
+  for (let i = 0; i < 3; i++) await server.shinrai.evaluator.tick();
+  await evaluated(server);
+}
+
+describe('web UI', () => {
+  it('serves the app on deep links and keeps API 404s as problem+json', async () => {
+    const page = await fetch(`${base}/incidents/INC-404`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<div id="root">');
+    expect(page.headers.get('content-security-policy')).toBe(UI_CSP);
+    // The header links the status page, which is the server's own page, not the app.
+    const status = await fetch(`${base}/status`, { headers: { accept: 'text/html' } });
+    expect(status.status).toBe(200);
+    expect(await status.text()).not.toContain('<div id="root">');
+    const missing = await fetch(`${base}/api/v1/nothing-here`, { headers: { accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
+  it('lists every demo SLO on the overview with the numbers the API gives', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-testid="slo-table"] tbody tr');
+      const slos: JsonBody[] = await api('/api/v1/slos');
+      const alerts: JsonBody[] = await api('/api/v1/alerts');
+      const statuses = slos.flatMap((s) => s.status);
+      expect(statuses.length).toBeGreaterThan(0);
+      expect(await page.locator('[data-testid="slo-table"] tbody tr').count()).toBe(statuses.length);
+      for (const status of statuses) {
+        const row = page.locator(`tr[data-slo-id="${status.id}"]`);
+        await expect.poll(() => row.count()).toBe(1);
+        expect(await row.locator('[data-field="remaining"]').textContent()).toBe(en(status.budget.remaining));
+        expect(await row.locator('[data-field="sli"]').textContent()).toBe(nines(status.sli));
+        expect(await row.locator('[data-field="target"]').textContent()).toBe(nines(status.target));
+        const firing = alerts.filter((a) => a.slo === status.slo && a.state === 'firing').length;
+        expect(await row.locator('[data-field="firing"]').textContent()).toBe(String(firing));
+      }
+      // Least budget first, as the API's sort=budget.
+      const firstId = await page
+        .locator('[data-testid="slo-table"] tbody tr')
+        .first()
+        .getAttribute('data-slo-id');
+      const least = [...statuses].sort((a, b) => a.budget.remaining - b.budget.remaining)[0];
+      expect(firstId).toBe(least.id);
+      // Filtering by service leaves that service's SLOs only.
+      await page.selectOption('select[name="service"]', 'search');
+      await expect
+        .poll(() => page.locator('[data-testid="slo-table"] tbody tr').count())
+        .toBe(statuses.filter((s) => s.service === 'search').length);
+      expect(page.url()).toContain('service=search');
+    });
+  });
+
+  it('draws the SLO page charts, tiles and spec from a deep link', async () => {
+    await withPage(async (page) => {
+      const slo: JsonBody = await api('/api/v1/slos/checkout-availability');
+      await page.goto(`${base}/slos/checkout-availability`);
+      await page.waitForSelector('[data-testid="chart-budget"] canvas');
+      await page.waitForSelector('[data-testid="chart-sli"] canvas');
+      expect(await page.locator('[data-testid="chart-burn"] canvas').count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-testid="tiles"] [data-field="remaining"]').textContent()).toBe(
+        en(slo.status[0].budget.remaining),
+      );
+      expect(await page.locator('[data-testid="spec-yaml"]').textContent()).toContain(
+        'name: checkout-availability',
+      );
+      expect(await page.locator('a[href="https://runbooks.example.com/checkout"]').count()).toBe(1);
+      await page.getByRole('button', { name: '30 days' }).click();
+      await page.waitForSelector('text=one point every 5m');
+      await page.waitForSelector('[data-testid="chart-budget"] canvas');
+      await screenshot(page, 'slo-detail');
+    });
+  });
+
+  it('switches to Japanese, changes the visible labels and remembers the choice', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${base}/`);
+      await page.waitForSelector('h1:has-text("Service level objectives")');
+      await page.selectOption('[data-testid="language"]', 'ja');
+      await page.waitForSelector('h1:has-text("サービスレベル目標")');
+      expect(await page.locator('nav[aria-label="メイン"]').textContent()).toContain('インシデント');
+      expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+      await page.reload();
+      await page.waitForSelector('h1:has-text("サービスレベル目標")');
+      await screenshot(page, 'overview-ja');
+    });
+  });
+
+  it('declares an incident with an editor token pasted once, then drafts its postmortem with a live preview', async () => {
+    const token = await server.token('editor');
+    await withPage(async (page) => {
+      await page.goto(`${base}/incidents`);
+      await page.getByRole('button', { name: 'Sign in with a token' }).click();
+      await page.getByLabel('API token').fill(token);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForSelector('text=Token set');
+      await page.getByRole('button', { name: 'Declare an incident' }).click();
+      await page.getByLabel('Title').fill('Checkout errors from the UI');
+      await page.selectOption('select[name="severity"]', 'SEV2');
+      await page.getByLabel(/Checkout requests succeed/).check();
+      await page.getByRole('button', { name: 'Declare', exact: true }).click();
+      await page.waitForURL(/\/incidents\/INC-\d+$/);
+      const reference = decodeURIComponent(page.url().split('/').pop()!);
+      const incident: JsonBody = await api(`/api/v1/incidents/${reference}`);
+      expect(incident.title).toBe('Checkout errors from the UI');
+      expect(incident.slos).toEqual(['checkout-availability']);
+      await page.waitForSelector(`h1:has-text("${reference}")`);
+      expect(await page.locator('[data-testid="impact"]').textContent()).toContain('checkout-availability');
+
+      const impactStart = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000).toISOString();
+      await page.getByRole('button', { name: 'Edit Impact started' }).click();
+      await page.getByLabel('Impact started').fill(impactStart.slice(0, 16));
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect
+        .poll(async () => (await api(`/api/v1/incidents/${reference}`)).milestones.impactStartedAt)
+        .toBe(impactStart);
+
+      await page.getByLabel('Add a note').fill('Rolled back the payment gateway client');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      await page.waitForSelector('text=Rolled back the payment gateway client');
+      const note = page.locator('[data-testid="timeline"] li', {
+        hasText: 'Rolled back the payment gateway client',
+      });
+      await note.getByRole('button', { name: 'Star', exact: true }).click();
+      await expect
+        .poll(() => note.getByRole('button', { name: 'Star', exact: true }).getAttribute('aria-pressed'))
+        .toBe('true');
+      await note.getByRole('button', { name: 'Make public' }).click();
+      await note.getByRole('button', { name: 'Public', exact: true }).waitFor();
+      const timeline: JsonBody[] = (await api(`/api/v1/incidents/${reference}`)).timeline;
+      expect(timeline.find((e) => e.text === 'Rolled back the payment gateway client')).toMatchObject({
+        starred: true,
+        public: true,
+      });
+      await screenshot(page, 'incident-detail');
+      expect(await seriousA11yViolations(page)).toEqual([]);
+
+      await page.getByRole('button', { name: 'Draft the postmortem' }).click();
+      await page.waitForURL(/\/postmortems\//);
+      const editor = page.locator('[data-testid="pm-markdown"]');
+      await expect.poll(async () => (await editor.inputValue()).length).toBeGreaterThan(0);
+      await editor.fill(
+        '# Checkout outage\n\n<script>alert(1)</script>\n\n**bold** [x](javascript:alert(1)) <img src=x onerror=alert(1)>',
+      );
+      await page.waitForSelector('[data-testid="pm-preview"] h1:has-text("Checkout outage")');
+      const html = await page.locator('[data-testid="pm-preview"]').innerHTML();
+      expect(html).toContain('<strong>bold</strong>');
+      expect(html).not.toContain('<script');
+      expect(html).not.toMatch(/href="javascript|onerror|<img/);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForSelector('text=Send for review');
+      await expect
+        .poll(async () => (await api(`/api/v1/postmortems/${page.url().split('/').pop()}`)).markdown)
+        .toContain('# Checkout outage');
+
+      await page.getByLabel('Action', { exact: true }).fill('Alert on gateway client errors');
+      await page.selectOption('select:near(:text("Category"))', 'detect');
+      await page.getByLabel('Owner').fill('team-payments');
+      await page.getByRole('button', { name: 'Add action item' }).click();
+      await page.waitForSelector(
+        '[data-testid="action-items"] td:has-text("Alert on gateway client errors")',
+      );
+      await screenshot(page, 'postmortem');
+      expect(await seriousA11yViolations(page)).toEqual([]);
+    });
+  });
+
+  it('tells an anonymous visitor to sign in when a change needs a token', async () => {
+    await burnCheckout();
+    await withPage(
+      async (page) => {
+        await page.goto(`${base}/alerts`);
+        const row = page.locator('[data-testid="firing"] tr[data-alert-id]').first();
+        await row.getByRole('button', { name: 'Noise' }).click();
+        await page.waitForSelector('[role="alert"]:has-text("Sign in")');
+      },
+      { expectedErrors: /status of 401/ },
+    );
+  });
+
+  it('marks a firing alert as noise end to end', async () => {
+    const firing: JsonBody[] = (await api('/api/v1/alerts')).filter((a: JsonBody) => a.state === 'firing');
+    expect(firing.length).toBeGreaterThan(0);
+    const target = firing[0];
+    const token = await server.token('editor');
+    await withPage(async (page) => {
+      await page.goto(`${base}/`);
+      await page.evaluate(
+        (t) =>
+          (
+            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+          ).localStorage.setItem('shinrai.token', t),
+        token,
+      );
+      await page.goto(`${base}/alerts`);
+      const row = page.locator(`tr[data-alert-id="${target.id}"]`);
+      await row.getByRole('button', { name: 'Noise' }).click();
+      await row.locator('[data-testid="verdict"]').waitFor();
+      expect(await row.getByRole('button', { name: 'Noise' }).getAttribute('aria-pressed')).toBe('true');
+      await screenshot(page, 'alerts');
+
+      // Silence it from its row, see it listed, then expire it.
+      await row.getByRole('button', { name: 'Silence…' }).click();
+      await expect.poll(() => page.getByLabel('Matchers').inputValue()).toContain(`slo=${target.slo}`);
+      await page.getByLabel('Comment').fill('Known: gateway maintenance');
+      await page.getByRole('button', { name: 'Create silence' }).click();
+      await page.waitForSelector('[data-testid="silences"] td:has-text("Known: gateway maintenance")');
+      const silences: JsonBody[] = await api('/api/v1/silences');
+      expect(silences.map((s) => s.comment)).toContain('Known: gateway maintenance');
+      await page
+        .locator('[data-testid="silences"] tr', { hasText: 'Known: gateway maintenance' })
+        .getByRole('button', { name: 'Expire now' })
+        .click();
+      await page.waitForSelector('text=No silence is active or planned.');
+      expect(await api('/api/v1/silences')).toEqual([]);
+    });
+    const quality: JsonBody = await api('/api/v1/alerts/quality?days=28');
+    expect(JSON.stringify(quality)).toMatch(/"noiseShare":1/);
+  });
+
+  it('shows no console errors and no serious accessibility problems on the main pages', async () => {
+    const pages = [
+      { path: '/', ready: '[data-testid="slo-table"] tbody tr', name: 'overview' },
+      { path: '/?wall', ready: 'html.wall [data-testid="slo-table"] tbody tr', name: 'overview-wall' },
+      { path: '/slos/checkout-latency', ready: '[data-testid="chart-budget"] canvas', name: 'slo-latency' },
+      { path: '/alerts', ready: 'h2:has-text("Silences")', name: 'alerts-anonymous' },
+      { path: '/incidents', ready: 'h1:has-text("Incidents")', name: 'incidents' },
+      {
+        path: '/action-items?status=open',
+        ready: ':is([data-testid="all-action-items"], p:has-text("No action items yet."))',
+        name: 'action-items',
+      },
+      { path: '/no/such/page', ready: 'h1:has-text("There is no such page")', name: 'not-found' },
+    ];
+    for (const p of pages)
+      await withPage(async (page) => {
+        await page.goto(`${base}${p.path}`);
+        await page.waitForSelector(p.ready);
+        await screenshot(page, p.name);
+        const violations = await seriousA11yViolations(page);
+        expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
+      });
+  });
+});
+
+describe('web UI with anonymous reads off', () => {
+  let closed: TestServer;
+
+  beforeAll(async () => {
+    // No demo traffic: the login flow needs SLOs, not history.
+    closed = await startTestServer('sqlite', { specs: DEMO_SPECS, anonymousRead: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await closed?.close();
+  });
+
+  it('asks for a token, reads with a viewer token kept in localStorage, and explains a 403 on a write', async () => {
+    const viewer = await closed.token('viewer');
+    await withPage(
+      async (page) => {
+        await page.goto(`${closed.shinrai.url}/`);
+        await page.waitForSelector('[role="alert"]:has-text("Sign in")');
+        await page.getByRole('button', { name: 'Sign in with a token' }).click();
+        await page.getByLabel('API token').fill(viewer);
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.waitForSelector('tr[data-slo-id="checkout-availability"]');
+        expect(await page.locator('[role="alert"]').count()).toBe(0);
+        await page.reload();
+        await page.waitForSelector('tr[data-slo-id="checkout-availability"]');
+
+        await page.goto(`${closed.shinrai.url}/incidents`);
+        await page.getByRole('button', { name: 'Declare an incident' }).click();
+        await page.getByLabel('Title').fill('Viewer cannot declare');
+        await page.getByRole('button', { name: 'Declare', exact: true }).click();
+        await page.waitForSelector('[role="alert"]:has-text("changes need an editor token")');
+        expect(await (await closed.request('GET', '/api/v1/incidents', { token: viewer })).json()).toEqual(
+          [],
+        );
+      },
+      { expectedErrors: /status of 40[13]/ },
+    );
+  });
+});

@@ -160,6 +160,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         ticket: config.incidents.ticketSeverity,
       },
       timeZone: config.incidents.timeZone,
+      catalog: () => specs.current.catalog,
     };
     const autoDeclarer = new AutoDeclarer({
       incidents: incidentDeps,

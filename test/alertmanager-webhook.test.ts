@@ -49,6 +49,8 @@ describe.each(DIALECTS)('Alertmanager webhook on %s', (dialect) => {
       services: ['checkout'],
       slos: ['checkout-availability'],
       summary: 'HTTP 5xx from the checkout API since 10:02',
+      // The alert's `javascript:` runbook is no link and is left out.
+      runbooks: ['https://runbooks.example.com/checkout-errors'],
     });
     expect(incident.timeline.map((e: JsonBody) => [e.kind, e.source])).toEqual([
       ['declared', 'alertmanager'],

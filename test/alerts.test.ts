@@ -34,7 +34,12 @@ describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
     dir = await mkdtemp(join(tmpdir(), 'shinrai-alerts-'));
     await writeFile(
       join(dir, 'slo.yaml'),
-      ratioSloYaml('api', { target: 0.999, window: '30d', service: 'shop' }),
+      ratioSloYaml('api', {
+        target: 0.999,
+        window: '30d',
+        service: 'shop',
+        annotations: { 'shinrai.dev/runbook': 'https://wiki.example.com/runbooks/api' },
+      }),
     );
     server = await startTestServer(dialect, { specs: dir, clock, anonymousRead: true });
     // Four clean days.
@@ -91,6 +96,7 @@ describe.each(DIALECTS)('burn-rate alerts on %s', (dialect) => {
       severity: 'SEV2',
       services: ['shop'],
       slos: ['api'],
+      runbooks: ['https://wiki.example.com/runbooks/api'],
       milestones: {
         impactStartedAt: new Date(T0 + MIN).toISOString(),
         detectedAt: new Date(T0 + MIN).toISOString(),

@@ -68,6 +68,9 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
       'INC-2',
     );
     expect((await declare({ title: 'nope', severity: 'SEV3' }, viewer)).status).toBe(403);
+    const scriptLink = await declare({ title: 'x', severity: 'SEV3', runbooks: ['javascript:alert(1)'] });
+    expect(scriptLink.status).toBe(400);
+    expect(await scriptLink.text()).toContain('http(s)');
     const bad = await declare({ title: '', severity: 'SEV9' });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');

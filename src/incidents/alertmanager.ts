@@ -5,7 +5,8 @@
  * notification is recorded on the timeline; it never closes the incident — people do.
  */
 import { z } from 'zod';
-import { type Severity, type SeverityScale, severityRank } from './model.js';
+import { MAX_RUNBOOKS, type Severity, type SeverityScale, severityRank } from './model.js';
+import { httpUrls } from './urls.js';
 
 export const alertmanagerPayloadSchema = z.object({
   version: z.string().optional(),
@@ -64,6 +65,15 @@ export function titleOf(payload: AlertmanagerPayload): string {
     0,
     200,
   );
+}
+
+/**
+ * The group's runbook links: the `runbook_url` (Prometheus convention) or `runbook` annotations,
+ * common ones first; only http(s) links, as the incident's runbooks are rendered as links.
+ */
+export function runbooksOf(payload: AlertmanagerPayload): string[] {
+  const annotations = [payload.commonAnnotations, ...payload.alerts.map((a) => a.annotations)];
+  return httpUrls(annotations.flatMap((a) => [a.runbook_url, a.runbook])).slice(0, MAX_RUNBOOKS);
 }
 
 /** One timeline line per alert and status; the key makes a resent notification add nothing new. */

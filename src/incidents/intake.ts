@@ -9,6 +9,7 @@ import {
   type AlertmanagerPayload,
   alertEntries,
   GROUP_KEY_LABEL,
+  runbooksOf,
   severityOf,
   titleOf,
 } from './alertmanager.js';
@@ -21,6 +22,7 @@ import {
   listIncidents,
   severityScale,
 } from './service.js';
+import { httpUrls } from './urls.js';
 
 /** The label that ties an incident to the Shinrai alert it was declared from. */
 export const ALERT_LABEL = 'shinrai_alert';
@@ -55,13 +57,16 @@ export async function incidentFromAlert(
   const rates = Object.entries(alert.burnRates)
     .map(([w, r]) => `${w} ${r === null ? '—' : `${r.toFixed(1)}×`}`)
     .join(', ');
+  const sloName = alert.sloId.split('/')[0]!;
+  const runbook = deps.catalog?.().slos.find((s) => s.id === sloName)?.shinrai.runbookUrl;
   const incident = await declareIncident(
     deps,
     {
       title: `${alert.sloId} is burning its error budget (${alert.rule})`,
       severity: alert.tier === 'page' ? severityScale(deps).page : severityScale(deps).ticket,
       services: [alert.service],
-      slos: [alert.sloId.split('/')[0]!],
+      slos: [sloName],
+      runbooks: httpUrls([runbook]),
       labels: { [ALERT_LABEL]: alert.fingerprint, [ALERT_FIRING_LABEL]: firedAt },
       milestones: {
         ...(alert.state.pendingSinceMs !== null ? { impactStartedAt: alert.state.pendingSinceMs } : {}),
@@ -101,6 +106,7 @@ export async function incidentFromAlertmanager(
         summary: payload.commonAnnotations.description ?? '',
         services: payload.commonLabels.service ? [payload.commonLabels.service] : [],
         slos: payload.commonLabels.slo ? [payload.commonLabels.slo] : [],
+        runbooks: runbooksOf(payload),
         labels: {
           [GROUP_KEY_LABEL]: payload.groupKey,
           ...(payload.receiver ? { alertmanager_receiver: payload.receiver } : {}),

@@ -27,6 +27,9 @@ export function severityRank(scale: SeverityScale, severity: Severity): number {
   return rank === -1 ? scale.names.length : rank;
 }
 
+/** Most runbook links an incident keeps. */
+export const MAX_RUNBOOKS = 20;
+
 export const STATUSES = [
   'triage',
   'investigating',

@@ -7,7 +7,7 @@ import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
 import type { CatchUpWriter } from './llm.js';
 import { responseMetrics } from './metrics.js';
-import { MILESTONES, STATUSES } from './model.js';
+import { MAX_RUNBOOKS, MILESTONES, STATUSES } from './model.js';
 import {
   addNote,
   changeIncident,
@@ -20,6 +20,7 @@ import {
   severityScale,
   type TimelineEvent,
 } from './service.js';
+import { httpUrl } from './urls.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const name = z.string().min(1).max(200);
@@ -117,7 +118,7 @@ export function incidentRoutes(
             slos: z.array(name).max(50).optional(),
             labels: z.record(z.string().max(100), z.string().max(500)).optional(),
             drill: z.boolean().optional(),
-            runbooks: z.array(z.url()).max(20).optional(),
+            runbooks: z.array(httpUrl).max(MAX_RUNBOOKS).optional(),
             milestones: z.partialRecord(z.enum(MILESTONES), isoTime).optional(),
           }),
           response: { 201: incidentSchema },

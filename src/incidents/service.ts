@@ -8,6 +8,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Database } from '../platform/db/schema.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
+import type { Catalog } from '../slo/model.js';
 import {
   canMove,
   DEFAULT_SEVERITIES,
@@ -72,6 +73,8 @@ export interface IncidentDeps {
   readonly clock: Clock;
   /** The configured severities (SEV1–SEV4 when not given). */
   readonly severities?: SeverityScale | undefined;
+  /** The loaded specs: an incident declared from an alert links its SLO's runbook. */
+  readonly catalog?: (() => Catalog) | undefined;
 }
 
 export interface Actor {

@@ -253,6 +253,50 @@ describe('web UI', () => {
     });
   });
 
+  it('shows script in titles, summaries, labels and notes as text, never running it', async () => {
+    const token = await server.token('editor');
+    const payload = (tag: string) => `<img src=x onerror="window.__xss='${tag}'"><script>window.__xss='${tag}'</script>`;
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token,
+      body: {
+        title: `XSS ${payload('title')}`,
+        severity: 'SEV3',
+        summary: payload('summary'),
+        services: ['checkout'],
+        labels: { cause: payload('label') },
+        runbooks: ['https://wiki.example.com/runbooks/checkout'],
+      },
+    });
+    expect(declared.status).toBe(201);
+    const { reference } = (await declared.json()) as JsonBody;
+    const noted = await server.request('POST', `/api/v1/incidents/${reference}/notes`, {
+      token,
+      body: { text: `note ${payload('note')}` },
+    });
+    expect(noted.status).toBeLessThan(300);
+
+    await withPage(async (page) => {
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      for (const path of ['/incidents', `/incidents/${reference}`]) {
+        await page.goto(`${base}${path}`);
+        await page.waitForSelector(`text=XSS <img src=x`);
+      }
+      await page.waitForSelector(`[data-testid="timeline"] li:has-text("note <img src=x")`);
+      expect(await page.locator('[data-testid="summary"]').textContent()).toBe(payload('summary'));
+      expect(await page.locator('[data-testid="facts"]').textContent()).toContain(`cause=${payload('label')}`);
+      const runbook = page.locator('[data-testid="facts"] a');
+      expect(await runbook.getAttribute('href')).toBe('https://wiki.example.com/runbooks/checkout');
+      // Nothing the payloads carry became an element, and none of their script ran.
+      expect(await page.locator('main img, main script').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: string }).__xss)).toBeUndefined();
+      expect(dialogs).toEqual([]);
+    });
+  });
+
   it('tells an anonymous visitor to sign in when a change needs a token', async () => {
     await burnCheckout();
     await withPage(

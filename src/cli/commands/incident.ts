@@ -33,6 +33,7 @@ export function registerIncident(program: Command, io: CliIo, setExit: (code: nu
       .option('--service <name>', 'an affected service (repeatable)', collect)
       .option('--slo <id>', 'an affected SLO (repeatable)', collect)
       .option('--summary <text>', 'what is known so far')
+      .option('--runbook <url>', 'a runbook link, http(s) (repeatable)', collect)
       .option('--drill', 'a drill, not a real incident'),
   ).action(
     async (
@@ -42,10 +43,12 @@ export function registerIncident(program: Command, io: CliIo, setExit: (code: nu
         service?: string[];
         slo?: string[];
         summary?: string;
+        runbook?: string[];
         drill?: boolean;
       },
     ) => {
       const created = (await call(flags, 'POST', '/api/v1/incidents', {
+        runbooks: flags.runbook,
         title: flags.title,
         severity: flags.severity,
         services: flags.service,

@@ -69,7 +69,9 @@ export function readShinraiMetadata(
     }
   }
 
-  const runbookUrl = annotations[ANNOTATION.runbook] ?? fallback.runbookUrl;
+  // A fallback from another format (a Sloth alert annotation) is not checked, so only a link is kept.
+  const runbookUrl =
+    annotations[ANNOTATION.runbook] ?? (isHttpUrl(fallback.runbookUrl) ? fallback.runbookUrl : undefined);
   if (annotations[ANNOTATION.runbook] !== undefined && !isHttpUrl(annotations[ANNOTATION.runbook])) {
     checker.error(
       at(ANNOTATION.runbook),

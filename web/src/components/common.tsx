@@ -1,4 +1,5 @@
-/** Small shared pieces: error notices that explain 401/403, loading text, RAG badges, budget bars. */
+/** Small shared pieces: error notices that explain 401/403, loading text, RAG badges, budget bars, outside links. */
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api';
 import { percent } from '../format';
@@ -55,5 +56,29 @@ export function BudgetBar({ remaining }: { remaining: number | null | undefined 
         {remaining === null || remaining === undefined ? '—' : percent(remaining)}
       </span>
     </span>
+  );
+}
+
+/** True for an absolute http(s) URL: the only kind rendered as a link. */
+export function isHttpUrl(url: string | null | undefined): url is string {
+  if (!url) return false;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A link to another site (runbook, ticket) in a new tab. The server accepts only http(s) URLs;
+ * anything else is shown as text here too, so a `javascript:` URL can never become a link.
+ */
+export function ExternalLink({ href, children }: { href: string; children?: ReactNode }) {
+  if (!isHttpUrl(href)) return <>{children ?? href}</>;
+  return (
+    <a href={href} rel="noopener noreferrer" target="_blank">
+      {children ?? href}
+    </a>
   );
 }

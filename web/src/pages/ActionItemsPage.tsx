@@ -2,7 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ACTION_STATUSES, type ActionItem, ApiError, api } from '../api';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice, ExternalLink, Loading } from '../components/common';
 import { Link, navigate, useLocation } from '../router';
 
 export function ActionItemsPage() {
@@ -81,15 +81,7 @@ export function ActionItemsPage() {
             {(items.data ?? []).map((a) => (
               <tr key={a.id}>
                 <td>{a.priority}</td>
-                <td>
-                  {a.ticketUrl ? (
-                    <a href={a.ticketUrl} rel="noopener noreferrer" target="_blank">
-                      {a.title}
-                    </a>
-                  ) : (
-                    a.title
-                  )}
-                </td>
+                <td>{a.ticketUrl ? <ExternalLink href={a.ticketUrl}>{a.title}</ExternalLink> : a.title}</td>
                 <td>{t(`actionItems.categories.${a.category}`)}</td>
                 <td>{a.owner ?? '—'}</td>
                 <td>

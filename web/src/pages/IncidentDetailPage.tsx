@@ -1,6 +1,6 @@
 /** One incident: status, milestones, roles, budget impact, catch-up, timeline (star, public), postmortem. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   ApiError,
@@ -13,7 +13,7 @@ import {
   serverSeverities,
   type TimelineEvent,
 } from '../api';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice, ExternalLink, Loading } from '../components/common';
 import { dateTime, number, percent } from '../format';
 import { Link, navigate } from '../router';
 
@@ -220,7 +220,8 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
       <h1>
         <span className={`pill sev-${i.severity}`}>{i.severity}</span> {i.reference} {i.title}
       </h1>
-      {i.summary && <p>{i.summary}</p>}
+      {i.summary && <p data-testid="summary">{i.summary}</p>}
+      <IncidentFacts incident={i} />
       {i.requiresPostmortem && (
         <p className="notice warn" role="status">
           {t('incidents.requiresPostmortem')}
@@ -394,5 +395,52 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/** What the incident is about: services, SLOs, labels, root cause and runbooks. */
+function IncidentFacts({ incident: i }: { incident: IncidentDetail }) {
+  const { t } = useTranslation();
+  const labels = Object.entries(i.labels);
+  const facts: Array<[string, ReactNode]> = [
+    ['services', i.services.join(', ')],
+    [
+      'slos',
+      i.slos.map((slo, n) => (
+        <span key={slo}>
+          {n > 0 && ', '}
+          <Link href={`/slos/${encodeURIComponent(slo)}`}>{slo}</Link>
+        </span>
+      )),
+    ],
+    [
+      'labels',
+      labels.map(([k, v]) => (
+        <code key={k} className="tag">
+          {k}={v}
+        </code>
+      )),
+    ],
+    ['rootCause', i.rootCause],
+    [
+      'runbooks',
+      i.runbooks.map((url) => (
+        <span key={url} className="block">
+          <ExternalLink href={url} />
+        </span>
+      )),
+    ],
+  ];
+  return (
+    <dl className="facts" data-testid="facts">
+      {facts.map(([key, value]) => (
+        <div key={key}>
+          <dt>{t(`incidents.info.${key}`)}</dt>
+          <dd>
+            {(Array.isArray(value) ? value.length > 0 : Boolean(value)) ? value : t('incidents.info.noneSet')}
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }

@@ -13,7 +13,7 @@ import {
   api,
   type Postmortem,
 } from '../api';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice, ExternalLink, Loading } from '../components/common';
 import { dateTime } from '../format';
 import { Link } from '../router';
 
@@ -118,15 +118,7 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
             {postmortem.actionItems.map((a) => (
               <tr key={a.id}>
                 <td>{a.priority}</td>
-                <td>
-                  {a.ticketUrl ? (
-                    <a href={a.ticketUrl} rel="noopener noreferrer" target="_blank">
-                      {a.title}
-                    </a>
-                  ) : (
-                    a.title
-                  )}
-                </td>
+                <td>{a.ticketUrl ? <ExternalLink href={a.ticketUrl}>{a.title}</ExternalLink> : a.title}</td>
                 <td>{t(`actionItems.categories.${a.category}`)}</td>
                 <td>{a.owner ?? '—'}</td>
                 <td>

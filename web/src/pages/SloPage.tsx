@@ -11,7 +11,7 @@ import {
   type Slo,
   type SloSpec,
 } from '../api';
-import { ErrorNotice, Loading, RagBadge } from '../components/common';
+import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/common';
 import { type ChartBand, type ChartSeries, TimeChart } from '../components/TimeChart';
 import { dateTime, nines, number, percent, relative } from '../format';
 import { RANGES, type RangeKey, stepFor } from '../history';
@@ -174,15 +174,7 @@ export function SloPage({ id }: { id: string }) {
         </div>
         <div>
           <dt>{t('slo.runbook')}</dt>
-          <dd>
-            {s.runbookUrl ? (
-              <a href={s.runbookUrl} rel="noopener noreferrer" target="_blank">
-                {s.runbookUrl}
-              </a>
-            ) : (
-              '—'
-            )}
-          </dd>
+          <dd>{s.runbookUrl ? <ExternalLink href={s.runbookUrl} /> : '—'}</dd>
         </div>
         <div>
           <dt>{t('slo.window')}</dt>

@@ -220,6 +220,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         ...incidentDeps,
         catalog: () => specs.current.catalog,
         tooBigShare: config.risks.tooBigShare,
+        specs,
       }),
       gateRoutes({
         db,

@@ -86,6 +86,139 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     ).toBe(200);
   });
 
+  it('writes, replaces and removes a risk through the API, validated like a spec, kept across spec uploads', async () => {
+    const editor = await server.token('editor');
+    const put = (name: string, body: unknown, token = editor) =>
+      server.request('PUT', `/api/v1/risks/${name}`, { token, body });
+    const risk = {
+      service: 'checkout',
+      description: 'The card network times out',
+      ettd: '5m',
+      ettr: '30m',
+      impact: '100%',
+      ettf: '30d',
+      slos: ['checkout-availability'],
+    };
+    expect((await put('card-network-timeout', risk, viewer)).status).toBe(403);
+    const created = await put('card-network-timeout', risk);
+    expect(created.status).toBe(201);
+    // The worked row: 12.175 incidents and 426.1 bad minutes a year, 81% of a 99.9% budget.
+    const row = (await created.json()) as JsonBody;
+    expect(row).toMatchObject({ name: 'card-network-timeout', service: 'checkout', tooBig: true });
+    expect(row.incidentsPerYear).toBeCloseTo(12.175, 9);
+    expect(row.badMinutesPerYear).toBeCloseTo(426.125, 9);
+    expect(row.shares[0].share).toBeCloseTo(426.125 / 525.96, 9);
+    const analysis = await json(server.request('GET', '/api/v1/risks?service=checkout', { token: viewer }));
+    expect(analysis.risks[0].name).toBe('card-network-timeout');
+    // With the shop's two checkout risks (65 + 63.9 minutes) it no longer fits the 525.96 minutes.
+    expect(analysis.slos.find((x: JsonBody) => x.slo === 'checkout-availability')).toMatchObject({
+      achievable: false,
+    });
+
+    const replaced = await put('card-network-timeout', { ...risk, ettr: '10m', factors: ['no-runbook'] });
+    expect(replaced.status).toBe(200);
+    expect(((await replaced.json()) as JsonBody).effective.ettrMinutes).toBe(40);
+
+    // Checked like a spec: each problem names its field; nothing changes.
+    const problemOf = async (body: unknown) => {
+      const answer = await put('card-network-timeout', body);
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+      return ((await answer.json()) as JsonBody).errors as JsonBody[];
+    };
+    expect((await problemOf({ ...risk, ettr: 'soon' })).map((e) => e.field)).toEqual(['ettr']);
+    const misspelt = await problemOf({ ...risk, factors: ['no-runbok'] });
+    expect(misspelt.map((e) => e.field)).toEqual(['factors']);
+    expect(misspelt[0]!.message).toContain('no-runbook');
+    const wrongSlo = await put('card-network-timeout', { ...risk, slos: ['search-latency'] });
+    expect(wrongSlo.status).toBe(400);
+    expect((await put('Card_Network', risk)).status).toBe(400);
+    expect((await put('x', { ...risk, ettd: 5 })).status).toBe(400);
+    const kept = await json(server.request('GET', '/api/v1/risks?service=checkout', { token: viewer }));
+    expect(kept.risks.find((r: JsonBody) => r.name === 'card-network-timeout').effective.ettrMinutes).toBe(
+      40,
+    );
+
+    // A risk in a spec file is changed in its file.
+    const owned = await put('db-failover-manual', risk);
+    expect(owned.status).toBe(409);
+    expect(((await owned.json()) as JsonBody).detail).toMatch(/examples\/shop\/risks\.yaml:\d+/);
+    expect(
+      (await server.request('DELETE', '/api/v1/risks/db-failover-manual', { token: editor })).status,
+    ).toBe(409);
+
+    // Uploading specs (a CI job) keeps the risks written through the API; the managed paths are not its.
+    expect(
+      (await server.request('PUT', '/api/v1/specs', { token: editor, body: { files: [] } })).status,
+    ).toBe(200);
+    const afterUpload = await json(
+      server.request('GET', '/api/v1/risks?service=checkout', { token: viewer }),
+    );
+    expect(afterUpload.risks.map((r: JsonBody) => r.name)).toContain('card-network-timeout');
+    const sneaky = await server.request('PUT', '/api/v1/specs', {
+      token: editor,
+      body: { files: [{ path: 'managed/risks/card-network-timeout.yaml', content: '' }] },
+    });
+    expect(sneaky.status).toBe(400);
+
+    // The CLI writes, lists and removes them through the same API.
+    const cli = (...args: string[]) =>
+      runCli(['risk', ...args, '--server', server.shinrai.url, '--token', editor]);
+    const set = await cli(
+      'set',
+      'login-captcha-outage',
+      '--service',
+      'login',
+      '--ettd',
+      '10m',
+      '--ettr',
+      '1h',
+      '--impact',
+      '20%',
+      '--ettf',
+      '1Y',
+    );
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('login-captcha-outage');
+    const listed = await cli('list', '--service', 'login');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('login-captcha-outage');
+    const badCli = await cli(
+      'set',
+      'login-captcha-outage',
+      '--service',
+      'login',
+      '--ettd',
+      'soon',
+      '--ettr',
+      '1h',
+      '--impact',
+      '20%',
+      '--ettf',
+      '1Y',
+    );
+    expect(badCli.code).not.toBe(0);
+    expect(badCli.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await cli('delete', 'login-captcha-outage')).code).toBe(0);
+
+    expect(
+      (await server.request('DELETE', '/api/v1/risks/card-network-timeout', { token: viewer })).status,
+    ).toBe(403);
+    expect(
+      (await server.request('DELETE', '/api/v1/risks/card-network-timeout', { token: editor })).status,
+    ).toBe(204);
+    expect(
+      (await server.request('DELETE', '/api/v1/risks/card-network-timeout', { token: editor })).status,
+    ).toBe(404);
+    const gone = await json(server.request('GET', '/api/v1/risks', { token: viewer }));
+    expect(gone.risks.map((r: JsonBody) => r.name)).toEqual([
+      'search-index-rebuild',
+      'db-failover-manual',
+      'bad-payment-config',
+    ]);
+  });
+
   it('filters by service', async () => {
     const search = await json(server.request('GET', '/api/v1/risks?service=search', { token: viewer }));
     expect(search.risks.map((r: JsonBody) => r.name)).toEqual(['search-index-rebuild']);

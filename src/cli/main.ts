@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
+import { registerRisk } from './commands/risk.js';
 import { registerRisks } from './commands/risks.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerReview(program, io, setExit);
   registerGate(program, io, setExit);
   registerRisks(program, io, setExit);
+  registerRisk(program, io, setExit);
   registerBacklog(program, io, setExit);
   registerRules(program, io, setExit);
   registerDemo(program, io, setExit);

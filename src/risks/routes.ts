@@ -1,15 +1,20 @@
-/** `GET /api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags. */
+/**
+ * `/api/v1/risks`: the risk catalog of the loaded specs, ranked, with budget shares and flags; risks
+ * written and removed through the API; what-if, calibration and the reliability backlog.
+ */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type IncidentDeps, listIncidents } from '../incidents/service.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
 import type { Catalog } from '../slo/model.js';
+import type { SpecStore } from '../slo/spec-store.js';
 import { effectiveAfter, whatIf } from './analysis.js';
 import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';
 import { calibrate } from './calibration.js';
 import { catalogRiskAnalysis } from './catalog.js';
+import { deleteRisk, putRisk } from './risk-service.js';
 
 const estimate = z.object({
   ettdMinutes: z.number(),
@@ -71,6 +76,8 @@ export const riskAnalysisSchema = z.object({
   ),
 });
 
+const riskRowSchema = riskAnalysisSchema.shape.risks.element;
+
 const backlogSchema = z.array(
   z.object({
     service: z.string(),
@@ -92,7 +99,12 @@ const backlogSchema = z.array(
 );
 
 export function riskRoutes(
-  deps: IncidentDeps & { readonly catalog: () => Catalog; readonly tooBigShare: number },
+  deps: IncidentDeps & {
+    readonly catalog: () => Catalog;
+    readonly tooBigShare: number;
+    /** The spec store, for writing risks; without it the API only reads them. */
+    readonly specs?: SpecStore | undefined;
+  },
 ) {
   return (app: App) => {
     app.withTypeProvider<ZodTypeProvider>().get(
@@ -218,6 +230,63 @@ export function riskRoutes(
           tooBigShare: deps.tooBigShare,
           service: request.query.service,
         }) as z.output<typeof riskAnalysisSchema>,
+    );
+
+    const specs = deps.specs;
+    if (!specs) return;
+    const duration = (example: string) => z.string().min(1).max(40).describe(`a duration such as ${example}`);
+
+    app.withTypeProvider<ZodTypeProvider>().put(
+      '/api/v1/risks/:name',
+      {
+        config: { minRole: 'editor' },
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Write a risk (create or replace), stored as a shinrai.dev/v1 Risk among the uploaded specs and validated like one; risks written in spec files are changed there (409)',
+          params: z.object({ name: z.string().max(200) }),
+          body: z.strictObject({
+            service: z.string().min(1).max(200),
+            description: z.string().max(2000).optional(),
+            ettd: duration('5m').describe('expected time to detect, e.g. 5m'),
+            ettr: duration('30m').describe('expected time to repair once detected, e.g. 30m'),
+            impact: z
+              .union([z.number(), z.string().max(20)])
+              .describe('share of users affected while it lasts: "100%" or 1'),
+            ettf: duration('30d').describe('expected time between failures, e.g. 30d or 1Y'),
+            slos: z.array(z.string().max(200)).max(50).optional(),
+            factors: z.array(z.string().max(200)).max(50).optional(),
+            status: z.enum(['open', 'accepted', 'mitigated']).optional(),
+          }),
+          response: { 200: riskRowSchema, 201: riskRowSchema },
+        },
+      },
+      async (request, reply) => {
+        const { created } = await putRisk(specs, request.params.name, request.body);
+        const row = catalogRiskAnalysis(deps.catalog(), { tooBigShare: deps.tooBigShare }).risks.find(
+          (r) => r.name === request.params.name,
+        );
+        if (!row)
+          throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
+        return reply.code(created ? 201 : 200).send(row as z.output<typeof riskRowSchema>);
+      },
+    );
+
+    app.withTypeProvider<ZodTypeProvider>().delete(
+      '/api/v1/risks/:name',
+      {
+        config: { minRole: 'editor' },
+        schema: {
+          tags: ['risks'],
+          summary: 'Remove a risk written through the API (risks in spec files are removed there: 409)',
+          params: z.object({ name: z.string().max(200) }),
+          response: { 204: z.null().describe('removed') },
+        },
+      },
+      async (request, reply) => {
+        await deleteRisk(specs, request.params.name);
+        return reply.code(204).send(null);
+      },
     );
   };
 }

@@ -211,6 +211,10 @@ export interface RiskDefinition extends ObjectMeta {
   /** RiskFactor names that apply to it. */
   readonly factors: readonly string[];
   readonly status: RiskStatus;
+  /** Where each of `slos` and `factors` is written, so a wrong name is reported at itself. */
+  readonly refLocations?:
+    | { readonly slos: readonly SourceLocation[]; readonly factors: readonly SourceLocation[] }
+    | undefined;
 }
 
 /** Something that makes several risks worse (kind RiskFactor), e.g. "no runbook: +30 min ETTR". */

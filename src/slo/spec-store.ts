@@ -35,6 +35,24 @@ export interface SpecStoreDeps {
 /** Uploaded files live under this prefix in diagnostics, apart from files on disk. */
 export const UPLOAD_PREFIX = 'api:';
 
+/** Uploaded paths kept for files an API writes one by one (risks); PUT /api/v1/specs leaves them. */
+export const MANAGED_PREFIX = 'managed/';
+
+function checkUploadPath(path: string): void {
+  if (!/^[A-Za-z0-9._/-]{1,200}$/.test(path) || path.includes('..'))
+    throw invalid(`spec path "${path}" must be 1–200 characters of letters, digits, ".", "_", "-" and "/"`);
+}
+
+function checkManagedPath(path: string): void {
+  checkUploadPath(path);
+  if (!path.startsWith(MANAGED_PREFIX))
+    throw new Error(`managed spec path must start with ${MANAGED_PREFIX}`);
+}
+
+function uploadTexts(files: readonly { path: string; content: string }[]) {
+  return files.map((f) => ({ file: `${UPLOAD_PREFIX}${f.path}`, text: f.content }));
+}
+
 export class SpecStore {
   private loaded: LoadedSpecs;
   private fingerprint = '';
@@ -80,15 +98,7 @@ export class SpecStore {
   }
 
   private async load(): Promise<LoadedSpecs> {
-    const uploaded = await this.deps.db.kysely
-      .selectFrom('spec_files')
-      .select(['path', 'content'])
-      .orderBy('path')
-      .execute();
-    const result = await loadSpecSources(
-      this.deps.path,
-      uploaded.map((f) => ({ file: `${UPLOAD_PREFIX}${f.path}`, text: f.content })),
-    );
+    const result = await loadSpecSources(this.deps.path, uploadTexts(await this.uploadedFiles()));
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     this.deps.metrics.specReloads.inc({ outcome: errors.length ? 'with-errors' : 'ok' });
     for (const d of errors.slice(0, 20))
@@ -120,21 +130,24 @@ export class SpecStore {
   /**
    * Replaces the uploaded spec files. Files are validated together with the directory; the ones
    * that fail to parse at all are refused, objects with errors are stored but skipped on load
-   * (and reported), so one bad object never blocks the others.
+   * (and reported), so one bad object never blocks the others. Files managed one by one through
+   * their own API (under MANAGED_PREFIX, e.g. risks) are kept: a CI job uploading its specs must
+   * not wipe what people wrote in the UI or the CLI.
    */
   async putFiles(files: readonly { path: string; content: string }[]): Promise<LoadedSpecs> {
     const paths = new Set<string>();
     for (const file of files) {
-      if (!/^[A-Za-z0-9._/-]{1,200}$/.test(file.path) || file.path.includes('..'))
+      checkUploadPath(file.path);
+      if (file.path.startsWith(MANAGED_PREFIX))
         throw invalid(
-          `spec path "${file.path}" must be 1–200 characters of letters, digits, ".", "_", "-" and "/"`,
+          `spec path "${file.path}": ${MANAGED_PREFIX} is kept for files the API manages one by one`,
         );
       if (paths.has(file.path)) throw invalid(`spec path "${file.path}" appears twice`);
       paths.add(file.path);
     }
     const now = this.deps.clock.now();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
-      await trx.deleteFrom('spec_files').execute();
+      await trx.deleteFrom('spec_files').where('path', 'not like', `${MANAGED_PREFIX}%`).execute();
       if (files.length)
         await trx
           .insertInto('spec_files')
@@ -142,6 +155,47 @@ export class SpecStore {
           .execute();
     });
     return this.reload();
+  }
+
+  /**
+   * Writes one managed file (`MANAGED_PREFIX…`, insert or replace) if, loaded with everything
+   * else, it has no error; otherwise stores nothing and answers its errors.
+   */
+  async putManagedFile(
+    path: string,
+    content: string,
+  ): Promise<{ ok: true; created: boolean; specs: LoadedSpecs } | { ok: false; errors: Diagnostic[] }> {
+    checkManagedPath(path);
+    const uploaded = await this.uploadedFiles();
+    const others = uploaded.filter((f) => f.path !== path);
+    const result = await loadSpecSources(this.deps.path, uploadTexts([...others, { path, content }]));
+    const errors = result.diagnostics.filter(
+      (d) => d.severity === 'error' && d.file === `${UPLOAD_PREFIX}${path}`,
+    );
+    if (errors.length) return { ok: false, errors };
+    const now = this.deps.clock.now();
+    await this.deps.db.kysely
+      .insertInto('spec_files')
+      .values({ path, content, updated_at: now })
+      .onConflict((oc) => oc.column('path').doUpdateSet({ content, updated_at: now }))
+      .execute();
+    return { ok: true, created: others.length === uploaded.length, specs: await this.reload() };
+  }
+
+  /** Removes one managed file; false when there was none. */
+  async deleteManagedFile(path: string): Promise<boolean> {
+    checkManagedPath(path);
+    const deleted = await this.deps.db.kysely
+      .deleteFrom('spec_files')
+      .where('path', '=', path)
+      .executeTakeFirst();
+    if (Number(deleted.numDeletedRows) === 0) return false;
+    await this.reload();
+    return true;
+  }
+
+  private uploadedFiles(): Promise<Array<{ path: string; content: string }>> {
+    return this.deps.db.kysely.selectFrom('spec_files').select(['path', 'content']).orderBy('path').execute();
   }
 
   /**

@@ -255,7 +255,8 @@ describe('web UI', () => {
 
   it('shows script in titles, summaries, labels and notes as text, never running it', async () => {
     const token = await server.token('editor');
-    const payload = (tag: string) => `<img src=x onerror="window.__xss='${tag}'"><script>window.__xss='${tag}'</script>`;
+    const payload = (tag: string) =>
+      `<img src=x onerror="window.__xss='${tag}'"><script>window.__xss='${tag}'</script>`;
     const declared = await server.request('POST', '/api/v1/incidents', {
       token,
       body: {
@@ -287,7 +288,9 @@ describe('web UI', () => {
       }
       await page.waitForSelector(`[data-testid="timeline"] li:has-text("note <img src=x")`);
       expect(await page.locator('[data-testid="summary"]').textContent()).toBe(payload('summary'));
-      expect(await page.locator('[data-testid="facts"]').textContent()).toContain(`cause=${payload('label')}`);
+      expect(await page.locator('[data-testid="facts"]').textContent()).toContain(
+        `cause=${payload('label')}`,
+      );
       const runbook = page.locator('[data-testid="facts"] a');
       expect(await runbook.getAttribute('href')).toBe('https://wiki.example.com/runbooks/checkout');
       // Nothing the payloads carry became an element, and none of their script ran.

@@ -4,7 +4,7 @@
  * exits 1 when a risk is too big or an SLO is not achievable with its risks (for CI on the specs).
  */
 import type { Command } from 'commander';
-import { DEFAULT_TOO_BIG_SHARE } from '../../risks/analysis.js';
+import { DEFAULT_TOO_BIG_SHARE, type RiskAnalysis } from '../../risks/analysis.js';
 import { catalogRiskAnalysis } from '../../risks/catalog.js';
 import { loadValidCatalog } from '../common.js';
 import { table } from '../format.js';
@@ -18,6 +18,33 @@ function parseShare(text: string): number {
   if (!(value > 0 && value <= 1))
     throw new CliError(`--too-big must be a share such as 25% or 0.25, not "${text}"`, 2);
   return value;
+}
+
+/** The ranked table of risks, then each SLO's share of its yearly budget. */
+export function printRiskAnalysis(io: CliIo, analysis: RiskAnalysis): void {
+  io.out(
+    table(
+      ['RISK', 'SERVICE', 'STATUS', 'ETTD', 'ETTR', 'IMPACT', 'ETTF', 'INC/YR', 'BAD MIN/YR', 'BUDGET', ''],
+      analysis.risks.map((r) => [
+        r.name,
+        r.service,
+        r.status,
+        `${num(r.effective.ettdMinutes, 0)}m`,
+        `${num(r.effective.ettrMinutes, 0)}m`,
+        pct(r.effective.impact),
+        `${num(r.effective.ettfDays)}d`,
+        num(r.incidentsPerYear, 3),
+        num(r.badMinutesPerYear),
+        r.shares.length ? pct(Math.max(...r.shares.map((s) => s.share))) : '—',
+        r.tooBig ? 'TOO BIG' : '',
+      ]),
+    ),
+  );
+  io.out('');
+  for (const s of analysis.slos)
+    io.out(
+      `${s.slo} (${pct(s.target)}): risks not mitigated need ${num(s.badMinutesPerYear)} of ${num(s.yearlyBudgetMinutes, 2)} budget minutes a year (${pct(s.share)})${s.achievable ? '' : ' — NOT ACHIEVABLE with these risks'}`,
+    );
 }
 
 export function registerRisks(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -51,43 +78,7 @@ yearly budget = (1 − target) × 525,960 min.  See docs/risks.md.`,
         if (options.json) io.out(JSON.stringify(analysis, null, 2));
         else if (!analysis.risks.length)
           io.out(`no risks in ${specs}${options.service ? ` for ${options.service}` : ''}`);
-        else {
-          io.out(
-            table(
-              [
-                'RISK',
-                'SERVICE',
-                'STATUS',
-                'ETTD',
-                'ETTR',
-                'IMPACT',
-                'ETTF',
-                'INC/YR',
-                'BAD MIN/YR',
-                'BUDGET',
-                '',
-              ],
-              analysis.risks.map((r) => [
-                r.name,
-                r.service,
-                r.status,
-                `${num(r.effective.ettdMinutes, 0)}m`,
-                `${num(r.effective.ettrMinutes, 0)}m`,
-                pct(r.effective.impact),
-                `${num(r.effective.ettfDays)}d`,
-                num(r.incidentsPerYear, 3),
-                num(r.badMinutesPerYear),
-                r.shares.length ? pct(Math.max(...r.shares.map((s) => s.share))) : '—',
-                r.tooBig ? 'TOO BIG' : '',
-              ]),
-            ),
-          );
-          io.out('');
-          for (const s of analysis.slos)
-            io.out(
-              `${s.slo} (${pct(s.target)}): risks not mitigated need ${num(s.badMinutesPerYear)} of ${num(s.yearlyBudgetMinutes, 2)} budget minutes a year (${pct(s.share)})${s.achievable ? '' : ' — NOT ACHIEVABLE with these risks'}`,
-            );
-        }
+        else printRiskAnalysis(io, analysis);
         const failing = analysis.risks.some((r) => r.tooBig) || analysis.slos.some((s) => !s.achievable);
         setExit(options.strict && failing ? 1 : 0);
       },

@@ -299,10 +299,12 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
     for (const id of risk.slos) {
       const slo = pendingSlos.get(id);
       if (!slo)
-        ok = lookup(pendingSlos, { ref: id, location: risk.location }, 'SLO', 'slos') !== undefined && ok;
+        ok =
+          lookup(pendingSlos, { ref: id, location: refLocation(risk, 'slos', id) }, 'SLO', 'slos') !==
+            undefined && ok;
       else if (slo.service !== risk.service) {
         report(
-          risk.location,
+          refLocation(risk, 'slos', id),
           'shinrai/risk-slo-service',
           `risk "${risk.name}" is about service "${risk.service}" but SLO "${id}" belongs to "${slo.service}"`,
           'a risk consumes the budgets of its own service’s SLOs; write one risk per service',
@@ -313,8 +315,12 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
     for (const name of risk.factors)
       if (!riskFactors.has(name))
         ok =
-          lookup(riskFactors, { ref: name, location: risk.location }, 'RiskFactor', 'factors') !==
-            undefined && ok;
+          lookup(
+            riskFactors,
+            { ref: name, location: refLocation(risk, 'factors', name) },
+            'RiskFactor',
+            'factors',
+          ) !== undefined && ok;
     if (ok) resolvedRisks.push(risk);
   }
 
@@ -368,4 +374,9 @@ function withoutLocations(value: unknown): unknown {
     out[key] = withoutLocations(v);
   }
   return out;
+}
+
+/** Where a risk names `ref` among its `slos` or `factors` (the risk itself when not known). */
+function refLocation(risk: RiskDefinition, key: 'slos' | 'factors', ref: string): SourceLocation {
+  return risk.refLocations?.[key][risk[key].indexOf(ref)] ?? risk.location;
 }

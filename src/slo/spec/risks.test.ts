@@ -114,4 +114,20 @@ describe('Risk and RiskFactor specs', () => {
     expect(errors[0]!.line).toBeGreaterThan(30);
     expect(result.catalog.risks).toEqual([]);
   });
+
+  it('points at the misspelt factor or foreign SLO itself, not only at the risk', () => {
+    const text = risk(
+      '  service: checkout\n  ettd: 5m\n  ettr: 30m\n  impact: 1\n  ettf: 30d\n  slos: [search-availability]\n  factors: [no-runbook, no-runbok]\n',
+    );
+    const lines = text.split('\n');
+    const where = (word: string) => {
+      const line = lines.findLastIndex((l) => l.includes(word));
+      return { line: line + 1, column: lines[line]!.indexOf(word) + 1 };
+    };
+    const errors = loadSpecText('risks.yaml', text).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((e) => ({ line: e.line, column: e.column, rule: e.rule }))).toEqual([
+      { ...where('search-availability'), rule: 'shinrai/risk-slo-service' },
+      { ...where('no-runbok]'), rule: 'openslo/ref-unresolved' },
+    ]);
+  });
 });

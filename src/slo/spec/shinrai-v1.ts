@@ -144,6 +144,10 @@ export function convertShinraiV1(object: SpecObject, checker: Checker = new Chec
       slos: spec.slos,
       factors: spec.factors,
       status: spec.status,
+      refLocations: {
+        slos: spec.slos.map((_, i) => object.at(['spec', 'slos', i])),
+        factors: spec.factors.map((_, i) => object.at(['spec', 'factors', i])),
+      },
     };
     return [{ kind: 'Risk', def }];
   }

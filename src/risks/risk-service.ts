@@ -1,0 +1,100 @@
+/**
+ * Writing risks through the API and the CLI. A risk written this way is a `shinrai.dev/v1` Risk
+ * document stored with the uploaded specs (`managed/risks/<name>.yaml`), validated exactly like
+ * one in a spec file (service, SLOs of the service, known factors), and shared by every replica.
+ * Risks written in spec files stay owned by their file: the API refuses to change them.
+ */
+import { Document } from 'yaml';
+import { AppError, invalid, type ProblemDetail } from '../platform/errors.js';
+import { SHINRAI_V1 } from '../slo/spec/shinrai-v1.js';
+import { MANAGED_PREFIX, type SpecStore, UPLOAD_PREFIX } from '../slo/spec-store.js';
+
+/** A Risk's spec as written in YAML: durations such as `5m` / `30d`, impact `100%` or 1. */
+export interface RiskSpecInput {
+  readonly service: string;
+  readonly description?: string | undefined;
+  readonly ettd: string;
+  readonly ettr: string;
+  readonly impact: string | number;
+  readonly ettf: string;
+  readonly slos?: readonly string[] | undefined;
+  readonly factors?: readonly string[] | undefined;
+  readonly status?: 'open' | 'accepted' | 'mitigated' | undefined;
+}
+
+export const RISK_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Where a risk written through the API is stored among the uploaded specs. */
+export function managedRiskPath(name: string): string {
+  return `${MANAGED_PREFIX}risks/${name}.yaml`;
+}
+
+/** The Risk document, one spec field per line so an error's line names its field. */
+export function riskDocument(name: string, input: RiskSpecInput): string {
+  const spec: Record<string, unknown> = { service: input.service };
+  if (input.description !== undefined) spec.description = input.description;
+  Object.assign(spec, { ettd: input.ettd, ettr: input.ettr, impact: input.impact, ettf: input.ettf });
+  if (input.slos?.length) spec.slos = [...input.slos];
+  if (input.factors?.length) spec.factors = [...input.factors];
+  if (input.status !== undefined) spec.status = input.status;
+  const doc = new Document({ apiVersion: SHINRAI_V1, kind: 'Risk', metadata: { name }, spec });
+  // Lists in flow style keep each field on one line.
+  for (const key of ['slos', 'factors']) {
+    const node = doc.getIn(['spec', key], true) as { flow?: boolean } | undefined;
+    if (node) node.flow = true;
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** The spec field an error on `line` (1-based) of `riskDocument`'s text is about. */
+function fieldAt(text: string, line: number): string | undefined {
+  const lines = text.split('\n');
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const key = /^ {2}([A-Za-z]+):/.exec(lines[i]!)?.[1];
+    if (key) return key;
+  }
+  return undefined;
+}
+
+/** Writes (creates or replaces) the risk `name`; `created` says which. */
+export async function putRisk(
+  specs: SpecStore,
+  name: string,
+  input: RiskSpecInput,
+): Promise<{ created: boolean }> {
+  if (!RISK_NAME.test(name) || name.length > 63)
+    throw invalid(`risk name "${name}": use 1–63 lowercase letters, digits and "-", e.g. db-failover-manual`);
+  const path = managedRiskPath(name);
+  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
+  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
+    throw new AppError(
+      'Conflict',
+      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; change it there`,
+    );
+  const text = riskDocument(name, input);
+  const result = await specs.putManagedFile(path, text);
+  if (!result.ok) {
+    const errors: ProblemDetail[] = result.errors.map((d) => {
+      const field = fieldAt(text, d.line);
+      return {
+        ...(field ? { field } : {}),
+        message: d.hint ? `${d.message} (${d.hint})` : d.message,
+      };
+    });
+    throw invalid(`risk "${name}" is not valid: ${errors.map((e) => e.message).join('; ')}`, errors);
+  }
+  return { created: result.created };
+}
+
+/** Removes a risk written through the API. */
+export async function deleteRisk(specs: SpecStore, name: string): Promise<void> {
+  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
+  const path = managedRiskPath(name);
+  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
+    throw new AppError(
+      'Conflict',
+      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; remove it there`,
+    );
+  if (!RISK_NAME.test(name) || !(await specs.deleteManagedFile(path)))
+    throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
+}

@@ -164,40 +164,29 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     // The CLI writes, lists and removes them through the same API.
     const cli = (...args: string[]) =>
       runCli(['risk', ...args, '--server', server.shinrai.url, '--token', editor]);
-    const set = await cli(
-      'set',
-      'login-captcha-outage',
-      '--service',
-      'login',
-      '--ettd',
-      '10m',
-      '--ettr',
-      '1h',
-      '--impact',
-      '20%',
-      '--ettf',
-      '1Y',
-    );
+    const setLogin = (ettd: string) =>
+      cli(
+        'set',
+        'login-captcha-outage',
+        '--service',
+        'login',
+        '--ettd',
+        ettd,
+        '--ettr',
+        '1h',
+        '--impact',
+        '20%',
+        '--ettf',
+        '1Y',
+      );
+    const set = await setLogin('10m');
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
     expect(set.stdout).toContain('login-captcha-outage');
     const listed = await cli('list', '--service', 'login');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('login-captcha-outage');
-    const badCli = await cli(
-      'set',
-      'login-captcha-outage',
-      '--service',
-      'login',
-      '--ettd',
-      'soon',
-      '--ettr',
-      '1h',
-      '--impact',
-      '20%',
-      '--ettf',
-      '1Y',
-    );
+    const badCli = await setLogin('soon');
     expect(badCli.code).not.toBe(0);
     expect(badCli.stderr.trim().split('\n')).toHaveLength(1);
     expect((await cli('delete', 'login-captcha-outage')).code).toBe(0);

@@ -115,7 +115,7 @@ describe('TargetReplay', () => {
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 8 },
     );
   }, 120_000);
 

@@ -169,7 +169,7 @@ describe('EvaluationState', () => {
         tick(state, store, nowMs + MIN, respec);
         expectReference(state, store, targets);
       }),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   }, 60_000);
 

@@ -12,8 +12,19 @@ const STEPS: readonly [string, number][] = [
 
 /** The finest step that keeps the range within MAX_POINTS: 24h → 1m, 7d and 30d → 5m, 90d → 15m. */
 export function stepFor(rangeMs: number): string {
-  for (const [label, ms] of STEPS) if (rangeMs / ms <= MAX_POINTS) return label;
-  return '1d';
+  return finestStep(rangeMs)[0];
+}
+
+/**
+ * How often a chart of this range is fetched again: once per step, since a new point appears no
+ * sooner (30 days are 2.5 MB of JSON: not worth fetching every minute for a 5-minute point).
+ */
+export function refreshMsFor(rangeMs: number): number {
+  return Math.max(finestStep(rangeMs)[1], 60_000);
+}
+
+function finestStep(rangeMs: number): readonly [string, number] {
+  return STEPS.find(([, ms]) => rangeMs / ms <= MAX_POINTS) ?? STEPS[STEPS.length - 1]!;
 }
 
 export const RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;

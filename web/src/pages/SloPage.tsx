@@ -14,11 +14,18 @@ import {
 import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/common';
 import { type ChartBand, type ChartSeries, TimeChart } from '../components/TimeChart';
 import { dateTime, nines, number, percent, relative } from '../format';
-import { RANGES, type RangeKey, stepFor } from '../history';
+import { RANGES, type RangeKey, refreshMsFor, stepFor } from '../history';
 import { ragOf } from '../rag';
 import { Link, useLocation } from '../router';
 
 const COLORS = ['#1f5fbf', '#b3261e', '#1b7f3b', '#7a3fb0', '#9a5b00', '#006d77'];
+
+// Chart options live outside the component: a new function or array on every render would make
+// each chart rebuild itself on every refresh of the SLO's status (130 ms at 30 days, bench/ui).
+const budgetFormat = (v: number) => percent(v, 1);
+const sliFormat = (v: number) => nines(v);
+const burnFormat = (v: number) => `${number(v, 1)}×`;
+const BURN_RANGE: [number, null] = [0, null];
 
 export function SloPage({ id }: { id: string }) {
   const { t } = useTranslation();
@@ -48,7 +55,7 @@ export function SloPage({ id }: { id: string }) {
       api<{ points: HistoryPoint[] }>(
         `/api/v1/slos/${encodeURIComponent(targetId)}/history?from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}&step=${step}`,
       ),
-    refetchInterval: 60_000,
+    refetchInterval: refreshMsFor(RANGES[range]),
   });
   const alerts = useQuery({
     queryKey: ['alerts', 'all'],
@@ -80,9 +87,9 @@ export function SloPage({ id }: { id: string }) {
         })),
     [incidents.data, id],
   );
+  const target = status?.target;
   const charts = useMemo(() => {
-    if (!points || !status) return null;
-    const pct = (v: number) => percent(v, 1);
+    if (!points || target === undefined) return null;
     const budgetSeries: ChartSeries[] = [
       {
         label: t('slo.chart.remaining'),
@@ -104,7 +111,7 @@ export function SloPage({ id }: { id: string }) {
       { label: t('slo.chart.sli'), values: points.map((p) => p.sli), color: COLORS[2]!, width: 2 },
       {
         label: t('slo.chart.target'),
-        values: points.map(() => status.target),
+        values: points.map(() => target),
         color: '#b3261e',
         dash: [6, 4],
       },
@@ -138,8 +145,8 @@ export function SloPage({ id }: { id: string }) {
         };
       }),
     );
-    return { budgetSeries, sliSeries, burnCharts, pct };
-  }, [points, status, spec.data, t]);
+    return { budgetSeries, sliSeries, burnCharts };
+  }, [points, target, spec.data, t]);
 
   if (slo.isPending) return <Loading />;
   if (slo.error || !slo.data) return <ErrorNotice error={slo.error} />;
@@ -263,7 +270,7 @@ export function SloPage({ id }: { id: string }) {
             timesMs={times}
             series={charts.budgetSeries}
             bands={bands}
-            yFormat={charts.pct}
+            yFormat={budgetFormat}
           />
           <TimeChart
             testId="chart-sli"
@@ -272,7 +279,7 @@ export function SloPage({ id }: { id: string }) {
             timesMs={times}
             series={charts.sliSeries}
             bands={bands}
-            yFormat={(v) => nines(v)}
+            yFormat={sliFormat}
           />
           {charts.burnCharts.map((c) => (
             <TimeChart
@@ -284,8 +291,8 @@ export function SloPage({ id }: { id: string }) {
               series={c.series}
               bands={bands}
               height={180}
-              yFormat={(v) => `${number(v, 1)}×`}
-              yRange={[0, null]}
+              yFormat={burnFormat}
+              yRange={BURN_RANGE}
             />
           ))}
         </div>

@@ -142,6 +142,19 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
     expect(metrics).toContain('shinrai_leader 1');
   });
 
+  it('compresses large answers for clients that accept it, and leaves small ones alone', async () => {
+    const gzip = { 'accept-encoding': 'gzip' };
+    const openapi = await server.request('GET', '/api/openapi.json', { headers: gzip });
+    expect(openapi.headers.get('content-encoding')).toBe('gzip');
+    expect((await openapi.json()).openapi).toMatch(/^3\./);
+    const identity = await server.request('GET', '/api/openapi.json', {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(identity.headers.get('content-encoding')).toBeNull();
+    const small = await server.request('GET', '/healthz', { headers: gzip });
+    expect(small.headers.get('content-encoding')).toBeNull();
+  });
+
   it('takes specs through PUT /api/v1/specs, skipping an invalid object without hiding the valid ones', async () => {
     const good = ratioSloYaml('api-uptime', { service: 'checkout', sli: 'api-requests' });
     const bad = good.replace('api-uptime', 'api-broken').replace('target: 0.99', 'target: 99');

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetReport } from '../src/slo/budget-report.js';
 import { DIALECTS } from './support/databases.js';
-import { json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
 
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
@@ -146,7 +146,7 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
     const gzip = { 'accept-encoding': 'gzip' };
     const openapi = await server.request('GET', '/api/openapi.json', { headers: gzip });
     expect(openapi.headers.get('content-encoding')).toBe('gzip');
-    expect((await openapi.json()).openapi).toMatch(/^3\./);
+    expect(((await openapi.json()) as JsonBody).openapi).toMatch(/^3\./);
     const identity = await server.request('GET', '/api/openapi.json', {
       headers: { 'accept-encoding': 'identity' },
     });

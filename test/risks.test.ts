@@ -2,6 +2,7 @@
  * The risk catalog over the API on both databases, from the example shop's specs: ranked by bad
  * minutes a year with each SLO's share, filtered by service, and read with a viewer token only.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/testing.js';
 import { DIALECTS } from './support/databases.js';
@@ -206,6 +207,55 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
       'db-failover-manual',
       'bad-payment-config',
     ]);
+  });
+
+  it('answers fuzzed risk bodies with 2xx or a problem, never 5xx, and never lets a value inject a document', async () => {
+    const editor = await server.token('editor');
+    const slosBefore = (await json(server.request('GET', '/api/v1/slos', { token: viewer }))).length;
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('5m', '30d', '1Y', '100%', '0.5', '-1m', '0d', 'checkout', 'no-runbook'),
+      fc.constant('x\n---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: injected}'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom('fuzzed-risk', 'db-failover-manual'), fc.string({ maxLength: 30 })),
+        fc.oneof(
+          fc.record(
+            {
+              service: text,
+              description: text,
+              ettd: text,
+              ettr: text,
+              impact: fc.oneof(text, fc.double()),
+              ettf: text,
+              slos: fc.array(text, { maxLength: 3 }),
+              factors: fc.array(text, { maxLength: 3 }),
+              status: fc.constantFrom('open', 'accepted', 'mitigated', 'gone'),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.json(),
+        ),
+        async (name, body) => {
+          const answer = await server.request('PUT', `/api/v1/risks/${encodeURIComponent(name)}`, {
+            token: editor,
+            body,
+          });
+          expect(answer.status, `${name} ${JSON.stringify(body)}`).toBeLessThan(500);
+          if (answer.status >= 400) expect(answer.headers.get('content-type')).toMatch(/problem\+json/);
+          if (answer.status < 300)
+            expect(
+              (await server.request('DELETE', `/api/v1/risks/${encodeURIComponent(name)}`, { token: editor }))
+                .status,
+            ).toBe(204);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect((await json(server.request('GET', '/api/v1/slos', { token: viewer }))).length).toBe(slosBefore);
+    const risks = await json(server.request('GET', '/api/v1/risks', { token: viewer }));
+    expect(risks.risks).toHaveLength(3);
   });
 
   it('filters by service', async () => {

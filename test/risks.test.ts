@@ -295,6 +295,19 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     );
     expect(linked).toMatchObject({ risk: 'db-failover-manual', riskEffect: { ettrMinutes: 0 } });
     await add({ title: 'Page the DB team directly', category: 'detect', priority: 'P0' });
+    // The catalog shows each risk with the action items that reduce it.
+    const catalog = await json(server.request('GET', '/api/v1/risks?service=checkout', { token: viewer }));
+    const byName = new Map(catalog.risks.map((r: JsonBody) => [r.name, r]));
+    expect((byName.get('db-failover-manual') as JsonBody).actionItems).toEqual([
+      expect.objectContaining({
+        id: linked.id,
+        title: 'Automate failover',
+        status: 'open',
+        priority: 'P1',
+        savedMinutesPerYear: 30,
+      }),
+    ]);
+    expect((byName.get('bad-payment-config') as JsonBody).actionItems).toEqual([]);
 
     const backlog = await json(server.request('GET', '/api/v1/backlog?service=checkout', { token: viewer }));
     expect(backlog).toHaveLength(1);

@@ -44,6 +44,12 @@ function byValue(a: BacklogEntry, b: BacklogEntry): number {
   return pa - pb || a.title.localeCompare(b.title);
 }
 
+/** What finishing `item` saves a year on `risk` (never below 0); null when its effect is not estimated. */
+export function savedMinutesOf(risk: RiskAnalysis['risks'][number], item: ActionItem): number | null {
+  if (!item.riskEffect || Object.keys(item.riskEffect).length === 0) return null;
+  return Math.max(0, whatIf(risk.effective, effectiveAfter(risk, item.riskEffect)).savedMinutesPerYear);
+}
+
 export function buildBacklog(input: {
   readonly analysis: RiskAnalysis;
   /** Open action items. */
@@ -56,10 +62,7 @@ export function buildBacklog(input: {
   for (const item of input.items) {
     if (item.status !== 'open') continue;
     const risk = item.risk ? risks.get(item.risk) : undefined;
-    const saved =
-      risk && item.riskEffect && Object.keys(item.riskEffect).length
-        ? Math.max(0, whatIf(risk.effective, effectiveAfter(risk, item.riskEffect)).savedMinutesPerYear)
-        : null;
+    const saved = risk ? savedMinutesOf(risk, item) : null;
     const services = risk ? [risk.service] : input.servicesOf(item);
     for (const service of services.length ? services : ['unassigned'])
       entries.push({

@@ -14,6 +14,7 @@ import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';
 import { calibrate } from './calibration.js';
 import { catalogRiskAnalysis } from './catalog.js';
+import { riskCatalogView } from './catalog-service.js';
 import { deleteRisk, putRisk } from './risk-service.js';
 
 const estimate = z.object({
@@ -60,6 +61,23 @@ export const riskAnalysisSchema = z.object({
         }),
       ),
       tooBig: z.boolean(),
+      actionItems: z
+        .array(
+          z.object({
+            id: z.string(),
+            postmortemId: z.string(),
+            title: z.string(),
+            priority: z.string(),
+            status: z.string(),
+            owner: z.string().optional(),
+            dueDate: z.string().optional(),
+            savedMinutesPerYear: z
+              .number()
+              .nullable()
+              .describe('what finishing it saves a year (its riskEffect); null when not estimated'),
+          }),
+        )
+        .describe('action items that name this risk, any status'),
     }),
   ),
   slos: z.array(
@@ -226,10 +244,10 @@ export function riskRoutes(
       },
       async (request) =>
         // The analysis is deeply readonly; the schema's output type is its mutable twin.
-        catalogRiskAnalysis(deps.catalog(), {
+        (await riskCatalogView(deps, deps.catalog(), {
           tooBigShare: deps.tooBigShare,
           service: request.query.service,
-        }) as z.output<typeof riskAnalysisSchema>,
+        })) as z.output<typeof riskAnalysisSchema>,
     );
 
     const specs = deps.specs;
@@ -263,9 +281,8 @@ export function riskRoutes(
       },
       async (request, reply) => {
         const { created } = await putRisk(specs, request.params.name, request.body);
-        const row = catalogRiskAnalysis(deps.catalog(), { tooBigShare: deps.tooBigShare }).risks.find(
-          (r) => r.name === request.params.name,
-        );
+        const view = await riskCatalogView(deps, deps.catalog(), { tooBigShare: deps.tooBigShare });
+        const row = view.risks.find((r) => r.name === request.params.name);
         if (!row)
           throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
         return reply.code(created ? 201 : 200).send(row as z.output<typeof riskRowSchema>);

@@ -45,20 +45,50 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
-  if (!response.ok) {
-    let code = 'Error';
-    let detail = response.statusText;
-    try {
-      const problem = (await response.json()) as { code?: string; detail?: string };
-      code = problem.code ?? code;
-      detail = problem.detail ?? detail;
-    } catch {
-      // Not problem+json (a proxy's page): keep the status text.
-    }
-    throw new ApiError(response.status, code, detail);
-  }
+  if (!response.ok) throw await apiError(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+async function apiError(response: Response): Promise<ApiError> {
+  let code = 'Error';
+  let detail = response.statusText;
+  try {
+    const problem = (await response.json()) as { code?: string; detail?: string };
+    code = problem.code ?? code;
+    detail = problem.detail ?? detail;
+  } catch {
+    // Not problem+json (a proxy's page): keep the status text.
+  }
+  return new ApiError(response.status, code, detail);
+}
+
+/**
+ * A file from the API (CSV, markdown) as a Blob. A plain link cannot carry the token header, so
+ * the page fetches it with the token and offers the Blob (see `saveBlob`).
+ */
+export async function apiFile(path: string): Promise<Blob> {
+  const token = getToken();
+  const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) throw await apiError(response);
+  return response.blob();
+}
+
+/**
+ * Saves a Blob under a file name through a temporary `blob:` URL and an `<a download>`. The UI's
+ * CSP allows it: a download is not a fetch (connect-src) and CSP does not restrict navigation.
+ */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has started from the click; the URL can go once this task is done.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 // ---- API shapes (as in /api/openapi.json) ----
@@ -279,4 +309,132 @@ export interface Postmortem {
   updatedAt: string;
   /** Present once the action-item API is on the server. */
   actionItems?: ActionItem[];
+}
+
+export type GateDecision = 'allow' | 'warn' | 'deny';
+
+export interface Service {
+  name: string;
+  displayName?: string;
+  description?: string;
+  owner?: string;
+  slos: string[];
+}
+
+export interface GateOverride {
+  id: string;
+  service: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt?: string;
+  revokedBy?: string;
+  active: boolean;
+}
+
+/** `GET /api/v1/gate?service=`: may this service ship now. */
+export interface GateAnswer {
+  service: string;
+  /** allow and warn: go ahead; deny: stop. */
+  decision: GateDecision;
+  /** What the policy alone says, before an override. */
+  policyDecision: GateDecision;
+  /** One line for a CI log (English, from the server). */
+  summary: string;
+  reasons: {
+    /** An evaluation target: an SLO id, or `slo/objective`. */
+    slo: string;
+    decision: GateDecision;
+    remaining: number | null;
+    step?: PolicyStep;
+    message: string;
+  }[];
+  override?: GateOverride;
+  at: string;
+}
+
+export interface RiskEstimate {
+  ettdMinutes: number;
+  ettrMinutes: number;
+  impact: number;
+  ettfDays: number;
+}
+
+export type RiskStatus = 'open' | 'accepted' | 'mitigated';
+
+/** `GET /api/v1/risks`: the catalog ranked by bad minutes a year, and each SLO's total. */
+export interface RiskAnalysis {
+  tooBigShare: number;
+  risks: {
+    name: string;
+    service: string;
+    description?: string;
+    status: RiskStatus;
+    factors: string[];
+    /** As written. */
+    estimate: RiskEstimate;
+    /** With the factors applied: what the figures use. */
+    effective: RiskEstimate;
+    incidentsPerYear: number;
+    badMinutesPerYear: number;
+    shares: { slo: string; yearlyBudgetMinutes: number; share: number; tooBig: boolean }[];
+    tooBig: boolean;
+    /** Action items that name this risk, any status (absent on older servers). */
+    actionItems?: {
+      id: string;
+      postmortemId: string;
+      title: string;
+      priority: string;
+      status: string;
+      owner?: string;
+      dueDate?: string;
+      /** What finishing it saves a year; null when not estimated. */
+      savedMinutesPerYear: number | null;
+    }[];
+  }[];
+  slos: {
+    slo: string;
+    service: string;
+    target: number;
+    yearlyBudgetMinutes: number;
+    /** The risks not mitigated that consume this budget. */
+    risks: string[];
+    badMinutesPerYear: number;
+    share: number;
+    achievable: boolean;
+  }[];
+}
+
+export type RiskRow = RiskAnalysis['risks'][number];
+
+/** `GET /api/v1/backlog`: per service, ranked by budget minutes a year saved. */
+export interface ServiceBacklog {
+  service: string;
+  entries: {
+    service: string;
+    kind: 'action-item' | 'risk';
+    title: string;
+    risk?: string;
+    actionItem?: string;
+    priority?: string;
+    owner?: string;
+    dueDate?: string;
+    status: string;
+    /** null: not estimated. */
+    savedMinutesPerYear: number | null;
+  }[];
+}
+
+/** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
+export interface RiskCalibration {
+  risk: string;
+  service: string;
+  incidents: string[];
+  estimate: RiskEstimate;
+  measured: { ttdMinutes: number | null; ttrMinutes: number | null; tbfDays: number | null };
+  suggested: RiskEstimate;
+  badMinutesPerYear: { estimated: number; measured: number };
+  /** The spec lines to paste; empty when nothing changes. */
+  specUpdate: string;
 }

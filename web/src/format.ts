@@ -3,11 +3,12 @@ import i18n from './i18n';
 
 const lang = () => i18n.language || 'en';
 
-export function percent(fraction: number | null | undefined, digits = 1): string {
+/** `minDigits` below `digits` drops trailing zeros (30% rather than 30.0%). */
+export function percent(fraction: number | null | undefined, digits = 1, minDigits = digits): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
   return new Intl.NumberFormat(lang(), {
     style: 'percent',
-    minimumFractionDigits: digits,
+    minimumFractionDigits: minDigits,
     maximumFractionDigits: digits,
   }).format(fraction);
 }
@@ -25,6 +26,28 @@ export function nines(fraction: number | null | undefined): string {
 export function number(value: number | null | undefined, digits = 2): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return new Intl.NumberFormat(lang(), { maximumFractionDigits: digits }).format(value);
+}
+
+/** A duration in minutes: "35 min", "35 分". */
+export function minutes(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return new Intl.NumberFormat(lang(), {
+    style: 'unit',
+    unit: 'minute',
+    unitDisplay: 'short',
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+/** A duration in days: "60 days", "60 日". */
+export function days(value: number | null | undefined, digits = 2): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return new Intl.NumberFormat(lang(), {
+    style: 'unit',
+    unit: 'day',
+    unitDisplay: 'long',
+    maximumFractionDigits: digits,
+  }).format(value);
 }
 
 export function dateTime(iso: string | null | undefined): string {

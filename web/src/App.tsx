@@ -10,6 +10,7 @@ import { IncidentDetailPage } from './pages/IncidentDetailPage';
 import { IncidentsPage } from './pages/IncidentsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { PostmortemPage } from './pages/PostmortemPage';
+import { RisksPage } from './pages/RisksPage';
 import { SloPage } from './pages/SloPage';
 import { Link, match, useLocation } from './router';
 
@@ -98,6 +99,7 @@ function Page() {
   if (path === '/alerts') return <AlertsPage />;
   if (path === '/incidents') return <IncidentsPage />;
   if (path === '/action-items') return <ActionItemsPage />;
+  if (path === '/risks') return <RisksPage />;
   const slo = match('/slos/:id', path);
   if (slo) return <SloPage id={slo.id!} />;
   const incident = match('/incidents/:ref', path);
@@ -135,6 +137,7 @@ export function App() {
       active:
         path.startsWith('/incidents') || path.startsWith('/postmortems') || path.startsWith('/action-items'),
     },
+    { href: '/risks', label: t('nav.risks'), active: path.startsWith('/risks') },
   ];
   return (
     <>

@@ -5,6 +5,7 @@
  * an error, and axe-core finds no serious or critical accessibility problem. Screenshots of the
  * main pages go to test-output/screenshots/.
  */
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SPECS } from '../../src/cli/commands/demo.js';
@@ -69,6 +70,39 @@ const nines = (n: number) =>
     minimumFractionDigits: 2,
     maximumFractionDigits: 3,
   }).format(n);
+
+/** Bad minutes a year and incidents a year, as the Risks page writes them (Intl, one decimal). */
+const figure = (n: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }).format(n);
+const minutesText = (n: number) =>
+  new Intl.NumberFormat('en-US', {
+    style: 'unit',
+    unit: 'minute',
+    unitDisplay: 'short',
+    maximumFractionDigits: 1,
+  }).format(n);
+
+const GATE_BADGE: Record<string, string> = {
+  allow: 'Deploys allowed',
+  warn: 'Deploys allowed, with a warning',
+  deny: 'Deploys blocked',
+};
+
+/** The names of the risk table's rows, top to bottom. */
+function riskNames(page: Page): Promise<(string | null)[]> {
+  return page
+    .locator('[data-testid="risk-table"] tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-risk')));
+}
+
+/** Clicks a download button and answers the saved file's name and text. */
+async function download(page: Page, button: string): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: button }).click(),
+  ]);
+  const path = await file.path();
+  return { name: file.suggestedFilename(), text: await readFile(path, 'utf8') };
+}
 
 /** Adds a burst of failed checkout requests over the last minutes and evaluates, so the page alert fires. */
 async function burnCheckout(): Promise<void> {
@@ -353,6 +387,163 @@ describe('web UI', () => {
     expect(JSON.stringify(quality)).toMatch(/"noiseShare":1/);
   });
 
+  it('shows the deploy gate, the ranked risks, the backlog and calibration on the Risks page', async () => {
+    const analysis: JsonBody = await api('/api/v1/risks');
+    expect(analysis.risks.length).toBeGreaterThan(1);
+    const checkout: JsonBody = await api('/api/v1/risks?service=checkout');
+    expect(checkout.risks.length).toBeGreaterThan(0);
+    expect(checkout.risks.length).toBeLessThan(analysis.risks.length);
+
+    // Two incidents that were occurrences of a risk give it a calibration to offer.
+    const editor = await server.token('editor');
+    const day = 86_400_000;
+    const hourAgo = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+    for (const startMs of [hourAgo - 40 * day, hourAgo - 10 * day]) {
+      const declared = await server.request('POST', '/api/v1/incidents', {
+        token: editor,
+        body: {
+          title: 'Card payments failing after a provider config change',
+          severity: 'SEV3',
+          services: ['checkout'],
+          labels: { risk: 'bad-payment-config' },
+          milestones: {
+            impactStartedAt: new Date(startMs).toISOString(),
+            detectedAt: new Date(startMs + 30 * 60_000).toISOString(),
+            mitigatedAt: new Date(startMs + 75 * 60_000).toISOString(),
+          },
+        },
+      });
+      expect(declared.status).toBe(201);
+    }
+    const calibration: JsonBody[] = await api('/api/v1/risks/calibration?service=checkout');
+    // The override below needs a policy that stops checkout (the earlier tests' burst does that).
+    if ((await api('/api/v1/gate?service=checkout')).policyDecision === 'allow') await burnCheckout();
+    expect(calibration.map((c) => c.risk)).toEqual(['bad-payment-config']);
+    expect(calibration[0].specUpdate).not.toBe('');
+
+    await withPage(async (page) => {
+      await page.goto(`${base}/risks`);
+      await page.waitForSelector('[data-testid="risk-table"] tbody tr');
+      expect(await page.getByRole('link', { name: 'Risks', exact: true }).getAttribute('aria-current')).toBe(
+        'page',
+      );
+      // Ranked as the API ranks them, with its figures.
+      expect(await riskNames(page)).toEqual(analysis.risks.map((r: JsonBody) => r.name));
+      for (const risk of analysis.risks) {
+        const row = page.locator(`[data-testid="risk-table"] tr[data-risk="${risk.name}"]`);
+        expect(await row.locator('[data-field="bad-minutes"]').textContent()).toBe(
+          figure(risk.badMinutesPerYear),
+        );
+        expect(await row.locator('[data-field="share"]').allTextContents()).toEqual(
+          risk.shares.map((s: JsonBody) => en(s.share)),
+        );
+      }
+      // A factor that changed an estimate shows the written value too.
+      const factored = analysis.risks.find(
+        (r: JsonBody) => r.effective.ettrMinutes !== r.estimate.ettrMinutes,
+      );
+      expect(factored).toBeDefined();
+      const ettr = page.locator(`tr[data-risk="${factored.name}"] [data-field="ettrMinutes"]`);
+      expect(await ettr.textContent()).toBe(
+        `${minutesText(factored.effective.ettrMinutes)}written: ${minutesText(factored.estimate.ettrMinutes)}`,
+      );
+      for (const slo of analysis.slos) {
+        const row = page.locator(`[data-testid="risk-slos"] tr[data-slo="${slo.slo}"]`);
+        expect(await row.locator('[data-field="bad-minutes"]').textContent()).toBe(
+          figure(slo.badMinutesPerYear),
+        );
+        expect(await row.locator('[data-field="share"]').textContent()).toBe(en(slo.share));
+      }
+      expect(await page.locator('[data-testid="risk-formulas"]').textContent()).toContain(
+        'Incidents a year = 365.25 / ETTF',
+      );
+
+      // The service filter lives in the URL and narrows every section.
+      await page.selectOption('select[name="service"]', 'checkout');
+      await expect.poll(() => page.url()).toContain('/risks?service=checkout');
+      await expect.poll(() => riskNames(page)).toEqual(checkout.risks.map((r: JsonBody) => r.name));
+      await expect.poll(() => page.locator('[data-testid^="gate-"]').count()).toBe(1);
+      const gate: JsonBody = await api('/api/v1/gate?service=checkout');
+      const card = page.locator('[data-testid="gate-checkout"]');
+      await expect.poll(() => card.getAttribute('data-decision')).toBe(gate.decision);
+      expect(await card.locator('[data-field="gate-label"]').textContent()).toBe(GATE_BADGE[gate.decision]);
+      expect(
+        await card.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-slo'))),
+      ).toEqual(gate.reasons.map((r: JsonBody) => r.slo));
+
+      // The backlog lists the API's entries in its order, and its exports download through blob: URLs
+      // (fetched with the token header when there is one) under the UI's CSP.
+      const backlog: JsonBody[] = await api('/api/v1/backlog?service=checkout');
+      expect(backlog.map((b) => b.service)).toEqual(['checkout']);
+      const titles = page.locator('[data-testid="backlog-checkout"] [data-field="title"]');
+      await expect
+        .poll(() => titles.allTextContents())
+        .toEqual(backlog[0].entries.map((e: JsonBody) => e.title));
+      expect(backlog[0].entries.length).toBeGreaterThan(0);
+      const csv = await download(page, 'Download CSV');
+      expect(csv.name).toBe('reliability-backlog-checkout.csv');
+      expect(csv.text).toBe(
+        await (await server.request('GET', '/api/v1/backlog?service=checkout&format=csv')).text(),
+      );
+      const markdown = await download(page, 'Download markdown');
+      expect(markdown.name).toBe('reliability-backlog-checkout.md');
+      expect(markdown.text).toContain('# Reliability backlog');
+
+      // Calibration: the measured medians and the spec lines to paste.
+      const calibrated = page.locator('[data-testid="calibration-bad-payment-config"]');
+      await calibrated.waitFor();
+      expect(await calibrated.locator('[data-field="spec-update"]').textContent()).toBe(
+        calibration[0].specUpdate,
+      );
+      expect(await calibrated.locator('[data-field="ttd"]').textContent()).toBe(
+        minutesText(calibration[0].measured.ttdMinutes),
+      );
+      await screenshot(page, 'risks');
+      expect(await seriousA11yViolations(page)).toEqual([]);
+
+      // An override lets checkout through a policy that says otherwise; the badge says so.
+      expect(gate.policyDecision).not.toBe('allow');
+      const admin = await server.token('admin');
+      const created = await server.request('POST', '/api/v1/gate/overrides', {
+        token: admin,
+        body: { service: 'checkout', reason: 'hotfix for the card network', expiresIn: '2h' },
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as JsonBody;
+      try {
+        await page.reload();
+        await expect.poll(() => card.getAttribute('data-decision')).toBe('allow');
+        expect(await card.locator('[data-field="gate-label"]').textContent()).toBe(
+          'Deploys allowed by an override',
+        );
+        expect(await page.locator('[data-testid="override-checkout"]').textContent()).toContain(
+          'hotfix for the card network',
+        );
+      } finally {
+        const revoked = await server.request('DELETE', `/api/v1/gate/overrides/${id}`, { token: admin });
+        expect(revoked.status).toBe(200);
+      }
+
+      // Japanese headings.
+      await page.selectOption('[data-testid="language"]', 'ja');
+      await page.waitForSelector('h1:has-text("リスクとデプロイゲート")');
+      const headings = await page.locator('main h2').allTextContents();
+      expect(headings).toEqual(
+        expect.arrayContaining([
+          'デプロイゲート',
+          'リスクカタログ',
+          '信頼性バックログ',
+          'インシデントによる見積もりの較正',
+        ]),
+      );
+      expect(await page.locator('[data-testid="risk-table"] thead').textContent()).toContain(
+        '年間の不良時間（分）',
+      );
+      expect(await page.locator('nav[aria-label="メイン"]').textContent()).toContain('リスク');
+      await screenshot(page, 'risks-ja');
+    });
+  });
+
   it('shows no console errors and no serious accessibility problems on the main pages', async () => {
     const pages = [
       { path: '/', ready: '[data-testid="slo-table"] tbody tr', name: 'overview' },
@@ -365,12 +556,21 @@ describe('web UI', () => {
         ready: ':is([data-testid="all-action-items"], p:has-text("No action items yet."))',
         name: 'action-items',
       },
+      {
+        path: '/risks',
+        ready: [
+          '[data-testid="risk-table"] tbody tr',
+          '[data-field="gate-badge"]',
+          '[data-testid="backlog-checkout"]',
+        ],
+        name: 'risks-all',
+      },
       { path: '/no/such/page', ready: 'h1:has-text("There is no such page")', name: 'not-found' },
     ];
     for (const p of pages)
       await withPage(async (page) => {
         await page.goto(`${base}${p.path}`);
-        await page.waitForSelector(p.ready);
+        for (const ready of [p.ready].flat()) await page.waitForSelector(ready);
         await screenshot(page, p.name);
         const violations = await seriousA11yViolations(page);
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
@@ -415,5 +615,28 @@ describe('web UI with anonymous reads off', () => {
       },
       { expectedErrors: /status of 40[13]/ },
     );
+  });
+
+  it('downloads the reliability backlog with the token, which a plain link could not send', async () => {
+    const viewer = await closed.token('viewer');
+    const anonymous = await fetch(`${closed.shinrai.url}/api/v1/backlog?format=csv`);
+    expect(anonymous.status).toBe(401);
+    await withPage(async (page) => {
+      // The token is in localStorage before the app's first request, as after a sign-in.
+      await page.addInitScript(
+        (t) =>
+          (
+            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+          ).localStorage.setItem('shinrai.token', t),
+        viewer,
+      );
+      await page.goto(`${closed.shinrai.url}/risks`);
+      await page.waitForSelector('[data-testid="risk-table"] tbody tr');
+      const csv = await download(page, 'Download CSV');
+      expect(csv.name).toBe('reliability-backlog.csv');
+      expect(csv.text).toBe(
+        await (await closed.request('GET', '/api/v1/backlog?format=csv', { token: viewer })).text(),
+      );
+    });
   });
 });

@@ -330,6 +330,7 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
       'service,rank,kind,title,risk,priority,owner,due,status,saved_minutes_per_year',
     );
     const markdown = await server.request('GET', '/api/v1/backlog?format=markdown', { token: viewer });
+    expect(markdown.headers.get('content-disposition')).toBe('attachment; filename="reliability-backlog.md"');
     expect(await markdown.text()).toContain(
       '| 3 | action-item | Automate failover | db-failover-manual | P1 |',
     );

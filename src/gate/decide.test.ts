@@ -50,6 +50,26 @@ describe('decideGate at each policy step', () => {
     );
   });
 
+  it('names the basis of each answer, and warns on a spent budget that no policy covers', () => {
+    const basis = (remaining: number | null, steps = STEPS) => {
+      const [reason] = decideGate('checkout', [slo(remaining, { steps })], [], NOW).reasons;
+      return [reason!.basis, reason!.decision];
+    };
+    expect(basis(null)).toEqual(['no-data', 'warn']);
+    expect(basis(0.1)).toEqual(['policy-step', 'warn']);
+    expect(basis(0.8)).toEqual(['no-step', 'allow']);
+    expect(basis(0.8, [])).toEqual(['no-policy', 'allow']);
+    expect(basis(0, [])).toEqual(['no-policy-exhausted', 'warn']);
+    expect(basis(-0.4, [])).toEqual(['no-policy-exhausted', 'warn']);
+    const stale = decideGate(
+      'checkout',
+      [slo(0.9, { doubt: { code: 'stale', text: 'status is stale' } })],
+      [],
+      NOW,
+    );
+    expect(stale.reasons[0]).toMatchObject({ basis: 'no-step', doubt: 'stale', decision: 'warn' });
+  });
+
   it('answers the most restrictive SLO of the service', () => {
     const answer = decideGate(
       'checkout',
@@ -70,8 +90,14 @@ describe('decideGate at each policy step', () => {
       decision: 'warn',
       summary: 'warn checkout: checkout-availability: no data, the remaining budget is unknown',
     });
-    expect(decideGate('checkout', [slo(0.9, { doubt: 'status is stale' })], [], NOW).decision).toBe('warn');
-    expect(decideGate('checkout', [slo(-0.2, { doubt: 'status is stale' })], [], NOW).decision).toBe('deny');
+    expect(
+      decideGate('checkout', [slo(0.9, { doubt: { code: 'stale', text: 'status is stale' } })], [], NOW)
+        .decision,
+    ).toBe('warn');
+    expect(
+      decideGate('checkout', [slo(-0.2, { doubt: { code: 'stale', text: 'status is stale' } })], [], NOW)
+        .decision,
+    ).toBe('deny');
   });
 
   it('lets a change through while an override is active, and records what the policy said', () => {

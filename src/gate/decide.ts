@@ -19,8 +19,22 @@ export interface GateSlo {
   /** Fraction of the period budget left; null when never evaluated or without data. */
   readonly remaining: number | null;
   /** Why the remaining budget may not be current (stale status, pulled data behind). */
-  readonly doubt?: string | undefined;
+  readonly doubt?: GateDoubt | undefined;
 }
+
+/** Why a budget figure may not be current: never evaluated, a stale status, data not current. */
+export interface GateDoubt {
+  readonly code: 'not-evaluated' | 'stale' | 'data';
+  readonly text: string;
+}
+
+/**
+ * What an SLO's answer rests on, for a client that words it itself (the UI in Japanese):
+ * no data; a policy step in force; a policy with no step in force; no policy with budget left;
+ * no policy and the budget gone (warns: nothing says the team may ship on an empty budget).
+ */
+export const GATE_BASES = ['no-data', 'policy-step', 'no-step', 'no-policy', 'no-policy-exhausted'] as const;
+export type GateBasis = (typeof GATE_BASES)[number];
 
 export interface GateOverride {
   readonly id: string;
@@ -39,6 +53,8 @@ export interface GateReason {
   readonly remaining: number | null;
   /** The policy step in force, if any. */
   readonly step?: PolicyStep | undefined;
+  readonly basis: GateBasis;
+  readonly doubt?: GateDoubt['code'] | undefined;
   readonly message: string;
 }
 
@@ -61,29 +77,49 @@ export function isActive(override: GateOverride, nowMs: number): boolean {
 }
 
 function reasonFor(slo: GateSlo): GateReason {
+  const doubt = slo.doubt ? { doubt: slo.doubt.code } : {};
   if (slo.remaining === null)
     return {
       slo: slo.id,
       decision: 'warn',
       remaining: null,
-      message: `${slo.id}: no data, the remaining budget is unknown${slo.doubt ? ` (${slo.doubt})` : ''}`,
+      basis: 'no-data',
+      ...doubt,
+      message: `${slo.id}: no data, the remaining budget is unknown${slo.doubt ? ` (${slo.doubt.text})` : ''}`,
     };
   const step = activePolicyStep(slo.steps, slo.remaining);
-  const policy: GateDecision = step?.gate ?? 'allow';
+  const basis: GateBasis = step
+    ? 'policy-step'
+    : slo.steps.length
+      ? 'no-step'
+      : slo.remaining <= 0
+        ? 'no-policy-exhausted'
+        : 'no-policy';
+  const policy: GateDecision = step?.gate ?? (basis === 'no-policy-exhausted' ? 'warn' : 'allow');
   // A doubtful figure may still deny (the last known budget was gone) but never allows silently.
   const decision: GateDecision = slo.doubt && policy === 'allow' ? 'warn' : policy;
   const left = `${percent(slo.remaining)} of the budget left`;
   const message = step
     ? `${slo.id}: ${left}, below ${percent(step.below)}: ${step.action}`
-    : `${slo.id}: ${left}${slo.steps.length ? ', no policy step applies' : ', no error-budget policy'}`;
+    : `${slo.id}: ${left}, ${BASIS_TEXT[basis]}`;
   return {
     slo: slo.id,
     decision,
     remaining: slo.remaining,
     ...(step ? { step } : {}),
-    message: slo.doubt ? `${message} (${slo.doubt})` : message,
+    basis,
+    ...doubt,
+    message: slo.doubt ? `${message} (${slo.doubt.text})` : message,
   };
 }
+
+const BASIS_TEXT: Record<GateBasis, string> = {
+  'no-data': 'the remaining budget is unknown',
+  'policy-step': 'a policy step applies',
+  'no-step': 'no policy step applies',
+  'no-policy': 'no error-budget policy',
+  'no-policy-exhausted': 'no error-budget policy says what to do with the budget gone',
+};
 
 export function decideGate(
   service: string,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
 import { fixedDurationMs, parseDuration } from '../slo/duration.js';
-import { GATE_DECISIONS, type GateAnswer, type GateOverride } from './decide.js';
+import { GATE_BASES, GATE_DECISIONS, type GateAnswer, type GateOverride } from './decide.js';
 import { createOverride, type GateDeps, gateFor, listOverrides, revokeOverride } from './service.js';
 
 const stepSchema = z.object({ below: z.number(), action: z.string(), gate: z.enum(GATE_DECISIONS) });
@@ -32,6 +32,15 @@ const answerSchema = z.object({
       decision: z.enum(GATE_DECISIONS),
       remaining: z.number().nullable(),
       step: stepSchema.optional(),
+      basis: z
+        .enum(GATE_BASES)
+        .describe(
+          'no-data; policy-step (a step in force); no-step; no-policy (budget left); no-policy-exhausted (warns)',
+        ),
+      doubt: z
+        .enum(['not-evaluated', 'stale', 'data'])
+        .optional()
+        .describe('why the budget figure may not be current'),
       message: z.string(),
     }),
   ),

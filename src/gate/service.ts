@@ -10,7 +10,7 @@ import { AppError } from '../platform/errors.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import { isStale, listStatuses } from '../slo/evaluator/read.js';
 import type { Catalog } from '../slo/model.js';
-import { decideGate, type GateAnswer, type GateOverride, isActive } from './decide.js';
+import { decideGate, type GateAnswer, type GateDoubt, type GateOverride, isActive } from './decide.js';
 
 export interface GateDeps {
   readonly db: Db;
@@ -50,12 +50,12 @@ export async function gateFor(deps: GateDeps, service: string): Promise<GateAnsw
     .filter((t) => t.slo.service === service)
     .map((t) => {
       const status = statuses.get(t.id);
-      const doubt = !status
-        ? 'not evaluated yet'
+      const doubt: GateDoubt | undefined = !status
+        ? { code: 'not-evaluated', text: 'not evaluated yet' }
         : isStale(status.evaluatedAt, nowMs, deps.tickSeconds)
-          ? `status is stale (evaluated ${status.evaluatedAt})`
+          ? { code: 'stale', text: `status is stale (evaluated ${status.evaluatedAt})` }
           : status.data && status.data.state !== 'ok'
-            ? `data is ${status.data.state}`
+            ? { code: 'data', text: `data is ${status.data.state}` }
             : undefined;
       return {
         id: t.id,

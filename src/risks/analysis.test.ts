@@ -35,7 +35,9 @@ describe('the risk formulas (published worked row)', () => {
 
   it('takes a year as 525,960 minutes: a 99.9% budget is 525.96 minutes', () => {
     expect(MINUTES_PER_YEAR).toBe(525_960);
-    expect(yearlyBudgetMinutes(0.999)).toBeCloseTo(525.96, 9);
+    expect(yearlyBudgetMinutes(0.999)).toBe(525.96);
+    expect(yearlyBudgetMinutes(0.9999)).toBe(52.596);
+    expect(yearlyBudgetMinutes(0.95)).toBe(26_298);
   });
 });
 

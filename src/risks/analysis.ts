@@ -29,7 +29,9 @@ export function badMinutesPerYear(e: RiskEstimate): number {
 }
 
 export function yearlyBudgetMinutes(target: number): number {
-  return (1 - target) * MINUTES_PER_YEAR;
+  // 1 − 0.999 is 0.0010000000000000009 in binary floating point; 12 significant digits give the
+  // published 525.96 instead of 525.9600000000005, far below any difference a target can make.
+  return Number(((1 - target) * MINUTES_PER_YEAR).toPrecision(12));
 }
 
 /** The estimate with its factors applied: minutes added to ETTD/ETTR, ETTF multiplied. */

@@ -174,7 +174,10 @@ export function riskRoutes(
             .header('content-disposition', 'attachment; filename="reliability-backlog.csv"')
             .send(backlogCsv(backlog));
         if (request.query.format === 'markdown')
-          return reply.type('text/markdown; charset=utf-8').send(backlogMarkdown(backlog));
+          return reply
+            .type('text/markdown; charset=utf-8')
+            .header('content-disposition', 'attachment; filename="reliability-backlog.md"')
+            .send(backlogMarkdown(backlog));
         return backlogSchema.parse(backlog);
       },
     );

@@ -470,6 +470,17 @@ describe('web UI', () => {
       expect(
         await card.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-slo'))),
       ).toEqual(gate.reasons.map((r: JsonBody) => r.slo));
+      // Each answer is worded from its basis (so it can be in Japanese), not from the English message.
+      const basisText: Record<string, string> = {
+        'no-data': 'No data',
+        'no-step': 'No policy step applies',
+        'no-policy': 'No error-budget policy',
+        'no-policy-exhausted': 'No error-budget policy says what to do',
+      };
+      for (const r of gate.reasons as JsonBody[])
+        expect(await card.locator(`tr[data-slo="${r.slo}"] td`).nth(2).textContent()).toContain(
+          r.step ? r.step.action : basisText[r.basis],
+        );
 
       // The backlog lists the API's entries in its order, and its exports download through blob: URLs
       // (fetched with the token header when there is one) under the UI's CSP.

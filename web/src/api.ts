@@ -348,6 +348,11 @@ export interface GateAnswer {
     decision: GateDecision;
     remaining: number | null;
     step?: PolicyStep;
+    /** What the answer rests on, for wording it here in the page's language. */
+    basis: 'no-data' | 'policy-step' | 'no-step' | 'no-policy' | 'no-policy-exhausted';
+    /** Why the budget figure may not be current. */
+    doubt?: 'not-evaluated' | 'stale' | 'data';
+    /** The same in English, for a CI log. */
     message: string;
   }[];
   override?: GateOverride;

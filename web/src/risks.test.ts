@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { GateAnswer } from './api';
 import {
   backlogFile,
   changedByFactors,
   gateBadge,
-  gateDoubt,
   gateServices,
   serviceChoices,
   shareWidth,
@@ -42,27 +40,6 @@ describe('gateBadge', () => {
     expect(
       gateBadge({ decision: 'deny', policyDecision: 'deny', override: { ...override, active: false } }),
     ).toEqual({ tone: 'red', label: 'deny' });
-  });
-});
-
-describe('gateDoubt', () => {
-  const step = { below: 0, action: 'Freeze', gate: 'deny' as const };
-  const reason = (r: Partial<GateAnswer['reasons'][number]>): GateAnswer['reasons'][number] => ({
-    slo: 'a',
-    decision: 'allow',
-    remaining: 0.5,
-    message: '',
-    ...r,
-  });
-
-  it('is false when the policy step (or none) gives the answer', () => {
-    expect(gateDoubt(reason({}))).toBe(false);
-    expect(gateDoubt(reason({ decision: 'deny', remaining: -0.1, step }))).toBe(false);
-  });
-
-  it('is true without data or when a doubtful budget turned allow into warn', () => {
-    expect(gateDoubt(reason({ decision: 'warn', remaining: null }))).toBe(true);
-    expect(gateDoubt(reason({ decision: 'warn' }))).toBe(true);
   });
 });
 

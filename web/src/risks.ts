@@ -29,14 +29,6 @@ export function gateBadge(answer: Pick<GateAnswer, 'decision' | 'policyDecision'
   return { tone: decisionTone(answer.decision), label: answer.decision };
 }
 
-/**
- * True when a gate reason's answer is not what its policy step alone gives: the server doubted
- * the budget (no data, a stale status, pulled data behind) and says why only in its message.
- */
-export function gateDoubt(reason: GateAnswer['reasons'][number]): boolean {
-  return reason.remaining === null || reason.decision !== (reason.step?.gate ?? 'allow');
-}
-
 /** The SLO page of an evaluation target: `slo` or `slo/objective` (a multi-objective SLO). */
 export function sloHref(target: string): string {
   const slash = target.indexOf('/');

@@ -27,7 +27,6 @@ import {
   changedByFactors,
   decisionTone,
   gateBadge,
-  gateDoubt,
   gateServices,
   serviceChoices,
   shareWidth,
@@ -187,10 +186,10 @@ function GateCard({ service, title }: { service: string; title: string }) {
                             below: percent(r.step.below, 1, 0),
                             action: r.step.action,
                           })
-                        : t('risks.gate.noStep')}
-                      {gateDoubt(r) && (
-                        <div className="muted small" lang="en">
-                          {r.message}
+                        : t(`risks.gate.basis.${r.basis}`)}
+                      {r.doubt && (
+                        <div className="muted small" data-field="doubt">
+                          {t(`risks.gate.doubt.${r.doubt}`)}
                         </div>
                       )}
                     </td>

@@ -46,7 +46,7 @@ export function RisksPage() {
   const { t } = useTranslation();
   const { search } = useLocation();
   const service = search.get('service') ?? '';
-  const q = service ? `?service=${encodeURIComponent(service)}` : '';
+  const q = serviceQuery(service);
 
   const services = useQuery({ queryKey: ['services'], queryFn: () => api<Service[]>('/api/v1/services') });
   const risks = useQuery({
@@ -414,7 +414,7 @@ function Catalog({ analysis }: { analysis: RiskAnalysis }) {
 
 function Backlog({ service }: { service: string }) {
   const { t } = useTranslation();
-  const q = service ? `?service=${encodeURIComponent(service)}` : '';
+  const q = serviceQuery(service);
   const backlog = useQuery({
     queryKey: ['backlog', service],
     queryFn: () => api<ServiceBacklog[]>(`/api/v1/backlog${q}`),
@@ -497,7 +497,7 @@ function Backlog({ service }: { service: string }) {
 
 function Calibration({ service }: { service: string }) {
   const { t } = useTranslation();
-  const q = service ? `?service=${encodeURIComponent(service)}` : '';
+  const q = serviceQuery(service);
   const calibration = useQuery({
     queryKey: ['calibration', service],
     queryFn: () => api<RiskCalibration[]>(`/api/v1/risks/calibration${q}`),
@@ -580,4 +580,9 @@ function Calibration({ service }: { service: string }) {
 
 function measuredOr(value: number | null, format: (v: number) => string, otherwise: string): string {
   return value === null ? otherwise : format(value);
+}
+
+/** `?service=…` for the risk endpoints, or nothing for every service. */
+function serviceQuery(service: string): string {
+  return service ? `?service=${encodeURIComponent(service)}` : '';
 }

@@ -485,6 +485,25 @@ function independent(model: Model, d: DependencyInput = model.service): number {
   );
 }
 
+describe('rounding at the edges', () => {
+  it('keeps figures finite when a k-of-n sum rounds past 1 (a case fast-check found)', () => {
+    // 2 of 3 replicas at 4.8e-16: P(fewer than 2 up) summed to 1 + 1 ulp, and log1p(−u) was NaN.
+    const result = ok(
+      calc({
+        components: {
+          c3: { availability: 0, dependsOn: 'c4' },
+          c4: { availability: 4.81096644004235e-16, replicas: 3, required: 2 },
+        },
+        service: { parallel: ['c3'] },
+      }),
+    );
+    expect(result.availability).toBe(0);
+    expect(result.unavailability).toBe(1);
+    expect(result.downtimeMinutesPerYear).toBe(MINUTES_PER_YEAR);
+    for (const c of result.components) expect(Number.isFinite(c.downtimeMinutesPerYearSaved)).toBe(true);
+  });
+});
+
 describe('properties', () => {
   it('factoring equals brute-force enumeration of all up/down states, shared components included', () => {
     fc.assert(

@@ -170,7 +170,8 @@ function kOf(items: readonly Prob[], k: number): Prob {
   }
   let u = 0;
   for (let c = 0; c < k; c++) u += count[c]!;
-  return { a: count[k]!, u };
+  // A sum of rounded terms can pass 1 by an ulp; log1p(−u) of that would be NaN downstream.
+  return { a: clamp01(count[k]!), u: clamp01(u) };
 }
 
 /** k of n identical independent replicas: the binomial tail, O(n) in log space for large n. */
@@ -190,7 +191,7 @@ function kOfIdentical(p: Prob, n: number, k: number): Prob {
     if (i >= k) a += term;
     else u += term;
   }
-  return { a, u };
+  return { a: clamp01(a), u: clamp01(u) };
 }
 
 /** Availability of components in series (all needed): the product. */

@@ -115,7 +115,7 @@ describe('TargetReplay', () => {
           }
         },
       ),
-      { numRuns: 8 },
+      { numRuns: 15 },
     );
   }, 120_000);
 

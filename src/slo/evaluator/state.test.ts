@@ -169,7 +169,7 @@ describe('EvaluationState', () => {
         tick(state, store, nowMs + MIN, respec);
         expectReference(state, store, targets);
       }),
-      { numRuns: 15 },
+      { numRuns: 25 },
     );
   }, 60_000);
 

@@ -120,6 +120,41 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     expect(replaced.status).toBe(200);
     expect(((await replaced.json()) as JsonBody).effective.ettrMinutes).toBe(40);
 
+    // PATCH changes some fields (what calibration offers) and keeps the others as written.
+    const patch = (name: string, body: unknown) =>
+      server.request('PATCH', `/api/v1/risks/${name}`, { token: editor, body });
+    const patched = await patch('card-network-timeout', { ettd: '15m', ettf: '60d' });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({
+      estimate: { ettdMinutes: 15, ettrMinutes: 10, impact: 1, ettfDays: 60 },
+      factors: ['no-runbook'],
+      description: 'The card network times out',
+      managed: true,
+      source: expect.stringMatching(/^api:managed\/risks\/card-network-timeout\.yaml:\d+$/),
+    });
+    expect((await patch('card-network-timeout', {})).status).toBe(400);
+    expect((await patch('card-network-timeout', { ettd: 'soon' })).status).toBe(400);
+    expect((await patch('no-such-risk', { ettd: '5m' })).status).toBe(404);
+    expect((await patch('db-failover-manual', { ettd: '5m' })).status).toBe(409);
+    expect(
+      (
+        await server.request('PATCH', '/api/v1/risks/card-network-timeout', {
+          token: viewer,
+          body: { ettd: '1m' },
+        })
+      ).status,
+    ).toBe(403);
+    const fileRisk = (await json(server.request('GET', '/api/v1/risks', { token: viewer }))).risks.find(
+      (r: JsonBody) => r.name === 'db-failover-manual',
+    );
+    expect(fileRisk).toMatchObject({
+      managed: false,
+      source: expect.stringMatching(/^examples\/shop\/risks\.yaml:\d+$/),
+    });
+    expect(
+      (await put('card-network-timeout', { ...risk, ettr: '10m', factors: ['no-runbook'] })).status,
+    ).toBe(200);
+
     // Checked like a spec: each problem names its field; nothing changes.
     const problemOf = async (body: unknown) => {
       const answer = await put('card-network-timeout', body);

@@ -1,9 +1,11 @@
 /** The risk catalog as the API shows it: the analysis, each risk with the action items that reduce it. */
 import { listActionItems } from '../incidents/action-item-service.js';
 import type { IncidentDeps } from '../incidents/service.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog, SourceLocation } from '../slo/model.js';
+import { UPLOAD_PREFIX } from '../slo/spec-store.js';
 import { savedMinutesOf } from './backlog.js';
 import { catalogRiskAnalysis } from './catalog.js';
+import { managedRiskPath } from './risk-service.js';
 
 export async function riskCatalogView(
   deps: IncidentDeps,
@@ -12,10 +14,13 @@ export async function riskCatalogView(
 ) {
   const analysis = catalogRiskAnalysis(catalog, options);
   const items = (await listActionItems(deps)).filter((item) => item.risk !== undefined);
+  const locationOf = new Map((catalog.risks ?? []).map((r) => [r.name, r.location]));
   return {
     ...analysis,
     risks: analysis.risks.map((risk) => ({
       ...risk,
+      source: sourceOf(locationOf.get(risk.name)),
+      managed: locationOf.get(risk.name)?.file === `${UPLOAD_PREFIX}${managedRiskPath(risk.name)}`,
       actionItems: items
         .filter((item) => item.risk === risk.name)
         .map((item) => ({
@@ -30,4 +35,8 @@ export async function riskCatalogView(
         })),
     })),
   };
+}
+
+function sourceOf(location: SourceLocation | undefined): string {
+  return location ? `${location.file}:${location.line}` : '';
 }

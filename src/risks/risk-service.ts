@@ -4,7 +4,7 @@
  * one in a spec file (service, SLOs of the service, known factors), and shared by every replica.
  * Risks written in spec files stay owned by their file: the API refuses to change them.
  */
-import { Document } from 'yaml';
+import { Document, parse as parseYaml } from 'yaml';
 import { AppError, invalid, type ProblemDetail } from '../platform/errors.js';
 import { SHINRAI_V1 } from '../slo/spec/shinrai-v1.js';
 import { MANAGED_PREFIX, type SpecStore, UPLOAD_PREFIX } from '../slo/spec-store.js';
@@ -84,6 +84,30 @@ export async function putRisk(
     throw invalid(`risk "${name}" is not valid: ${errors.map((e) => e.message).join('; ')}`, errors);
   }
   return { created: result.created };
+}
+
+/**
+ * Changes some fields of a risk written through the API (e.g. the estimates calibration offers),
+ * keeping the others as written. Also repairs one the specs now reject (a factor since removed).
+ */
+export async function patchRisk(
+  specs: SpecStore,
+  name: string,
+  patch: Partial<RiskSpecInput>,
+): Promise<void> {
+  const path = managedRiskPath(name);
+  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
+  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
+    throw new AppError(
+      'Conflict',
+      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; change it there`,
+    );
+  const text = RISK_NAME.test(name) ? await specs.readManagedFile(path) : undefined;
+  if (text === undefined)
+    throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
+  const written = (parseYaml(text) as { spec: RiskSpecInput }).spec;
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  await putRisk(specs, name, { ...written, ...defined });
 }
 
 /** Removes a risk written through the API. */

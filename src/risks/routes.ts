@@ -15,7 +15,7 @@ import { reliabilityBacklog } from './backlog-service.js';
 import { calibrate } from './calibration.js';
 import { catalogRiskAnalysis } from './catalog.js';
 import { riskCatalogView } from './catalog-service.js';
-import { deleteRisk, putRisk } from './risk-service.js';
+import { deleteRisk, patchRisk, putRisk } from './risk-service.js';
 
 const estimate = z.object({
   ettdMinutes: z.number(),
@@ -61,6 +61,8 @@ export const riskAnalysisSchema = z.object({
         }),
       ),
       tooBig: z.boolean(),
+      source: z.string().describe('where it is written, file:line (api:… for uploaded specs)'),
+      managed: z.boolean().describe('written through the API (PUT, PATCH, DELETE /api/v1/risks/{name})'),
       actionItems: z
         .array(
           z.object({
@@ -256,6 +258,25 @@ export function riskRoutes(
     const specs = deps.specs;
     if (!specs) return;
     const duration = (example: string) => z.string().min(1).max(40).describe(`a duration such as ${example}`);
+    const riskBody = z.strictObject({
+      service: z.string().min(1).max(200),
+      description: z.string().max(2000).optional(),
+      ettd: duration('5m').describe('expected time to detect, e.g. 5m'),
+      ettr: duration('30m').describe('expected time to repair once detected, e.g. 30m'),
+      impact: z
+        .union([z.number(), z.string().max(20)])
+        .describe('share of users affected while it lasts: "100%" or 1'),
+      ettf: duration('30d').describe('expected time between failures, e.g. 30d or 1Y'),
+      slos: z.array(z.string().max(200)).max(50).optional(),
+      factors: z.array(z.string().max(200)).max(50).optional(),
+      status: z.enum(['open', 'accepted', 'mitigated']).optional(),
+    });
+    const rowOf = async (name: string) => {
+      const view = await riskCatalogView(deps, deps.catalog(), { tooBigShare: deps.tooBigShare });
+      const row = view.risks.find((r) => r.name === name);
+      if (!row) throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
+      return row as z.output<typeof riskRowSchema>;
+    };
 
     app.withTypeProvider<ZodTypeProvider>().put(
       '/api/v1/risks/:name',
@@ -266,29 +287,34 @@ export function riskRoutes(
           summary:
             'Write a risk (create or replace), stored as a shinrai.dev/v1 Risk among the uploaded specs and validated like one; risks written in spec files are changed there (409)',
           params: z.object({ name: z.string().max(200) }),
-          body: z.strictObject({
-            service: z.string().min(1).max(200),
-            description: z.string().max(2000).optional(),
-            ettd: duration('5m').describe('expected time to detect, e.g. 5m'),
-            ettr: duration('30m').describe('expected time to repair once detected, e.g. 30m'),
-            impact: z
-              .union([z.number(), z.string().max(20)])
-              .describe('share of users affected while it lasts: "100%" or 1'),
-            ettf: duration('30d').describe('expected time between failures, e.g. 30d or 1Y'),
-            slos: z.array(z.string().max(200)).max(50).optional(),
-            factors: z.array(z.string().max(200)).max(50).optional(),
-            status: z.enum(['open', 'accepted', 'mitigated']).optional(),
-          }),
+          body: riskBody,
           response: { 200: riskRowSchema, 201: riskRowSchema },
         },
       },
       async (request, reply) => {
         const { created } = await putRisk(specs, request.params.name, request.body);
-        const view = await riskCatalogView(deps, deps.catalog(), { tooBigShare: deps.tooBigShare });
-        const row = view.risks.find((r) => r.name === request.params.name);
-        if (!row)
-          throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
-        return reply.code(created ? 201 : 200).send(row as z.output<typeof riskRowSchema>);
+        return reply.code(created ? 201 : 200).send(await rowOf(request.params.name));
+      },
+    );
+
+    app.withTypeProvider<ZodTypeProvider>().patch(
+      '/api/v1/risks/:name',
+      {
+        config: { minRole: 'editor' },
+        schema: {
+          tags: ['risks'],
+          summary:
+            'Change some fields of a risk written through the API (e.g. the estimates calibration offers), keeping the others',
+          params: z.object({ name: z.string().max(200) }),
+          body: riskBody
+            .partial()
+            .refine((b) => Object.keys(b).length > 0, { message: 'change at least one field' }),
+          response: { 200: riskRowSchema },
+        },
+      },
+      async (request) => {
+        await patchRisk(specs, request.params.name, request.body);
+        return rowOf(request.params.name);
       },
     );
 

@@ -182,6 +182,17 @@ export class SpecStore {
     return { ok: true, created: others.length === uploaded.length, specs: await this.reload() };
   }
 
+  /** The text of one managed file, or undefined when there is none. */
+  async readManagedFile(path: string): Promise<string | undefined> {
+    checkManagedPath(path);
+    const row = await this.deps.db.kysely
+      .selectFrom('spec_files')
+      .select('content')
+      .where('path', '=', path)
+      .executeTakeFirst();
+    return row?.content;
+  }
+
   /** Removes one managed file; false when there was none. */
   async deleteManagedFile(path: string): Promise<boolean> {
     checkManagedPath(path);

@@ -104,6 +104,18 @@ async function download(page: Page, button: string): Promise<{ name: string; tex
   return { name: file.suggestedFilename(), text: await readFile(path, 'utf8') };
 }
 
+/** Keeps `token` in the page's localStorage, as "Sign in with a token" does. */
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.evaluate(
+    (t) =>
+      (
+        globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+      ).localStorage.setItem('shinrai.token', t),
+    token,
+  );
+}
+
 /** Adds a burst of failed checkout requests over the last minutes and evaluates, so the page alert fires. */
 async function burnCheckout(): Promise<void> {
   const token = await server.token('editor');
@@ -353,14 +365,7 @@ describe('web UI', () => {
     const target = firing[0];
     const token = await server.token('editor');
     await withPage(async (page) => {
-      await page.goto(`${base}/`);
-      await page.evaluate(
-        (t) =>
-          (
-            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
-          ).localStorage.setItem('shinrai.token', t),
-        token,
-      );
+      await signIn(page, token);
       await page.goto(`${base}/alerts`);
       const row = page.locator(`tr[data-alert-id="${target.id}"]`);
       await row.getByRole('button', { name: 'Noise' }).click();
@@ -553,6 +558,57 @@ describe('web UI', () => {
       expect(await page.locator('nav[aria-label="メイン"]').textContent()).toContain('リスク');
       await screenshot(page, 'risks-ja');
     });
+  });
+
+  it('applies the measured estimate to a risk the server keeps, in one click', async () => {
+    const editor = await server.token('editor');
+    const name = 'ui-managed-risk';
+    const written = await server.request('PUT', `/api/v1/risks/${name}`, {
+      token: editor,
+      body: { service: 'checkout', ettd: '5m', ettr: '10m', impact: '10%', ettf: '1Y' },
+    });
+    expect(written.status).toBe(201);
+    try {
+      const startMs = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 86_400_000;
+      const declared = await server.request('POST', '/api/v1/incidents', {
+        token: editor,
+        body: {
+          title: 'Checkout slow while the fraud check timed out',
+          severity: 'SEV3',
+          services: ['checkout'],
+          labels: { risk: name },
+          milestones: {
+            impactStartedAt: new Date(startMs).toISOString(),
+            detectedAt: new Date(startMs + 20 * 60_000).toISOString(),
+            mitigatedAt: new Date(startMs + 60 * 60_000).toISOString(),
+          },
+        },
+      });
+      expect(declared.status).toBe(201);
+      const calibration: JsonBody[] = await api('/api/v1/risks/calibration?service=checkout');
+      expect(calibration.find((c) => c.risk === name)?.specUpdate).toBe('ettd: 20m\nettr: 40m');
+
+      await withPage(async (page) => {
+        await signIn(page, editor);
+        await page.goto(`${base}/risks?service=checkout`);
+        const card = page.locator(`[data-testid="calibration-${name}"]`);
+        // A risk written in a spec file shows the lines to paste and where; this one applies them.
+        await expect
+          .poll(() => page.locator('[data-testid="calibration-bad-payment-config"] code').textContent())
+          .toMatch(/^examples\/shop\/risks\.yaml:\d+$/);
+        await card.getByRole('button', { name: 'Apply the measured estimate' }).click();
+        await expect
+          .poll(
+            async () =>
+              (await api('/api/v1/risks?service=checkout')).risks.find((r: JsonBody) => r.name === name)
+                .estimate,
+          )
+          .toMatchObject({ ettdMinutes: 20, ettrMinutes: 40, impact: 0.1, ettfDays: 365.25 });
+        await card.locator('text=The incidents agree with the estimate').waitFor();
+      });
+    } finally {
+      await server.request('DELETE', `/api/v1/risks/${name}`, { token: editor });
+    }
   });
 
   it('shows no console errors and no serious accessibility problems on the main pages', async () => {

@@ -385,6 +385,10 @@ export interface RiskAnalysis {
     badMinutesPerYear: number;
     shares: { slo: string; yearlyBudgetMinutes: number; share: number; tooBig: boolean }[];
     tooBig: boolean;
+    /** Where it is written, file:line (absent on older servers). */
+    source?: string;
+    /** Written through the API, so PATCH /api/v1/risks/{name} may change it. */
+    managed?: boolean;
     /** Action items that name this risk, any status (absent on older servers). */
     actionItems?: {
       id: string;

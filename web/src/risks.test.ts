@@ -7,6 +7,7 @@ import {
   serviceChoices,
   shareWidth,
   sloHref,
+  specUpdateFields,
 } from './risks';
 
 const override = {
@@ -103,5 +104,17 @@ describe('backlogFile', () => {
       path: '/api/v1/backlog?format=markdown&service=check+out%2F%C3%A4',
       fileName: 'reliability-backlog-check-out-.md',
     });
+  });
+});
+
+describe('specUpdateFields', () => {
+  it('reads the spec lines calibration offers into a PATCH body', () => {
+    expect(specUpdateFields('ettd: 30m\nettr: 45m\nettf: 30d')).toEqual({
+      ettd: '30m',
+      ettr: '45m',
+      ettf: '30d',
+    });
+    expect(specUpdateFields('')).toEqual({});
+    expect(specUpdateFields('  ettr:  1.5h  \nnot a line')).toEqual({ ettr: '1.5h' });
   });
 });

@@ -79,3 +79,16 @@ export function backlogFile(format: BacklogFormat, service: string): { path: str
     fileName: `reliability-backlog${safe ? `-${safe}` : ''}.${format === 'csv' ? 'csv' : 'md'}`,
   };
 }
+
+/**
+ * The fields of calibration's `specUpdate` ("ettd: 30m" lines, what a person would paste into the
+ * Risk), as the body of PATCH /api/v1/risks/{name}.
+ */
+export function specUpdateFields(specUpdate: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of specUpdate.split('\n')) {
+    const match = /^\s*([A-Za-z]+):\s*(\S.*?)\s*$/.exec(line);
+    if (match) fields[match[1]!] = match[2]!;
+  }
+  return fields;
+}

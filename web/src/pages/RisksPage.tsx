@@ -3,7 +3,7 @@
  * against the yearly error budgets, each SLO's total, the reliability backlog (with CSV and
  * markdown exports) and the calibration from incidents — all as the server computes them.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
@@ -31,6 +31,7 @@ import {
   serviceChoices,
   shareWidth,
   sloHref,
+  specUpdateFields,
   type Tone,
 } from '../risks';
 import { Link, navigate, useLocation } from '../router';
@@ -111,7 +112,7 @@ export function RisksPage() {
       {risks.isPending ? <Loading /> : risks.data && <Catalog analysis={risks.data} />}
 
       <Backlog service={service} />
-      <Calibration service={service} />
+      <Calibration service={service} risks={allRisks.data?.risks ?? []} />
     </section>
   );
 }
@@ -495,9 +496,10 @@ function Backlog({ service }: { service: string }) {
   );
 }
 
-function Calibration({ service }: { service: string }) {
+function Calibration({ service, risks }: { service: string; risks: RiskAnalysis['risks'] }) {
   const { t } = useTranslation();
   const q = serviceQuery(service);
+  const writtenAt = new Map(risks.map((r) => [r.name, r]));
   const calibration = useQuery({
     queryKey: ['calibration', service],
     queryFn: () => api<RiskCalibration[]>(`/api/v1/risks/calibration${q}`),
@@ -563,17 +565,64 @@ function Calibration({ service }: { service: string }) {
             </tbody>
           </table>
           {c.specUpdate ? (
-            <>
-              <p className="small">{t('risks.calibration.paste')}</p>
-              <pre className="yaml" data-field="spec-update">
-                {c.specUpdate}
-              </pre>
-            </>
+            writtenAt.get(c.risk)?.managed ? (
+              <ApplyCalibration risk={c.risk} specUpdate={c.specUpdate} />
+            ) : (
+              <>
+                <p className="small">
+                  {t('risks.calibration.paste')}
+                  {writtenAt.get(c.risk)?.source && (
+                    <>
+                      {' '}
+                      <code>{writtenAt.get(c.risk)?.source}</code>
+                    </>
+                  )}
+                </p>
+                <pre className="yaml" data-field="spec-update">
+                  {c.specUpdate}
+                </pre>
+              </>
+            )
           ) : (
             <p className="muted small">{t('risks.calibration.noChange')}</p>
           )}
         </article>
       ))}
+    </>
+  );
+}
+
+/** A risk the API manages takes the measured estimate in one click (an editor's PATCH). */
+function ApplyCalibration({ risk, specUpdate }: { risk: string; specUpdate: string }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const apply = useMutation({
+    mutationFn: () =>
+      api(`/api/v1/risks/${encodeURIComponent(risk)}`, {
+        method: 'PATCH',
+        body: specUpdateFields(specUpdate),
+      }),
+    onSuccess: () => {
+      for (const key of ['risks', 'calibration', 'backlog'])
+        void client.invalidateQueries({ queryKey: [key] });
+    },
+  });
+  return (
+    <>
+      <p className="small">{t('risks.calibration.applyIntro')}</p>
+      <pre className="yaml" data-field="spec-update">
+        {specUpdate}
+      </pre>
+      <button type="button" onClick={() => apply.mutate()} disabled={apply.isPending}>
+        {t('risks.calibration.apply')}
+      </button>
+      {apply.isSuccess && (
+        <span className="ok" role="status">
+          {' '}
+          {t('risks.calibration.applied')}
+        </span>
+      )}
+      <ErrorNotice error={apply.error} />
     </>
   );
 }

@@ -219,6 +219,13 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
     expect(set.stdout).toContain('login-captcha-outage');
+    const updated = await cli('update', 'login-captcha-outage', '--ettr', '30m');
+    expect(updated.code).toBe(0);
+    // (10 + 30) × 20% × 1 a year.
+    expect(updated.stdout).toContain('login-captcha-outage: 8.0 bad minutes a year');
+    const nothing = await cli('update', 'login-captcha-outage');
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr.trim().split('\n')).toHaveLength(1);
     const listed = await cli('list', '--service', 'login');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('login-captcha-outage');

@@ -1,15 +1,32 @@
 /**
- * `shinrai risk set|delete|list`: the risk catalog of a running server, for teams that keep risks
+ * `shinrai risk set|update|list|delete`: the risk catalog of a running server, for teams that keep risks
  * with the server rather than in spec files (`--server`, `--token`, or SHINRAI_URL,
  * SHINRAI_TOKEN). `shinrai risks <specs>` analyses spec files without a server.
  */
 import type { Command } from 'commander';
 import type { RiskAnalysis } from '../../risks/analysis.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
-import type { CliIo } from '../io.js';
+import { CliError, type CliIo } from '../io.js';
 import { printRiskAnalysis } from './risks.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+type RiskRow = RiskAnalysis['risks'][number];
+
+/** 0.3 stays a number; "30%" goes as written (the server reads both). */
+const impactOf = (text: string): number | string => (Number.isFinite(Number(text)) ? Number(text) : text);
+
+/** One line per written risk: what it costs a year, and whether it is too big to accept. */
+function printRow(io: CliIo, flags: { json?: boolean }, row: RiskRow): void {
+  if (flags.json) {
+    io.out(JSON.stringify(row, null, 2));
+    return;
+  }
+  const share = row.shares.length ? Math.max(...row.shares.map((s) => s.share)) : 0;
+  io.out(
+    `${row.name}: ${row.badMinutesPerYear.toFixed(1)} bad minutes a year (${row.incidentsPerYear.toFixed(3)} incidents), ${(share * 100).toFixed(1)}% of the yearly budget${row.tooBig ? ' — TOO BIG: fix it, do not accept it' : ''}`,
+  );
+}
 
 interface SetFlags extends ServerFlags {
   service: string;
@@ -47,25 +64,48 @@ export function registerRisk(program: Command, io: CliIo, setExit: (code: number
       .option('--factor <name>', 'a RiskFactor that applies (repeatable)', collect)
       .option('--status <status>', 'open, accepted or mitigated (default open)'),
   ).action(async (name: string, flags: SetFlags) => {
-    const impact = Number(flags.impact);
     const row = (await call(flags, 'PUT', `/api/v1/risks/${encodeURIComponent(name)}`, {
       service: flags.service,
       description: flags.description,
       ettd: flags.ettd,
       ettr: flags.ettr,
-      impact: Number.isFinite(impact) ? impact : flags.impact,
+      impact: impactOf(flags.impact),
       ettf: flags.ettf,
       slos: flags.slo,
       factors: flags.factor,
       status: flags.status,
-    })) as RiskAnalysis['risks'][number];
-    if (flags.json) io.out(JSON.stringify(row, null, 2));
-    else {
-      const share = row.shares.length ? Math.max(...row.shares.map((s) => s.share)) : 0;
-      io.out(
-        `${row.name}: ${row.badMinutesPerYear.toFixed(1)} bad minutes a year (${row.incidentsPerYear.toFixed(3)} incidents), ${(share * 100).toFixed(1)}% of the yearly budget${row.tooBig ? ' — TOO BIG: fix it, do not accept it' : ''}`,
-      );
-    }
+    })) as RiskRow;
+    printRow(io, flags, row);
+    setExit(0);
+  });
+
+  withServerFlags(
+    risk
+      .command('update')
+      .description('change some fields of a risk written through the API, e.g. what calibration measured')
+      .argument('<name>', 'the risk')
+      .option('--ettd <duration>', 'expected time to detect')
+      .option('--ettr <duration>', 'expected time to repair once detected')
+      .option('--impact <share>', 'share of users affected while it lasts')
+      .option('--ettf <duration>', 'expected time between failures')
+      .option('--status <status>', 'open, accepted or mitigated')
+      .option('--description <text>', 'what goes wrong'),
+  ).action(async (name: string, flags: Partial<SetFlags>) => {
+    const body = {
+      ettd: flags.ettd,
+      ettr: flags.ettr,
+      impact: flags.impact === undefined ? undefined : impactOf(flags.impact),
+      ettf: flags.ettf,
+      status: flags.status,
+      description: flags.description,
+    };
+    if (Object.values(body).every((v) => v === undefined))
+      throw new CliError('give at least one of --ettd, --ettr, --impact, --ettf, --status, --description', 2);
+    printRow(
+      io,
+      flags,
+      (await call(flags, 'PATCH', `/api/v1/risks/${encodeURIComponent(name)}`, body)) as RiskRow,
+    );
     setExit(0);
   });
 

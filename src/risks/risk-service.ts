@@ -56,6 +56,16 @@ function fieldAt(text: string, line: number): string | undefined {
   return undefined;
 }
 
+/** A risk written in a spec file is owned by its file: the API neither changes nor removes it. */
+function refuseFileRisk(specs: SpecStore, name: string, verb: 'change' | 'remove'): void {
+  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
+  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${managedRiskPath(name)}`)
+    throw new AppError(
+      'Conflict',
+      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; ${verb} it there`,
+    );
+}
+
 /** Writes (creates or replaces) the risk `name`; `created` says which. */
 export async function putRisk(
   specs: SpecStore,
@@ -65,12 +75,7 @@ export async function putRisk(
   if (!RISK_NAME.test(name) || name.length > 63)
     throw invalid(`risk name "${name}": use 1–63 lowercase letters, digits and "-", e.g. db-failover-manual`);
   const path = managedRiskPath(name);
-  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
-  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
-    throw new AppError(
-      'Conflict',
-      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; change it there`,
-    );
+  refuseFileRisk(specs, name, 'change');
   const text = riskDocument(name, input);
   const result = await specs.putManagedFile(path, text);
   if (!result.ok) {
@@ -96,12 +101,7 @@ export async function patchRisk(
   patch: Partial<RiskSpecInput>,
 ): Promise<void> {
   const path = managedRiskPath(name);
-  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
-  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
-    throw new AppError(
-      'Conflict',
-      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; change it there`,
-    );
+  refuseFileRisk(specs, name, 'change');
   const text = RISK_NAME.test(name) ? await specs.readManagedFile(path) : undefined;
   if (text === undefined)
     throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
@@ -112,13 +112,8 @@ export async function patchRisk(
 
 /** Removes a risk written through the API. */
 export async function deleteRisk(specs: SpecStore, name: string): Promise<void> {
-  const existing = specs.current.catalog.risks?.find((r) => r.name === name);
   const path = managedRiskPath(name);
-  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${path}`)
-    throw new AppError(
-      'Conflict',
-      `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; remove it there`,
-    );
+  refuseFileRisk(specs, name, 'remove');
   if (!RISK_NAME.test(name) || !(await specs.deleteManagedFile(path)))
     throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
 }

@@ -536,27 +536,21 @@ function Calibration({ service, risks }: { service: string; risks: RiskAnalysis[
               </tr>
             </thead>
             <tbody>
-              <tr>
-                <th scope="row">{t('risks.calibration.ttd')}</th>
-                <td>{minutes(c.estimate.ettdMinutes)}</td>
-                <td data-field="ttd">
-                  {measuredOr(c.measured.ttdMinutes, minutes, t('risks.calibration.notMeasured'))}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">{t('risks.calibration.ttr')}</th>
-                <td>{minutes(c.estimate.ettrMinutes)}</td>
-                <td data-field="ttr">
-                  {measuredOr(c.measured.ttrMinutes, minutes, t('risks.calibration.notMeasured'))}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">{t('risks.calibration.tbf')}</th>
-                <td>{days(c.estimate.ettfDays)}</td>
-                <td data-field="tbf">
-                  {measuredOr(c.measured.tbfDays, days, t('risks.calibration.needsTwo'))}
-                </td>
-              </tr>
+              {(
+                [
+                  ['ttd', minutes(c.estimate.ettdMinutes), c.measured.ttdMinutes, minutes, 'notMeasured'],
+                  ['ttr', minutes(c.estimate.ettrMinutes), c.measured.ttrMinutes, minutes, 'notMeasured'],
+                  ['tbf', days(c.estimate.ettfDays), c.measured.tbfDays, days, 'needsTwo'],
+                ] as const
+              ).map(([field, estimate, measured, format, otherwise]) => (
+                <tr key={field}>
+                  <th scope="row">{t(`risks.calibration.${field}`)}</th>
+                  <td>{estimate}</td>
+                  <td data-field={field}>
+                    {measuredOr(measured, format, t(`risks.calibration.${otherwise}`))}
+                  </td>
+                </tr>
+              ))}
               <tr>
                 <th scope="row">{t('risks.col.badMinutes')}</th>
                 <td>{number(c.badMinutesPerYear.estimated, 1)}</td>

@@ -202,7 +202,6 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       incidentRoutes({
         ...incidentDeps,
-        catalog: () => specs.current.catalog,
         catchUpWriter: config.incidents.llmUrl
           ? new CatchUpWriter({
               url: config.incidents.llmUrl,
@@ -213,12 +212,11 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           : undefined,
       }),
       integrationRoutes(incidentDeps),
-      postmortemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
-      actionItemRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
-      reviewRoutes({ ...incidentDeps, catalog: () => specs.current.catalog }),
+      postmortemRoutes(incidentDeps),
+      actionItemRoutes(incidentDeps),
+      reviewRoutes(incidentDeps),
       riskRoutes({
         ...incidentDeps,
-        catalog: () => specs.current.catalog,
         tooBigShare: config.risks.tooBigShare,
         specs,
       }),

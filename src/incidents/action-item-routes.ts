@@ -5,6 +5,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import { httpUrl } from '../platform/urls.js';
 import type { Catalog } from '../slo/model.js';
 import { closest } from '../slo/spec/check.js';
 import { changeActionItem, createActionItem, listActionItems } from './action-item-service.js';
@@ -20,10 +21,7 @@ import type { IncidentDeps } from './service.js';
 const title = z.string().trim().min(1).max(500);
 const owner = z.string().trim().min(1).max(200);
 const dueDate = z.iso.date().describe('YYYY-MM-DD; overdue from the next day on (incidents.timeZone)');
-const ticketUrl = z
-  .url({ protocol: /^https?$/, error: 'a ticket URL must be http(s)' })
-  .max(2000)
-  .describe('http(s) link to the ticket');
+const ticketUrl = httpUrl.describe('http(s) link to the ticket');
 
 const riskEffect = z
   .strictObject({

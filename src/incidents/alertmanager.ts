@@ -5,8 +5,8 @@
  * notification is recorded on the timeline; it never closes the incident — people do.
  */
 import { z } from 'zod';
+import { httpUrls } from '../platform/urls.js';
 import { MAX_RUNBOOKS, type Severity, type SeverityScale, severityRank } from './model.js';
-import { httpUrls } from './urls.js';
 
 export const alertmanagerPayloadSchema = z.object({
   version: z.string().optional(),

@@ -5,6 +5,7 @@
  */
 import { readAlerts } from '../alerting/store.js';
 import { AppError } from '../platform/errors.js';
+import { httpUrls } from '../platform/urls.js';
 import {
   type AlertmanagerPayload,
   alertEntries,
@@ -22,7 +23,6 @@ import {
   listIncidents,
   severityScale,
 } from './service.js';
-import { httpUrls } from './urls.js';
 
 /** The label that ties an incident to the Shinrai alert it was declared from. */
 export const ALERT_LABEL = 'shinrai_alert';

@@ -2,6 +2,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../platform/http/server.js';
+import { httpUrl } from '../platform/urls.js';
 import type { Catalog } from '../slo/model.js';
 import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
@@ -20,7 +21,6 @@ import {
   severityScale,
   type TimelineEvent,
 } from './service.js';
-import { httpUrl } from './urls.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const name = z.string().min(1).max(200);

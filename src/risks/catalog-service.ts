@@ -1,11 +1,11 @@
 /** The risk catalog as the API shows it: the analysis, each risk with the action items that reduce it. */
 import { listActionItems } from '../incidents/action-item-service.js';
 import type { IncidentDeps } from '../incidents/service.js';
+import { AppError } from '../platform/errors.js';
 import type { Catalog, SourceLocation } from '../slo/model.js';
-import { UPLOAD_PREFIX } from '../slo/spec-store.js';
 import { savedMinutesOf } from './backlog.js';
 import { catalogRiskAnalysis } from './catalog.js';
-import { managedRiskPath } from './risk-service.js';
+import { isManagedRisk } from './risk-service.js';
 
 export async function riskCatalogView(
   deps: IncidentDeps,
@@ -14,13 +14,13 @@ export async function riskCatalogView(
 ) {
   const analysis = catalogRiskAnalysis(catalog, options);
   const items = (await listActionItems(deps)).filter((item) => item.risk !== undefined);
-  const locationOf = new Map((catalog.risks ?? []).map((r) => [r.name, r.location]));
+  const written = new Map((catalog.risks ?? []).map((r) => [r.name, r]));
   return {
     ...analysis,
     risks: analysis.risks.map((risk) => ({
       ...risk,
-      source: sourceOf(locationOf.get(risk.name)),
-      managed: locationOf.get(risk.name)?.file === `${UPLOAD_PREFIX}${managedRiskPath(risk.name)}`,
+      source: sourceOf(written.get(risk.name)?.location),
+      managed: written.has(risk.name) && isManagedRisk(written.get(risk.name)!),
       actionItems: items
         .filter((item) => item.risk === risk.name)
         .map((item) => ({
@@ -35,6 +35,18 @@ export async function riskCatalogView(
         })),
     })),
   };
+}
+
+/** One risk's row of the view, as a write through the API answers it. */
+export async function riskCatalogRow(
+  deps: IncidentDeps,
+  catalog: Catalog,
+  options: { readonly tooBigShare: number },
+  name: string,
+) {
+  const row = (await riskCatalogView(deps, catalog, options)).risks.find((r) => r.name === name);
+  if (!row) throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
+  return row;
 }
 
 function sourceOf(location: SourceLocation | undefined): string {

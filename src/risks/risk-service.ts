@@ -6,6 +6,7 @@
  */
 import { Document, parse as parseYaml } from 'yaml';
 import { AppError, invalid, type ProblemDetail } from '../platform/errors.js';
+import type { RiskDefinition } from '../slo/model.js';
 import { SHINRAI_V1 } from '../slo/spec/shinrai-v1.js';
 import { MANAGED_PREFIX, type SpecStore, UPLOAD_PREFIX } from '../slo/spec-store.js';
 
@@ -56,10 +57,15 @@ function fieldAt(text: string, line: number): string | undefined {
   return undefined;
 }
 
+/** True for a risk written through the API (its document is the managed file of its name). */
+export function isManagedRisk(risk: Pick<RiskDefinition, 'name' | 'location'>): boolean {
+  return risk.location.file === `${UPLOAD_PREFIX}${managedRiskPath(risk.name)}`;
+}
+
 /** A risk written in a spec file is owned by its file: the API neither changes nor removes it. */
 function refuseFileRisk(specs: SpecStore, name: string, verb: 'change' | 'remove'): void {
   const existing = specs.current.catalog.risks?.find((r) => r.name === name);
-  if (existing && existing.location.file !== `${UPLOAD_PREFIX}${managedRiskPath(name)}`)
+  if (existing && !isManagedRisk(existing))
     throw new AppError(
       'Conflict',
       `risk "${name}" is written in ${existing.location.file}:${existing.location.line}; ${verb} it there`,

@@ -14,7 +14,7 @@ import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';
 import { calibrate } from './calibration.js';
 import { catalogRiskAnalysis } from './catalog.js';
-import { riskCatalogView } from './catalog-service.js';
+import { riskCatalogRow, riskCatalogView } from './catalog-service.js';
 import { deleteRisk, patchRisk, putRisk } from './risk-service.js';
 
 const estimate = z.object({
@@ -271,12 +271,11 @@ export function riskRoutes(
       factors: z.array(z.string().max(200)).max(50).optional(),
       status: z.enum(['open', 'accepted', 'mitigated']).optional(),
     });
-    const rowOf = async (name: string) => {
-      const view = await riskCatalogView(deps, deps.catalog(), { tooBigShare: deps.tooBigShare });
-      const row = view.risks.find((r) => r.name === name);
-      if (!row) throw new AppError('Unavailable', 'the risk was stored but the specs have not reloaded yet');
-      return row as z.output<typeof riskRowSchema>;
-    };
+    const rowOf = async (name: string) =>
+      // Deeply readonly figures; the schema's output type is their mutable twin.
+      (await riskCatalogRow(deps, deps.catalog(), { tooBigShare: deps.tooBigShare }, name)) as z.output<
+        typeof riskRowSchema
+      >;
 
     app.withTypeProvider<ZodTypeProvider>().put(
       '/api/v1/risks/:name',

@@ -159,12 +159,13 @@ export class SpecStore {
 
   /**
    * Writes one managed file (`MANAGED_PREFIX…`, insert or replace) if, loaded with everything
-   * else, it has no error; otherwise stores nothing and answers its errors.
+   * else, it has no error; otherwise stores nothing and answers its errors. It loads the specs
+   * twice (to check, then to reload as every replica does): writes of single risks are rare.
    */
   async putManagedFile(
     path: string,
     content: string,
-  ): Promise<{ ok: true; created: boolean; specs: LoadedSpecs } | { ok: false; errors: Diagnostic[] }> {
+  ): Promise<{ ok: true; created: boolean } | { ok: false; errors: Diagnostic[] }> {
     checkManagedPath(path);
     const uploaded = await this.uploadedFiles();
     const others = uploaded.filter((f) => f.path !== path);
@@ -179,7 +180,8 @@ export class SpecStore {
       .values({ path, content, updated_at: now })
       .onConflict((oc) => oc.column('path').doUpdateSet({ content, updated_at: now }))
       .execute();
-    return { ok: true, created: others.length === uploaded.length, specs: await this.reload() };
+    await this.reload();
+    return { ok: true, created: others.length === uploaded.length };
   }
 
   /** The text of one managed file, or undefined when there is none. */

@@ -30,22 +30,25 @@ export function number(value: number | null | undefined, digits = 2): string {
 
 /** A duration in minutes: "35 min", "35 分". */
 export function minutes(value: number | null | undefined, digits = 1): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  return new Intl.NumberFormat(lang(), {
-    style: 'unit',
-    unit: 'minute',
-    unitDisplay: 'short',
-    maximumFractionDigits: digits,
-  }).format(value);
+  return duration(value, 'minute', 'short', digits);
 }
 
 /** A duration in days: "60 days", "60 日". */
 export function days(value: number | null | undefined, digits = 2): string {
+  return duration(value, 'day', 'long', digits);
+}
+
+function duration(
+  value: number | null | undefined,
+  unit: 'minute' | 'day',
+  unitDisplay: 'short' | 'long',
+  digits: number,
+): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return new Intl.NumberFormat(lang(), {
     style: 'unit',
-    unit: 'day',
-    unitDisplay: 'long',
+    unit,
+    unitDisplay,
     maximumFractionDigits: digits,
   }).format(value);
 }

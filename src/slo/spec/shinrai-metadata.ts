@@ -4,6 +4,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isHttpUrl } from '../../platform/urls.js';
 import type { NoDataPolicy, PolicyStep, ShinraiMetadata } from '../model.js';
 import type { Checker } from './check.js';
 import type { PathSegment } from './documents.js';
@@ -204,14 +205,4 @@ function formatPercent(fraction: number): string {
 
 function nonEmpty(text: string | undefined): string | undefined {
   return text?.trim() ? text.trim() : undefined;
-}
-
-function isHttpUrl(text: string | undefined): boolean {
-  if (!text) return false;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }

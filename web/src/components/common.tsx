@@ -60,7 +60,7 @@ export function BudgetBar({ remaining }: { remaining: number | null | undefined 
 }
 
 /** True for an absolute http(s) URL: the only kind rendered as a link. */
-export function isHttpUrl(url: string | null | undefined): url is string {
+function isHttpUrl(url: string | null | undefined): url is string {
   if (!url) return false;
   try {
     const { protocol } = new URL(url);

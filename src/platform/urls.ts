@@ -1,7 +1,7 @@
 /**
- * Links an incident carries (runbooks) are shown as links in the UI, the postmortem and the
- * status page's internal view, so only http(s) URLs are kept: a `javascript:` or `data:` URL
- * from an alert annotation must never become a link.
+ * Links people follow from Shinrai (runbooks, tickets) are rendered as links in the UI, the
+ * postmortem and the status page, so only http(s) URLs are kept: a `javascript:` or `data:` URL
+ * from a spec or an alert annotation must never become a link.
  */
 import { z } from 'zod';
 

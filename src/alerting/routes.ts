@@ -227,6 +227,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
     api.post(
       '/api/v1/slos/:id/backtest',
       {
+        config: { expensive: true },
         schema: {
           tags: ['alerts'],
           summary:

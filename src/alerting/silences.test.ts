@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { MAX_MATCHER_REGEX_CHARS, matches, regexProblem, type Silence, silencedBy } from './silences.js';
 
 const silence = (matchers: Silence['matchers'], startsAtMs = 0, endsAtMs = 100): Silence => ({

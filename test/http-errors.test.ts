@@ -10,12 +10,21 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS } from './support/databases.js';
+import { systemClock } from '../src/platform/clock.js';
+import { loadConfig } from '../src/platform/config.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { buildServer } from '../src/platform/http/server.js';
+import { createMetrics } from '../src/platform/metrics.js';
+import { createTestDatabase, DIALECTS } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
 
 interface RawResponse {
+  /** Everything the server sent, for answers to pipelined requests. */
+  readonly text: string;
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
@@ -39,7 +48,7 @@ function raw(url: string, request: string | Buffer): Promise<RawResponse> {
         const at = line.indexOf(':');
         headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
       }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+      resolve({ text, status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
     socket.write(request);
   });
@@ -283,5 +292,66 @@ describe.each(DIALECTS)('rate limits on %s', (dialect) => {
     expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="expensive"\} 1\n/);
     expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="failed_auth"\} 2\n/);
     expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="anonymous"\} 1\n/);
+  });
+});
+
+describe('a server that is closing', () => {
+  it('answers a request that arrives meanwhile with 503 problem+json', async () => {
+    const database = await createTestDatabase('sqlite');
+    const db = openDatabase(database.url);
+    await migrateToLatest(db.kysely);
+    let entered!: () => void;
+    let release!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const app = await buildServer(
+      {
+        config: loadConfig({ flags: { 'log.level': 'silent' } }),
+        db,
+        clock: systemClock,
+        log: pino({ level: 'silent' }),
+        metrics: createMetrics(),
+      },
+      [
+        (scope) => {
+          scope.get('/slow', { config: { minRole: 'public' } }, async () => {
+            entered();
+            await held;
+            return { ok: true };
+          });
+        },
+      ],
+    );
+    try {
+      const url = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
+      // One keep-alive connection: a slow request, then, once the server is closing, another.
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const ended = new Promise((resolve) => socket.on('close', resolve));
+      socket.write(request('GET', '/slow', { headers: { connection: 'keep-alive' } }));
+      await inside;
+      const closed = app.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.write(request('GET', '/slow'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await ended;
+      await closed;
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(text).toMatch(/^HTTP\/1\.1 200/);
+      const second = text.slice(text.lastIndexOf('HTTP/1.1 '));
+      expect(second).toMatch(/^HTTP\/1\.1 503/);
+      expect(second.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(second).toContain('"code":"Unavailable"');
+      expect(second).toContain('shutting down');
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 });

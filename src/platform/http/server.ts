@@ -172,12 +172,16 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     const path = request.url.split('?')[0] ?? '/';
     const allowed = routeMethods.allowed(path);
     // The router skips a route whose parameter is longer than it accepts: say so instead of 404.
-    const error = path.split('/').some((segment) => segment.length > MAX_PARAM_CHARS)
-      ? new AppError('UriTooLong', `a path segment is longer than ${MAX_PARAM_CHARS} characters`)
-      : allowed.length && !allowed.includes(request.method)
-        ? new AppError('MethodNotAllowed', `${path} answers ${allowed.join(', ')}, not ${request.method}`)
-        : new AppError('NotFound', `no route for ${request.method} ${path}`);
+    // A closing router finds no route at all: that is a shutdown, not a missing page.
+    const error = closing
+      ? new AppError('Unavailable', 'the server is shutting down; retry on another replica')
+      : path.split('/').some((segment) => segment.length > MAX_PARAM_CHARS)
+        ? new AppError('UriTooLong', `a path segment is longer than ${MAX_PARAM_CHARS} characters`)
+        : allowed.length && !allowed.includes(request.method)
+          ? new AppError('MethodNotAllowed', `${path} answers ${allowed.join(', ')}, not ${request.method}`)
+          : new AppError('NotFound', `no route for ${request.method} ${path}`);
     if (error.code === 'MethodNotAllowed') reply.header('allow', allowed.join(', '));
+    if (closing) reply.header('connection', 'close');
     const problem = toProblem(error, { instance: request.url, requestId: request.id });
     return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });

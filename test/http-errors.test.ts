@@ -38,7 +38,11 @@ function raw(url: string, request: string | Buffer): Promise<RawResponse> {
     const chunks: Buffer[] = [];
     socket.setTimeout(15_000, () => socket.destroy(new Error('no answer within 15 s')));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
+    // A server that answers early and closes may reset the connection under the rest of the request;
+    // the answer already read stands (close follows), a reset before any answer is a failure.
+    socket.on('error', (error) => {
+      if (!chunks.length) reject(error);
+    });
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       const [head = '', ...rest] = text.split('\r\n\r\n');
@@ -157,6 +161,33 @@ describe.each(DIALECTS)('HTTP errors on %s', (dialect) => {
     expect(methodNotAllowed.headers.allow).toBe('GET, HEAD');
     const metrics = await (await server.request('GET', '/metrics')).text();
     expect(metrics).toMatch(/shinrai_http_requests_total\{route="client-error",status="431"\} [1-9]/);
+  });
+
+  it('answers a request Node gives up on (timeout) with 408 problem+json', async () => {
+    // Node reports a request that did not arrive within requestTimeout as a clientError on the
+    // connection's socket; its checks run every 30 s, so the test raises that event itself.
+    const server_ = server.shinrai.server.server;
+    const accepted = new Promise<import('node:net').Socket>((resolve) => server_.once('connection', resolve));
+    const { hostname, port } = new URL(server.shinrai.url);
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n'); // headers never finish
+    const serverSide = await accepted;
+    server_.emit(
+      'clientError',
+      Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }),
+      serverSide,
+    );
+    await ended;
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(text).toContain('Content-Type: application/problem+json');
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 408,
+      code: 'RequestTimeout',
+    });
   });
 
   it('never answers a non-problem error or a 5xx, whatever the method, path and body', async () => {

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/testing.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
@@ -115,11 +116,35 @@ describe.each(DIALECTS)('incident write-ups in Japanese on %s', (dialect) => {
       const response = await server.request('GET', path, { token: editor });
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
-      expect((await response.json()).detail).toContain('ja');
+      expect(((await response.json()) as JsonBody).detail).toContain('ja');
     }
     const post = await server.request('POST', '/api/v1/incidents/INC-1/postmortem?lang=fr', {
       token: editor,
     });
     expect(post.status).toBe(400);
+  });
+
+  it('prints the catch-up and drafts the postmortem in Japanese from the CLI with --lang ja', async () => {
+    const flags = ['--server', server.shinrai.url, '--token', editor];
+    const catchUp = await runCli(['incident', 'catch-up', 'INC-1', '--lang', 'ja', ...flags]);
+    expect(catchUp).toMatchObject({ code: 0, stderr: '' });
+    expect(catchUp.stdout).toContain(
+      'ステータス: 調査中。影響開始から 1 時間 35 分経過（2026/11/23 18:50 JST）。',
+    );
+    const english = await runCli(['incident', 'catch-up', 'INC-1', ...flags]);
+    expect(english.stdout).toContain('Status: investigating, 95 min since impact started');
+
+    const drafted = await runCli(['incident', 'postmortem', 'INC-1', '--lang', 'ja', ...flags]);
+    expect(drafted.code).toBe(0);
+    expect(drafted.stdout.startsWith('# ポストモーテム: 決済エラー\n')).toBe(true);
+    expect(drafted.stdout).toContain('## 影響');
+    expect(drafted.stderr).toMatch(/^drafted postmortem \S+: edit it at \/postmortems\//);
+
+    const wrong = await runCli(['incident', 'catch-up', 'INC-1', '--lang', 'fr', ...flags]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--lang must be en or ja');
+    const missing = await runCli(['incident', 'postmortem', 'INC-404', ...flags]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404');
   });
 });

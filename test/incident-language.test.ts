@@ -66,6 +66,10 @@ describe.each(DIALECTS)('incident write-ups in Japanese on %s', (dialect) => {
     expect(ja.catchUp).toContain('影響開始から 1 時間 35 分経過（2026/11/23 18:50 JST）');
     expect(ja.catchUp).toContain('役割: インシデントコマンダー alice。');
     expect(ja.catchUp).toContain('- 2026/11/23 19:05 JST v2.3 をロールバック');
+    // The entries Shinrai wrote itself read in Japanese too; English ones never show.
+    expect(ja.catchUp).toContain('SEV2 として宣言: 決済エラー');
+    expect(ja.catchUp).toContain('インシデントコマンダー: alice');
+    expect(ja.catchUp).not.toMatch(/declared|commander/);
     const en = await json(server.request('GET', '/api/v1/incidents/INC-1', { token: editor }));
     expect(en.catchUp).toContain('95 min since impact started (2026-11-23T09:50:00Z)');
 

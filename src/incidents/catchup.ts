@@ -8,6 +8,7 @@ import type { BudgetImpact } from './impact.js';
 import { type WriteUpFormat, type WriteUpLanguage, type WriteUpOptions, writeUpFormat } from './language.js';
 import type { IncidentStatus } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
+import { timelineText } from './timeline-text.js';
 
 type Milestone = 'detectedAt' | 'acknowledgedAt' | 'mitigatedAt' | 'resolvedAt';
 
@@ -143,7 +144,7 @@ export function catchUpSummary(
   if (done.length) lines.push(t.milestones(format.list(done)));
   const key = timeline.filter((e) => e.starred);
   const recent = timeline.filter((e) => !e.starred).slice(-3);
-  const entry = (e: TimelineEvent) => `- ${format.time(e.atMs)} ${e.text} (${e.actor})`;
+  const entry = (e: TimelineEvent) => `- ${format.time(e.atMs)} ${timelineText(e, format)} (${e.actor})`;
   if (key.length) lines.push(t.keyEvents, ...key.map(entry));
   if (recent.length) lines.push(t.latest, ...recent.map(entry));
   return lines.join('\n');

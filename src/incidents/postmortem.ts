@@ -9,6 +9,7 @@ import { consumedText } from './catchup.js';
 import type { BudgetImpact } from './impact.js';
 import { type WriteUpLanguage, type WriteUpOptions, writeUpFormat } from './language.js';
 import type { Incident, TimelineEvent } from './service.js';
+import { timelineText } from './timeline-text.js';
 
 export const POSTMORTEM_STATUSES = ['draft', 'in-review', 'published'] as const;
 export type PostmortemStatus = (typeof POSTMORTEM_STATUSES)[number];
@@ -223,7 +224,9 @@ export function draftPostmortem(covered: readonly CoveredIncident[], options: Wr
     ? starred
     : covered.flatMap((c) => c.timeline.map((e) => ({ ref: c.incident.reference, e })));
   for (const { ref, e } of events.sort((a, b) => a.e.atMs - b.e.atMs))
-    lines.push(`- ${format.time(e.atMs)} ${covered.length > 1 ? `${ref} ` : ''}${e.text} (${e.actor})`);
+    lines.push(
+      `- ${format.time(e.atMs)} ${covered.length > 1 ? `${ref} ` : ''}${timelineText(e, format)} (${e.actor})`,
+    );
   lines.push('', t.supporting, '', ...covered.flatMap((c) => c.incident.runbooks.map((r) => `- ${r}`)), '');
   return lines.join('\n');
 }

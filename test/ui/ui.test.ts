@@ -299,6 +299,39 @@ describe('web UI', () => {
     });
   });
 
+  it('asks for the catch-up and the postmortem draft in Japanese when the page is in Japanese', async () => {
+    const token = await server.token('editor');
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token,
+      body: { title: '決済エラー', severity: 'SEV2', slos: ['checkout-availability'] },
+    });
+    const { reference } = (await declared.json()) as JsonBody;
+    await withPage(async (page) => {
+      await signIn(page, token);
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('shinrai.lang', 'ja'),
+      );
+      const asked: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes(`/api/v1/incidents/${reference}`)) asked.push(r.url());
+      });
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector(`h1:has-text("${reference}")`);
+      await expect.poll(() => page.locator('pre.catchup').textContent()).toContain('ステータス: 調査中');
+      expect(asked.some((u) => u.endsWith(`/api/v1/incidents/${reference}?lang=ja`))).toBe(true);
+
+      await page.getByRole('button', { name: 'ポストモーテムの下書きを作成' }).click();
+      await page.waitForURL(/\/postmortems\//);
+      expect(asked.some((u) => u.endsWith(`/incidents/${reference}/postmortem?lang=ja`))).toBe(true);
+      const editor = page.locator('[data-testid="pm-markdown"]');
+      await expect.poll(() => editor.inputValue()).toContain('# ポストモーテム: 決済エラー');
+      expect(await editor.inputValue()).toContain('## 影響');
+      await page.waitForSelector('[data-testid="pm-preview"] h2:has-text("アクションアイテム")');
+    });
+  });
+
   it('shows script in titles, summaries, labels and notes as text, never running it', async () => {
     const token = await server.token('editor');
     const payload = (tag: string) =>

@@ -20,6 +20,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
+import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
 declare module 'fastify' {
@@ -59,6 +60,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  acceptEmptyBodies(app);
 
   // 30 days of history are 2.5 MB of JSON and the UI's bundle is plain text: compressed, they cross
   // a VPN or a slow office link in a fraction of the bytes. gzip at level 1: for that JSON it
@@ -81,6 +83,8 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      markOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
 
   app.addHook('onRequest', async (request) => {

@@ -9,8 +9,17 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 
-/** Refused whatever `egress.allow` says, unless an allowed IP/CIDR names them: link-local and metadata. */
-export const ALWAYS_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128'] as const;
+/**
+ * Refused whatever `egress.allow` says, unless an allowed IP/CIDR names them: link-local (where
+ * cloud metadata services live), AWS's IPv6 metadata address, and 169.254.0.0/16 through NAT64.
+ * IPv4-mapped IPv6 (::ffff:169.254.169.254) matches the IPv4 rules.
+ */
+export const ALWAYS_REFUSED = [
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+  '64:ff9b::a9fe:0/112',
+] as const;
 
 export interface EgressPolicy {
   /** Exact host names (lower case), and `.suffix` entries for `*.suffix` wildcards. */

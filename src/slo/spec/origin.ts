@@ -7,6 +7,7 @@
  * directory (`targetRef`). The loader refuses the rest object by object; PUT /api/v1/specs refuses
  * the whole upload before storing it. docs/api.md, docs/validation-rules.md.
  */
+import { parseConnectionDetails } from '../../platform/connections.js';
 import type { SourceLocation } from '../model.js';
 import { Checker } from './check.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -75,7 +76,7 @@ export function checkUploadedObject(checker: Checker): void {
           hint: CONFIGURE_ON_SERVER,
           atKey: true,
         });
-      else if (key === 'connectionDetails' && !isConnectionRef(item))
+      else if (key === 'connectionDetails' && !parseConnectionDetails(item, { uploaded: true }).ok)
         checker.report(at, {
           rule: 'upload/connection',
           message:
@@ -87,18 +88,6 @@ export function checkUploadedObject(checker: Checker): void {
     }
   };
   walk(checker.object.value, []);
-}
-
-/** `{ connection: <name> }` alone (the by-name form), also as a one-item OpenSLO list. */
-function isConnectionRef(value: unknown): boolean {
-  const map = Array.isArray(value) && value.length === 1 ? value[0] : value;
-  return (
-    map !== null &&
-    typeof map === 'object' &&
-    !Array.isArray(map) &&
-    Object.keys(map).length === 1 &&
-    typeof (map as Record<string, unknown>).connection === 'string'
-  );
 }
 
 function describe(path: readonly PathSegment[]): string {

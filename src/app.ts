@@ -20,6 +20,7 @@ import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations.js';
+import { Egress, parseEgressAllow } from './platform/egress.js';
 import { healthRoutes } from './platform/http/health-routes.js';
 import { markdownRoutes } from './platform/http/markdown-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
@@ -71,6 +72,10 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
   const log = options.log ?? pino({ level: config.log.level, base: { service: 'shinrai' } });
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
+  // One egress policy for every outbound call; config validation already checked the entries.
+  const allow = parseEgressAllow(config.egress.allow);
+  if (!allow.ok) throw new Error(`egress.allow: ${allow.problems.join('; ')}`);
+  const egress = new Egress(allow.policy, { onRefused: (client) => metrics.egressRefused.inc({ client }) });
   const db = openDatabase(config.db.url);
   const stops: Array<() => Promise<void> | void> = [() => db.close()];
   const stopAll = async () => {
@@ -107,6 +112,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       specs: currentSpecs,
       config: { ...config.prometheus, defaultUrl: config.prometheus.url },
       isLeader: () => leading(),
+      connections: config.connections,
+      egress,
     });
     const alerts = new AlertService({
       log,
@@ -146,6 +153,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       isLeader: () => evaluator.isLeader(),
       targets: () => alerts.targets(),
+      egress,
       firing: () => alerts.firing(db.kysely, clock.now()),
       onOutcome: (target, outcome) => metrics.notifications.inc({ target, outcome }),
     });
@@ -203,12 +211,15 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       incidentRoutes({
         ...incidentDeps,
         catchUpWriter: config.incidents.llmUrl
-          ? new CatchUpWriter({
-              url: config.incidents.llmUrl,
-              model: config.incidents.llmModel,
-              apiKey: config.incidents.llmApiKey,
-              timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
-            })
+          ? new CatchUpWriter(
+              {
+                url: config.incidents.llmUrl,
+                model: config.incidents.llmModel,
+                apiKey: config.incidents.llmApiKey,
+                timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
+              },
+              egress,
+            )
           : undefined,
       }),
       integrationRoutes(incidentDeps),

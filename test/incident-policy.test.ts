@@ -224,7 +224,10 @@ describe.each(DIALECTS)('incident policy on %s', (dialect) => {
 
     llm.mode = 'fail';
     const failed = await json(server.request('GET', path, { token: editor }));
-    expect(failed).toMatchObject({ source: 'timeline', llmError: 'the LLM endpoint answered HTTP 500' });
+    expect(failed).toMatchObject({
+      source: 'timeline',
+      llmError: 'the LLM endpoint answered HTTP 500 Internal Server Error',
+    });
     expect(failed.text).toBe(failed.facts);
     llm.mode = 'hang';
     await server.request('POST', `/api/v1/incidents/${latest.reference}/notes`, {

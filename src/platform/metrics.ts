@@ -17,6 +17,7 @@ export interface ShinraiMetrics {
   readonly prometheusUp: Gauge<'source'>;
   readonly prometheusMinutes: Counter<'source'>;
   readonly notifications: Counter<'target' | 'outcome'>;
+  readonly egressRefused: Counter<'client'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -94,6 +95,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_notifications_total',
       help: 'Notification delivery attempts by target and outcome (delivered, failed, gave-up)',
       labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    egressRefused: new Counter({
+      name: 'shinrai_egress_refused_total',
+      help: 'Outbound connections refused by the egress policy (egress.allow; link-local and metadata addresses), by client (prometheus, notifications, llm)',
+      labelNames: ['client'],
       registers: [registry],
     }),
     prometheusMinutes: new Counter({

@@ -13,6 +13,7 @@ import type { ShinraiMetrics } from '../platform/metrics.js';
 import { type Catalog, EMPTY_CATALOG } from './model.js';
 import type { Diagnostic } from './spec/diagnostics.js';
 import { loadSpecSources } from './spec/load.js';
+import { checkUploadedTexts, UPLOAD_PREFIX } from './spec/origin.js';
 
 export interface LoadedSpecs {
   readonly catalog: Catalog;
@@ -32,8 +33,7 @@ export interface SpecStoreDeps {
   readonly path?: string | undefined;
 }
 
-/** Uploaded files live under this prefix in diagnostics, apart from files on disk. */
-export const UPLOAD_PREFIX = 'api:';
+export { UPLOAD_PREFIX } from './spec/origin.js';
 
 /** Uploaded paths kept for files an API writes one by one (risks); PUT /api/v1/specs leaves them. */
 export const MANAGED_PREFIX = 'managed/';
@@ -47,6 +47,14 @@ function checkManagedPath(path: string): void {
   checkUploadPath(path);
   if (!path.startsWith(MANAGED_PREFIX))
     throw new Error(`managed spec path must start with ${MANAGED_PREFIX}`);
+}
+
+function untrustedUpload(found: readonly Diagnostic[]) {
+  const first = found[0]!;
+  return invalid(
+    `${first.file}:${first.line}:${first.column}: ${first.message}${found.length > 1 ? ` (and ${found.length - 1} more)` : ''}; ${first.hint}. Nothing was stored.`,
+    found.map((d) => ({ field: `${d.file}:${d.line}:${d.column}`, message: `${d.rule}: ${d.message}` })),
+  );
 }
 
 function uploadTexts(files: readonly { path: string; content: string }[]) {
@@ -145,6 +153,9 @@ export class SpecStore {
       if (paths.has(file.path)) throw invalid(`spec path "${file.path}" appears twice`);
       paths.add(file.path);
     }
+    // Connections and secrets are never taken over the network: refuse the whole upload, store nothing.
+    const untrusted = checkUploadedTexts(uploadTexts(files));
+    if (untrusted.length) throw untrustedUpload(untrusted);
     const now = this.deps.clock.now();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await trx.deleteFrom('spec_files').where('path', 'not like', `${MANAGED_PREFIX}%`).execute();

@@ -89,6 +89,12 @@ describe('shinrai gate sub-commands against a server', () => {
         authorization: request.headers.authorization,
         body,
       });
+      if (request.url === '/api/v1/gate/overrides?service=html') {
+        response.statusCode = 502;
+        response.setHeader('content-type', 'text/html');
+        response.end('<html><body>Bad gateway</body></html>');
+        return;
+      }
       response.setHeader('content-type', 'application/json');
       const override = {
         id: 'ovr-1',
@@ -142,5 +148,21 @@ describe('shinrai gate sub-commands against a server', () => {
     const { code } = await runCli(['gate', 'overrides', '--server', url, '--service', 'checkout', '--json']);
     expect(code).toBe(0);
     expect(requests.map((r) => r.url)).toEqual(['/api/v1/gate/overrides?service=checkout']);
+  });
+
+  it('says in one line that a server answering something other than JSON may not be Shinrai', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'gate',
+      'overrides',
+      '--server',
+      url,
+      '--service',
+      'html',
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `shinrai: GET /api/v1/gate/overrides?service=html: 502, and the answer is not JSON: is ${url} a Shinrai server?\n`,
+    );
   });
 });

@@ -96,6 +96,11 @@ const PRELUDE = [
   'command -v uuidgen >/dev/null || uuidgen() { cat /proc/sys/kernel/random/uuid; }',
 ].join('\n');
 
+/** The test's environment without SHINRAI_* settings, which would change what the commands do. */
+const BASE_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith('SHINRAI_')),
+);
+
 interface SandboxEnv {
   readonly cwd: string;
   readonly url: string;
@@ -120,7 +125,7 @@ function runShell(
   timeoutMs = 120_000,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', `${PRELUDE}\n${script}`], { cwd, env: { ...process.env, ...vars } });
+    const child = spawn('bash', ['-c', `${PRELUDE}\n${script}`], { cwd, env: { ...BASE_ENV, ...vars } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -149,7 +154,7 @@ function startServing(
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', `${PRELUDE}\nexec ${script}`], {
       cwd,
-      env: { ...process.env, ...vars },
+      env: { ...BASE_ENV, ...vars },
     });
     let output = '';
     const timer = setTimeout(() => {

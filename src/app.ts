@@ -2,7 +2,7 @@
  * Composition root: builds the running Shinrai from a configuration — database and migrations,
  * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
@@ -25,6 +25,7 @@ import { healthRoutes } from './platform/http/health-routes.js';
 import { markdownRoutes } from './platform/http/markdown-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
 import { webRoutes } from './platform/http/web-routes.js';
+import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
@@ -69,7 +70,7 @@ export interface StartOptions {
 }
 
 export async function startShinrai(config: Config, options: StartOptions = {}): Promise<RunningShinrai> {
-  const log = options.log ?? pino({ level: config.log.level, base: { service: 'shinrai' } });
+  const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   // One egress policy for every outbound call; config validation already checked the entries.

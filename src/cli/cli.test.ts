@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -233,6 +233,28 @@ describe('shinrai demo', () => {
       'search-latency',
     ]);
     for (const slo of report.slos) expect(slo.sli).toBeGreaterThan(0.9);
+  });
+
+  it('--once --at ends the history at that time, so budget --at the same time has the data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shinrai-cli-'));
+    const file = join(dir, 'shop.ndjson');
+    const at = '2026-11-01T00:00:00Z';
+    const exported = await runCli(['demo', '--once', '--seed-days', '1', '--at', at, '--export', file]);
+    expect(exported.code).toBe(0);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const times = lines.map((l) => Date.parse(JSON.parse(l).ts));
+    expect(Math.max(...times)).toBeLessThan(Date.parse(at));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(Date.parse(at) - 86_400_000);
+    const budget = await runCli(['budget', DEMO_SPECS, '--data', file, '--at', at, '--json']);
+    expect(budget.stderr).toBe('');
+    for (const slo of JSON.parse(budget.stdout).slos) expect(slo.sli).toBeGreaterThan(0.9);
+    // Before the data: a warning that says what the data covers (it used to be a silent "no data").
+    const early = await runCli(['budget', DEMO_SPECS, '--data', file, '--at', '2026-10-01T00:00:00Z']);
+    expect(early.code).toBe(0);
+    expect(early.stderr).toMatch(
+      /^warning: --at 2026-10-01T00:00:00\.000Z is before the data, which covers 2026-10-31T00:00:00\.000Z – 2026-10-31T23:59:00\.000Z: no data to evaluate\n$/,
+    );
+    expect((await runCli(['demo', '--at', at])).code).toBe(2);
   });
 
   it('loads the bundled example specs without warnings', async () => {

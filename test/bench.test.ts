@@ -86,6 +86,13 @@ describe('bench checks', () => {
     expect(run.output.match(/^check ok: /gm)).toHaveLength(4);
   }, 120_000);
 
+  it("the evaluator bench's stored statuses equal the from-scratch report over the stored minutes", async () => {
+    const run = await bench('--only', 'evaluator', '--slos', '12', '--days', '1', '--ticks', '1');
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('check ok: sqlite: every SLO has a status of the last tick');
+    expect(run.output).toMatch(/check ok: sqlite: \d+ stored statuses equal the from-scratch report/);
+  }, 120_000);
+
   it('the ingestion bench reports requests/s and events/s at batches of 1, 100 and 1,000 and checks storage', async () => {
     const run = await bench(
       '--only',

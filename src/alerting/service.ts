@@ -12,6 +12,7 @@ import {
   type WebhookPayload,
 } from '../notifications/outbox.js';
 import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
+import { isoOrNull } from '../platform/dates.js';
 import type { Database } from '../platform/db/schema.js';
 import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { evaluationTargets } from '../slo/evaluation.js';
@@ -162,10 +163,7 @@ export class AlertService {
           notifyResolved: rule.notifyResolved,
           context: {
             budgetRemaining: status?.budget.remaining,
-            exhaustionAt:
-              status?.exhaustionAt === null || status?.exhaustionAt === undefined
-                ? null
-                : new Date(status.exhaustionAt).toISOString(),
+            exhaustionAt: isoOrNull(status?.exhaustionAt),
             runbookUrl: slo.shinrai.runbookUrl,
           },
         };

@@ -61,6 +61,12 @@ const statusSchema = z
       .describe(
         'SLOs read from Prometheus only: whether the data is current; while it is not, the status is the last current one (docs/prometheus.md)',
       ),
+    error: z
+      .object({ reason: z.string(), since: z.string() })
+      .optional()
+      .describe(
+        'present while this SLO cannot be evaluated (the others go on): why, and since when; the figures are the last good ones, computed at evaluatedAt (docs/evaluation.md)',
+      ),
   })
   .loose()
   .describe('Status as in `shinrai budget --json`, plus evaluatedAt');

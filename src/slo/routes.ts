@@ -28,7 +28,7 @@ export interface SloRouteDeps {
   readonly isStale: (evaluatedAt: string) => boolean;
 }
 
-const statusSchema = z
+export const statusSchema = z
   .object({
     id: z.string(),
     service: z.string(),

@@ -7,7 +7,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertService } from '../src/alerting/service.js';
+import { evaluateTarget, evaluationTargets } from '../src/slo/evaluation.js';
+import type { DatedStatus } from '../src/slo/evaluator/evaluator.js';
 import { minuteStamp } from '../src/slo/ingest/service.js';
 import type { SloDefinition } from '../src/slo/model.js';
 import { DIALECTS } from './support/databases.js';
@@ -151,6 +155,33 @@ describe.each(DIALECTS)('one bad SLO on %s', (dialect) => {
     expect(recovered.error).toBeUndefined();
     expect(recovered.evaluatedAt).toBe(new Date(clock.ms).toISOString());
     expect(await metric(/^shinrai_slos_failing /)).toBe(0);
+  });
+
+  it("keeps evaluating the other SLOs' alerts when one SLO's alerts cannot be evaluated", async () => {
+    const { db, specs } = server.shinrai.ctx;
+    const alerts = new AlertService({ log: pino({ level: 'silent' }), specs: () => specs.current });
+    const nowMs = clock.ms;
+    const statuses: DatedStatus[] = evaluationTargets(specs.current.catalog).map((target) => {
+      // A full outage of api in the last minute; nothing for the others.
+      const minutes = target.id === 'api' ? [{ ts: nowMs - MIN, good: 0, total: 1000 }] : [];
+      const status = evaluateTarget(target, () => minutes, nowMs);
+      if (target.id !== 'web') return { target, status };
+      // web's windows cannot be read: any exception in its alert evaluation.
+      const [part] = target.parts;
+      const spec = { ...part!.spec };
+      Object.defineProperty(spec, 'burnWindows', {
+        get() {
+          throw new TypeError('windows unreadable');
+        },
+      });
+      return { target: { ...target, parts: [{ ...part!, spec }] }, status };
+    });
+    const before = await db.kysely.selectFrom('alerts').select(['slo_id', 'rule', 'alert']).execute();
+    const failed = await db.kysely.transaction().execute((trx) => alerts.step(trx, statuses, nowMs));
+    expect(failed).toEqual([{ id: 'web', error: 'alerts not evaluated: windows unreadable' }]);
+    const after = await db.kysely.selectFrom('alerts').select(['slo_id', 'rule', 'alert']).execute();
+    expect(after.filter((a) => a.slo_id === 'web')).toEqual(before.filter((a) => a.slo_id === 'web'));
+    expect(after.some((a) => a.slo_id === 'api' && a.rule === 'page')).toBe(true);
   });
 
   it('answers /readyz 503 with the reason when no tick has succeeded for 3 intervals, and ready again after one', async () => {

@@ -72,10 +72,15 @@ export interface EvaluatorDeps {
   readonly dataStates?: (() => Promise<ReadonlyMap<string, DataState>>) | undefined;
   /**
    * Runs in the transaction that stores a tick's statuses (live path only), so what it writes —
-   * alert transitions — commits together with the statuses that caused it, or not at all.
+   * alert transitions — commits together with the statuses that caused it, or not at all. May
+   * answer the SLOs it could not handle on their own (counted as per-SLO evaluation errors).
    */
   readonly withStatuses?:
-    | ((trx: Kysely<Database>, statuses: readonly DatedStatus[], nowMs: number) => Promise<void>)
+    | ((
+        trx: Kysely<Database>,
+        statuses: readonly DatedStatus[],
+        nowMs: number,
+      ) => Promise<void | ReadonlyArray<{ readonly id: string; readonly error: string }>>)
     | undefined;
 }
 
@@ -380,17 +385,28 @@ export class Evaluator {
     }
 
     const writeStartMs = performance.now();
+    let alertFailures: ReadonlyArray<{ readonly id: string }> = [];
     await writeTick(db, {
       statuses: rows,
       history: historyRows,
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
-      also: this.deps.withStatuses ? (trx) => this.deps.withStatuses!(trx, statuses, nowMs) : undefined,
+      also: this.deps.withStatuses
+        ? async (trx) => {
+            alertFailures = (await this.deps.withStatuses!(trx, statuses, nowMs)) ?? [];
+          }
+        : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
     session.prune = false;
     if (writeHistory) session.lastHistoryStepMs = stepMs;
-    this.failingSlos = errors.size;
-    this.deps.metrics.slosFailing.set(errors.size);
+    // SLOs whose alerts failed on their own (logged by the alert step) count as failing too.
+    const failing = new Set(errors.keys());
+    for (const { id } of alertFailures) {
+      this.deps.metrics.sloEvaluationErrors.inc({ slo: id });
+      failing.add(id);
+    }
+    this.failingSlos = failing.size;
+    this.deps.metrics.slosFailing.set(failing.size);
 
     // History backfill: after the live write, with the backfill time left, and only once every
     // live status is in (live statuses first).
@@ -412,7 +428,7 @@ export class Evaluator {
     return {
       at: new Date(nowMs).toISOString(),
       slos: statuses.length,
-      failingSlos: errors.size,
+      failingSlos: failing.size,
       changedRows,
       feedMs: round(feedMs),
       writeMs: round(writeMs),

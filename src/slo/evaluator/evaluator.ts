@@ -80,7 +80,7 @@ export interface EvaluatorDeps {
         trx: Kysely<Database>,
         statuses: readonly DatedStatus[],
         nowMs: number,
-      ) => Promise<void | ReadonlyArray<{ readonly id: string; readonly error: string }>>)
+      ) => Promise<ReadonlyArray<{ readonly id: string; readonly error: string }> | undefined>)
     | undefined;
 }
 

@@ -157,6 +157,51 @@ describe.each(DIALECTS)('one bad SLO on %s', (dialect) => {
     expect(await metric(/^shinrai_slos_failing /)).toBe(0);
   });
 
+  it('gives an SLO that fails from its first evaluation an entry without figures, with the error', async () => {
+    await writeFile(
+      join(dir, 'late.yaml'),
+      ratioSloYaml('late', { target: 0.999, window: '30d', service: 'shop' }),
+    );
+    await seedRequests(server.shinrai.ctx.db, {
+      sli: 'late-requests',
+      fromMs: clock.ms - 60 * MIN,
+      minutes: 60,
+      errorRate: 0.01,
+      nowMs: clock.ms,
+    });
+    await server.shinrai.ctx.specs.reload();
+    const late = server.shinrai.ctx.specs.current.catalog.slos.find((s) => s.id === 'late')! as {
+      -readonly [K in keyof SloDefinition]: SloDefinition[K];
+    };
+    const original = late.shinrai;
+    const broken = { ...original };
+    Object.defineProperty(broken, 'errorBudgetPolicy', {
+      get() {
+        throw new TypeError('no policy for late');
+      },
+    });
+    late.shinrai = broken;
+    try {
+      clock.advance(MIN);
+      await tick();
+      const status = await statusOf('late');
+      expect(status).toMatchObject({
+        id: 'late',
+        sli: null,
+        evaluatedAt: new Date(clock.ms).toISOString(),
+        error: { reason: 'TypeError: no policy for late', since: new Date(clock.ms).toISOString() },
+      });
+      expect((await statusOf('api')).error).toBeUndefined();
+    } finally {
+      late.shinrai = original;
+    }
+    clock.advance(MIN);
+    await tick();
+    const recovered = await statusOf('late');
+    expect(recovered.error).toBeUndefined();
+    expect(recovered.sli).toBeCloseTo(0.99, 9);
+  });
+
   it("keeps evaluating the other SLOs' alerts when one SLO's alerts cannot be evaluated", async () => {
     const { db, specs } = server.shinrai.ctx;
     const alerts = new AlertService({ log: pino({ level: 'silent' }), specs: () => specs.current });

@@ -483,10 +483,19 @@ export class Evaluator {
       const sinceMs = session.failing.get(id)?.sinceMs ?? nowMs;
       session.failing.set(id, { reason, sinceMs });
       const error = { reason, since: new Date(sinceMs).toISOString() };
-      const stored: StoredStatus = previous
-        ? { ...previous, error }
-        : { ...emptyEntry(target, nowMs), evaluatedAt: new Date(sinceMs).toISOString(), error };
-      rows.push({ slo_id: id, evaluated_at: Date.parse(stored.evaluatedAt), status: JSON.stringify(stored) });
+      try {
+        const stored: StoredStatus = previous
+          ? { ...previous, error }
+          : { ...emptyEntry(target, nowMs), evaluatedAt: new Date(sinceMs).toISOString(), error };
+        rows.push({
+          slo_id: id,
+          evaluated_at: Date.parse(stored.evaluatedAt),
+          status: JSON.stringify(stored),
+        });
+      } catch (failure) {
+        // Not even an entry without figures: its stored status (if any) stays and ages into stale.
+        log.warn({ slo: id }, `error not stored: ${oneLine(failure)}`);
+      }
     }
     return rows;
   }

@@ -30,7 +30,7 @@ import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
 import { riskRoutes } from './risks/routes.js';
-import { Evaluator } from './slo/evaluator/evaluator.js';
+import { Evaluator, evaluationReadiness } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
@@ -198,6 +198,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         metrics,
         specsReady: () => specs.ready,
         details: () => ({ leader: evaluator.isLeader() }),
+        checks: async () => ({ evaluation: await evaluationReadiness(evaluator, db, clock.now()) }),
       }),
       sloRoutes({
         specs,

@@ -8,6 +8,8 @@ export interface ShinraiMetrics {
   readonly ingestBatchSeconds: Histogram;
   readonly evaluationSeconds: Histogram;
   readonly evaluations: Counter<'outcome'>;
+  readonly sloEvaluationErrors: Counter<'slo'>;
+  readonly slosFailing: Gauge;
   readonly leader: Gauge;
   readonly slos: Gauge;
   readonly specReloads: Counter<'outcome'>;
@@ -52,6 +54,17 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_evaluations_total',
       help: 'Evaluation cycles by outcome (ok, error)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    sloEvaluationErrors: new Counter({
+      name: 'shinrai_slo_evaluation_errors_total',
+      help: 'Evaluations of one SLO that failed on their own (the SLO is marked error; the others go on)',
+      labelNames: ['slo'],
+      registers: [registry],
+    }),
+    slosFailing: new Gauge({
+      name: 'shinrai_slos_failing',
+      help: 'SLOs whose last evaluation failed (leader only)',
       registers: [registry],
     }),
     leader: new Gauge({

@@ -220,6 +220,53 @@ describe('web UI', () => {
     });
   });
 
+  it('marks an SLO that cannot be evaluated, in English and Japanese, and clears it when it recovers', async () => {
+    const catalog = server.shinrai.ctx.specs.current.catalog;
+    const slo = catalog.slos.find((s) => s.id === 'checkout-availability')! as { shinrai: object };
+    const original = slo.shinrai;
+    // Any exception in this one SLO's evaluation (here: reading its budget policy).
+    const broken = { ...original };
+    Object.defineProperty(broken, 'errorBudgetPolicy', {
+      get() {
+        throw new TypeError('policy unreadable');
+      },
+    });
+    slo.shinrai = broken;
+    try {
+      await server.shinrai.evaluator.tick();
+      await withPage(
+        async (page) => {
+          await page.goto(`${base}/`);
+          const row = page.locator('tr[data-slo-id="checkout-availability"] [data-field="evaluation-error"]');
+          await row.waitFor();
+          expect(await row.textContent()).toMatch(/not evaluated since/);
+          expect(await row.getAttribute('title')).toBe('TypeError: policy unreadable');
+          // The others are not marked.
+          expect(await page.locator('[data-field="evaluation-error"]').count()).toBe(1);
+          await page.goto(`${base}/slos/checkout-availability`);
+          const notice = page.locator('p[data-field="evaluation-error"]');
+          await notice.waitFor();
+          expect(await notice.textContent()).toMatch(
+            /^This SLO cannot be evaluated since .*: TypeError: policy unreadable\. The figures below are the last good ones/,
+          );
+          await page.selectOption('[data-testid="language"]', 'ja');
+          await page.waitForSelector('p[data-field="evaluation-error"]:has-text("評価できていません")');
+          await page.selectOption('[data-testid="language"]', 'en');
+          // The injected fault also breaks what reads the same policy on request (the SLO page's gate).
+        },
+        { expectedErrors: /status of 500/ },
+      );
+    } finally {
+      slo.shinrai = original;
+    }
+    await server.shinrai.evaluator.tick();
+    await withPage(async (page) => {
+      await page.goto(`${base}/slos/checkout-availability`);
+      await page.waitForSelector('[data-testid="tiles"]');
+      expect(await page.locator('[data-field="evaluation-error"]').count()).toBe(0);
+    });
+  });
+
   it('declares an incident with an editor token pasted once, then drafts its postmortem with a live preview', async () => {
     const token = await server.token('editor');
     await withPage(async (page) => {

@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { NoSkipsReporter } from './test/support/no-skips-reporter.js';
 
 // Two projects: `unit` needs no services and runs in `npm run verify`;
 // `integration` starts servers, databases or browsers and runs in `npm test`.
 export default defineConfig({
   test: {
+    // Under CI=true a skipped test fails the run (.ci/run sets it); locally the skips are listed.
+    reporters: ['default', new NoSkipsReporter()],
     projects: [
       {
         test: {

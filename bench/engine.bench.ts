@@ -1,17 +1,23 @@
 /**
  * Error-budget engine: cost of one evaluation cycle (every SLO gets its newest minute, advances one
- * minute and reports its status) for the incremental engine versus recomputing from the whole history
- * with `evaluate`. Flags: --slos N (10000), --days D (30), --cycles C (10) timed after --warmup W (3)
- * untimed cycles, --naive-sample K (10),
- * --method Occurrences|Timeslices|RatioTimeslices|mix (Occurrences).
+ * minute and reports its status) for the incremental engine versus a fair from-scratch baseline:
+ * one backward pass over per-minute typed arrays (scratch-budget.ts). The reference engine
+ * (`evaluate`, Maps of objects) is timed too, for comparison. Every compared status must agree,
+ * or the run fails.
+ * Flags: --slos N (10000), --days D (30), --cycles C (10) timed after --warmup W (3) untimed
+ * cycles, --scratch-sample K (100), --naive-sample K (10),
+ * --method Occurrences|Timeslices|RatioTimeslices|mix (Occurrences), --perturb (adds one bad
+ * event to SLO 0's incremental engine only: the checks must fail, proving they bite).
  */
 
 import { evaluate } from '../src/slo/budget/evaluate.js';
 import { IncrementalObjective } from '../src/slo/budget/incremental.js';
 import type { BudgetingMethod, BudgetStatus, MinuteCounts, ObjectiveSpec } from '../src/slo/budget/types.js';
 import { formatDuration } from '../src/slo/duration.js';
+import { agree, check } from './check.js';
 import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
+import { type ScratchStatus, scratchStatus } from './scratch-budget.js';
 
 const MIN = 60_000;
 const BURN_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
@@ -99,12 +105,15 @@ export async function run(flags: BenchFlags): Promise<void> {
   let minute = historyMin;
   const incrementalMs: number[] = [];
   const lastStatus: BudgetStatus[] = [];
+  // --perturb: one extra failed request for SLO 0 in the incremental engine only (see the header).
+  const perturb = flags.perturb === true;
   for (let c = 0; c < warmup + cycles; c++) {
     const t0 = performance.now();
     for (let slo = 0; slo < slos; slo++) {
       const [good, total] = traffic(slo, minute);
       const engine = engines[slo]!;
       engine.add(atMs, good, total);
+      if (perturb && slo === 0 && c === 0) engine.add(atMs, 0, 1);
       lastStatus[slo] = engine.status(atMs + MIN);
     }
     if (c >= warmup) incrementalMs.push(performance.now() - t0);
@@ -112,10 +121,41 @@ export async function run(flags: BenchFlags): Promise<void> {
     minute++;
   }
 
-  // Naive: `evaluate` over the whole history, timed on a sample of SLOs and scaled to all of them.
+  // The same instant's status from scratch over typed arrays, on a sample of SLOs (their
+  // histories do not all fit in memory beside the engines), scaled to all of them.
+  const scratchSample = Math.min(slos, intFlag(flags, 'scratch-sample', 100));
+  let scratchTotalMs = 0;
+  let scratchRuns = 0;
+  let scratchDisagreements = 0;
+  let firstScratchGap: string | undefined;
+  for (let slo = 0; slo < scratchSample; slo++) {
+    const good = new Float64Array(minute);
+    const total = new Float64Array(minute);
+    for (let i = 0; i < minute; i++) [good[i], total[i]] = traffic(slo, i);
+    const spec = specs.get(methodOf(slo))!;
+    // Warm the JIT up on the first SLO of each method, as the incremental cycles were (untimed).
+    if (slo < METHODS.length) for (let w = 0; w < 20; w++) scratchStatus(spec, good, total, minute, atMs);
+    let status: ScratchStatus | undefined;
+    for (let c = 0; c < 2; c++) {
+      const t0 = performance.now();
+      status = scratchStatus(spec, good, total, minute, atMs);
+      scratchTotalMs += performance.now() - t0;
+      scratchRuns++;
+    }
+    const gap = statusGap(lastStatus[slo]!, status!);
+    if (gap) {
+      scratchDisagreements++;
+      firstScratchGap ??= `SLO ${slo}: ${gap}`;
+    }
+  }
+  const scratchPerSloMs = scratchTotalMs / scratchRuns;
+  const scratchCycleMs = scratchPerSloMs * slos;
+
+  // Naive: `evaluate` (the reference engine, Maps of objects) over the whole history, on a sample.
   let naiveTotalMs = 0;
   let naiveRuns = 0;
-  let worstGap = 0;
+  let naiveDisagreements = 0;
+  let firstNaiveGap: string | undefined;
   for (let slo = 0; slo < sample; slo++) {
     const history: MinuteCounts[] = [];
     for (let i = 0; i < minute; i++) {
@@ -123,13 +163,22 @@ export async function run(flags: BenchFlags): Promise<void> {
       history.push({ ts: (firstMinute + i) * MIN, good, total });
     }
     const spec = specs.get(methodOf(slo))!;
+    let status: BudgetStatus | undefined;
     for (let c = 0; c < 2; c++) {
       const t0 = performance.now();
-      const status = evaluate(spec, history, atMs);
+      status = evaluate(spec, history, atMs);
       naiveTotalMs += performance.now() - t0;
       naiveRuns++;
-      const incremental = lastStatus[slo]!;
-      worstGap = Math.max(worstGap, Math.abs(status.budget.remaining - incremental.budget.remaining));
+    }
+    const gap = statusGap(lastStatus[slo]!, {
+      ...status!,
+      remaining: status!.budget.remaining,
+      budgetTotal: status!.budget.total,
+      consumed: status!.budget.consumed,
+    });
+    if (gap) {
+      naiveDisagreements++;
+      firstNaiveGap ??= `SLO ${slo}: ${gap}`;
     }
   }
   const naivePerSloMs = naiveTotalMs / naiveRuns;
@@ -143,11 +192,52 @@ export async function run(flags: BenchFlags): Promise<void> {
     `incremental: ${ms(incrementalCycleMs)} ms per cycle (median of ${cycles} after ${warmup} warm-up; all: ${incrementalMs.map(ms).join(', ')})`,
   );
   console.log(
-    `naive evaluate: ${ms(naivePerSloMs)} ms per SLO, measured on ${sample} SLOs × 2 → ${ms(naiveCycleMs)} ms per cycle scaled to ${slos} SLOs`,
+    `from scratch over typed arrays (baseline): ${ms(scratchPerSloMs)} ms per SLO, measured on ${scratchSample} SLOs × 2 → ${ms(scratchCycleMs)} ms per cycle scaled to ${slos} SLOs`,
   );
-  console.log(`ratio naive / incremental: ${Math.round(naiveCycleMs / incrementalCycleMs)}×`);
+  console.log(
+    `reference engine (evaluate, Maps of objects): ${ms(naivePerSloMs)} ms per SLO, measured on ${sample} SLOs × 2 → ${ms(naiveCycleMs)} ms per cycle scaled to ${slos} SLOs`,
+  );
+  console.log(
+    `ratio from-scratch (typed arrays) / incremental: ${(scratchCycleMs / incrementalCycleMs).toFixed(0)}×`,
+  );
+  console.log(`ratio reference engine / incremental: ${(naiveCycleMs / incrementalCycleMs).toFixed(0)}×`);
   console.log(
     `state: ${Math.round(bytesPerSlo)} bytes per SLO in typed arrays, ${((bytesPerSlo * slos) / 2 ** 30).toFixed(2)} GiB in all; RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(1)} GiB`,
   );
-  console.log(`agreement on the sampled SLOs: max |Δ remaining| = ${worstGap.toExponential(2)}`);
+  check(
+    scratchDisagreements === 0,
+    `incremental statuses equal the from-scratch ones on ${scratchSample} SLOs (1e-9 relative)`,
+    firstScratchGap,
+  );
+  check(
+    naiveDisagreements === 0,
+    `incremental statuses equal the reference engine's on ${sample} SLOs (1e-9 relative)`,
+    firstNaiveGap,
+  );
+  check(
+    Number.isFinite(scratchCycleMs / incrementalCycleMs) && incrementalCycleMs > 0,
+    'the ratio is a finite number',
+  );
+}
+
+/** The first figure on which an incremental status and a recomputed one differ, or undefined. */
+function statusGap(incremental: BudgetStatus, other: ScratchStatus): string | undefined {
+  const pairs: Array<[string, number | null, number | null]> = [
+    ['sli', incremental.sli, other.sli],
+    ['budget.remaining', incremental.budget.remaining, other.remaining],
+    ['budget.total', incremental.budget.total, other.budgetTotal],
+    ['budget.consumed', incremental.budget.consumed, other.consumed],
+    ['currentBurnRate', incremental.currentBurnRate, other.currentBurnRate],
+    ['coverage', incremental.coverage, other.coverage],
+    ['exhaustionAt', incremental.exhaustionAt, other.exhaustionAt],
+    ...Object.entries(other.burnRates).map(([label, rate]): [string, number | null, number | null] => [
+      `burnRates.${label}`,
+      incremental.burnRates[label] ?? null,
+      rate,
+    ]),
+  ];
+  for (const [what, a, b] of pairs) {
+    if (!agree(a, b, 1e-9)) return `${what} ${a} vs ${b}`;
+  }
+  return undefined;
 }

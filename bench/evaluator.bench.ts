@@ -9,13 +9,17 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { DEFAULT_MIN_EVENTS } from '../src/alerting/policy.js';
 import { AlertService } from '../src/alerting/service.js';
-import { openDatabase } from '../src/platform/db/database.js';
+import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics } from '../src/platform/metrics.js';
+import { budgetReport } from '../src/slo/budget-report.js';
 import { Evaluator } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection } from '../src/slo/evaluator/leader.js';
+import { listStatuses } from '../src/slo/evaluator/read.js';
+import type { Catalog } from '../src/slo/model.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { agree, check } from './check.js';
 import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
@@ -193,6 +197,7 @@ async function runOn(
     evaluator = await newEvaluator();
     const restart = await settle(evaluator);
     await evaluator.stop();
+    await checkStatuses(db, dialect, loaded.catalog, clock.ms);
     console.log(
       `${dialect}: ${slos} SLOs, ${days} days × ${slos} SLIs = ${(slos * days * 1_440).toLocaleString('en')} stored minutes (filled in ${fillSeconds.toFixed(1)} s)`,
     );
@@ -214,6 +219,55 @@ async function runOn(
     await db.close();
     await testDb.drop();
   }
+}
+
+/**
+ * Checks (fail the run): every SLO has a status of the last tick, and the stored statuses of a
+ * sample (every method and window kind among them) equal `shinrai budget`'s from-scratch report
+ * over the stored minutes at the same instant.
+ */
+async function checkStatuses(db: Db, dialect: string, catalog: Catalog, atMs: number): Promise<void> {
+  const statuses = await listStatuses(db);
+  const current = [...statuses.values()].filter((s) => Date.parse(s.evaluatedAt) === atMs).length;
+  check(
+    statuses.size === catalog.slos.length && current === statuses.size,
+    `${dialect}: every SLO has a status of the last tick`,
+    `${current} current of ${statuses.size} stored, ${catalog.slos.length} SLOs`,
+  );
+  // SLO i runs on sli-i: i = 0–3 and 9 cover Occurrences, Timeslices and a calendar month.
+  const sample = catalog.slos.filter((_, i) => i < 4 || i % 10 === 9).slice(0, 8);
+  const slis = sample.map((slo) => slo.id.replace(/^slo-/, 'sli-'));
+  const rows = await db.kysely
+    .selectFrom('sli_minutes')
+    .select(['sli', 'minute_ts', 'good', 'total'])
+    .where('sli', 'in', slis)
+    .execute();
+  const { report } = budgetReport(
+    { ...catalog, slos: sample },
+    rows.map((r) => ({
+      sli: r.sli,
+      tsMs: Number(r.minute_ts),
+      good: Number(r.good),
+      total: Number(r.total),
+    })),
+    atMs,
+  );
+  const differing: string[] = [];
+  for (const expected of report.slos) {
+    const stored = statuses.get(expected.id);
+    const same =
+      stored !== undefined &&
+      agree(stored.sli, expected.sli, 1e-9) &&
+      agree(stored.budget.remaining, expected.budget.remaining, 1e-9) &&
+      agree(stored.budget.total, expected.budget.total, 1e-9) &&
+      Object.entries(expected.burnRates).every(([label, rate]) => agree(stored.burnRates[label], rate, 1e-9));
+    if (!same) differing.push(expected.id);
+  }
+  check(
+    report.slos.length > 0 && differing.length === 0,
+    `${dialect}: ${report.slos.length} stored statuses equal the from-scratch report over the stored minutes`,
+    differing.length ? `differing: ${differing.join(', ')}` : undefined,
+  );
 }
 
 export async function run(flags: BenchFlags): Promise<void> {

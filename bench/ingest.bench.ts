@@ -2,11 +2,13 @@
  * Ingestion: a load client on loopback posts raw-event batches (NDJSON `{ts, value}`, each with its
  * own Idempotency-Key) over real HTTP to a Fastify server with the ingestion route, on SQLite (a file,
  * WAL, synchronous=FULL) and on PostgreSQL (a fresh schema), with the evaluator ticking beside it.
- * Reports events/s and batch latency per dialect, against a baseline measured in the same run: the
- * same batches through parse + aggregate only (no HTTP, no database).
- * Flags: --slis N (300), --batch B events per batch (1000), --concurrency C requests in flight (8),
- * --duration S timed seconds per dialect (20) after --warmup W seconds (3), --dialect sqlite|postgres|both,
- * --evaluator-tick S seconds (5; 0 = no evaluator).
+ * Reports requests/s, events/s and batch latency per batch size and dialect, against a baseline
+ * measured in the same run: the same batches through parse + aggregate only (no HTTP, no database).
+ * Checks (a failure fails `npm run bench`): no request failed, and the stored totals equal the
+ * acknowledged events.
+ * Flags: --slis N (300), --batch B[,B…] events per batch (1,100,1000), --concurrency C requests in
+ * flight (8), --duration S timed seconds per case (10) after --warmup W seconds (3), --dialect
+ * sqlite|postgres|both, --evaluator-tick S seconds (5; 0 = no evaluator).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ import type { Catalog } from '../src/slo/model.js';
 import { routeSli } from '../src/slo/sli-routing.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { check } from './check.js';
 import { intFlag } from './flags.js';
 import type { BenchFlags } from './run.js';
 
@@ -84,6 +87,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 
 interface LoadResult {
+  readonly requestsPerSecond: number;
   readonly eventsPerSecond: number;
   readonly batches: number;
   readonly failures: number;
@@ -163,6 +167,7 @@ async function load(
   latencies.sort((a, b) => a - b);
   return {
     // Batches that finished inside the timed window, over its length.
+    requestsPerSecond: latencies.length / options.durationS,
     eventsPerSecond: measuredEvents / options.durationS,
     batches: latencies.length,
     failures,
@@ -262,11 +267,24 @@ async function evaluationTotals(metrics: ShinraiMetrics) {
   };
 }
 
+/** `--batch 1,100,1000`: the batch sizes to run, each a whole number ≥ 1. */
+function batchSizes(flags: BenchFlags): number[] {
+  const value = flags.batch;
+  if (value === undefined) return [1, 100, 1000];
+  const sizes = String(value)
+    .split(',')
+    .map((part) => Number(part.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    throw new Error('--batch needs whole numbers ≥ 1, comma-separated (e.g. 1,100,1000)');
+  }
+  return sizes;
+}
+
 export async function run(flags: BenchFlags): Promise<void> {
   const slis = intFlag(flags, 'slis', 300);
-  const batch = intFlag(flags, 'batch', 1000);
+  const batches = batchSizes(flags);
   const concurrency = intFlag(flags, 'concurrency', 8);
-  const durationS = intFlag(flags, 'duration', 20);
+  const durationS = intFlag(flags, 'duration', 10);
   const warmupS = intFlag(flags, 'warmup', 3, 0);
   const evaluatorTickS = intFlag(flags, 'evaluator-tick', 5, 0);
   const dialectFlag = typeof flags.dialect === 'string' ? flags.dialect : 'both';
@@ -276,38 +294,50 @@ export async function run(flags: BenchFlags): Promise<void> {
 
   const catalog = benchCatalog(slis);
   const nowMs = Date.now();
-  const bodies = benchBodies(batch, nowMs);
   console.log(
-    `${slis} threshold SLIs, batches of ${batch} raw events (NDJSON, ${fmt(bodies[0]!.length / 1024)} KiB) with an Idempotency-Key each, ` +
-      `${concurrency} in flight, ${durationS} s timed after ${warmupS} s warm-up, evaluator ${evaluatorTickS ? `every ${evaluatorTickS} s` : 'off'}`,
+    `${slis} threshold SLIs, batches of ${batches.join(', ')} raw events (NDJSON) with an Idempotency-Key each, ` +
+      `${concurrency} in flight, ${durationS} s timed after ${warmupS} s warm-up per case, evaluator ${evaluatorTickS ? `every ${evaluatorTickS} s` : 'off'}`,
   );
 
-  baseline(catalog, bodies, slis, nowMs, 1);
-  const baselineRate = baseline(catalog, bodies, slis, nowMs, 3);
-  console.log(`baseline (parse + aggregate only, one thread): ${fmt(baselineRate)} events/s`);
-
   const rows: string[] = [];
-  for (const dialect of dialects) {
-    const r = await runDialect(dialect, catalog, {
-      bodies,
-      slis,
-      batch,
-      concurrency,
-      warmupS,
-      durationS,
-      evaluatorTickS,
-    });
-    const exact = r.stored === r.acceptedEvents;
+  for (const batch of batches) {
+    const bodies = benchBodies(batch, nowMs);
+    baseline(catalog, bodies, slis, nowMs, 1);
+    const baselineRate = baseline(catalog, bodies, slis, nowMs, 3);
     console.log(
-      `${dialect}: ${fmt(r.eventsPerSecond)} events/s (${r.batches} batches timed), batch latency p50 ${ms(r.p50Ms)} ms, ` +
-        `p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms; ${r.failures} failed; ratio to baseline ${(r.eventsPerSecond / baselineRate).toFixed(2)}; ` +
-        `stored totals ${exact ? 'match' : 'DO NOT match'} the acknowledged events (${fmt(r.stored)} / ${fmt(r.acceptedEvents)})`,
+      `\nbatch ${batch} (${fmt(bodies[0]!.length / 1024)} KiB): baseline (parse + aggregate only, one thread) ${fmt(baselineRate)} events/s`,
     );
-    rows.push(
-      `| ${dialect} | ${fmt(r.eventsPerSecond)} | ${ms(r.p50Ms)} ms | ${ms(r.p99Ms)} ms | ${(r.eventsPerSecond / baselineRate).toFixed(2)} |`,
-    );
+    for (const dialect of dialects) {
+      const r = await runDialect(dialect, catalog, {
+        bodies,
+        slis,
+        batch,
+        concurrency,
+        warmupS,
+        durationS,
+        evaluatorTickS,
+      });
+      console.log(
+        `${dialect}, batch ${batch}: ${fmt(r.requestsPerSecond)} requests/s, ${fmt(r.eventsPerSecond)} events/s (${r.batches} batches timed), ` +
+          `batch latency p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms; ratio to baseline ${(r.eventsPerSecond / baselineRate).toFixed(3)}`,
+      );
+      check(
+        r.failures === 0,
+        `${dialect}, batch ${batch}: every request was acknowledged`,
+        `${r.failures} failed`,
+      );
+      check(
+        r.stored === r.acceptedEvents,
+        `${dialect}, batch ${batch}: stored totals equal the acknowledged events`,
+        `${fmt(r.stored)} stored / ${fmt(r.acceptedEvents)} acknowledged`,
+      );
+      check(r.batches > 0, `${dialect}, batch ${batch}: batches finished inside the timed window`);
+      rows.push(
+        `| ${dialect} | ${batch} | ${fmt(r.requestsPerSecond)} | ${fmt(r.eventsPerSecond)} | ${ms(r.p50Ms)} ms | ${ms(r.p99Ms)} ms | ${(r.eventsPerSecond / baselineRate).toFixed(3)} |`,
+      );
+    }
   }
   console.log(
-    `\n| dialect | events/s | p50 batch | p99 batch | ratio to baseline |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+    `\n| dialect | batch | requests/s | events/s | p50 batch | p99 batch | ratio to baseline |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
   );
 }

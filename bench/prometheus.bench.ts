@@ -20,6 +20,7 @@ import { listStatuses } from '../src/slo/evaluator/read.js';
 import { loadSpecs } from '../src/slo/spec/load.js';
 import { PROMTOOL_BIN, type PrometheusServer, startPrometheus } from '../test/support/prometheus.js';
 import { ManualClock } from '../test/support/server.js';
+import { check } from './check.js';
 import { intFlag } from './flags.js';
 import { DAY, jobCounts, MIN, makeJobs, makeSlos, slothSpec, writeOpenMetrics } from './prometheus/data.js';
 import type { BenchFlags } from './run.js';
@@ -507,6 +508,25 @@ export async function run(flags: BenchFlags): Promise<void> {
     );
     for (const d of over.slice(0, 10))
       console.log(`  over tolerance: ${d.id}: Shinrai ${d.shinrai.toFixed(5)}, Sloth ${d.sloth.toFixed(5)}`);
+    // Wrong answers fail the run. Shinrai and Sloth may differ from each other (Sloth's period ratio
+    // is unweighted, see bench/README.md), but each must equal its own definition on the counts.
+    check(notOk.length === 0, 'every Shinrai status is "ok"', `${notOk.length} not ok`);
+    check(
+      shinraiVsExact <= 1e-9,
+      "Shinrai's budget remaining equals the exact traffic-weighted one from the generated counts",
+      `max |Δ| ${shinraiVsExact.toExponential(2)}`,
+    );
+    check(
+      slothVsAverage <= 1e-8,
+      "the Sloth rules' remaining equals the unweighted mean of the exact 5-minute ratios",
+      `max |Δ| ${slothVsAverage.toExponential(2)}`,
+    );
+    check(
+      rechecked > 0 && recheckMax <= 1e-9,
+      'the recorded ratio_rate30d equals its expression as an instant query',
+      `${rechecked} SLOs, max relative Δ ${recheckMax.toExponential(2)}`,
+    );
+    check(aFailures === 0, 'Prometheus evaluated the rules without a failure', `${aFailures} failed`);
   } finally {
     await shinrai?.stop().catch((error: unknown) => progress(`stopping Shinrai: ${String(error)}`));
     await prom?.stop().catch((error: unknown) => progress(`stopping Prometheus: ${String(error)}`));

@@ -1,10 +1,12 @@
 /**
  * Runs every `*.bench.ts` in this folder: `npm run bench -- [--only NAME] [--flag value]…`.
  * Each bench file exports `run(flags)`; flags are passed through untouched, so a bench reads its own.
+ * Benches check their answers (check.ts): any failed check makes the run exit 1.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { failedChecks } from './check.js';
 
 export type BenchFlags = Record<string, string | true>;
 
@@ -39,4 +41,10 @@ for (const file of files) {
   const bench = (await import(pathToFileURL(join(dir, file)).href)) as BenchModule;
   console.log(`\n## ${file}\n`);
   await bench.run(flags);
+}
+const failed = failedChecks();
+if (failed.length > 0) {
+  console.error(`\n${failed.length} bench check(s) failed, so these figures are not to be trusted:`);
+  for (const line of failed) console.error(`  - ${line}`);
+  process.exitCode = 1;
 }

@@ -2,7 +2,7 @@
  * Composition root: builds the running Shinrai from a configuration — database and migrations,
  * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { alertRoutes } from './alerting/routes.js';
 import { AlertService } from './alerting/service.js';
 import { DemoFeeder } from './demo/feeder.js';
@@ -20,15 +20,17 @@ import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations.js';
+import { Egress, parseEgressAllow } from './platform/egress.js';
 import { healthRoutes } from './platform/http/health-routes.js';
 import { markdownRoutes } from './platform/http/markdown-routes.js';
 import { type App, buildServer } from './platform/http/server.js';
 import { webRoutes } from './platform/http/web-routes.js';
+import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
 import { riskRoutes } from './risks/routes.js';
-import { Evaluator } from './slo/evaluator/evaluator.js';
+import { Evaluator, evaluationReadiness } from './slo/evaluator/evaluator.js';
 import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
@@ -68,9 +70,13 @@ export interface StartOptions {
 }
 
 export async function startShinrai(config: Config, options: StartOptions = {}): Promise<RunningShinrai> {
-  const log = options.log ?? pino({ level: config.log.level, base: { service: 'shinrai' } });
+  const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
+  // One egress policy for every outbound call; config validation already checked the entries.
+  const allow = parseEgressAllow(config.egress.allow);
+  if (!allow.ok) throw new Error(`egress.allow: ${allow.problems.join('; ')}`);
+  const egress = new Egress(allow.policy, { onRefused: (client) => metrics.egressRefused.inc({ client }) });
   const db = openDatabase(config.db.url);
   const stops: Array<() => Promise<void> | void> = [() => db.close()];
   const stopAll = async () => {
@@ -114,6 +120,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       specs: currentSpecs,
       config: { ...config.prometheus, defaultUrl: config.prometheus.url },
       isLeader: () => leading(),
+      connections: config.connections,
+      egress,
     });
     const alerts = new AlertService({
       log,
@@ -153,6 +161,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       isLeader: () => evaluator.isLeader(),
       targets: () => alerts.targets(),
+      egress,
       firing: () => alerts.firing(db.kysely, clock.now()),
       onOutcome: (target, outcome) => metrics.notifications.inc({ target, outcome }),
     });
@@ -196,6 +205,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         metrics,
         specsReady: () => specs.ready,
         details: () => ({ leader: evaluator.isLeader() }),
+        checks: async () => ({ evaluation: await evaluationReadiness(evaluator, db, clock.now()) }),
       }),
       sloRoutes({
         specs,
@@ -210,12 +220,15 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       incidentRoutes({
         ...incidentDeps,
         catchUpWriter: config.incidents.llmUrl
-          ? new CatchUpWriter({
-              url: config.incidents.llmUrl,
-              model: config.incidents.llmModel,
-              apiKey: config.incidents.llmApiKey,
-              timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
-            })
+          ? new CatchUpWriter(
+              {
+                url: config.incidents.llmUrl,
+                model: config.incidents.llmModel,
+                apiKey: config.incidents.llmApiKey,
+                timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
+              },
+              egress,
+            )
           : undefined,
       }),
       integrationRoutes(incidentDeps),

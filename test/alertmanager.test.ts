@@ -16,7 +16,7 @@ const MIN = 60_000;
 // Alertmanager judges startsAt/endsAt by its own (real) clock, so Shinrai's starts at the real now.
 const T0 = Math.floor(Date.now() / MIN) * MIN;
 
-describe.skipIf(!alertmanagerAvailable)('notifications to a real Alertmanager', () => {
+describe.skipIf(!alertmanagerAvailable())('notifications to a real Alertmanager', () => {
   let alertmanager: AlertmanagerServer;
   let dir: string;
   let server: TestServer;

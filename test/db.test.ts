@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
@@ -20,6 +21,53 @@ describe.each(DIALECTS)('database on %s', (dialect) => {
     expect(first.applied).toEqual(MIGRATION_NAMES);
     const second = await migrateToLatest(db.kysely);
     expect(second).toEqual({ applied: [], alreadyApplied: MIGRATION_NAMES.length });
+  });
+
+  it('forgets error text stored before remote failures were summarised (it may quote a remote body)', async () => {
+    testDb = await createTestDatabase(dialect);
+    db = openDatabase(testDb.url);
+    await migrateToLatest(db.kysely);
+    const body = 'HTTP 500: REMOTE-BODY-SECRET';
+    await db.kysely
+      .insertInto('source_cursors')
+      .values({
+        sli: 's',
+        source: 'p',
+        plan_hash: '',
+        from_ms: 0,
+        synced_until_ms: 0,
+        last_success_at: null,
+        failures: 1,
+        last_error: body,
+        last_error_at: 1,
+        updated_at: 1,
+      })
+      .execute();
+    await db.kysely
+      .insertInto('notification_outbox')
+      .values({
+        id: 'n',
+        target: 't',
+        fingerprint: 'f',
+        transition: 'firing',
+        payload: '{}',
+        created_at: 1,
+        attempts: 1,
+        next_attempt_at: 1,
+        delivered_at: null,
+        gave_up_at: null,
+        last_error: body,
+      })
+      .execute();
+    // As if the database were from before the migration: it runs again.
+    await sql`DELETE FROM kysely_migration WHERE name = '0012_forget_remote_error_text'`.execute(db.kysely);
+    expect((await migrateToLatest(db.kysely)).applied).toEqual(['0012_forget_remote_error_text']);
+    expect(await db.kysely.selectFrom('source_cursors').select('last_error').execute()).toEqual([
+      { last_error: null },
+    ]);
+    expect(await db.kysely.selectFrom('notification_outbox').select('last_error').execute()).toEqual([
+      { last_error: null },
+    ]);
   });
 
   it('stores epoch milliseconds and fractional counts exactly', async () => {

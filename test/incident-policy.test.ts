@@ -214,6 +214,8 @@ describe.each(DIALECTS)('incident policy on %s', (dialect) => {
     expect(sent.headers.authorization).toBe('Bearer sk-test');
     expect(sent.body.model).toBe('fake-model');
     expect(sent.body.messages[0].content).toContain('Write in Japanese');
+    // The facts the model rewords are Japanese already (the deterministic summary in that language).
+    expect(first.facts).toMatch(/^ステータス: /m);
     expect(sent.body.messages[1].content).toContain(first.facts);
     // The same facts are asked once.
     const calls = llm.requests.length;
@@ -222,7 +224,10 @@ describe.each(DIALECTS)('incident policy on %s', (dialect) => {
 
     llm.mode = 'fail';
     const failed = await json(server.request('GET', path, { token: editor }));
-    expect(failed).toMatchObject({ source: 'timeline', llmError: 'the LLM endpoint answered HTTP 500' });
+    expect(failed).toMatchObject({
+      source: 'timeline',
+      llmError: 'the LLM endpoint answered HTTP 500 Internal Server Error',
+    });
     expect(failed.text).toBe(failed.facts);
     llm.mode = 'hang';
     await server.request('POST', `/api/v1/incidents/${latest.reference}/notes`, {

@@ -281,6 +281,92 @@ describe.each(DIALECTS)('ingestion on %s', (dialect) => {
     });
   });
 
+  describe('bounded counts (at most 1e12 events per item and per stored minute)', () => {
+    it('refuses an item beyond the bound, naming its position and field, and stores nothing', async () => {
+      // The payload: two 1.7e308 items in one minute summed to Infinity.
+      const error = await ingest({
+        body: JSON.stringify([
+          { ts: NOW, good: 1, total: 1 },
+          { ts: NOW, good: 1.7e308, total: 1.7e308 },
+          { ts: NOW, good: 1.7e308, total: 1.7e308 },
+        ]),
+        contentType: 'application/json',
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'Invalid',
+        errors: [
+          {
+            line: 2,
+            field: 'total',
+            message: expect.stringMatching(/at most 1e12 events are accepted per item/),
+          },
+          { line: 3, field: 'total' },
+        ],
+      });
+      expect(await rows()).toEqual([]);
+    });
+
+    it('refuses a batch whose items of one minute add up beyond the bound, naming the item that crosses it', async () => {
+      const error = await ingest({
+        body: ndjson([
+          { ts: NOW, good: 6e11, total: 6e11 },
+          { ts: NOW - MIN, good: 6e11, total: 6e11 },
+          { ts: NOW + 1_000, bad: 0, total: 6e11 },
+        ]),
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'Invalid',
+        errors: [
+          {
+            line: 3,
+            field: 'total',
+            message: expect.stringMatching(/add up to 1200000000000 events; at most 1e12/),
+          },
+        ],
+      });
+      expect(await rows()).toEqual([]);
+      // Exactly the bound is fine.
+      await ingest({ body: ndjson([{ ts: NOW, good: 1e12, total: 1e12 }]) });
+      expect(await rows()).toEqual([['requests', 0, 1e12, 1e12]]);
+    });
+
+    it('refuses a batch that would take a stored minute beyond the bound, and keeps the stored counts', async () => {
+      await ingest({ body: ndjson([{ ts: NOW, good: 6e11, total: 6e11 }]) });
+      const error = await ingest({
+        body: ndjson([
+          { ts: NOW - MIN, good: 5, total: 5 },
+          { ts: NOW + 10_000, good: 6e11, total: 6e11 },
+        ]),
+        idempotencyKey: 'too-much',
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'Invalid',
+        message: expect.stringMatching(
+          /already holds 600000000000 events; adding 600000000000 would exceed 1e12 per minute: nothing of this batch was stored/,
+        ),
+        errors: [{ line: 2, field: 'total' }],
+      });
+      // Nothing of the batch, not even its other minute, nor its idempotency key.
+      expect(await rows()).toEqual([['requests', 0, 6e11, 6e11]]);
+      const retry = await ingest({
+        body: ndjson([{ ts: NOW - MIN, good: 5, total: 5 }]),
+        idempotencyKey: 'too-much',
+      });
+      expect(retry.status).toBe('accepted');
+      expect(await metric('shinrai_ingest_batches_total')).toContain('outcome="rejected"} 1');
+    });
+
+    it('never stores a minute beyond the bound from concurrent batches', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          ingest({ body: ndjson([{ ts: NOW + i, good: 3e11, total: 3e11 }]) }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect(await rows()).toEqual([['requests', 0, 9e11, 9e11]]);
+    });
+  });
+
   describe('HTTP', () => {
     let app: FastifyInstance;
     const routeConfigs = new Map<string, unknown>();
@@ -318,6 +404,22 @@ describe.each(DIALECTS)('ingestion on %s', (dialect) => {
         headers: { 'content-type': 'application/x-ndjson', ...headers },
         payload: body,
       });
+
+    it('answers 400 problem+json naming the item and field for a count beyond the bound', async () => {
+      const response = await post(JSON.stringify([{ ts: NOW, good: 1.7e308, total: 1.7e308 }]), {
+        'content-type': 'application/json',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({
+        status: 400,
+        detail: expect.stringMatching(
+          /^1 of 1 items is invalid, so nothing was stored \(first: line 1: "total" is 1\.7e\+308; at most 1e12/,
+        ),
+        errors: [{ line: 1, field: 'total' }],
+      });
+      expect(await rows()).toEqual([]);
+    });
 
     it('registers the route for editors', () => {
       expect(routeConfigs.get('POST /api/v1/sli/:name/events')).toEqual({ minRole: 'editor' });

@@ -32,7 +32,7 @@ const spec = (url: string) =>
     total: 'http_requests_total',
   });
 
-describe.skipIf(!prometheusAvailable)('kill -9 during a first load from Prometheus', () => {
+describe.skipIf(!prometheusAvailable())('kill -9 during a first load from Prometheus', () => {
   let work: string;
   let prometheus: PrometheusServer;
   let truth: Map<number, { good: number; total: number }>;

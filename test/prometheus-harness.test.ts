@@ -34,7 +34,7 @@ function truthBetween(data: GeneratedData, job: string, fromMs: number, toMs: nu
   return { good, total };
 }
 
-describe.skipIf(!prometheusAvailable)('Prometheus harness', () => {
+describe.skipIf(!prometheusAvailable())('Prometheus harness', () => {
   const dirs: string[] = [];
   let data: GeneratedData;
   let prometheus: PrometheusServer;

@@ -48,6 +48,14 @@ describe('replicas on PostgreSQL', () => {
 
     const leader = servers[leaders.indexOf(true)]!;
     const follower = servers[leaders.indexOf(false)]!;
+    // A follower evaluates nothing: it stays ready and shows how current the leader's statuses are.
+    const followerReady = await fetch(`${follower.url}/readyz`);
+    expect(followerReady.status).toBe(200);
+    expect(((await followerReady.json()) as { evaluation?: unknown }).evaluation).toMatchObject({
+      ready: true,
+      role: 'follower',
+      leaderStale: false,
+    });
     await leader.kill('SIGKILL');
     const killedAt = Date.now();
     // The issue's bound: another replica evaluates within 30 s of the leader's death.

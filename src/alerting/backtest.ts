@@ -106,8 +106,12 @@ export function backtest(input: BacktestInput): BacktestAlert[] {
     }
     return weights > 0 ? sum / weights : null;
   };
-  const events = (end: number, windowMin: number) =>
-    Math.min(...windows.map((w) => w.series.events(end, windowMin)));
+  /** Events of the least-trafficked part; a loop, not map + spread: it runs per minute and condition. */
+  const events = (end: number, windowMin: number) => {
+    let least = Number.POSITIVE_INFINITY;
+    for (const w of windows) least = Math.min(least, w.series.events(end, windowMin));
+    return least;
+  };
   /** The long-window burn rate of the first condition that holds at minute end `end`, or null. */
   const holding = (conditions: readonly BurnCondition[], end: number): number | null => {
     for (const c of conditions) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '../../test/support/fixtures.js';
 import { loadSpecText } from '../slo/spec/load.js';
 import { alertRulesFor, meets } from './policy.js';
 
@@ -136,10 +137,7 @@ slos:
 describe('custom AlertWindows in the specs', () => {
   it('choose the windows of their period for the live rules and the engine', async () => {
     const { readFileSync } = await import('node:fs');
-    const windows = readFileSync(
-      new URL('../../../shared/fixtures/sloth/windows/7d.yaml', import.meta.url),
-      'utf8',
-    );
+    const windows = readFileSync(sharedFixture('sloth/windows/7d.yaml'), 'utf8');
     const loaded = loadSpecText(
       'specs.yaml',
       `${windows}\n---\n${sloYaml('{ duration: 7d, isRolling: true }')}`,

@@ -12,6 +12,7 @@ import {
   type WebhookPayload,
 } from '../notifications/outbox.js';
 import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
+import { isoOrNull } from '../platform/dates.js';
 import type { Database } from '../platform/db/schema.js';
 import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { evaluationTargets } from '../slo/evaluation.js';
@@ -119,9 +120,40 @@ export class AlertService {
     });
   }
 
-  /** One step over a tick's statuses; writes in `trx` (the statuses' transaction). */
-  async step(trx: Kysely<Database>, statuses: readonly DatedStatus[], nowMs: number): Promise<void> {
-    const targets: AlertTarget[] = statuses.map((s) => ({
+  /**
+   * One step over a tick's statuses; writes in `trx` (the statuses' transaction). Each SLO in
+   * isolation: one whose alerts cannot be evaluated keeps its alerts as they were (neither fires
+   * nor resolves) and is returned with the reason, while the others go on.
+   */
+  async step(
+    trx: Kysely<Database>,
+    statuses: readonly DatedStatus[],
+    nowMs: number,
+  ): Promise<Array<{ id: string; error: string }>> {
+    const failed: Array<{ id: string; error: string }> = [];
+    const targets: AlertTarget[] = [];
+    for (const s of statuses)
+      try {
+        targets.push(this.alertTarget(s));
+      } catch (error) {
+        failed.push({ id: s.target.id, error: `alerts not evaluated: ${(error as Error).message}` });
+      }
+    const previous = await readAlerts(trx);
+    const changes = targets.flatMap((target) => {
+      try {
+        return evaluateAlerts([target], previous, nowMs);
+      } catch (error) {
+        failed.push({ id: target.sloId, error: `alerts not evaluated: ${(error as Error).message}` });
+        return [];
+      }
+    });
+    for (const { id, error } of failed) this.deps.log.warn({ slo: id }, error);
+    await this.writeStep(trx, statuses, changes, nowMs);
+    return failed;
+  }
+
+  private alertTarget(s: DatedStatus): AlertTarget {
+    return {
       sloId: s.target.id,
       service: s.target.slo.service,
       rules: this.rulesFor(s.target.slo),
@@ -138,9 +170,15 @@ export class AlertService {
             events: lookupByLabel(s.status.windowEvents, s.target.parts[0]!.spec.burnWindows),
           }
         : undefined,
-    }));
-    const previous = await readAlerts(trx);
-    const changes = evaluateAlerts(targets, previous, nowMs);
+    };
+  }
+
+  private async writeStep(
+    trx: Kysely<Database>,
+    statuses: readonly DatedStatus[],
+    changes: ReturnType<typeof evaluateAlerts>,
+    nowMs: number,
+  ): Promise<void> {
     await writeAlertChanges(trx, changes, nowMs);
     const silences = await readSilences(trx, nowMs);
     const sloOf = new Map(statuses.map((s) => [s.target.id, s.target.slo]));
@@ -162,10 +200,7 @@ export class AlertService {
           notifyResolved: rule.notifyResolved,
           context: {
             budgetRemaining: status?.budget.remaining,
-            exhaustionAt:
-              status?.exhaustionAt === null || status?.exhaustionAt === undefined
-                ? null
-                : new Date(status.exhaustionAt).toISOString(),
+            exhaustionAt: isoOrNull(status?.exhaustionAt),
             runbookUrl: slo.shinrai.runbookUrl,
           },
         };

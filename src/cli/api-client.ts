@@ -40,9 +40,18 @@ export async function call(
     );
   }
   const text = await response.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not Shinrai (a proxy's error page, another service on that port): say so, not a stack trace.
+    throw new CliError(
+      `${method} ${path}: ${response.status}, and the answer is not JSON: is ${base} a Shinrai server?`,
+    );
+  }
   if (!response.ok) {
-    const detail = (json as { detail?: string } | undefined)?.detail ?? text.slice(0, 200);
+    const detail =
+      (json as { detail?: string } | undefined)?.detail ?? `${response.status} ${response.statusText}`;
     throw new CliError(`${method} ${path}: ${response.status} ${detail}`);
   }
   return json;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +191,44 @@ describe('shinrai budget', () => {
     );
   });
 
+  it('reports a huge healthy minute followed by errors, exhaustion "never" (—), and refuses counts beyond 1e12', async () => {
+    const specs = await tempFile('slo.yaml', SLO);
+    const minute = (offsetMin: number) => new Date(Date.parse(at) - offsetMin * 60_000).toISOString();
+    // The shape within the bound: a minute of 1e12 good events, then a few errors.
+    const data = await dataFile([
+      { sli: 'api-requests', ts: minute(30), good: 1e12, total: 1e12 },
+      { sli: 'api-requests', ts: minute(5), bad: 1e-6, total: 100 },
+    ]);
+    const json = await runCli(['budget', specs, '--data', data, '--at', at, '--json']);
+    expect(json.code).toBe(0);
+    const [slo] = JSON.parse(json.stdout).slos;
+    expect(slo.burnRates['1h']).toBeGreaterThan(0);
+    expect(slo.exhaustionAt).toBeNull();
+    const table = await runCli(['budget', specs, '--data', data, '--at', at]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^api-availability\s.*\s—\s+partial/m);
+
+    const tooBig = await dataFile([
+      { sli: 'api-requests', ts: minute(3), good: 1.7e308, total: 1.7e308 },
+      { sli: 'api-requests', ts: minute(3), good: 1.7e308, total: 1.7e308 },
+    ]);
+    const refused = await runCli(['budget', specs, '--data', tooBig, '--at', at]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      /data\.ndjson:1: "good": at most 1e12 events are accepted per row .*\(and 1 more bad line\)\n$/,
+    );
+    const sum = await dataFile([
+      { sli: 'api-requests', ts: minute(3), good: 6e11, total: 6e11 },
+      { sli: 'api-requests', ts: minute(3), good: 6e11, total: 6e11 },
+    ]);
+    const summed = await runCli(['budget', specs, '--data', sum, '--at', at]);
+    expect(summed.code).toBe(1);
+    expect(summed.stderr).toMatch(
+      /data\.ndjson:2: "total": the rows of "api-requests" for minute 2026-11-22T23:57:00\.000Z add up to 1200000000000 events; at most 1e12 per minute/,
+    );
+  });
+
   it('refuses invalid specs with the first error and a pointer to validate', async () => {
     const { code, stderr } = await runCli([
       'budget',
@@ -233,6 +271,28 @@ describe('shinrai demo', () => {
       'search-latency',
     ]);
     for (const slo of report.slos) expect(slo.sli).toBeGreaterThan(0.9);
+  });
+
+  it('--once --at ends the history at that time, so budget --at the same time has the data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shinrai-cli-'));
+    const file = join(dir, 'shop.ndjson');
+    const at = '2026-11-01T00:00:00Z';
+    const exported = await runCli(['demo', '--once', '--seed-days', '1', '--at', at, '--export', file]);
+    expect(exported.code).toBe(0);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const times = lines.map((l) => Date.parse(JSON.parse(l).ts));
+    expect(Math.max(...times)).toBeLessThan(Date.parse(at));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(Date.parse(at) - 86_400_000);
+    const budget = await runCli(['budget', DEMO_SPECS, '--data', file, '--at', at, '--json']);
+    expect(budget.stderr).toBe('');
+    for (const slo of JSON.parse(budget.stdout).slos) expect(slo.sli).toBeGreaterThan(0.9);
+    // Before the data: a warning that says what the data covers (it used to be a silent "no data").
+    const early = await runCli(['budget', DEMO_SPECS, '--data', file, '--at', '2026-10-01T00:00:00Z']);
+    expect(early.code).toBe(0);
+    expect(early.stderr).toMatch(
+      /^warning: --at 2026-10-01T00:00:00\.000Z is before the data, which covers 2026-10-31T00:00:00\.000Z – 2026-10-31T23:59:00\.000Z: no data to evaluate\n$/,
+    );
+    expect((await runCli(['demo', '--at', at])).code).toBe(2);
   });
 
   it('loads the bundled example specs without warnings', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { type Config, ConfigError, loadConfig } from '../platform/config.js';
-import { type Db, openDatabase } from '../platform/db/database.js';
+import { DatabaseMissingError, type Db, openDatabase } from '../platform/db/database.js';
 import { migrateToLatest } from '../platform/db/migrations.js';
 import { AppError } from '../platform/errors.js';
 import { CliError } from './io.js';
@@ -31,14 +31,26 @@ export interface DbFlags {
 
 /**
  * Opens the configured database (migrated) for one CLI command and closes it after; failures
- * become one readable line (AppError NotFound exits 1, other AppErrors 2).
+ * become one readable line (AppError NotFound exits 1, other AppErrors 2). Only `create: true`
+ * (a command that sets a database up, like `token create`) may create a missing SQLite file;
+ * anything else stops with one line, so a command run in the wrong directory creates nothing.
  */
 export async function withDatabase<T>(
   flags: DbFlags,
   run: (deps: { db: Db; clock: Clock; config: Config }) => Promise<T>,
+  options: { create?: boolean } = {},
 ): Promise<T> {
   const config = configFrom({ 'db.url': flags.db }, flags.config);
-  const db = openDatabase(config.db.url);
+  let db: Db;
+  try {
+    db = openDatabase(config.db.url, { mustExist: !options.create });
+  } catch (error) {
+    if (error instanceof DatabaseMissingError)
+      throw new CliError(
+        `no database at ${error.file}: run this where the server keeps its data, or give --db <file or postgres:// URL> (nothing was created)`,
+      );
+    throw new CliError(`database: ${(error as Error).message}`);
+  }
   try {
     await migrateToLatest(db.kysely);
     return await run({ db, clock: systemClock, config });

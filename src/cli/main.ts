@@ -28,6 +28,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    // A command's options are read only before its sub-command's name, so a sub-command may reuse
+    // a parent's option names (`gate --service` and `gate override --service`); without this the
+    // parent swallowed them and the sub-command never saw them. Inherited by every command below.
+    .enablePositionalOptions()
     .exitOverride();
   registerValidate(program, io, setExit);
   registerBudget(program, io, setExit);

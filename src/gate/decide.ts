@@ -24,7 +24,7 @@ export interface GateSlo {
 
 /** Why a budget figure may not be current: never evaluated, a stale status, data not current. */
 export interface GateDoubt {
-  readonly code: 'not-evaluated' | 'stale' | 'data';
+  readonly code: 'not-evaluated' | 'stale' | 'data' | 'error';
   readonly text: string;
 }
 

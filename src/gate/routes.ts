@@ -38,7 +38,7 @@ const answerSchema = z.object({
           'no-data; policy-step (a step in force); no-step; no-policy (budget left); no-policy-exhausted (warns)',
         ),
       doubt: z
-        .enum(['not-evaluated', 'stale', 'data'])
+        .enum(['not-evaluated', 'stale', 'data', 'error'])
         .optional()
         .describe('why the budget figure may not be current'),
       message: z.string(),

@@ -52,11 +52,13 @@ export async function gateFor(deps: GateDeps, service: string): Promise<GateAnsw
       const status = statuses.get(t.id);
       const doubt: GateDoubt | undefined = !status
         ? { code: 'not-evaluated', text: 'not evaluated yet' }
-        : isStale(status.evaluatedAt, nowMs, deps.tickSeconds)
-          ? { code: 'stale', text: `status is stale (evaluated ${status.evaluatedAt})` }
-          : status.data && status.data.state !== 'ok'
-            ? { code: 'data', text: `data is ${status.data.state}` }
-            : undefined;
+        : status.error
+          ? { code: 'error', text: `cannot be evaluated since ${status.error.since}: ${status.error.reason}` }
+          : isStale(status.evaluatedAt, nowMs, deps.tickSeconds)
+            ? { code: 'stale', text: `status is stale (evaluated ${status.evaluatedAt})` }
+            : status.data && status.data.state !== 'ok'
+              ? { code: 'data', text: `data is ${status.data.state}` }
+              : undefined;
       return {
         id: t.id,
         steps: t.slo.shinrai.errorBudgetPolicy,

@@ -5,6 +5,7 @@
  */
 import type { BudgetImpact } from './impact.js';
 import { POSTMORTEM_REQUIRED_SHARE } from './impact.js';
+import type { WriteUpLanguage } from './language.js';
 
 /** The SRE book's action-item categories. */
 export const ACTION_ITEM_CATEGORIES = [
@@ -58,29 +59,72 @@ export function isOverdue(item: Pick<ActionItem, 'status' | 'dueDate'>, today: s
 
 /** The placeholder in a postmortem's markdown where the current action items are shown. */
 export const ACTION_ITEMS_PLACEHOLDER = '<!-- shinrai:action-items -->';
+/** The same in a Japanese draft: the table is then shown with Japanese headings and values. */
+export const ACTION_ITEMS_PLACEHOLDER_JA = '<!-- shinrai:action-items:ja -->';
+
+export function actionItemsPlaceholder(language: WriteUpLanguage): string {
+  return language === 'ja' ? ACTION_ITEMS_PLACEHOLDER_JA : ACTION_ITEMS_PLACEHOLDER;
+}
+
+interface ActionItemsText {
+  readonly none: string;
+  readonly headings: readonly string[];
+  readonly category: Record<ActionItemCategory, string>;
+  readonly status: Record<ActionItemStatus, string>;
+}
+
+export const ACTION_ITEMS_TEXT: Record<WriteUpLanguage, ActionItemsText> = {
+  en: {
+    none: '_No action items yet._',
+    headings: ['action', 'category', 'priority', 'owner', 'due', 'status', 'ticket'],
+    category: Object.fromEntries(ACTION_ITEM_CATEGORIES.map((c) => [c, c])) as Record<
+      ActionItemCategory,
+      string
+    >,
+    status: { open: 'open', done: 'done', skipped: 'skipped' },
+  },
+  ja: {
+    none: '_アクションアイテムはまだありません。_',
+    headings: ['アクション', '分類', '優先度', '担当者', '期限', '状態', 'チケット'],
+    category: {
+      investigate: '調査',
+      mitigate: '緩和',
+      repair: '修復',
+      detect: '検知',
+      'mitigate-future': '将来の緩和',
+      prevent: '予防',
+    },
+    status: { open: '未完了', done: '完了', skipped: '見送り' },
+  },
+};
 
 const cell = (text: string | undefined) =>
   text ? text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ') : '—';
 
 /** The action items as a markdown table (or a line saying there are none). */
-export function actionItemsTable(items: readonly ActionItem[]): string {
-  if (!items.length) return '_No action items yet._';
+export function actionItemsTable(items: readonly ActionItem[], language: WriteUpLanguage = 'en'): string {
+  const t = ACTION_ITEMS_TEXT[language];
+  if (!items.length) return t.none;
   const rows = [...items].sort(
     (a, b) => a.priority.localeCompare(b.priority) || a.createdAtMs - b.createdAtMs,
   );
   return [
-    '| action | category | priority | owner | due | status | ticket |',
-    '|---|---|---|---|---|---|---|',
+    `| ${t.headings.join(' | ')} |`,
+    `|${t.headings.map(() => '---').join('|')}|`,
     ...rows.map(
       (i) =>
-        `| ${cell(i.title)} | ${i.category} | ${i.priority} | ${cell(i.owner)} | ${i.dueDate ?? '—'} | ${i.status} | ${i.ticketUrl ? `<${i.ticketUrl}>` : '—'} |`,
+        `| ${cell(i.title)} | ${t.category[i.category]} | ${i.priority} | ${cell(i.owner)} | ${i.dueDate ?? '—'} | ${t.status[i.status]} | ${i.ticketUrl ? `<${i.ticketUrl}>` : '—'} |`,
     ),
   ].join('\n');
 }
 
-/** The postmortem's markdown with the placeholder replaced by the current action items. */
+/** The markdown with each placeholder replaced by the current action items, in its language. */
 export function withActionItems(markdown: string, items: readonly ActionItem[]): string {
-  return markdown.split(ACTION_ITEMS_PLACEHOLDER).join(actionItemsTable(items));
+  return markdown
+    .split(ACTION_ITEMS_PLACEHOLDER)
+    .join(actionItemsTable(items, 'en'))
+    .split(ACTION_ITEMS_PLACEHOLDER_JA)
+    .join(actionItemsTable(items, 'ja'));
 }
 
 /** An SLO whose budget an incident consumed beyond the policy's share. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { httpUrls } from '../platform/urls.js';
 import { MAX_RUNBOOKS, type Severity, type SeverityScale, severityRank } from './model.js';
+import { SYSTEM_EVENT_TEXT } from './timeline-text.js';
 
 export const alertmanagerPayloadSchema = z.object({
   version: z.string().optional(),
@@ -88,7 +89,10 @@ export function alertEntries(payload: AlertmanagerPayload): Array<{ key: string;
     const key = `${a.fingerprint ?? JSON.stringify(a.labels)}|${a.status}|${a.startsAt}`;
     return {
       key,
-      text: `${a.status === 'firing' ? 'Alert firing' : 'Alert resolved'}: ${name}${labels ? ` {${labels}}` : ''}${detail ? ` — ${detail}` : ''}`,
+      text: SYSTEM_EVENT_TEXT.alertmanager(
+        a.status === 'firing',
+        `${name}${labels ? ` {${labels}}` : ''}${detail ? ` — ${detail}` : ''}`,
+      ),
     };
   });
 }

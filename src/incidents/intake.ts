@@ -23,6 +23,7 @@ import {
   listIncidents,
   severityScale,
 } from './service.js';
+import { SYSTEM_EVENT_TEXT } from './timeline-text.js';
 
 /** The label that ties an incident to the Shinrai alert it was declared from. */
 export const ALERT_LABEL = 'shinrai_alert';
@@ -81,7 +82,7 @@ export async function incidentFromAlert(
     [
       {
         key: `${alert.fingerprint}|firing|${alert.state.firedAtMs}`,
-        text: `Alert firing: ${alert.rule} of ${alert.sloId} — burn rates ${rates}`,
+        text: SYSTEM_EVENT_TEXT.alertFiring(alert.rule, alert.sloId, rates),
       },
     ],
     actor,

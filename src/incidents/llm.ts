@@ -6,8 +6,10 @@
  * nonsense, the deterministic summary is served with the reason — never a half answer.
  */
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
+import { type Agent, request } from 'undici';
 import { z } from 'zod';
+import type { Egress } from '../platform/egress.js';
+import { describeStatus, describeTransportError } from '../platform/remote-error.js';
 import type { TimelineEvent } from './service.js';
 
 export interface LlmConfig {
@@ -73,8 +75,15 @@ export function catchUpMessages(
 
 export class CatchUpWriter {
   private readonly cache = new Map<string, string>();
+  private readonly dispatcher: Agent;
 
-  constructor(private readonly config: LlmConfig) {}
+  /** Calls go through `egress` (egress.allow), like every outbound call. */
+  constructor(
+    private readonly config: LlmConfig,
+    egress: Egress,
+  ) {
+    this.dispatcher = egress.agent('llm');
+  }
 
   /**
    * The model's wording of the summary; the same facts and language are asked once (cached), so
@@ -113,21 +122,27 @@ export class CatchUpWriter {
           ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}),
         },
         body: JSON.stringify({ model: this.config.model, messages, temperature: 0.2 }),
+        dispatcher: this.dispatcher,
         headersTimeout: this.config.timeoutMs,
         bodyTimeout: this.config.timeoutMs,
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
     } catch (error) {
-      const name = (error as Error).name;
+      // In a few words: the exception's own text may quote the URL or the key.
+      const failure = describeTransportError(error, this.config.timeoutMs);
       throw new Error(
-        name === 'TimeoutError' || name === 'HeadersTimeoutError' || name === 'BodyTimeoutError'
+        failure.kind === 'timeout'
           ? `the LLM endpoint did not answer within ${this.config.timeoutMs / 1000} s`
-          : `the LLM endpoint is unreachable (${(error as Error).message})`,
+          : failure.kind === 'egress'
+            ? `the LLM endpoint: ${failure.message}`
+            : `the LLM endpoint is unreachable (${failure.message})`,
       );
     }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      await response.body.dump().catch(() => {});
+      throw new Error(`the LLM endpoint answered ${describeStatus(response.statusCode)}`);
+    }
     const body = await response.body.text().catch(() => '');
-    if (response.statusCode < 200 || response.statusCode >= 300)
-      throw new Error(`the LLM endpoint answered HTTP ${response.statusCode}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);

@@ -7,6 +7,7 @@ import type { Catalog } from '../slo/model.js';
 import { actionItemSchema, actionItemView, todayIn } from './action-item-routes.js';
 import { listActionItems } from './action-item-service.js';
 import { type ActionItem, withActionItems } from './action-items.js';
+import { writeUpLanguageQuery } from './language.js';
 import { POSTMORTEM_STATUSES } from './postmortem.js';
 import {
   changePostmortem,
@@ -60,8 +61,9 @@ export function postmortemRoutes(
         schema: {
           tags: ['postmortems'],
           summary:
-            'Draft a postmortem (SRE-book sections, budget figures, starred timeline) for this incident and optionally others',
+            'Draft a postmortem (SRE-book sections, budget figures, starred timeline) for this incident and optionally others, in English or Japanese',
           params: z.object({ ref: z.string().max(100) }),
+          querystring: z.object({ lang: writeUpLanguageQuery }),
           body: z
             .strictObject({ alsoCovers: z.array(z.string().max(100)).max(20).default([]) })
             .default({ alsoCovers: [] }),
@@ -69,10 +71,12 @@ export function postmortemRoutes(
         },
       },
       async (request, reply) => {
-        const created = await createPostmortem(deps, deps.catalog(), [
-          request.params.ref,
-          ...request.body.alsoCovers,
-        ]);
+        const created = await createPostmortem(
+          deps,
+          deps.catalog(),
+          [request.params.ref, ...request.body.alsoCovers],
+          { language: request.query.lang, timeZone: deps.timeZone },
+        );
         return reply.code(201).send(view(created, [], today()));
       },
     );

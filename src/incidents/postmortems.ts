@@ -6,6 +6,7 @@ import type { Catalog } from '../slo/model.js';
 import { listActionItems } from './action-item-service.js';
 import { type PolicyBreach, policyBreaches, publishBlockers } from './action-items.js';
 import { budgetImpact } from './impact.js';
+import type { WriteUpOptions } from './language.js';
 import {
   type CoveredIncident,
   canMovePostmortem,
@@ -35,11 +36,12 @@ function fromRow(row: PostmortemTable): Postmortem {
   };
 }
 
-/** Drafts a postmortem covering the incidents (the first names it). */
+/** Drafts a postmortem covering the incidents (the first names it), in the language asked for. */
 export async function createPostmortem(
   deps: IncidentDeps,
   catalog: Catalog,
   refs: readonly string[],
+  options: WriteUpOptions = {},
 ): Promise<Postmortem> {
   const covered: CoveredIncident[] = [];
   for (const ref of refs) {
@@ -52,7 +54,7 @@ export async function createPostmortem(
     id: randomUUID(),
     status: 'draft',
     incidents: JSON.stringify(covered.map((c) => c.incident.reference)),
-    markdown: draftPostmortem(covered),
+    markdown: draftPostmortem(covered, options),
     created_at: nowMs,
     updated_at: nowMs,
   };

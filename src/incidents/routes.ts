@@ -6,6 +6,7 @@ import { httpUrl } from '../platform/urls.js';
 import type { Catalog } from '../slo/model.js';
 import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
+import { writeUpLanguageQuery } from './language.js';
 import type { CatchUpWriter } from './llm.js';
 import { responseMetrics } from './metrics.js';
 import { MAX_RUNBOOKS, MILESTONES, STATUSES } from './model.js';
@@ -93,6 +94,8 @@ export function incidentRoutes(
     readonly catalog: () => Catalog;
     /** Rewords catch-up summaries when an LLM endpoint is configured. */
     readonly catchUpWriter?: CatchUpWriter | undefined;
+    /** The team's IANA zone, for times in Japanese write-ups. */
+    readonly timeZone?: string | undefined;
   },
 ) {
   return (app: App) => {
@@ -187,6 +190,7 @@ export function incidentRoutes(
           tags: ['incidents'],
           summary: 'One incident (INC-42) with its timeline and the error budget it consumed per linked SLO',
           params: z.object({ ref: z.string().max(100) }),
+          querystring: z.object({ lang: writeUpLanguageQuery.describe('language of catchUp: en or ja') }),
         },
       },
       async (request) => {
@@ -199,7 +203,10 @@ export function incidentRoutes(
           budgetImpact: impact,
           requiresPostmortem: impact.some((i) => (i.shareOfBudget ?? 0) > POSTMORTEM_REQUIRED_SHARE),
           suggestedImpactStart: suggested,
-          catchUp: catchUpSummary(incident, timeline, impact, deps.clock.now()),
+          catchUp: catchUpSummary(incident, timeline, impact, deps.clock.now(), {
+            language: request.query.lang,
+            timeZone: deps.timeZone,
+          }),
         };
       },
     );
@@ -212,7 +219,7 @@ export function incidentRoutes(
           summary:
             'Catch-up for a late joiner: the deterministic summary, reworded by the configured LLM when there is one',
           params: z.object({ ref: z.string().max(100) }),
-          querystring: z.object({ lang: z.enum(['en', 'ja']).default('en') }),
+          querystring: z.object({ lang: writeUpLanguageQuery }),
           response: {
             200: z.object({
               text: z.string().describe('plain text: show it as text, never as HTML'),
@@ -227,7 +234,11 @@ export function incidentRoutes(
       async (request) => {
         const { incident, timeline } = await getIncident(deps, request.params.ref);
         const impact = await budgetImpact(deps, deps.catalog(), incident);
-        const facts = catchUpSummary(incident, timeline, impact, deps.clock.now());
+        // The facts are written in the language asked for, and the model is asked for it too.
+        const facts = catchUpSummary(incident, timeline, impact, deps.clock.now(), {
+          language: request.query.lang,
+          timeZone: deps.timeZone,
+        });
         if (!deps.catchUpWriter) return { text: facts, source: 'timeline' as const, facts };
         return { ...(await deps.catchUpWriter.write(facts, timeline, request.query.lang)), facts };
       },

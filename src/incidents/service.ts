@@ -22,6 +22,7 @@ import {
   type Severity,
   type SeverityScale,
 } from './model.js';
+import { SYSTEM_EVENT_TEXT } from './timeline-text.js';
 
 export interface Incident {
   readonly id: string;
@@ -163,7 +164,7 @@ export async function declareIncident(
         await addEvent(trx, incident.id, nowMs, {
           kind: 'declared',
           actor,
-          text: `${incident.severity} declared: ${incident.title}`,
+          text: SYSTEM_EVENT_TEXT.declared(incident.severity, incident.title),
         });
         return incident;
       });
@@ -195,12 +196,15 @@ export async function changeIncident(
       const milestones = { ...next.milestones };
       if (stamp && milestones[stamp] === undefined) milestones[stamp] = nowMs;
       next = { ...next, status: change.status, milestones };
-      events.push({ kind: 'status', text: `status ${current.status} → ${change.status}` });
+      events.push({ kind: 'status', text: SYSTEM_EVENT_TEXT.status(current.status, change.status) });
     }
     if (change.severity !== undefined && change.severity !== current.severity) {
       checkSeverity(deps, change.severity);
       next = { ...next, severity: change.severity };
-      events.push({ kind: 'severity', text: `severity ${current.severity} → ${change.severity}` });
+      events.push({
+        kind: 'severity',
+        text: SYSTEM_EVENT_TEXT.severity(current.severity, change.severity),
+      });
     }
     if (change.milestones) {
       const milestones = { ...next.milestones };
@@ -211,7 +215,10 @@ export async function changeIncident(
         else milestones[name] = value;
         events.push({
           kind: 'milestone',
-          text: value === null ? `${name} cleared` : `${name} set to ${new Date(value).toISOString()}`,
+          text:
+            value === null
+              ? SYSTEM_EVENT_TEXT.milestoneCleared(name)
+              : SYSTEM_EVENT_TEXT.milestoneSet(name, value),
         });
       }
       next = { ...next, milestones };
@@ -220,14 +227,14 @@ export async function changeIncident(
       const value = change[field];
       if (value !== undefined && value !== current[field]) {
         next = { ...next, [field]: value };
-        events.push({ kind: 'field', text: `${field} changed` });
+        events.push({ kind: 'field', text: SYSTEM_EVENT_TEXT.fieldChanged(field) });
       }
     }
     for (const field of ['services', 'slos'] as const) {
       const value = change[field];
       if (value !== undefined && JSON.stringify(value) !== JSON.stringify(current[field])) {
         next = { ...next, [field]: [...value] };
-        events.push({ kind: 'field', text: `${field}: ${value.join(', ') || 'none'}` });
+        events.push({ kind: 'field', text: SYSTEM_EVENT_TEXT.listSet(field, value) });
       }
     }
     if (change.labels) {
@@ -238,7 +245,7 @@ export async function changeIncident(
         else labels[key] = value;
         events.push({
           kind: 'field',
-          text: value === null ? `label ${key} removed` : `label ${key}: ${value}`,
+          text: value === null ? SYSTEM_EVENT_TEXT.labelRemoved(key) : SYSTEM_EVENT_TEXT.labelSet(key, value),
         });
       }
       next = { ...next, labels };
@@ -254,8 +261,8 @@ export async function changeIncident(
           kind: 'role',
           text:
             person === null
-              ? `${role}: ${before} stepped down`
-              : `${role}: ${person}${before ? ` (was ${before})` : ''}`,
+              ? SYSTEM_EVENT_TEXT.roleLeft(role, before)
+              : SYSTEM_EVENT_TEXT.roleTaken(role, person, before),
         });
       }
       next = { ...next, roles };

@@ -8,13 +8,15 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { type Agent, request } from 'undici';
 import type { AlertChange, StoredAlert } from '../alerting/evaluate.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Database, NotificationOutboxTable } from '../platform/db/schema.js';
+import type { Egress } from '../platform/egress.js';
 import { expandEnv } from '../platform/env.js';
 import { PeriodicTask } from '../platform/periodic.js';
+import { describeStatus, describeTransportError } from '../platform/remote-error.js';
 import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
 
@@ -153,6 +155,8 @@ export interface DeliveryDeps {
   /** Deliverable targets by name (from the loaded specs). */
   readonly targets: () => ReadonlyMap<string, DeliveryTarget>;
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Every delivery goes through it (egress.allow). */
+  readonly egress: Egress;
   readonly onOutcome?: ((target: string, outcome: 'delivered' | 'failed' | 'gave-up') => void) | undefined;
   /** Firing alerts with their targets, for re-sending to Alertmanagers. */
   readonly firing?:
@@ -175,6 +179,8 @@ const CONCURRENCY = 4;
 export class NotificationDeliverer {
   private readonly loop: PeriodicTask<DeliverySummary>;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
+  /** Made on first use and closed by stop(), so a stopped deliverer holds no sockets. */
+  private dispatcher: Agent | undefined;
 
   constructor(private readonly deps: DeliveryDeps) {
     this.loop = new PeriodicTask(() => this.deliverDue(), {
@@ -188,8 +194,11 @@ export class NotificationDeliverer {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    await dispatcher?.close();
   }
 
   /** One delivery pass (leader only). Never rejects; a call during a pass returns that pass. */
@@ -300,19 +309,26 @@ export class NotificationDeliverer {
         return `shinrai.dev/secret of ${target.name} uses \${${secret.missing}}, which is not set`;
       headers['x-shinrai-signature'] = `sha256=${signature(secret.value, timestamp, body)}`;
     }
+    const timeoutMs = this.deps.config.timeoutMs ?? 10_000;
+    this.dispatcher ??= this.deps.egress.agent('notifications');
+    const dispatcher = this.dispatcher;
     try {
       const response = await request(url, {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.deps.config.timeoutMs ?? 10_000),
+        dispatcher,
+        signal: AbortSignal.timeout(timeoutMs),
       });
-      const text = await response.body.text();
+      // Read and dropped: a receiver's body is never stored, logged or shown (it may echo secrets).
+      await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
-      return `HTTP ${response.statusCode}: ${text.slice(0, 200)}`;
+      return `${target.name} answered ${describeStatus(response.statusCode)}`;
     } catch (error) {
-      const err = error as Error & { code?: string; cause?: { code?: string } };
-      return `${target.name} unreachable: ${err.code ?? err.cause?.code ?? err.message}`;
+      const failure = describeTransportError(error, timeoutMs);
+      return failure.kind === 'egress'
+        ? `${target.name}: ${failure.message}`
+        : `${target.name} unreachable: ${failure.message}`;
     }
   }
 

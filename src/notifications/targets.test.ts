@@ -75,3 +75,19 @@ spec:
     expect([...catalogTargets(catalog).targets.keys()]).toEqual(['pager']);
   });
 });
+
+describe('uploaded targets', () => {
+  it('are never delivered to, even if the loader let one through', () => {
+    const def = {
+      ...meta,
+      location: { file: 'api:t.yaml', line: 1, column: 1 },
+      name: 'evil',
+      target: 'webhook',
+      annotations: { 'shinrai.dev/url': 'https://hooks.example.com/${SECRET}' },
+    };
+    expect(deliveryTarget(def)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('uploaded through the API'),
+    });
+  });
+});

@@ -14,6 +14,7 @@
  */
 import type { AlertRule } from '../alerting/policy.js';
 import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
+import { isUploaded } from '../slo/spec/origin.js';
 
 export const TARGET_KINDS = ['webhook', 'slack', 'alertmanager'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -22,7 +23,10 @@ export interface DeliveryTarget {
   readonly name: string;
   readonly kind: TargetKind;
   readonly url: string;
-  /** `${ENV}` references are expanded when delivering, so secrets stay out of specs. */
+  /**
+   * `${ENV}` references are expanded when delivering, so secrets stay out of specs (only for
+   * targets from the server's disk: an uploaded target cannot define url or secret).
+   */
   readonly secret?: string | undefined;
 }
 
@@ -36,6 +40,13 @@ export function deliveryTarget(def: NotificationTargetDefinition): TargetResult 
     return {
       ok: false,
       error: `target kind "${def.target}" is not delivered by Shinrai (known: ${TARGET_KINDS.join(', ')})`,
+    };
+  // Defence in depth: the loader already refuses these annotations in uploaded specs.
+  if (isUploaded(def.location))
+    return {
+      ok: false,
+      error:
+        'was uploaded through the API, which may not say where to deliver: define the target in the spec directory on the server (specs.path)',
     };
   const url = def.annotations['shinrai.dev/url'];
   // A URL may be a secret too (Slack's incoming webhooks are): `${ENV}` is expanded at delivery.

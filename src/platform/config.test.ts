@@ -136,3 +136,41 @@ describe('loadConfig', () => {
     expect(new Set(CONFIG_KEYS.map(envName)).size).toBe(CONFIG_KEYS.length);
   });
 });
+
+describe('egress.allow and connections', () => {
+  it('reads egress.allow as a YAML list or a comma list, and refuses what is not a host or CIDR', () => {
+    expect(
+      loadConfig({ file: file('egress:\n  allow: [prom.internal, 10.0.0.0/8]\n') }).egress.allow,
+    ).toEqual(['prom.internal', '10.0.0.0/8']);
+    expect(loadConfig({ env: { SHINRAI_EGRESS_ALLOW: 'a.example, fd00::/8' } }).egress.allow).toEqual([
+      'a.example',
+      'fd00::/8',
+    ]);
+    expect(problems(() => loadConfig({ env: { SHINRAI_EGRESS_ALLOW: '10.0.0.0/40' } }))).toEqual([
+      'egress.allow (from SHINRAI_EGRESS_ALLOW): "10.0.0.0/40": the prefix length must be 0–32',
+    ]);
+  });
+
+  it('reads named connections from the config file, each checked like a DataSource connectionDetails', () => {
+    const tenant = '$' + '{TENANT}';
+    const config = loadConfig({
+      file: file(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is expanded later, on the server
+        'connections:\n  main:\n    url: http://prom:9090\n    bearerTokenFile: /run/secrets/prom\n    headers: { X-Scope-OrgID: "${TENANT}" }\n',
+      ),
+    });
+    expect(config.connections).toEqual({
+      main: {
+        url: 'http://prom:9090',
+        bearerTokenFile: '/run/secrets/prom',
+        headers: { 'X-Scope-OrgID': tenant },
+      },
+    });
+    const path = file('connections:\n  bad:\n    url: prom:9090\n  "no way":\n    url: http://p\n');
+    expect(problems(() => loadConfig({ file: path }))).toEqual([
+      `connections.bad.url (from ${path}): must be an http:// or https:// URL`,
+      `connections.no way (from ${path}): is not a connection name (letters, digits, "_", "-")`,
+    ]);
+    expect(CONFIG_KEYS.some((key) => key.startsWith('connections'))).toBe(false);
+  });
+});

@@ -7,6 +7,8 @@ import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MIN_EVENTS } from '../alerting/policy.js';
+import { CONNECTION_NAME, type ConnectionDetails, parseInlineConnection } from './connections.js';
+import { parseEgressAllow } from './egress.js';
 
 const configSchema = z.strictObject({
   server: z
@@ -180,6 +182,49 @@ const configSchema = z.strictObject({
       tooBigShare: z.coerce.number().gt(0).max(1).default(0.25),
     })
     .prefault({}),
+  egress: z
+    .strictObject({
+      /** Hosts, `*.domain`, IPs and CIDRs outbound calls may reach; empty: anywhere but link-local/metadata. */
+      allow: commaList()
+        .default([])
+        .superRefine((entries, context) => {
+          const parsed = parseEgressAllow(entries);
+          if (!parsed.ok)
+            for (const message of parsed.problems) context.addIssue({ code: 'custom', message });
+        }),
+    })
+    .prefault({}),
+  /**
+   * Named connections (config file only): URL, credentials, headers, CA, as a DataSource's
+   * connectionDetails. A spec uploaded through the API reaches a source only through one of these.
+   */
+  connections: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .transform((map, context) => {
+      const out: Record<string, ConnectionDetails> = {};
+      for (const [name, raw] of Object.entries(map)) {
+        if (!CONNECTION_NAME.test(name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is not a connection name (letters, digits, "_", "-")',
+          });
+          continue;
+        }
+        const parsed = parseInlineConnection(raw);
+        if (parsed.ok) out[name] = parsed.details;
+        else
+          for (const problem of parsed.problems) {
+            // "connectionDetails.url: must be …" → connections.<name>.url: must be …
+            const match = /^connectionDetails\.?([^:]*): (.*)$/s.exec(problem);
+            const field = match?.[1] ?? '';
+            const message = match?.[2] ?? problem;
+            context.addIssue({ code: 'custom', path: [name, ...(field ? field.split('.') : [])], message });
+          }
+      }
+      return out;
+    }),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),
@@ -219,9 +264,12 @@ type RawConfig = Record<string, Record<string, unknown>>;
 /** Every key Shinrai reads, as `section.key`: the env variable is SHINRAI_SECTION_KEY in snake case. */
 export const CONFIG_KEYS: readonly string[] = Object.entries(configSchema.shape).flatMap(
   ([section, schema]) =>
-    Object.keys((schema as unknown as { unwrap(): z.ZodObject }).unwrap().shape).map(
-      (key) => `${section}.${key}`,
-    ),
+    // `connections` is a map of names, set in the config file only.
+    section === 'connections'
+      ? []
+      : Object.keys((schema as unknown as { unwrap(): z.ZodObject }).unwrap().shape).map(
+          (key) => `${section}.${key}`,
+        ),
 );
 
 export function envName(key: string): string {

@@ -8,6 +8,8 @@ export interface ShinraiMetrics {
   readonly ingestBatchSeconds: Histogram;
   readonly evaluationSeconds: Histogram;
   readonly evaluations: Counter<'outcome'>;
+  readonly sloEvaluationErrors: Counter<'slo'>;
+  readonly slosFailing: Gauge;
   readonly leader: Gauge;
   readonly slos: Gauge;
   readonly specReloads: Counter<'outcome'>;
@@ -18,6 +20,7 @@ export interface ShinraiMetrics {
   readonly prometheusUp: Gauge<'source'>;
   readonly prometheusMinutes: Counter<'source'>;
   readonly notifications: Counter<'target' | 'outcome'>;
+  readonly egressRefused: Counter<'client'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -52,6 +55,17 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_evaluations_total',
       help: 'Evaluation cycles by outcome (ok, error)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    sloEvaluationErrors: new Counter({
+      name: 'shinrai_slo_evaluation_errors_total',
+      help: 'Evaluations of one SLO that failed on their own (the SLO is marked error; the others go on)',
+      labelNames: ['slo'],
+      registers: [registry],
+    }),
+    slosFailing: new Gauge({
+      name: 'shinrai_slos_failing',
+      help: 'SLOs whose last evaluation failed (leader only)',
       registers: [registry],
     }),
     leader: new Gauge({
@@ -101,6 +115,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_notifications_total',
       help: 'Notification delivery attempts by target and outcome (delivered, failed, gave-up)',
       labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    egressRefused: new Counter({
+      name: 'shinrai_egress_refused_total',
+      help: 'Outbound connections refused by the egress policy (egress.allow; link-local and metadata addresses), by client (prometheus, notifications, llm)',
+      labelNames: ['client'],
       registers: [registry],
     }),
     prometheusMinutes: new Counter({

@@ -42,6 +42,27 @@ describe('minuteSums', () => {
 });
 
 describe('toBuckets', () => {
+  it('leaves out a minute whose total is beyond 1e12 events (or sums to ∞) instead of storing it', () => {
+    const buckets = toBuckets(
+      ratioGood,
+      {
+        good: [series([[T0 + M, 1.7e308]]), series([[T0 + M, 1.7e308]])],
+        total: [
+          series([
+            [T0 + M, 1.7e308],
+            [T0 + 2 * M, 2e12],
+            [T0 + 3 * M, 1e12],
+          ]),
+          series([[T0 + M, 1.7e308]]),
+        ],
+      },
+      stream,
+      T0,
+      T0 + 10 * M,
+    );
+    expect(buckets).toEqual([{ storageKey: 'sli', minuteMs: T0 + 2 * M, good: 0, total: 1e12 }]);
+  });
+
   it('turns good and total into one bucket per minute with a total', () => {
     const buckets = toBuckets(
       ratioGood,

@@ -5,7 +5,10 @@
  * Prometheus' `increase`/`rate` extrapolate to the window's edges and are computed per series, so
  * a good count can come out above the total (or a bad count below zero) by a fraction of an
  * event. Counts are clamped so that 0 ≤ good ≤ total: no minute ever has an SLI above 1 or below 0.
+ * A minute whose total exceeds MAX_COUNT_PER_MINUTE (1e12) is left out as no data.
  */
+
+import { isStorableCount } from '../slo/counts.js';
 import type { MinuteBucket } from '../slo/ingest/aggregate.js';
 import { isGood, type SliStream } from '../slo/sli-routing.js';
 import type { RangeSeries } from './client.js';
@@ -57,6 +60,9 @@ export function toBuckets(
     for (const [minuteMs, rawTotal] of total) {
       if (!inRange(minuteMs)) continue;
       const t = Math.max(rawTotal, 0);
+      // A sum beyond what a minute may hold (series summing to ∞, a counter reset read as 1e300)
+      // is not a count: the minute is left out, as no data, rather than stored or clamped.
+      if (!isStorableCount(t)) continue;
       const counted = clamp(part.get(minuteMs) ?? 0, 0, t);
       buckets.push({ storageKey, minuteMs, good: queries.good ? counted : t - counted, total: t });
     }

@@ -46,7 +46,10 @@ describe('parseResponse', () => {
       JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 5' }),
     );
     expect([bad.reason, bad.retryable]).toEqual(['bad_query', false]);
-    expect(bad.message).toContain('parse error at char 5');
+    // The status and errorType, never Prometheus' (or an impostor's) body.
+    expect(bad.message).toBe(
+      'http://prom refused the query (HTTP 400 Bad Request, bad_data); run spec.query in Prometheus to see why',
+    );
     const timeout = fails(
       503,
       JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out' }),
@@ -57,5 +60,17 @@ describe('parseResponse', () => {
     const odd = fails(200, '{"status":"success","data":{"resultType":"vector","result":[]}}');
     expect([odd.reason, odd.retryable]).toEqual(['bad_response', false]);
     expect(fails(200, 'not json').message).toContain('not JSON');
+  });
+
+  it('never repeats the body of a failed answer', () => {
+    const secret = 'root:x:0:0:SECRET-TOKEN';
+    for (const [status, body] of [
+      [500, secret],
+      [200, secret],
+      [400, JSON.stringify({ status: 'error', errorType: secret, error: secret })],
+      [503, JSON.stringify({ status: 'error', errorType: 'timeout', error: secret })],
+    ] as const)
+      expect(fails(status, body).message).not.toContain('SECRET');
+    expect(fails(500, secret).message).toBe('http://prom answered HTTP 500 Internal Server Error');
   });
 });

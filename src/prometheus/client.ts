@@ -3,8 +3,10 @@
  * Thanos, Mimir and VictoriaMetrics serve too. It classifies failures so the puller knows what
  * is worth retrying: a refused connection or a 503 is; a query Prometheus rejects is not.
  */
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { type Agent, request } from 'undici';
 import { z } from 'zod';
+import type { Egress } from '../platform/egress.js';
+import { describeStatus, describeTransportError, describeUrl } from '../platform/remote-error.js';
 import type { ResolvedConnection } from './connection.js';
 
 /** One series of a range query: its labels and its samples as [ms, value]. */
@@ -26,7 +28,9 @@ export type QueryFailureReason =
   /** 401/403: credentials. */
   | 'unauthorized'
   /** Not a Prometheus API answer. */
-  | 'bad_response';
+  | 'bad_response'
+  /** The egress policy refused the address (egress.allow): retrying won't help. */
+  | 'egress';
 
 export class PrometheusQueryError extends Error {
   constructor(
@@ -78,13 +82,16 @@ export interface RangeQuery {
 export class PrometheusClient {
   private readonly dispatcher: Agent;
   private readonly timeoutMs: number;
+  /** How errors name this server: scheme, host and port only (the URL may carry credentials). */
+  private readonly shownUrl: string;
 
   constructor(
     private readonly connection: ResolvedConnection,
-    options: { readonly timeoutMs: number },
+    options: { readonly timeoutMs: number; readonly egress: Egress },
   ) {
     this.timeoutMs = connection.timeoutMs ?? options.timeoutMs;
-    this.dispatcher = new Agent({
+    this.shownUrl = describeUrl(connection.url);
+    this.dispatcher = options.egress.agent('prometheus', {
       connect: connection.ca ? { ca: connection.ca } : {},
       keepAliveTimeout: 30_000,
       headersTimeout: this.timeoutMs,
@@ -122,9 +129,9 @@ export class PrometheusClient {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw transportError(error, this.connection.url, this.timeoutMs);
+      throw transportError(error, this.shownUrl, this.timeoutMs);
     }
-    return parseResponse(status, text, this.connection.url);
+    return parseResponse(status, text, this.shownUrl);
   }
 
   async close(): Promise<void> {
@@ -132,26 +139,22 @@ export class PrometheusClient {
   }
 }
 
-function transportError(error: unknown, url: string, timeoutMs: number): PrometheusQueryError {
-  const err = error as Error & { code?: string; cause?: { code?: string } };
-  if (
-    err.name === 'TimeoutError' ||
-    err.name === 'AbortError' ||
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError
-  )
-    return new PrometheusQueryError('timeout', `${url} did not answer within ${timeoutMs / 1000} s`);
-  const cause = (err.cause ?? err) as Error & { code?: string };
-  const code = err.code ?? cause.code;
-  const detail =
-    code && cause.message && cause.message !== code ? `${code} (${cause.message})` : (code ?? err.message);
-  if (code && /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS|ISSUER/.test(code))
-    return new PrometheusQueryError('tls', `${url}: TLS certificate not trusted: ${detail}; set tlsCaFile`);
-  return new PrometheusQueryError('unreachable', `${url} unreachable: ${detail}`);
+/** A failed request in safe words: the kind of failure, never the exception's own text. */
+function transportError(error: unknown, shownUrl: string, timeoutMs: number): PrometheusQueryError {
+  const failure = describeTransportError(error, timeoutMs);
+  if (failure.kind === 'egress') return new PrometheusQueryError('egress', failure.message);
+  if (failure.kind === 'timeout')
+    return new PrometheusQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
+  if (failure.kind === 'tls')
+    return new PrometheusQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
+  return new PrometheusQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
 }
 
-/** Reads a query_range answer; exported for tests of odd answers. */
-export function parseResponse(status: number, text: string, url: string): RangeSeries[] {
+/**
+ * Reads a query_range answer; exported for tests of odd answers. A failure says the status and
+ * Prometheus' `errorType`, never the body (`shownUrl` is already without credentials).
+ */
+export function parseResponse(status: number, text: string, shownUrl: string): RangeSeries[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -165,22 +168,27 @@ export function parseResponse(status: number, text: string, url: string): RangeS
       points: series.values.map(([seconds, value]) => [Math.round(seconds * 1000), value] as const),
     }));
   const promError = parsed?.success && parsed.data.status === 'error' ? parsed.data : undefined;
+  const answered = describeStatus(status);
   if (status === 401 || status === 403)
-    return fail('unauthorized', `${url} refused the credentials (HTTP ${status})`, status);
+    return fail('unauthorized', `${shownUrl} refused the credentials (${answered})`, status);
   if (promError) {
     // Prometheus answers 503 for a query timeout or a shutting-down engine, 422/400 for bad queries.
     const retryable =
       status >= 500 || promError.errorType === 'timeout' || promError.errorType === 'unavailable';
+    // errorType is one of a few words (bad_data, timeout…); anything else is not repeated.
+    const type = /^[a-z_]{1,32}$/.test(promError.errorType) ? `, ${promError.errorType}` : '';
     return fail(
       retryable ? 'unavailable' : 'bad_query',
-      `${url}: ${promError.errorType}: ${promError.error}`,
+      retryable
+        ? `${shownUrl} could not answer (${answered}${type})`
+        : `${shownUrl} refused the query (${answered}${type}); run spec.query in Prometheus to see why`,
       status,
     );
   }
-  if (status >= 500 || status === 429) return fail('unavailable', `${url} answered HTTP ${status}`, status);
+  if (status >= 500 || status === 429) return fail('unavailable', `${shownUrl} answered ${answered}`, status);
   return fail(
     'bad_response',
-    `${url} answered HTTP ${status} with ${json === undefined ? 'a body that is not JSON' : 'JSON that is not a Prometheus range query result'}: ${text.slice(0, 120)}`,
+    `${shownUrl} answered ${answered} with ${json === undefined ? 'a body that is not JSON' : 'JSON that is not a Prometheus range query result'}`,
     status,
   );
 }

@@ -74,3 +74,25 @@ describe('resolveConnection', () => {
     );
   });
 });
+
+describe('connections by name', () => {
+  it('reads `connection: <name>` alone, and refuses it with other keys', () => {
+    expect(parseConnectionDetails({ connection: 'main' })).toEqual({
+      ok: true,
+      details: { connection: 'main' },
+    });
+    expect(parseConnectionDetails([{ connection: 'main' }], { uploaded: true })).toEqual({
+      ok: true,
+      details: { connection: 'main' },
+    });
+    const mixed = parseConnectionDetails({ connection: 'main', url: 'http://p' });
+    expect(mixed.ok).toBe(false);
+    if (!mixed.ok) expect(mixed.problems[0]).toContain('give only `connection: main`');
+  });
+
+  it('refuses an inline connection uploaded through the API, saying where to configure it', () => {
+    const parsed = parseConnectionDetails({ url: 'http://p' }, { uploaded: true });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems[0]).toContain('connections.<name> in the config file');
+  });
+});

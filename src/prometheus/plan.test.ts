@@ -161,3 +161,20 @@ describe('planPulls', () => {
     expect(loaded.catalog.dataSources).toEqual([]);
   });
 });
+
+describe('planPulls and uploaded DataSources', () => {
+  it('never plans an inline connection from an upload, even if the loader let one through', () => {
+    const { catalog } = loadSpecText('specs/x.yaml', OPENSLO);
+    const uploaded = {
+      ...catalog,
+      dataSources: catalog.dataSources.map((d) => ({
+        ...d,
+        location: { ...d.location, file: 'api:x.yaml' },
+      })),
+    };
+    expect(planPulls(catalog, { defaultUrl: false }).slis.length).toBeGreaterThan(0);
+    const plan = planPulls(uploaded, { defaultUrl: false });
+    expect(plan.slis).toEqual([]);
+    expect(plan.problems[0]?.message).toContain('may only name a connection configured on the server');
+  });
+});

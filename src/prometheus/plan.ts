@@ -8,7 +8,8 @@ import type { ObjectiveSpec } from '../slo/budget/types.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import type { Catalog, MetricSource, SliDefinition } from '../slo/model.js';
 import { routeSli, type SliStream } from '../slo/sli-routing.js';
-import { type ConnectionDetails, isPrometheusType, parseConnectionDetails } from './connection.js';
+import { isUploaded } from '../slo/spec/origin.js';
+import { type ConnectionSpec, isPrometheusType, parseConnectionDetails } from './connection.js';
 
 /** Source id of metric sources without a `metricSourceRef`: `prometheus.url` in the configuration. */
 export const DEFAULT_SOURCE = 'default';
@@ -32,7 +33,7 @@ export interface PulledSli {
 
 export interface PullPlan {
   /** Data sources in use, by id; undefined details for the default source. */
-  readonly sources: ReadonlyMap<string, ConnectionDetails | undefined>;
+  readonly sources: ReadonlyMap<string, ConnectionSpec | undefined>;
   readonly slis: readonly PulledSli[];
   /** SLIs that name Prometheus but can't be pulled, and why (logged; their data may still be pushed). */
   readonly problems: ReadonlyArray<{ readonly sli: string; readonly message: string }>;
@@ -59,7 +60,7 @@ export function minuteQuery(query: string, counter: boolean | undefined): string
 
 export function planPulls(catalog: Catalog, options: { readonly defaultUrl: boolean }): PullPlan {
   const dataSources = new Map(catalog.dataSources.map((d) => [d.name, d]));
-  const sources = new Map<string, ConnectionDetails | undefined>();
+  const sources = new Map<string, ConnectionSpec | undefined>();
   const problems: Array<{ sli: string; message: string }> = [];
   const specsByKey = new Map<string, ObjectiveSpec[]>();
   for (const target of evaluationTargets(catalog))
@@ -106,7 +107,11 @@ export function planPulls(catalog: Catalog, options: { readonly defaultUrl: bool
       }
       sources.set(source, undefined);
     } else {
-      const parsed = parseConnectionDetails(dataSources.get(source)?.connectionDetails);
+      const dataSource = dataSources.get(source);
+      // Defence in depth: the loader already refuses an uploaded DataSource that defines a connection.
+      const parsed = parseConnectionDetails(dataSource?.connectionDetails, {
+        uploaded: dataSource !== undefined && isUploaded(dataSource.location),
+      });
       if (!parsed.ok) {
         problems.push({ sli: sli.name, message: `DataSource ${source}: ${parsed.problems.join('; ')}` });
         continue;

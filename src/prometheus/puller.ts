@@ -11,6 +11,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
+import type { Egress } from '../platform/egress.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import type { DataState } from '../slo/data-state.js';
@@ -19,7 +20,13 @@ import { minuteStamp, upsertBuckets } from '../slo/ingest/service.js';
 import type { Catalog } from '../slo/model.js';
 import { MINUTE_MS, type QueryResults, toBuckets } from './buckets.js';
 import { PrometheusClient, PrometheusQueryError, type RangeSeries } from './client.js';
-import { type ResolvedConnection, resolveConnection, type SecretSources } from './connection.js';
+import {
+  type ConnectionDetails,
+  isConnectionRef,
+  type ResolvedConnection,
+  resolveConnection,
+  type SecretSources,
+} from './connection.js';
 import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
 import { DEFAULT_SOURCE, type PulledSli, type PullPlan, planPulls } from './plan.js';
 
@@ -54,6 +61,10 @@ export interface PullerDeps {
   /** Pull only where the evaluator leads, so replicas don't all query Prometheus. */
   readonly isLeader: () => boolean;
   readonly secrets?: SecretSources | undefined;
+  /** `connections.<name>` of the configuration, which DataSources name with `connection: <name>`. */
+  readonly connections?: Readonly<Record<string, ConnectionDetails>> | undefined;
+  /** Every query goes through it (egress.allow). */
+  readonly egress: Egress;
 }
 
 export interface PullSummary {
@@ -274,13 +285,30 @@ export class PrometheusPuller {
       const connection: ResolvedConnection =
         source === DEFAULT_SOURCE || !details
           ? { url: this.deps.config.defaultUrl!.replace(/\/+$/, ''), headers: {} }
-          : resolveConnection(details, this.deps.secrets);
-      client = new PrometheusClient(connection, { timeoutMs: this.deps.config.timeoutSeconds * 1000 });
+          : resolveConnection(this.inlineDetails(details), this.deps.secrets);
+      client = new PrometheusClient(connection, {
+        timeoutMs: this.deps.config.timeoutSeconds * 1000,
+        egress: this.deps.egress,
+      });
     } catch (error) {
       client = new Error(`DataSource ${source}: ${(error as Error).message}`);
     }
     this.clients.set(source, { key, client });
     return client;
+  }
+
+  /**
+   * The inline connection to resolve: written in a DataSource (from disk: the plan refuses uploaded
+   * ones) or configured under `connections.<name>`, which a DataSource names.
+   */
+  private inlineDetails(details: NonNullable<ReturnType<PullPlan['sources']['get']>>): ConnectionDetails {
+    if (!isConnectionRef(details)) return details;
+    const configured = this.deps.connections?.[details.connection];
+    if (!configured)
+      throw new Error(
+        `connection "${details.connection}" is not configured on the server (connections.${details.connection} in the config file)`,
+      );
+    return configured;
   }
 
   /**

@@ -115,6 +115,78 @@ describe('k of n', () => {
   });
 });
 
+describe('availability and unavailability agree (unavailability carries the digits)', () => {
+  it('answers 1000 replicas of 99.9% with 500 required as available 1, unavailable 0 — not 0.9999999999999886 next to 0', () => {
+    const result = ok(
+      calc({ components: { db: { availability: '99.9%', replicas: 1000, required: 500 } }, service: 'db' }),
+    );
+    // The true unavailability is ~1e-1200: below the smallest double, so 0, and availability 1.
+    expect(result.unavailability).toBe(0);
+    expect(result.availability).toBe(1);
+    expect(result.dependencyAvailability).toBe(1);
+    expect(result.components[0]!.effectiveAvailability).toBe(1);
+    expect(result.downtimeMinutesPerYear).toBe(0);
+    expect(kOfNAvailability(0.999, 1000, 500)).toBe(1);
+  });
+
+  const fraction = fc.oneof(
+    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.constantFrom(0, 1, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999999, 1 - 1e-15),
+    fc.integer({ min: 1, max: 15 }).map((nines) => 1 - 10 ** -nines),
+  );
+  const component = fc
+    .record({
+      availability: fraction,
+      replicas: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constantFrom(1, 2, 3, 100, 500, 1000)),
+      k: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.5, 0.9, 1)),
+    })
+    .map(({ availability, replicas, k }) => ({
+      availability,
+      replicas,
+      required: Math.max(1, Math.min(replicas, Math.ceil(k * replicas))),
+    }));
+
+  it('sum to 1 within an ulp, and unavailability is > 0 whenever availability < 1 (any model)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(component, { minLength: 1, maxLength: 4 }),
+        fraction,
+        fc.constantFrom('serial', 'parallel', 'kof', 'shared'),
+        (components, own, shape) => {
+          const names = components.map((_, i) => `c${i}`);
+          const service =
+            shape === 'serial'
+              ? { serial: names }
+              : shape === 'parallel'
+                ? { parallel: names }
+                : shape === 'kof'
+                  ? { parallel: names, required: Math.ceil(names.length / 2) }
+                  : // c0 reached by two branches: computed exactly by factoring on it.
+                    { parallel: [{ serial: names }, { serial: [names[0]!, names.at(-1)!] }] };
+          const result = ok(
+            calc({
+              components: Object.fromEntries(components.map((c, i) => [names[i], c])),
+              service,
+              own,
+            }),
+          );
+          const pairs = [
+            [result.availability, result.unavailability],
+            [result.dependencyAvailability, null],
+            ...result.components.map((c) => [c.effectiveAvailability, null] as const),
+          ] as const;
+          for (const [a] of pairs) expect(a >= 0 && a <= 1, String(a)).toBe(true);
+          const { availability: a, unavailability: u } = result;
+          expect(Math.abs(a + u - 1)).toBeLessThanOrEqual(Number.EPSILON);
+          if (a < 1) expect(u).toBeGreaterThan(0);
+          expect(result.downtimeMinutesPerYear).toBe(u * MINUTES_PER_YEAR);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('nested graphs', () => {
   it('computes the checkout example of the issue', () => {
     const result = ok(

@@ -80,7 +80,7 @@ export interface ComponentContribution {
 export interface AvailabilityResult {
   /** own × dependencies. */
   readonly availability: number;
-  /** 1 − availability, computed without cancellation. */
+  /** Computed without cancellation; `availability` is 1 − this, so the two always agree. */
   readonly unavailability: number;
   /** What the dependencies allow: the best availability achievable (own = 100%). */
   readonly dependencyAvailability: number;
@@ -130,8 +130,18 @@ const DOWN: Prob = { a: 0, u: 1 };
 
 const prob = (a: number): Prob => ({ a, u: 1 - a });
 
-/** Sums of rounded terms can stray past 1 by an ulp; results stay fractions. */
-const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+/** Sums of rounded terms can stray past 1 by an ulp; results stay fractions (and −0 becomes 0). */
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x)) + 0;
+
+/**
+ * The availability a result reports: 1 − its unavailability. The unavailability carries the
+ * digits (every path computes it without cancellation: products and sums of down-probabilities,
+ * log1p/expm1), so deriving the availability from it keeps the two consistent — they sum to 1
+ * within an ulp, and an availability below 1 always comes with an unavailability above 0. (The
+ * availability side can be off in its last digits: 1000 replicas of 99.9% with 500 required
+ * summed to 0.9999999999999886 while the true unavailability, ~1e-1200, is 0 in doubles.)
+ */
+const availabilityOf = (p: Prob): number => 1 - clamp01(p.u);
 
 function allOf(items: readonly Prob[]): Prob {
   let a = 1;
@@ -196,22 +206,22 @@ function kOfIdentical(p: Prob, n: number, k: number): Prob {
 
 /** Availability of components in series (all needed): the product. */
 export function serialAvailability(availabilities: readonly number[]): number {
-  return allOf(availabilities.map(prob)).a;
+  return availabilityOf(allOf(availabilities.map(prob)));
 }
 
 /** Availability of redundant components (any one suffices): 1 − Π(1 − a). */
 export function parallelAvailability(availabilities: readonly number[]): number {
-  return anyOf(availabilities.map(prob)).a;
+  return availabilityOf(anyOf(availabilities.map(prob)));
 }
 
 /** Availability of k of n identical independent replicas: Σ_{i=k..n} C(n,i) a^i (1−a)^(n−i). */
 export function kOfNAvailability(availability: number, replicas: number, required: number): number {
-  return kOfIdentical(prob(availability), replicas, required).a;
+  return availabilityOf(kOfIdentical(prob(availability), replicas, required));
 }
 
 /** Availability when at least k of different components must be up. */
 export function kOfDifferentAvailability(availabilities: readonly number[], required: number): number {
-  return kOf(availabilities.map(prob), required).a;
+  return availabilityOf(kOf(availabilities.map(prob), required));
 }
 
 /** The dependency expression expanded into a tree over component states (shared ones repeat). */
@@ -294,7 +304,11 @@ export function calculateAvailability(model: AvailabilityModel): CalcOutcome {
     const c = model.components.get(id)!;
     return kOfIdentical(prob(c.availability), c.replicas, c.required);
   });
-  const withOwn = (p: Prob) => allOf([prob(model.own), p]);
+  // Unavailabilities clamped to [0, 1] (and −0 to 0) once, so every figure derives from the same one.
+  const withOwn = (p: Prob): Prob => {
+    const r = allOf([prob(model.own), p]);
+    return { a: r.a, u: clamp01(r.u) };
+  };
   const exact = (leaves: readonly Prob[]): Prob => {
     const p = solve(tree, leaves, shared);
     return { a: clamp01(p.a), u: clamp01(p.u) };
@@ -311,8 +325,8 @@ export function calculateAvailability(model: AvailabilityModel): CalcOutcome {
       availability: c.availability,
       replicas: c.replicas,
       required: c.required,
-      effectiveAvailability: clamp01(base[v]!.a),
-      availabilityIfPerfect: perfect.a,
+      effectiveAvailability: availabilityOf(base[v]!),
+      availabilityIfPerfect: availabilityOf(perfect),
       downtimeMinutesPerYearSaved: savedU * MINUTES_PER_YEAR,
       shareOfDowntime: total.u > 0 ? Math.min(1, savedU / total.u) : 0,
     };
@@ -324,13 +338,16 @@ export function calculateAvailability(model: AvailabilityModel): CalcOutcome {
   return {
     ok: true,
     result: {
-      availability: total.a,
+      availability: availabilityOf(total),
       unavailability: total.u,
-      dependencyAvailability: dependencies.a,
+      dependencyAvailability: availabilityOf(dependencies),
       own: model.own,
       downtimeMinutesPer30Days: total.u * MINUTES_PER_30_DAYS,
       downtimeMinutesPerYear: total.u * MINUTES_PER_YEAR,
-      target: model.target === undefined ? null : verdict(model.target, total.a, dependencies.a),
+      target:
+        model.target === undefined
+          ? null
+          : verdict(model.target, availabilityOf(total), availabilityOf(dependencies)),
       components: contributions,
       sharedComponents: shared.map((v) => ids[v]!).sort(),
       unusedComponents: [...model.components.keys()].filter((id) => !varOf.has(id)).sort(),

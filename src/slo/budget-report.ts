@@ -2,6 +2,7 @@
  * The budget report use case: SLO definitions + SLI counts + a time → every SLO's status,
  * in the shape `shinrai budget --json` prints and the API will serve.
  */
+import { isoOrNull } from '../platform/dates.js';
 import type { BudgetStatus, MinuteCounts } from './budget/types.js';
 import type { CountRow } from './data-file.js';
 import { formatDuration } from './duration.js';
@@ -114,7 +115,8 @@ export function reportEntry(target: EvaluationTarget, status: BudgetStatus): Bud
     sli: status.sli,
     budget: status.budget,
     burnRates: status.burnRates,
-    exhaustionAt: status.exhaustionAt === null ? null : new Date(status.exhaustionAt).toISOString(),
+    // null ("never") too for an instant no Date can hold, so one SLO's figures never throw here.
+    exhaustionAt: isoOrNull(status.exhaustionAt),
     dataSufficient: status.dataSufficient,
     coverage: status.coverage,
     policy:

@@ -5,6 +5,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from './counts.js';
 
 export interface CountRow {
   readonly sli: string;
@@ -21,7 +22,12 @@ export interface DataProblem {
 
 export type DataParse = { ok: true; rows: CountRow[] } | { ok: false; problems: DataProblem[] };
 
-const count = z.number().finite().nonnegative();
+// Bounded like ingestion, so sums stay finite (two 1.7e308 rows would make ∞ and NaN figures).
+const count = z
+  .number()
+  .finite()
+  .nonnegative()
+  .max(MAX_COUNT_PER_MINUTE, `at most ${MAX_COUNT_TEXT} events are accepted per row (and per minute)`);
 
 const rowSchema = z
   .object({
@@ -47,6 +53,8 @@ export function parseDataFile(text: string, format?: 'ndjson' | 'csv'): DataPars
   const kind = format ?? (text.trimStart().startsWith('{') ? 'ndjson' : 'csv');
   const problems: DataProblem[] = [];
   const rows: CountRow[] = [];
+  /** Sum of `total` per SLI name and minute: rows of one minute are added up, so they are bounded together. */
+  const minuteTotals = new Map<string, number>();
   const accept = (raw: unknown, line: number) => {
     const parsed = rowSchema.safeParse(raw);
     if (!parsed.success) {
@@ -64,6 +72,17 @@ export function parseDataFile(text: string, format?: 'ndjson' | 'csv'): DataPars
       return;
     }
     const { sli, good, bad, total } = parsed.data;
+    const minuteMs = Math.floor(tsMs / 60_000) * 60_000;
+    const key = `${sli}\u0000${minuteMs}`;
+    const minuteTotal = (minuteTotals.get(key) ?? 0) + total;
+    if (minuteTotal > MAX_COUNT_PER_MINUTE) {
+      problems.push({
+        line,
+        message: `"total": the rows of ${JSON.stringify(sli)} for minute ${minuteText(minuteMs)} add up to ${minuteTotal} events; at most ${MAX_COUNT_TEXT} per minute`,
+      });
+      return;
+    }
+    minuteTotals.set(key, minuteTotal);
     rows.push({ sli, tsMs, total, good: good ?? total - (bad ?? 0) });
   };
 
@@ -109,8 +128,12 @@ export function parseDataFile(text: string, format?: 'ndjson' | 'csv'): DataPars
   return problems.length ? { ok: false, problems } : { ok: true, rows };
 }
 
+function minuteText(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+}
+
 function parseTimestamp(ts: string | number): number | undefined {
-  if (typeof ts === 'number') return Number.isFinite(ts) ? ts : undefined;
+  if (typeof ts === 'number') return Math.abs(ts) <= 8.64e15 ? ts : undefined;
   // A time without an offset is read as UTC, so files mean the same on every machine.
   const parsed = DateTime.fromISO(ts, { zone: 'utc', setZone: true });
   return parsed.isValid ? parsed.toMillis() : undefined;

@@ -28,7 +28,7 @@ export interface SloRouteDeps {
   readonly isStale: (evaluatedAt: string) => boolean;
 }
 
-const statusSchema = z
+export const statusSchema = z
   .object({
     id: z.string(),
     service: z.string(),
@@ -60,6 +60,12 @@ const statusSchema = z
       .optional()
       .describe(
         'SLOs read from Prometheus only: whether the data is current; while it is not, the status is the last current one (docs/prometheus.md)',
+      ),
+    error: z
+      .object({ reason: z.string(), since: z.string() })
+      .optional()
+      .describe(
+        'present while this SLO cannot be evaluated (the others go on): why, and since when; the figures are the last good ones, computed at evaluatedAt (docs/evaluation.md)',
       ),
   })
   .loose()

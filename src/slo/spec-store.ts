@@ -13,6 +13,7 @@ import { AppError, invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { type Catalog, EMPTY_CATALOG } from './model.js';
 import type { Diagnostic } from './spec/diagnostics.js';
+import { UPLOAD_PREFIX } from './spec/origin.js';
 import { SpecLoader } from './spec/spec-loader.js';
 
 export interface LoadedSpecs {
@@ -44,8 +45,7 @@ export interface UploadLimits {
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 2 * 1024 * 1024, maxDocuments: 2000 };
 
-/** Uploaded files live under this prefix in diagnostics, apart from files on disk. */
-export const UPLOAD_PREFIX = 'api:';
+export { UPLOAD_PREFIX } from './spec/origin.js';
 
 /** Uploaded paths kept for files an API writes one by one (risks); PUT /api/v1/specs leaves them. */
 export const MANAGED_PREFIX = 'managed/';
@@ -75,6 +75,14 @@ function checkManagedPath(path: string): void {
   checkUploadPath(path);
   if (!path.startsWith(MANAGED_PREFIX))
     throw new Error(`managed spec path must start with ${MANAGED_PREFIX}`);
+}
+
+function untrustedUpload(found: readonly Diagnostic[]) {
+  const first = found[0]!;
+  return invalid(
+    `${first.file}:${first.line}:${first.column}: ${first.message}${found.length > 1 ? ` (and ${found.length - 1} more)` : ''}; ${first.hint}. Nothing was stored.`,
+    found.map((d) => ({ field: `${d.file}:${d.line}:${d.column}`, message: `${d.rule}: ${d.message}` })),
+  );
 }
 
 function uploadTexts(files: readonly { path: string; content: string }[]) {
@@ -175,7 +183,7 @@ export class SpecStore {
       if (paths.has(file.path)) throw invalid(`spec path "${file.path}" appears twice`);
       paths.add(file.path);
     }
-    await this.checkUploadSize(files);
+    await this.checkUpload(files);
     const now = this.deps.clock.now();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await trx.deleteFrom('spec_files').where('path', 'not like', `${MANAGED_PREFIX}%`).execute();
@@ -238,8 +246,12 @@ export class SpecStore {
     return true;
   }
 
-  /** Refuses (413) an upload over `specs.uploadMaxBytes` or `specs.uploadMaxDocuments`. */
-  private async checkUploadSize(files: readonly { path: string; content: string }[]): Promise<void> {
+  /**
+   * Refuses an upload over `specs.uploadMaxBytes` or `specs.uploadMaxDocuments` (413), or one
+   * that defines connections or secrets (400): connections and secrets are never taken over the
+   * network. The texts are parsed on the loader's worker (which keeps the parse for the load).
+   */
+  private async checkUpload(files: readonly { path: string; content: string }[]): Promise<void> {
     const limits = this.deps.uploadLimits ?? DEFAULT_UPLOAD_LIMITS;
     const bytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
     if (bytes > limits.maxBytes)
@@ -247,12 +259,13 @@ export class SpecStore {
         'PayloadTooLarge',
         `the upload holds ${bytes} bytes of specs; at most ${limits.maxBytes} (specs.uploadMaxBytes) are accepted — split the specs or put them in the spec directory (specs.path)`,
       );
-    const documents = await this.loader.count(uploadTexts(files));
+    const { documents, untrusted } = await this.loader.checkUpload(uploadTexts(files));
     if (documents > limits.maxDocuments)
       throw new AppError(
         'PayloadTooLarge',
         `the upload holds ${documents} spec documents; at most ${limits.maxDocuments} (specs.uploadMaxDocuments) are accepted — split the specs or put them in the spec directory (specs.path)`,
       );
+    if (untrusted.length) throw untrustedUpload(untrusted);
   }
 
   /**

@@ -1,21 +1,15 @@
 /** A real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port, for integration tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ALERTMANAGER, binariesAvailable } from './binaries.js';
 import { freePort } from './prometheus.js';
 
-export const ALERTMANAGER_BIN = process.env.SHINRAI_TEST_ALERTMANAGER ?? '/usr/bin/prometheus-alertmanager';
+export const ALERTMANAGER_BIN = ALERTMANAGER.path;
 
-export const alertmanagerAvailable: boolean = (() => {
-  try {
-    accessSync(ALERTMANAGER_BIN, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Whether Alertmanager is installed (skips locally when not; under CI=true a missing binary throws). */
+export const alertmanagerAvailable = (): boolean => binariesAvailable([ALERTMANAGER]);
 
 export interface AlertmanagerServer {
   readonly url: string;

@@ -10,9 +10,10 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { binariesAvailable, PROMETHEUS, PROMTOOL } from './binaries.js';
 
-export const PROMETHEUS_BIN: string = process.env.SHINRAI_TEST_PROMETHEUS ?? '/usr/bin/prometheus';
-export const PROMTOOL_BIN: string = process.env.SHINRAI_TEST_PROMTOOL ?? '/usr/bin/promtool';
+export const PROMETHEUS_BIN: string = PROMETHEUS.path;
+export const PROMTOOL_BIN: string = PROMTOOL.path;
 
 function executable(path: string): boolean {
   try {
@@ -23,8 +24,11 @@ function executable(path: string): boolean {
   }
 }
 
-/** True when both binaries exist (tests use describe.skipIf(!prometheusAvailable) only as a local convenience; CI installs them). */
-export const prometheusAvailable: boolean = executable(PROMETHEUS_BIN) && executable(PROMTOOL_BIN);
+/**
+ * Whether Prometheus and promtool are installed: suites use `describe.skipIf(!prometheusAvailable())`
+ * as a local convenience only; under CI=true a missing binary throws (see binaries.ts).
+ */
+export const prometheusAvailable = (): boolean => binariesAvailable([PROMETHEUS, PROMTOOL]);
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic data

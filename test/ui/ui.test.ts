@@ -220,6 +220,53 @@ describe('web UI', () => {
     });
   });
 
+  it('marks an SLO that cannot be evaluated, in English and Japanese, and clears it when it recovers', async () => {
+    const catalog = server.shinrai.ctx.specs.current.catalog;
+    const slo = catalog.slos.find((s) => s.id === 'checkout-availability')! as { shinrai: object };
+    const original = slo.shinrai;
+    // Any exception in this one SLO's evaluation (here: reading its budget policy).
+    const broken = { ...original };
+    Object.defineProperty(broken, 'errorBudgetPolicy', {
+      get() {
+        throw new TypeError('policy unreadable');
+      },
+    });
+    slo.shinrai = broken;
+    try {
+      await server.shinrai.evaluator.tick();
+      await withPage(
+        async (page) => {
+          await page.goto(`${base}/`);
+          const row = page.locator('tr[data-slo-id="checkout-availability"] [data-field="evaluation-error"]');
+          await row.waitFor();
+          expect(await row.textContent()).toMatch(/not evaluated since/);
+          expect(await row.getAttribute('title')).toBe('TypeError: policy unreadable');
+          // The others are not marked.
+          expect(await page.locator('[data-field="evaluation-error"]').count()).toBe(1);
+          await page.goto(`${base}/slos/checkout-availability`);
+          const notice = page.locator('p[data-field="evaluation-error"]');
+          await notice.waitFor();
+          expect(await notice.textContent()).toMatch(
+            /^This SLO cannot be evaluated since .*: TypeError: policy unreadable\. The figures below are the last good ones/,
+          );
+          await page.selectOption('[data-testid="language"]', 'ja');
+          await page.waitForSelector('p[data-field="evaluation-error"]:has-text("評価できていません")');
+          await page.selectOption('[data-testid="language"]', 'en');
+          // The injected fault also breaks what reads the same policy on request (the SLO page's gate).
+        },
+        { expectedErrors: /status of 500/ },
+      );
+    } finally {
+      slo.shinrai = original;
+    }
+    await server.shinrai.evaluator.tick();
+    await withPage(async (page) => {
+      await page.goto(`${base}/slos/checkout-availability`);
+      await page.waitForSelector('[data-testid="tiles"]');
+      expect(await page.locator('[data-field="evaluation-error"]').count()).toBe(0);
+    });
+  });
+
   it('declares an incident with an editor token pasted once, then drafts its postmortem with a live preview', async () => {
     const token = await server.token('editor');
     await withPage(async (page) => {
@@ -296,6 +343,39 @@ describe('web UI', () => {
       );
       await screenshot(page, 'postmortem');
       expect(await seriousA11yViolations(page)).toEqual([]);
+    });
+  });
+
+  it('asks for the catch-up and the postmortem draft in Japanese when the page is in Japanese', async () => {
+    const token = await server.token('editor');
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token,
+      body: { title: '決済エラー', severity: 'SEV2', slos: ['checkout-availability'] },
+    });
+    const { reference } = (await declared.json()) as JsonBody;
+    await withPage(async (page) => {
+      await signIn(page, token);
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('shinrai.lang', 'ja'),
+      );
+      const asked: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes(`/api/v1/incidents/${reference}`)) asked.push(r.url());
+      });
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector(`h1:has-text("${reference}")`);
+      await expect.poll(() => page.locator('pre.catchup').textContent()).toContain('ステータス: 調査中');
+      expect(asked.some((u) => u.endsWith(`/api/v1/incidents/${reference}?lang=ja`))).toBe(true);
+
+      await page.getByRole('button', { name: 'ポストモーテムの下書きを作成' }).click();
+      await page.waitForURL(/\/postmortems\//);
+      expect(asked.some((u) => u.endsWith(`/incidents/${reference}/postmortem?lang=ja`))).toBe(true);
+      const editor = page.locator('[data-testid="pm-markdown"]');
+      await expect.poll(() => editor.inputValue()).toContain('# ポストモーテム: 決済エラー');
+      expect(await editor.inputValue()).toContain('## 影響');
+      await page.waitForSelector('[data-testid="pm-preview"] h2:has-text("アクションアイテム")');
     });
   });
 

@@ -114,6 +114,8 @@ export interface SloStatus {
   dataSufficient: boolean;
   evaluatedAt: string;
   stale: boolean;
+  /** Present while this SLO cannot be evaluated: why, and since when (the figures are the last good ones). */
+  error?: { reason: string; since: string };
   period?: { start: string; end: string };
   policy?: PolicyStep | null;
 }
@@ -351,7 +353,7 @@ export interface GateAnswer {
     /** What the answer rests on, for wording it here in the page's language. */
     basis: 'no-data' | 'policy-step' | 'no-step' | 'no-policy' | 'no-policy-exhausted';
     /** Why the budget figure may not be current. */
-    doubt?: 'not-evaluated' | 'stale' | 'data';
+    doubt?: 'not-evaluated' | 'stale' | 'data' | 'error';
     /** The same in English, for a CI log. */
     message: string;
   }[];

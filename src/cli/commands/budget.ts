@@ -36,6 +36,19 @@ Counts are summed per minute; coarser slices count on their first minute.`,
         io.err(
           `warning: data for ${unmatchedData.map((n) => `"${n}"`).join(', ')} matches no SLO, objective or SLI and was ignored`,
         );
+      // An --at before (or far after) the data gives "no data": say what the data covers.
+      if (rows.length > 0) {
+        let firstMs = Number.POSITIVE_INFINITY;
+        let lastMs = Number.NEGATIVE_INFINITY;
+        for (const row of rows) {
+          firstMs = Math.min(firstMs, row.tsMs);
+          lastMs = Math.max(lastMs, row.tsMs);
+        }
+        if (atMs < firstMs)
+          io.err(
+            `warning: --at ${new Date(atMs).toISOString()} is before the data, which covers ${new Date(firstMs).toISOString()} – ${new Date(lastMs).toISOString()}: no data to evaluate`,
+          );
+      }
       io.out(options.json ? JSON.stringify(report, null, 2) : formatBudgetHuman(report));
       setExit(0);
     });

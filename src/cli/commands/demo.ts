@@ -5,7 +5,7 @@ import { generateTraffic, hashSeed, profileFor, seededRandom } from '../../demo/
 import { budgetReport } from '../../slo/budget-report.js';
 import type { CountRow } from '../../slo/data-file.js';
 import { evaluationTargets } from '../../slo/evaluation.js';
-import { formatBudgetHuman, loadValidCatalog } from '../common.js';
+import { formatBudgetHuman, loadValidCatalog, parseAt } from '../common.js';
 import { CliError, type CliIo } from '../io.js';
 import { runServer, type ServeFlags, serveOptions } from './serve.js';
 
@@ -18,6 +18,7 @@ interface DemoOptions {
   specs?: string;
   json?: boolean;
   export?: string;
+  at?: string;
 }
 
 export function registerDemo(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -32,9 +33,15 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         '--export <file>',
         'with --once: also write the generated data as NDJSON (input for `shinrai budget`)',
       )
+      .option(
+        '--at <time>',
+        'with --once: the history ends at this ISO 8601 time (default: now), e.g. to match `budget --at`',
+      )
       .option('--json', 'with --once: print the JSON report'),
   ).action(async (options: DemoOptions & ServeFlags & { once?: boolean }) => {
     if (!options.once) {
+      if (options.at !== undefined)
+        throw new CliError('--at is for --once (the live demo server runs at the current time)', 2);
       await runServer({ ...options, specs: options.specs ?? DEMO_SPECS }, io, { demo: true });
       setExit(0);
       return;
@@ -54,7 +61,7 @@ async function runOnce(options: DemoOptions, io: CliIo): Promise<void> {
   const seed = Number.parseInt(options.seed, 10);
   if (!Number.isSafeInteger(seed)) throw new CliError(`--seed must be an integer, not "${options.seed}"`, 2);
   const catalog = await loadValidCatalog(options.specs ?? DEMO_SPECS, io);
-  const nowMs = Math.floor(io.now().getTime() / 60_000) * 60_000;
+  const nowMs = Math.floor(parseAt(options.at, io) / 60_000) * 60_000;
   const fromMs = nowMs - days * 86_400_000;
   const rows: CountRow[] = [];
   const targets = evaluationTargets(catalog);

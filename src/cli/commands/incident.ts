@@ -1,14 +1,23 @@
 /**
- * `shinrai incident declare|list|update|note`: incidents through a running server's API, so the
- * CLI and the web UI see the same incidents (`--server`, `--token`, or SHINRAI_URL, SHINRAI_TOKEN).
+ * `shinrai incident declare|list|update|note|catch-up|postmortem`: incidents through a running
+ * server's API, so the CLI and the web UI see the same incidents (`--server`, `--token`, or
+ * SHINRAI_URL, SHINRAI_TOKEN). Catch-up summaries and postmortem drafts come in English or
+ * Japanese (`--lang ja`).
  */
 import type { Command } from 'commander';
+import { WRITE_UP_LANGUAGES, type WriteUpLanguage } from '../../incidents/language.js';
 import { STATUSES } from '../../incidents/model.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function writeUpLanguage(lang: string): WriteUpLanguage {
+  if (!(WRITE_UP_LANGUAGES as readonly string[]).includes(lang))
+    throw new CliError(`--lang must be ${WRITE_UP_LANGUAGES.join(' or ')}`, 2);
+  return lang as WriteUpLanguage;
+}
 
 interface IncidentView {
   reference: string;
@@ -123,6 +132,48 @@ export function registerIncident(program: Command, io: CliIo, setExit: (code: nu
       public: flags.public,
     });
     io.out(`noted on ${ref}`);
+    setExit(0);
+  });
+
+  withServerFlags(
+    incident
+      .command('catch-up')
+      .description(
+        'the catch-up summary for someone joining late (reworded by the server’s LLM when it has one)',
+      )
+      .argument('<ref>', 'INC-42')
+      .option('--lang <lang>', 'en or ja', 'en'),
+  ).action(async (ref: string, flags: ServerFlags & { lang: string }) => {
+    const lang = writeUpLanguage(flags.lang);
+    const answer = (await call(
+      flags,
+      'GET',
+      `/api/v1/incidents/${encodeURIComponent(ref)}/catch-up?lang=${lang}`,
+    )) as { text: string; llmError?: string };
+    io.out(flags.json ? JSON.stringify(answer, null, 2) : answer.text);
+    if (!flags.json && answer.llmError) io.err(`the summary without LLM wording: ${answer.llmError}`);
+    setExit(0);
+  });
+
+  withServerFlags(
+    incident
+      .command('postmortem')
+      .description('draft a postmortem of the incident (and others with --also); prints its markdown')
+      .argument('<ref>', 'INC-42')
+      .option('--also <ref>', 'another incident the postmortem covers (repeatable)', collect)
+      .option('--lang <lang>', 'en or ja', 'en'),
+  ).action(async (ref: string, flags: ServerFlags & { also?: string[]; lang: string }) => {
+    const lang = writeUpLanguage(flags.lang);
+    const created = (await call(
+      flags,
+      'POST',
+      `/api/v1/incidents/${encodeURIComponent(ref)}/postmortem?lang=${lang}`,
+      flags.also ? { alsoCovers: flags.also } : undefined,
+    )) as { id: string; markdown: string };
+    // The markdown alone on stdout (redirect it to a file); where to edit it on stderr.
+    io.out(flags.json ? JSON.stringify(created, null, 2) : created.markdown);
+    if (!flags.json)
+      io.err(`drafted postmortem ${created.id}: edit it at /postmortems/${created.id} in the web UI`);
     setExit(0);
   });
 }

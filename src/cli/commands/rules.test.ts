@@ -61,6 +61,15 @@ describe('shinrai rules generate', () => {
     expect(parse(text).groups).toHaveLength(25);
   });
 
+  it('makes the folder of -o when it does not exist yet', async () => {
+    const dir = await tempDir();
+    const { code } = await runCli(['rules', 'generate', sharedFixture('sloth/in'), '-o', 'rules/slos.yml'], {
+      cwd: dir,
+    });
+    expect(code).toBe(0);
+    expect(parse(await readFile(join(dir, 'rules', 'slos.yml'), 'utf8')).groups).toHaveLength(25);
+  });
+
   it('adds -l labels to every recording rule and rejects bad ones with exit 2', async () => {
     const { code, stdout } = await runCli([
       'rules',

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type AlertWindowSet, windowsForPeriod, windowsFromDefinition } from '../../rules/alert-windows.js';
 import { promDuration } from '../../rules/format.js';
@@ -154,6 +154,8 @@ See docs/rules.md.`,
       } else {
         const path = resolve(io.cwd, flags.out);
         try {
+          // `-o rules/slos.yml` in a fresh checkout: make the folder, as the docs' example expects.
+          await mkdir(dirname(path), { recursive: true });
           await writeFile(path, text);
         } catch (error) {
           throw new CliError(

@@ -16,8 +16,11 @@ export function registerToken(program: Command, io: CliIo, setExit: (code: numbe
   ).action(async (options: DbFlags & { name: string; role: string }) => {
     if (!ROLES.includes(options.role as Role))
       throw new CliError(`--role must be one of ${ROLES.join(', ')}`, 2);
-    const created = await withDb(options, (deps) =>
-      createToken(deps, { name: options.name, role: options.role as Role }),
+    // The first token of a new installation may come before the server ever ran: create the database.
+    const created = await withDb(
+      options,
+      (deps) => createToken(deps, { name: options.name, role: options.role as Role }),
+      { create: true },
     );
     io.out(created.token);
     io.err(`created ${created.info.role} token "${created.info.name}"; it is not shown again — store it now`);

@@ -2,7 +2,7 @@
  * Opens the database from one URL: a file path (SQLite, the embedded default) or a
  * postgres:// URL. Both sides get the same Kysely<Database> and the same migrations.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -23,7 +23,18 @@ export function dialectOf(url: string): Dialect {
   return /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
 }
 
-export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
+/** Thrown when a SQLite file that must exist (a read) does not: nothing is created. */
+export class DatabaseMissingError extends Error {
+  constructor(readonly file: string) {
+    super(`no database at ${file}`);
+  }
+}
+
+/**
+ * Opens the database. `mustExist` is for reads (CLI commands): a missing SQLite file is a
+ * DatabaseMissingError instead of a new, empty database created as a side effect.
+ */
+export function openDatabase(url: string, options: { poolSize?: number; mustExist?: boolean } = {}): Db {
   if (dialectOf(url) === 'postgres') {
     const pool = new pg.Pool({
       connectionString: url,
@@ -40,8 +51,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     return { kysely, dialect: 'postgres', displayUrl: hidePassword(url), close: () => kysely.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SQLite(file);
+  if (file !== ':memory:') {
+    if (options.mustExist && !existsSync(file)) throw new DatabaseMissingError(file);
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const sqlite = new SQLite(file, { fileMustExist: options.mustExist === true && file !== ':memory:' });
   // WAL lets readers run beside the writer; FULL sync makes a committed batch survive power loss.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');

@@ -305,6 +305,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('gate_overrides').ifExists().execute();
     },
   },
+  '0012_forget_remote_error_text': {
+    // Errors stored before remote failures were summarised may quote a remote body (issue 14):
+    // forget them; the next failure stores its summary.
+    async up(db: Kysely<unknown>) {
+      const trusted = db as unknown as Kysely<Database>;
+      await trusted.updateTable('source_cursors').set({ last_error: null }).execute();
+      await trusted.updateTable('notification_outbox').set({ last_error: null }).execute();
+    },
+    async down() {},
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

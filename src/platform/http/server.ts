@@ -21,6 +21,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
+import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
 import {
   clientErrorHandler,
   MAX_PARAM_CHARS,
@@ -84,6 +85,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  acceptEmptyBodies(app);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -114,6 +116,8 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      markOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
 
   app.addHook('onRequest', async (request, reply) => {

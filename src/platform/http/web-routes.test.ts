@@ -110,3 +110,39 @@ describe('web UI routes', () => {
     }
   });
 });
+
+describe('favicon', () => {
+  it('answers /favicon.ico (an ICO) and /favicon.svg without a token when the UI is not built', async () => {
+    const bare = await serverWith(null);
+    try {
+      const ico = await bare.inject({ url: '/favicon.ico' });
+      expect(ico.statusCode).toBe(200);
+      expect(ico.headers['content-type']).toBe('image/x-icon');
+      // ICONDIR: reserved 0, type 1 (icon), one image.
+      expect([...ico.rawPayload.subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]);
+      const svg = await bare.inject({ url: '/favicon.svg' });
+      expect(svg.statusCode).toBe(200);
+      expect(svg.headers['content-type']).toContain('image/svg+xml');
+      expect(svg.body).toContain('<svg');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('serves the built copy when the build has one (no duplicate route)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shinrai-web-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><link rel="icon" href="/favicon.svg">');
+    writeFileSync(join(dir, 'favicon.ico'), 'built-ico');
+    const built = await serverWith(dir);
+    try {
+      const ico = await built.inject({ url: '/favicon.ico' });
+      expect(ico.statusCode).toBe(200);
+      expect(ico.body).toBe('built-ico');
+      // The build lacks the SVG: the sources' copy answers.
+      expect((await built.inject({ url: '/favicon.svg' })).statusCode).toBe(200);
+    } finally {
+      await built.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,6 +5,7 @@
  * stay problem+json. The files need no token; the data they load goes through the API's auth.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyRequest } from 'fastify';
@@ -18,6 +19,10 @@ const CANDIDATES = [
   fileURLToPath(new URL('../../web', import.meta.url)),
   fileURLToPath(new URL('../../../dist/web', import.meta.url)),
 ];
+
+/** The icons in the sources (vite copies them into the build); served from here when there is no build. */
+const ICONS_DIR = fileURLToPath(new URL('../../../web/public', import.meta.url));
+const ICONS = { 'favicon.ico': 'image/x-icon', 'favicon.svg': 'image/svg+xml' } as const;
 
 export function findWebRoot(): string | undefined {
   return CANDIDATES.find((dir) => existsSync(`${dir}/index.html`));
@@ -65,6 +70,16 @@ export function webRoutes(options: { root?: string | null | undefined } = {}) {
       } else {
         scope.get('/', { schema: { hide: true } }, (_request, reply) =>
           reply.type('text/html; charset=utf-8').send(NOT_BUILT),
+        );
+      }
+      // Browsers ask for /favicon.ico on every page (the status page too): never a 404 in the console.
+      for (const [name, type] of Object.entries(ICONS)) {
+        if (root && existsSync(`${root}/${name}`)) continue;
+        scope.get(`/${name}`, { schema: { hide: true } }, async (_request, reply) =>
+          reply
+            .type(type)
+            .header('cache-control', 'public, max-age=86400')
+            .send(await readFile(`${ICONS_DIR}/${name}`)),
         );
       }
       scope.get('/*', { schema: { hide: true } }, (request, reply) => {

@@ -49,6 +49,14 @@ describe('burn rate and time to exhaustion', () => {
     expect(exhaustionAtMs(1_000, 1, PERIOD_30D, 1000)).toBe(1_000 + 43.2 * MIN);
     expect(exhaustionAtMs(1_000, 1, PERIOD_30D, null)).toBeNull();
   });
+
+  it('says never (null) when exhaustion lies beyond what a Date can hold, instead of an invalid Date', () => {
+    // 1e13 good events then a few errors: a burn rate of ~1e-10 puts exhaustion ~10^17 ms ahead.
+    expect(exhaustionAtMs(Date.UTC(2026, 0, 1), 1, PERIOD_30D, 1e-10)).toBeNull();
+    expect(exhaustionAtMs(0, 1, PERIOD_30D, Number.MIN_VALUE)).toBeNull();
+    // The last representable instant is still an answer.
+    expect(exhaustionAtMs(8.64e15 - 1_000, 1, 1_000, 1)).toBe(8.64e15);
+  });
 });
 
 describe('SRE Workbook multiwindow alert thresholds', () => {

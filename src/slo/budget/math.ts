@@ -1,3 +1,5 @@
+import { isRepresentableMs } from '../../platform/dates.js';
+
 /** One minute in milliseconds: the engine's unit of data. */
 export const MINUTE_MS = 60_000;
 
@@ -21,7 +23,11 @@ export function timeToExhaustionMs(
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** `atMs` plus the time to exhaustion, rounded to the millisecond; `atMs` when already spent. */
+/**
+ * `atMs` plus the time to exhaustion, rounded to the millisecond; `atMs` when already spent. null
+ * ("never") when not burning, or when the instant lies beyond what a Date can hold (a tiny burn
+ * rate over a huge healthy volume): such an instant would make every later formatting throw.
+ */
 export function exhaustionAtMs(
   atMs: number,
   remaining: number,
@@ -29,7 +35,9 @@ export function exhaustionAtMs(
   burnRate: number | null,
 ): number | null {
   const ms = timeToExhaustionMs(remaining, periodMs, burnRate);
-  return ms === null ? null : atMs + Math.round(ms);
+  if (ms === null) return null;
+  const at = atMs + Math.round(ms);
+  return isRepresentableMs(at) ? at : null;
 }
 
 /**

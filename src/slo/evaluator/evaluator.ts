@@ -9,16 +9,17 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
-import type { Database, SloStatusTable } from '../../platform/db/schema.js';
+import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { ReadinessCheck } from '../../platform/http/health-routes.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import type { BudgetStatus } from '../budget/types.js';
-import { reportEntry } from '../budget-report.js';
+import { type BudgetReportEntry, reportEntry } from '../budget-report.js';
 import { type DataState, worstState } from '../data-state.js';
-import { evaluationTargets } from '../evaluation.js';
+import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
 import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
-import type { StoredStatus } from './read.js';
+import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
 import { EvaluationState, type TargetStatus } from './state.js';
 import {
@@ -71,10 +72,15 @@ export interface EvaluatorDeps {
   readonly dataStates?: (() => Promise<ReadonlyMap<string, DataState>>) | undefined;
   /**
    * Runs in the transaction that stores a tick's statuses (live path only), so what it writes —
-   * alert transitions — commits together with the statuses that caused it, or not at all.
+   * alert transitions — commits together with the statuses that caused it, or not at all. May
+   * answer the SLOs it could not handle on their own (counted as per-SLO evaluation errors).
    */
   readonly withStatuses?:
-    | ((trx: Kysely<Database>, statuses: readonly DatedStatus[], nowMs: number) => Promise<void>)
+    | ((
+        trx: Kysely<Database>,
+        statuses: readonly DatedStatus[],
+        nowMs: number,
+      ) => Promise<ReadonlyArray<{ readonly id: string; readonly error: string }> | undefined>)
     | undefined;
 }
 
@@ -92,6 +98,28 @@ interface Session {
   readonly history: HistoryBackfill | null;
   /** Each target's last status computed while its data was current. */
   readonly lastCurrent: Map<string, BudgetStatus>;
+  /** Targets whose objective the engine refused (spec problems), with the reason; set on spec changes. */
+  refused: ReadonlyMap<string, string>;
+  /** Targets failing now: why, and since when (ms); cleared when one evaluates again. */
+  readonly failing: Map<string, { reason: string; sinceMs: number }>;
+  /** Each target's last stored status without an error: kept, marked, while the target fails. */
+  readonly lastGood: Map<string, StoredStatus>;
+}
+
+/**
+ * How evaluation is doing on this replica, for /readyz. A leader is healthy while a tick has
+ * succeeded within the last `STALE_AFTER_TICKS` intervals (counted from when it took the lead);
+ * a follower does not evaluate, so its health is not its own (see docs/evaluation.md).
+ */
+export interface EvaluationHealth {
+  readonly role: 'leader' | 'follower';
+  readonly healthy: boolean;
+  /** Why not healthy (leader only). */
+  readonly reason?: string | undefined;
+  readonly lastSuccessAt: string | null;
+  readonly consecutiveFailures: number;
+  /** SLOs whose last evaluation failed on their own (the tick itself succeeded). */
+  readonly failingSlos: number;
 }
 
 export class Evaluator {
@@ -112,6 +140,12 @@ export class Evaluator {
   private stopping = false;
   /** Backfills are still waiting: run the next tick at once. */
   private catchingUp = false;
+  /** Clock time of the last tick that wrote, and since when this replica leads (for health). */
+  private lastSuccessMs: number | null = null;
+  private leadingSinceMs: number | null = null;
+  private consecutiveFailures = 0;
+  private lastFailure: string | undefined;
+  private failingSlos = 0;
 
   constructor(private readonly deps: EvaluatorDeps) {
     const { config } = deps;
@@ -133,13 +167,54 @@ export class Evaluator {
     this.leader.onChange((leader) => {
       // A new lead starts from the database: memory from an earlier lead may have missed rows.
       this.session = null;
+      this.leadingSinceMs = leader ? this.deps.clock.now() : null;
+      this.lastSuccessMs = null;
+      this.consecutiveFailures = 0;
+      this.lastFailure = undefined;
+      this.failingSlos = 0;
+      this.deps.metrics.slosFailing.set(0);
       if (leader) this.schedule(0);
     });
+  }
+
+  /** The configured tick interval in seconds. */
+  get tickSeconds(): number {
+    return this.tickMs / 1000;
   }
 
   /** True while this replica evaluates. */
   isLeader(): boolean {
     return this.leader.isLeader();
+  }
+
+  /**
+   * Evaluation health at `nowMs` (default: the clock). A leader with no tick written for
+   * `STALE_AFTER_TICKS` intervals — since its last success, or since it took the lead — is not
+   * healthy, and says why. SLOs failing one by one do not make it unhealthy: they are marked on
+   * their statuses and counted in /metrics.
+   */
+  health(nowMs = this.deps.clock.now()): EvaluationHealth {
+    const common = {
+      lastSuccessAt: this.lastSuccessMs === null ? null : new Date(this.lastSuccessMs).toISOString(),
+      consecutiveFailures: this.consecutiveFailures,
+      failingSlos: this.failingSlos,
+    };
+    if (!this.leader.isLeader()) return { role: 'follower', healthy: true, ...common };
+    const sinceMs = this.lastSuccessMs ?? this.leadingSinceMs ?? nowMs;
+    const limitMs = STALE_AFTER_TICKS * this.tickMs;
+    if (nowMs - sinceMs <= limitMs) return { role: 'leader', healthy: true, ...common };
+    const what =
+      this.lastSuccessMs === null
+        ? `no evaluation tick has succeeded since this replica took the lead ${seconds(nowMs - sinceMs)} ago`
+        : `no evaluation tick has succeeded for ${seconds(nowMs - sinceMs)}`;
+    return {
+      role: 'leader',
+      healthy: false,
+      reason: `${what} (more than ${STALE_AFTER_TICKS} intervals of ${seconds(this.tickMs)})${
+        this.lastFailure ? `; last error: ${this.lastFailure}` : ''
+      }`,
+      ...common,
+    };
   }
 
   /** Starts the leader election and the tick loop (the first tick runs at once, in the background). */
@@ -198,12 +273,17 @@ export class Evaluator {
     try {
       const summary = await this.evaluate();
       if (!summary) return;
+      this.lastSuccessMs = this.deps.clock.now();
+      this.consecutiveFailures = 0;
+      this.lastFailure = undefined;
       const tookMs = performance.now() - startedMs;
       metrics.evaluationSeconds.observe(tookMs / 1000);
       metrics.evaluations.inc({ outcome: 'ok' });
       log.debug({ ...summary, tookMs: round(tookMs) }, 'evaluation tick');
     } catch (error) {
       this.catchingUp = false;
+      this.consecutiveFailures++;
+      this.lastFailure = oneLine(error);
       metrics.evaluations.inc({ outcome: 'error' });
       log.error(
         { err: error },
@@ -226,6 +306,9 @@ export class Evaluator {
           ? new HistoryBackfill({ db, log }, { stepMs: this.historyStepMs, days: this.historyBackfillDays })
           : null,
       lastCurrent: new Map(),
+      refused: new Map(),
+      failing: new Map(),
+      lastGood: new Map(),
     };
     const session = this.session;
     const { state } = session;
@@ -247,6 +330,7 @@ export class Evaluator {
         'evaluation targets updated',
       );
       for (const { id, error } of change.failed) log.warn({ slo: id }, `not evaluated: ${error}`);
+      session.refused = new Map(change.failed.map(({ id, error }) => [id, `not evaluated: ${error}`]));
     }
 
     // A large backfill (start-up, a new leader) is spread over back-to-back ticks, so statuses
@@ -267,29 +351,62 @@ export class Evaluator {
     const feedMs = performance.now() - feedStartMs;
 
     const computed = state.statuses();
-    for (const { id, error } of computed.errors) log.warn({ slo: id }, `status not computed: ${error}`);
     const dataStates = this.deps.dataStates ? await this.deps.dataStates() : undefined;
-    const statuses = computed.statuses.map((s) => withDataState(s, session.lastCurrent, dataStates));
+    const stepMs = Math.floor(nowMs / this.historyStepMs) * this.historyStepMs;
+    const writeHistory = stepMs > session.lastHistoryStepMs;
+    // Each SLO in isolation: whatever fails for one (its figures, their shaping into a stored
+    // row) marks that SLO `error` and leaves the others to be written and alerted on.
+    const errors = new Map<string, string>(session.refused);
+    for (const { id, error } of computed.errors) errors.set(id, error);
+    const statuses: DatedStatus[] = [];
+    const rows: SloStatusTable[] = [];
+    const historyRows: SloHistoryTable[] = [];
+    for (const computedStatus of computed.statuses) {
+      try {
+        const dated = withDataState(computedStatus, session.lastCurrent, dataStates);
+        const row = statusRow(dated, nowMs);
+        const point =
+          writeHistory && isCurrent(dated.data)
+            ? historyRow(dated.target.id, stepMs, dated.status)
+            : undefined;
+        statuses.push(dated);
+        rows.push(row.row);
+        if (point) historyRows.push(point);
+        session.lastGood.set(dated.target.id, row.stored);
+      } catch (error) {
+        errors.set(computedStatus.target.id, oneLine(error));
+      }
+    }
+    rows.push(...(await this.errorRows(session, errors, nowMs)));
     // Lost the lead while computing: the new leader writes from now on.
     if (!this.leader.isLeader() || this.session !== session) {
       log.debug('lost the lead during a tick; not writing');
       return null;
     }
 
-    const stepMs = Math.floor(nowMs / this.historyStepMs) * this.historyStepMs;
-    const writeHistory = stepMs > session.lastHistoryStepMs;
     const writeStartMs = performance.now();
+    let alertFailures: ReadonlyArray<{ readonly id: string }> = [];
     await writeTick(db, {
-      statuses: statuses.map((s) => statusRow(s, nowMs)),
-      history: writeHistory
-        ? statuses.filter((s) => isCurrent(s.data)).map((s) => historyRow(s.target.id, stepMs, s.status))
-        : [],
+      statuses: rows,
+      history: historyRows,
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
-      also: this.deps.withStatuses ? (trx) => this.deps.withStatuses!(trx, statuses, nowMs) : undefined,
+      also: this.deps.withStatuses
+        ? async (trx) => {
+            alertFailures = (await this.deps.withStatuses!(trx, statuses, nowMs)) ?? [];
+          }
+        : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
     session.prune = false;
     if (writeHistory) session.lastHistoryStepMs = stepMs;
+    // SLOs whose alerts failed on their own (logged by the alert step) count as failing too.
+    const failing = new Set(errors.keys());
+    for (const { id } of alertFailures) {
+      this.deps.metrics.sloEvaluationErrors.inc({ slo: id });
+      failing.add(id);
+    }
+    this.failingSlos = failing.size;
+    this.deps.metrics.slosFailing.set(failing.size);
 
     // History backfill: after the live write, with the backfill time left, and only once every
     // live status is in (live statuses first).
@@ -311,6 +428,7 @@ export class Evaluator {
     return {
       at: new Date(nowMs).toISOString(),
       slos: statuses.length,
+      failingSlos: failing.size,
       changedRows,
       feedMs: round(feedMs),
       writeMs: round(writeMs),
@@ -325,6 +443,61 @@ export class Evaluator {
       deferredRows: stats.deferredRows,
       stateBytes: stats.stateBytes,
     };
+  }
+
+  /**
+   * Status rows of the targets that failed this tick: the last good status (from this lead, else
+   * the one stored) marked with `error` — its `evaluatedAt` stays, so it ages into stale like any
+   * old status — or, for a target never evaluated, an entry without figures (`sli: null`). Logs a
+   * target when it starts failing (or fails differently) and when it recovers; counts each failure.
+   */
+  private async errorRows(
+    session: Session,
+    errors: ReadonlyMap<string, string>,
+    nowMs: number,
+  ): Promise<SloStatusTable[]> {
+    const { log, metrics, db } = this.deps;
+    for (const id of session.failing.keys())
+      if (!errors.has(id)) {
+        session.failing.delete(id);
+        log.info({ slo: id }, 'evaluates again; the error is cleared');
+      }
+    const rows: SloStatusTable[] = [];
+    const targets = new Map(session.state.currentTargets().map((t) => [t.id, t]));
+    for (const [id, reason] of errors) {
+      const target = targets.get(id);
+      if (!target) continue;
+      metrics.sloEvaluationErrors.inc({ slo: id });
+      const before = session.failing.get(id);
+      if (before?.reason !== reason) log.warn({ slo: id }, `not evaluated: ${reason}`);
+      let previous = session.lastGood.get(id);
+      if (!previous) {
+        const stored = await getStatus(db, id);
+        previous = stored && { ...stored, error: undefined };
+        if (previous) session.lastGood.set(id, previous);
+        if (!before && stored?.error) {
+          const sinceMs = Date.parse(stored.error.since);
+          if (Number.isFinite(sinceMs)) session.failing.set(id, { reason: stored.error.reason, sinceMs });
+        }
+      }
+      const sinceMs = session.failing.get(id)?.sinceMs ?? nowMs;
+      session.failing.set(id, { reason, sinceMs });
+      const error = { reason, since: new Date(sinceMs).toISOString() };
+      try {
+        const stored: StoredStatus = previous
+          ? { ...previous, error }
+          : { ...emptyEntry(target, nowMs), evaluatedAt: new Date(sinceMs).toISOString(), error };
+        rows.push({
+          slo_id: id,
+          evaluated_at: Date.parse(stored.evaluatedAt),
+          status: JSON.stringify(stored),
+        });
+      } catch (failure) {
+        // Not even an entry without figures: its stored status (if any) stays and ages into stale.
+        log.warn({ slo: id }, `error not stored: ${oneLine(failure)}`);
+      }
+    }
+    return rows;
   }
 
   /**
@@ -358,9 +531,64 @@ export class Evaluator {
   }
 }
 
+/**
+ * /readyz's `evaluation` check. The leader is ready while its ticks succeed (`Evaluator.health`).
+ * A follower evaluates nothing, so it stays ready while its own reads work (taking it out of a
+ * load balancer would not help a sick leader): it shows when the leader last wrote a status and
+ * whether that is stale, so one look at any replica tells whether evaluation is behind.
+ */
+export async function evaluationReadiness(
+  evaluator: Evaluator,
+  db: Db,
+  nowMs: number,
+): Promise<ReadinessCheck> {
+  const health = evaluator.health(nowMs);
+  if (health.role === 'leader') {
+    const { healthy, reason, ...facts } = health;
+    return { ready: healthy, ...(reason ? { reason } : {}), ...facts };
+  }
+  const newestMs = await newestEvaluationMs(db);
+  return {
+    ready: true,
+    role: 'follower',
+    leaderLastWroteAt: newestMs === null ? null : new Date(newestMs).toISOString(),
+    leaderStale: newestMs !== null && isStale(newestMs, nowMs, evaluator.tickSeconds),
+  };
+}
+
 /** Milliseconds to one decimal, for the log. */
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** `90s`, for readiness reasons. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** An error as one short line (never a stack), for statuses, logs and /readyz. */
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const line = text.split('\n')[0]!;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** A report entry without figures (nothing counted: `sli` null), for a target that has never evaluated. */
+function emptyEntry(target: EvaluationTarget, nowMs: number): BudgetReportEntry {
+  const method = target.parts[0]?.spec.method;
+  const empty: BudgetStatus = {
+    at: nowMs,
+    period: { startMs: nowMs, endMs: nowMs },
+    sli: null,
+    budget: { unit: method === 'Occurrences' ? 'events' : 'minutes', total: 0, consumed: 0, remaining: 1 },
+    burnRates: {},
+    windowEvents: {},
+    currentBurnRate: null,
+    exhaustionAt: null,
+    dataSufficient: false,
+    coverage: 0,
+  };
+  return reportEntry(target, empty);
 }
 
 /** A target's status with the state of its data (pulled data only). */
@@ -386,11 +614,14 @@ function withDataState(
   return { target: s.target, status: lastCurrent.get(s.target.id) ?? s.status, data };
 }
 
-function statusRow({ target, status, data }: DatedStatus, nowMs: number): SloStatusTable {
+function statusRow(
+  { target, status, data }: DatedStatus,
+  nowMs: number,
+): { row: SloStatusTable; stored: StoredStatus } {
   const stored: StoredStatus = {
     ...reportEntry(target, status),
     evaluatedAt: new Date(nowMs).toISOString(),
     ...(data ? { data } : {}),
   };
-  return { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) };
+  return { row: { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) }, stored };
 }

@@ -15,7 +15,18 @@ import type { DataState } from '../data-state.js';
 export type StoredStatus = BudgetReportEntry & {
   readonly evaluatedAt: string;
   readonly data?: DataState | undefined;
+  /**
+   * The SLO's evaluation fails (on its own; the others go on): why, and since when. The figures
+   * are the last good ones, computed at `evaluatedAt` (none, `sli` null, if it never evaluated).
+   */
+  readonly error?: SloEvaluationError | undefined;
 };
+
+export interface SloEvaluationError {
+  readonly reason: string;
+  /** ISO time of the first failing evaluation in this run of failures. */
+  readonly since: string;
+}
 
 export interface HistoryPoint {
   readonly ts: string;
@@ -31,6 +42,18 @@ export const STALE_AFTER_TICKS = 3;
 export async function listStatuses(db: Db): Promise<Map<string, StoredStatus>> {
   const rows = await db.kysely.selectFrom('slo_status').select(['slo_id', 'status']).execute();
   return new Map(rows.map((r) => [r.slo_id, JSON.parse(r.status) as StoredStatus]));
+}
+
+/**
+ * When the newest stored status was evaluated (epoch ms), by whichever replica led; null when
+ * none is stored. A follower reads it to show the leader's progress on /readyz.
+ */
+export async function newestEvaluationMs(db: Db): Promise<number | null> {
+  const row = await db.kysely
+    .selectFrom('slo_status')
+    .select((eb) => eb.fn.max('evaluated_at').as('newest'))
+    .executeTakeFirst();
+  return row?.newest === null || row?.newest === undefined ? null : Number(row.newest);
 }
 
 /** One stored status; undefined when the evaluator has not computed it (yet). */

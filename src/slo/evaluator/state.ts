@@ -307,8 +307,9 @@ export class EvaluationState {
       return status;
     };
     for (const target of this.targets) {
-      if (!target.parts.every((part) => this.parts.get(partKey(part))?.engine)) continue;
+      // Each target on its own: whatever throws for one is its error, not the tick's.
       try {
+        if (!target.parts.every((part) => this.parts.get(partKey(part))?.engine)) continue;
         const status = targetStatus(target, partStatus);
         if (status) statuses.push({ target, status });
       } catch (error) {

@@ -14,6 +14,8 @@ export interface MinuteBucket {
   readonly minuteMs: number;
   good: number;
   total: number;
+  /** The line (array position + 1) of the batch's first item in this minute, for error messages. */
+  firstLine?: number | undefined;
 }
 
 export interface AggregatedBatch {
@@ -44,6 +46,7 @@ export function aggregateBatch(items: readonly BatchItem[], streams: readonly Sl
     minutes.add(minuteMs);
     for (let s = 0; s < streams.length; s++) {
       const b = bucket(s, minuteMs);
+      b.firstLine ??= item.line;
       if (item.kind === 'counts') {
         b.good += item.good;
         b.total += item.total;

@@ -66,16 +66,16 @@ describe('parseBatch shapes', () => {
       ]),
     );
     expect(items).toEqual([
-      { kind: 'counts', tsMs: NOW - MIN, good: 99, total: 100 },
-      { kind: 'counts', tsMs: NOW - 90_000, good: 7, total: 10 },
+      { kind: 'counts', line: 1, tsMs: NOW - MIN, good: 99, total: 100 },
+      { kind: 'counts', line: 2, tsMs: NOW - 90_000, good: 7, total: 10 },
     ]);
   });
 
   it('reads NDJSON with blank lines, CRLF line ends and a byte order mark', () => {
     const body = `\uFEFF${JSON.stringify({ ts: NOW, good: 1, total: 2 })}\r\n\r\n   \n${JSON.stringify({ ts: NOW, bad: 0, total: 5 })}\n`;
     expect(ok(body)).toEqual([
-      { kind: 'counts', tsMs: NOW, good: 1, total: 2 },
-      { kind: 'counts', tsMs: NOW, good: 5, total: 5 },
+      { kind: 'counts', line: 1, tsMs: NOW, good: 1, total: 2 },
+      { kind: 'counts', line: 4, tsMs: NOW, good: 5, total: 5 },
     ]);
   });
 
@@ -89,17 +89,17 @@ describe('parseBatch shapes', () => {
         latency,
       ),
     ).toEqual([
-      { kind: 'raw', tsMs: NOW, value: 120.5 },
-      { kind: 'counts', tsMs: NOW, good: 1, total: 1 },
+      { kind: 'raw', line: 1, tsMs: NOW, value: 120.5 },
+      { kind: 'counts', line: 2, tsMs: NOW, good: 1, total: 1 },
     ]);
     expect(ok(JSON.stringify([{ ts: NOW, value: -3 }]), twoThresholds)).toEqual([
-      { kind: 'raw', tsMs: NOW, value: -3 },
+      { kind: 'raw', line: 1, tsMs: NOW, value: -3 },
     ]);
   });
 
   it('accepts fractional counts (precomputed ratios) and rounds epoch milliseconds down', () => {
     expect(ok(ndjson([{ ts: NOW + 0.9, good: 0.25, total: 1 }]))).toEqual([
-      { kind: 'counts', tsMs: NOW, good: 0.25, total: 1 },
+      { kind: 'counts', line: 1, tsMs: NOW, good: 0.25, total: 1 },
     ]);
   });
 

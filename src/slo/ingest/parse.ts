@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { AppError, type ProblemDetail } from '../../platform/errors.js';
+import { MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from '../counts.js';
 import type { SliRoute } from '../sli-routing.js';
 
 /** More items than this in one batch answer 413: split the batch. */
@@ -19,6 +20,8 @@ export const MAX_REPORTED_PROBLEMS = 100;
 /** Counts for one time slice, already turned into good/total. */
 export interface CountItem {
   readonly kind: 'counts';
+  /** Where the item was in the batch (text line, or array position + 1), for later errors. */
+  readonly line?: number | undefined;
   readonly tsMs: number;
   readonly good: number;
   readonly total: number;
@@ -27,6 +30,8 @@ export interface CountItem {
 /** One raw event (a latency, a size…) to classify against each threshold. */
 export interface RawItem {
   readonly kind: 'raw';
+  /** Where the item was in the batch (text line, or array position + 1), for later errors. */
+  readonly line?: number | undefined;
   readonly tsMs: number;
   readonly value: number;
 }
@@ -163,6 +168,8 @@ class ItemValidator {
   private readonly rawRefusal: string | undefined;
   /** Why counts can't be used for this target, or undefined when they can. */
   private readonly countsRefusal: string | undefined;
+  /** Sum of the count items' totals per minute so far. */
+  private readonly minuteTotals = new Map<number, number>();
 
   constructor(target: IngestTarget, nowMs: number) {
     this.minTsMs = nowMs - MAX_PAST_MS;
@@ -178,16 +185,21 @@ class ItemValidator {
         .join(', ')}): send raw values {"ts": …, "value": …}`;
   }
 
-  reject(line: number, message: string): void {
+  reject(line: number, message: string, field?: string): void {
     this.items++;
     this.badItems++;
-    if (this.problems.length < MAX_REPORTED_PROBLEMS) this.problems.push({ line, message });
+    if (this.problems.length < MAX_REPORTED_PROBLEMS)
+      this.problems.push(field === undefined ? { line, message } : { line, field, message });
   }
 
   accept(value: unknown, line: number, out: BatchItem[]): void {
-    const item = this.check(value);
+    const item = this.check(value, line);
     if (typeof item === 'string') {
       this.reject(line, item);
+      return;
+    }
+    if ('problem' in item) {
+      this.reject(line, item.problem, item.field);
       return;
     }
     this.items++;
@@ -195,8 +207,8 @@ class ItemValidator {
     if (this.badItems === 0) out.push(item);
   }
 
-  /** The item, or what is wrong with it. */
-  private check(value: unknown): BatchItem | string {
+  /** The item, or what is wrong with it (with the field, when one field is). */
+  private check(value: unknown, line: number): BatchItem | string | { field: string; problem: string } {
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       return `expected an object, got ${describe(value)}: ${SHAPES}`;
     const o = value as Record<string, unknown>;
@@ -213,21 +225,30 @@ class ItemValidator {
       if (this.rawRefusal) return this.rawRefusal;
       if (typeof o.value !== 'number' || !Number.isFinite(o.value))
         return `"value" must be a finite number (e.g. a latency in the SLI's unit), got ${describe(o.value)}`;
-      return { kind: 'raw', tsMs, value: o.value };
+      return { kind: 'raw', line, tsMs, value: o.value };
     }
 
     if (this.countsRefusal) return this.countsRefusal;
     const total = count(o.total, 'total');
-    if (typeof total === 'string') return total;
+    if (typeof total !== 'number') return total;
     if ((o.good === undefined) === (o.bad === undefined))
       return o.good === undefined
         ? `give "good" or "bad" with "total" (or "value" for a raw event): ${SHAPES}`
         : 'give "good" or "bad", not both';
     const field = o.good !== undefined ? 'good' : 'bad';
     const numerator = count(o[field], field);
-    if (typeof numerator === 'string') return numerator;
+    if (typeof numerator !== 'number') return numerator;
     if (numerator > total) return `"${field}" (${numerator}) is more than "total" (${total})`;
-    return { kind: 'counts', tsMs, good: field === 'good' ? numerator : total - numerator, total };
+    // The batch's items of one minute are stored as one sum: it is bounded like one item.
+    const minuteMs = Math.floor(tsMs / 60_000) * 60_000;
+    const minuteTotal = (this.minuteTotals.get(minuteMs) ?? 0) + total;
+    if (minuteTotal > MAX_COUNT_PER_MINUTE)
+      return {
+        field: 'total',
+        problem: `"total": the items of minute ${iso(minuteMs)} add up to ${minuteTotal} events; at most ${MAX_COUNT_TEXT} are accepted per minute`,
+      };
+    this.minuteTotals.set(minuteMs, minuteTotal);
+    return { kind: 'counts', line, tsMs, good: field === 'good' ? numerator : total - numerator, total };
   }
 
   private timestamp(ts: unknown): number | string {
@@ -260,10 +281,14 @@ class ItemValidator {
   }
 }
 
-function count(value: unknown, field: string): number | string {
-  if (value === undefined) return `"${field}" is missing`;
+function count(value: unknown, field: string): number | { field: string; problem: string } {
+  const problem = (text: string) => ({ field, problem: `"${field}" ${text}` });
+  if (value === undefined) return problem('is missing');
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    return `"${field}" must be a finite number ≥ 0, got ${describe(value)}`;
+    return problem(`must be a finite number ≥ 0, got ${describe(value)}`);
+  // Bounded so that sums stay finite: two 1.7e308 items would store Infinity.
+  if (value > MAX_COUNT_PER_MINUTE)
+    return problem(`is ${value}; at most ${MAX_COUNT_TEXT} events are accepted per item (and per minute)`);
   return value;
 }
 

@@ -9,6 +9,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError, type ProblemDetail } from '../../platform/errors.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
+import { isStorableCount, MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from '../counts.js';
 import type { Catalog } from '../model.js';
 import { routeSli, type SliRoute } from '../sli-routing.js';
 import { aggregateBatch, type MinuteBucket } from './aggregate.js';
@@ -197,6 +198,12 @@ export function minuteStamp(db: Db, nowMs: number): number | RawBuilder<number> 
  * grow; `replace` (pulls from Prometheus, which re-read the same minutes) sets them, and leaves a
  * row that already holds the same counts untouched so the change feed does not see it again.
  * Exported so tests that seed `sli_minutes` write exactly as ingestion does.
+ *
+ * No stored minute ever holds more than MAX_COUNT_PER_MINUTE events (so no sum becomes ∞): a
+ * bucket beyond it, or an `add` that would take a stored minute beyond it, throws AppError
+ * Invalid naming the minute (and the bucket's first item line, when known). The check is part of
+ * the upsert itself (a conditional update, then the rows it wrote are counted), so concurrent
+ * batches cannot pass it together; the caller's transaction then rolls the whole batch back.
  */
 export async function upsertBuckets(
   trx: Kysely<Database>,
@@ -204,40 +211,95 @@ export async function upsertBuckets(
   updatedAt: number | RawBuilder<number>,
   mode: 'add' | 'replace' = 'add',
 ): Promise<void> {
+  const outOfRange = buckets.find(
+    (b) => !isStorableCount(b.total) || !isStorableCount(b.good) || b.good > b.total,
+  );
+  if (outOfRange)
+    throw new AppError(
+      'Invalid',
+      `minute ${isoMinute(outOfRange.minuteMs)} of ${JSON.stringify(outOfRange.storageKey)} would hold good ${outOfRange.good} of total ${outOfRange.total}; counts are finite, 0 ≤ good ≤ total ≤ ${MAX_COUNT_TEXT}: nothing was stored`,
+      [bucketProblem(outOfRange, `good ${outOfRange.good} of total ${outOfRange.total} is out of range`)],
+    );
   for (let i = 0; i < buckets.length; i += UPSERT_CHUNK_ROWS) {
-    const rows = buckets.slice(i, i + UPSERT_CHUNK_ROWS).map((b) => ({
+    const chunk = buckets.slice(i, i + UPSERT_CHUNK_ROWS);
+    const rows = chunk.map((b) => ({
       sli: b.storageKey,
       minute_ts: b.minuteMs,
       good: b.good,
       total: b.total,
       updated_at: updatedAt,
     }));
-    await trx
-      .insertInto('sli_minutes')
-      .values(rows)
-      .onConflict((oc) =>
-        mode === 'add'
-          ? oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
+    if (mode === 'add') {
+      const written = await trx
+        .insertInto('sli_minutes')
+        .values(rows)
+        .onConflict((oc) =>
+          oc
+            .columns(['sli', 'minute_ts'])
+            .doUpdateSet((eb) => ({
               good: eb('sli_minutes.good', '+', eb.ref('excluded.good')),
               total: eb('sli_minutes.total', '+', eb.ref('excluded.total')),
               updated_at: eb.ref('excluded.updated_at'),
             }))
-          : oc
-              .columns(['sli', 'minute_ts'])
-              .doUpdateSet((eb) => ({
-                good: eb.ref('excluded.good'),
-                total: eb.ref('excluded.total'),
-                updated_at: eb.ref('excluded.updated_at'),
-              }))
-              .where((eb) =>
-                eb.or([
-                  eb('sli_minutes.good', '<>', eb.ref('excluded.good')),
-                  eb('sli_minutes.total', '<>', eb.ref('excluded.total')),
-                ]),
-              ),
+            // A sum beyond the bound is not written, and so not returned below.
+            .where(sql<boolean>`sli_minutes.total + excluded.total <= ${sql.lit(MAX_COUNT_PER_MINUTE)}`),
+        )
+        .returning(['sli', 'minute_ts'])
+        .execute();
+      if (written.length < rows.length) await refuseOverflow(trx, chunk, written);
+      continue;
+    }
+    await trx
+      .insertInto('sli_minutes')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .columns(['sli', 'minute_ts'])
+          .doUpdateSet((eb) => ({
+            good: eb.ref('excluded.good'),
+            total: eb.ref('excluded.total'),
+            updated_at: eb.ref('excluded.updated_at'),
+          }))
+          .where((eb) =>
+            eb.or([
+              eb('sli_minutes.good', '<>', eb.ref('excluded.good')),
+              eb('sli_minutes.total', '<>', eb.ref('excluded.total')),
+            ]),
+          ),
       )
       .execute();
   }
+}
+
+/** Throws the 400 for the first bucket of `chunk` the conditional upsert did not write. */
+async function refuseOverflow(
+  trx: Kysely<Database>,
+  chunk: readonly MinuteBucket[],
+  written: ReadonlyArray<{ sli: string; minute_ts: number | string | bigint }>,
+): Promise<never> {
+  const done = new Set(written.map((r) => `${r.sli}\u0000${Number(r.minute_ts)}`));
+  const refused = chunk.find((b) => !done.has(`${b.storageKey}\u0000${b.minuteMs}`))!;
+  const stored = await trx
+    .selectFrom('sli_minutes')
+    .select('total')
+    .where('sli', '=', refused.storageKey)
+    .where('minute_ts', '=', refused.minuteMs)
+    .executeTakeFirst();
+  const storedTotal = stored ? Number(stored.total) : 0;
+  const message = `minute ${isoMinute(refused.minuteMs)} of ${JSON.stringify(refused.storageKey)} already holds ${storedTotal} events; adding ${refused.total} would exceed ${MAX_COUNT_TEXT} per minute`;
+  throw new AppError('Invalid', `${message}: nothing of this batch was stored`, [
+    bucketProblem(refused, message),
+  ]);
+}
+
+function bucketProblem(bucket: MinuteBucket, message: string): ProblemDetail {
+  return bucket.firstLine === undefined
+    ? { field: 'total', message }
+    : { line: bucket.firstLine, field: 'total', message };
+}
+
+function isoMinute(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 async function findStored(db: Kysely<Database>, key: string): Promise<StoredResponse | undefined> {

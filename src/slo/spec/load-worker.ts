@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { countSpecObjects, loadSpecSources } from './load.js';
+import { loadSpecSources } from './load.js';
+import { checkUploadedTexts } from './origin.js';
 import { createParseCache } from './parse-cache.js';
 import {
   type LoaderAck,
@@ -13,14 +14,21 @@ import {
   type LoaderRequest,
   type LoaderResponse,
   loadMessages,
+  type UploadCheck,
 } from './spec-loader.js';
 
 const parse = createParseCache();
 
+/** The spec objects of uploaded texts and what they may not define (origin.ts); parsed once. */
+function checkUpload(texts: readonly { file: string; text: string }[]): UploadCheck {
+  const documents = texts.reduce((sum, { file, text }) => sum + parse(file, text).objects.length, 0);
+  return { documents, untrusted: checkUploadedTexts(texts, parse) };
+}
+
 async function answer(request: LoaderRequest): Promise<Array<LoaderPart | LoaderResponse>> {
   try {
-    if (request.kind === 'count')
-      return [{ id: request.id, ok: true, count: countSpecObjects(request.texts, parse) }];
+    if (request.kind === 'check-upload')
+      return [{ id: request.id, ok: true, check: checkUpload(request.texts) }];
     const result = await loadSpecSources(request.path, request.texts, undefined, {
       rootRelative: true,
       parse,

@@ -11,6 +11,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { parseSpecText, type ReadOptions, readSpecTree, type SpecObject } from './documents.js';
 import { convertOpenSloV1, OPENSLO_V1 } from './openslo-v1.js';
 import { convertOpenSloV1alpha } from './openslo-v1alpha.js';
+import { checkUploadedObject, isUploaded } from './origin.js';
 import type { AlertWindowsDefinition, ParsedObject } from './parsed.js';
 import { resolveCatalog } from './resolve.js';
 import { convertShinraiV1, SHINRAI_V1 } from './shinrai-v1.js';
@@ -61,14 +62,6 @@ export async function loadSpecSources(
   return build(files, objects, diagnostics);
 }
 
-/** How many spec objects (documents, or items of a top-level list) the texts hold. */
-export function countSpecObjects(
-  texts: readonly { file: string; text: string }[],
-  parse = parseSpecText,
-): number {
-  return texts.reduce((sum, { file, text }) => sum + parse(file, text).objects.length, 0);
-}
-
 /** Loads specs from text (an API body, a test); `file` is the name used in diagnostics. */
 export function loadSpecText(file: string, text: string): LoadResult {
   const parsed = parseSpecText(file, text);
@@ -83,6 +76,8 @@ function build(
   const parsed: ParsedObject[] = [];
   for (const object of objects) {
     const checker = new Checker(object);
+    // What came over the network may not define connections or secrets (see origin.ts).
+    if (isUploaded(object.file)) checkUploadedObject(checker);
     const converted = convertObject(object, checker);
     // An object with an error is reported and skipped; it never half-loads.
     if (!hasErrors(checker.diagnostics)) parsed.push(...converted);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Diagnostic } from './diagnostics.js';
 import type { LoadResult } from './load.js';
 
 export type LoaderRequest =
@@ -20,16 +21,23 @@ export type LoaderRequest =
     }
   | {
       readonly id: number;
-      readonly kind: 'count';
+      readonly kind: 'check-upload';
       readonly texts: readonly { file: string; text: string }[];
     };
+
+/** What an upload holds before it is stored: its spec objects, and what it may not define. */
+export interface UploadCheck {
+  readonly documents: number;
+  /** Connections and secrets (origin.ts): an upload with any is refused whole. */
+  readonly untrusted: readonly Diagnostic[];
+}
 
 /** A load as the worker answers it, with a hash of its catalog and diagnostics (what changed). */
 export type WorkerLoadResult = LoadResult & { readonly fingerprint: string };
 
 export type LoaderResponse =
   | { readonly id: number; readonly ok: true; readonly result: WorkerLoadResult }
-  | { readonly id: number; readonly ok: true; readonly count: number }
+  | { readonly id: number; readonly ok: true; readonly check: UploadCheck }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
 /** The main thread took a part and had a turn of its event loop: the worker may send the next. */
@@ -136,11 +144,11 @@ export class SpecLoader {
     return response.result;
   }
 
-  /** How many spec objects the texts hold (their parse is kept for the load that follows). */
-  async count(texts: readonly { file: string; text: string }[]): Promise<number> {
-    const response = await this.request({ id: this.nextId++, kind: 'count', texts });
-    if (!('count' in response)) throw new Error('spec loader answered a count without one');
-    return response.count;
+  /** Checks uploaded texts before they are stored (their parse is kept for the load that follows). */
+  async checkUpload(texts: readonly { file: string; text: string }[]): Promise<UploadCheck> {
+    const response = await this.request({ id: this.nextId++, kind: 'check-upload', texts });
+    if (!('check' in response)) throw new Error('spec loader answered a check without one');
+    return response.check;
   }
 
   /** Stops the worker; a later request starts a new one. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectLanguage } from './index';
+import { detectLanguage, writeUpLanguage } from './index';
 
 describe('language detection', () => {
   it('prefers the stored choice, then the browser, then English', () => {
@@ -8,5 +8,14 @@ describe('language detection', () => {
     expect(detectLanguage(null, ['fr-FR', 'en-GB'])).toBe('en');
     expect(detectLanguage(null, ['de'])).toBe('en');
     expect(detectLanguage('xx', [])).toBe('en');
+  });
+});
+
+describe('writeUpLanguage', () => {
+  it('asks the API for Japanese text when the page is in Japanese, else English', () => {
+    expect(writeUpLanguage('ja')).toBe('ja');
+    expect(writeUpLanguage('ja-JP')).toBe('ja');
+    expect(writeUpLanguage('en')).toBe('en');
+    expect(writeUpLanguage(undefined)).toBe('en');
   });
 });

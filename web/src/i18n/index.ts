@@ -20,6 +20,11 @@ export function detectLanguage(stored: string | null, browser: readonly string[]
   return 'en';
 }
 
+/** The `?lang=` the API writes incident text in (catch-up, postmortem draft) for a UI language. */
+export function writeUpLanguage(uiLanguage: string | undefined): Language {
+  return uiLanguage?.toLowerCase().split('-')[0] === 'ja' ? 'ja' : 'en';
+}
+
 function stored(): string | null {
   try {
     return localStorage.getItem(LANG_KEY);

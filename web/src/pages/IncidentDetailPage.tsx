@@ -15,6 +15,7 @@ import {
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading } from '../components/common';
 import { dateTime, number, percent } from '../format';
+import { writeUpLanguage } from '../i18n';
 import { Link, navigate } from '../router';
 
 const ROLES = ['commander', 'communications', 'operations', 'scribe'];
@@ -143,12 +144,14 @@ function TimelineRow({ reference, event }: { reference: string; event: TimelineE
 }
 
 export function IncidentDetailPage({ reference }: { reference: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const client = useQueryClient();
+  // The server writes the catch-up summary and the postmortem draft in the page's language.
+  const lang = writeUpLanguage(i18n.language);
   const key = ['incident', reference];
   const incident = useQuery({
-    queryKey: key,
-    queryFn: () => api<IncidentDetail>(`/api/v1/incidents/${encodeURIComponent(reference)}`),
+    queryKey: [...key, lang],
+    queryFn: () => api<IncidentDetail>(`/api/v1/incidents/${encodeURIComponent(reference)}?lang=${lang}`),
   });
   const postmortems = useQuery({
     queryKey: ['postmortems'],
@@ -181,7 +184,7 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
   });
   const draft = useMutation({
     mutationFn: () =>
-      api<Postmortem>(`/api/v1/incidents/${encodeURIComponent(reference)}/postmortem`, {
+      api<Postmortem>(`/api/v1/incidents/${encodeURIComponent(reference)}/postmortem?lang=${lang}`, {
         method: 'POST',
         body: {},
       }),

@@ -185,7 +185,13 @@ export function OverviewPage() {
                 <tr key={r.key} data-slo-id={r.key} className={`row-${r.rag}`}>
                   <td>
                     <RagBadge rag={r.rag} />
-                    {r.status?.stale && (
+                    {r.status?.error && (
+                      <span className="stale" data-field="evaluation-error" title={r.status.error.reason}>
+                        {' '}
+                        {t('overview.evaluationError', { time: dateTime(r.status.error.since) })}
+                      </span>
+                    )}
+                    {r.status?.stale && !r.status.error && (
                       <span className="stale" title={dateTime(r.status.evaluatedAt)}>
                         {' '}
                         {t('overview.staleSince', { time: dateTime(r.status.evaluatedAt) })}

@@ -203,7 +203,16 @@ export function SloPage({ id }: { id: string }) {
           ))}
         </nav>
       )}
-      {status?.stale && (
+      {status?.error && (
+        <p className="notice warn" role="alert" data-field="evaluation-error">
+          {t('slo.evaluationError', {
+            since: dateTime(status.error.since),
+            time: dateTime(status.evaluatedAt),
+            reason: status.error.reason,
+          })}
+        </p>
+      )}
+      {status?.stale && !status.error && (
         <p className="notice warn" role="status">
           {t('overview.staleSince', { time: dateTime(status.evaluatedAt) })}
         </p>

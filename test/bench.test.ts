@@ -1,0 +1,121 @@
+/**
+ * The benchmarks check their own answers: run small through `bench/run.ts` (what `npm run bench`
+ * runs), they pass their checks and exit 0; a deliberately wrong answer (`--perturb`) exits 1.
+ */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agree } from '../bench/check.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+function bench(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [TSX, join(REPO, 'bench', 'run.ts'), ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, output }));
+  });
+}
+
+describe('bench checks', () => {
+  it('compare figures relatively, nulls only with nulls', () => {
+    expect(agree(0.5, 0.5 + 1e-12, 1e-9)).toBe(true);
+    expect(agree(0.5, 0.5 + 1e-6, 1e-9)).toBe(false);
+    expect(agree(1e12, 1e12 + 1, 1e-9)).toBe(true);
+    expect(agree(null, null, 1e-9)).toBe(true);
+    expect(agree(null, 0, 1e-9)).toBe(false);
+    expect(agree(Number.NaN, Number.NaN, 1e-9)).toBe(false);
+  });
+
+  it('the engine bench compares the incremental engine with a typed-array recomputation and passes', async () => {
+    const run = await bench(
+      '--only',
+      'engine',
+      '--slos',
+      '6',
+      '--days',
+      '1',
+      '--cycles',
+      '2',
+      '--warmup',
+      '1',
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('check ok: incremental statuses equal the from-scratch ones on 6 SLOs');
+    expect(run.output).toContain("check ok: incremental statuses equal the reference engine's on 6 SLOs");
+    expect(run.output).toMatch(/ratio from-scratch \(typed arrays\) \/ incremental: \d+×/);
+    expect(run.output).not.toContain('CHECK FAILED');
+  }, 120_000);
+
+  it('exits 1 and says which check failed when an answer is wrong', async () => {
+    const run = await bench(
+      '--only',
+      'engine',
+      '--slos',
+      '6',
+      '--days',
+      '1',
+      '--cycles',
+      '2',
+      '--warmup',
+      '1',
+      '--perturb',
+    );
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toMatch(
+      /CHECK FAILED: incremental statuses equal the from-scratch ones on 6 SLOs .*SLO 0: /,
+    );
+    expect(run.output).toContain('bench check(s) failed, so these figures are not to be trusted');
+  }, 120_000);
+
+  it('the backtest bench runs with the default low-traffic guard and passes its checks', async () => {
+    const run = await bench('--only', 'backtest', '--slos', '10', '--days', '4', '--repeat', '1');
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('low-traffic guard: a condition needs 20 events in its long window');
+    expect(run.output.match(/^check ok: /gm)).toHaveLength(4);
+  }, 120_000);
+
+  it("the evaluator bench's stored statuses equal the from-scratch report over the stored minutes", async () => {
+    const run = await bench('--only', 'evaluator', '--slos', '12', '--days', '1', '--ticks', '1');
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('check ok: sqlite: every SLO has a status of the last tick');
+    expect(run.output).toMatch(/check ok: sqlite: \d+ stored statuses equal the from-scratch report/);
+  }, 120_000);
+
+  it('the ingestion bench reports requests/s and events/s at batches of 1, 100 and 1,000 and checks storage', async () => {
+    const run = await bench(
+      '--only',
+      'ingest',
+      '--slis',
+      '5',
+      '--duration',
+      '1',
+      '--warmup',
+      '0',
+      '--evaluator-tick',
+      '0',
+    );
+    expect(run.code, run.output).toBe(0);
+    for (const dialect of ['sqlite', 'postgres']) {
+      for (const batch of [1, 100, 1000]) {
+        expect(run.output).toMatch(
+          new RegExp(`^\\| ${dialect} \\| ${batch} \\| [\\d,]+ \\| [\\d,]+ \\|`, 'm'),
+        );
+        expect(run.output).toContain(
+          `check ok: ${dialect}, batch ${batch}: stored totals equal the acknowledged events`,
+        );
+      }
+    }
+  }, 180_000);
+});

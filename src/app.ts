@@ -96,7 +96,14 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         : 'database schema is up to date',
     );
 
-    const specs = new SpecStore({ db, clock, log, metrics, path: config.specs.path ?? options.defaultSpecs });
+    const specs = new SpecStore({
+      db,
+      clock,
+      log,
+      metrics,
+      path: config.specs.path ?? options.defaultSpecs,
+      uploadLimits: { maxBytes: config.specs.uploadMaxBytes, maxDocuments: config.specs.uploadMaxDocuments },
+    });
     await specs.reload();
     if (config.specs.watch) stops.push(specs.watch());
     const ctx: ShinraiContext = { config, db, clock, log, metrics, specs };

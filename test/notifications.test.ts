@@ -226,6 +226,22 @@ spec: { target: webhook, description: the on-call webhook }
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     const problem = (await bad.json()) as { errors: Array<{ field: string }> };
     expect(problem.errors.map((e) => e.field)).toEqual(['matchers.0.value', 'endsAt']);
+    // RE2 semantics, as Alertmanager: lookaround is refused by name, a catastrophic pattern is fine.
+    const perlOnly = await server.request('POST', '/api/v1/silences', {
+      token: editor,
+      body: {
+        matchers: [
+          { label: 'slo', value: '(.|.)*(.|.)*Z', regex: true },
+          { label: 'tier', value: '(?!page).*', regex: true },
+        ],
+        endsAt: new Date(clock.ms + MIN).toISOString(),
+        comment: 'x',
+      },
+    });
+    expect(perlOnly.status).toBe(400);
+    expect(((await perlOnly.json()) as { detail: string }).detail).toMatch(
+      /matchers\.1\.value is not a usable RE2 regular expression: .*unsupported Perl syntax/,
+    );
     const anonymous = await server.request('POST', '/api/v1/silences', {
       body: { matchers: [], endsAt: 'x', comment: '' },
     });

@@ -149,7 +149,7 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     );
     expect(fileRisk).toMatchObject({
       managed: false,
-      source: expect.stringMatching(/^examples\/shop\/risks\.yaml:\d+$/),
+      source: expect.stringMatching(/^risks\.yaml:\d+$/),
     });
     expect(
       (await put('card-network-timeout', { ...risk, ettr: '10m', factors: ['no-runbook'] })).status,
@@ -178,7 +178,7 @@ spec: { service: login, ettd: 2m, ettr: ${ettr}, impact: 50%, ettf: 6M }
     // A risk in a spec file is changed in its file.
     const owned = await put('db-failover-manual', risk);
     expect(owned.status).toBe(409);
-    expect(((await owned.json()) as JsonBody).detail).toMatch(/examples\/shop\/risks\.yaml:\d+/);
+    expect(((await owned.json()) as JsonBody).detail).toMatch(/ risks\.yaml:\d+/);
     expect(
       (await server.request('DELETE', '/api/v1/risks/db-failover-manual', { token: editor })).status,
     ).toBe(409);

@@ -217,6 +217,7 @@ describe.each(DIALECTS)('status page on %s', (dialect) => {
         'incidents[].impact',
         'incidents[].status',
         'incidents[].updates[].at',
+        'incidents[].updates[].html',
         'incidents[].updates[].text',
       ].sort(),
     );
@@ -230,10 +231,23 @@ describe.each(DIALECTS)('status page on %s', (dialect) => {
       impact: 'partial-outage',
       status: 'investigating',
     });
-    expect(view.incidents[0].updates.map((u: JsonBody) => u.text)).toEqual([
-      'We are looking into **failed orders**.',
-      ...[...XSS].reverse(),
-    ]);
+    // Notes leave rendered and sanitised, and as plain text: never the raw markdown, so a consumer
+    // that shows `text` or `html` as it is cannot be made to run a note's <script>.
+    const updates = view.incidents[0].updates as Array<{ html: string; text: string }>;
+    expect(updates[0]).toMatchObject({
+      html: '<p>We are looking into <strong>failed orders</strong>.</p>\n',
+      text: 'We are looking into failed orders.',
+    });
+    expect(updates).toHaveLength(1 + XSS.length);
+    for (const update of updates) {
+      expectNoScript(update.html);
+      expect(update.html).not.toMatch(/<img|<svg|<iframe|onerror|onload/i);
+      expect(update.text).not.toMatch(/<script|<img|<svg|javascript:|onerror|onload/i);
+      expect(update.text).not.toContain('**');
+    }
+    // The <script> note's text is gone altogether; the link keeps its words, not its URL.
+    expect(updates.map((u) => u.text)).toContain('x');
+    expect(JSON.stringify(view)).not.toMatch(/<script|alert\(1\)/);
   });
 
   it('shows no private field on the public page or in its JSON', async () => {

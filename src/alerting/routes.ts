@@ -11,6 +11,7 @@ import { backtestStored, giveFeedback, qualityReport } from './quality-service.j
 import {
   createSilence,
   expireSilence,
+  MAX_MATCHER_REGEX_CHARS,
   readSilences,
   regexProblem,
   type Silence,
@@ -42,7 +43,7 @@ const alertSchema = z.object({
 
 const matcherSchema = z.strictObject({
   label: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name such as slo or severity'),
-  value: z.string().max(1000),
+  value: z.string().max(MAX_MATCHER_REGEX_CHARS),
   regex: z.boolean().optional(),
 });
 
@@ -226,6 +227,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
     api.post(
       '/api/v1/slos/:id/backtest',
       {
+        config: { expensive: true },
         schema: {
           tags: ['alerts'],
           summary:
@@ -327,7 +329,12 @@ export function alertRoutes(deps: AlertRouteDeps) {
         const problems = matchers.flatMap((m, i) => {
           const problem = m.regex ? regexProblem(m.value) : undefined;
           return problem
-            ? [{ field: `matchers.${i}.value`, message: `is not a regular expression: ${problem}` }]
+            ? [
+                {
+                  field: `matchers.${i}.value`,
+                  message: `is not a usable RE2 regular expression: ${problem}`,
+                },
+              ]
             : [];
         });
         if (endsAtMs <= nowMs) problems.push({ field: 'endsAt', message: 'is in the past' });

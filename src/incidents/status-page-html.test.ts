@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ratioSloYaml } from '../../test/support/specs.js';
+import { renderMarkdown } from '../platform/markdown.js';
 import type { Catalog, ServiceDefinition, SloDefinition } from '../slo/model.js';
 import { EMPTY_CATALOG } from '../slo/model.js';
 import { loadSpecText } from '../slo/spec/load.js';
@@ -236,7 +237,9 @@ describe('status page HTML', () => {
           components: ['Checkout'],
           impact: 'degraded',
           status: 'monitoring',
-          updates: [{ at: new Date(NOW).toISOString(), text: 'Fixed **it**' }],
+          updates: [
+            { at: new Date(NOW).toISOString(), html: renderMarkdown('Fixed **it**'), text: 'Fixed it' },
+          ],
         },
       ],
     };

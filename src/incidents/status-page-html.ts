@@ -130,7 +130,7 @@ function timeTag(at: string, timeZone: string): string {
 function incidentCard(incident: PublicIncident, timeZone: string, t: StatusPageTexts): string {
   const headline = `${incident.components.join(', ')}: ${t.states[incident.impact]}`;
   const updates = incident.updates
-    .map((u) => `<li>${timeTag(u.at, timeZone)}<div class="md">${renderMarkdown(u.text)}</div></li>`)
+    .map((u) => `<li>${timeTag(u.at, timeZone)}<div class="md">${u.html}</div></li>`)
     .join('');
   return `<li><article><div class="head"><h3>${escapeHtml(headline)}</h3><span class="state s-${incident.status === 'resolved' ? 'operational' : incident.impact}">${escapeHtml(t.statuses[incident.status])}</span></div><h4 class="muted">${escapeHtml(t.updates)}</h4><ol class="updates">${updates}</ol></article></li>`;
 }

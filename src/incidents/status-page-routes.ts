@@ -37,7 +37,13 @@ const publicStatusSchema = z.object({
       components: z.array(z.string()),
       impact: z.enum(COMPONENT_STATES),
       status: z.enum(PUBLIC_STATUSES),
-      updates: z.array(z.object({ at: z.string(), text: z.string().describe('markdown') })),
+      updates: z.array(
+        z.object({
+          at: z.string(),
+          html: z.string().describe("the note's markdown rendered and sanitised"),
+          text: z.string().describe('the note as plain text'),
+        }),
+      ),
     }),
   ),
 });

@@ -275,19 +275,37 @@ describe('status page view model', () => {
         components: ['Checkout & Pay'],
         impact: 'degraded',
         status: 'investigating',
-        updates: [{ at: new Date(NOW - 5 * MIN).toISOString(), text: `public ${sev3.reference}` }],
+        updates: [
+          {
+            at: new Date(NOW - 5 * MIN).toISOString(),
+            html: `<p>public ${sev3.reference}</p>\n`,
+            text: `public ${sev3.reference}`,
+          },
+        ],
       },
       {
         components: ['Checkout & Pay'],
         impact: 'major-outage',
         status: 'investigating',
-        updates: [{ at: new Date(NOW - 10 * MIN).toISOString(), text: `public ${sev1.reference}` }],
+        updates: [
+          {
+            at: new Date(NOW - 10 * MIN).toISOString(),
+            html: `<p>public ${sev1.reference}</p>\n`,
+            text: `public ${sev1.reference}`,
+          },
+        ],
       },
       {
         components: ['Checkout & Pay'],
         impact: 'partial-outage',
         status: 'resolved',
-        updates: [{ at: new Date(NOW - 2 * DAY).toISOString(), text: `public ${resolved.reference}` }],
+        updates: [
+          {
+            at: new Date(NOW - 2 * DAY).toISOString(),
+            html: `<p>public ${resolved.reference}</p>\n`,
+            text: `public ${resolved.reference}`,
+          },
+        ],
       },
     ]);
     expect(view.components[0]!.state).toBe('major-outage');

@@ -8,6 +8,7 @@
  * field added to those types cannot reach the public page by accident.
  */
 import { DateTime } from 'luxon';
+import { markdownToText, renderMarkdown } from '../platform/markdown.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import type { Catalog, ServiceDefinition } from '../slo/model.js';
 import { type IncidentStatus, OPEN_STATUSES, type Severity } from './model.js';
@@ -70,7 +71,9 @@ export interface PublicComponent {
 /** A public timeline event. */
 export interface PublicUpdate {
   readonly at: string;
-  /** The public note as written (markdown; the page renders it sanitised). */
+  /** The public note rendered from its markdown and sanitised (what the page shows). */
+  readonly html: string;
+  /** The same note as plain text (no markup, nothing the sanitiser removed). */
   readonly text: string;
 }
 
@@ -385,7 +388,10 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
     components: s.services.map(publicNameOf),
     impact: impactOf(s.incident.severity, input.severities),
     status: publicStatusOf(s.incident.status),
-    updates: [...s.updates].sort((a, b) => b.atMs - a.atMs).map((e) => ({ at: iso(e.atMs), text: e.text })),
+    // Rendered here, once: the page and /status.json carry the same sanitised note, never the markdown.
+    updates: [...s.updates]
+      .sort((a, b) => b.atMs - a.atMs)
+      .map((e) => ({ at: iso(e.atMs), html: renderMarkdown(e.text), text: markdownToText(e.text) })),
   }));
 
   return {

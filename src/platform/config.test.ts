@@ -23,7 +23,18 @@ function problems(run: () => unknown): readonly string[] {
 describe('loadConfig', () => {
   it('uses the defaults: port 8420, SQLite under data/, reads closed', () => {
     const config = loadConfig();
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8420, bodyLimitBytes: 10 * 1024 * 1024 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8420,
+      bodyLimitBytes: 10 * 1024 * 1024,
+      trustProxy: [],
+    });
+    expect(config.rateLimit).toEqual({
+      enabled: true,
+      failedAuthPerMinute: 20,
+      anonymousPerMinute: 1200,
+      expensivePerMinute: 60,
+    });
     expect(config.db.url).toBe('data/shinrai.db');
     expect(config.auth.anonymousRead).toBe(false);
     expect(config.evaluator.tickSeconds).toBe(30);

@@ -21,6 +21,22 @@ const configSchema = z.strictObject({
         .int()
         .positive()
         .default(10 * 1024 * 1024),
+      /**
+       * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: rate limits
+       * then count per real client instead of per proxy. Empty: the socket's address is the client.
+       */
+      trustProxy: commaList().default([]),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      enabled: booleanish().default(true),
+      /** Failed authentications (unknown or revoked token) one client address may make per minute. */
+      failedAuthPerMinute: z.coerce.number().int().min(1).default(20),
+      /** Requests without a token (anonymous reads, the status page, the UI's files) per client address per minute. */
+      anonymousPerMinute: z.coerce.number().int().min(1).default(1200),
+      /** Calls of the expensive computations (calculator, backtest, markdown preview) per token or address per minute. */
+      expensivePerMinute: z.coerce.number().int().min(1).default(60),
     })
     .prefault({}),
   db: z
@@ -34,6 +50,14 @@ const configSchema = z.strictObject({
       /** Directory (or file) of SLO specs; reloaded when it changes. */
       path: z.string().min(1).optional(),
       watch: booleanish().default(true),
+      /** Largest upload through PUT /api/v1/specs, all files together, in bytes. */
+      uploadMaxBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 * 1024),
+      /** Most YAML documents one upload may hold, all files together. */
+      uploadMaxDocuments: z.coerce.number().int().positive().default(2000),
     })
     .prefault({}),
   auth: z

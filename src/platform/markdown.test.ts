@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from './markdown.js';
+import { markdownToText, renderMarkdown } from './markdown.js';
 
 const ATTACKS = [
   '<script>alert(1)</script>',
@@ -56,6 +56,29 @@ describe('renderMarkdown', () => {
         expect(html).not.toMatch(/<script|<iframe|<svg|<img|<[^>]*\son\w+\s*=|href="javascript:/i);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('markdownToText', () => {
+  it('keeps the words and drops the markup', () => {
+    expect(markdownToText('We are looking into **failed orders** & [refunds](https://x.example/r).')).toBe(
+      'We are looking into failed orders & refunds.',
+    );
+    expect(markdownToText('# Update\n\n- a < b\n- "c"\n\n\n\nend')).toBe('Update\n\na < b\n"c"\n\nend');
+  });
+
+  it.each(ATTACKS)('leaves nothing of %s that could run', (attack) => {
+    const text = markdownToText(`before ${attack} after`);
+    expect(text).not.toMatch(/<script|onerror|onload|ontoggle|javascript:|<iframe|<svg|<img/i);
+    expect(text).toMatch(/^before/);
+  });
+
+  it('never throws and never returns markup for arbitrary markdown', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (markdown) => {
+        expect(markdownToText(markdown)).not.toMatch(/<(script|img|iframe|svg)/i);
+      }),
     );
   });
 });

@@ -55,3 +55,22 @@ export function renderMarkdown(markdown: string): string {
     allowedAttributes: { ...ALLOWED.allowedAttributes, a: ['href', 'title', 'rel'] },
   });
 }
+
+// sanitize-html re-escapes exactly these in text; everything else it already decoded.
+const TEXT_ENTITIES: ReadonlyArray<[RegExp, string]> = [
+  [/&lt;/g, '<'],
+  [/&gt;/g, '>'],
+  [/&quot;/g, '"'],
+  [/&amp;/g, '&'],
+];
+
+/**
+ * Markdown as plain text, for readers that show no HTML (feeds, chat, a JSON consumer): the text
+ * of the sanitised rendering, so nothing a sanitiser drops (a script's body, raw HTML) survives.
+ */
+export function markdownToText(markdown: string): string {
+  const text = sanitizeHtml(renderMarkdown(markdown), { allowedTags: [], allowedAttributes: {} });
+  return TEXT_ENTITIES.reduce((out, [entity, char]) => out.replace(entity, char), text)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

@@ -14,6 +14,7 @@ export interface ShinraiMetrics {
   readonly slos: Gauge;
   readonly specReloads: Counter<'outcome'>;
   readonly httpRequests: Counter<'route' | 'status'>;
+  readonly rateLimited: Counter<'limit'>;
   readonly prometheusQueries: Counter<'source' | 'outcome'>;
   readonly prometheusQuerySeconds: Histogram<'source'>;
   readonly prometheusUp: Gauge<'source'>;
@@ -83,6 +84,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_http_requests_total',
       help: 'HTTP requests by route and status',
       labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'shinrai_rate_limited_total',
+      help: 'Requests refused with 429 by limit (failed_auth, anonymous, expensive)',
+      labelNames: ['limit'],
       registers: [registry],
     }),
     prometheusQueries: new Counter({

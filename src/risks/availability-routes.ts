@@ -52,7 +52,7 @@ export function availabilityRoutes() {
       '/api/v1/calc/availability',
       {
         // A pure computation: it reads and stores nothing, so anyone who may read may ask.
-        config: { minRole: 'viewer' },
+        config: { minRole: 'viewer', expensive: true },
         schema: {
           tags: ['calculator'],
           summary: 'What a service can reach on its dependencies (serial, parallel, k of n)',

@@ -1,10 +1,9 @@
 /**
  * GET /api/v1/slos/{id}/spec — the YAML document an SLO was loaded from (file, first line, text),
  * its error-budget policy steps and its alert rules' windows and thresholds, for the web UI's SLO page. Files on disk are read from the
- * spec directory; uploaded files (`api:` prefix) from the database.
+ * spec directory (their names are relative to it); uploaded files (`api:` prefix) from the database.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertRule } from '../alerting/policy.js';
@@ -60,7 +59,8 @@ async function readSource(deps: SpecSourceDeps, file: string): Promise<string | 
       .executeTakeFirst();
     return row?.content;
   }
-  return readFile(resolve(process.cwd(), file), 'utf8').catch(() => undefined);
+  const path = deps.specs.diskFile(file);
+  return path === undefined ? undefined : readFile(path, 'utf8').catch(() => undefined);
 }
 
 export function specSourceRoutes(deps: SpecSourceDeps) {

@@ -4,16 +4,17 @@
  * directory changes or an upload lands; an invalid object is reported and skipped, never hiding
  * the valid ones.
  */
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, statSync, watch } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
-import { invalid } from '../platform/errors.js';
+import { AppError, invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { type Catalog, EMPTY_CATALOG } from './model.js';
 import type { Diagnostic } from './spec/diagnostics.js';
-import { loadSpecSources } from './spec/load.js';
-import { checkUploadedTexts, UPLOAD_PREFIX } from './spec/origin.js';
+import { UPLOAD_PREFIX } from './spec/origin.js';
+import { SpecLoader } from './spec/spec-loader.js';
 
 export interface LoadedSpecs {
   readonly catalog: Catalog;
@@ -31,16 +32,43 @@ export interface SpecStoreDeps {
   readonly metrics: ShinraiMetrics;
   /** The spec directory or file; optional when all specs come through the API. */
   readonly path?: string | undefined;
+  /** Bounds of one PUT /api/v1/specs (`specs.uploadMaxBytes`, `specs.uploadMaxDocuments`). */
+  readonly uploadLimits?: UploadLimits | undefined;
 }
+
+export interface UploadLimits {
+  /** All files' contents together, in UTF-8 bytes. */
+  readonly maxBytes: number;
+  /** Spec objects (YAML documents, or items of a top-level list) in all files together. */
+  readonly maxDocuments: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 2 * 1024 * 1024, maxDocuments: 2000 };
 
 export { UPLOAD_PREFIX } from './spec/origin.js';
 
 /** Uploaded paths kept for files an API writes one by one (risks); PUT /api/v1/specs leaves them. */
 export const MANAGED_PREFIX = 'managed/';
 
+/**
+ * Why an uploaded file's path is refused, or undefined: it must be a relative path of plain
+ * segments, so no name can point outside the upload (`/etc/passwd`, `../x`, `a\\b`, `a//b`).
+ */
+export function uploadPathProblem(path: string): string | undefined {
+  if (path.length < 1 || path.length > 200) return 'must be 1–200 characters';
+  if (path.startsWith('/')) return 'must be relative (no leading "/")';
+  if (path.includes('\\')) return 'must use "/" between folders, not "\\"';
+  const segments = path.split('/');
+  if (segments.some((s) => s === '')) return 'must not have empty segments ("//" or a trailing "/")';
+  if (segments.some((s) => s === '.' || s === '..')) return 'must not have "." or ".." segments';
+  if (!/^[A-Za-z0-9._/-]+$/.test(path)) return 'may hold only letters, digits, ".", "_", "-" and "/"';
+  return undefined;
+}
+
 function checkUploadPath(path: string): void {
-  if (!/^[A-Za-z0-9._/-]{1,200}$/.test(path) || path.includes('..'))
-    throw invalid(`spec path "${path}" must be 1–200 characters of letters, digits, ".", "_", "-" and "/"`);
+  const problem = uploadPathProblem(path);
+  if (problem)
+    throw invalid(`spec path ${JSON.stringify(path)} ${problem}`, [{ field: 'path', message: problem }]);
 }
 
 function checkManagedPath(path: string): void {
@@ -69,6 +97,8 @@ export class SpecStore {
   private poller: NodeJS.Timeout | undefined;
   private reloading: Promise<LoadedSpecs> | undefined;
   private pendingReload = false;
+  /** Parses and resolves on a worker thread: a large upload or reload never blocks the server. */
+  private readonly loader = SpecLoader.shared();
 
   constructor(private readonly deps: SpecStoreDeps) {
     this.loaded = { catalog: EMPTY_CATALOG, diagnostics: [], files: [], loadedAt: 0, version: 0 };
@@ -106,7 +136,7 @@ export class SpecStore {
   }
 
   private async load(): Promise<LoadedSpecs> {
-    const result = await loadSpecSources(this.deps.path, uploadTexts(await this.uploadedFiles()));
+    const result = await this.loader.load(this.deps.path, uploadTexts(await this.uploadedFiles()));
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     this.deps.metrics.specReloads.inc({ outcome: errors.length ? 'with-errors' : 'ok' });
     for (const d of errors.slice(0, 20))
@@ -114,7 +144,7 @@ export class SpecStore {
         { file: d.file, line: d.line, column: d.column, rule: d.rule },
         `spec skipped: ${d.message}`,
       );
-    const fingerprint = JSON.stringify([result.catalog, result.diagnostics]);
+    const fingerprint = result.fingerprint;
     const changed = fingerprint !== this.fingerprint;
     this.fingerprint = fingerprint;
     this.loaded = {
@@ -153,9 +183,7 @@ export class SpecStore {
       if (paths.has(file.path)) throw invalid(`spec path "${file.path}" appears twice`);
       paths.add(file.path);
     }
-    // Connections and secrets are never taken over the network: refuse the whole upload, store nothing.
-    const untrusted = checkUploadedTexts(uploadTexts(files));
-    if (untrusted.length) throw untrustedUpload(untrusted);
+    await this.checkUpload(files);
     const now = this.deps.clock.now();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await trx.deleteFrom('spec_files').where('path', 'not like', `${MANAGED_PREFIX}%`).execute();
@@ -180,7 +208,7 @@ export class SpecStore {
     checkManagedPath(path);
     const uploaded = await this.uploadedFiles();
     const others = uploaded.filter((f) => f.path !== path);
-    const result = await loadSpecSources(this.deps.path, uploadTexts([...others, { path, content }]));
+    const result = await this.loader.load(this.deps.path, uploadTexts([...others, { path, content }]));
     const errors = result.diagnostics.filter(
       (d) => d.severity === 'error' && d.file === `${UPLOAD_PREFIX}${path}`,
     );
@@ -216,6 +244,46 @@ export class SpecStore {
     if (Number(deleted.numDeletedRows) === 0) return false;
     await this.reload();
     return true;
+  }
+
+  /**
+   * Refuses an upload over `specs.uploadMaxBytes` or `specs.uploadMaxDocuments` (413), or one
+   * that defines connections or secrets (400): connections and secrets are never taken over the
+   * network. The texts are parsed on the loader's worker (which keeps the parse for the load).
+   */
+  private async checkUpload(files: readonly { path: string; content: string }[]): Promise<void> {
+    const limits = this.deps.uploadLimits ?? DEFAULT_UPLOAD_LIMITS;
+    const bytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
+    if (bytes > limits.maxBytes)
+      throw new AppError(
+        'PayloadTooLarge',
+        `the upload holds ${bytes} bytes of specs; at most ${limits.maxBytes} (specs.uploadMaxBytes) are accepted — split the specs or put them in the spec directory (specs.path)`,
+      );
+    const { documents, untrusted } = await this.loader.checkUpload(uploadTexts(files));
+    if (documents > limits.maxDocuments)
+      throw new AppError(
+        'PayloadTooLarge',
+        `the upload holds ${documents} spec documents; at most ${limits.maxDocuments} (specs.uploadMaxDocuments) are accepted — split the specs or put them in the spec directory (specs.path)`,
+      );
+    if (untrusted.length) throw untrustedUpload(untrusted);
+  }
+
+  /**
+   * The file on disk behind a file name in diagnostics and locations (relative to the spec root),
+   * or undefined for an uploaded file or a name that would leave the root.
+   */
+  diskFile(file: string): string | undefined {
+    if (!this.deps.path || file.startsWith(UPLOAD_PREFIX)) return undefined;
+    let base: string;
+    try {
+      base = statSync(this.deps.path).isDirectory()
+        ? resolve(this.deps.path)
+        : dirname(resolve(this.deps.path));
+    } catch {
+      return undefined;
+    }
+    const path = resolve(base, file);
+    return path.startsWith(base + sep) ? path : undefined;
   }
 
   private uploadedFiles(): Promise<Array<{ path: string; content: string }>> {

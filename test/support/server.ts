@@ -62,6 +62,10 @@ export async function startTestServer(
       // Tests drive evaluation with evaluator.tick(); the timer is effectively off.
       'evaluator.tickSeconds': options.tickSeconds ?? 3600,
       'log.level': 'silent',
+      // Suites fire hundreds of calculator/backtest calls in seconds; test/http-errors.test.ts
+      // checks the limits with low values of its own.
+      'rateLimit.expensivePerMinute': 1_000_000,
+      'rateLimit.anonymousPerMinute': 1_000_000,
       ...options.config,
     },
   });

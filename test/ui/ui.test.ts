@@ -675,7 +675,7 @@ describe('web UI', () => {
         // A risk written in a spec file shows the lines to paste and where; this one applies them.
         await expect
           .poll(() => page.locator('[data-testid="calibration-bad-payment-config"] code').textContent())
-          .toMatch(/^examples\/shop\/risks\.yaml:\d+$/);
+          .toMatch(/^risks\.yaml:\d+$/);
         await card.getByRole('button', { name: 'Apply the measured estimate' }).click();
         await expect
           .poll(

@@ -14,7 +14,7 @@ export function markdownRoutes() {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/api/v1/markdown/preview',
       {
-        config: { minRole: 'viewer' },
+        config: { minRole: 'viewer', expensive: true },
         schema: {
           tags: ['postmortems'],
           summary: 'Render markdown to sanitised HTML (the postmortem editor preview); stores nothing',

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
@@ -21,12 +22,22 @@ import type { Db } from '../db/database.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
+import {
+  clientErrorHandler,
+  MAX_PARAM_CHARS,
+  MAX_URL_CHARS,
+  RouteMethods,
+  routerError,
+} from './framework-errors.js';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { registerRateLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role a caller needs; default viewer for GET/HEAD, editor otherwise; 'public' for none. */
     minRole?: Role | 'public';
+    /** A costly computation (calculator, backtest, preview): counted by `rateLimit.expensivePerMinute`. */
+    expensive?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -49,18 +60,40 @@ export type RouteModule = (app: App) => void | Promise<void>;
 export const API_VERSION = '0.1.0';
 
 export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[]): Promise<App> {
+  const countAnswer = (route: string, status: number) =>
+    deps.metrics.httpRequests.inc({ route, status: String(status) });
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.config.server.bodyLimitBytes,
     genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: MAX_PARAM_CHARS },
+    trustProxy: deps.config.server.trustProxy.length ? [...deps.config.server.trustProxy] : false,
     // Per-request info logs would dominate at ingestion rates; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
-    // Fastify's own 404s and body errors also go through the problem handlers below.
-    return503OnClosing: true,
+    // Every error leaves as problem+json: Fastify's own router errors, Node's parser errors, and
+    // the 503 while closing (answered by the onRequest hook below instead of Fastify's JSON).
+    frameworkErrors: (error, request, reply) => {
+      const problem = toProblem(routerError(error), { requestId: request.id });
+      // The router hands a reply typed for no route; it is an ordinary reply.
+      return (reply as unknown as FastifyReply)
+        .status(problem.status)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problem);
+    },
+    clientErrorHandler: clientErrorHandler((status) => countAnswer('client-error', status)),
+    return503OnClosing: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptEmptyBodies(app);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  const limits = await registerRateLimits(app, deps.config.rateLimit, deps.metrics);
 
   // 30 days of history are 2.5 MB of JSON and the UI's bundle is plain text: compressed, they cross
   // a VPN or a slow office link in a fraction of the bytes. gzip at level 1: for that JSON it
@@ -87,7 +120,18 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       markOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError('Unavailable', 'the server is shutting down; retry on another replica');
+    }
+    if (request.url.length > MAX_URL_CHARS)
+      throw new AppError('UriTooLong', `the URL is longer than ${MAX_URL_CHARS} characters`);
+    await authenticate(request, reply);
+    await limits.afterAuthentication(request, reply);
+  });
+
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = neededRole(request);
     if (needed === 'public') return;
     const header = request.headers.authorization;
@@ -98,17 +142,24 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
         'send an API token: Authorization: Bearer <token> (create one with `shinrai token create`)',
       );
     }
+    // A client that keeps guessing tokens is refused before its next guess is even checked.
+    await limits.beforeAuthentication(request, reply);
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new AppError('Unauthorized', 'the Authorization header must be "Bearer <token>"');
-    const principal = await verifyToken(deps, match[1]!);
-    if (!principal) throw new AppError('Unauthorized', 'the API token is unknown or revoked');
+    const principal = match ? await verifyToken(deps, match[1]!) : undefined;
+    if (!principal) {
+      await limits.authenticationFailed(request);
+      throw new AppError(
+        'Unauthorized',
+        match ? 'the API token is unknown or revoked' : 'the Authorization header must be "Bearer <token>"',
+      );
+    }
     if (!roleAllows(principal.role, needed))
       throw new AppError(
         'Forbidden',
         `this needs the ${needed} role; token "${principal.name}" is ${principal.role}`,
       );
     request.principal = principal;
-  });
+  };
 
   // API answers are data: a browser must never sniff them into HTML, nor load anything for them.
   app.addHook('onSend', async (request, reply) => {
@@ -118,21 +169,25 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.httpRequests.inc({
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    });
+    countAnswer(request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const problem = toProblem(
-      new AppError('NotFound', `no route for ${request.method} ${request.url.split('?')[0]}`),
-      {
-        instance: request.url,
-        requestId: request.id,
-      },
-    );
-    return reply.status(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routeMethods.allowed(path);
+    // The router skips a route whose parameter is longer than it accepts: say so instead of 404.
+    // A closing router finds no route at all: that is a shutdown, not a missing page.
+    const error = closing
+      ? new AppError('Unavailable', 'the server is shutting down; retry on another replica')
+      : path.split('/').some((segment) => segment.length > MAX_PARAM_CHARS)
+        ? new AppError('UriTooLong', `a path segment is longer than ${MAX_PARAM_CHARS} characters`)
+        : allowed.length && !allowed.includes(request.method)
+          ? new AppError('MethodNotAllowed', `${path} answers ${allowed.join(', ')}, not ${request.method}`)
+          : new AppError('NotFound', `no route for ${request.method} ${path}`);
+    if (error.code === 'MethodNotAllowed') reply.header('allow', allowed.join(', '));
+    if (closing) reply.header('connection', 'close');
+    const problem = toProblem(error, { instance: request.url, requestId: request.id });
+    return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {

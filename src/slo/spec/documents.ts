@@ -3,7 +3,7 @@
  * problem can be reported at file:line:column, however deep it sits.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { SourceLocation } from '../model.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -143,11 +143,28 @@ function yamlHint(code: string): string | undefined {
   }
 }
 
+export type ParseSpecText = typeof parseSpecText;
+
+export interface ReadOptions {
+  /**
+   * Name files relative to the spec root (the directory, or a file's directory) instead of `cwd`,
+   * and never show an absolute path: what a server reports to its API clients and logs.
+   */
+  readonly rootRelative?: boolean;
+  /** Parses one file's text; a caller may pass a caching one. */
+  readonly parse?: ParseSpecText;
+}
+
 /**
  * Reads a file or a directory tree of spec files (.yaml, .yml, .json), skipping hidden entries
  * and node_modules. Files are read in a stable order so diagnostics are reproducible.
  */
-export async function readSpecTree(root: string, cwd = process.cwd()): Promise<ReadResult> {
+export async function readSpecTree(
+  root: string,
+  cwd = process.cwd(),
+  options: ReadOptions = {},
+): Promise<ReadResult> {
+  const parse = options.parse ?? parseSpecText;
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
   let info: Awaited<ReturnType<typeof stat>>;
@@ -155,7 +172,7 @@ export async function readSpecTree(root: string, cwd = process.cwd()): Promise<R
     info = await stat(root);
   } catch {
     diagnostics.push({
-      file: root,
+      file: options.rootRelative ? basename(root) : root,
       line: 1,
       column: 1,
       severity: 'error',
@@ -167,29 +184,41 @@ export async function readSpecTree(root: string, cwd = process.cwd()): Promise<R
   if (info.isDirectory()) await collect(root, files);
   else files.push(root);
   files.sort();
+  const display = options.rootRelative
+    ? (path: string) => rootRelativePath(path, info.isDirectory() ? root : dirname(root))
+    : (path: string) => displayPath(path, cwd);
 
   const objects: SpecObject[] = [];
   for (const path of files) {
-    const display = displayPath(path, cwd);
+    const shown = display(path);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       diagnostics.push({
-        file: display,
+        file: shown,
         line: 1,
         column: 1,
         severity: 'error',
         rule: 'spec/unreadable',
-        message: (error as Error).message,
+        // The system's message names the absolute path; a server shows only the code.
+        message: options.rootRelative
+          ? `cannot read the file (${code ?? 'error'})`
+          : (error as Error).message,
       });
       continue;
     }
-    const parsed = parseSpecText(display, text);
+    const parsed = parse(shown, text);
     objects.push(...parsed.objects);
     diagnostics.push(...parsed.diagnostics);
   }
-  return { files: files.map((f) => displayPath(f, cwd)), objects, diagnostics };
+  return { files: files.map(display), objects, diagnostics };
+}
+
+/** A path under `base` as `a/b.yaml`, with forward slashes on every platform. */
+function rootRelativePath(path: string, base: string): string {
+  return relative(base, path).split(sep).join('/') || basename(path);
 }
 
 async function collect(dir: string, into: string[]): Promise<void> {

@@ -8,7 +8,7 @@ import { evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
 import { Checker } from './check.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
-import { parseSpecText, readSpecTree, type SpecObject } from './documents.js';
+import { parseSpecText, type ReadOptions, readSpecTree, type SpecObject } from './documents.js';
 import { convertOpenSloV1, OPENSLO_V1 } from './openslo-v1.js';
 import { convertOpenSloV1alpha } from './openslo-v1alpha.js';
 import { checkUploadedObject, isUploaded } from './origin.js';
@@ -41,18 +41,20 @@ export async function loadSpecSources(
   path: string | undefined,
   texts: readonly { file: string; text: string }[],
   cwd?: string,
+  options: ReadOptions = {},
 ): Promise<LoadResult> {
+  const parse = options.parse ?? parseSpecText;
   const files: string[] = [];
   const objects: SpecObject[] = [];
   const diagnostics: Diagnostic[] = [];
   if (path !== undefined) {
-    const read = await readSpecTree(path, cwd);
+    const read = await readSpecTree(path, cwd, options);
     files.push(...read.files);
     objects.push(...read.objects);
     diagnostics.push(...read.diagnostics);
   }
   for (const { file, text } of texts) {
-    const parsed = parseSpecText(file, text);
+    const parsed = parse(file, text);
     files.push(file);
     objects.push(...parsed.objects);
     diagnostics.push(...parsed.diagnostics);

@@ -105,10 +105,11 @@ function describe(path: readonly PathSegment[]): string {
  */
 export function checkUploadedTexts(
   texts: readonly { readonly file: string; readonly text: string }[],
+  parse = parseSpecText,
 ): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (const { file, text } of texts)
-    for (const object of parseSpecText(file, text).objects) {
+    for (const object of parse(file, text).objects) {
       const checker = new Checker(object);
       checkUploadedObject(checker);
       found.push(...checker.diagnostics);

@@ -8,7 +8,7 @@ import type { BudgetImpact } from './impact.js';
 import { type WriteUpFormat, type WriteUpLanguage, type WriteUpOptions, writeUpFormat } from './language.js';
 import type { IncidentStatus } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
-import { timelineText } from './timeline-text.js';
+import { JA_INCIDENT_WORDS, timelineText } from './timeline-text.js';
 
 type Milestone = 'detectedAt' | 'acknowledgedAt' | 'mitigatedAt' | 'resolvedAt';
 
@@ -69,27 +69,9 @@ export const CATCH_UP_TEXT: Record<WriteUpLanguage, CatchUpText> = {
     milestones: (list) => `マイルストーン: ${list}。`,
     keyEvents: '重要なイベント:',
     latest: '最近の動き:',
-    statuses: {
-      triage: 'トリアージ',
-      investigating: '調査中',
-      identified: '原因特定',
-      monitoring: '経過観察',
-      resolved: '解決',
-      closed: 'クローズ',
-      cancelled: '取り消し',
-    },
-    milestone: {
-      detectedAt: '検知',
-      acknowledgedAt: '認知',
-      mitigatedAt: '緩和',
-      resolvedAt: '解決',
-    },
-    role: {
-      commander: 'インシデントコマンダー',
-      communications: 'コミュニケーション担当',
-      operations: 'オペレーション担当',
-      scribe: '記録係',
-    },
+    statuses: JA_INCIDENT_WORDS.status,
+    milestone: JA_INCIDENT_WORDS.milestone,
+    role: JA_INCIDENT_WORDS.role,
     unit: { events: (n) => `不良イベント ${n} 件`, minutes: (n) => `不良時間 ${n} 分` },
   },
 };

@@ -5,6 +5,7 @@
  * person's note, or any text these patterns do not recognise, is shown as written.
  */
 import type { WriteUpFormat } from './language.js';
+import type { IncidentStatus } from './model.js';
 import type { EventKind } from './service.js';
 
 /** The stored (English) text of each entry Shinrai writes. */
@@ -27,7 +28,8 @@ export const SYSTEM_EVENT_TEXT = {
   alertmanager: (firing: boolean, body: string) => `${firing ? 'Alert firing' : 'Alert resolved'}: ${body}`,
 } as const;
 
-const JA = {
+/** Incident words in Japanese (statuses, milestones, roles), shared by every Japanese write-up. */
+export const JA_INCIDENT_WORDS = {
   status: {
     triage: 'トリアージ',
     investigating: '調査中',
@@ -36,14 +38,25 @@ const JA = {
     resolved: '解決',
     closed: 'クローズ',
     cancelled: '取り消し',
-  } as Record<string, string>,
+  } satisfies Record<IncidentStatus, string>,
   milestone: {
     impactStartedAt: '影響開始',
     detectedAt: '検知',
     acknowledgedAt: '認知',
     mitigatedAt: '緩和',
     resolvedAt: '解決',
+  },
+  role: {
+    commander: 'インシデントコマンダー',
+    communications: 'コミュニケーション担当',
+    operations: 'オペレーション担当',
+    scribe: '記録係',
   } as Record<string, string>,
+};
+
+const JA = {
+  status: JA_INCIDENT_WORDS.status as Record<string, string>,
+  milestone: JA_INCIDENT_WORDS.milestone as Record<string, string>,
   field: {
     title: 'タイトル',
     summary: '概要',
@@ -51,12 +64,7 @@ const JA = {
     services: 'サービス',
     slos: 'SLO',
   } as Record<string, string>,
-  role: {
-    commander: 'インシデントコマンダー',
-    communications: 'コミュニケーション担当',
-    operations: 'オペレーション担当',
-    scribe: '記録係',
-  } as Record<string, string>,
+  role: JA_INCIDENT_WORDS.role,
 };
 
 const word = (table: Record<string, string>, key: string) => table[key] ?? key;

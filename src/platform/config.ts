@@ -55,9 +55,9 @@ const configSchema = z.strictObject({
         .number()
         .int()
         .positive()
-        .default(2 * 1024 * 1024),
+        .default(8 * 1024 * 1024),
       /** Most YAML documents one upload may hold, all files together. */
-      uploadMaxDocuments: z.coerce.number().int().positive().default(2000),
+      uploadMaxDocuments: z.coerce.number().int().positive().default(10_000),
     })
     .prefault({}),
   auth: z

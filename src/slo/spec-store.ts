@@ -43,7 +43,11 @@ export interface UploadLimits {
   readonly maxDocuments: number;
 }
 
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 2 * 1024 * 1024, maxDocuments: 2000 };
+/**
+ * PUT /api/v1/specs replaces every uploaded file at once, so the bounds must fit a whole
+ * organisation's specs (parsing runs on the loader's worker, never on the event loop).
+ */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 8 * 1024 * 1024, maxDocuments: 10_000 };
 
 export { UPLOAD_PREFIX } from './spec/origin.js';
 
@@ -257,13 +261,13 @@ export class SpecStore {
     if (bytes > limits.maxBytes)
       throw new AppError(
         'PayloadTooLarge',
-        `the upload holds ${bytes} bytes of specs; at most ${limits.maxBytes} (specs.uploadMaxBytes) are accepted — split the specs or put them in the spec directory (specs.path)`,
+        `the upload holds ${bytes} bytes of specs; at most ${limits.maxBytes} (specs.uploadMaxBytes) are accepted — raise it in the server's configuration, or keep the specs in the spec directory (specs.path)`,
       );
     const { documents, untrusted } = await this.loader.checkUpload(uploadTexts(files));
     if (documents > limits.maxDocuments)
       throw new AppError(
         'PayloadTooLarge',
-        `the upload holds ${documents} spec documents; at most ${limits.maxDocuments} (specs.uploadMaxDocuments) are accepted — split the specs or put them in the spec directory (specs.path)`,
+        `the upload holds ${documents} spec documents; at most ${limits.maxDocuments} (specs.uploadMaxDocuments) are accepted — raise it in the server's configuration, or keep the specs in the spec directory (specs.path)`,
       );
     if (untrusted.length) throw untrustedUpload(untrusted);
   }

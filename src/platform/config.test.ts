@@ -176,7 +176,7 @@ describe('egress.allow and connections', () => {
 });
 
 describe('notificationTargets', () => {
-  it('reads named targets from the config file, keeping ${VAR} for delivery', () => {
+  it('reads named targets from the config file, keeping env references for delivery', () => {
     const secret = '$' + '{HOOK_SECRET}';
     const slackUrl = '$' + '{SLACK_URL}';
     const config = loadConfig({

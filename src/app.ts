@@ -16,7 +16,7 @@ import { reviewRoutes } from './incidents/review-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { statusPageRoutes } from './incidents/status-page-routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
-import { configuredTargets } from './notifications/targets.js';
+import { configuredTargets, unsetReferences } from './notifications/targets.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
@@ -126,6 +126,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       connections: config.connections,
       egress,
     });
+    for (const warning of unsetReferences(config.notificationTargets, process.env)) log.warn(warning);
     const alerts = new AlertService({
       log,
       specs: currentSpecs,

@@ -14,6 +14,7 @@
  * default (Workbook or Sloth) rules notify the targets named in `alerting.notify`.
  */
 import type { AlertRule } from '../alerting/policy.js';
+import { expandEnv } from '../platform/env.js';
 import {
   type ConfiguredTarget,
   TARGET_KINDS,
@@ -84,6 +85,27 @@ export function configuredTargets(
       { name, kind: t.target, url: t.url, secret: t.secret, configured: true },
     ]),
   );
+}
+
+/**
+ * Configured targets whose url or secret use a `${VAR}` that is not set, as warnings for the start
+ * (the references are expanded at delivery, so a variable set later still works).
+ */
+export function unsetReferences(
+  config: Readonly<Record<string, ConfiguredTarget>>,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const found: string[] = [];
+  for (const [name, target] of Object.entries(config))
+    for (const key of ['url', 'secret'] as const) {
+      const value = target[key];
+      const expanded = value === undefined ? undefined : expandEnv(value, env);
+      if (expanded && !expanded.ok)
+        found.push(
+          `notificationTargets.${name}.${key} uses \${${expanded.missing}}, which is not set: deliveries to ${name} fail until it is`,
+        );
+    }
+  return found;
 }
 
 /**

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { alertRulesFor } from '../../alerting/policy.js';
-import { catalogTargets, configuredTargets, targetsForRule } from '../../notifications/targets.js';
+import {
+  catalogTargets,
+  configuredTargets,
+  targetsForRule,
+  unsetReferences,
+} from '../../notifications/targets.js';
 import { loadSpecText } from './load.js';
 import { SpecLoader } from './spec-loader.js';
 
@@ -141,5 +146,19 @@ describe('configuredTargets', () => {
     expect([
       ...configuredTargets({ oncall: { target: 'webhook', url: 'https://h.example.com', secret } }).values(),
     ]).toEqual([{ name: 'oncall', kind: 'webhook', url: 'https://h.example.com', secret, configured: true }]);
+  });
+});
+
+describe('unsetReferences', () => {
+  it('names each configured url or secret whose variable is not set', () => {
+    const ref = (name: string) => `\${${name}}`;
+    const config = {
+      a: { target: 'webhook' as const, url: `${ref('HOOK_URL')}/x`, secret: ref('HOOK_SECRET') },
+      b: { target: 'slack' as const, url: 'https://hooks.example.com' },
+    };
+    expect(unsetReferences(config, { HOOK_URL: 'https://h.example.com' })).toEqual([
+      `notificationTargets.a.secret uses ${ref('HOOK_SECRET')}, which is not set: deliveries to a fail until it is`,
+    ]);
+    expect(unsetReferences(config, { HOOK_URL: 'u', HOOK_SECRET: 's' })).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import { reviewRoutes } from './incidents/review-routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { statusPageRoutes } from './incidents/status-page-routes.js';
 import { NotificationDeliverer } from './notifications/outbox.js';
+import { configuredTargets, unsetReferences } from './notifications/targets.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Db, openDatabase } from './platform/db/database.js';
@@ -27,6 +28,7 @@ import { type App, buildServer } from './platform/http/server.js';
 import { webRoutes } from './platform/http/web-routes.js';
 import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
+import { configuredTargetNames } from './platform/notification-targets.js';
 import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
 import { riskRoutes } from './risks/routes.js';
@@ -103,6 +105,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       metrics,
       path: config.specs.path ?? options.defaultSpecs,
       uploadLimits: { maxBytes: config.specs.uploadMaxBytes, maxDocuments: config.specs.uploadMaxDocuments },
+      configuredTargets: configuredTargetNames(config.notificationTargets),
     });
     await specs.reload();
     if (config.specs.watch) stops.push(specs.watch());
@@ -123,10 +126,12 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       connections: config.connections,
       egress,
     });
+    for (const warning of unsetReferences(config.notificationTargets, process.env)) log.warn(warning);
     const alerts = new AlertService({
       log,
       specs: currentSpecs,
       notify: config.alerting.notify,
+      configuredTargets: configuredTargets(config.notificationTargets),
       minEvents: config.alerting.minEvents,
     });
     const evaluator = new Evaluator({

@@ -37,8 +37,13 @@ export class AlertService {
     private readonly deps: {
       readonly log: Logger;
       readonly specs: () => { readonly catalog: Catalog; readonly version: number };
-      /** AlertNotificationTarget names the default rules notify (`alerting.notify`). */
+      /** Target names the default rules notify (`alerting.notify`). */
       readonly notify?: readonly string[] | undefined;
+      /**
+       * Targets configured on the server (`notificationTargets.<name>`); a spec target of the same
+       * name is refused by the loader, and never replaces one of these.
+       */
+      readonly configuredTargets?: ReadonlyMap<string, DeliveryTarget> | undefined;
       /** Low-traffic guard: events a condition's long window needs before it may fire (0: off). */
       readonly minEvents?: number | undefined;
     },
@@ -54,12 +59,15 @@ export class AlertService {
         if (result.ok) bySlo.set(s.id, result.rules);
         else this.deps.log.warn({ slo: s.id }, `no burn-rate alerts: ${result.error}`);
       }
-      const { targets, problems } = catalogTargets(catalog);
-      for (const problem of problems) this.deps.log.warn(`notification target not used: ${problem}`);
+      const fromSpecs = catalogTargets(catalog);
+      for (const problem of fromSpecs.problems)
+        this.deps.log.warn(`notification target not used: ${problem}`);
+      const targets = new Map(this.deps.configuredTargets ?? []);
+      for (const [name, target] of fromSpecs.targets) if (!targets.has(name)) targets.set(name, target);
       for (const name of this.deps.notify ?? [])
         if (!targets.has(name))
           this.deps.log.warn(
-            `alerting.notify names ${name}, which is no deliverable AlertNotificationTarget`,
+            `alerting.notify names ${name}, which is neither notificationTargets.${name} nor a deliverable AlertNotificationTarget`,
           );
       this.loaded = { version, bySlo, targets };
     }

@@ -104,6 +104,40 @@ describe('shinrai validate', () => {
     expect(stdout).toContain('/no/such/specs:1:1  spec/not-found');
   });
 
+  it('accepts a targetRef naming a notification target of the server config given with --config', async () => {
+    const spec = await tempFile(
+      'slo.yaml',
+      `${SLO.replace(
+        '    - target: 0.999\n',
+        `    - target: 0.999
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: { name: fast }
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: { name: hour }
+            spec: { severity: page, condition: { kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: 0m } }
+        notificationTargets: [{ targetRef: oncall }]
+`,
+      )}`,
+    );
+    const without = await runCli(['validate', spec]);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toContain('targetRef "oncall" names no AlertNotificationTarget');
+    const config = await tempFile(
+      'shinrai.yaml',
+      'notificationTargets:\n  oncall: { target: webhook, url: https://hooks.example.com/x }\n',
+    );
+    const withConfig = await runCli(['validate', spec, '--config', config]);
+    expect(withConfig.stdout).toContain(': 0 errors');
+    expect(withConfig.code).toBe(0);
+    const bad = await tempFile('bad.yaml', 'notificationTargets:\n  oncall: { target: email, url: x }\n');
+    const refused = await runCli(['validate', spec, '--config', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('notificationTargets.oncall.target');
+  });
+
   it('exits 2 on usage errors', async () => {
     const { code, stderr } = await runCli(['validate']);
     expect(code).toBe(2);

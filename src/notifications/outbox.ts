@@ -294,7 +294,11 @@ export class NotificationDeliverer {
   ): Promise<string | undefined> {
     const env = this.deps.env ?? process.env;
     const baseUrl = expandEnv(target.url, env);
-    if (!baseUrl.ok) return `shinrai.dev/url of ${target.name} uses \${${baseUrl.missing}}, which is not set`;
+    const field = (key: 'url' | 'secret') =>
+      target.configured
+        ? `notificationTargets.${target.name}.${key}`
+        : `shinrai.dev/${key} of ${target.name}`;
+    if (!baseUrl.ok) return `${field('url')} uses \${${baseUrl.missing}}, which is not set`;
     const { url, body } = formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now());
     const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
     const headers: Record<string, string> = {
@@ -305,8 +309,7 @@ export class NotificationDeliverer {
     };
     if (target.secret) {
       const secret = expandEnv(target.secret, env);
-      if (!secret.ok)
-        return `shinrai.dev/secret of ${target.name} uses \${${secret.missing}}, which is not set`;
+      if (!secret.ok) return `${field('secret')} uses \${${secret.missing}}, which is not set`;
       headers['x-shinrai-signature'] = `sha256=${signature(secret.value, timestamp, body)}`;
     }
     const timeoutMs = this.deps.config.timeoutMs ?? 10_000;

@@ -9,15 +9,22 @@
  *       shinrai.dev/secret: ${WEBHOOK_SECRET}     # optional: HMAC-SHA256 signature of each body
  *   spec: { target: webhook }
  *
- * Rules from an OpenSLO AlertPolicy notify that policy's targets; the default (Workbook or Sloth)
- * rules notify the targets named in `alerting.notify`.
+ * or under `notificationTargets.<name>` in the server's config file (the only way for specs that
+ * all arrive through the API). Rules from an OpenSLO AlertPolicy notify that policy's targets; the
+ * default (Workbook or Sloth) rules notify the targets named in `alerting.notify`.
  */
 import type { AlertRule } from '../alerting/policy.js';
+import { expandEnv } from '../platform/env.js';
+import {
+  type ConfiguredTarget,
+  TARGET_KINDS,
+  TARGET_URL,
+  type TargetKind,
+} from '../platform/notification-targets.js';
 import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
 import { isUploaded } from '../slo/spec/origin.js';
 
-export const TARGET_KINDS = ['webhook', 'slack', 'alertmanager'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
+export { TARGET_KINDS, type TargetKind } from '../platform/notification-targets.js';
 
 export interface DeliveryTarget {
   readonly name: string;
@@ -25,9 +32,11 @@ export interface DeliveryTarget {
   readonly url: string;
   /**
    * `${ENV}` references are expanded when delivering, so secrets stay out of specs (only for
-   * targets from the server's disk: an uploaded target cannot define url or secret).
+   * targets from the server's disk or its config: an uploaded target cannot define url or secret).
    */
   readonly secret?: string | undefined;
+  /** Configured under `notificationTargets.<name>` (not in a spec): problems name that key. */
+  readonly configured?: boolean | undefined;
 }
 
 export type TargetResult =
@@ -46,11 +55,11 @@ export function deliveryTarget(def: NotificationTargetDefinition): TargetResult 
     return {
       ok: false,
       error:
-        'was uploaded through the API, which may not say where to deliver: define the target in the spec directory on the server (specs.path)',
+        'was uploaded through the API, which may not say where to deliver: configure the target on the server (notificationTargets.<name> in the config file, or the spec directory, specs.path)',
     };
   const url = def.annotations['shinrai.dev/url'];
   // A URL may be a secret too (Slack's incoming webhooks are): `${ENV}` is expanded at delivery.
-  if (!url || !/^(https?:\/\/\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\}\S*)$/i.test(url))
+  if (!url || !TARGET_URL.test(url))
     return { ok: false, error: 'needs the annotation shinrai.dev/url: an http(s) URL' };
   return {
     ok: true,
@@ -66,7 +75,43 @@ export function targetsForRule(slo: SloDefinition, rule: AlertRule, defaults: re
   return policy ? policy.notificationTargets.map((t) => t.name) : [];
 }
 
-/** Every deliverable target of the catalog by name, and the problems of the others. */
+/** The targets configured under `notificationTargets.<name>`, by name. */
+export function configuredTargets(
+  config: Readonly<Record<string, ConfiguredTarget>>,
+): Map<string, DeliveryTarget> {
+  return new Map(
+    Object.entries(config).map(([name, t]) => [
+      name,
+      { name, kind: t.target, url: t.url, secret: t.secret, configured: true },
+    ]),
+  );
+}
+
+/**
+ * Configured targets whose url or secret use a `${VAR}` that is not set, as warnings for the start
+ * (the references are expanded at delivery, so a variable set later still works).
+ */
+export function unsetReferences(
+  config: Readonly<Record<string, ConfiguredTarget>>,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const found: string[] = [];
+  for (const [name, target] of Object.entries(config))
+    for (const key of ['url', 'secret'] as const) {
+      const value = target[key];
+      const expanded = value === undefined ? undefined : expandEnv(value, env);
+      if (expanded && !expanded.ok)
+        found.push(
+          `notificationTargets.${name}.${key} uses \${${expanded.missing}}, which is not set: deliveries to ${name} fail until it is`,
+        );
+    }
+  return found;
+}
+
+/**
+ * Every deliverable target of the catalog by name, and the problems of the others. A reference to
+ * a configured target (resolved by the loader) is not the catalog's: it is delivered from the config.
+ */
 export function catalogTargets(catalog: Catalog): {
   targets: Map<string, DeliveryTarget>;
   problems: string[];
@@ -79,7 +124,7 @@ export function catalogTargets(catalog: Catalog): {
     ...catalog.slos.flatMap((s) => s.alertPolicies.flatMap((p) => p.notificationTargets)),
   ];
   for (const def of all) {
-    if (targets.has(def.name)) continue;
+    if (def.configured || targets.has(def.name)) continue;
     const result = deliveryTarget(def);
     if (result.ok) targets.set(def.name, result.target);
     else if (!problems.some((p) => p.startsWith(`${def.name}:`)))

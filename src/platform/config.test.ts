@@ -174,3 +174,58 @@ describe('egress.allow and connections', () => {
     expect(CONFIG_KEYS.some((key) => key.startsWith('connections'))).toBe(false);
   });
 });
+
+describe('notificationTargets', () => {
+  it('reads named targets from the config file, keeping env references for delivery', () => {
+    const secret = '$' + '{HOOK_SECRET}';
+    const slackUrl = '$' + '{SLACK_URL}';
+    const config = loadConfig({
+      file: file(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is expanded later, at delivery
+        'notificationTargets:\n  oncall:\n    target: webhook\n    url: https://hooks.example.com/x\n    secret: "${HOOK_SECRET}"\n  chat:\n    target: slack\n    url: "${SLACK_URL}"\nalerting:\n  notify: oncall\n',
+      ),
+    });
+    expect(config.notificationTargets).toEqual({
+      oncall: { target: 'webhook', url: 'https://hooks.example.com/x', secret },
+      chat: { target: 'slack', url: slackUrl },
+    });
+    expect(config.alerting.notify).toEqual(['oncall']);
+    expect(CONFIG_KEYS.some((key) => key.startsWith('notificationTargets'))).toBe(false);
+  });
+
+  it('says what is wrong with each target, as notificationTargets.<name>.<key> (from file)', () => {
+    const path = file(
+      [
+        'notificationTargets:',
+        '  a:',
+        '    target: email',
+        '    url: https://x',
+        '  b:',
+        '    target: webhook',
+        '    url: ftp://x',
+        '  c:',
+        '    target: webhook',
+        '    url: https://x',
+        '    secret: ""',
+        '    headers: {}',
+        '  d:',
+        '    url: https://x',
+        '  e: https://x',
+        '  "no way":',
+        '    target: webhook',
+        '    url: https://x',
+        '',
+      ].join('\n'),
+    );
+    expect(problems(() => loadConfig({ file: path }))).toEqual([
+      `notificationTargets.a.target (from ${path}): must be one of webhook, slack, alertmanager`,
+      `notificationTargets.b.url (from ${path}): must be an http:// or https:// URL (it may start with a $` +
+        '{VAR} reference)',
+      `notificationTargets.c.secret (from ${path}): must not be empty (leave it out to send unsigned)`,
+      `notificationTargets.c (from ${path}): unknown key headers (known: target, url, secret)`,
+      `notificationTargets.d.target (from ${path}): must be one of webhook, slack, alertmanager`,
+      `notificationTargets.e (from ${path}): expected a map such as { target: webhook, url: https://… }`,
+      `notificationTargets.no way (from ${path}): is not a target name (letters, digits, "_", "-"; at most 63)`,
+    ]);
+  });
+});

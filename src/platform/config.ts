@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_MIN_EVENTS } from '../alerting/policy.js';
 import { CONNECTION_NAME, type ConnectionDetails, parseInlineConnection } from './connections.js';
 import { parseEgressAllow } from './egress.js';
+import { type ConfiguredTarget, configuredTargetSchema, TARGET_NAME } from './notification-targets.js';
 
 const configSchema = z.strictObject({
   server: z
@@ -114,7 +115,10 @@ const configSchema = z.strictObject({
     .prefault({}),
   alerting: z
     .strictObject({
-      /** AlertNotificationTarget names the default (Workbook or Sloth) alert rules notify, comma-separated. */
+      /**
+       * Target names the default (Workbook or Sloth) alert rules notify, comma-separated:
+       * notificationTargets.<name> or AlertNotificationTargets in the spec directory.
+       */
       notify: z
         .string()
         .default('')
@@ -225,6 +229,41 @@ const configSchema = z.strictObject({
       }
       return out;
     }),
+  /**
+   * Named notification targets (config file only): kind, URL and signing secret. Specs (uploaded
+   * ones too) name them with `targetRef: <name>`; `alerting.notify` names them for default rules.
+   */
+  notificationTargets: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .transform((map, context) => {
+      const out: Record<string, ConfiguredTarget> = {};
+      for (const [name, raw] of Object.entries(map)) {
+        if (!TARGET_NAME.test(name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is not a target name (letters, digits, "_", "-"; at most 63)',
+          });
+          continue;
+        }
+        const parsed = configuredTargetSchema.safeParse(raw);
+        if (parsed.success) out[name] = parsed.data;
+        else
+          for (const issue of parsed.error.issues)
+            context.addIssue({
+              code: 'custom',
+              path: [name, ...issue.path.map(String)],
+              message:
+                issue.code === 'unrecognized_keys'
+                  ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (known: ${Object.keys(configuredTargetSchema.shape).join(', ')})`
+                  : issue.code === 'invalid_type' && issue.path.length === 0
+                    ? 'expected a map such as { target: webhook, url: https://… }'
+                    : issue.message,
+            });
+      }
+      return out;
+    }),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),
@@ -264,8 +303,8 @@ type RawConfig = Record<string, Record<string, unknown>>;
 /** Every key Shinrai reads, as `section.key`: the env variable is SHINRAI_SECTION_KEY in snake case. */
 export const CONFIG_KEYS: readonly string[] = Object.entries(configSchema.shape).flatMap(
   ([section, schema]) =>
-    // `connections` is a map of names, set in the config file only.
-    section === 'connections'
+    // `connections` and `notificationTargets` are maps of names, set in the config file only.
+    section === 'connections' || section === 'notificationTargets'
       ? []
       : Object.keys((schema as unknown as { unwrap(): z.ZodObject }).unwrap().shape).map(
           (key) => `${section}.${key}`,

@@ -112,6 +112,11 @@ export interface AlertConditionDefinition extends ObjectMeta {
 
 export interface NotificationTargetDefinition extends ObjectMeta {
   readonly target: string;
+  /**
+   * A `targetRef` naming a target configured on the server (`notificationTargets.<name>`): its
+   * location is the reference's, and it is delivered from the configuration, not from the spec.
+   */
+  readonly configured?: boolean | undefined;
 }
 
 export interface AlertPolicyDefinition extends ObjectMeta {

@@ -11,6 +11,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import { AppError, invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
+import type { ConfiguredTargetName } from '../platform/notification-targets.js';
 import { type Catalog, EMPTY_CATALOG } from './model.js';
 import type { Diagnostic } from './spec/diagnostics.js';
 import { UPLOAD_PREFIX } from './spec/origin.js';
@@ -34,6 +35,8 @@ export interface SpecStoreDeps {
   readonly path?: string | undefined;
   /** Bounds of one PUT /api/v1/specs (`specs.uploadMaxBytes`, `specs.uploadMaxDocuments`). */
   readonly uploadLimits?: UploadLimits | undefined;
+  /** Targets configured on the server (`notificationTargets.<name>`), which specs may name. */
+  readonly configuredTargets?: readonly ConfiguredTargetName[] | undefined;
 }
 
 export interface UploadLimits {
@@ -140,7 +143,11 @@ export class SpecStore {
   }
 
   private async load(): Promise<LoadedSpecs> {
-    const result = await this.loader.load(this.deps.path, uploadTexts(await this.uploadedFiles()));
+    const result = await this.loader.load(
+      this.deps.path,
+      uploadTexts(await this.uploadedFiles()),
+      this.deps.configuredTargets,
+    );
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     this.deps.metrics.specReloads.inc({ outcome: errors.length ? 'with-errors' : 'ok' });
     for (const d of errors.slice(0, 20))
@@ -212,7 +219,11 @@ export class SpecStore {
     checkManagedPath(path);
     const uploaded = await this.uploadedFiles();
     const others = uploaded.filter((f) => f.path !== path);
-    const result = await this.loader.load(this.deps.path, uploadTexts([...others, { path, content }]));
+    const result = await this.loader.load(
+      this.deps.path,
+      uploadTexts([...others, { path, content }]),
+      this.deps.configuredTargets,
+    );
     const errors = result.diagnostics.filter(
       (d) => d.severity === 'error' && d.file === `${UPLOAD_PREFIX}${path}`,
     );

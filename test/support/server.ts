@@ -40,7 +40,10 @@ export class ManualClock implements Clock {
 export async function startTestServer(
   dialect: 'sqlite' | 'postgres',
   options: {
-    specs: string;
+    /** The spec directory; without it, every spec arrives through the API. */
+    specs?: string;
+    /** A config file (YAML), for what only a file may set (connections, notificationTargets). */
+    configFile?: string;
     clock?: Clock;
     anonymousRead?: boolean;
     tickSeconds?: number;
@@ -53,6 +56,7 @@ export async function startTestServer(
   const database = options.database ?? (await createTestDatabase(dialect));
   const ownsDatabase = options.database === undefined;
   const config = loadConfig({
+    file: options.configFile,
     flags: {
       'db.url': database.url,
       'server.port': 0,

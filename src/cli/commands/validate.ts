@@ -1,6 +1,9 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { configuredTargetNames } from '../../platform/notification-targets.js';
 import { formatDiagnostic } from '../../slo/spec/diagnostics.js';
 import { loadSpecs } from '../../slo/spec/load.js';
+import { configFrom } from '../config-flags.js';
 import type { CliIo } from '../io.js';
 
 export function registerValidate(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -10,14 +13,22 @@ export function registerValidate(program: Command, io: CliIo, setExit: (code: nu
     .argument('<path>', 'a spec file or a directory (read recursively)')
     .option('--strict', 'fail on warnings too (no owner, no journey, no runbook, targets ≥ 99.999%)')
     .option('--json', 'print a JSON report for tools')
+    .option(
+      '--config <file>',
+      "the server's config file: targetRef may name its notificationTargets.<name> (names only are read)",
+    )
     .addHelpText(
       'after',
       `
 Exit status: 0 when valid, 1 when there are errors (or warnings with --strict), 2 on usage errors.
 Rules are documented in docs/validation-rules.md.`,
     )
-    .action(async (path: string, options: { strict?: boolean; json?: boolean }) => {
-      const result = await loadSpecs(path, io.cwd);
+    .action(async (path: string, options: { strict?: boolean; json?: boolean; config?: string }) => {
+      // The server's configured targets, so specs naming them validate as the server loads them.
+      const configuredTargets = options.config
+        ? configuredTargetNames(configFrom({}, resolve(io.cwd, options.config)).notificationTargets)
+        : [];
+      const result = await loadSpecs(path, io.cwd, { configuredTargets });
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
       const warnings = result.diagnostics.length - errors;
       const failed = errors > 0 || (options.strict === true && warnings > 0);

@@ -32,6 +32,7 @@ async function answer(request: LoaderRequest): Promise<Array<LoaderPart | Loader
     const result = await loadSpecSources(request.path, request.texts, undefined, {
       rootRelative: true,
       parse,
+      configuredTargets: request.configuredTargets,
     });
     // Hashed here so the main thread need not serialise thousands of SLOs to see what changed.
     const fingerprint = createHash('sha256')

@@ -13,7 +13,7 @@ import { convertOpenSloV1, OPENSLO_V1 } from './openslo-v1.js';
 import { convertOpenSloV1alpha } from './openslo-v1alpha.js';
 import { checkUploadedObject, isUploaded } from './origin.js';
 import type { AlertWindowsDefinition, ParsedObject } from './parsed.js';
-import { resolveCatalog } from './resolve.js';
+import { type ResolveOptions, resolveCatalog } from './resolve.js';
 import { convertShinraiV1, SHINRAI_V1 } from './shinrai-v1.js';
 import { convertSlothAlertWindows, convertSlothKubernetes, convertSlothPrometheusV1 } from './sloth.js';
 
@@ -27,10 +27,17 @@ export interface LoadResult {
 
 const SUPPORTED = `${OPENSLO_V1}, openslo/v1alpha, Sloth "version: prometheus/v1", sloth.slok.dev/v1, ${SHINRAI_V1}`;
 
-/** Loads a file or a directory tree of specs. Never throws for bad input: problems are diagnostics. */
-export async function loadSpecs(path: string, cwd?: string): Promise<LoadResult> {
+/**
+ * Loads a file or a directory tree of specs. Never throws for bad input: problems are diagnostics.
+ * `options.configuredTargets`: notification targets configured on the server, which refs may name.
+ */
+export async function loadSpecs(
+  path: string,
+  cwd?: string,
+  options: ResolveOptions = {},
+): Promise<LoadResult> {
   const read = await readSpecTree(path, cwd);
-  return build(read.files, read.objects, [...read.diagnostics]);
+  return build(read.files, read.objects, [...read.diagnostics], options);
 }
 
 /**
@@ -41,7 +48,7 @@ export async function loadSpecSources(
   path: string | undefined,
   texts: readonly { file: string; text: string }[],
   cwd?: string,
-  options: ReadOptions = {},
+  options: ReadOptions & ResolveOptions = {},
 ): Promise<LoadResult> {
   const parse = options.parse ?? parseSpecText;
   const files: string[] = [];
@@ -59,19 +66,20 @@ export async function loadSpecSources(
     objects.push(...parsed.objects);
     diagnostics.push(...parsed.diagnostics);
   }
-  return build(files, objects, diagnostics);
+  return build(files, objects, diagnostics, options);
 }
 
 /** Loads specs from text (an API body, a test); `file` is the name used in diagnostics. */
-export function loadSpecText(file: string, text: string): LoadResult {
+export function loadSpecText(file: string, text: string, options: ResolveOptions = {}): LoadResult {
   const parsed = parseSpecText(file, text);
-  return build([file], parsed.objects, parsed.diagnostics);
+  return build([file], parsed.objects, parsed.diagnostics, options);
 }
 
 function build(
   files: readonly string[],
   objects: readonly SpecObject[],
   diagnostics: Diagnostic[],
+  options: ResolveOptions,
 ): LoadResult {
   const parsed: ParsedObject[] = [];
   for (const object of objects) {
@@ -83,7 +91,7 @@ function build(
     if (!hasErrors(checker.diagnostics)) parsed.push(...converted);
     diagnostics.push(...checker.diagnostics);
   }
-  const resolved = resolveCatalog(parsed, diagnostics);
+  const resolved = resolveCatalog(parsed, diagnostics, { configuredTargets: options.configuredTargets });
   const catalog = withoutUnevaluable(resolved.catalog, diagnostics);
   return { files, catalog, alertWindows: resolved.alertWindows, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -80,6 +80,7 @@ spec:
       'spec.connectionDetails.bearerTokenFile: files on the server are not read for specs uploaded through the API',
     );
     expect(found[1]!.hint).toContain('connections.<name> in the config file');
+    expect(found[1]!.hint).toContain('notificationTargets.<name>');
     expect(found[1]!.hint).toContain('spec directory (specs.path)');
   });
 });

@@ -3,9 +3,10 @@
  * secrets (URLs with credentials, `*File` paths, `${ENV}` references); objects uploaded through
  * the API (files named `api:…`) may not — they arrive over the network, and whatever they name the
  * server would read or call. An uploaded spec may only *name* what the server configures: a
- * connection (`connectionDetails: { connection: <name> }`) or an AlertNotificationTarget in the spec
- * directory (`targetRef`). The loader refuses the rest object by object; PUT /api/v1/specs refuses
- * the whole upload before storing it. docs/api.md, docs/validation-rules.md.
+ * connection (`connectionDetails: { connection: <name> }`) or a notification target configured
+ * under `notificationTargets.<name>` or in the spec directory (`targetRef`). The loader refuses the
+ * rest object by object; PUT /api/v1/specs refuses the whole upload before storing it. docs/api.md,
+ * docs/validation-rules.md.
  */
 import { parseConnectionDetails } from '../../platform/connections.js';
 import type { SourceLocation } from '../model.js';
@@ -23,9 +24,9 @@ export function isUploaded(where: string | SourceLocation): boolean {
 
 /** Where secrets and connections are configured instead; every refusal says it. */
 export const CONFIGURE_ON_SERVER =
-  'connections and secrets are configured on the server: connections.<name> in the config file, ' +
-  'or DataSources and AlertNotificationTargets in the spec directory (specs.path), named from uploads ' +
-  'with `connection: <name>`, metricSourceRef or targetRef';
+  'connections and secrets are configured on the server: notificationTargets.<name> and ' +
+  'connections.<name> in the config file, or DataSources and AlertNotificationTargets in the spec directory (specs.path), ' +
+  'named from uploads with `connection: <name>`, metricSourceRef or targetRef';
 
 /** Annotations that say where and how to deliver a notification: server-side only. */
 const DELIVERY_ANNOTATIONS = ['shinrai.dev/url', 'shinrai.dev/secret'];
@@ -72,7 +73,7 @@ export function checkUploadedObject(checker: Checker): void {
       else if (DELIVERY_ANNOTATIONS.includes(key))
         checker.report(at, {
           rule: 'upload/notification-target',
-          message: `${key}: an uploaded AlertNotificationTarget may not say where to deliver; define the target in the spec directory on the server (specs.path) and name it with targetRef or alerting.notify`,
+          message: `${key}: an uploaded AlertNotificationTarget may not say where to deliver; configure the target on the server (notificationTargets.<name> in the config file, or the spec directory, specs.path) and name it with targetRef or alerting.notify`,
           hint: CONFIGURE_ON_SERVER,
           atKey: true,
         });

@@ -3,6 +3,7 @@
  * resolved indicator, and Shinrai's advice (owner, journey, runbook, very high targets).
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { ConfiguredTargetName } from '../../platform/notification-targets.js';
 import type {
   AlertConditionDefinition,
   AlertPolicyDefinition,
@@ -31,6 +32,14 @@ import {
   type PendingSlo,
 } from './parsed.js';
 
+export interface ResolveOptions {
+  /**
+   * Notification targets configured on the server (`notificationTargets.<name>`), by name and kind
+   * only: a `targetRef` may name one, and a spec may not define one of the same name.
+   */
+  readonly configuredTargets?: readonly ConfiguredTargetName[] | undefined;
+}
+
 export interface ResolveResult {
   readonly catalog: Catalog;
   readonly alertWindows: readonly AlertWindowsDefinition[];
@@ -41,7 +50,11 @@ type Kind = ParsedObject['kind'];
 /** Targets at or above this get a warning: 99.999% allows 26 seconds of failure a month. */
 export const VERY_HIGH_TARGET = 0.99999;
 
-export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Diagnostic[]): ResolveResult {
+export function resolveCatalog(
+  parsed: readonly ParsedObject[],
+  diagnostics: Diagnostic[],
+  options: ResolveOptions = {},
+): ResolveResult {
   const report = (
     where: SourceLocation,
     rule: string,
@@ -159,14 +172,62 @@ export function resolveCatalog(parsed: readonly ParsedObject[], diagnostics: Dia
   };
   for (const sli of slis.values()) checkSliSources(sli);
 
+  // A configured target's name means the configured target: a spec defining the same name is an
+  // error and that definition is not used (references reach the configured one).
+  const configured = new Map((options.configuredTargets ?? []).map((t) => [t.name, t]));
+  const configuredClash = (def: NotificationTargetDefinition) =>
+    report(
+      def.location,
+      'spec/target-configured',
+      `AlertNotificationTarget "${def.name}" is also configured on the server (notificationTargets.${def.name} in the config file)`,
+      'the configured target is the one used; rename or remove this one',
+    );
+  for (const def of [...targets.values()])
+    if (configured.has(def.name)) {
+      configuredClash(def);
+      targets.delete(def.name);
+    }
+  const resolveTarget = (
+    policy: PendingAlertPolicy,
+    item: OrRef<NotificationTargetDefinition>,
+  ): NotificationTargetDefinition | undefined => {
+    if (!isRef(item)) {
+      if (!configured.has(item.name)) return item;
+      configuredClash(item);
+      return undefined;
+    }
+    const onServer = configured.get(item.ref);
+    if (onServer)
+      return {
+        name: onServer.name,
+        target: onServer.kind,
+        labels: {},
+        annotations: {},
+        location: item.location,
+        format: policy.format,
+        configured: true,
+      };
+    const found = targets.get(item.ref);
+    if (found) return found;
+    const names = [...targets.keys(), ...configured.keys()];
+    const suggestion = closest(item.ref, names);
+    report(
+      item.location,
+      'openslo/ref-unresolved',
+      `targetRef "${item.ref}" names no AlertNotificationTarget`,
+      suggestion
+        ? `did you mean "${suggestion}"?`
+        : `define it in the spec directory on the server (specs.path) or as notificationTargets.${item.ref} in the server's config file${names.length ? `; defined: ${names.slice(0, 8).join(', ')}` : ''}`,
+    );
+    return undefined;
+  };
+
   const resolvePolicy = (policy: PendingAlertPolicy): AlertPolicyDefinition => ({
     ...policy,
     conditions: policy.conditions.flatMap(
       (c) => lookup(conditions, c, 'AlertCondition', 'conditionRef') ?? [],
     ),
-    notificationTargets: policy.notificationTargets.flatMap(
-      (t) => lookup(targets, t, 'AlertNotificationTarget', 'targetRef') ?? [],
-    ),
+    notificationTargets: policy.notificationTargets.flatMap((t) => resolveTarget(policy, t) ?? []),
   });
   const policies = new Map([...pendingPolicies].map(([name, p]) => [name, resolvePolicy(p)]));
 

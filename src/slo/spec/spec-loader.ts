@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ConfiguredTargetName } from '../../platform/notification-targets.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { LoadResult } from './load.js';
 
@@ -18,6 +19,8 @@ export type LoaderRequest =
       readonly kind: 'load';
       readonly path: string | undefined;
       readonly texts: readonly { file: string; text: string }[];
+      /** Notification targets configured on the server: names and kinds only, never url or secret. */
+      readonly configuredTargets?: readonly ConfiguredTargetName[] | undefined;
     }
   | {
       readonly id: number;
@@ -134,12 +137,16 @@ export class SpecLoader {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  /** Loads the spec tree at `path` (named relative to it) and the given texts. */
+  /**
+   * Loads the spec tree at `path` (named relative to it) and the given texts; `targetRef`s may
+   * name `configuredTargets` (notificationTargets.<name> of the configuration).
+   */
   async load(
     path: string | undefined,
     texts: readonly { file: string; text: string }[],
+    configuredTargets?: readonly ConfiguredTargetName[],
   ): Promise<WorkerLoadResult> {
-    const response = await this.request({ id: this.nextId++, kind: 'load', path, texts });
+    const response = await this.request({ id: this.nextId++, kind: 'load', path, texts, configuredTargets });
     if (!('result' in response)) throw new Error('spec loader answered a load without a result');
     return response.result;
   }

@@ -5,12 +5,16 @@
  * between two instants, against the naive oracle and the figure incident impact computed before.
  */
 import { DateTime } from 'luxon';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoFeeder } from '../src/demo/feeder.js';
 import { dayWindows } from '../src/incidents/status-page.js';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { createMetrics } from '../src/platform/metrics.js';
 import { evaluate, type ObjectiveSpec } from '../src/slo/budget/index.js';
 import { duration } from '../src/slo/duration.js';
+import { evaluationTargets } from '../src/slo/evaluation.js';
 import { replayStartMs } from '../src/slo/evaluator/state.js';
 import {
   budgetBetween,
@@ -23,8 +27,10 @@ import {
   type WindowCounts,
 } from '../src/slo/index.js';
 import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
+import { loadSpecText } from '../src/slo/spec/load.js';
 import { oracleStatus } from './support/budget-oracle.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
+import { ratioSloYaml } from './support/specs.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -219,6 +225,31 @@ describe.each(DIALECTS)('slo/minutes on %s', (dialect) => {
         { good: i, total: i + 1 },
       ]);
     });
+  });
+
+  it('lets the demo continue after its last stored minute when restarted, counting no minute twice', async () => {
+    const catalog = loadSpecText('demo.yaml', ratioSloYaml('demo')).catalog;
+    const storageKey = evaluationTargets(catalog)[0]!.parts[0]!.storageKey;
+    let nowMs = NOW;
+    const deps = {
+      db,
+      clock: { now: () => nowMs },
+      log: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      catalog: () => catalog,
+    };
+    await new DemoFeeder(deps, { seedDays: 1 }).feed();
+    const first = await readMinutes(db, storageKey, 0);
+    expect(first.length).toBe(1440);
+    expect(await latestMinuteMs(db, storageKey)).toBe(NOW - MIN);
+    // A restart an hour later: a new feeder over the same database adds the new hour only.
+    nowMs += HOUR;
+    await new DemoFeeder(deps, { seedDays: 1 }).feed();
+    const second = await readMinutes(db, storageKey, 0);
+    expect(second.slice(0, first.length)).toEqual(first);
+    expect(second.map((r) => r.minuteMs).slice(first.length)).toEqual(
+      Array.from({ length: 60 }, (_, i) => NOW + i * MIN),
+    );
   });
 
   describe('budget between two instants', () => {

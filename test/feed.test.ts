@@ -7,8 +7,8 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
-import { readChanges } from '../src/slo/evaluator/store.js';
 import { upsertBuckets } from '../src/slo/ingest/service.js';
+import { readChanges } from '../src/slo/minutes.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
 
 describe.each(DIALECTS)('change feed on %s', (dialect) => {

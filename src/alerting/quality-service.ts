@@ -8,7 +8,7 @@ import type { Db } from '../platform/db/database.js';
 import type { Database } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { type EvaluationTarget, evaluationTargets } from '../slo/evaluation.js';
-import { readMinutes } from '../slo/evaluator/store.js';
+import { readMinutes } from '../slo/index.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
 import {
   type BacktestReport,

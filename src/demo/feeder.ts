@@ -8,6 +8,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { evaluationTargets } from '../slo/evaluation.js';
+import { latestMinuteMs } from '../slo/index.js';
 import { ingestBatch } from '../slo/ingest/service.js';
 import type { Catalog } from '../slo/model.js';
 import { hashSeed, profileFor, seededRandom, TrafficGenerator } from './traffic.js';
@@ -98,14 +99,9 @@ export class DemoFeeder {
         if (!sli || seen.has(part.storageKey)) continue;
         seen.add(part.storageKey);
         if (this.streams.has(part.storageKey)) continue;
-        const last = await this.deps.db.kysely
-          .selectFrom('sli_minutes')
-          .select((eb) => eb.fn.max('minute_ts').as('last'))
-          .where('sli', '=', part.storageKey)
-          .executeTakeFirst();
-        const lastMs = last?.last === null || last?.last === undefined ? undefined : Number(last.last);
+        const lastMs = await latestMinuteMs(this.deps.db, part.storageKey);
         const start =
-          Math.ceil(Math.max(earliest, lastMs === undefined ? earliest : lastMs + MINUTE_MS) / MINUTE_MS) *
+          Math.ceil(Math.max(earliest, lastMs === null ? earliest : lastMs + MINUTE_MS) / MINUTE_MS) *
           MINUTE_MS;
         const random = seededRandom(hashSeed(part.storageKey, this.options.seed ?? 1) ^ start);
         // An SLO with one objective names exactly one stream, even when its threshold SLI is

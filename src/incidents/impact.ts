@@ -4,10 +4,8 @@
  * as a share of the period's budget at the interval's end.
  */
 
-import { evaluate } from '../slo/budget/index.js';
 import { evaluationTargets } from '../slo/evaluation.js';
-import { replayStartMs } from '../slo/evaluator/state.js';
-import { readMinutes } from '../slo/evaluator/store.js';
+import { budgetBetween, readMinutes } from '../slo/index.js';
 import type { Catalog } from '../slo/model.js';
 import type { Incident, IncidentDeps } from './service.js';
 
@@ -41,23 +39,14 @@ export async function budgetImpact(
   const out: BudgetImpact[] = [];
   for (const target of evaluationTargets(catalog)) {
     if (!incident.slos.includes(target.slo.id) || target.slo.composite) continue;
-    const part = target.parts[0]!;
-    // The whole window at the interval's end, for the period budget; the interval alone for what it consumed.
-    const rows = await readMinutes(deps.db, part.storageKey, replayStartMs(part.spec, toMs), toMs);
-    const minutes = rows.map((r) => ({ ts: r.minuteMs, good: r.good, total: r.total }));
-    const whole = evaluate(part.spec, minutes, toMs);
-    const during = evaluate(
-      part.spec,
-      minutes.filter((r) => r.ts >= fromMs),
-      toMs,
-    );
+    const budget = await budgetBetween(deps.db, target.parts[0]!, fromMs, toMs);
     out.push({
       slo: target.id,
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
-      unit: during.budget.unit,
-      consumed: during.budget.consumed,
-      shareOfBudget: whole.budget.total > 0 ? during.budget.consumed / whole.budget.total : null,
+      unit: budget.unit,
+      consumed: budget.consumed,
+      shareOfBudget: budget.periodTotal > 0 ? budget.consumed / budget.periodTotal : null,
     });
   }
   return out;

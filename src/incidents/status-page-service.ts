@@ -1,27 +1,23 @@
 /**
  * Status page reads: the incidents the page may show with their timelines, and the daily
- * good/total of the services' SLIs from `sli_minutes`, for the view models of the pure core. The
- * database sums minutes into 15-minute buckets (one query, the same SQL on both dialects); Luxon
- * cuts the buckets into local days in the configured zone.
+ * good/total of the services' SLIs (read through `slo/minutes.ts`, which sums the minutes into
+ * the local days Luxon cuts in the configured zone), for the view models of the pure core.
  */
-import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../platform/db/database.js';
+import { readDailyCounts } from '../slo/index.js';
 import type { Catalog } from '../slo/model.js';
 import { OPEN_STATUSES } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
 import {
-  type BucketCounts,
-  bucketMsFor,
   buildInternalStatus,
   buildPublicStatus,
   componentStreams,
   type DayCounts,
   type DayWindow,
   dayWindows,
-  groupIntoDays,
   type IncidentWithTimeline,
   type InternalStatusView,
   isPublicService,
@@ -131,10 +127,8 @@ export class StatusPageService {
     };
     const cached = keys.filter(usable);
     const uncached = keys.filter((key) => !usable(key));
-    const grouped = groupIntoDays(days, [
-      ...(await readBuckets(this.deps.db, uncached, days)),
-      ...(await readBuckets(this.deps.db, cached, [today])),
-    ]);
+    const grouped = await readDailyCounts(this.deps.db, uncached, days);
+    const todays = await readDailyCounts(this.deps.db, cached, [today]);
     const out = new Map<string, DayCounts[]>();
     for (const key of uncached) {
       const series = grouped.get(key) ?? days.map(() => ({ good: 0, total: 0 }));
@@ -147,49 +141,11 @@ export class StatusPageService {
       out.set(key, series);
     }
     for (const key of cached) {
-      const todays = grouped.get(key)?.at(-1) ?? { good: 0, total: 0 };
-      out.set(key, [...this.past.get(key)!.days, todays]);
+      const counts = todays.get(key)?.[0] ?? { good: 0, total: 0 };
+      out.set(key, [...this.past.get(key)!.days, counts]);
     }
     return out;
   }
-}
-
-/** Σgood and Σtotal per storage key per bucket over the days shown. */
-export async function readBuckets(
-  db: Db,
-  storageKeys: readonly string[],
-  days: readonly DayWindow[],
-): Promise<BucketCounts[]> {
-  const first = days[0];
-  const last = days.at(-1);
-  if (!first || !last || !storageKeys.length) return [];
-  const bucketMs = bucketMsFor(days);
-  // Integer division on the bigint column in both dialects; the divisor is our constant, inlined.
-  const bucket = sql<number>`(minute_ts / ${sql.lit(bucketMs)})`;
-  const out: BucketCounts[] = [];
-  for (let i = 0; i < storageKeys.length; i += CHUNK) {
-    const rows = await db.kysely
-      .selectFrom('sli_minutes')
-      .select((eb) => [
-        'sli',
-        bucket.as('bucket'),
-        eb.fn.sum<number>('good').as('good'),
-        eb.fn.sum<number>('total').as('total'),
-      ])
-      .where('sli', 'in', storageKeys.slice(i, i + CHUNK))
-      .where('minute_ts', '>=', first.startMs)
-      .where('minute_ts', '<', last.endMs)
-      .groupBy(['sli', bucket])
-      .execute();
-    for (const row of rows)
-      out.push({
-        storageKey: row.sli,
-        startMs: Number(row.bucket) * bucketMs,
-        good: Number(row.good),
-        total: Number(row.total),
-      });
-  }
-  return out;
 }
 
 /**

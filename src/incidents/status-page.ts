@@ -10,6 +10,7 @@
 import { DateTime } from 'luxon';
 import { markdownToText, renderMarkdown } from '../platform/markdown.js';
 import { evaluationTargets } from '../slo/evaluation.js';
+import type { TimeWindow, WindowCounts } from '../slo/minute-buckets.js';
 import type { Catalog, ServiceDefinition } from '../slo/model.js';
 import { type IncidentStatus, OPEN_STATUSES, type Severity } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
@@ -32,24 +33,16 @@ export const DOWN_BURN_RATE = 10;
 const DAY_MS = 86_400_000;
 
 /** One local day of the bars: `[startMs, endMs)` in the page's time zone. */
-export interface DayWindow {
+export interface DayWindow extends TimeWindow {
   /** Local date, `yyyy-MM-dd`. */
   readonly date: string;
-  readonly startMs: number;
-  readonly endMs: number;
 }
 
 /** Summed SLI counts of one storage key over one day. */
-export interface DayCounts {
-  readonly good: number;
-  readonly total: number;
-}
+export type DayCounts = WindowCounts;
 
-/** Summed SLI counts of one storage key over `[startMs, startMs + bucket)`. */
-export interface BucketCounts extends DayCounts {
-  readonly storageKey: string;
-  readonly startMs: number;
-}
+// The day math the page's reads use lives with the minutes (`slo/minutes.ts` reads days through it).
+export { bucketMsFor, groupIntoDays } from '../slo/minute-buckets.js';
 
 /** One day of a component's bars. */
 export interface DayBar {
@@ -170,50 +163,6 @@ export function dayWindows(nowMs: number, timeZone: string, count: number): DayW
     out.push({ date: start.toISODate()!, startMs: start.toMillis(), endMs });
   }
   return out;
-}
-
-const QUARTER_HOUR_MS = 15 * 60_000;
-
-/**
- * The bucket the database sums minutes into before they are cut into days: 15 minutes when every
- * day boundary falls on one (every current zone offset is a multiple of 15 minutes), else minutes.
- */
-export function bucketMsFor(days: readonly DayWindow[]): number {
-  const aligned = days.every((d) => d.startMs % QUARTER_HOUR_MS === 0);
-  return aligned ? QUARTER_HOUR_MS : 60_000;
-}
-
-/** Sums buckets into the day windows they start in, per storage key; buckets outside are dropped. */
-export function groupIntoDays(
-  days: readonly DayWindow[],
-  buckets: readonly BucketCounts[],
-): Map<string, DayCounts[]> {
-  const out = new Map<string, DayCounts[]>();
-  for (const bucket of buckets) {
-    const index = dayIndex(days, bucket.startMs);
-    if (index === undefined) continue;
-    let series = out.get(bucket.storageKey);
-    if (!series) {
-      series = days.map(() => ({ good: 0, total: 0 }));
-      out.set(bucket.storageKey, series);
-    }
-    const day = series[index]!;
-    series[index] = { good: day.good + bucket.good, total: day.total + bucket.total };
-  }
-  return out;
-}
-
-function dayIndex(days: readonly DayWindow[], ms: number): number | undefined {
-  let low = 0;
-  let high = days.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >> 1;
-    const day = days[mid]!;
-    if (ms < day.startMs) high = mid - 1;
-    else if (ms >= day.endMs) low = mid + 1;
-    else return mid;
-  }
-  return undefined;
 }
 
 /** One SLI stream of a component and the strictest target it is held to. */

@@ -16,20 +16,14 @@ import type { BudgetStatus } from '../budget/types.js';
 import { type BudgetReportEntry, reportEntry } from '../budget-report.js';
 import { type DataState, worstState } from '../data-state.js';
 import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
+import { type FeedPosition, latestUpdateMs, readChanges, readMinutes } from '../minutes.js';
 import type { Catalog } from '../model.js';
 import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
 import { EvaluationState, type TargetStatus } from './state.js';
-import {
-  type FeedPosition,
-  historyRow,
-  latestUpdateMs,
-  readChanges,
-  readMinutes,
-  writeTick,
-} from './store.js';
+import { historyRow, writeTick } from './store.js';
 
 export interface EvaluatorConfig {
   readonly tickSeconds: number;

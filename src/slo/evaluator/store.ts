@@ -1,103 +1,15 @@
 /**
- * The evaluator's database adapter: the change feed and backfill reads of `sli_minutes`, the
- * per-tick write of `slo_status` and `slo_history`, and the history backfill's reads and writes. The same SQL runs on SQLite and PostgreSQL.
+ * The evaluator's database adapter: the per-tick write of `slo_status` and `slo_history`, and the
+ * history backfill's reads and writes (its reads of `sli_minutes` go through `../minutes.ts`). The
+ * same SQL runs on SQLite and PostgreSQL.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
 import type { BudgetStatus } from '../budget/index.js';
-import type { MinuteRow } from './state.js';
-
-/** A changed row, with the `updated_at` the feed's cursor follows. */
-export interface ChangedRow extends MinuteRow {
-  readonly updatedAtMs: number;
-}
-
-/** Position in the feed: rows after this (updated_at, sli, minute_ts) come next. */
-export type FeedPosition = readonly [updatedAtMs: number, storageKey: string, minuteMs: number];
 
 /** Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK_ROWS = 1_000;
-
-/** The newest `updated_at` in `sli_minutes`; null when it is empty. */
-export async function latestUpdateMs(db: Db): Promise<number | null> {
-  const row = await db.kysely
-    .selectFrom('sli_minutes')
-    .select((eb) => eb.fn.max('updated_at').as('latest'))
-    .executeTakeFirst();
-  return row?.latest === null || row?.latest === undefined ? null : Number(row.latest);
-}
-
-/**
- * One page of the change feed: rows with `updated_at ≥ sinceMs` (all rows when null), after
- * `after`, in (updated_at, sli, minute_ts) order, so equal timestamps never stall the paging.
- */
-export async function readChanges(
-  db: Db,
-  sinceMs: number | null,
-  after: FeedPosition | null,
-  limit: number,
-): Promise<ChangedRow[]> {
-  let query = db.kysely.selectFrom('sli_minutes').select(['sli', 'minute_ts', 'good', 'total', 'updated_at']);
-  if (after) {
-    // Only the row-value bound: both databases then start the index range at the last row read,
-    // instead of at its updated_at (which rescans every row sharing that stamp, page after page).
-    const [updatedAtMs, storageKey, minuteMs] = after;
-    query = query.where((eb) =>
-      eb(eb.refTuple('updated_at', 'sli', 'minute_ts'), '>', eb.tuple(updatedAtMs, storageKey, minuteMs)),
-    );
-  } else if (sinceMs !== null) query = query.where('updated_at', '>=', sinceMs);
-  const rows = await query.orderBy('updated_at').orderBy('sli').orderBy('minute_ts').limit(limit).execute();
-  return rows.map((r) => ({
-    storageKey: r.sli,
-    minuteMs: Number(r.minute_ts),
-    good: Number(r.good),
-    total: Number(r.total),
-    updatedAtMs: Number(r.updated_at),
-  }));
-}
-
-/**
- * A storage key's rows with `fromMs ≤ minute_ts < toMs` (no upper bound by default: future minutes
- * included), ascending by minute. Used by the backfill and by the history replay's chunks.
- */
-export async function readMinutes(
-  db: Db,
-  storageKey: string,
-  fromMs: number,
-  toMs?: number,
-): Promise<MinuteRow[]> {
-  let query = db.kysely
-    .selectFrom('sli_minutes')
-    .select(['minute_ts', 'good', 'total'])
-    .where('sli', '=', storageKey)
-    .where('minute_ts', '>=', fromMs);
-  if (toMs !== undefined) query = query.where('minute_ts', '<', toMs);
-  const rows = await query.orderBy('minute_ts').execute();
-  return rows.map((r) => ({
-    storageKey,
-    minuteMs: Number(r.minute_ts),
-    good: Number(r.good),
-    total: Number(r.total),
-  }));
-}
-
-/** The earliest stored minute of any of the storage keys; null when none has a row. */
-export async function earliestMinuteMs(db: Db, storageKeys: readonly string[]): Promise<number | null> {
-  let earliest: number | null = null;
-  // One indexed lookup per key (the primary key is (sli, minute_ts)).
-  for (const storageKey of new Set(storageKeys)) {
-    const row = await db.kysely
-      .selectFrom('sli_minutes')
-      .select((eb) => eb.fn.min('minute_ts').as('first'))
-      .where('sli', '=', storageKey)
-      .executeTakeFirst();
-    if (row?.first === null || row?.first === undefined) continue;
-    const ms = Number(row.first);
-    if (earliest === null || ms < earliest) earliest = ms;
-  }
-  return earliest;
-}
 
 /** How many history points of `sloId` are stored on a multiple of `stepMs` with `fromMs ≤ ts ≤ toMs`. */
 export async function countHistory(

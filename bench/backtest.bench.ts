@@ -10,7 +10,7 @@
  * Flags: --slos N (1000), --days D (90), --repeat R (3, median).
  */
 import { type BacktestAlert, backtest } from '../src/alerting/backtest.js';
-import { type AlertRule, alertRulesFor, DEFAULT_MIN_EVENTS } from '../src/alerting/policy.js';
+import { type AlertRule, alertRulesFor, DEFAULT_MIN_EVENTS } from '../src/slo/burn/index.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { ratioSloYaml } from '../test/support/specs.js';
 import { check } from './check.js';

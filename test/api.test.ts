@@ -123,6 +123,21 @@ describe.each(DIALECTS)('API on %s', (dialect) => {
     expect((await json(bad)).code).toBe('Invalid');
   });
 
+  it('reads the history step as a duration (5m, 1h) and refuses a zero step with the reason', async () => {
+    const base =
+      '/api/v1/slos/checkout-availability/history?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z';
+    const ok = await server.request('GET', `${base}&step=1h`, { token: viewer });
+    expect(ok.status).toBe(200);
+    expect((await json(ok)).step).toBe('1h');
+    const tooMany = await server.request('GET', `${base}&step=5m`.replace('01-02', '03-30'), {
+      token: viewer,
+    });
+    expect((await json(tooMany)).detail).toMatch(/more than 10,000 points/);
+    const zero = await server.request('GET', `${base}&step=0m`, { token: viewer });
+    expect(zero.status).toBe(400);
+    expect((await json(zero)).detail).toMatch(/step: "0m" is not a duration/);
+  });
+
   it('serves the OpenAPI document, health, readiness and metrics', async () => {
     const openapi = await json(server.request('GET', '/api/openapi.json'));
     expect(Object.keys(openapi.paths)).toEqual(

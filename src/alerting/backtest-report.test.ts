@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ratioSloYaml } from '../../test/support/specs.js';
+import { alertRulesFor } from '../slo/burn/index.js';
 import { loadSpecText } from '../slo/spec/load.js';
 import { backtestReport, significantEvents } from './backtest-report.js';
-import { alertRulesFor } from './policy.js';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AlertRule } from '../slo/burn/index.js';
 import { backtest } from './backtest.js';
-import type { AlertRule } from './policy.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

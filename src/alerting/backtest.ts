@@ -8,8 +8,9 @@
  * uses what there is. A window without events has no burn rate, and no data never fires.
  * A composite SLO's burn rate is the weighted mean of its parts' (as the live status computes it).
  */
+
+import { type AlertRule, type BurnCondition, meets } from '../slo/burn/index.js';
 import { type AlertState, advance, INACTIVE } from './lifecycle.js';
-import { type AlertRule, type BurnCondition, meets } from './policy.js';
 
 const MINUTE_MS = 60_000;
 
@@ -118,8 +119,8 @@ export function backtest(input: BacktestInput): BacktestAlert[] {
       const longMin = minutesOf(c.longWindowMs);
       if (minEvents > 0 && events(end, longMin) < minEvents) continue;
       const longRate = burnRate(end, longMin);
-      if (longRate === null || !meets(longRate, c.factor, c.op)) continue;
-      if (c.shortWindowMs !== undefined && !meets(burnRate(end, minutesOf(c.shortWindowMs)), c.factor, c.op))
+      if (longRate === null || !meets(longRate, c.op, c.factor)) continue;
+      if (c.shortWindowMs !== undefined && !meets(burnRate(end, minutesOf(c.shortWindowMs)), c.op, c.factor))
         continue;
       return longRate;
     }

@@ -4,6 +4,7 @@
  * transition and the burn rates that caused it, for the store and (later) the notification outbox.
  */
 import { createHash } from 'node:crypto';
+import { type AlertRule, burnWindowLabel } from '../slo/burn/index.js';
 import { type AlertState, advance, INACTIVE, type Observation, type Transition } from './lifecycle.js';
 import {
   type BurnRateLookup,
@@ -12,7 +13,6 @@ import {
   type StatusFacts,
   type TrafficGuard,
 } from './observe.js';
-import type { AlertRule } from './policy.js';
 
 export interface StoredAlert {
   readonly fingerprint: string;
@@ -62,18 +62,8 @@ function windowRates(rule: AlertRule, lookup: BurnRateLookup): Record<string, nu
   const out: Record<string, number | null> = {};
   for (const c of rule.conditions)
     for (const ms of [c.longWindowMs, c.shortWindowMs])
-      if (ms !== undefined) out[windowLabel(ms)] = lookup(ms) ?? null;
+      if (ms !== undefined) out[burnWindowLabel(ms)] = lookup(ms) ?? null;
   return out;
-}
-
-function windowLabel(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BURN_WINDOWS } from '../slo/evaluation.js';
+import { type AlertRule, DEFAULT_BURN_WINDOWS } from '../slo/burn/index.js';
 import { lookupByLabel, observe, observeGuard } from './observe.js';
-import type { AlertRule } from './policy.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -3,8 +3,9 @@
  * `holds`, `clear` or `no-data` out. A window without a burn rate (no events, too little
  * coverage) or data that is not current is no data, which holds the alert where it is.
  */
+
+import { type AlertRule, meets } from '../slo/burn/index.js';
 import type { Observation } from './lifecycle.js';
-import { type AlertRule, meets } from './policy.js';
 
 /** Burn rate over a window (ms), or null/undefined when there is none. */
 export type BurnRateLookup = (windowMs: number) => number | null | undefined;
@@ -37,7 +38,7 @@ export function observe(
       missing = true;
       continue;
     }
-    if (meets(long, c.factor, c.op) && (c.shortWindowMs === undefined || meets(short, c.factor, c.op)))
+    if (meets(long, c.op, c.factor) && (c.shortWindowMs === undefined || meets(short, c.op, c.factor)))
       return 'holds';
   }
   return missing ? 'no-data' : 'clear';

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { Database } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
+import type { AlertRule } from '../slo/burn/index.js';
 import { type EvaluationTarget, evaluationTargets } from '../slo/evaluation.js';
 import { readMinutes } from '../slo/index.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
@@ -18,7 +19,6 @@ import {
   targetSeries,
 } from './backtest-report.js';
 import type { StoredAlert } from './evaluate.js';
-import type { AlertRule } from './policy.js';
 import {
   type BurnEvent,
   detection,

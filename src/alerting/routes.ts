@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Db } from '../platform/db/database.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import type { AlertRule } from '../slo/burn/index.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
 import type { StoredAlert } from './evaluate.js';
-import type { AlertRule } from './policy.js';
 import { backtestStored, giveFeedback, qualityReport } from './quality-service.js';
 import {
   createSilence,

@@ -14,13 +14,17 @@ import {
 import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
 import { isoOrNull } from '../platform/dates.js';
 import type { Database } from '../platform/db/schema.js';
-import { windowsFromDefinition } from '../rules/alert-windows.js';
+import {
+  type AlertRule,
+  alertRulesFor,
+  CURRENT_BURN_WINDOW,
+  windowsFromDefinition,
+} from '../slo/burn/index.js';
 import { evaluationTargets } from '../slo/evaluation.js';
 import type { DatedStatus } from '../slo/evaluator/evaluator.js';
 import type { Catalog, SloDefinition } from '../slo/model.js';
 import { type AlertTarget, evaluateAlerts, type StoredAlert } from './evaluate.js';
 import { lookupByLabel } from './observe.js';
-import { type AlertRule, alertRulesFor } from './policy.js';
 import { readSilences, silencedBy } from './silences.js';
 import { readAlerts, writeAlertChanges } from './store.js';
 
@@ -169,7 +173,9 @@ export class AlertService {
       dataCurrent: !s.data || s.data.state === 'ok',
       facts: {
         dataCurrent: !s.data || s.data.state === 'ok',
-        recentData: s.status.burnRates['1h'] !== null && s.status.burnRates['1h'] !== undefined,
+        recentData:
+          s.status.burnRates[CURRENT_BURN_WINDOW] !== null &&
+          s.status.burnRates[CURRENT_BURN_WINDOW] !== undefined,
         budgetRemaining: s.status.sli === null ? null : s.status.budget.remaining,
       },
       guard: this.deps.minEvents

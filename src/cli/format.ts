@@ -1,4 +1,5 @@
 import type { BudgetReport, BudgetReportEntry } from '../slo/budget-report.js';
+import { BUDGET_TABLE_BURN_WINDOWS } from '../slo/burn/index.js';
 
 /** Left-aligned text table; numbers are pre-formatted strings. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -44,9 +45,7 @@ export function budgetTable(report: BudgetReport): string {
     s.windowKind === 'rolling' ? s.window : `${s.window} cal`,
     percent(s.sli),
     s.sli === null ? '—' : percent(s.budget.remaining, 1),
-    burn(s.burnRates['1h']),
-    burn(s.burnRates['6h']),
-    burn(s.burnRates['3d']),
+    ...BUDGET_TABLE_BURN_WINDOWS.map((w) => burn(s.burnRates[w])),
     until(s.exhaustionAt, report.at),
     s.dataSufficient ? 'ok' : s.sli === null ? 'no data' : `partial (${Math.round(s.coverage * 100)}%)`,
     s.policy ? `${s.policy.gate}: ${s.policy.action}` : '',
@@ -59,9 +58,7 @@ export function budgetTable(report: BudgetReport): string {
       'WINDOW',
       'SLI',
       'BUDGET LEFT',
-      'BURN 1h',
-      'BURN 6h',
-      'BURN 3d',
+      ...BUDGET_TABLE_BURN_WINDOWS.map((w) => `BURN ${w}`),
       'EXHAUSTS',
       'DATA',
       'POLICY',

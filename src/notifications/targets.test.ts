@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
 import { describe, expect, it } from 'vitest';
-import { alertRulesFor } from '../alerting/policy.js';
+import { alertRulesFor } from '../slo/burn/index.js';
 import { loadSpecText } from '../slo/spec/load.js';
 import { catalogTargets, deliveryTarget, targetsForRule } from './targets.js';
 

@@ -13,7 +13,7 @@
  * all arrive through the API). Rules from an OpenSLO AlertPolicy notify that policy's targets; the
  * default (Workbook or Sloth) rules notify the targets named in `alerting.notify`.
  */
-import type { AlertRule } from '../alerting/policy.js';
+
 import { expandEnv } from '../platform/env.js';
 import {
   type ConfiguredTarget,
@@ -21,6 +21,7 @@ import {
   TARGET_URL,
   type TargetKind,
 } from '../platform/notification-targets.js';
+import type { AlertRule } from '../slo/burn/index.js';
 import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
 import { isUploaded } from '../slo/spec/origin.js';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_MIN_EVENTS } from '../alerting/policy.js';
+import { DEFAULT_MIN_EVENTS } from '../slo/burn/index.js';
 import { CONNECTION_NAME, type ConnectionDetails, parseInlineConnection } from './connections.js';
 import { parseEgressAllow } from './egress.js';
 import { type ConfiguredTarget, configuredTargetSchema, TARGET_NAME } from './notification-targets.js';

@@ -10,7 +10,8 @@
 
 import { isStorableCount } from '../slo/counts.js';
 import type { MinuteBucket } from '../slo/ingest/aggregate.js';
-import { isGood, type SliStream } from '../slo/sli-routing.js';
+import type { SliStream } from '../slo/sli-routing.js';
+import { meets } from '../slo/threshold.js';
 import type { RangeSeries } from './client.js';
 import type { PulledQueries } from './plan.js';
 
@@ -101,7 +102,7 @@ export function toBuckets(
             byKey.set(key, bucket);
           }
           bucket.total += 1;
-          if (isGood(value, stream.threshold!)) bucket.good += 1;
+          if (meets(value, stream.threshold!.op, stream.threshold!.value)) bucket.good += 1;
         }
       }
     buckets.push(...byKey.values());

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { goFixed, goFloat, goHours, labelFilter, promDuration } from './format.js';
+import { goFixed, goFloat, labelFilter } from './format.js';
 
 describe('goFloat', () => {
   it.each([
@@ -41,33 +41,6 @@ describe('goFixed', () => {
     [1e21, '1000000000000000000000'],
   ])('prints %d without an exponent: %s', (x, text) => {
     expect(goFixed(x)).toBe(text);
-  });
-});
-
-describe('promDuration', () => {
-  it.each([
-    [300_000, '5m'],
-    [1_800_000, '30m'],
-    [3_600_000, '1h'],
-    [5_400_000, '1h30m'],
-    [86_400_000, '1d'],
-    [36 * 3_600_000, '1d12h'],
-    [30 * 86_400_000, '30d'],
-    [28 * 86_400_000, '4w'],
-    [7 * 86_400_000, '1w'],
-    [90 * 86_400_000, '90d'],
-    [365 * 86_400_000, '1y'],
-    [1_500, '1s500ms'],
-    [0, '0s'],
-  ])('prints %d ms as %s (weeks and years only when exact)', (ms, text) => {
-    expect(promDuration(ms)).toBe(text);
-  });
-});
-
-describe('goHours', () => {
-  it('equals ms / 1h for whole and fractional hours', () => {
-    expect(goHours(720 * 3_600_000)).toBe(720);
-    expect(goHours(300_000)).toBe(300_000 / 3_600_000);
   });
 });
 

@@ -3,8 +3,6 @@
  * rules are text-compatible with Sloth's: same record names, same windows, same constants.
  */
 
-const DAY_MS = 86_400_000;
-
 /** Shortest round-trip digits and decimal exponent of |x| (x finite and non-zero). */
 function shortestDigits(x: number): { digits: string; exp: number } {
   const [mantissa = '', exponent = '0'] = Math.abs(x).toExponential().split('e');
@@ -48,41 +46,6 @@ export function goFixed(x: number): string {
   if (s !== undefined) return s;
   const { digits, exp } = shortestDigits(x);
   return (x < 0 ? '-' : '') + fixed(digits, exp);
-}
-
-const PROM_UNITS: readonly (readonly [unit: string, ms: number, exactOnly: boolean])[] = [
-  ['y', 365 * DAY_MS, true],
-  ['w', 7 * DAY_MS, true],
-  ['d', DAY_MS, false],
-  ['h', 3_600_000, false],
-  ['m', 60_000, false],
-  ['s', 1_000, false],
-  ['ms', 1, false],
-];
-
-/**
- * A duration as Prometheus prints it (`model.Duration.String`): years and weeks only when they
- * divide the duration exactly, so 30d stays `30d` but 28d is `4w` and 7d is `1w` — the suffix of
- * Sloth's record names (`slo:sli_error:ratio_rate4w`).
- */
-export function promDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let out = '';
-  for (const [unit, size, exactOnly] of PROM_UNITS) {
-    if (exactOnly && rest % size !== 0) continue;
-    const count = Math.floor(rest / size);
-    if (count > 0) {
-      out += `${count}${unit}`;
-      rest -= count * size;
-    }
-  }
-  return out;
-}
-
-/** Go's `time.Duration.Hours()`: whole hours plus the remainder as a fraction, in that order. */
-export function goHours(ms: number): number {
-  return Math.trunc(ms / 3_600_000) + (ms % 3_600_000) / 3_600_000;
 }
 
 /** A label matcher as Prometheus prints a label set: sorted, `{a="x", b="y"}`. */

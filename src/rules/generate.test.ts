@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SLOTH_WINDOWS_30D } from '../slo/burn/index.js';
 import type { Catalog } from '../slo/model.js';
 import { loadSpecText } from '../slo/spec/load.js';
-import { SLOTH_WINDOWS_30D } from './alert-windows.js';
 import {
   type AlertingRule,
   generateRules,

@@ -3,15 +3,18 @@
  * ratios per window, metadata, multiwindow multi-burn-rate alerts) with Sloth's record names,
  * labels, annotations and expression text, so Sloth's dashboards and alert routes keep working.
  */
-import type { Catalog } from '../slo/model.js';
+
 import {
   type AlertWindowSet,
   burnRateFactor,
   distinctWindowsMs,
+  goHours,
   type WindowsSource,
   windowsForPeriod,
-} from './alert-windows.js';
-import { goFixed, goFloat, goHours, labelFilter, promDuration } from './format.js';
+} from '../slo/burn/index.js';
+import { promDuration } from '../slo/duration.js';
+import type { Catalog } from '../slo/model.js';
+import { goFixed, goFloat, labelFilter } from './format.js';
 import {
   type RuleAlert,
   type RuleSli,

@@ -3,7 +3,7 @@
  * PromQL error-ratio SLI, an objective in percent, a period, labels and page/ticket alerts.
  * SLOs that Prometheus cannot evaluate are left out with a warning, never an error.
  */
-import { fixedDurationMs, formatDuration, nominalDurationMs } from '../slo/duration.js';
+import { fixedDurationMs, formatDuration, nominalDurationMs, promDuration } from '../slo/duration.js';
 import type {
   BurnRateAlerting,
   Catalog,
@@ -13,7 +13,6 @@ import type {
   SloDefinition,
   SourceLocation,
 } from '../slo/model.js';
-import { promDuration } from './format.js';
 
 type StringMap = Readonly<Record<string, string>>;
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixedDurationMs, formatDuration, formatMs, parseDuration } from './duration.js';
+import { fixedDurationMs, formatDuration, parseDuration, promDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -34,10 +34,24 @@ describe('parseDuration', () => {
       }),
     );
   });
+});
 
-  it('formats milliseconds with the largest whole unit', () => {
-    expect(formatMs(86_400_000)).toBe('1d');
-    expect(formatMs(90 * 60_000)).toBe('90m');
-    expect(formatMs(30 * 86_400_000)).toBe('30d');
+describe('promDuration', () => {
+  it.each([
+    [300_000, '5m'],
+    [1_800_000, '30m'],
+    [3_600_000, '1h'],
+    [5_400_000, '1h30m'],
+    [86_400_000, '1d'],
+    [36 * 3_600_000, '1d12h'],
+    [30 * 86_400_000, '30d'],
+    [28 * 86_400_000, '4w'],
+    [7 * 86_400_000, '1w'],
+    [90 * 86_400_000, '90d'],
+    [365 * 86_400_000, '1y'],
+    [1_500, '1s500ms'],
+    [0, '0s'],
+  ])('prints %d ms as %s (weeks and years only when exact)', (ms, text) => {
+    expect(promDuration(ms)).toBe(text);
   });
 });

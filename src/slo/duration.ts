@@ -68,11 +68,32 @@ export function formatDuration(d: Duration): string {
   return `${d.count}${d.unit}`;
 }
 
-/** Shortest shorthand for a whole number of minutes (e.g. 1440 → 1d, 90 → 90m). */
-export function formatMs(ms: number): string {
-  for (const unit of ['w', 'd', 'h', 'm'] as const) {
-    const size = UNIT_MS[unit];
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+const PROM_UNITS: readonly (readonly [unit: string, ms: number, exactOnly: boolean])[] = [
+  ['y', 365 * UNIT_MS.d, true],
+  ['w', UNIT_MS.w, true],
+  ['d', UNIT_MS.d, false],
+  ['h', 3_600_000, false],
+  ['m', 60_000, false],
+  ['s', 1_000, false],
+  ['ms', 1, false],
+];
+
+/**
+ * A duration as Prometheus prints it (`model.Duration.String`): years and weeks only when they
+ * divide the duration exactly, so 30d stays `30d` but 28d is `4w` and 7d is `1w` — the suffix of
+ * Sloth's record names (`slo:sli_error:ratio_rate4w`).
+ */
+export function promDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size, exactOnly] of PROM_UNITS) {
+    if (exactOnly && rest % size !== 0) continue;
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      out += `${count}${unit}`;
+      rest -= count * size;
+    }
   }
-  return `${ms}ms`;
+  return out;
 }

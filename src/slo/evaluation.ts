@@ -4,11 +4,16 @@
  * under which its SLI data arrives.
  */
 import { DateTime } from 'luxon';
-import { alertRulesFor } from '../alerting/policy.js';
-import { windowsFromDefinition } from '../rules/alert-windows.js';
 import { combineComposite, evaluate } from './budget/index.js';
 import type { Adjustment, BudgetStatus, BurnWindow, MinuteCounts, ObjectiveSpec } from './budget/types.js';
-import { duration, fixedDurationMs, formatDuration, formatMs } from './duration.js';
+import {
+  alertRulesFor,
+  burnWindowLabel,
+  CURRENT_BURN_WINDOW_MS,
+  DEFAULT_BURN_WINDOWS,
+  windowsFromDefinition,
+} from './burn/index.js';
+import { fixedDurationMs, formatDuration } from './duration.js';
 import type {
   BudgetAdjustmentDefinition,
   Catalog,
@@ -17,15 +22,6 @@ import type {
   SloDefinition,
 } from './model.js';
 
-/** The Workbook's alert windows, reported for every SLO; the period is added by the engine. */
-export const DEFAULT_BURN_WINDOWS: readonly BurnWindow[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'].map(
-  (label) => ({
-    label,
-    windowMs: fixedDurationMs(duration(label))!,
-  }),
-);
-
-export const DEFAULT_CURRENT_BURN_WINDOW_MS = 3_600_000;
 export const DEFAULT_MIN_DATA_COVERAGE = 0.9;
 
 /** One stream of SLI data evaluated against one objective. */
@@ -133,7 +129,7 @@ export function objectiveSpec(
     noData: slo.shinrai.noData,
     adjustments,
     burnWindows: burnWindowsFor(slo, catalog),
-    currentBurnWindowMs: DEFAULT_CURRENT_BURN_WINDOW_MS,
+    currentBurnWindowMs: CURRENT_BURN_WINDOW_MS,
     minDataCoverage: DEFAULT_MIN_DATA_COVERAGE,
   };
 }
@@ -152,7 +148,7 @@ function burnWindowsFor(slo: SloDefinition, catalog: Catalog | undefined): reado
   if (!extra.length) return DEFAULT_BURN_WINDOWS;
   const windows = [
     ...DEFAULT_BURN_WINDOWS,
-    ...[...new Set(extra)].map((windowMs) => ({ label: formatMs(windowMs), windowMs })),
+    ...[...new Set(extra)].map((windowMs) => ({ label: burnWindowLabel(windowMs), windowMs })),
   ];
   return windows.sort((a, b) => a.windowMs - b.windowMs);
 }

@@ -6,6 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import { fixedDurationMs, parseDuration } from './duration.js';
 import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
 import type { SloDefinition } from './model.js';
 import type { SpecStore } from './spec-store.js';
@@ -224,7 +225,10 @@ export function sloRoutes(deps: SloRouteDeps) {
         const toMs = request.query.to ? Date.parse(request.query.to) : deps.now();
         const fromMs = request.query.from ? Date.parse(request.query.from) : toMs - 7 * 86_400_000;
         if (fromMs >= toMs) throw invalid('`from` must be before `to`');
-        const stepMs = stepToMs(request.query.step);
+        const step = parseDuration(request.query.step);
+        if (!step.ok) throw invalid(`step: ${step.error}`);
+        // The schema allows only m, h and d, which have a fixed length.
+        const stepMs = fixedDurationMs(step.value)!;
         if ((toMs - fromMs) / stepMs > 10_000)
           throw invalid('more than 10,000 points: widen `step` or narrow the range');
         const points = await deps.statuses.history(id, { fromMs, toMs, stepMs });
@@ -325,10 +329,4 @@ function summary(
 function leastRemaining(statuses: readonly { budget: { remaining: number } }[]): number {
   // SLOs not yet evaluated sort last.
   return statuses.length ? Math.min(...statuses.map((s) => s.budget.remaining)) : Number.POSITIVE_INFINITY;
-}
-
-function stepToMs(step: string): number {
-  const count = Number.parseInt(step, 10);
-  const unit = step.slice(-1);
-  return count * (unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000);
 }

@@ -47,20 +47,6 @@ export function routeSli(catalog: Catalog, name: string): SliRoute | undefined {
   return { sli, kind: sli.indicator.kind, streams: [...streams.values()] };
 }
 
-/** Is `value` good against a threshold objective (`lt 300` → value < 300)? */
-export function isGood(value: number, threshold: { op: ThresholdOp; value: number }): boolean {
-  switch (threshold.op) {
-    case 'lt':
-      return value < threshold.value;
-    case 'lte':
-      return value <= threshold.value;
-    case 'gt':
-      return value > threshold.value;
-    case 'gte':
-      return value >= threshold.value;
-  }
-}
-
 /** Every stored stream the evaluator reads, for checks and cleanup. */
 export function allStorageKeys(catalog: Catalog): string[] {
   return [...new Set(evaluationTargets(catalog).flatMap((t) => t.parts.map((p) => p.storageKey)))];

@@ -6,10 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AlertRule } from '../alerting/policy.js';
 import type { Db } from '../platform/db/database.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/server.js';
+import { type AlertRule, burnWindowLabel } from './burn/index.js';
 import type { SloDefinition } from './model.js';
 import { type SpecStore, UPLOAD_PREFIX } from './spec-store.js';
 
@@ -18,17 +18,6 @@ export interface SpecSourceDeps {
   readonly db: Db;
   /** The alert rules the live path uses for an SLO (their windows and thresholds go on the charts). */
   readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
-}
-
-/** `1h`, `5m`, `3d`: the labels burn rates are keyed by. */
-function windowLabel(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }
 
 /** The YAML document (between `---` separators) that contains 1-based `line`, and its first line. */
@@ -119,8 +108,8 @@ export function specSourceRoutes(deps: SpecSourceDeps) {
             tier: r.tier,
             severity: r.severity,
             conditions: r.conditions.map((c) => ({
-              longWindow: windowLabel(c.longWindowMs),
-              shortWindow: c.shortWindowMs === undefined ? null : windowLabel(c.shortWindowMs),
+              longWindow: burnWindowLabel(c.longWindowMs),
+              shortWindow: c.shortWindowMs === undefined ? null : burnWindowLabel(c.shortWindowMs),
               factor: c.factor,
               op: c.op,
             })),

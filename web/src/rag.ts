@@ -12,7 +12,11 @@ import type { SloStatus } from './api';
 
 export type Rag = 'red' | 'amber' | 'green' | 'unknown';
 
-/** The window whose burn rate the overview shows as "current". */
+/**
+ * The window whose burn rate the overview shows as "current". A copy of the server's
+ * `CURRENT_BURN_WINDOW` (src/slo/burn/labels.ts), the one source of truth: the web UI talks only to
+ * the API and cannot import server code; src/slo/burn/labels.test.ts fails when the two differ.
+ */
 export const CURRENT_BURN_WINDOW = '1h';
 
 /** The current burn rate: the 1h window, or the shortest window reported when there is no 1h. */

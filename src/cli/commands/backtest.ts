@@ -10,14 +10,14 @@ import {
   periodOf,
   targetSeries,
 } from '../../alerting/backtest-report.js';
+import { minuteSeries } from '../../slo/budget-report.js';
 import {
   type AlertRule,
   alertRulesFor,
   DEFAULT_MIN_EVENTS,
   rulesFromPolicies,
-} from '../../alerting/policy.js';
-import { windowsFromDefinition } from '../../rules/alert-windows.js';
-import { minuteSeries } from '../../slo/budget-report.js';
+  windowsFromDefinition,
+} from '../../slo/burn/index.js';
 import { evaluationTargets } from '../../slo/evaluation.js';
 import type { SloDefinition } from '../../slo/model.js';
 import { formatDiagnostic } from '../../slo/spec/diagnostics.js';

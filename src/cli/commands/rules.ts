@@ -1,8 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type AlertWindowSet, windowsForPeriod, windowsFromDefinition } from '../../rules/alert-windows.js';
-import { promDuration } from '../../rules/format.js';
 import { generateRules } from '../../rules/generate.js';
 import {
   kubernetesName,
@@ -12,6 +10,8 @@ import {
   renderRuleFile,
 } from '../../rules/render.js';
 import { CLASSIC_LABEL_NAME, DEFAULT_PERIOD_MS, RESERVED_LABELS } from '../../rules/rule-slos.js';
+import { type AlertWindowSet, windowsForPeriod, windowsFromDefinition } from '../../slo/burn/index.js';
+import { promDuration } from '../../slo/duration.js';
 import { formatDiagnostic } from '../../slo/spec/diagnostics.js';
 import { loadSpecs } from '../../slo/spec/load.js';
 import { parsePrometheusDuration } from '../../slo/spec/sloth.js';

@@ -2,7 +2,8 @@
  * Aggregating a parsed batch (pure): per stored stream and per minute, the sums of good and total.
  * A batch of 1,000 latencies in one minute becomes one row per threshold.
  */
-import { isGood, type SliStream } from '../sli-routing.js';
+import type { SliStream } from '../sli-routing.js';
+import { meets } from '../threshold.js';
 import type { BatchItem } from './parse.js';
 
 export const MINUTE_MS = 60_000;
@@ -52,7 +53,7 @@ export function aggregateBatch(items: readonly BatchItem[], streams: readonly Sl
         b.total += item.total;
       } else {
         const threshold = streams[s]!.threshold;
-        if (threshold && isGood(item.value, threshold)) b.good += 1;
+        if (threshold && meets(item.value, threshold.op, threshold.value)) b.good += 1;
         b.total += 1;
       }
     }

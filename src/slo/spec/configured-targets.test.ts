@@ -4,13 +4,13 @@
  * defining a configured name is an error and the configured target is the one used.
  */
 import { describe, expect, it } from 'vitest';
-import { alertRulesFor } from '../../alerting/policy.js';
 import {
   catalogTargets,
   configuredTargets,
   targetsForRule,
   unsetReferences,
 } from '../../notifications/targets.js';
+import { alertRulesFor } from '../burn/index.js';
 import { loadSpecText } from './load.js';
 import { SpecLoader } from './spec-loader.js';
 

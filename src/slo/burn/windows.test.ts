@@ -1,17 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sharedFixture } from '../../test/support/fixtures.js';
-import { loadSpecs } from '../slo/spec/load.js';
+import { sharedFixture } from '../../../test/support/fixtures.js';
+import { loadSpecs } from '../spec/load.js';
 import {
   type AlertWindowSet,
   burnRateFactor,
   burnRateFactors,
   distinctWindowsMs,
+  goHours,
   SLOTH_WINDOWS_28D,
   SLOTH_WINDOWS_30D,
   windowsForPeriod,
   windowsFromDefinition,
-} from './alert-windows.js';
+} from './windows.js';
 
 const DAY_MS = 86_400_000;
 
@@ -117,5 +118,12 @@ describe('distinctWindowsMs', () => {
     expect(distinctWindowsMs(SLOTH_WINDOWS_30D)).toEqual(
       [5, 30, 60, 120, 360, 1440, 4320].map((minutes) => minutes * 60_000),
     );
+  });
+});
+
+describe('goHours', () => {
+  it('equals ms / 1h for whole and fractional hours', () => {
+    expect(goHours(720 * 3_600_000)).toBe(720);
+    expect(goHours(300_000)).toBe(300_000 / 3_600_000);
   });
 });

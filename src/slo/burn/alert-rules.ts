@@ -6,9 +6,9 @@
  * conditions (`kind: burnrate`) replace the defaults. Custom `AlertWindows` catalogs choose the
  * windows for their period, as in rule generation.
  */
-import { type AlertWindowSet, burnRateFactor, windowsForPeriod } from '../rules/alert-windows.js';
-import { nominalDurationMs } from '../slo/duration.js';
-import type { AlertPolicyDefinition, SloDefinition, ThresholdOp } from '../slo/model.js';
+import { nominalDurationMs } from '../duration.js';
+import type { AlertPolicyDefinition, SloDefinition, ThresholdOp } from '../model.js';
+import { type AlertWindowSet, burnRateFactor, windowsForPeriod } from './windows.js';
 
 export type AlertTierName = 'page' | 'ticket';
 
@@ -30,6 +30,7 @@ export interface BurnCondition {
   readonly budgetPercent?: number | undefined;
 }
 
+/** One alert of an SLO: when it fires (its conditions), how it is routed (tier, severity, labels) and notified. */
 export interface AlertRule {
   /** Unique within the SLO: `page`, `ticket`, `no-data`, `budget-exhausted`, or `<AlertPolicy>/<AlertCondition>`. */
   readonly name: string;
@@ -84,6 +85,7 @@ function guardRules(notifyNoData: boolean): AlertRule[] {
   ];
 }
 
+/** The alert rules of an SLO: OpenSLO policies when it has any, else the burn-rate tiers of its period's windows; plus the guard rules. */
 export function alertRulesFor(
   slo: SloDefinition,
   customWindows: readonly AlertWindowSet[] = [],
@@ -158,19 +160,4 @@ export function rulesFromPolicies(policies: readonly AlertPolicyDefinition[]): A
 
 function flattenLabels(labels: Readonly<Record<string, readonly string[]>>): Record<string, string> {
   return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v.join(',')]));
-}
-
-/** Does a burn rate meet a condition's threshold? Null (no data) never does. */
-export function meets(burnRate: number | null | undefined, factor: number, op: ThresholdOp): boolean {
-  if (burnRate === null || burnRate === undefined || Number.isNaN(burnRate)) return false;
-  switch (op) {
-    case 'gt':
-      return burnRate > factor;
-    case 'gte':
-      return burnRate >= factor;
-    case 'lt':
-      return burnRate < factor;
-    case 'lte':
-      return burnRate <= factor;
-  }
 }

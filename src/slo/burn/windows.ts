@@ -4,8 +4,8 @@
  * budget% × period / long window: the burn rate that consumes that share of the period's error
  * budget within the long window.
  */
-import type { AlertWindowSpec, AlertWindowsDefinition } from '../slo/spec/parsed.js';
-import { goHours, promDuration } from './format.js';
+import { promDuration } from '../duration.js';
+import type { AlertWindowSpec, AlertWindowsDefinition } from '../spec/parsed.js';
 
 export type { AlertWindowSpec };
 
@@ -54,6 +54,11 @@ export function windowsFromDefinition(def: AlertWindowsDefinition): AlertWindowS
   return { periodMs: def.periodMs, page: def.page, ticket: def.ticket };
 }
 
+/** Go's `time.Duration.Hours()`: whole hours plus the remainder as a fraction, in that order. */
+export function goHours(ms: number): number {
+  return Math.trunc(ms / 3_600_000) + (ms % 3_600_000) / 3_600_000;
+}
+
 /**
  * The burn-rate factor of one window, computed in the same order of float operations as Sloth
  * (`budget% × period hours / 100 / long window hours`) so the printed constant is identical.
@@ -62,6 +67,7 @@ export function burnRateFactor(periodMs: number, window: AlertWindowSpec): numbe
   return (window.errorBudgetPercent * goHours(periodMs)) / 100 / goHours(window.longWindowMs);
 }
 
+/** The four factors of a window set (page quick/slow, ticket quick/slow). */
 export function burnRateFactors(windows: AlertWindowSet): BurnRateFactors {
   return {
     pageQuick: burnRateFactor(windows.periodMs, windows.page.quick),
@@ -79,8 +85,10 @@ export function distinctWindowsMs(windows: AlertWindowSet): number[] {
   return [...new Set(all)].sort((a, b) => a - b);
 }
 
+/** Where a period's windows came from: an `AlertWindows` spec, Sloth's defaults, or the Workbook's scaled. */
 export type WindowsSource = 'custom' | 'sloth-default' | 'workbook-scaled';
 
+/** The windows chosen for a period, or why none fit. */
 export type WindowsChoice =
   | { readonly ok: true; readonly windows: AlertWindowSet; readonly source: WindowsSource }
   | { readonly ok: false; readonly error: string };

@@ -140,8 +140,11 @@ export type AlertDetail = Answer<'/api/v1/alerts/{id}', 'get'>;
 export type Silence = Answer<'/api/v1/silences', 'get'>[number];
 export type AlertFeedback = Answer<'/api/v1/alerts/{id}/feedback', 'post'>;
 
+const DEFAULT_SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+// The generated types are made from a server with default settings, so they carry its default scale.
+sameValues<Same<(typeof DEFAULT_SEVERITIES)[number], RequestBody<'/api/v1/incidents', 'post'>['severity']>>();
 /** The default severity scale; a server may configure its own (incidents.severities). */
-export const SEVERITIES: readonly string[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
+export const SEVERITIES: readonly string[] = DEFAULT_SEVERITIES;
 
 /** The severities this server takes, from the enum its OpenAPI document gives for declaring. */
 export async function serverSeverities(): Promise<readonly string[]> {
@@ -163,8 +166,6 @@ export async function serverSeverities(): Promise<readonly string[]> {
       ?.severity?.enum;
   return names?.length ? names : SEVERITIES;
 }
-// The generated types carry the default scale (they are made from a server with default settings).
-sameValues<Same<RequestBody<'/api/v1/incidents', 'post'>['severity'], 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4'>>();
 
 export type Incident = Answer<'/api/v1/incidents', 'get'>[number];
 export type TimelineEvent = IncidentDetail['timeline'][number];

@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'web/src/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'web/src/**/*.test.ts', 'scripts/**/*.test.ts'],
           // Pure tests with no global state: sharing a worker's module graph across files halves
           // the suite (60 s → 28 s on two cores), which keeps `npm run verify` under a minute.
           isolate: false,

@@ -69,6 +69,8 @@ export interface StartOptions {
   readonly log?: Logger;
   /** Spec path to use when none is configured (the demo's example shop). */
   readonly defaultSpecs?: string;
+  /** false: build and ready the server without listening (to read its OpenAPI document); `url` is then ''. */
+  readonly listen?: boolean;
 }
 
 export async function startShinrai(config: Config, options: StartOptions = {}): Promise<RunningShinrai> {
@@ -279,6 +281,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
     ]);
     stops.splice(1, 0, () => server.close());
+    if (options.listen === false)
+      return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     log.info({ url: address }, `Shinrai is listening on ${address}`);
     return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, stop: stopAll };

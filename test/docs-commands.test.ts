@@ -54,9 +54,9 @@ const NOT_RUN: ReadonlyArray<{ file: string; command: RegExp; reason: string }> 
   },
   {
     file: 'docs/ui.md',
-    command: /^npm run (build|dev:web|typecheck)\s+#/,
+    command: /^npm run (build|dev:web|typecheck|api:types)\s+#/,
     reason:
-      'developer loop of the UI: the build is this suite’s prerequisite (rebuilding dist/ under running servers would swap their code), dev:web is a Vite dev server that runs until stopped, typecheck is part of `npm run verify`',
+      'developer loop of the UI: the build is this suite’s prerequisite (rebuilding dist/ under running servers would swap their code), dev:web is a Vite dev server that runs until stopped, typecheck is part of `npm run verify`, api:types rewrites a file of the checkout (not of the sandbox) and scripts/api-types.test.ts in `npm run verify` runs the same generator',
   },
   {
     file: 'docs/ui.md',

@@ -59,6 +59,23 @@ const eventSchema = z.object({
   public: z.boolean(),
 });
 
+const incidentDetailSchema = incidentSchema.extend({
+  timeline: z.array(eventSchema),
+  budgetImpact: z.array(
+    z.object({
+      slo: z.string().describe('the evaluation target: an SLO id, or slo/objective'),
+      from: z.string(),
+      to: z.string(),
+      unit: z.enum(['events', 'minutes']),
+      consumed: z.number().describe('bad events, or bad minutes for time-slice SLOs, within from–to'),
+      shareOfBudget: z.number().nullable().describe("consumed as a share of the period's whole budget"),
+    }),
+  ),
+  requiresPostmortem: z.boolean(),
+  suggestedImpactStart: z.array(z.object({ slo: z.string(), impactStartedAt: z.string().nullable() })),
+  catchUp: z.string().describe('plain text: show it as text, never as HTML'),
+});
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function view(i: Incident): z.output<typeof incidentSchema> {
@@ -191,6 +208,7 @@ export function incidentRoutes(
           summary: 'One incident (INC-42) with its timeline and the error budget it consumed per linked SLO',
           params: z.object({ ref: z.string().max(100) }),
           querystring: z.object({ lang: writeUpLanguageQuery.describe('language of catchUp: en or ja') }),
+          response: { 200: incidentDetailSchema },
         },
       },
       async (request) => {

@@ -163,6 +163,16 @@ export function riskRoutes(
             service: z.string().max(200).optional(),
             format: z.enum(['json', 'csv', 'markdown']).default('json'),
           }),
+          response: {
+            200: {
+              description: 'The backlog in the format asked for',
+              content: {
+                'application/json': { schema: backlogSchema },
+                'text/csv': { schema: z.string() },
+                'text/markdown': { schema: z.string() },
+              },
+            },
+          },
         },
       },
       async (request, reply) => {

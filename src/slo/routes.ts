@@ -29,12 +29,14 @@ export interface SloRouteDeps {
   readonly isStale: (evaluatedAt: string) => boolean;
 }
 
+// windowKind … policy are optional: a status stored by an older version may lack them.
 export const statusSchema = z
   .object({
     id: z.string(),
     service: z.string(),
     slo: z.string(),
     objective: z.string().optional(),
+    displayName: z.string().optional(),
     target: z.number(),
     window: z.string(),
     sli: z.number().nullable(),
@@ -68,6 +70,17 @@ export const statusSchema = z
       .describe(
         'present while this SLO cannot be evaluated (the others go on): why, and since when; the figures are the last good ones, computed at evaluatedAt (docs/evaluation.md)',
       ),
+    windowKind: z.enum(['rolling', 'calendar']).optional(),
+    budgetingMethod: z.string().optional(),
+    period: z
+      .object({ start: z.string(), end: z.string() })
+      .optional()
+      .describe('the budget period the figures are for'),
+    coverage: z.number().optional().describe('share of the elapsed period with data (0–1)'),
+    policy: z
+      .object({ below: z.number(), action: z.string(), gate: z.enum(['allow', 'warn', 'deny']) })
+      .optional()
+      .describe('the error-budget policy step in force, when the SLO has a policy and a step applies'),
   })
   .loose()
   .describe('Status as in `shinrai budget --json`, plus evaluatedAt');

@@ -1,3 +1,5 @@
+import type { paths } from './api-schema';
+
 /**
  * The API client: every request carries the token pasted once (localStorage) as
  * `Authorization: Bearer`; problem+json answers become ApiError with status, code and detail.
@@ -91,106 +93,58 @@ export function saveBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
-// ---- API shapes (as in /api/openapi.json) ----
+// ---- API shapes: derived from the types `npm run api:types` generates from /api/openapi.json ----
+// Never copied by hand: a server change that breaks a page fails `npm run typecheck`.
 
-export interface PolicyStep {
-  below: number;
-  action: string;
-  gate: 'allow' | 'warn' | 'deny';
+/** The JSON body of one response object of the generated types. */
+type Json<Response> = Response extends { content: { 'application/json': infer Body } } ? Body : never;
+
+/** What `method path` answers with `status` (200 unless given), as the server's OpenAPI document says. */
+type Answer<
+  Path extends keyof paths,
+  Method extends keyof paths[Path],
+  Status extends number = 200,
+> = paths[Path][Method] extends { responses: infer Responses }
+  ? Status extends keyof Responses
+    ? Json<Responses[Status]>
+    : never
+  : never;
+
+/** The JSON body `method path` takes. */
+type RequestBody<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  requestBody?: infer Body;
 }
+  ? Json<NonNullable<Body>>
+  : never;
 
-export interface SloStatus {
-  id: string;
-  service: string;
-  slo: string;
-  objective?: string;
-  displayName?: string;
-  target: number;
-  window: string;
-  sli: number | null;
-  budget: { unit: 'events' | 'minutes'; total: number; consumed: number; remaining: number };
-  burnRates: Record<string, number | null>;
-  exhaustionAt: string | null;
-  dataSufficient: boolean;
-  evaluatedAt: string;
-  stale: boolean;
-  /** Present while this SLO cannot be evaluated: why, and since when (the figures are the last good ones). */
-  error?: { reason: string; since: string };
-  period?: { start: string; end: string };
-  policy?: PolicyStep | null;
-}
+/** True only when A and B are the same type: checks that a list kept here names every value of a schema enum. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function sameValues<_Check extends true>(): void {}
 
-export interface Slo {
-  id: string;
-  name: string;
-  displayName?: string;
-  description?: string;
-  service: string;
-  labels: Record<string, string[]>;
-  owner?: string;
-  journey?: string;
-  runbookUrl?: string;
-  budgetingMethod: string;
-  window: string;
-  objectives: { key: string; displayName?: string; target: number }[];
-  status: SloStatus[];
-}
+/**
+ * T without the index signature a loose server schema gives it (`[key: string]: unknown`): reading
+ * a field the server does not declare is then a type error rather than `unknown`.
+ */
+type Declared<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 
-export interface HistoryPoint {
-  ts: string;
-  sli: number | null;
-  remaining: number | null;
-  burnRates: Record<string, number | null>;
-}
+type SloAnswer = Answer<'/api/v1/slos', 'get'>[number];
+export type SloStatus = Declared<SloAnswer['status'][number]>;
+export type Slo = Omit<SloAnswer, 'status'> & { status: SloStatus[] };
+export type PolicyStep = NonNullable<SloStatus['policy']>;
+export type SloHistory = Answer<'/api/v1/slos/{id}/history', 'get'>;
+export type HistoryPoint = SloHistory['points'][number];
+export type SloSpec = Answer<'/api/v1/slos/{id}/spec', 'get'>;
 
-export interface SloSpec {
-  id: string;
-  file: string;
-  line: number;
-  yaml: string | null;
-  policy: PolicyStep[];
-  rules: {
-    name: string;
-    tier: string;
-    severity: string;
-    conditions: { longWindow: string; shortWindow: string | null; factor: number; op: string }[];
-  }[];
-}
+export type Alert = Answer<'/api/v1/alerts', 'get'>[number];
+export type AlertDetail = Answer<'/api/v1/alerts/{id}', 'get'>;
+export type Silence = Answer<'/api/v1/silences', 'get'>[number];
+export type AlertFeedback = Answer<'/api/v1/alerts/{id}/feedback', 'post'>;
 
-export interface Alert {
-  id: string;
-  slo: string;
-  service: string;
-  rule: string;
-  tier: 'page' | 'ticket';
-  severity: string;
-  state: 'inactive' | 'pending' | 'firing';
-  observation: string;
-  pendingSince: string | null;
-  firedAt: string | null;
-  resolvedAt: string | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  burnRates: Record<string, number | null>;
-  silencedBy: string[];
-}
-
-export interface AlertDetail extends Alert {
-  events: { at: string; transition: string; burnRates: Record<string, number | null> }[];
-}
-
-export interface Silence {
-  id: string;
-  matchers: { label: string; value: string; regex?: boolean }[];
-  startsAt: string;
-  endsAt: string;
-  comment: string;
-  createdBy: string;
-  createdAt: string;
-}
-
+const DEFAULT_SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+// The generated types are made from a server with default settings, so they carry its default scale.
+sameValues<Same<(typeof DEFAULT_SEVERITIES)[number], RequestBody<'/api/v1/incidents', 'post'>['severity']>>();
 /** The default severity scale; a server may configure its own (incidents.severities). */
-export const SEVERITIES: readonly string[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
+export const SEVERITIES: readonly string[] = DEFAULT_SEVERITIES;
 
 /** The severities this server takes, from the enum its OpenAPI document gives for declaring. */
 export async function serverSeverities(): Promise<readonly string[]> {
@@ -212,6 +166,11 @@ export async function serverSeverities(): Promise<readonly string[]> {
       ?.severity?.enum;
   return names?.length ? names : SEVERITIES;
 }
+
+export type Incident = Answer<'/api/v1/incidents', 'get'>[number];
+export type TimelineEvent = IncidentDetail['timeline'][number];
+export type IncidentDetail = Answer<'/api/v1/incidents/{ref}', 'get'>;
+
 export const STATUSES = [
   'triage',
   'investigating',
@@ -221,7 +180,13 @@ export const STATUSES = [
   'closed',
   'cancelled',
 ] as const;
-export const OPEN_STATUSES: readonly string[] = ['triage', 'investigating', 'identified', 'monitoring'];
+sameValues<Same<(typeof STATUSES)[number], Incident['status']>>();
+export const OPEN_STATUSES: readonly Incident['status'][] = [
+  'triage',
+  'investigating',
+  'identified',
+  'monitoring',
+];
 export const MILESTONES = [
   'impactStartedAt',
   'detectedAt',
@@ -230,51 +195,7 @@ export const MILESTONES = [
   'resolvedAt',
 ] as const;
 
-export interface Incident {
-  id: string;
-  reference: string;
-  title: string;
-  summary: string;
-  severity: string;
-  status: (typeof STATUSES)[number];
-  services: string[];
-  slos: string[];
-  labels: Record<string, string>;
-  rootCause?: string;
-  drill: boolean;
-  runbooks: string[];
-  milestones: Partial<Record<(typeof MILESTONES)[number], string>>;
-  roles: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TimelineEvent {
-  id: string;
-  at: string;
-  kind: string;
-  source: string;
-  actor: string;
-  text: string;
-  starred: boolean;
-  public: boolean;
-}
-
-export interface IncidentDetail extends Incident {
-  timeline: TimelineEvent[];
-  budgetImpact: {
-    slo: string;
-    from: string;
-    to: string;
-    unit: 'events' | 'minutes';
-    consumed: number;
-    shareOfBudget: number | null;
-  }[];
-  requiresPostmortem: boolean;
-  suggestedImpactStart: { slo: string; impactStartedAt: string | null }[];
-  catchUp: string;
-}
-
+export type ActionItem = Answer<'/api/v1/action-items', 'get'>[number];
 export const ACTION_CATEGORIES = [
   'investigate',
   'mitigate',
@@ -283,169 +204,30 @@ export const ACTION_CATEGORIES = [
   'mitigate-future',
   'prevent',
 ] as const;
+sameValues<Same<(typeof ACTION_CATEGORIES)[number], ActionItem['category']>>();
 export const ACTION_PRIORITIES = ['P0', 'P1', 'P2'] as const;
+sameValues<Same<(typeof ACTION_PRIORITIES)[number], ActionItem['priority']>>();
 export const ACTION_STATUSES = ['open', 'done', 'skipped'] as const;
+sameValues<Same<(typeof ACTION_STATUSES)[number], ActionItem['status']>>();
 
-export interface ActionItem {
-  id: string;
-  title: string;
-  category: (typeof ACTION_CATEGORIES)[number];
-  priority: (typeof ACTION_PRIORITIES)[number];
-  owner?: string | null;
-  dueDate?: string | null;
-  status: (typeof ACTION_STATUSES)[number];
-  ticketUrl?: string | null;
-  overdue?: boolean;
-  postmortemId: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Postmortem = Answer<'/api/v1/postmortems/{id}', 'get'>;
+export type MarkdownPreview = Answer<'/api/v1/markdown/preview', 'post'>;
 
-export interface Postmortem {
-  id: string;
-  status: 'draft' | 'in-review' | 'published';
-  incidents: string[];
-  markdown: string;
-  html: string;
-  createdAt: string;
-  updatedAt: string;
-  /** Present once the action-item API is on the server. */
-  actionItems?: ActionItem[];
-}
-
-export type GateDecision = 'allow' | 'warn' | 'deny';
-
-export interface Service {
-  name: string;
-  displayName?: string;
-  description?: string;
-  owner?: string;
-  slos: string[];
-}
-
-export interface GateOverride {
-  id: string;
-  service: string;
-  reason: string;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt?: string;
-  revokedBy?: string;
-  active: boolean;
-}
+export type Service = Answer<'/api/v1/services', 'get'>[number];
 
 /** `GET /api/v1/gate?service=`: may this service ship now. */
-export interface GateAnswer {
-  service: string;
-  /** allow and warn: go ahead; deny: stop. */
-  decision: GateDecision;
-  /** What the policy alone says, before an override. */
-  policyDecision: GateDecision;
-  /** One line for a CI log (English, from the server). */
-  summary: string;
-  reasons: {
-    /** An evaluation target: an SLO id, or `slo/objective`. */
-    slo: string;
-    decision: GateDecision;
-    remaining: number | null;
-    step?: PolicyStep;
-    /** What the answer rests on, for wording it here in the page's language. */
-    basis: 'no-data' | 'policy-step' | 'no-step' | 'no-policy' | 'no-policy-exhausted';
-    /** Why the budget figure may not be current. */
-    doubt?: 'not-evaluated' | 'stale' | 'data' | 'error';
-    /** The same in English, for a CI log. */
-    message: string;
-  }[];
-  override?: GateOverride;
-  at: string;
-}
-
-export interface RiskEstimate {
-  ettdMinutes: number;
-  ettrMinutes: number;
-  impact: number;
-  ettfDays: number;
-}
-
-export type RiskStatus = 'open' | 'accepted' | 'mitigated';
+export type GateAnswer = Answer<'/api/v1/gate', 'get'>;
+export type GateDecision = GateAnswer['decision'];
+export type GateOverride = Answer<'/api/v1/gate/overrides', 'get'>[number];
 
 /** `GET /api/v1/risks`: the catalog ranked by bad minutes a year, and each SLO's total. */
-export interface RiskAnalysis {
-  tooBigShare: number;
-  risks: {
-    name: string;
-    service: string;
-    description?: string;
-    status: RiskStatus;
-    factors: string[];
-    /** As written. */
-    estimate: RiskEstimate;
-    /** With the factors applied: what the figures use. */
-    effective: RiskEstimate;
-    incidentsPerYear: number;
-    badMinutesPerYear: number;
-    shares: { slo: string; yearlyBudgetMinutes: number; share: number; tooBig: boolean }[];
-    tooBig: boolean;
-    /** Where it is written, file:line (absent on older servers). */
-    source?: string;
-    /** Written through the API, so PATCH /api/v1/risks/{name} may change it. */
-    managed?: boolean;
-    /** Action items that name this risk, any status (absent on older servers). */
-    actionItems?: {
-      id: string;
-      postmortemId: string;
-      title: string;
-      priority: string;
-      status: string;
-      owner?: string;
-      dueDate?: string;
-      /** What finishing it saves a year; null when not estimated. */
-      savedMinutesPerYear: number | null;
-    }[];
-  }[];
-  slos: {
-    slo: string;
-    service: string;
-    target: number;
-    yearlyBudgetMinutes: number;
-    /** The risks not mitigated that consume this budget. */
-    risks: string[];
-    badMinutesPerYear: number;
-    share: number;
-    achievable: boolean;
-  }[];
-}
-
+export type RiskAnalysis = Answer<'/api/v1/risks', 'get'>;
 export type RiskRow = RiskAnalysis['risks'][number];
+export type RiskEstimate = RiskRow['estimate'];
+export type RiskStatus = RiskRow['status'];
 
 /** `GET /api/v1/backlog`: per service, ranked by budget minutes a year saved. */
-export interface ServiceBacklog {
-  service: string;
-  entries: {
-    service: string;
-    kind: 'action-item' | 'risk';
-    title: string;
-    risk?: string;
-    actionItem?: string;
-    priority?: string;
-    owner?: string;
-    dueDate?: string;
-    status: string;
-    /** null: not estimated. */
-    savedMinutesPerYear: number | null;
-  }[];
-}
+export type ServiceBacklog = Answer<'/api/v1/backlog', 'get'>[number];
 
 /** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
-export interface RiskCalibration {
-  risk: string;
-  service: string;
-  incidents: string[];
-  estimate: RiskEstimate;
-  measured: { ttdMinutes: number | null; ttrMinutes: number | null; tbfDays: number | null };
-  suggested: RiskEstimate;
-  badMinutesPerYear: { estimated: number; measured: number };
-  /** The spec lines to paste; empty when nothing changes. */
-  specUpdate: string;
-}
+export type RiskCalibration = Answer<'/api/v1/risks/calibration', 'get'>[number];

@@ -4,7 +4,7 @@ import { currentBurn, ragOf, worstRag } from './rag';
 const base = {
   budget: { unit: 'events' as const, total: 100, consumed: 10, remaining: 0.9 },
   burnRates: { '5m': 0.2, '1h': 0.5 },
-  policy: null,
+  policy: undefined,
   sli: 0.9995,
 };
 

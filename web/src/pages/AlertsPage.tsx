@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type Alert, api, type Incident, type Silence } from '../api';
+import { type Alert, type AlertFeedback, api, type Incident, type Silence } from '../api';
 import { ErrorNotice, Loading } from '../components/common';
 import { dateTime, number, relative } from '../format';
 import { windowMs } from '../rag';
@@ -28,7 +28,7 @@ function AlertRow({ alert }: { alert: Alert }) {
   const [verdict, setVerdict] = useState<string | null>(null);
   const feedback = useMutation({
     mutationFn: (v: 'actionable' | 'noise') =>
-      api<{ verdict: string }>(`/api/v1/alerts/${encodeURIComponent(alert.id)}/feedback`, {
+      api<AlertFeedback>(`/api/v1/alerts/${encodeURIComponent(alert.id)}/feedback`, {
         method: 'POST',
         body: { verdict: v },
       }),

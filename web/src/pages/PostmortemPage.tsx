@@ -11,6 +11,7 @@ import {
   ACTION_STATUSES,
   type ActionItem,
   api,
+  type MarkdownPreview,
   type Postmortem,
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading } from '../components/common';
@@ -35,7 +36,7 @@ function usePreview(markdown: string | undefined) {
     }
     let cancelled = false;
     const timer = setTimeout(() => {
-      api<{ html: string }>('/api/v1/markdown/preview', { method: 'POST', body: { markdown } })
+      api<MarkdownPreview>('/api/v1/markdown/preview', { method: 'POST', body: { markdown } })
         .then((r) => {
           if (!cancelled) {
             setHtml(r.html);

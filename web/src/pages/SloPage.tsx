@@ -6,9 +6,9 @@ import {
   type Alert,
   type AlertDetail,
   api,
-  type HistoryPoint,
   type Incident,
   type Slo,
+  type SloHistory,
   type SloSpec,
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/common';
@@ -52,7 +52,7 @@ export function SloPage({ id }: { id: string }) {
   const history = useQuery({
     queryKey: ['history', targetId, range],
     queryFn: () =>
-      api<{ points: HistoryPoint[] }>(
+      api<SloHistory>(
         `/api/v1/slos/${encodeURIComponent(targetId)}/history?from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}&step=${step}`,
       ),
     refetchInterval: refreshMsFor(RANGES[range]),

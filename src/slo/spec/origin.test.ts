@@ -44,7 +44,6 @@ describe('checkUploadedTexts', () => {
   it('refuses an AlertNotificationTarget that says where to deliver, inline ones too', () => {
     expect(rules(target("{ shinrai.dev/url: 'http://127.0.0.1:9/${HOOK}' }"))).toEqual([
       'upload/notification-target',
-      'upload/env-reference',
     ]);
     expect(rules(target("{ shinrai.dev/secret: '${SHINRAI_INCIDENTS_LLM_API_KEY}' }"))).toContain(
       'upload/notification-target',
@@ -60,6 +59,16 @@ spec:
       spec: { target: webhook }
 `;
     expect(rules(inline)).toEqual(['upload/notification-target']);
+  });
+
+  it('leaves alone what the server never resolves: a label ending in "file", ${…} in text, a runbook URL', () => {
+    expect(
+      rules(
+        target(
+          "{ profile: premium, dashboard: 'Grafana panel ${datasource}', runbook: 'https://user@wiki.example.com/x' }",
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('accepts a DataSource naming a configured connection, and names and references', () => {

@@ -36,10 +36,15 @@ const FILE_KEY = /file$/i;
 /** A URL with a user or password before the host. */
 const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i;
 
-/** Reports (as errors on `checker`) everything an uploaded object may not contain. */
+/**
+ * Reports (as errors on `checker`) everything an uploaded object may not contain. Only what the
+ * server resolves is checked — `connectionDetails` (files, `${ENV}`, credentials) and the delivery
+ * annotations — so a label such as `profile` or a `${…}` in a description stays ordinary text.
+ */
 export function checkUploadedObject(checker: Checker): void {
-  const walk = (value: unknown, path: PathSegment[]): void => {
+  const walk = (value: unknown, path: PathSegment[], resolved: boolean): void => {
     if (typeof value === 'string') {
+      if (!resolved) return;
       if (ENV_REFERENCE.test(value))
         checker.error(
           path,
@@ -57,13 +62,13 @@ export function checkUploadedObject(checker: Checker): void {
       return;
     }
     if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) walk(item, [...path, i]);
+      for (const [i, item] of value.entries()) walk(item, [...path, i], resolved);
       return;
     }
     if (value === null || typeof value !== 'object') return;
     for (const [key, item] of Object.entries(value)) {
       const at = [...path, key];
-      if (FILE_KEY.test(key))
+      if (resolved && FILE_KEY.test(key))
         checker.report(at, {
           rule: 'upload/file-reference',
           message: `${describe(at)}: files on the server are not read for specs uploaded through the API`,
@@ -85,10 +90,10 @@ export function checkUploadedObject(checker: Checker): void {
           hint: CONFIGURE_ON_SERVER,
           atKey: true,
         });
-      walk(item, at);
+      walk(item, at, resolved || key === 'connectionDetails');
     }
   };
-  walk(checker.object.value, []);
+  walk(checker.object.value, [], false);
 }
 
 function describe(path: readonly PathSegment[]): string {

@@ -323,8 +323,8 @@ export class Evaluator {
         { version: specs.version, added: change.added, kept: change.kept, removed: change.removed },
         'evaluation targets updated',
       );
-      for (const { id, error } of change.failed) log.warn({ slo: id }, `not evaluated: ${error}`);
-      session.refused = new Map(change.failed.map(({ id, error }) => [id, `not evaluated: ${error}`]));
+      // Logged once, by errorRows, when each starts failing.
+      session.refused = new Map(change.failed.map(({ id, error }) => [id, error]));
     }
 
     // A large backfill (start-up, a new leader) is spread over back-to-back ticks, so statuses

@@ -15,3 +15,8 @@ export function isRepresentableMs(ms: number): boolean {
 export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || !isRepresentableMs(ms) ? null : new Date(ms).toISOString();
 }
+
+/** ISO 8601 of `ms`, or the number itself when no Date can hold it (for error messages). */
+export function isoOrRaw(ms: number): string {
+  return isoOrNull(ms) ?? String(ms);
+}

@@ -5,6 +5,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { isoOrRaw, isRepresentableMs } from '../platform/dates.js';
 import { MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from './counts.js';
 
 export interface CountRow {
@@ -78,7 +79,7 @@ export function parseDataFile(text: string, format?: 'ndjson' | 'csv'): DataPars
     if (minuteTotal > MAX_COUNT_PER_MINUTE) {
       problems.push({
         line,
-        message: `"total": the rows of ${JSON.stringify(sli)} for minute ${minuteText(minuteMs)} add up to ${minuteTotal} events; at most ${MAX_COUNT_TEXT} per minute`,
+        message: `"total": the rows of ${JSON.stringify(sli)} for minute ${isoOrRaw(minuteMs)} add up to ${minuteTotal} events; at most ${MAX_COUNT_TEXT} per minute`,
       });
       return;
     }
@@ -128,12 +129,8 @@ export function parseDataFile(text: string, format?: 'ndjson' | 'csv'): DataPars
   return problems.length ? { ok: false, problems } : { ok: true, rows };
 }
 
-function minuteText(ms: number): string {
-  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
-}
-
 function parseTimestamp(ts: string | number): number | undefined {
-  if (typeof ts === 'number') return Math.abs(ts) <= 8.64e15 ? ts : undefined;
+  if (typeof ts === 'number') return isRepresentableMs(ts) ? ts : undefined;
   // A time without an offset is read as UTC, so files mean the same on every machine.
   const parsed = DateTime.fromISO(ts, { zone: 'utc', setZone: true });
   return parsed.isValid ? parsed.toMillis() : undefined;

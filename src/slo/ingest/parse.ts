@@ -4,6 +4,7 @@
  * Every bad item becomes a problem naming its line; one bad item rejects the whole batch.
  */
 import { DateTime } from 'luxon';
+import { isoOrRaw } from '../../platform/dates.js';
 import { AppError, type ProblemDetail } from '../../platform/errors.js';
 import { MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from '../counts.js';
 import type { SliRoute } from '../sli-routing.js';
@@ -303,10 +304,6 @@ function describe(value: unknown): string {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function isoOrRaw(ms: number): string {
-  return Math.abs(ms) <= 8.64e15 ? iso(ms) : String(ms);
 }
 
 const RFC3339 =

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
+import { isoOrRaw } from '../../platform/dates.js';
 import type { Db } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError, type ProblemDetail } from '../../platform/errors.js';
@@ -217,7 +218,7 @@ export async function upsertBuckets(
   if (outOfRange)
     throw new AppError(
       'Invalid',
-      `minute ${isoMinute(outOfRange.minuteMs)} of ${JSON.stringify(outOfRange.storageKey)} would hold good ${outOfRange.good} of total ${outOfRange.total}; counts are finite, 0 ≤ good ≤ total ≤ ${MAX_COUNT_TEXT}: nothing was stored`,
+      `minute ${isoOrRaw(outOfRange.minuteMs)} of ${JSON.stringify(outOfRange.storageKey)} would hold good ${outOfRange.good} of total ${outOfRange.total}; counts are finite, 0 ≤ good ≤ total ≤ ${MAX_COUNT_TEXT}: nothing was stored`,
       [bucketProblem(outOfRange, `good ${outOfRange.good} of total ${outOfRange.total} is out of range`)],
     );
   for (let i = 0; i < buckets.length; i += UPSERT_CHUNK_ROWS) {
@@ -286,7 +287,7 @@ async function refuseOverflow(
     .where('minute_ts', '=', refused.minuteMs)
     .executeTakeFirst();
   const storedTotal = stored ? Number(stored.total) : 0;
-  const message = `minute ${isoMinute(refused.minuteMs)} of ${JSON.stringify(refused.storageKey)} already holds ${storedTotal} events; adding ${refused.total} would exceed ${MAX_COUNT_TEXT} per minute`;
+  const message = `minute ${isoOrRaw(refused.minuteMs)} of ${JSON.stringify(refused.storageKey)} already holds ${storedTotal} events; adding ${refused.total} would exceed ${MAX_COUNT_TEXT} per minute`;
   throw new AppError('Invalid', `${message}: nothing of this batch was stored`, [
     bucketProblem(refused, message),
   ]);
@@ -296,10 +297,6 @@ function bucketProblem(bucket: MinuteBucket, message: string): ProblemDetail {
   return bucket.firstLine === undefined
     ? { field: 'total', message }
     : { line: bucket.firstLine, field: 'total', message };
-}
-
-function isoMinute(ms: number): string {
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 async function findStored(db: Kysely<Database>, key: string): Promise<StoredResponse | undefined> {

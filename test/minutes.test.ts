@@ -16,6 +16,7 @@ import { evaluate, type ObjectiveSpec } from '../src/slo/budget/index.js';
 import { duration } from '../src/slo/duration.js';
 import { evaluationTargets } from '../src/slo/evaluation.js';
 import { replayStartMs } from '../src/slo/evaluator/state.js';
+import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import {
   budgetBetween,
   earliestMinuteMs,
@@ -25,8 +26,7 @@ import {
   readMinutes,
   type TimeWindow,
   type WindowCounts,
-} from '../src/slo/index.js';
-import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
+} from '../src/slo/minutes.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { oracleStatus } from './support/budget-oracle.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';

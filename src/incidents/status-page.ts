@@ -10,7 +10,7 @@
 import { DateTime } from 'luxon';
 import { markdownToText, renderMarkdown } from '../platform/markdown.js';
 import { evaluationTargets } from '../slo/evaluation.js';
-import type { TimeWindow, WindowCounts } from '../slo/minute-buckets.js';
+import type { TimeWindow, WindowCounts } from '../slo/index.js';
 import type { Catalog, ServiceDefinition } from '../slo/model.js';
 import { type IncidentStatus, OPEN_STATUSES, type Severity } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
@@ -40,9 +40,6 @@ export interface DayWindow extends TimeWindow {
 
 /** Summed SLI counts of one storage key over one day. */
 export type DayCounts = WindowCounts;
-
-// The day math the page's reads use lives with the minutes (`slo/minutes.ts` reads days through it).
-export { bucketMsFor, groupIntoDays } from '../slo/minute-buckets.js';
 
 /** One day of a component's bars. */
 export interface DayBar {

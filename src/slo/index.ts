@@ -3,13 +3,10 @@
  * minutes (`minutes.ts`); other imports still reach into the folder and move here step by step.
  */
 export {
-  type BucketCounts,
   type BudgetBetween,
   budgetBetween,
-  earliestMinuteMs,
   latestMinuteMs,
   type MinuteRow,
-  readBucketSums,
   readDailyCounts,
   readMinutes,
   type TimeWindow,

@@ -317,12 +317,15 @@ describe.each(DIALECTS)('rate limits on %s', (dialect) => {
 
     for (let i = 0; i < 5; i++) expect((await server.request('GET', '/api/v1/slos')).status).toBe(200);
     await expectLimited(await server.request('GET', '/api/v1/slos'), /without a token/);
+    await expectLimited(await server.request('GET', '/status.json'), /without a token/);
     expect((await server.request('GET', '/readyz')).status).toBe(200);
+    // The UI's static files are not what the anonymous budget guards.
+    expect((await server.request('GET', '/favicon.ico')).status).toBe(200);
 
     const metrics = await (await server.request('GET', '/metrics')).text();
     expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="expensive"\} 1\n/);
     expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="failed_auth"\} 2\n/);
-    expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="anonymous"\} 1\n/);
+    expect(metrics).toMatch(/shinrai_rate_limited_total\{limit="anonymous"\} 2\n/);
   });
 });
 

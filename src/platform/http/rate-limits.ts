@@ -12,7 +12,12 @@ import type { ShinraiMetrics } from '../metrics.js';
 export type LimitName = 'failed_auth' | 'anonymous' | 'expensive';
 
 /** Probes and self-metrics answer load balancers and Prometheus, which must never be throttled. */
-const NEVER_LIMITED = /^\/(healthz|readyz|metrics)(\?|$)/;
+/**
+ * Anonymous requests count where they cost something: the API and the status pages. The UI's
+ * files are static and a page load asks for many, so one office behind a NAT would spend the
+ * budget on scripts and icons; probes (/healthz, /readyz, /metrics) are never limited.
+ */
+const ANONYMOUS_LIMITED = /^\/(api\/|status(\.json|\/|\?|$))/;
 
 const WINDOW_MS = 60_000;
 
@@ -79,7 +84,7 @@ export async function registerRateLimits(
       await failedAuth(request);
     },
     async afterAuthentication(request, reply) {
-      if (!request.principal && !NEVER_LIMITED.test(request.url)) {
+      if (!request.principal && ANONYMOUS_LIMITED.test(request.url)) {
         const over = await check(anonymous, request, true);
         if (over)
           throw refuse(

@@ -174,6 +174,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     });
     deliverer.start();
     stops.push(() => deliverer.stop());
+    const catchUpWriter = config.incidents.llmUrl
+      ? new CatchUpWriter(
+          {
+            url: config.incidents.llmUrl,
+            model: config.incidents.llmModel,
+            apiKey: config.incidents.llmApiKey,
+            timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
+          },
+          egress,
+        )
+      : undefined;
+    if (catchUpWriter) stops.push(() => catchUpWriter.close());
     const incidentDeps = {
       db,
       clock,
@@ -226,17 +238,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       incidentRoutes({
         ...incidentDeps,
-        catchUpWriter: config.incidents.llmUrl
-          ? new CatchUpWriter(
-              {
-                url: config.incidents.llmUrl,
-                model: config.incidents.llmModel,
-                apiKey: config.incidents.llmApiKey,
-                timeoutMs: config.incidents.llmTimeoutSeconds * 1000,
-              },
-              egress,
-            )
-          : undefined,
+        catchUpWriter,
       }),
       integrationRoutes(incidentDeps),
       postmortemRoutes(incidentDeps),

@@ -85,6 +85,11 @@ export class CatchUpWriter {
     this.dispatcher = egress.agent('llm');
   }
 
+  /** Closes the connections kept to the endpoint (at shutdown). */
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+
   /**
    * The model's wording of the summary; the same facts and language are asked once (cached), so
    * people refreshing a page do not each cost a call.

@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { invalid } from '../errors.js';
+import { nulPath } from './nul-text.js';
 
 export function acceptEmptyBodies(app: FastifyInstance): void {
   // Fastify's own parser (prototype-poisoning checks and the body limit included) for any
@@ -13,8 +15,14 @@ export function acceptEmptyBodies(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).trim() === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined);
+      const at = nulPath(value, text);
+      if (at) return done(invalid(`${at}: text may not contain the NUL character (\\u0000)`), undefined);
+      done(null, value);
+    });
   });
 
   app.addHook('preValidation', async (request) => {

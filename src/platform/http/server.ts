@@ -29,6 +29,7 @@ import {
   RouteMethods,
   routerError,
 } from './framework-errors.js';
+import { urlHasNul } from './nul-text.js';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { registerRateLimits } from './rate-limits.js';
 
@@ -127,6 +128,11 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     }
     if (request.url.length > MAX_URL_CHARS)
       throw new AppError('UriTooLong', `the URL is longer than ${MAX_URL_CHARS} characters`);
+    if (urlHasNul(request.url))
+      throw new AppError(
+        'Invalid',
+        'the URL holds %00 (the NUL character), which no name or value may contain',
+      );
     await authenticate(request, reply);
     await limits.afterAuthentication(request, reply);
   });

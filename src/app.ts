@@ -29,7 +29,6 @@ import { webRoutes } from './platform/http/web-routes.js';
 import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
-import { PrometheusPuller } from './prometheus/puller.js';
 import { availabilityRoutes } from './risks/availability-routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { Evaluator, evaluationReadiness } from './slo/evaluator/evaluator.js';
@@ -37,6 +36,7 @@ import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
 import { sloRoutes } from './slo/routes.js';
+import { SliPuller, SOURCES } from './slo/sources/index.js';
 import { specSourceRoutes } from './slo/spec-source-routes.js';
 import { SpecStore } from './slo/spec-store.js';
 
@@ -56,7 +56,7 @@ export interface RunningShinrai {
   readonly url: string;
   readonly evaluator: Evaluator;
   /** Reads SLIs from Prometheus on the leader (idle when no SLI names Prometheus). */
-  readonly puller: PrometheusPuller;
+  readonly puller: SliPuller;
   /** Delivers queued alert notifications on the leader. */
   readonly deliverer: NotificationDeliverer;
   /** Declares incidents from firing alerts per `incidents.autoDeclare`, on the leader. */
@@ -117,7 +117,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     // The puller follows the evaluator's leadership; it is built first so the evaluator can ask it
     // whether pulled data is current.
     let leading = () => false;
-    const puller = new PrometheusPuller({
+    const puller = new SliPuller({
+      sources: SOURCES,
       db,
       clock,
       log,

@@ -227,9 +227,9 @@ describe.skipIf(!prometheusAvailable())('SLIs from a real Prometheus', () => {
       expect((await status('checkout-pushed')).data).toBeUndefined();
       const metrics = await (await server.request('GET', '/metrics')).text();
       expect(metrics).toMatch(
-        /shinrai_prometheus_queries_total\{source="main-prometheus",outcome="unreachable"\} [1-9]/,
+        /shinrai_source_queries_total\{type="prometheus",source="main-prometheus",outcome="unreachable"\} [1-9]/,
       );
-      expect(metrics).toMatch(/shinrai_prometheus_up\{source="main-prometheus"\} 0/);
+      expect(metrics).toMatch(/shinrai_source_up\{type="prometheus",source="main-prometheus"\} 0/);
 
       await prometheus.start();
       // The failing source backs off for one interval; past it, the next pull catches up.
@@ -267,7 +267,7 @@ describe.skipIf(!prometheusAvailable())('SLIs from a real Prometheus', () => {
         expect(hung.budget).toEqual(before.budget);
         const metrics = await (await server.request('GET', '/metrics')).text();
         expect(metrics).toMatch(
-          /shinrai_prometheus_queries_total\{source="main-prometheus",outcome="timeout"\} [1-9]/,
+          /shinrai_source_queries_total\{type="prometheus",source="main-prometheus",outcome="timeout"\} [1-9]/,
         );
       } finally {
         prometheus.resume();

@@ -1,6 +1,7 @@
 /**
- * How to reach one HTTP API (a Prometheus, Thanos, Mimir…): a URL with its credentials, headers
- * and CA. Written inline in a DataSource's `connectionDetails` in a spec file on the server's disk,
+ * How to reach one HTTP API (a Prometheus, Thanos, Mimir, Loki, Datadog, New Relic, CloudWatch…):
+ * a URL with its credentials, headers and CA, and a vendor's keys (apiKey, appKey, accountId, region,
+ * accessKeyId, secretAccessKey). Written inline in a DataSource's `connectionDetails` in a spec file on the server's disk,
  * or under `connections.<name>` in the configuration; a spec uploaded through the API may only name
  * a configured one (`connection: <name>`). Checked when specs load; secrets (environment
  * variables, files) are resolved only when a client is built from a trusted definition.
@@ -15,7 +16,8 @@ const connectionSchema = z.strictObject({
   url: z
     .string()
     .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
-    .describe('base URL of the Prometheus HTTP API, without /api/v1'),
+    .describe('base URL of the API (Prometheus: without /api/v1); a SaaS source has a default')
+    .optional(),
   bearerToken: secret.optional(),
   bearerTokenFile: secret.optional(),
   basicAuth: z
@@ -33,7 +35,28 @@ const connectionSchema = z.strictObject({
   tlsCaFile: secret.optional(),
   /** Per-query timeout in seconds (default: the puller's). */
   timeoutSeconds: z.number().positive().max(600).optional(),
+  // A vendor's keys and settings, as its API names them; each source says which it needs.
+  /** Datadog API key, New Relic User key. */
+  apiKey: secret.optional(),
+  /** Datadog application key. */
+  appKey: secret.optional(),
+  /** New Relic account id. */
+  accountId: z.union([secret, z.number().int().positive().transform(String)]).optional(),
+  /** AWS region (CloudWatch). */
+  region: secret.optional(),
+  accessKeyId: secret.optional(),
+  secretAccessKey: secret.optional(),
 });
+
+/** The vendor fields of a connection, passed to a source as `credentials` once expanded. */
+export const CREDENTIAL_FIELDS = [
+  'apiKey',
+  'appKey',
+  'accountId',
+  'region',
+  'accessKeyId',
+  'secretAccessKey',
+] as const;
 
 export type ConnectionDetails = z.output<typeof connectionSchema>;
 
@@ -69,7 +92,7 @@ export const UPLOADED_CONNECTION_HINT =
  */
 export function parseConnectionDetails(
   raw: unknown,
-  options: { readonly uploaded?: boolean } = {},
+  options: { readonly uploaded?: boolean; readonly required?: readonly string[] } = {},
 ): ParsedConnection {
   let merged: unknown = raw;
   if (Array.isArray(raw)) {
@@ -106,7 +129,14 @@ export function parseConnectionDetails(
     return { ok: true, details: { connection } };
   }
   if (options.uploaded) return { ok: false, problems: [`connectionDetails: ${UPLOADED_CONNECTION_HINT}`] };
-  return parseInlineConnection(merged);
+  const parsed = parseInlineConnection(merged);
+  if (!parsed.ok) return parsed;
+  const missing = (options.required ?? ['url']).filter(
+    (field) => (parsed.details as Record<string, unknown>)[field] === undefined,
+  );
+  return missing.length
+    ? { ok: false, problems: missing.map((field) => `connectionDetails.${field}: Required`) }
+    : parsed;
 }
 
 /** Reads an inline connection (a spec file on disk, the configuration). */
@@ -137,12 +167,14 @@ export function parseInlineConnection(merged: unknown): ParsedConnection<Connect
 
 /** A connection ready to use: secrets read, headers built. */
 export interface ResolvedConnection {
-  /** Base URL without a trailing slash. */
-  readonly url: string;
+  /** Base URL without a trailing slash; undefined when the connection gives none (a SaaS default). */
+  readonly url: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   /** PEM text of the CA to trust, when one is configured. */
   readonly ca?: string | undefined;
   readonly timeoutMs?: number | undefined;
+  /** The vendor fields given (CREDENTIAL_FIELDS), expanded. */
+  readonly credentials: Readonly<Record<string, string>>;
 }
 
 export interface SecretSources {
@@ -189,9 +221,15 @@ export function resolveConnection(
       : file(passwordFile!, 'basicAuth.passwordFile');
     headers.authorization = `Basic ${Buffer.from(`${expand(username, 'basicAuth.username')}:${secretValue}`).toString('base64')}`;
   }
+  const credentials: Record<string, string> = {};
+  for (const field of CREDENTIAL_FIELDS) {
+    const value = details[field];
+    if (value !== undefined) credentials[field] = expand(value, field);
+  }
   return {
-    url: expand(details.url, 'url').replace(/\/+$/, ''),
+    url: details.url === undefined ? undefined : expand(details.url, 'url').replace(/\/+$/, ''),
     headers,
+    credentials,
     ca: details.tlsCaFile ? file(details.tlsCaFile, 'tlsCaFile') : undefined,
     timeoutMs: details.timeoutSeconds === undefined ? undefined : details.timeoutSeconds * 1000,
   };

@@ -15,10 +15,10 @@ export interface ShinraiMetrics {
   readonly specReloads: Counter<'outcome'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly rateLimited: Counter<'limit'>;
-  readonly prometheusQueries: Counter<'source' | 'outcome'>;
-  readonly prometheusQuerySeconds: Histogram<'source'>;
-  readonly prometheusUp: Gauge<'source'>;
-  readonly prometheusMinutes: Counter<'source'>;
+  readonly sourceQueries: Counter<'type' | 'source' | 'outcome'>;
+  readonly sourceQuerySeconds: Histogram<'type' | 'source'>;
+  readonly sourceUp: Gauge<'type' | 'source'>;
+  readonly sourceMinutes: Counter<'type' | 'source'>;
   readonly notifications: Counter<'target' | 'outcome'>;
   readonly egressRefused: Counter<'client'>;
 }
@@ -92,23 +92,23 @@ export function createMetrics(): ShinraiMetrics {
       labelNames: ['limit'],
       registers: [registry],
     }),
-    prometheusQueries: new Counter({
-      name: 'shinrai_prometheus_queries_total',
-      help: 'Range queries to Prometheus data sources by outcome (ok, unreachable, timeout, unavailable, bad_query, unauthorized, bad_response); retries count each attempt',
-      labelNames: ['source', 'outcome'],
+    sourceQueries: new Counter({
+      name: 'shinrai_source_queries_total',
+      help: 'Queries to pulled data sources (type: prometheus, loki, datadog…; source: the DataSource) by outcome (ok, unreachable, tls, timeout, unavailable, rate_limited, bad_query, unauthorized, bad_response, egress); retries count each attempt',
+      labelNames: ['type', 'source', 'outcome'],
       registers: [registry],
     }),
-    prometheusQuerySeconds: new Histogram({
-      name: 'shinrai_prometheus_query_duration_seconds',
-      help: 'Time of one range query to a Prometheus data source',
-      labelNames: ['source'],
+    sourceQuerySeconds: new Histogram({
+      name: 'shinrai_source_query_duration_seconds',
+      help: 'Time of one query to a pulled data source',
+      labelNames: ['type', 'source'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    prometheusUp: new Gauge({
-      name: 'shinrai_prometheus_up',
-      help: '1 when the last pull from a Prometheus data source worked, 0 while it fails (statuses show no data)',
-      labelNames: ['source'],
+    sourceUp: new Gauge({
+      name: 'shinrai_source_up',
+      help: '1 when the last pull from a data source worked, 0 while it fails (statuses show no data)',
+      labelNames: ['type', 'source'],
       registers: [registry],
     }),
     notifications: new Counter({
@@ -123,10 +123,10 @@ export function createMetrics(): ShinraiMetrics {
       labelNames: ['client'],
       registers: [registry],
     }),
-    prometheusMinutes: new Counter({
-      name: 'shinrai_prometheus_pulled_minutes_total',
-      help: 'Per-minute SLI buckets read from Prometheus and stored',
-      labelNames: ['source'],
+    sourceMinutes: new Counter({
+      name: 'shinrai_source_pulled_minutes_total',
+      help: 'Per-minute SLI buckets read from pulled data sources and stored',
+      labelNames: ['type', 'source'],
       registers: [registry],
     }),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isPrometheusType, parseConnectionDetails } from '../../prometheus/connection.js';
+import { parseConnectionDetails } from '../../platform/connections.js';
 import { type Duration, fixedDurationMs, parseDuration } from '../duration.js';
 import type {
   AlertConditionDefinition,
@@ -16,6 +16,7 @@ import type {
   SpecFormat,
   TimeWindow,
 } from '../model.js';
+import { SOURCES, sourceForType } from '../sources/registry.js';
 import { asRecord, Checker, checkCalendar, type Issue, specObject, withRules } from './check.js';
 import type { PathSegment, SpecObject } from './documents.js';
 import type { OrRef, ParsedObject, PendingAlertPolicy, PendingObjective, PendingSlo, Ref } from './parsed.js';
@@ -563,15 +564,21 @@ class OpenSloV1Converter {
       }
       case 'DataSource': {
         const s = spec as z.output<(typeof SPEC_SCHEMAS)['DataSource']>;
-        if (isPrometheusType(s.type)) {
-          const connection = parseConnectionDetails(s.connectionDetails);
+        // Types Shinrai pulls have their connection checked now, not at the first pull.
+        const reader = sourceForType(SOURCES, s.type);
+        if (reader) {
+          const connection = parseConnectionDetails(s.connectionDetails, {
+            required: reader.requiredConnection,
+          });
           if (!connection.ok)
             for (const problem of connection.problems)
               this.checker.error(
                 ['spec', 'connectionDetails'],
-                'prometheus/connection',
+                `${reader.kind}/connection`,
                 problem,
-                'see docs/prometheus.md for url, bearerToken(File), basicAuth, headers, tlsCaFile',
+                reader.kind === 'prometheus'
+                  ? 'see docs/prometheus.md for url, bearerToken(File), basicAuth, headers, tlsCaFile'
+                  : `see docs/sources.md for a ${reader.kind} connection`,
               );
         }
         const def: DataSourceDefinition = {

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
 import { describe, expect, it } from 'vitest';
-import { parseConnectionDetails, resolveConnection } from './connection.js';
+import { parseConnectionDetails, resolveConnection } from './connections.js';
 
 const files: Record<string, string> = { '/secrets/token': 'tok-from-file\n', '/secrets/ca.pem': 'PEM' };
 const sources = {
@@ -57,12 +57,31 @@ describe('resolveConnection', () => {
       headers: { 'X-Scope-OrgID': 'team-a', authorization: 'Bearer tok-from-file' },
       ca: 'PEM',
       timeoutMs: 5000,
+      credentials: {},
     });
     const basic = resolveConnection(
       { url: 'http://p', basicAuth: { username: 'u', password: '${PROM_TOKEN}' } },
       sources,
     );
     expect(basic.headers.authorization).toBe(`Basic ${Buffer.from('u:s3cret').toString('base64')}`);
+  });
+
+  it("expands a vendor's keys into credentials, and a SaaS connection may leave out url", () => {
+    const parsed = parseConnectionDetails([{ apiKey: '${PROM_TOKEN}' }, { appKey: 'app' }], { required: [] });
+    expect(parsed).toEqual({ ok: true, details: { apiKey: '${PROM_TOKEN}', appKey: 'app' } });
+    expect(resolveConnection({ apiKey: '${PROM_TOKEN}', accountId: '42' }, sources)).toEqual({
+      url: undefined,
+      headers: {},
+      ca: undefined,
+      timeoutMs: undefined,
+      credentials: { apiKey: 's3cret', accountId: '42' },
+    });
+    expect(() => resolveConnection({ apiKey: '${NOPE}' }, sources)).toThrow(/apiKey uses \$\{NOPE\}/);
+    // Without `required`, url is what a connection must give (Prometheus, Loki).
+    expect(parseConnectionDetails({ apiKey: 'k' })).toEqual({
+      ok: false,
+      problems: ['connectionDetails.url: Required'],
+    });
   });
 
   it('names the missing variable or unreadable file', () => {

@@ -1,24 +1,22 @@
 /**
- * Range query results → the per-minute buckets ingestion also writes (pure). A sample at instant
- * t describes the minute (t − 1m, t], stored as the minute starting at t − 1m.
+ * A source's per-minute series → the per-minute buckets ingestion also writes (pure). Points are
+ * filed under the start of their minute (each source converts its own convention, port.ts).
  *
- * Prometheus' `increase`/`rate` extrapolate to the window's edges and are computed per series, so
- * a good count can come out above the total (or a bad count below zero) by a fraction of an
- * event. Counts are clamped so that 0 ≤ good ≤ total: no minute ever has an SLI above 1 or below 0.
+ * Sources estimate: Prometheus' `increase`/`rate` extrapolate to the window's edges and are
+ * computed per series, so a good count can come out above the total (or a bad count below zero)
+ * by a fraction of an event. Counts are clamped so that 0 ≤ good ≤ total: no minute ever has an SLI above 1 or below 0.
  * A minute whose total exceeds MAX_COUNT_PER_MINUTE (1e12) is left out as no data.
  */
 
-import { isStorableCount } from '../slo/counts.js';
-import type { MinuteBucket } from '../slo/ingest/aggregate.js';
-import type { SliStream } from '../slo/sli-routing.js';
-import { meets } from '../slo/threshold.js';
-import type { RangeSeries } from './client.js';
+import { isStorableCount } from '../counts.js';
+import type { MinuteBucket } from '../ingest/aggregate.js';
+import type { SliStream } from '../sli-routing.js';
+import { meets } from '../threshold.js';
 import type { PulledQueries } from './plan.js';
+import { MINUTE_MS, type MinuteSeries } from './port.js';
 
-export const MINUTE_MS = 60_000;
-
-/** Finite values summed over series, by the start of the minute they describe. NaN and ±Inf are skipped. */
-export function minuteSums(series: readonly RangeSeries[]): Map<number, number> {
+/** Finite values summed over series, by minute. NaN and ±Inf are skipped. */
+export function minuteSums(series: readonly MinuteSeries[]): Map<number, number> {
   const sums = new Map<number, number>();
   for (const s of series)
     for (const [ms, value] of s.points) {
@@ -29,15 +27,16 @@ export function minuteSums(series: readonly RangeSeries[]): Map<number, number> 
   return sums;
 }
 
-function minuteOf(sampleMs: number): number {
-  return Math.floor(sampleMs / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+/** The minute a point is filed under (a source should already stamp minute starts). */
+function minuteOf(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 const clamp = (x: number, low: number, high: number) => Math.min(Math.max(x, low), high);
 
 /** Results of one SLI's queries, by query role (`good`, `bad`, `total`, `raw`, `metric`). */
 export type QueryResults = Partial<
-  Record<'good' | 'bad' | 'total' | 'raw' | 'metric', readonly RangeSeries[]>
+  Record<'good' | 'bad' | 'total' | 'raw' | 'metric', readonly MinuteSeries[]>
 >;
 
 /**

@@ -1,37 +1,46 @@
 /**
- * The Prometheus puller: on the evaluator's leader, every interval, reads each pulled SLI's
- * per-minute counts with range queries and stores them in `sli_minutes` (replacing, so re-reads
- * are idempotent), where the evaluator picks them up like ingested data. The first pull of an
- * SLI loads the whole SLO period; later pulls read from the cursor (minus an overlap for late
- * samples) to the head. Failures are retried with backoff, per query and per data source, and
- * recorded so statuses say "no data since T" instead of computing from a gap. docs/prometheus.md.
+ * The pull loop, the same for every source (port.ts): on the evaluator's leader, every interval,
+ * reads each pulled SLI's per-minute counts from its source and stores them in `sli_minutes`
+ * (replacing, so re-reads are idempotent), where the evaluator picks them up like ingested data.
+ * The first pull of an SLI loads the whole SLO period; later pulls read from the cursor (minus an
+ * overlap for late samples) to the head. Failures are retried with backoff, per query and per
+ * data source, and recorded so statuses say "no data since T" instead of computing from a gap.
+ * docs/sources.md.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/database.js';
-import type { Egress } from '../platform/egress.js';
-import type { ShinraiMetrics } from '../platform/metrics.js';
-import { PeriodicTask } from '../platform/periodic.js';
-import type { DataState } from '../slo/data-state.js';
-import { replayStartMs } from '../slo/evaluator/state.js';
-import { minuteStamp, upsertBuckets } from '../slo/ingest/service.js';
-import type { Catalog } from '../slo/model.js';
-import { MINUTE_MS, type QueryResults, toBuckets } from './buckets.js';
-import { PrometheusClient, PrometheusQueryError, type RangeSeries } from './client.js';
+import type { Clock } from '../../platform/clock.js';
 import {
   type ConnectionDetails,
   isConnectionRef,
-  type ResolvedConnection,
   resolveConnection,
   type SecretSources,
-} from './connection.js';
+} from '../../platform/connections.js';
+import type { Db } from '../../platform/db/database.js';
+import type { Egress } from '../../platform/egress.js';
+import type { ShinraiMetrics } from '../../platform/metrics.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { DataState } from '../data-state.js';
+import { replayStartMs } from '../evaluator/state.js';
+import { minuteStamp, upsertBuckets } from '../ingest/service.js';
+import type { Catalog } from '../model.js';
+import { type QueryResults, toBuckets } from './buckets.js';
 import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
-import { DEFAULT_SOURCE, type PulledSli, type PullPlan, planPulls } from './plan.js';
+import { DEFAULT_SOURCE, type PlannedSource, type PulledSli, type PullPlan, planPulls } from './plan.js';
+import {
+  MINUTE_MS,
+  type MinuteRange,
+  type MinuteSeries,
+  type SliSource,
+  type SourceClient,
+  type SourceConnection,
+  SourceQueryError,
+} from './port.js';
 
 export interface PullerConfig {
-  /** Prometheus for metric sources without a `metricSourceRef` (Sloth specs). */
+  /** Prometheus for metric sources without a `metricSourceRef` (Sloth specs): `prometheus.url`. */
   readonly defaultUrl?: string | undefined;
   readonly intervalSeconds: number;
   /** A minute is read once it is this old, so scrapes and rule evaluations have landed. */
@@ -47,7 +56,7 @@ export interface PullerConfig {
   readonly retryMinSeconds?: number | undefined;
   /** Longest wait before a data source that keeps failing is tried again (default 300). */
   readonly maxBackoffSeconds?: number | undefined;
-  /** Minutes per range query (default 10,000: Prometheus refuses more than 11,000 points a series). */
+  /** Minutes per query at most (default: each source's own limit, port.ts maxChunkMinutes). */
   readonly chunkMinutes?: number | undefined;
 }
 
@@ -58,7 +67,9 @@ export interface PullerDeps {
   readonly metrics: ShinraiMetrics;
   readonly specs: () => { readonly catalog: Catalog; readonly version: number };
   readonly config: PullerConfig;
-  /** Pull only where the evaluator leads, so replicas don't all query Prometheus. */
+  /** The sources that may be pulled (registry.ts SOURCES). */
+  readonly sources: readonly SliSource[];
+  /** Pull only where the evaluator leads, so replicas don't all query the sources. */
   readonly isLeader: () => boolean;
   readonly secrets?: SecretSources | undefined;
   /** `connections.<name>` of the configuration, which DataSources name with `connection: <name>`. */
@@ -83,28 +94,28 @@ interface SourceHealth {
   retryAtMs: number;
 }
 
-export class PrometheusPuller {
+export class SliPuller {
   private plan: { version: number; plan: PullPlan; slis: ReadonlySet<string> } | null = null;
-  private readonly clients = new Map<string, { key: string; client: PrometheusClient | Error }>();
+  private readonly clients = new Map<string, { key: string; client: Promise<SourceClient | Error> }>();
   private readonly health = new Map<string, SourceHealth>();
   private readonly loop: PeriodicTask<PullSummary>;
   private stopping = false;
-  private readonly chunkMs: number;
+  private readonly byKind: ReadonlyMap<string, SliSource>;
   /**
-   * Range queries of the current cycle by (source, query, range): SLIs with the same query (Sloth
-   * SLOs at several objectives over one service's requests) share one answer.
+   * Queries of the current cycle by (source, query, range): SLIs with the same query (Sloth SLOs
+   * at several objectives over one service's requests) share one answer.
    */
-  private cycleQueries = new Map<string, Promise<RangeSeries[]>>();
+  private cycleQueries = new Map<string, Promise<MinuteSeries[]>>();
 
   constructor(private readonly deps: PullerDeps) {
     const c = deps.config;
     if (!(c.intervalSeconds > 0)) throw new RangeError('intervalSeconds must be > 0');
     if (!(c.concurrency >= 1)) throw new RangeError('concurrency must be ≥ 1');
-    this.chunkMs = (c.chunkMinutes ?? 10_000) * MINUTE_MS;
+    this.byKind = new Map(deps.sources.map((s) => [s.kind, s]));
     this.loop = new PeriodicTask(() => this.runCycle(), {
       intervalMs: c.intervalSeconds * 1000,
       log: deps.log,
-      failure: 'prometheus pull cycle failed',
+      failure: 'pull cycle failed',
     });
   }
 
@@ -122,8 +133,10 @@ export class PrometheusPuller {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop.stop();
-    for (const { client } of this.clients.values())
-      if (client instanceof PrometheusClient) await client.close();
+    for (const entry of this.clients.values()) {
+      const client = await entry.client;
+      if (!(client instanceof Error)) await client.close();
+    }
     this.clients.clear();
   }
 
@@ -152,7 +165,7 @@ export class PrometheusPuller {
         cursor !== undefined && cursor.planHash === planHash(item) && cursor.syncedUntilMs > cursor.fromMs;
       const failing = (cursor?.failures ?? 0) > 0;
       const base = {
-        source: `prometheus:${item.source}`,
+        source: `${item.kind}:${item.source}`,
         retrying: failing,
         failures: cursor?.failures ?? 0,
         lastError: failing ? (cursor?.lastError ?? undefined) : undefined,
@@ -174,9 +187,10 @@ export class PrometheusPuller {
   private currentPlan(): PullPlan {
     const { catalog, version } = this.deps.specs();
     if (this.plan?.version !== version) {
-      const plan = planPulls(catalog, { defaultUrl: this.deps.config.defaultUrl !== undefined });
-      for (const { sli, message } of plan.problems)
-        this.deps.log.warn({ sli }, `not read from Prometheus: ${message}`);
+      const plan = planPulls(catalog, this.deps.sources, {
+        defaultUrl: this.deps.config.defaultUrl !== undefined,
+      });
+      for (const { sli, message } of plan.problems) this.deps.log.warn({ sli }, `not pulled: ${message}`);
       this.plan = { version, plan, slis: new Set(plan.slis.map((s) => s.sli)) };
     }
     return this.plan.plan;
@@ -214,7 +228,7 @@ export class PrometheusPuller {
           if (down !== undefined) failures.push({ sli: item.sli, source: item.source, error: down });
           continue;
         }
-        const client = this.clientFor(item.source, plan);
+        const client = await this.clientFor(item.source, plan);
         if (client instanceof Error) {
           failures.push({ sli: item.sli, source: item.source, error: client.message });
           downThisCycle.set(item.source, client.message);
@@ -231,9 +245,8 @@ export class PrometheusPuller {
           const message = error instanceof Error ? error.message : String(error);
           failures.push({ sli: item.sli, source: item.source, error: message });
           // The source is down: don't spend every other SLI's retries on it this cycle.
-          if (error instanceof PrometheusQueryError && error.retryable)
-            downThisCycle.set(item.source, message);
-          else log.warn({ sli: item.sli, err: error }, 'prometheus pull failed');
+          if (error instanceof SourceQueryError && error.retryable) downThisCycle.set(item.source, message);
+          else log.warn({ sli: item.sli, source: item.source, error: message }, 'pull failed');
         }
       }
     };
@@ -241,11 +254,11 @@ export class PrometheusPuller {
     this.cycleQueries = new Map();
     await recordFailure(db, failures, nowMs);
 
-    for (const source of plan.sources.keys()) {
+    for (const [source, { kind }] of plan.sources) {
       const down = downThisCycle.get(source);
       if (down === undefined) {
         if (okSources.has(source)) this.health.delete(source);
-        this.deps.metrics.prometheusUp.set({ source }, this.health.has(source) ? 0 : 1);
+        this.deps.metrics.sourceUp.set({ type: kind, source }, this.health.has(source) ? 0 : 1);
         continue;
       }
       const health = this.health.get(source) ?? { failedCycles: 0, retryAtMs: 0 };
@@ -256,10 +269,10 @@ export class PrometheusPuller {
       );
       health.retryAtMs = nowMs + backoffMs;
       this.health.set(source, health);
-      this.deps.metrics.prometheusUp.set({ source }, 0);
+      this.deps.metrics.sourceUp.set({ type: kind, source }, 0);
       log.warn(
         { source, failedCycles: health.failedCycles, retryInSeconds: backoffMs / 1000 },
-        `prometheus ${source} is failing (${down}); statuses show no data until it answers`,
+        `${kind} ${source} is failing (${down}); statuses show no data until it answers`,
       );
     }
     const summary = { slis: plan.slis.length, pulled, failed: failures.length, skipped, minutes, queries };
@@ -268,40 +281,64 @@ export class PrometheusPuller {
     if (firstLoads > 0)
       log.info(
         { ...summary, firstLoads, tookSeconds },
-        `prometheus: loaded the periods of ${firstLoads} SLIs (${minutes} minutes, ${queries} queries) in ${tookSeconds} s`,
+        `pulled sources: loaded the periods of ${firstLoads} SLIs (${minutes} minutes, ${queries} queries) in ${tookSeconds} s`,
       );
-    else log.debug({ ...summary, tookSeconds }, 'prometheus pull cycle');
+    else log.debug({ ...summary, tookSeconds }, 'pull cycle');
     return summary;
   }
 
-  private clientFor(source: string, plan: PullPlan): PrometheusClient | Error {
-    const details = plan.sources.get(source);
-    const key = JSON.stringify(details ?? this.deps.config.defaultUrl);
+  /** The client of a data source, built once per definition (a changed spec or config rebuilds it). */
+  private clientFor(source: string, plan: PullPlan): Promise<SourceClient | Error> {
+    const planned = plan.sources.get(source)!;
+    const key = JSON.stringify([planned, planned.connection ? null : this.deps.config.defaultUrl]);
     const cached = this.clients.get(source);
     if (cached?.key === key) return cached.client;
-    if (cached?.client instanceof PrometheusClient) void cached.client.close();
-    let client: PrometheusClient | Error;
-    try {
-      const connection: ResolvedConnection =
-        source === DEFAULT_SOURCE || !details
-          ? { url: this.deps.config.defaultUrl!.replace(/\/+$/, ''), headers: {} }
-          : resolveConnection(this.inlineDetails(details), this.deps.secrets);
-      client = new PrometheusClient(connection, {
-        timeoutMs: this.deps.config.timeoutSeconds * 1000,
-        egress: this.deps.egress,
+    if (cached)
+      void cached.client.then((old) => {
+        if (!(old instanceof Error)) return old.close();
       });
-    } catch (error) {
-      client = new Error(`DataSource ${source}: ${(error as Error).message}`);
-    }
+    const client = this.connect(source, planned).catch(
+      (error: unknown) => new Error(`DataSource ${source}: ${(error as Error).message}`),
+    );
     this.clients.set(source, { key, client });
     return client;
+  }
+
+  private async connect(source: string, planned: PlannedSource): Promise<SourceClient> {
+    const reader = this.byKind.get(planned.kind);
+    if (!reader) throw new Error(`no ${planned.kind} source is registered`);
+    const timeoutMs = this.deps.config.timeoutSeconds * 1000;
+    if (source === DEFAULT_SOURCE || !planned.connection)
+      return reader.connect({
+        url: this.deps.config.defaultUrl!.replace(/\/+$/, ''),
+        headers: {},
+        credentials: {},
+        timeoutMs,
+        egress: this.deps.egress,
+      });
+    const details = this.inlineDetails(planned.connection);
+    const missing = reader.requiredConnection.filter(
+      (field) => (details as Record<string, unknown>)[field] === undefined,
+    );
+    if (missing.length)
+      throw new Error(`a ${reader.kind} connection needs ${missing.join(', ')} (docs/sources.md)`);
+    const resolved = resolveConnection(details, this.deps.secrets);
+    const connection: SourceConnection = {
+      url: resolved.url ?? reader.defaultUrl?.(resolved.credentials),
+      headers: resolved.headers,
+      ca: resolved.ca,
+      timeoutMs: resolved.timeoutMs ?? timeoutMs,
+      credentials: resolved.credentials,
+      egress: this.deps.egress,
+    };
+    return reader.connect(connection);
   }
 
   /**
    * The inline connection to resolve: written in a DataSource (from disk: the plan refuses uploaded
    * ones) or configured under `connections.<name>`, which a DataSource names.
    */
-  private inlineDetails(details: NonNullable<ReturnType<PullPlan['sources']['get']>>): ConnectionDetails {
+  private inlineDetails(details: NonNullable<PlannedSource['connection']>): ConnectionDetails {
     if (!isConnectionRef(details)) return details;
     const configured = this.deps.connections?.[details.connection];
     if (!configured)
@@ -318,11 +355,14 @@ export class PrometheusPuller {
   private async pullSli(
     item: PulledSli,
     cursor: Cursor | undefined,
-    client: PrometheusClient,
+    client: SourceClient,
     nowMs: number,
     headMs: number,
   ): Promise<{ minutes: number; queries: number; firstLoad: boolean }> {
     const hash = planHash(item);
+    const reader = this.byKind.get(item.kind)!;
+    const chunkMs =
+      Math.min(this.deps.config.chunkMinutes ?? Number.POSITIVE_INFINITY, reader.maxChunkMinutes) * MINUTE_MS;
     const needFromMs = Math.min(
       headMs - 60 * MINUTE_MS,
       ...item.specs.map((spec) => floorMinute(replayStartMs(spec, nowMs))),
@@ -349,12 +389,7 @@ export class PrometheusPuller {
       for (const role of ['good', 'bad', 'total', 'raw', 'metric'] as const) {
         const query = (item.queries as Partial<Record<typeof role, string>>)[role];
         if (query === undefined) continue;
-        results[role] = await this.query(client, item.source, {
-          query,
-          startMs: fromMs + MINUTE_MS,
-          endMs: toMs,
-          stepSeconds: 60,
-        });
+        results[role] = await this.query(client, item, query, { fromMs, toMs });
         queries++;
       }
       const buckets = toBuckets(item.queries, results, item.streams, fromMs, toMs);
@@ -369,7 +404,7 @@ export class PrometheusPuller {
         await upsertBuckets(trx, buckets, minuteStamp(this.deps.db, nowMs), 'replace');
         await saveCursor(trx, saved, nowMs);
       });
-      this.deps.metrics.prometheusMinutes.inc({ source: item.source }, buckets.length);
+      this.deps.metrics.sourceMinutes.inc({ type: item.kind, source: item.source }, buckets.length);
       minutes += buckets.length;
       state = saved;
     };
@@ -377,7 +412,7 @@ export class PrometheusPuller {
     // Older minutes a longer window now needs: newest first, so [fromMs, syncedUntilMs) stays whole.
     if (!fresh && needFromMs < state.fromMs)
       for (let toMs = state.fromMs; toMs > needFromMs && !this.stopping; ) {
-        const fromMs = Math.max(needFromMs, toMs - this.chunkMs);
+        const fromMs = Math.max(needFromMs, toMs - chunkMs);
         await store(fromMs, toMs, { ...state, fromMs });
         toMs = fromMs;
       }
@@ -387,18 +422,18 @@ export class PrometheusPuller {
       fromMs < headMs;
     ) {
       if (this.stopping) break;
-      const toMs = Math.min(headMs, fromMs + this.chunkMs);
+      const toMs = Math.min(headMs, fromMs + chunkMs);
       await store(fromMs, toMs, { ...state, syncedUntilMs: Math.max(state.syncedUntilMs, toMs) });
       fromMs = toMs;
     }
     return { minutes, queries, firstLoad: fresh };
   }
 
-  private query(client: PrometheusClient, source: string, q: Parameters<PrometheusClient['queryRange']>[0]) {
-    const key = JSON.stringify([source, q.query, q.startMs, q.endMs, q.stepSeconds]);
+  private query(client: SourceClient, item: PulledSli, query: string, range: MinuteRange) {
+    const key = JSON.stringify([item.source, query, range.fromMs, range.toMs]);
     let answer = this.cycleQueries.get(key);
     if (!answer) {
-      answer = this.queryWithRetries(client, source, q);
+      answer = this.queryWithRetries(client, item, query, range);
       this.cycleQueries.set(key, answer);
       // A failed answer is not reused: the next SLI (or cycle) asks again.
       answer.catch(() => this.cycleQueries.delete(key));
@@ -407,21 +442,23 @@ export class PrometheusPuller {
   }
 
   private async queryWithRetries(
-    client: PrometheusClient,
-    source: string,
-    q: Parameters<PrometheusClient['queryRange']>[0],
-  ): Promise<RangeSeries[]> {
+    client: SourceClient,
+    item: PulledSli,
+    query: string,
+    range: MinuteRange,
+  ): Promise<MinuteSeries[]> {
     const { metrics, config } = this.deps;
+    const labels = { type: item.kind, source: item.source };
     return pRetry(
       async () => {
-        const stop = metrics.prometheusQuerySeconds.startTimer({ source });
+        const stop = metrics.sourceQuerySeconds.startTimer(labels);
         try {
-          const result = await client.queryRange(q);
-          metrics.prometheusQueries.inc({ source, outcome: 'ok' });
+          const result = await client.fetchMinutes(query, range);
+          metrics.sourceQueries.inc({ ...labels, outcome: 'ok' });
           return result;
         } catch (error) {
-          const reason = error instanceof PrometheusQueryError ? error.reason : 'error';
-          metrics.prometheusQueries.inc({ source, outcome: reason });
+          const reason = error instanceof SourceQueryError ? error.reason : 'error';
+          metrics.sourceQueries.inc({ ...labels, outcome: reason });
           throw error;
         } finally {
           stop();
@@ -433,8 +470,12 @@ export class PrometheusPuller {
         minTimeout: (config.retryMinSeconds ?? 1) * 1000,
         maxTimeout: 30_000,
         randomize: true,
-        shouldRetry: ({ error }) =>
-          error instanceof PrometheusQueryError && error.retryable && !this.stopping,
+        // A rate limit says how long to wait: wait that long (at most a minute) before the usual delay.
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          if (error instanceof SourceQueryError && error.retryAfterMs && retriesLeft > 0 && !this.stopping)
+            await sleep(Math.min(error.retryAfterMs, 60_000));
+        },
+        shouldRetry: ({ error }) => error instanceof SourceQueryError && error.retryable && !this.stopping,
       },
     );
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpecText } from '../slo/spec/load.js';
-import { DEFAULT_SOURCE, minuteQuery, planPulls } from './plan.js';
+import { loadSpecText } from '../spec/load.js';
+import { DEFAULT_SOURCE, planPulls } from './plan.js';
+import { minuteQuery } from './prometheus/query.js';
+import { SOURCES } from './registry.js';
 
 const OPENSLO = `
 apiVersion: openslo/v1
@@ -107,7 +109,7 @@ describe('minuteQuery', () => {
 
 describe('planPulls', () => {
   it('pulls the SLIs whose metric sources are Prometheus, with one stream per threshold', () => {
-    const plan = planPulls(catalogOf(OPENSLO), { defaultUrl: false });
+    const plan = planPulls(catalogOf(OPENSLO), SOURCES, { defaultUrl: false });
     expect(plan.problems).toEqual([]);
     expect([...plan.sources.keys()]).toEqual(['prom']);
     expect(plan.slis.map((s) => [s.sli, s.source, s.queries, s.streams.map((x) => x.storageKey)])).toEqual([
@@ -134,10 +136,10 @@ describe('planPulls', () => {
 
   it('reads Sloth specs from the default Prometheus, and says why when there is none', () => {
     const catalog = catalogOf(SLOTH);
-    const without = planPulls(catalog, { defaultUrl: false });
+    const without = planPulls(catalog, SOURCES, { defaultUrl: false });
     expect(without.slis).toEqual([]);
     expect(without.problems[0]!.message).toContain('set prometheus.url');
-    const plan = planPulls(catalog, { defaultUrl: true });
+    const plan = planPulls(catalog, SOURCES, { defaultUrl: true });
     expect(plan.slis.map((s) => [s.sli, s.source, s.queries])).toEqual([
       [
         'myservice-requests-availability',
@@ -172,8 +174,8 @@ describe('planPulls and uploaded DataSources', () => {
         location: { ...d.location, file: 'api:x.yaml' },
       })),
     };
-    expect(planPulls(catalog, { defaultUrl: false }).slis.length).toBeGreaterThan(0);
-    const plan = planPulls(uploaded, { defaultUrl: false });
+    expect(planPulls(catalog, SOURCES, { defaultUrl: false }).slis.length).toBeGreaterThan(0);
+    const plan = planPulls(uploaded, SOURCES, { defaultUrl: false });
     expect(plan.slis).toEqual([]);
     expect(plan.problems[0]?.message).toContain('may only name a connection configured on the server');
   });

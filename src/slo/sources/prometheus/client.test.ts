@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type PrometheusQueryError, parseResponse } from './client.js';
+import type { SourceQueryError } from '../port.js';
+import { parseResponse } from './client.js';
 
 const url = 'http://prom';
 const fails = (status: number, body: string) => {
   try {
     parseResponse(status, body, url);
   } catch (error) {
-    return error as PrometheusQueryError;
+    return error as SourceQueryError;
   }
   throw new Error('expected a failure');
 };

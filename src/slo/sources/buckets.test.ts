@@ -1,21 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minuteSums, toBuckets } from './buckets.js';
-import type { RangeSeries } from './client.js';
 import type { PulledQueries } from './plan.js';
+import type { MinuteSeries } from './port.js';
 
 const T0 = Date.UTC(2026, 10, 1);
 const M = 60_000;
-const series = (points: Array<[number, number]>, labels: Record<string, string> = {}): RangeSeries => ({
+/** A series written as Prometheus answers it: the sample at instant t is the minute (t − 1m, t]. */
+const series = (points: Array<[number, number]>, labels: Record<string, string> = {}): MinuteSeries => ({
   labels,
-  points,
+  points: points.map(([t, v]) => [t - M, v] as const),
 });
 const ratioGood: PulledQueries = { kind: 'ratio', good: 'g', total: 't' };
 const ratioBad: PulledQueries = { kind: 'ratio', bad: 'b', total: 't' };
 const stream = [{ storageKey: 'sli' }];
 
 describe('minuteSums', () => {
-  it('puts the sample at t into the minute (t − 1m, t] and sums series', () => {
+  it('sums series by minute', () => {
     const sums = minuteSums([
       series([[T0 + M, 3]]),
       series([

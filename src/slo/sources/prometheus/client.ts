@@ -5,46 +5,21 @@
  */
 import { type Agent, request } from 'undici';
 import { z } from 'zod';
-import type { Egress } from '../platform/egress.js';
-import { describeStatus, describeTransportError, describeUrl } from '../platform/remote-error.js';
-import type { ResolvedConnection } from './connection.js';
+import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import {
+  MINUTE_MS,
+  type MinuteRange,
+  type MinuteSeries,
+  type SourceClient,
+  type SourceConnection,
+  type SourceFailureReason,
+  SourceQueryError,
+} from '../port.js';
 
-/** One series of a range query: its labels and its samples as [ms, value]. */
+/** One series of a range query: its labels and its samples as [ms of the evaluation instant, value]. */
 export interface RangeSeries {
   readonly labels: Readonly<Record<string, string>>;
   readonly points: ReadonlyArray<readonly [number, number]>;
-}
-
-export type QueryFailureReason =
-  /** Connection refused/reset, DNS: Prometheus could not be reached. */
-  | 'unreachable'
-  /** The server's certificate could not be verified (wrong CA, name, expired): retrying won't help. */
-  | 'tls'
-  | 'timeout'
-  /** 5xx or 429 without a PromQL error: the server is overloaded or restarting. */
-  | 'unavailable'
-  /** Prometheus refused the query (bad PromQL, too many points): retrying won't help. */
-  | 'bad_query'
-  /** 401/403: credentials. */
-  | 'unauthorized'
-  /** Not a Prometheus API answer. */
-  | 'bad_response'
-  /** The egress policy refused the address (egress.allow): retrying won't help. */
-  | 'egress';
-
-export class PrometheusQueryError extends Error {
-  constructor(
-    readonly reason: QueryFailureReason,
-    message: string,
-    readonly status?: number | undefined,
-  ) {
-    super(message);
-    this.name = 'PrometheusQueryError';
-  }
-
-  get retryable(): boolean {
-    return this.reason === 'unreachable' || this.reason === 'timeout' || this.reason === 'unavailable';
-  }
 }
 
 const sampleValue = z.string().transform((text) => {
@@ -79,19 +54,19 @@ export interface RangeQuery {
   readonly stepSeconds: number;
 }
 
-export class PrometheusClient {
+export class PrometheusClient implements SourceClient {
   private readonly dispatcher: Agent;
   private readonly timeoutMs: number;
+  private readonly baseUrl: string;
   /** How errors name this server: scheme, host and port only (the URL may carry credentials). */
   private readonly shownUrl: string;
 
-  constructor(
-    private readonly connection: ResolvedConnection,
-    options: { readonly timeoutMs: number; readonly egress: Egress },
-  ) {
-    this.timeoutMs = connection.timeoutMs ?? options.timeoutMs;
+  constructor(private readonly connection: SourceConnection) {
+    if (connection.url === undefined) throw new Error('connectionDetails.url is required for Prometheus');
+    this.baseUrl = connection.url;
+    this.timeoutMs = connection.timeoutMs;
     this.shownUrl = describeUrl(connection.url);
-    this.dispatcher = options.egress.agent('prometheus', {
+    this.dispatcher = connection.egress.agent('prometheus', {
       connect: connection.ca ? { ca: connection.ca } : {},
       keepAliveTimeout: 30_000,
       headersTimeout: this.timeoutMs,
@@ -100,10 +75,28 @@ export class PrometheusClient {
   }
 
   get url(): string {
-    return this.connection.url;
+    return this.baseUrl;
   }
 
-  /** Runs one range query; throws PrometheusQueryError. */
+  /**
+   * The minutes of `range`: an evaluation at instant t answers for the minute (t − 1m, t], so the
+   * instants run from the end of the first minute to the end of the last, and each sample is filed
+   * under the start of its minute.
+   */
+  async fetchMinutes(query: string, range: MinuteRange): Promise<MinuteSeries[]> {
+    const series = await this.queryRange({
+      query,
+      startMs: range.fromMs + MINUTE_MS,
+      endMs: range.toMs,
+      stepSeconds: 60,
+    });
+    return series.map((s) => ({
+      labels: s.labels,
+      points: s.points.map(([ms, v]) => [ms - MINUTE_MS, v] as const),
+    }));
+  }
+
+  /** Runs one range query; throws SourceQueryError. */
   async queryRange({ query, startMs, endMs, stepSeconds }: RangeQuery): Promise<RangeSeries[]> {
     const body = new URLSearchParams({
       query,
@@ -115,7 +108,7 @@ export class PrometheusClient {
     let status: number;
     let text: string;
     try {
-      const response = await request(`${this.connection.url}/api/v1/query_range`, {
+      const response = await request(`${this.baseUrl}/api/v1/query_range`, {
         method: 'POST',
         dispatcher: this.dispatcher,
         headers: {
@@ -140,14 +133,14 @@ export class PrometheusClient {
 }
 
 /** A failed request in safe words: the kind of failure, never the exception's own text. */
-function transportError(error: unknown, shownUrl: string, timeoutMs: number): PrometheusQueryError {
+function transportError(error: unknown, shownUrl: string, timeoutMs: number): SourceQueryError {
   const failure = describeTransportError(error, timeoutMs);
-  if (failure.kind === 'egress') return new PrometheusQueryError('egress', failure.message);
+  if (failure.kind === 'egress') return new SourceQueryError('egress', failure.message);
   if (failure.kind === 'timeout')
-    return new PrometheusQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
+    return new SourceQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
   if (failure.kind === 'tls')
-    return new PrometheusQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
-  return new PrometheusQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
+    return new SourceQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
+  return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
 }
 
 /**
@@ -185,7 +178,8 @@ export function parseResponse(status: number, text: string, shownUrl: string): R
       status,
     );
   }
-  if (status >= 500 || status === 429) return fail('unavailable', `${shownUrl} answered ${answered}`, status);
+  if (status === 429) return fail('rate_limited', `${shownUrl} answered ${answered}`, status);
+  if (status >= 500) return fail('unavailable', `${shownUrl} answered ${answered}`, status);
   return fail(
     'bad_response',
     `${shownUrl} answered ${answered} with ${json === undefined ? 'a body that is not JSON' : 'JSON that is not a Prometheus range query result'}`,
@@ -193,6 +187,6 @@ export function parseResponse(status: number, text: string, shownUrl: string): R
   );
 }
 
-function fail(reason: QueryFailureReason, message: string, status: number): never {
-  throw new PrometheusQueryError(reason, message, status);
+function fail(reason: SourceFailureReason, message: string, status: number): never {
+  throw new SourceQueryError(reason, message, status);
 }

@@ -24,6 +24,16 @@ export type PulledQueries =
   | { readonly kind: 'raw'; readonly rawType: 'success' | 'failure'; readonly raw: string }
   | { readonly kind: 'threshold'; readonly metric: string };
 
+export type QueryRole = 'good' | 'bad' | 'total' | 'raw' | 'metric';
+
+/** The queries of an SLI by role, in a fixed order. */
+export function queriesByRole(queries: PulledQueries): Array<readonly [QueryRole, string]> {
+  const byRole = queries as Partial<Record<QueryRole, string>>;
+  return (['good', 'bad', 'total', 'raw', 'metric'] as const).flatMap((role) =>
+    byRole[role] === undefined ? [] : [[role, byRole[role]] as const],
+  );
+}
+
 export interface PulledSli {
   /** The SLI's name: the unit that is queried (one cursor each). */
   readonly sli: string;

@@ -12,12 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
-import {
-  type ConnectionDetails,
-  isConnectionRef,
-  resolveConnection,
-  type SecretSources,
-} from '../../platform/connections.js';
+import type { ConnectionDetails, SecretSources } from '../../platform/connections.js';
 import type { Db } from '../../platform/db/database.js';
 import type { Egress } from '../../platform/egress.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
@@ -27,15 +22,15 @@ import { replayStartMs } from '../evaluator/state.js';
 import { minuteStamp, upsertBuckets } from '../ingest/service.js';
 import type { Catalog } from '../model.js';
 import { type QueryResults, toBuckets } from './buckets.js';
+import { connectSource } from './connect.js';
 import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
-import { DEFAULT_SOURCE, type PlannedSource, type PulledSli, type PullPlan, planPulls } from './plan.js';
+import { type PulledSli, type PullPlan, planPulls, queriesByRole } from './plan.js';
 import {
   MINUTE_MS,
   type MinuteRange,
   type MinuteSeries,
   type SliSource,
   type SourceClient,
-  type SourceConnection,
   SourceQueryError,
 } from './port.js';
 
@@ -297,55 +292,20 @@ export class SliPuller {
       void cached.client.then((old) => {
         if (!(old instanceof Error)) return old.close();
       });
-    const client = this.connect(source, planned).catch(
-      (error: unknown) => new Error(`DataSource ${source}: ${(error as Error).message}`),
-    );
+    const reader = this.byKind.get(planned.kind);
+    const client = (
+      reader
+        ? connectSource(reader, source, planned, {
+            defaultUrl: this.deps.config.defaultUrl,
+            timeoutMs: this.deps.config.timeoutSeconds * 1000,
+            connections: this.deps.connections,
+            secrets: this.deps.secrets,
+            egress: this.deps.egress,
+          })
+        : Promise.reject(new Error(`no ${planned.kind} source is registered`))
+    ).catch((error: unknown) => new Error(`DataSource ${source}: ${(error as Error).message}`));
     this.clients.set(source, { key, client });
     return client;
-  }
-
-  private async connect(source: string, planned: PlannedSource): Promise<SourceClient> {
-    const reader = this.byKind.get(planned.kind);
-    if (!reader) throw new Error(`no ${planned.kind} source is registered`);
-    const timeoutMs = this.deps.config.timeoutSeconds * 1000;
-    if (source === DEFAULT_SOURCE || !planned.connection)
-      return reader.connect({
-        url: this.deps.config.defaultUrl!.replace(/\/+$/, ''),
-        headers: {},
-        credentials: {},
-        timeoutMs,
-        egress: this.deps.egress,
-      });
-    const details = this.inlineDetails(planned.connection);
-    const missing = reader.requiredConnection.filter(
-      (field) => (details as Record<string, unknown>)[field] === undefined,
-    );
-    if (missing.length)
-      throw new Error(`a ${reader.kind} connection needs ${missing.join(', ')} (docs/sources.md)`);
-    const resolved = resolveConnection(details, this.deps.secrets);
-    const connection: SourceConnection = {
-      url: resolved.url ?? reader.defaultUrl?.(resolved.credentials),
-      headers: resolved.headers,
-      ca: resolved.ca,
-      timeoutMs: resolved.timeoutMs ?? timeoutMs,
-      credentials: resolved.credentials,
-      egress: this.deps.egress,
-    };
-    return reader.connect(connection);
-  }
-
-  /**
-   * The inline connection to resolve: written in a DataSource (from disk: the plan refuses uploaded
-   * ones) or configured under `connections.<name>`, which a DataSource names.
-   */
-  private inlineDetails(details: NonNullable<PlannedSource['connection']>): ConnectionDetails {
-    if (!isConnectionRef(details)) return details;
-    const configured = this.deps.connections?.[details.connection];
-    if (!configured)
-      throw new Error(
-        `connection "${details.connection}" is not configured on the server (connections.${details.connection} in the config file)`,
-      );
-    return configured;
   }
 
   /**
@@ -386,9 +346,7 @@ export class SliPuller {
     let queries = 0;
     const store = async (fromMs: number, toMs: number, next: Cursor) => {
       const results: QueryResults = {};
-      for (const role of ['good', 'bad', 'total', 'raw', 'metric'] as const) {
-        const query = (item.queries as Partial<Record<typeof role, string>>)[role];
-        if (query === undefined) continue;
+      for (const [role, query] of queriesByRole(item.queries)) {
         results[role] = await this.query(client, item, query, { fromMs, toMs });
         queries++;
       }

@@ -1,11 +1,10 @@
 /** GET /api/v1/alerts and /api/v1/alerts/{fingerprint} — reads of the live alerts. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
-import type { AlertRule } from '../slo/burn/index.js';
-import type { Catalog, SloDefinition } from '../slo/model.js';
+import type { App } from '../platform/http/index.js';
+import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
 import type { StoredAlert } from './evaluate.js';
 import { backtestStored, giveFeedback, qualityReport } from './quality-service.js';
 import {

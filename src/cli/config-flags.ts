@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { type Config, ConfigError, loadConfig } from '../platform/config.js';
-import { DatabaseMissingError, type Db, openDatabase } from '../platform/db/database.js';
-import { migrateToLatest } from '../platform/db/migrations.js';
+import { DatabaseMissingError, type Db, migrateToLatest, openDatabase } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { CliError } from './io.js';
 

@@ -6,9 +6,9 @@
 import { DateTime } from 'luxon';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
+import type { Catalog } from '../slo/index.js';
 import { readDailyCounts } from '../slo/index.js';
-import type { Catalog } from '../slo/model.js';
 import { OPEN_STATUSES } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
 import {

@@ -9,9 +9,8 @@
  */
 import { DateTime } from 'luxon';
 import { markdownToText, renderMarkdown } from '../platform/markdown.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import type { TimeWindow, WindowCounts } from '../slo/index.js';
-import type { Catalog, ServiceDefinition } from '../slo/model.js';
+import type { Catalog, ServiceDefinition, TimeWindow, WindowCounts } from '../slo/index.js';
+import { evaluationTargets } from '../slo/index.js';
 import { type IncidentStatus, OPEN_STATUSES, type Severity } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
 

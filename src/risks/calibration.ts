@@ -5,7 +5,7 @@
  * medians, the bad minutes a year they imply, and the spec lines to paste. Estimates drift; the
  * incidents say by how much. An incident belongs to a risk through its `risk` label.
  */
-import type { Incident } from '../incidents/service.js';
+import type { Incident } from '../incidents/index.js';
 import { median } from '../platform/stats.js';
 import { badMinutesPerYear, effectiveAfter, type RiskEstimate, type RiskFigures } from './analysis.js';
 

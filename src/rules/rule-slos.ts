@@ -3,7 +3,7 @@
  * PromQL error-ratio SLI, an objective in percent, a period, labels and page/ticket alerts.
  * SLOs that Prometheus cannot evaluate are left out with a warning, never an error.
  */
-import { fixedDurationMs, formatDuration, nominalDurationMs, promDuration } from '../slo/duration.js';
+
 import type {
   BurnRateAlerting,
   Catalog,
@@ -12,7 +12,8 @@ import type {
   Objective,
   SloDefinition,
   SourceLocation,
-} from '../slo/model.js';
+} from '../slo/index.js';
+import { fixedDurationMs, formatDuration, nominalDurationMs, promDuration } from '../slo/index.js';
 
 type StringMap = Readonly<Record<string, string>>;
 

@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { type AlertRule, burnWindowLabel } from './burn/index.js';
 import type { SloDefinition } from './model.js';
 import { type SpecStore, UPLOAD_PREFIX } from './spec-store.js';

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configuredTargetNames } from '../../platform/notification-targets.js';
-import { formatDiagnostic } from '../../slo/spec/diagnostics.js';
-import { loadSpecs } from '../../slo/spec/load.js';
+import { formatDiagnostic, loadSpecs } from '../../slo/index.js';
 import { configFrom } from '../config-flags.js';
 import type { CliIo } from '../io.js';
 

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/database.js';
+import type { Db } from '../db/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
 
 export const ROLES = ['viewer', 'editor', 'admin'] as const;

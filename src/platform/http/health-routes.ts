@@ -1,5 +1,5 @@
 /** Liveness, readiness and Shinrai's own metrics; no token needed (put them behind your network). */
-import { type Db, ping } from '../db/database.js';
+import { type Db, ping } from '../db/index.js';
 import { AppError } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import type { App } from './server.js';

@@ -15,10 +15,10 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { type Principal, type Role, roleAllows, verifyToken } from '../auth/tokens.js';
+import { type Principal, type Role, roleAllows, verifyToken } from '../auth/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/database.js';
+import type { Db } from '../db/index.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';

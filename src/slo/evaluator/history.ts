@@ -8,7 +8,7 @@
  * next check resumes at the first step still missing. See docs/evaluation.md.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/database.js';
+import type { Db } from '../../platform/db/index.js';
 import type { EvaluationTarget } from '../evaluation.js';
 import { earliestMinuteMs, readMinutes } from '../minutes.js';
 import { historyRange, historySpanMs, missingSteps, TargetReplay } from './replay.js';

@@ -9,7 +9,7 @@ import {
   configuredTargets,
   targetsForRule,
   unsetReferences,
-} from '../../notifications/targets.js';
+} from '../../notifications/index.js';
 import { alertRulesFor } from '../burn/index.js';
 import { loadSpecText } from './load.js';
 import { SpecLoader } from './spec-loader.js';

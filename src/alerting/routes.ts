@@ -1,22 +1,20 @@
 /** GET /api/v1/alerts and /api/v1/alerts/{fingerprint} — reads of the live alerts. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
-import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
-import type { StoredAlert } from './evaluate.js';
-import { backtestStored, giveFeedback, qualityReport } from './quality-service.js';
 import {
-  createSilence,
-  expireSilence,
-  MAX_MATCHER_REGEX_CHARS,
-  readSilences,
-  regexProblem,
-  type Silence,
-  silencedBy,
-} from './silences.js';
-import { alertEvents, readAlerts } from './store.js';
+  type AlertRouteDeps,
+  addSilence,
+  endSilence,
+  judgeFiring,
+  listAlertEvents,
+  listAlerts,
+  listSilences,
+} from './alert-reads.js';
+import type { StoredAlert } from './evaluate.js';
+import { backtestStored, qualityReport } from './quality-service.js';
+import { MAX_MATCHER_REGEX_CHARS, regexProblem, type Silence, silencedBy } from './silences.js';
 
 const alertSchema = z.object({
   id: z.string().describe('the fingerprint: stable per SLO and rule'),
@@ -91,16 +89,6 @@ function view(a: StoredAlert, silencedByIds: string[]): z.output<typeof alertSch
   };
 }
 
-export interface AlertRouteDeps {
-  readonly db: Db;
-  readonly now: () => number;
-  readonly catalog: () => Catalog;
-  /** The alert rules the live path uses for an SLO. */
-  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
-  /** The live path's low-traffic guard, applied to backtests too. */
-  readonly minEvents?: number | undefined;
-}
-
 const DAY_MS = 86_400_000;
 
 export function alertRoutes(deps: AlertRouteDeps) {
@@ -108,7 +96,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
     const api = app.withTypeProvider<ZodTypeProvider>();
     const withSilences = async () => {
       const nowMs = deps.now();
-      const silences = await readSilences(deps.db.kysely, nowMs);
+      const silences = await listSilences(deps, nowMs);
       return (a: StoredAlert) => view(a, silencedBy(silences, a.labels, nowMs));
     };
     api.get(
@@ -127,7 +115,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
       async (request) => {
         const { state } = request.query;
         const toView = await withSilences();
-        const alerts = [...(await readAlerts(deps.db.kysely)).values()]
+        const alerts = [...(await listAlerts(deps)).values()]
           .sort(
             (a, b) => (b.state.firedAtMs ?? 0) - (a.state.firedAtMs ?? 0) || a.sloId.localeCompare(b.sloId),
           )
@@ -164,10 +152,10 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        const alert = (await listAlerts(deps)).get(request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         const toView = await withSilences();
-        return { ...toView(alert), events: await alertEvents(deps.db.kysely, alert.fingerprint) };
+        return { ...toView(alert), events: await listAlertEvents(deps, alert.fingerprint) };
       },
     );
     api.post(
@@ -187,15 +175,15 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        const alert = (await listAlerts(deps)).get(request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         if (alert.lastFiredAtMs === null)
           throw new AppError(
             'Conflict',
             `alert ${alert.fingerprint} has never fired, so there is nothing to judge yet`,
           );
-        const { firedAtMs } = await giveFeedback(
-          deps.db.kysely,
+        const { firedAtMs } = await judgeFiring(
+          deps,
           alert,
           {
             verdict: request.body.verdict,
@@ -302,7 +290,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
           response: { 200: z.array(silenceSchema) },
         },
       },
-      async () => (await readSilences(deps.db.kysely, deps.now())).map(silenceView),
+      async () => (await listSilences(deps, deps.now())).map(silenceView),
     );
     api.post(
       '/api/v1/silences',
@@ -345,8 +333,8 @@ export function alertRoutes(deps: AlertRouteDeps) {
             `the silence is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
             problems,
           );
-        const silence = await createSilence(
-          deps.db.kysely,
+        const silence = await addSilence(
+          deps,
           { matchers, startsAtMs, endsAtMs, comment, createdBy: request.principal?.name ?? 'anonymous' },
           nowMs,
         );
@@ -364,7 +352,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request, reply) => {
-        if (!(await expireSilence(deps.db.kysely, request.params.id, deps.now())))
+        if (!(await endSilence(deps, request.params.id, deps.now())))
           throw new AppError('NotFound', `no current silence with id ${JSON.stringify(request.params.id)}`);
         return reply.code(204).send(null);
       },

@@ -75,5 +75,6 @@ export { isUploaded } from './spec/origin.js';
 export { activePolicyStep } from './spec/shinrai-metadata.js';
 export { SHINRAI_V1 } from './spec/shinrai-v1.js';
 export { parsePrometheusDuration } from './spec/sloth.js';
+export { SpecLoader } from './spec/spec-loader.js';
 export { specSourceRoutes } from './spec-source-routes.js';
 export { MANAGED_PREFIX, SpecStore, UPLOAD_PREFIX } from './spec-store.js';

@@ -1,5 +1,6 @@
 /** The public face of `platform/auth/` (API tokens); other folders import only this file. */
 export {
+  type AuthDeps,
   createToken,
   listTokens,
   type Principal,

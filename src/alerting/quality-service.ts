@@ -4,6 +4,7 @@
  * Used by `GET /api/v1/alerts/quality` and `shinrai alerts quality`.
  */
 import type { Kysely } from 'kysely';
+import { DAY_MS } from '../platform/dates.js';
 import type { Database, Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
@@ -32,8 +33,6 @@ export interface QualityReport {
   readonly rules: readonly RuleQuality[];
   readonly slos: readonly SloQuality[];
 }
-
-const DAY_MS = 86_400_000;
 
 export async function qualityReport(
   db: Db,

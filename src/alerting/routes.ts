@@ -1,6 +1,7 @@
 /** GET /api/v1/alerts and /api/v1/alerts/{fingerprint} — reads of the live alerts. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DAY_MS } from '../platform/dates.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import {
@@ -88,8 +89,6 @@ function view(a: StoredAlert, silencedByIds: string[]): z.output<typeof alertSch
     silencedBy: silencedByIds,
   };
 }
-
-const DAY_MS = 86_400_000;
 
 export function alertRoutes(deps: AlertRouteDeps) {
   return (app: App) => {

@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
+import { DAY_MS } from '../platform/dates.js';
 import type { Db } from '../platform/db/index.js';
 import type { Catalog } from '../slo/index.js';
 import { readDailyCounts } from '../slo/index.js';
@@ -35,7 +36,6 @@ export interface StatusPageDeps {
   readonly severities?: readonly string[] | undefined;
 }
 
-const DAY_MS = 86_400_000;
 /** Values per `IN (…)` list: well under both databases' bound-parameter limits. */
 const CHUNK = 500;
 

@@ -12,7 +12,7 @@ import {
   listAlertEvents,
   listAlerts,
   listSilences,
-} from './alert-reads.js';
+} from './alert-api.js';
 import type { StoredAlert } from './evaluate.js';
 import { backtestStored, qualityReport } from './quality-service.js';
 import { MAX_MATCHER_REGEX_CHARS, regexProblem, type Silence, silencedBy } from './silences.js';

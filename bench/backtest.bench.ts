@@ -10,7 +10,8 @@
  * Flags: --slos N (1000), --days D (90), --repeat R (3, median).
  */
 import { type BacktestAlert, backtest } from '../src/alerting/backtest.js';
-import { type AlertRule, alertRulesFor, DEFAULT_MIN_EVENTS } from '../src/slo/burn/index.js';
+import { DEFAULT_MIN_EVENTS } from '../src/platform/config.js';
+import { type AlertRule, alertRulesFor } from '../src/slo/burn/index.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { ratioSloYaml } from '../test/support/specs.js';
 import { check } from './check.js';

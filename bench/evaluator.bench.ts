@@ -8,11 +8,11 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { AlertService } from '../src/alerting/service.js';
+import { DEFAULT_MIN_EVENTS } from '../src/platform/config.js';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics } from '../src/platform/metrics.js';
 import { budgetReport } from '../src/slo/budget-report.js';
-import { DEFAULT_MIN_EVENTS } from '../src/slo/burn/index.js';
 import { Evaluator } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection } from '../src/slo/evaluator/leader.js';
 import { listStatuses } from '../src/slo/evaluator/read.js';

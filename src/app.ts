@@ -3,42 +3,44 @@
  * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
  */
 import type { Logger } from 'pino';
-import { alertRoutes } from './alerting/routes.js';
-import { AlertService } from './alerting/service.js';
-import { DemoFeeder } from './demo/feeder.js';
-import { gateRoutes } from './gate/routes.js';
-import { actionItemRoutes } from './incidents/action-item-routes.js';
-import { AutoDeclarer } from './incidents/auto-declare.js';
-import { integrationRoutes } from './incidents/integrations.js';
-import { CatchUpWriter } from './incidents/llm.js';
-import { postmortemRoutes } from './incidents/postmortem-routes.js';
-import { reviewRoutes } from './incidents/review-routes.js';
-import { incidentRoutes } from './incidents/routes.js';
-import { statusPageRoutes } from './incidents/status-page-routes.js';
-import { NotificationDeliverer } from './notifications/outbox.js';
-import { configuredTargets, unsetReferences } from './notifications/targets.js';
+import { AlertService, alertRoutes } from './alerting/index.js';
+import { DemoFeeder } from './demo/index.js';
+import { gateRoutes } from './gate/index.js';
+import {
+  AutoDeclarer,
+  actionItemRoutes,
+  CatchUpWriter,
+  incidentRoutes,
+  integrationRoutes,
+  postmortemRoutes,
+  reviewRoutes,
+  statusPageRoutes,
+} from './incidents/index.js';
+import { configuredTargets, NotificationDeliverer, unsetReferences } from './notifications/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
-import { type Db, openDatabase } from './platform/db/database.js';
-import { migrateToLatest } from './platform/db/migrations.js';
+import { type Db, migrateToLatest, openDatabase } from './platform/db/index.js';
 import { Egress, parseEgressAllow } from './platform/egress.js';
-import { healthRoutes } from './platform/http/health-routes.js';
-import { markdownRoutes } from './platform/http/markdown-routes.js';
-import { type App, buildServer } from './platform/http/server.js';
-import { webRoutes } from './platform/http/web-routes.js';
+import { type App, buildServer, healthRoutes, markdownRoutes, webRoutes } from './platform/http/index.js';
 import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
-import { availabilityRoutes } from './risks/availability-routes.js';
-import { riskRoutes } from './risks/routes.js';
-import { Evaluator, evaluationReadiness } from './slo/evaluator/evaluator.js';
-import { createLeaderElection } from './slo/evaluator/leader.js';
-import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
-import { ingestRoutes } from './slo/ingest/routes.js';
-import { sloRoutes } from './slo/routes.js';
-import { SliPuller, SOURCES } from './slo/sources/index.js';
-import { specSourceRoutes } from './slo/spec-source-routes.js';
-import { SpecStore } from './slo/spec-store.js';
+import { availabilityRoutes, riskRoutes } from './risks/index.js';
+import {
+  createLeaderElection,
+  Evaluator,
+  evaluationReadiness,
+  getStatus,
+  history,
+  ingestRoutes,
+  isStale,
+  listStatuses,
+  SliPuller,
+  SOURCES,
+  SpecStore,
+  sloRoutes,
+  specSourceRoutes,
+} from './slo/index.js';
 
 export interface ShinraiContext {
   readonly config: Config;

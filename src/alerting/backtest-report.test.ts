@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ratioSloYaml } from '../../test/support/specs.js';
-import { alertRulesFor } from '../slo/burn/index.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import { alertRulesFor, loadSpecText } from '../slo/index.js';
 import { backtestReport, significantEvents } from './backtest-report.js';
 
 const MIN = 60_000;

@@ -4,7 +4,7 @@
  * 2% of the period's error budget — whether an alert caught it and how fast.
  */
 import { median } from '../platform/stats.js';
-import type { EvaluationPart, EvaluationTarget } from '../slo/evaluation.js';
+import type { EvaluationPart, EvaluationTarget } from '../slo/index.js';
 import { type BacktestAlert, type BacktestInput, backtest } from './backtest.js';
 
 const MINUTE_MS = 60_000;

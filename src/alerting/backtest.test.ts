@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AlertRule } from '../slo/burn/index.js';
+import type { AlertRule } from '../slo/index.js';
 import { backtest } from './backtest.js';
 
 const MIN = 60_000;

@@ -9,7 +9,7 @@
  * A composite SLO's burn rate is the weighted mean of its parts' (as the live status computes it).
  */
 
-import { type AlertRule, type BurnCondition, meets } from '../slo/burn/index.js';
+import { type AlertRule, type BurnCondition, meets } from '../slo/index.js';
 import { type AlertState, advance, INACTIVE } from './lifecycle.js';
 
 const MINUTE_MS = 60_000;

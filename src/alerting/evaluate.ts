@@ -4,7 +4,7 @@
  * transition and the burn rates that caused it, for the store and (later) the notification outbox.
  */
 import { createHash } from 'node:crypto';
-import { type AlertRule, burnWindowLabel } from '../slo/burn/index.js';
+import { type AlertRule, burnWindowLabel } from '../slo/index.js';
 import { type AlertState, advance, INACTIVE, type Observation, type Transition } from './lifecycle.js';
 import {
   type BurnRateLookup,

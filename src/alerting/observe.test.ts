@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AlertRule, DEFAULT_BURN_WINDOWS } from '../slo/burn/index.js';
+import { type AlertRule, DEFAULT_BURN_WINDOWS } from '../slo/index.js';
 import { lookupByLabel, observe, observeGuard } from './observe.js';
 
 const MIN = 60_000;

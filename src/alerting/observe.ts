@@ -4,7 +4,7 @@
  * coverage) or data that is not current is no data, which holds the alert where it is.
  */
 
-import { type AlertRule, meets } from '../slo/burn/index.js';
+import { type AlertRule, meets } from '../slo/index.js';
 import type { Observation } from './lifecycle.js';
 
 /** Burn rate over a window (ms), or null/undefined when there is none. */

@@ -4,13 +4,11 @@
  * Used by `GET /api/v1/alerts/quality` and `shinrai alerts quality`.
  */
 import type { Kysely } from 'kysely';
-import type { Db } from '../platform/db/database.js';
-import type { Database } from '../platform/db/schema.js';
+import { DAY_MS } from '../platform/dates.js';
+import type { Database, Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import type { AlertRule } from '../slo/burn/index.js';
-import { type EvaluationTarget, evaluationTargets } from '../slo/evaluation.js';
-import { readMinutes } from '../slo/index.js';
-import type { Catalog, SloDefinition } from '../slo/model.js';
+import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
+import { type EvaluationTarget, evaluationTargets, readMinutes } from '../slo/index.js';
 import {
   type BacktestReport,
   backtestReport,
@@ -35,8 +33,6 @@ export interface QualityReport {
   readonly rules: readonly RuleQuality[];
   readonly slos: readonly SloQuality[];
 }
-
-const DAY_MS = 86_400_000;
 
 export async function qualityReport(
   db: Db,

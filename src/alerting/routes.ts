@@ -1,23 +1,21 @@
 /** GET /api/v1/alerts and /api/v1/alerts/{fingerprint} — reads of the live alerts. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../platform/db/database.js';
+import { DAY_MS } from '../platform/dates.js';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
-import type { AlertRule } from '../slo/burn/index.js';
-import type { Catalog, SloDefinition } from '../slo/model.js';
-import type { StoredAlert } from './evaluate.js';
-import { backtestStored, giveFeedback, qualityReport } from './quality-service.js';
+import type { App } from '../platform/http/index.js';
 import {
-  createSilence,
-  expireSilence,
-  MAX_MATCHER_REGEX_CHARS,
-  readSilences,
-  regexProblem,
-  type Silence,
-  silencedBy,
-} from './silences.js';
-import { alertEvents, readAlerts } from './store.js';
+  type AlertRouteDeps,
+  addSilence,
+  endSilence,
+  judgeFiring,
+  listAlertEvents,
+  listAlerts,
+  listSilences,
+} from './alert-api.js';
+import type { StoredAlert } from './evaluate.js';
+import { backtestStored, qualityReport } from './quality-service.js';
+import { MAX_MATCHER_REGEX_CHARS, regexProblem, type Silence, silencedBy } from './silences.js';
 
 const alertSchema = z.object({
   id: z.string().describe('the fingerprint: stable per SLO and rule'),
@@ -92,24 +90,12 @@ function view(a: StoredAlert, silencedByIds: string[]): z.output<typeof alertSch
   };
 }
 
-export interface AlertRouteDeps {
-  readonly db: Db;
-  readonly now: () => number;
-  readonly catalog: () => Catalog;
-  /** The alert rules the live path uses for an SLO. */
-  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
-  /** The live path's low-traffic guard, applied to backtests too. */
-  readonly minEvents?: number | undefined;
-}
-
-const DAY_MS = 86_400_000;
-
 export function alertRoutes(deps: AlertRouteDeps) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
     const withSilences = async () => {
       const nowMs = deps.now();
-      const silences = await readSilences(deps.db.kysely, nowMs);
+      const silences = await listSilences(deps, nowMs);
       return (a: StoredAlert) => view(a, silencedBy(silences, a.labels, nowMs));
     };
     api.get(
@@ -128,7 +114,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
       async (request) => {
         const { state } = request.query;
         const toView = await withSilences();
-        const alerts = [...(await readAlerts(deps.db.kysely)).values()]
+        const alerts = [...(await listAlerts(deps)).values()]
           .sort(
             (a, b) => (b.state.firedAtMs ?? 0) - (a.state.firedAtMs ?? 0) || a.sloId.localeCompare(b.sloId),
           )
@@ -165,10 +151,10 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        const alert = (await listAlerts(deps)).get(request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         const toView = await withSilences();
-        return { ...toView(alert), events: await alertEvents(deps.db.kysely, alert.fingerprint) };
+        return { ...toView(alert), events: await listAlertEvents(deps, alert.fingerprint) };
       },
     );
     api.post(
@@ -188,15 +174,15 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await readAlerts(deps.db.kysely)).get(request.params.id);
+        const alert = (await listAlerts(deps)).get(request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         if (alert.lastFiredAtMs === null)
           throw new AppError(
             'Conflict',
             `alert ${alert.fingerprint} has never fired, so there is nothing to judge yet`,
           );
-        const { firedAtMs } = await giveFeedback(
-          deps.db.kysely,
+        const { firedAtMs } = await judgeFiring(
+          deps,
           alert,
           {
             verdict: request.body.verdict,
@@ -303,7 +289,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
           response: { 200: z.array(silenceSchema) },
         },
       },
-      async () => (await readSilences(deps.db.kysely, deps.now())).map(silenceView),
+      async () => (await listSilences(deps, deps.now())).map(silenceView),
     );
     api.post(
       '/api/v1/silences',
@@ -346,8 +332,8 @@ export function alertRoutes(deps: AlertRouteDeps) {
             `the silence is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
             problems,
           );
-        const silence = await createSilence(
-          deps.db.kysely,
+        const silence = await addSilence(
+          deps,
           { matchers, startsAtMs, endsAtMs, comment, createdBy: request.principal?.name ?? 'anonymous' },
           nowMs,
         );
@@ -365,7 +351,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request, reply) => {
-        if (!(await expireSilence(deps.db.kysely, request.params.id, deps.now())))
+        if (!(await endSilence(deps, request.params.id, deps.now())))
           throw new AppError('NotFound', `no current silence with id ${JSON.stringify(request.params.id)}`);
         return reply.code(204).send(null);
       },

@@ -6,23 +6,24 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import {
+  catalogTargets,
+  type DeliveryTarget,
   enqueueNotifications,
   notificationId,
   payloadFor,
+  targetsForRule,
   type WebhookPayload,
-} from '../notifications/outbox.js';
-import { catalogTargets, type DeliveryTarget, targetsForRule } from '../notifications/targets.js';
+} from '../notifications/index.js';
 import { isoOrNull } from '../platform/dates.js';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../platform/db/index.js';
+import type { Catalog, DatedStatus, SloDefinition } from '../slo/index.js';
 import {
   type AlertRule,
   alertRulesFor,
   CURRENT_BURN_WINDOW,
+  evaluationTargets,
   windowsFromDefinition,
-} from '../slo/burn/index.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import type { DatedStatus } from '../slo/evaluator/evaluator.js';
-import type { Catalog, SloDefinition } from '../slo/model.js';
+} from '../slo/index.js';
 import { type AlertTarget, evaluateAlerts, type StoredAlert } from './evaluate.js';
 import { lookupByLabel } from './observe.js';
 import { readSilences, silencedBy } from './silences.js';

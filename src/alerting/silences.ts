@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { RE2JS } from 're2js';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../platform/db/index.js';
 
 export interface Matcher {
   readonly label: string;

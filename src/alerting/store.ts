@@ -1,6 +1,6 @@
 /** The `alerts` and `alert_events` tables. */
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../platform/db/index.js';
 import type { AlertChange, StoredAlert } from './evaluate.js';
 
 export async function readAlerts(db: Kysely<Database>): Promise<Map<string, StoredAlert>> {

@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DateTime } from 'luxon';
-import type { BudgetReport } from '../slo/budget-report.js';
-import { type CountRow, parseDataFile } from '../slo/data-file.js';
-import type { Catalog } from '../slo/model.js';
-import { formatDiagnostic } from '../slo/spec/diagnostics.js';
-import { loadSpecs } from '../slo/spec/load.js';
+import type { BudgetReport, Catalog } from '../slo/index.js';
+import { type CountRow, formatDiagnostic, loadSpecs, parseDataFile } from '../slo/index.js';
 import { budgetTable } from './format.js';
 import { CliError, type CliIo } from './io.js';
 

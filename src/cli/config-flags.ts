@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { type Clock, systemClock } from '../platform/clock.js';
 import { type Config, ConfigError, loadConfig } from '../platform/config.js';
-import { DatabaseMissingError, type Db, openDatabase } from '../platform/db/database.js';
-import { migrateToLatest } from '../platform/db/migrations.js';
+import { openDatabaseSession, type SessionDeps } from '../platform/db-session.js';
 import { AppError } from '../platform/errors.js';
 import { CliError } from './io.js';
 
@@ -37,28 +35,27 @@ export interface DbFlags {
  */
 export async function withDatabase<T>(
   flags: DbFlags,
-  run: (deps: { db: Db; clock: Clock; config: Config }) => Promise<T>,
+  run: (deps: SessionDeps) => Promise<T>,
   options: { create?: boolean } = {},
 ): Promise<T> {
   const config = configFrom({ 'db.url': flags.db }, flags.config);
-  let db: Db;
-  try {
-    db = openDatabase(config.db.url, { mustExist: !options.create });
-  } catch (error) {
-    if (error instanceof DatabaseMissingError)
+  const opened = openDatabaseSession(config, options);
+  if (!opened.ok) {
+    if (opened.missingFile !== undefined)
       throw new CliError(
-        `no database at ${error.file}: run this where the server keeps its data, or give --db <file or postgres:// URL> (nothing was created)`,
+        `no database at ${opened.missingFile}: run this where the server keeps its data, or give --db <file or postgres:// URL> (nothing was created)`,
       );
-    throw new CliError(`database: ${(error as Error).message}`);
+    throw new CliError(`database: ${opened.error}`);
   }
+  const { session } = opened;
   try {
-    await migrateToLatest(db.kysely);
-    return await run({ db, clock: systemClock, config });
+    await session.migrate();
+    return await run(session.deps);
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (error instanceof AppError) throw new CliError(error.message, error.code === 'NotFound' ? 1 : 2);
-    throw new CliError(`database ${db.displayUrl}: ${(error as Error).message}`);
+    throw new CliError(`database ${session.displayUrl}: ${(error as Error).message}`);
   } finally {
-    await db.close();
+    await session.close();
   }
 }

@@ -1,5 +1,5 @@
-import type { BudgetReport, BudgetReportEntry } from '../slo/budget-report.js';
-import { BUDGET_TABLE_BURN_WINDOWS } from '../slo/burn/index.js';
+import type { BudgetReport, BudgetReportEntry } from '../slo/index.js';
+import { BUDGET_TABLE_BURN_WINDOWS } from '../slo/index.js';
 
 /** Left-aligned text table; numbers are pre-formatted strings. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -5,12 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import { latestMinuteMs } from '../slo/index.js';
-import { ingestBatch } from '../slo/ingest/service.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
+import { evaluationTargets, ingestBatch, latestMinuteMs } from '../slo/index.js';
 import { hashSeed, profileFor, seededRandom, TrafficGenerator } from './traffic.js';
 
 export interface DemoFeederDeps {

@@ -3,7 +3,7 @@
  * rate and, now and then, an incident — an error or latency burst of a few minutes to an hour.
  * Deterministic for a seed, so demos and tests are repeatable.
  */
-import type { MinuteCounts } from '../slo/budget/types.js';
+import type { MinuteCounts } from '../slo/index.js';
 
 export interface TrafficProfile {
   /** Requests per minute at the daily peak. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PolicyStep } from '../slo/model.js';
+import type { PolicyStep } from '../slo/index.js';
 import { decideGate, type GateOverride, type GateSlo } from './decide.js';
 
 // The policy from docs/spec-annotations.md, with the defaults the spec loader gives.

@@ -4,8 +4,8 @@
  * for (never evaluated, data not current, evaluator stale) never answers allow silently: it warns
  * and says why. An active override, recorded with a reason and an expiry, lets a change through.
  */
-import type { PolicyStep } from '../slo/model.js';
-import { activePolicyStep } from '../slo/spec/shinrai-metadata.js';
+import type { PolicyStep } from '../slo/index.js';
+import { activePolicyStep } from '../slo/index.js';
 
 export const GATE_DECISIONS = ['allow', 'warn', 'deny'] as const;
 export type GateDecision = (typeof GATE_DECISIONS)[number];

@@ -2,8 +2,8 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
-import { fixedDurationMs, parseDuration } from '../slo/duration.js';
+import type { App } from '../platform/http/index.js';
+import { fixedDurationMs, parseDuration } from '../slo/index.js';
 import { GATE_BASES, GATE_DECISIONS, type GateAnswer, type GateOverride } from './decide.js';
 import { createOverride, type GateDeps, gateFor, listOverrides, revokeOverride } from './service.js';
 

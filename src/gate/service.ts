@@ -4,12 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/database.js';
-import type { GateOverrideTable } from '../platform/db/schema.js';
+import type { Db, GateOverrideTable } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import { isStale, listStatuses } from '../slo/evaluator/read.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
+import { evaluationTargets, isStale, listStatuses } from '../slo/index.js';
 import { decideGate, type GateAnswer, type GateDoubt, type GateOverride, isActive } from './decide.js';
 
 export interface GateDeps {

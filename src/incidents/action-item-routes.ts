@@ -4,10 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { httpUrl } from '../platform/urls.js';
-import type { Catalog } from '../slo/model.js';
-import { closest } from '../slo/spec/check.js';
+import type { Catalog } from '../slo/index.js';
+import { closest } from '../slo/index.js';
 import { changeActionItem, createActionItem, listActionItems } from './action-item-service.js';
 import {
   ACTION_ITEM_CATEGORIES,

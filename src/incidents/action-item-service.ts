@@ -1,7 +1,7 @@
 /** Action-item use cases over the database: add to a postmortem, change, and list with filters. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { ActionItemTable, Database } from '../platform/db/schema.js';
+import type { ActionItemTable, Database } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import {
   type ActionItem,

@@ -5,7 +5,7 @@
  * the next run declares what the last one missed, and never twice (the firing is on the incident).
  */
 import type { Logger } from 'pino';
-import type { StoredAlert } from '../alerting/evaluate.js';
+import type { StoredAlert } from '../alerting/index.js';
 import { AppError } from '../platform/errors.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import { incidentFromAlert } from './intake.js';

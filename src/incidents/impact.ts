@@ -4,9 +4,8 @@
  * as a share of the period's budget at the interval's end.
  */
 
-import { evaluationTargets } from '../slo/evaluation.js';
-import { budgetBetween, readMinutes } from '../slo/index.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
+import { budgetBetween, evaluationTargets, readMinutes } from '../slo/index.js';
 import type { Incident, IncidentDeps } from './service.js';
 
 export interface BudgetImpact {

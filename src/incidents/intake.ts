@@ -3,7 +3,7 @@
  * Alertmanager's webhook (one open incident per group key; alerts once each on its timeline; a
  * resolution is recorded and never closes the incident).
  */
-import { readAlerts } from '../alerting/store.js';
+import { readAlerts } from '../alerting/index.js';
 import { AppError } from '../platform/errors.js';
 import { httpUrls } from '../platform/urls.js';
 import {

@@ -5,7 +5,7 @@
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { alertmanagerPayloadSchema } from './alertmanager.js';
 import { incidentFromAlert, incidentFromAlertmanager } from './intake.js';
 import type { IncidentDeps } from './service.js';

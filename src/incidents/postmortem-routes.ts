@@ -1,9 +1,9 @@
 /** Postmortems over HTTP: drafted from incidents, edited as markdown, reviewed and published; served as sanitised HTML too. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { renderMarkdown } from '../platform/markdown.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
 import { actionItemSchema, actionItemView, todayIn } from './action-item-routes.js';
 import { listActionItems } from './action-item-service.js';
 import { type ActionItem, withActionItems } from './action-items.js';

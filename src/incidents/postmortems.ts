@@ -1,8 +1,8 @@
 /** Postmortem use cases over the database: draft from incidents, list, read, edit and move status. */
 import { randomUUID } from 'node:crypto';
-import type { PostmortemTable } from '../platform/db/schema.js';
+import type { PostmortemTable } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
 import { listActionItems } from './action-item-service.js';
 import { type PolicyBreach, policyBreaches, publishBlockers } from './action-items.js';
 import { budgetImpact } from './impact.js';

@@ -1,6 +1,7 @@
 /** The periodic review over the database: the period's incidents with their budget impact, postmortems and action items. */
-import { evaluationTargets } from '../slo/evaluation.js';
-import type { Catalog } from '../slo/model.js';
+
+import type { Catalog } from '../slo/index.js';
+import { evaluationTargets } from '../slo/index.js';
 import { listActionItems } from './action-item-service.js';
 import { budgetImpact } from './impact.js';
 import { listPostmortems } from './postmortems.js';

@@ -1,9 +1,9 @@
 /** /api/v1/incidents — declare, read, change, and add notes; thin over the incident service. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { httpUrl } from '../platform/urls.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
 import { catchUpSummary } from './catchup.js';
 import { type BudgetImpact, budgetImpact, POSTMORTEM_REQUIRED_SHARE, suggestImpactStart } from './impact.js';
 import { writeUpLanguageQuery } from './language.js';

@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/database.js';
-import type { Database } from '../platform/db/schema.js';
+import type { Database, Db } from '../platform/db/index.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
 import {
   canMove,
   DEFAULT_SEVERITIES,

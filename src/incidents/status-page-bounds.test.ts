@@ -5,8 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_COUNT_PER_MINUTE } from '../slo/counts.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import { loadSpecText, MAX_COUNT_PER_MINUTE } from '../slo/index.js';
 import { buildInternalStatus, buildPublicStatus, type DayCounts, dayWindows } from './status-page.js';
 import { renderInternalPage, renderPublicPage } from './status-page-html.js';
 

@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ratioSloYaml } from '../../test/support/specs.js';
 import { renderMarkdown } from '../platform/markdown.js';
-import type { Catalog, ServiceDefinition, SloDefinition } from '../slo/model.js';
-import { EMPTY_CATALOG } from '../slo/model.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import type { Catalog, ServiceDefinition, SloDefinition } from '../slo/index.js';
+import { EMPTY_CATALOG, loadSpecText } from '../slo/index.js';
 import type { Incident, TimelineEvent } from './service.js';
 import {
   buildInternalStatus,

@@ -5,7 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { BAR_LEVELS, COMPONENT_STATES, PUBLIC_STATUSES } from './status-page.js';
 import { renderInternalPage, renderPublicPage } from './status-page-html.js';
 import { pickLanguage } from './status-page-i18n.js';

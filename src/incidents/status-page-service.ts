@@ -6,9 +6,10 @@
 import { DateTime } from 'luxon';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
-import type { Db } from '../platform/db/database.js';
+import { DAY_MS } from '../platform/dates.js';
+import type { Db } from '../platform/db/index.js';
+import type { Catalog } from '../slo/index.js';
 import { readDailyCounts } from '../slo/index.js';
-import type { Catalog } from '../slo/model.js';
 import { OPEN_STATUSES } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
 import {
@@ -35,7 +36,6 @@ export interface StatusPageDeps {
   readonly severities?: readonly string[] | undefined;
 }
 
-const DAY_MS = 86_400_000;
 /** Values per `IN (…)` list: well under both databases' bound-parameter limits. */
 const CHUNK = 500;
 

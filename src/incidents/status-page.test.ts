@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // The day math the page's reads use lives with the minutes; checked here against the page's days.
-import { bucketMsFor, groupIntoDays } from '../slo/minute-buckets.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import { bucketMsFor, groupIntoDays, loadSpecText } from '../slo/index.js';
 import type { Incident, TimelineEvent } from './service.js';
 import {
   barLevel,

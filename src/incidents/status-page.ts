@@ -8,10 +8,10 @@
  * field added to those types cannot reach the public page by accident.
  */
 import { DateTime } from 'luxon';
+import { DAY_MS } from '../platform/dates.js';
 import { markdownToText, renderMarkdown } from '../platform/markdown.js';
-import { evaluationTargets } from '../slo/evaluation.js';
-import type { TimeWindow, WindowCounts } from '../slo/index.js';
-import type { Catalog, ServiceDefinition } from '../slo/model.js';
+import type { Catalog, ServiceDefinition, TimeWindow, WindowCounts } from '../slo/index.js';
+import { evaluationTargets } from '../slo/index.js';
 import { type IncidentStatus, OPEN_STATUSES, type Severity } from './model.js';
 import type { Incident, TimelineEvent } from './service.js';
 
@@ -29,8 +29,6 @@ export type PublicStatus = (typeof PUBLIC_STATUSES)[number];
 
 /** A day whose bad events exceed this many times its error budget is `down` (burn rate > 10). */
 export const DOWN_BURN_RATE = 10;
-
-const DAY_MS = 86_400_000;
 
 /** One local day of the bars: `[startMs, endMs)` in the page's time zone. */
 export interface DayWindow extends TimeWindow {

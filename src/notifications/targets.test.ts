@@ -1,7 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
 import { describe, expect, it } from 'vitest';
-import { alertRulesFor } from '../slo/burn/index.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import { alertRulesFor, loadSpecText } from '../slo/index.js';
 import { catalogTargets, deliveryTarget, targetsForRule } from './targets.js';
 
 const meta = { labels: {}, location: { file: 'f', line: 1, column: 1 }, format: 'openslo/v1' as const };

@@ -21,9 +21,8 @@ import {
   TARGET_URL,
   type TargetKind,
 } from '../platform/notification-targets.js';
-import type { AlertRule } from '../slo/burn/index.js';
-import type { Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/model.js';
-import { isUploaded } from '../slo/spec/origin.js';
+import type { AlertRule, Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/index.js';
+import { isUploaded } from '../slo/index.js';
 
 export { TARGET_KINDS, type TargetKind } from '../platform/notification-targets.js';
 

@@ -6,10 +6,15 @@ import { readFileSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_MIN_EVENTS } from '../slo/burn/index.js';
 import { CONNECTION_NAME, type ConnectionDetails, parseInlineConnection } from './connections.js';
 import { parseEgressAllow } from './egress.js';
 import { type ConfiguredTarget, configuredTargetSchema, TARGET_NAME } from './notification-targets.js';
+
+/**
+ * The low-traffic guard's default: a burn-rate condition needs at least this many events in its
+ * long window, so one failed request out of ten (a 10% error rate) does not page anyone.
+ */
+export const DEFAULT_MIN_EVENTS = 20;
 
 const configSchema = z.strictObject({
   server: z

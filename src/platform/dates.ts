@@ -1,5 +1,8 @@
 /** Instants as JavaScript can represent them: a Date holds at most ±8.64e15 ms around the epoch. */
 
+/** One day of 24 hours in milliseconds (a UTC day; calendar days in a time zone come from Luxon). */
+export const DAY_MS = 86_400_000;
+
 /** The largest |epoch milliseconds| a Date can hold (ECMA-262 §21.4.1.1): about ±275,760 years. */
 export const MAX_DATE_MS = 8.64e15;
 

@@ -5,7 +5,7 @@
  * bad minutes; one above the "too big" share must be fixed, and when the risks not yet mitigated
  * add up to more than the whole budget, the SLO is not achievable as designed.
  */
-import type { RiskDefinition, RiskFactorDefinition, RiskStatus } from '../slo/model.js';
+import type { RiskDefinition, RiskFactorDefinition, RiskStatus } from '../slo/index.js';
 
 export const DAYS_PER_YEAR = 365.25;
 export const MINUTES_PER_YEAR = 525_960;

@@ -3,7 +3,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { calculateAvailability } from './availability.js';
 import { calcInputSchema, fieldName, toModel } from './availability-input.js';
 

@@ -1,8 +1,6 @@
 /** The reliability backlog over the database: open action items (with their postmortems' services) and the risk catalog. */
-import { listActionItems } from '../incidents/action-item-service.js';
-import { listPostmortems } from '../incidents/postmortems.js';
-import { type IncidentDeps, listIncidents } from '../incidents/service.js';
-import type { Catalog } from '../slo/model.js';
+import { type IncidentDeps, listActionItems, listIncidents, listPostmortems } from '../incidents/index.js';
+import type { Catalog } from '../slo/index.js';
 import { buildBacklog, type ServiceBacklog } from './backlog.js';
 import { catalogRiskAnalysis } from './catalog.js';
 

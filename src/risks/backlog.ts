@@ -7,7 +7,7 @@
  * without an estimate ranks after those with one, P0 first. Exported as CSV and markdown.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { ActionItem } from '../incidents/action-items.js';
+import type { ActionItem } from '../incidents/index.js';
 import type { RiskAnalysis } from './analysis.js';
 import { effectiveAfter, whatIf } from './analysis.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../incidents/service.js';
+import type { Incident } from '../incidents/index.js';
 import { analyseRisks } from './analysis.js';
 import { calibrate } from './calibration.js';
 import { testRisk } from './testing.js';

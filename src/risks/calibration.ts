@@ -5,7 +5,8 @@
  * medians, the bad minutes a year they imply, and the spec lines to paste. Estimates drift; the
  * incidents say by how much. An incident belongs to a risk through its `risk` label.
  */
-import type { Incident } from '../incidents/service.js';
+import type { Incident } from '../incidents/index.js';
+import { DAY_MS } from '../platform/dates.js';
 import { median } from '../platform/stats.js';
 import { badMinutesPerYear, effectiveAfter, type RiskEstimate, type RiskFigures } from './analysis.js';
 
@@ -13,7 +14,6 @@ import { badMinutesPerYear, effectiveAfter, type RiskEstimate, type RiskFigures 
 export const RISK_LABEL = 'risk';
 
 const MIN = 60_000;
-const DAY = 86_400_000;
 
 export interface RiskCalibration {
   readonly risk: string;
@@ -50,7 +50,7 @@ export function calibrate(risks: readonly RiskFigures[], incidents: readonly Inc
       const end = m.mitigatedAt ?? m.resolvedAt;
       return m.detectedAt !== undefined && end !== undefined ? [(end - m.detectedAt) / MIN] : [];
     });
-    const gaps = linked.slice(1).map((i, k) => (start(i) - start(linked[k]!)) / DAY);
+    const gaps = linked.slice(1).map((i, k) => (start(i) - start(linked[k]!)) / DAY_MS);
     const measured = {
       ttdMinutes: ttd.length ? median(ttd) : null,
       ttrMinutes: ttr.length ? median(ttr) : null,

@@ -1,8 +1,9 @@
 /** The risk catalog as the API shows it: the analysis, each risk with the action items that reduce it. */
-import { listActionItems } from '../incidents/action-item-service.js';
-import type { IncidentDeps } from '../incidents/service.js';
+
+import type { IncidentDeps } from '../incidents/index.js';
+import { listActionItems } from '../incidents/index.js';
 import { AppError } from '../platform/errors.js';
-import type { Catalog, SourceLocation } from '../slo/model.js';
+import type { Catalog, SourceLocation } from '../slo/index.js';
 import { savedMinutesOf } from './backlog.js';
 import { catalogRiskAnalysis } from './catalog.js';
 import { isManagedRisk } from './risk-service.js';

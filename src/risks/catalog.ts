@@ -1,5 +1,5 @@
 /** The risk analysis of a loaded catalog: its Risk and RiskFactor objects against its SLOs. */
-import type { Catalog } from '../slo/model.js';
+import type { Catalog } from '../slo/index.js';
 import { analyseRisks, type RiskAnalysis, type RiskSlo } from './analysis.js';
 
 /** Each SLO with its strictest objective's target (the budget a risk must fit into). */

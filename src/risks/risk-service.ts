@@ -6,9 +6,8 @@
  */
 import { Document, parse as parseYaml } from 'yaml';
 import { AppError, invalid, type ProblemDetail } from '../platform/errors.js';
-import type { RiskDefinition } from '../slo/model.js';
-import { SHINRAI_V1 } from '../slo/spec/shinrai-v1.js';
-import { MANAGED_PREFIX, type SpecStore, UPLOAD_PREFIX } from '../slo/spec-store.js';
+import type { RiskDefinition } from '../slo/index.js';
+import { MANAGED_PREFIX, SHINRAI_V1, type SpecStore, UPLOAD_PREFIX } from '../slo/index.js';
 
 /** A Risk's spec as written in YAML: durations such as `5m` / `30d`, impact `100%` or 1. */
 export interface RiskSpecInput {

@@ -4,11 +4,10 @@
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type IncidentDeps, listIncidents } from '../incidents/service.js';
+import { type IncidentDeps, listIncidents } from '../incidents/index.js';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
-import type { Catalog } from '../slo/model.js';
-import type { SpecStore } from '../slo/spec-store.js';
+import type { App } from '../platform/http/index.js';
+import type { Catalog, SpecStore } from '../slo/index.js';
 import { effectiveAfter, whatIf } from './analysis.js';
 import { backlogCsv, backlogMarkdown } from './backlog.js';
 import { reliabilityBacklog } from './backlog-service.js';

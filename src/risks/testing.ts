@@ -2,7 +2,7 @@
  * Builders for the risk records unit tests start from: the published worked row (ETTD 5 min,
  * ETTR 30 min, 100% of users, every 30 days) and a "no runbook: +30 min ETTR" factor.
  */
-import type { RiskDefinition, RiskFactorDefinition } from '../slo/model.js';
+import type { RiskDefinition, RiskFactorDefinition } from '../slo/index.js';
 
 const location = { file: 'risks.yaml', line: 1, column: 1 };
 

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SLOTH_WINDOWS_30D } from '../slo/burn/index.js';
-import type { Catalog } from '../slo/model.js';
-import { loadSpecText } from '../slo/spec/load.js';
+import type { Catalog } from '../slo/index.js';
+import { loadSpecText, SLOTH_WINDOWS_30D } from '../slo/index.js';
 import {
   type AlertingRule,
   generateRules,

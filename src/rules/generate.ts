@@ -4,16 +4,16 @@
  * labels, annotations and expression text, so Sloth's dashboards and alert routes keep working.
  */
 
+import type { Catalog } from '../slo/index.js';
 import {
   type AlertWindowSet,
   burnRateFactor,
   distinctWindowsMs,
   goHours,
+  promDuration,
   type WindowsSource,
   windowsForPeriod,
-} from '../slo/burn/index.js';
-import { promDuration } from '../slo/duration.js';
-import type { Catalog } from '../slo/model.js';
+} from '../slo/index.js';
 import { goFixed, goFloat, labelFilter } from './format.js';
 import {
   type RuleAlert,

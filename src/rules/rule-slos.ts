@@ -3,7 +3,8 @@
  * PromQL error-ratio SLI, an objective in percent, a period, labels and page/ticket alerts.
  * SLOs that Prometheus cannot evaluate are left out with a warning, never an error.
  */
-import { fixedDurationMs, formatDuration, nominalDurationMs, promDuration } from '../slo/duration.js';
+
+import { DAY_MS } from '../platform/dates.js';
 import type {
   BurnRateAlerting,
   Catalog,
@@ -12,7 +13,8 @@ import type {
   Objective,
   SloDefinition,
   SourceLocation,
-} from '../slo/model.js';
+} from '../slo/index.js';
+import { fixedDurationMs, formatDuration, nominalDurationMs, promDuration } from '../slo/index.js';
 
 type StringMap = Readonly<Record<string, string>>;
 
@@ -77,10 +79,8 @@ const WINDOW_TEMPLATE = /{{ *\.window *}}/;
 /** Data-source types whose queries are PromQL (compared case-insensitively). */
 const PROMQL_SOURCES = new Set(['prometheus', 'thanos', 'mimir', 'cortex', 'victoriametrics']);
 
-const SLOTH_DAY_MS = 86_400_000;
-
 /** Sloth's default SLO period, used for specs that cannot set one (`--default-slo-period`). */
-export const DEFAULT_PERIOD_MS = 30 * SLOTH_DAY_MS;
+export const DEFAULT_PERIOD_MS = 30 * DAY_MS;
 
 export interface RuleSlosOptions {
   /** Period of SLOs whose format has none (Sloth specs). Default 30 days. */

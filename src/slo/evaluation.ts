@@ -13,7 +13,7 @@ import {
   DEFAULT_BURN_WINDOWS,
   windowsFromDefinition,
 } from './burn/index.js';
-import { fixedDurationMs, formatDuration } from './duration.js';
+import { fixedDurationMs } from './duration.js';
 import type {
   BudgetAdjustmentDefinition,
   Catalog,
@@ -193,12 +193,4 @@ export function evaluateTarget(
     target: part.target,
   }));
   return target.slo.composite ? combineComposite(statuses) : statuses[0]!.status;
-}
-
-/** Human label of the SLO window: `28d rolling`, `1M calendar (Asia/Tokyo)`. */
-export function windowLabel(slo: SloDefinition): string {
-  const w = slo.window;
-  return w.kind === 'rolling'
-    ? formatDuration(w.duration)
-    : `${formatDuration(w.duration)} calendar (${w.timeZone})`;
 }

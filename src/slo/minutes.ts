@@ -6,7 +6,7 @@
  * The same SQL runs on SQLite and PostgreSQL.
  */
 import { sql } from 'kysely';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
 import { evaluate, type ObjectiveSpec } from './budget/index.js';
 import { type MinuteRow, replayStartMs } from './evaluator/state.js';
 import {

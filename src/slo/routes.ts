@@ -5,7 +5,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
+import type { App } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from './duration.js';
 import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
 import type { SloDefinition } from './model.js';

@@ -3,22 +3,12 @@
  * its error-budget policy steps and its alert rules' windows and thresholds, for the web UI's SLO page. Files on disk are read from the
  * spec directory (their names are relative to it); uploaded files (`api:` prefix) from the database.
  */
-import { readFile } from 'node:fs/promises';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../platform/db/database.js';
 import { AppError } from '../platform/errors.js';
-import type { App } from '../platform/http/server.js';
-import { type AlertRule, burnWindowLabel } from './burn/index.js';
-import type { SloDefinition } from './model.js';
-import { type SpecStore, UPLOAD_PREFIX } from './spec-store.js';
-
-export interface SpecSourceDeps {
-  readonly specs: SpecStore;
-  readonly db: Db;
-  /** The alert rules the live path uses for an SLO (their windows and thresholds go on the charts). */
-  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
-}
+import type { App } from '../platform/http/index.js';
+import { burnWindowLabel } from './burn/index.js';
+import { readSpecSource, type SpecSourceDeps } from './spec-source.js';
 
 /** The YAML document (between `---` separators) that contains 1-based `line`, and its first line. */
 export function documentAt(text: string, line: number): { yaml: string; firstLine: number } {
@@ -37,19 +27,6 @@ export function documentAt(text: string, line: number): { yaml: string; firstLin
     yaml: lines.slice(start, end).join('\n').replace(/\s+$/, ''),
     firstLine: start + 1,
   };
-}
-
-async function readSource(deps: SpecSourceDeps, file: string): Promise<string | undefined> {
-  if (file.startsWith(UPLOAD_PREFIX)) {
-    const row = await deps.db.kysely
-      .selectFrom('spec_files')
-      .select('content')
-      .where('path', '=', file.slice(UPLOAD_PREFIX.length))
-      .executeTakeFirst();
-    return row?.content;
-  }
-  const path = deps.specs.diskFile(file);
-  return path === undefined ? undefined : readFile(path, 'utf8').catch(() => undefined);
 }
 
 export function specSourceRoutes(deps: SpecSourceDeps) {
@@ -91,7 +68,7 @@ export function specSourceRoutes(deps: SpecSourceDeps) {
       async (request) => {
         const slo = deps.specs.current.catalog.slos.find((s) => s.id === request.params.id);
         if (!slo) throw new AppError('NotFound', `no SLO "${request.params.id}"`);
-        const text = await readSource(deps, slo.location.file);
+        const text = await readSpecSource(deps, slo.location.file);
         const doc = text === undefined ? undefined : documentAt(text, slo.location.line);
         return {
           id: slo.id,

@@ -8,7 +8,7 @@ import { type FSWatcher, statSync, watch } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/database.js';
+import type { Db } from '../platform/db/index.js';
 import { AppError, invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { ConfiguredTargetName } from '../platform/notification-targets.js';

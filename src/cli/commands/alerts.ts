@@ -3,8 +3,8 @@
  * (GET /api/v1/alerts/quality), or offline from a database named explicitly with --db/--config.
  */
 import type { Command } from 'commander';
-import { type QualityReport, qualityReport } from '../../alerting/quality-service.js';
-import { type Catalog, EMPTY_CATALOG } from '../../slo/model.js';
+import { type QualityReport, qualityReport } from '../../alerting/index.js';
+import { type Catalog, EMPTY_CATALOG } from '../../slo/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { loadValidCatalog } from '../common.js';
 import { type DbFlags, withDatabase, withDatabaseFlags } from '../config-flags.js';

@@ -3,7 +3,7 @@
  * items and unmitigated risks ranked by budget minutes saved a year — as markdown, CSV or JSON.
  */
 import type { Command } from 'commander';
-import { backlogCsv, backlogMarkdown, type ServiceBacklog } from '../../risks/backlog.js';
+import { backlogCsv, backlogMarkdown, type ServiceBacklog } from '../../risks/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { CliError, type CliIo } from '../io.js';
 

@@ -4,24 +4,19 @@
  * which significant events were caught and how fast.
  */
 import type { Command } from 'commander';
-import {
-  type BacktestReport,
-  backtestReport,
-  periodOf,
-  targetSeries,
-} from '../../alerting/backtest-report.js';
-import { minuteSeries } from '../../slo/budget-report.js';
+import { type BacktestReport, backtestReport, periodOf, targetSeries } from '../../alerting/index.js';
+import { DEFAULT_MIN_EVENTS } from '../../platform/config.js';
+import type { SloDefinition } from '../../slo/index.js';
 import {
   type AlertRule,
   alertRulesFor,
-  DEFAULT_MIN_EVENTS,
+  evaluationTargets,
+  formatDiagnostic,
+  loadSpecs,
+  minuteSeries,
   rulesFromPolicies,
   windowsFromDefinition,
-} from '../../slo/burn/index.js';
-import { evaluationTargets } from '../../slo/evaluation.js';
-import type { SloDefinition } from '../../slo/model.js';
-import { formatDiagnostic } from '../../slo/spec/diagnostics.js';
-import { loadSpecs } from '../../slo/spec/load.js';
+} from '../../slo/index.js';
 import { loadValidCatalog, readCountRows } from '../common.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';

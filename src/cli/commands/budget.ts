@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { budgetReport } from '../../slo/budget-report.js';
+import { budgetReport } from '../../slo/index.js';
 import { formatBudgetHuman, loadValidCatalog, parseAt, readCountRows } from '../common.js';
 import type { CliIo } from '../io.js';
 

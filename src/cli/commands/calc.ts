@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { AvailabilityResult, CalcIssue } from '../../risks/availability.js';
-import { calculateFromInput, parseAvailability } from '../../risks/availability-input.js';
-import { parseSpecText } from '../../slo/spec/documents.js';
+import type { AvailabilityResult, CalcIssue } from '../../risks/index.js';
+import { calculateFromInput, parseAvailability } from '../../risks/index.js';
+import { parseSpecText } from '../../slo/index.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';
 

@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { generateTraffic, hashSeed, profileFor, seededRandom } from '../../demo/traffic.js';
-import { budgetReport } from '../../slo/budget-report.js';
-import type { CountRow } from '../../slo/data-file.js';
-import { evaluationTargets } from '../../slo/evaluation.js';
+import { generateTraffic, hashSeed, profileFor, seededRandom } from '../../demo/index.js';
+import type { CountRow } from '../../slo/index.js';
+import { budgetReport, evaluationTargets } from '../../slo/index.js';
 import { formatBudgetHuman, loadValidCatalog, parseAt } from '../common.js';
 import { CliError, type CliIo } from '../io.js';
 import { runServer, type ServeFlags, serveOptions } from './serve.js';

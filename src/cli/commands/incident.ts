@@ -5,8 +5,7 @@
  * Japanese (`--lang ja`).
  */
 import type { Command } from 'commander';
-import { WRITE_UP_LANGUAGES, type WriteUpLanguage } from '../../incidents/language.js';
-import { STATUSES } from '../../incidents/model.js';
+import { STATUSES, WRITE_UP_LANGUAGES, type WriteUpLanguage } from '../../incidents/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';

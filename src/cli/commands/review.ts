@@ -4,7 +4,7 @@
  * markdown for the meeting or JSON.
  */
 import type { Command } from 'commander';
-import { type Review, reviewMarkdown } from '../../incidents/review.js';
+import { type Review, reviewMarkdown } from '../../incidents/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { CliError, type CliIo } from '../io.js';
 

@@ -4,7 +4,7 @@
  * SHINRAI_TOKEN). `shinrai risks <specs>` analyses spec files without a server.
  */
 import type { Command } from 'commander';
-import type { RiskAnalysis } from '../../risks/analysis.js';
+import type { RiskAnalysis } from '../../risks/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { CliError, type CliIo } from '../io.js';
 import { printRiskAnalysis } from './risks.js';

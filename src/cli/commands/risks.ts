@@ -4,8 +4,7 @@
  * exits 1 when a risk is too big or an SLO is not achievable with its risks (for CI on the specs).
  */
 import type { Command } from 'commander';
-import { DEFAULT_TOO_BIG_SHARE, type RiskAnalysis } from '../../risks/analysis.js';
-import { catalogRiskAnalysis } from '../../risks/catalog.js';
+import { catalogRiskAnalysis, DEFAULT_TOO_BIG_SHARE, type RiskAnalysis } from '../../risks/index.js';
 import { loadValidCatalog } from '../common.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';

@@ -1,20 +1,26 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { generateRules } from '../../rules/generate.js';
 import {
+  CLASSIC_LABEL_NAME,
+  DEFAULT_PERIOD_MS,
+  generateRules,
   kubernetesName,
+  RESERVED_LABELS,
   RULES_FORMATS,
   type RulesFormat,
   renderPrometheusRule,
   renderRuleFile,
-} from '../../rules/render.js';
-import { CLASSIC_LABEL_NAME, DEFAULT_PERIOD_MS, RESERVED_LABELS } from '../../rules/rule-slos.js';
-import { type AlertWindowSet, windowsForPeriod, windowsFromDefinition } from '../../slo/burn/index.js';
-import { promDuration } from '../../slo/duration.js';
-import { formatDiagnostic } from '../../slo/spec/diagnostics.js';
-import { loadSpecs } from '../../slo/spec/load.js';
-import { parsePrometheusDuration } from '../../slo/spec/sloth.js';
+} from '../../rules/index.js';
+import {
+  type AlertWindowSet,
+  formatDiagnostic,
+  loadSpecs,
+  parsePrometheusDuration,
+  promDuration,
+  windowsForPeriod,
+  windowsFromDefinition,
+} from '../../slo/index.js';
 import { loadValidCatalog } from '../common.js';
 import { CliError, type CliIo } from '../io.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createToken, listTokens, ROLES, type Role, revokeToken } from '../../platform/auth/tokens.js';
+import { createToken, listTokens, ROLES, type Role, revokeToken } from '../../platform/auth/index.js';
 import { type DbFlags, withDatabaseFlags, withDatabase as withDb } from '../config-flags.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';

@@ -3,10 +3,17 @@ import type { Command } from 'commander';
 import type { Config } from '../../platform/config.js';
 import { Egress, parseEgressAllow } from '../../platform/egress.js';
 import { configuredTargetNames } from '../../platform/notification-targets.js';
-import type { Catalog } from '../../slo/model.js';
-import { checkPulledSlis, planPulls, SOURCES, type SourceCheck } from '../../slo/sources/index.js';
-import { type Diagnostic, formatDiagnostic, sortDiagnostics } from '../../slo/spec/diagnostics.js';
-import { loadSpecs } from '../../slo/spec/load.js';
+import {
+  type Catalog,
+  checkPulledSlis,
+  type Diagnostic,
+  formatDiagnostic,
+  loadSpecs,
+  planPulls,
+  SOURCES,
+  type SourceCheck,
+  sortDiagnostics,
+} from '../../slo/index.js';
 import { configFrom } from '../config-flags.js';
 import { CliError, type CliIo } from '../io.js';
 

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/database.js';
+import type { Db } from '../db/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
 
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
@@ -36,13 +36,14 @@ function hash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-interface Deps {
+/** What the token use cases need: the database and the clock. */
+export interface AuthDeps {
   readonly db: Db;
   readonly clock: Clock;
 }
 
 export async function createToken(
-  { db, clock }: Deps,
+  { db, clock }: AuthDeps,
   input: { name: string; role: Role },
 ): Promise<{ token: string; info: TokenInfo }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(input.name))
@@ -87,7 +88,10 @@ export async function createToken(
 }
 
 /** The principal for a presented token, or undefined when it is unknown, malformed or revoked. */
-export async function verifyToken({ db, clock }: Deps, presented: string): Promise<Principal | undefined> {
+export async function verifyToken(
+  { db, clock }: AuthDeps,
+  presented: string,
+): Promise<Principal | undefined> {
   if (!TOKEN.test(presented)) return undefined;
   const digest = hash(presented);
   const row = await db.kysely
@@ -110,7 +114,7 @@ export async function verifyToken({ db, clock }: Deps, presented: string): Promi
   return { tokenId: row.id, name: row.name, role: row.role as Role };
 }
 
-export async function listTokens({ db }: Deps): Promise<TokenInfo[]> {
+export async function listTokens({ db }: AuthDeps): Promise<TokenInfo[]> {
   const rows = await db.kysely.selectFrom('api_tokens').selectAll().orderBy('created_at').execute();
   return rows.map((r) => ({
     id: r.id,
@@ -122,7 +126,7 @@ export async function listTokens({ db }: Deps): Promise<TokenInfo[]> {
   }));
 }
 
-export async function revokeToken({ db, clock }: Deps, nameOrId: string): Promise<void> {
+export async function revokeToken({ db, clock }: AuthDeps, nameOrId: string): Promise<void> {
   const result = await db.kysely
     .updateTable('api_tokens')
     .set({ revoked_at: clock.now() })

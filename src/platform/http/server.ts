@@ -15,10 +15,8 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { type Principal, type Role, roleAllows, verifyToken } from '../auth/tokens.js';
-import type { Clock } from '../clock.js';
+import { type AuthDeps, type Principal, type Role, roleAllows, verifyToken } from '../auth/index.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/database.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
@@ -47,10 +45,9 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
-export interface HttpDeps {
+/** The server's needs; the database and clock go to the token checks (platform/auth). */
+export interface HttpDeps extends AuthDeps {
   readonly config: Config;
-  readonly db: Db;
-  readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: ShinraiMetrics;
 }

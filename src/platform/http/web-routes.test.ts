@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
-import type { Db } from '../db/database.js';
+import type { Db } from '../db/index.js';
 import { createMetrics } from '../metrics.js';
 import { markdownRoutes } from './markdown-routes.js';
 import { type App, buildServer } from './server.js';

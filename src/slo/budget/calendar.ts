@@ -1,4 +1,5 @@
 import { DateTime, type DurationLikeObject, IANAZone } from 'luxon';
+import { DAY_MS } from '../../platform/dates.js';
 import type { DurationUnit } from '../duration.js';
 import type { WindowSpec } from './types.js';
 
@@ -16,7 +17,6 @@ const LUXON_UNIT: Record<DurationUnit, keyof DurationLikeObject> = {
   Y: 'years',
 };
 
-const DAY_MS = 86_400_000;
 /** Average lengths, only to guess the period index before exact Luxon arithmetic. */
 const AVERAGE_MS: Record<DurationUnit, number> = {
   m: 60_000,

@@ -12,12 +12,6 @@ import { type AlertWindowSet, burnRateFactor, windowsForPeriod } from './windows
 
 export type AlertTierName = 'page' | 'ticket';
 
-/**
- * The low-traffic guard's default: a burn-rate condition needs at least this many events in its
- * long window, so one failed request out of ten (a 10% error rate) does not page anyone.
- */
-export const DEFAULT_MIN_EVENTS = 20;
-
 /** Burn rate over `longWindowMs` AND (when set) over `shortWindowMs` compared with `factor`. */
 export interface BurnCondition {
   readonly longWindowMs: number;

@@ -11,7 +11,6 @@ export {
   alertPeriodMs,
   alertRulesFor,
   type BurnCondition,
-  DEFAULT_MIN_EVENTS,
   NO_DATA_AFTER_MS,
   rulesFromPolicies,
 } from './alert-rules.js';

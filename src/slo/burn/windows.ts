@@ -4,6 +4,7 @@
  * budget% × period / long window: the burn rate that consumes that share of the period's error
  * budget within the long window.
  */
+import { DAY_MS } from '../../platform/dates.js';
 import { promDuration } from '../duration.js';
 import type { AlertWindowSpec, AlertWindowsDefinition } from '../spec/parsed.js';
 
@@ -11,7 +12,6 @@ export type { AlertWindowSpec };
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 /** The windows of one SLO period: page and ticket alerts, each a quick and a slow window pair. */
 export interface AlertWindowSet {

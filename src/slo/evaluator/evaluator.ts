@@ -8,9 +8,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db/database.js';
-import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
-import type { ReadinessCheck } from '../../platform/http/health-routes.js';
+import type { Database, Db, SloHistoryTable, SloStatusTable } from '../../platform/db/index.js';
+import type { ReadinessCheck } from '../../platform/http/index.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import type { BudgetStatus } from '../budget/types.js';
 import { type BudgetReportEntry, reportEntry } from '../budget-report.js';

@@ -8,14 +8,14 @@
  * next check resumes at the first step still missing. See docs/evaluation.md.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/database.js';
+import { DAY_MS } from '../../platform/dates.js';
+import type { Db } from '../../platform/db/index.js';
 import type { EvaluationTarget } from '../evaluation.js';
 import { earliestMinuteMs, readMinutes } from '../minutes.js';
 import { historyRange, historySpanMs, missingSteps, TargetReplay } from './replay.js';
 import { partKey, type TargetStatus } from './state.js';
 import { countHistory, historyRow, storedHistorySteps, writeTick } from './store.js';
 
-const DAY_MS = 86_400_000;
 /** After a failed check or chunk, a target waits 2, 4, … up to this many ticks before the next try. */
 const MAX_RETRY_TICKS = 64;
 

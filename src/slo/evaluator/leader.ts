@@ -8,7 +8,7 @@
 
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/database.js';
+import type { Db } from '../../platform/db/index.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 
 export interface LeaderElection {

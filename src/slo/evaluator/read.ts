@@ -4,7 +4,7 @@
  * evaluator cannot run (database down, no leader) the last stored status stays, and readers
  * should show it as stale (`isStale`) rather than as current.
  */
-import type { Db } from '../../platform/db/database.js';
+import type { Db } from '../../platform/db/index.js';
 import type { BudgetReportEntry } from '../budget-report.js';
 import type { DataState } from '../data-state.js';
 

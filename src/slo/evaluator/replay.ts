@@ -4,11 +4,10 @@
  * each of those boundaries — the points the live path would have written had it been running.
  * No I/O and no clock.
  */
+import { DAY_MS } from '../../platform/dates.js';
 import { type BudgetStatus, IncrementalObjective, MINUTE_MS } from '../budget/index.js';
 import type { EvaluationTarget } from '../evaluation.js';
 import { longestPeriodMs, type MinuteRow, partKey, replayStartMs, targetStatus } from './state.js';
-
-const DAY_MS = 86_400_000;
 
 /** Default of how far back history is backfilled, unless a target's period is longer. */
 export const DEFAULT_HISTORY_BACKFILL_DAYS = 35;

@@ -3,6 +3,8 @@
  * the evaluation targets that read them, and replace-semantics updates from re-read rows of
  * `sli_minutes`. No I/O and no clock: the service passes time in and does the reading and writing.
  */
+
+import { DAY_MS } from '../../platform/dates.js';
 import {
   type BudgetStatus,
   calendarPeriodAt,
@@ -31,7 +33,6 @@ export interface TargetStatus {
 /** Rows up to this far ahead of the clock wait inside the engines; later ones wait here. */
 export const FUTURE_MINUTES = 60;
 
-const DAY_MS = 86_400_000;
 /** Late data of longer calendar periods is kept for this long only (a ring of ~8.5 MB per part). */
 const MAX_KEPT_PERIOD_MS = 367 * DAY_MS;
 

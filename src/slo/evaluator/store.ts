@@ -4,8 +4,7 @@
  * same SQL runs on SQLite and PostgreSQL.
  */
 import { type Kysely, sql } from 'kysely';
-import type { Db } from '../../platform/db/database.js';
-import type { Database, SloHistoryTable, SloStatusTable } from '../../platform/db/schema.js';
+import type { Database, Db, SloHistoryTable, SloStatusTable } from '../../platform/db/index.js';
 import type { BudgetStatus } from '../budget/index.js';
 
 /** Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits. */

@@ -1,7 +1,6 @@
 /** The `source_cursors` table: per pulled SLI, what is stored and how the last pulls went. */
 import type { Kysely } from 'kysely';
-import type { Db } from '../../platform/db/database.js';
-import type { Database, SourceCursorTable } from '../../platform/db/schema.js';
+import type { Database, Db, SourceCursorTable } from '../../platform/db/index.js';
 
 export interface Cursor {
   readonly sli: string;

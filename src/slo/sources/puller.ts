@@ -13,7 +13,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { ConnectionDetails, SecretSources } from '../../platform/connections.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db } from '../../platform/db/index.js';
 import type { Egress } from '../../platform/egress.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { PeriodicTask } from '../../platform/periodic.js';

@@ -2,7 +2,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ACTION_STATUSES, type ActionItem, ApiError, api } from '../api';
-import { ErrorNotice, ExternalLink, Loading } from '../components/common';
+import { ActionItemsTable } from '../components/ActionItemsTable';
+import { ErrorNotice, Loading } from '../components/common';
 import { Link, navigate, useLocation } from '../router';
 
 export function ActionItemsPage() {
@@ -65,39 +66,16 @@ export function ActionItemsPage() {
       ) : (items.data ?? []).length === 0 ? (
         <p className="muted">{t('actionItems.none')}</p>
       ) : (
-        <table data-testid="all-action-items">
-          <thead>
-            <tr>
-              <th scope="col">{t('actionItems.priority')}</th>
-              <th scope="col">{t('actionItems.titleField')}</th>
-              <th scope="col">{t('actionItems.category')}</th>
-              <th scope="col">{t('actionItems.owner')}</th>
-              <th scope="col">{t('actionItems.due')}</th>
-              <th scope="col">{t('actionItems.status')}</th>
-              <th scope="col">{t('postmortems.one')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(items.data ?? []).map((a) => (
-              <tr key={a.id}>
-                <td>{a.priority}</td>
-                <td>{a.ticketUrl ? <ExternalLink href={a.ticketUrl}>{a.title}</ExternalLink> : a.title}</td>
-                <td>{t(`actionItems.categories.${a.category}`)}</td>
-                <td>{a.owner ?? '—'}</td>
-                <td>
-                  {a.dueDate ?? '—'}
-                  {a.overdue && <span className="pill pill-red">{t('actionItems.overdue')}</span>}
-                </td>
-                <td>{t(`actionItems.statuses.${a.status}`)}</td>
-                <td>
-                  <Link href={`/postmortems/${encodeURIComponent(a.postmortemId)}`}>
-                    {t('postmortems.open')}
-                  </Link>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ActionItemsTable
+          items={items.data ?? []}
+          testId="all-action-items"
+          extraColumn={{
+            heading: t('postmortems.one'),
+            cell: (a) => (
+              <Link href={`/postmortems/${encodeURIComponent(a.postmortemId)}`}>{t('postmortems.open')}</Link>
+            ),
+          }}
+        />
       )}
     </section>
   );

@@ -14,7 +14,8 @@ import {
   type MarkdownPreview,
   type Postmortem,
 } from '../api';
-import { ErrorNotice, ExternalLink, Loading } from '../components/common';
+import { ActionItemsTable } from '../components/ActionItemsTable';
+import { ErrorNotice, Loading } from '../components/common';
 import { dateTime } from '../format';
 import { Link } from '../router';
 
@@ -104,47 +105,25 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
       {postmortem.actionItems.length === 0 ? (
         <p className="muted">{t('actionItems.none')}</p>
       ) : (
-        <table data-testid="action-items">
-          <thead>
-            <tr>
-              <th scope="col">{t('actionItems.priority')}</th>
-              <th scope="col">{t('actionItems.titleField')}</th>
-              <th scope="col">{t('actionItems.category')}</th>
-              <th scope="col">{t('actionItems.owner')}</th>
-              <th scope="col">{t('actionItems.due')}</th>
-              <th scope="col">{t('actionItems.status')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {postmortem.actionItems.map((a) => (
-              <tr key={a.id}>
-                <td>{a.priority}</td>
-                <td>{a.ticketUrl ? <ExternalLink href={a.ticketUrl}>{a.title}</ExternalLink> : a.title}</td>
-                <td>{t(`actionItems.categories.${a.category}`)}</td>
-                <td>{a.owner ?? '—'}</td>
-                <td>
-                  {a.dueDate ?? '—'}
-                  {a.overdue && <span className="pill pill-red">{t('actionItems.overdue')}</span>}
-                </td>
-                <td>
-                  <select
-                    aria-label={t('actionItems.statusOf', { title: a.title })}
-                    value={a.status}
-                    onChange={(e) =>
-                      patch.mutate({ id: a.id, body: { status: e.target.value as ActionItem['status'] } })
-                    }
-                  >
-                    {ACTION_STATUSES.map((s) => (
-                      <option key={s} value={s}>
-                        {t(`actionItems.statuses.${s}`)}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ActionItemsTable
+          items={postmortem.actionItems}
+          testId="action-items"
+          status={(a) => (
+            <select
+              aria-label={t('actionItems.statusOf', { title: a.title })}
+              value={a.status}
+              onChange={(e) =>
+                patch.mutate({ id: a.id, body: { status: e.target.value as ActionItem['status'] } })
+              }
+            >
+              {ACTION_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {t(`actionItems.statuses.${s}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        />
       )}
       <ErrorNotice error={patch.error} />
       <form className="row wrap" onSubmit={submit}>

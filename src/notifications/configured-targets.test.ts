@@ -4,15 +4,8 @@
  * defining a configured name is an error and the configured target is the one used.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  catalogTargets,
-  configuredTargets,
-  targetsForRule,
-  unsetReferences,
-} from '../../notifications/targets.js';
-import { alertRulesFor } from '../burn/index.js';
-import { loadSpecText } from './load.js';
-import { SpecLoader } from './spec-loader.js';
+import { alertRulesFor, loadSpecText, SpecLoader } from '../slo/index.js';
+import { catalogTargets, configuredTargets, targetsForRule, unsetReferences } from './targets.js';
 
 const CONFIGURED = [{ name: 'oncall', kind: 'webhook' as const }];
 

@@ -1,0 +1,59 @@
+/**
+ * Use cases behind the alert and silence routes: reads of the live alerts and their events,
+ * silences made and ended, feedback on a firing. The routes call these, never the tables.
+ */
+import type { Db } from '../platform/db/index.js';
+import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
+import type { StoredAlert } from './evaluate.js';
+import { giveFeedback } from './quality-service.js';
+import { createSilence, expireSilence, readSilences, type Silence } from './silences.js';
+import { alertEvents, readAlerts } from './store.js';
+
+export interface AlertRouteDeps {
+  readonly db: Db;
+  readonly now: () => number;
+  readonly catalog: () => Catalog;
+  /** The alert rules the live path uses for an SLO. */
+  readonly rulesFor: (slo: SloDefinition) => readonly AlertRule[];
+  /** The live path's low-traffic guard, applied to backtests too. */
+  readonly minEvents?: number | undefined;
+}
+
+/** The live alerts by fingerprint. */
+export function listAlerts(deps: Pick<AlertRouteDeps, 'db'>): Promise<Map<string, StoredAlert>> {
+  return readAlerts(deps.db.kysely);
+}
+
+/** One alert's transitions, oldest first. */
+export function listAlertEvents(deps: Pick<AlertRouteDeps, 'db'>, fingerprint: string) {
+  return alertEvents(deps.db.kysely, fingerprint);
+}
+
+/** The silences not yet ended at `nowMs`. */
+export function listSilences(deps: Pick<AlertRouteDeps, 'db'>, nowMs: number): Promise<Silence[]> {
+  return readSilences(deps.db.kysely, nowMs);
+}
+
+/** Stores a new silence. */
+export function addSilence(
+  deps: Pick<AlertRouteDeps, 'db'>,
+  input: Parameters<typeof createSilence>[1],
+  nowMs: number,
+): Promise<Silence> {
+  return createSilence(deps.db.kysely, input, nowMs);
+}
+
+/** Ends a current silence now; false when there is none with that id. */
+export function endSilence(deps: Pick<AlertRouteDeps, 'db'>, id: string, nowMs: number): Promise<boolean> {
+  return expireSilence(deps.db.kysely, id, nowMs);
+}
+
+/** Records a verdict on an alert's last firing. */
+export function judgeFiring(
+  deps: Pick<AlertRouteDeps, 'db'>,
+  alert: StoredAlert,
+  feedback: Parameters<typeof giveFeedback>[2],
+  nowMs: number,
+) {
+  return giveFeedback(deps.db.kysely, alert, feedback, nowMs);
+}

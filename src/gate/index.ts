@@ -1,0 +1,2 @@
+/** The public face of `gate/` (deploy gates); other folders import only this file. */
+export { gateRoutes } from './routes.js';

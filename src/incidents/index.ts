@@ -1,0 +1,16 @@
+/** The public face of `incidents/` (incidents, action items, postmortems, reviews, status page); other folders import only this file. */
+export { actionItemRoutes } from './action-item-routes.js';
+export { listActionItems } from './action-item-service.js';
+export type { ActionItem } from './action-items.js';
+export { AutoDeclarer } from './auto-declare.js';
+export { integrationRoutes } from './integrations.js';
+export { WRITE_UP_LANGUAGES, type WriteUpLanguage } from './language.js';
+export { CatchUpWriter } from './llm.js';
+export { STATUSES } from './model.js';
+export { postmortemRoutes } from './postmortem-routes.js';
+export { listPostmortems } from './postmortems.js';
+export { type Review, reviewMarkdown } from './review.js';
+export { reviewRoutes } from './review-routes.js';
+export { incidentRoutes } from './routes.js';
+export { type Incident, type IncidentDeps, listIncidents } from './service.js';
+export { statusPageRoutes } from './status-page-routes.js';

@@ -1,0 +1,15 @@
+/** The public face of `notifications/` (targets, formats, the outbox); other folders import only this file. */
+export {
+  enqueueNotifications,
+  NotificationDeliverer,
+  notificationId,
+  payloadFor,
+  type WebhookPayload,
+} from './outbox.js';
+export {
+  catalogTargets,
+  configuredTargets,
+  type DeliveryTarget,
+  targetsForRule,
+  unsetReferences,
+} from './targets.js';

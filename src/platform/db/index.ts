@@ -1,0 +1,16 @@
+/**
+ * The public face of `platform/db/` (connection, migrations, table types); other folders import only
+ * this file. Route modules and CLI commands import none of it: they call a service.
+ */
+export { DatabaseMissingError, type Db, openDatabase, ping } from './database.js';
+export { migrateToLatest } from './migrations.js';
+export type {
+  ActionItemTable,
+  Database,
+  GateOverrideTable,
+  NotificationOutboxTable,
+  PostmortemTable,
+  SloHistoryTable,
+  SloStatusTable,
+  SourceCursorTable,
+} from './schema.js';

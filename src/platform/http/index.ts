@@ -1,0 +1,5 @@
+/** The public face of `platform/http/` (server, problem details, shared routes); other folders import only this file. */
+export { healthRoutes, type ReadinessCheck } from './health-routes.js';
+export { markdownRoutes } from './markdown-routes.js';
+export { type App, buildServer } from './server.js';
+export { webRoutes } from './web-routes.js';

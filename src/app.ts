@@ -37,6 +37,7 @@ import { createLeaderElection } from './slo/evaluator/leader.js';
 import { getStatus, history, isStale, listStatuses } from './slo/evaluator/read.js';
 import { ingestRoutes } from './slo/ingest/routes.js';
 import { sloRoutes } from './slo/routes.js';
+import { otlpPlan, otlpRoutes } from './slo/sources/otlp/index.js';
 import { specSourceRoutes } from './slo/spec-source-routes.js';
 import { SpecStore } from './slo/spec-store.js';
 
@@ -218,6 +219,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       stops.push(() => feeder.stop());
     }
 
+    const otlpModule = (app: App) =>
+      otlpRoutes(app, {
+        db,
+        clock,
+        metrics,
+        catalog: () => specs.current.catalog,
+        path: config.otlp.path,
+        limits: {
+          maxBodyBytes: config.otlp.maxBodyBytes,
+          newSeriesWindowMs: config.otlp.newSeriesWindowSeconds * 1000,
+        },
+      });
     const server = await buildServer({ config, db, clock, log, metrics }, [
       healthRoutes({
         db,
@@ -270,7 +283,9 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           metrics,
           catalog: () => specs.current.catalog,
           pulled: () => puller.pulledSlis(),
+          otlpFed: () => otlpPlan(specs.current.catalog).slis,
         }),
+      ...(config.otlp.enabled && !config.otlp.port ? [otlpModule] : []),
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
       webRoutes(),
@@ -286,6 +301,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     if (options.listen === false)
       return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
+    if (config.otlp.enabled && config.otlp.port) {
+      // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
+      const receiver = await buildServer({ config, db, clock, log, metrics }, [otlpModule]);
+      stops.splice(1, 0, () => receiver.close());
+      const otlpAddress = await receiver.listen({ host: config.server.host, port: config.otlp.port });
+      log.info({ url: otlpAddress }, `OTLP receiver is listening on ${otlpAddress}${config.otlp.path}`);
+    }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
     return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
   } catch (error) {

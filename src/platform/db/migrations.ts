@@ -321,6 +321,7 @@ const migrations: Record<string, Migration> = {
       // time), written in the transaction that adds its minutes, so a retried export adds nothing.
       await db.schema
         .createTable('otlp_series')
+        .ifNotExists()
         .addColumn('series_key', 'text', (c) => c.primaryKey())
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
@@ -329,6 +330,7 @@ const migrations: Record<string, Migration> = {
       // sli_minutes holds the consistent counts derived from them (good ≤ total).
       await db.schema
         .createTable('otlp_minutes')
+        .ifNotExists()
         .addColumn('sli', 'text', (c) => c.notNull())
         .addColumn('minute_ts', 'bigint', (c) => c.notNull())
         .addColumn('good', 'double precision', (c) => c.notNull())

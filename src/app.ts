@@ -35,6 +35,8 @@ import {
   ingestRoutes,
   isStale,
   listStatuses,
+  otlpPlan,
+  otlpRoutes,
   SliPuller,
   SOURCES,
   SpecStore,
@@ -221,6 +223,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       stops.push(() => feeder.stop());
     }
 
+    const otlpModule = (app: App) =>
+      otlpRoutes(app, {
+        db,
+        clock,
+        metrics,
+        catalog: () => specs.current.catalog,
+        path: config.otlp.path,
+        limits: {
+          maxBodyBytes: config.otlp.maxBodyBytes,
+          newSeriesWindowMs: config.otlp.newSeriesWindowSeconds * 1000,
+        },
+      });
     const server = await buildServer({ config, db, clock, log, metrics }, [
       healthRoutes({
         db,
@@ -273,7 +287,9 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           metrics,
           catalog: () => specs.current.catalog,
           pulled: () => puller.pulledSlis(),
+          otlpFed: () => otlpPlan(specs.current.catalog).slis,
         }),
+      ...(config.otlp.enabled && !config.otlp.port ? [otlpModule] : []),
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
       webRoutes(),
@@ -289,6 +305,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     if (options.listen === false)
       return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
+    if (config.otlp.enabled && config.otlp.port) {
+      // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
+      const receiver = await buildServer({ config, db, clock, log, metrics }, [otlpModule]);
+      stops.splice(1, 0, () => receiver.close());
+      const otlpAddress = await receiver.listen({ host: config.server.host, port: config.otlp.port });
+      log.info({ url: otlpAddress }, `OTLP receiver is listening on ${otlpAddress}${config.otlp.path}`);
+    }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
     return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
   } catch (error) {

@@ -60,8 +60,11 @@ describe.each(DIALECTS)('database on %s', (dialect) => {
       })
       .execute();
     // As if the database were from before the migration: it runs again.
-    await sql`DELETE FROM kysely_migration WHERE name = '0012_forget_remote_error_text'`.execute(db.kysely);
-    expect((await migrateToLatest(db.kysely)).applied).toEqual(['0012_forget_remote_error_text']);
+    // (with the migrations after it, which Kysely runs only in order; they are idempotent)
+    await sql`DELETE FROM kysely_migration WHERE name >= '0012_forget_remote_error_text'`.execute(db.kysely);
+    expect((await migrateToLatest(db.kysely)).applied).toEqual(
+      MIGRATION_NAMES.filter((name) => name >= '0012_forget_remote_error_text'),
+    );
     expect(await db.kysely.selectFrom('source_cursors').select('last_error').execute()).toEqual([
       { last_error: null },
     ]);

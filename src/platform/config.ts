@@ -118,6 +118,27 @@ const configSchema = z.strictObject({
       chunkMinutes: z.coerce.number().int().min(10).max(11_000).default(10_000),
     })
     .prefault({}),
+  otlp: z
+    .strictObject({
+      /** Receive OTLP/HTTP metrics exports (OpenTelemetry SLIs, docs/sources.md). */
+      enabled: booleanish().default(true),
+      /** URL path of the receiver. */
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path such as /v1/metrics')
+        .default('/v1/metrics'),
+      /** Its own port (0: none, the receiver is on server.port), on server.host. */
+      port: z.coerce.number().int().min(0).max(65_535).default(0),
+      /** Largest export accepted, in bytes after gzip is undone. */
+      maxBodyBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      /** A cumulative series first seen counts its whole value only if it started at most this long before its point. */
+      newSeriesWindowSeconds: z.coerce.number().min(0).max(86_400).default(600),
+    })
+    .prefault({}),
   alerting: z
     .strictObject({
       /**

@@ -21,6 +21,9 @@ export interface ShinraiMetrics {
   readonly sourceMinutes: Counter<'type' | 'source'>;
   readonly notifications: Counter<'target' | 'outcome'>;
   readonly egressRefused: Counter<'client'>;
+  /** OTLP receiver: data points by outcome (accepted, duplicate, rejected). */
+  readonly otlpPoints: Counter<'outcome'>;
+  readonly otlpExports: Counter<'outcome'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -127,6 +130,18 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_source_pulled_minutes_total',
       help: 'Per-minute SLI buckets read from pulled data sources and stored',
       labelNames: ['type', 'source'],
+      registers: [registry],
+    }),
+    otlpPoints: new Counter({
+      name: 'shinrai_otlp_data_points_total',
+      help: 'OTLP data points received, by outcome: accepted, duplicate (already counted) or rejected (maps to no SLI, or invalid)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    otlpExports: new Counter({
+      name: 'shinrai_otlp_exports_total',
+      help: 'OTLP export requests, by outcome: ok, partial, invalid, unavailable',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

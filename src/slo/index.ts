@@ -75,6 +75,7 @@ export {
   SOURCES,
   type SourceCheck,
 } from './sources/index.js';
+export { otlpPlan, otlpRoutes } from './sources/otlp/index.js';
 export { closest } from './spec/check.js';
 export { type Diagnostic, formatDiagnostic, sortDiagnostics } from './spec/diagnostics.js';
 export { parseSpecText } from './spec/documents.js';

@@ -2266,6 +2266,20 @@ export interface paths {
       };
     };
   };
+  "/v1/metrics": {
+    /**
+     * OTLP/HTTP metrics receiver (ExportMetricsServiceRequest)
+     * @description Body: an OTLP ExportMetricsServiceRequest as application/x-protobuf or application/json, optionally Content-Encoding: gzip. Monotonic sums and histograms of metrics named by OpenTelemetry SLIs feed their minutes; the answer (an ExportMetricsServiceResponse in the request encoding) is sent after commit and counts the points that map to no SLI or are invalid in partial_success. See docs/sources.md.
+     */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
   "/status/internal": {
     /** The internal status page (HTML): every service, every open incident and its whole timeline */
     get: {

@@ -315,6 +315,35 @@ const migrations: Record<string, Migration> = {
     },
     async down() {},
   },
+  '0013_otlp': {
+    async up(db: Kysely<unknown>) {
+      // Per-series state of the OTLP receiver (the last cumulative point, or a delta series' last
+      // time), written in the transaction that adds its minutes, so a retried export adds nothing.
+      await db.schema
+        .createTable('otlp_series')
+        .ifNotExists()
+        .addColumn('series_key', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Raw per-minute sums of what OTLP points added to each stream (good, bad and total apart);
+      // sli_minutes holds the consistent counts derived from them (good ≤ total).
+      await db.schema
+        .createTable('otlp_minutes')
+        .ifNotExists()
+        .addColumn('sli', 'text', (c) => c.notNull())
+        .addColumn('minute_ts', 'bigint', (c) => c.notNull())
+        .addColumn('good', 'double precision', (c) => c.notNull())
+        .addColumn('bad', 'double precision', (c) => c.notNull())
+        .addColumn('total', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('otlp_minutes_pk', ['sli', 'minute_ts'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('otlp_minutes').ifExists().execute();
+      await db.schema.dropTable('otlp_series').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

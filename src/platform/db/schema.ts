@@ -214,4 +214,22 @@ export interface Database {
   postmortems: PostmortemTable;
   action_items: ActionItemTable;
   gate_overrides: GateOverrideTable;
+  otlp_series: OtlpSeriesTable;
+  otlp_minutes: OtlpMinuteTable;
+}
+
+/** OTLP receiver: the last state of one data-point series (JSON), keyed by a hash of its identity. */
+export interface OtlpSeriesTable {
+  series_key: string;
+  state: string;
+  updated_at: number;
+}
+
+/** OTLP receiver: raw per-minute sums per stored stream, before good is bounded by total. */
+export interface OtlpMinuteTable {
+  sli: string;
+  minute_ts: number;
+  good: number;
+  bad: number;
+  total: number;
 }

@@ -23,6 +23,8 @@ export interface IngestContext {
   readonly catalog: () => Catalog;
   /** SLIs Shinrai reads from Prometheus: pushes for them are refused, the pull would overwrite them. */
   readonly pulled?: (() => ReadonlySet<string>) | undefined;
+  /** SLIs fed by the OTLP receiver: pushes for them are refused, they would count twice. */
+  readonly otlpFed?: (() => ReadonlySet<string>) | undefined;
 }
 
 export interface IngestInput {
@@ -104,6 +106,11 @@ async function ingest(ctx: IngestContext, input: IngestInput): Promise<IngestRes
       throw new AppError(
         'Conflict',
         `SLI ${JSON.stringify(route.sli.name)} is read from Prometheus, so pushed data for it is refused (the next pull would replace it); push to an SLI whose metric source is not Prometheus`,
+      );
+    if (ctx.otlpFed?.().has(route.sli.name))
+      throw new AppError(
+        'Conflict',
+        `SLI ${JSON.stringify(route.sli.name)} is fed by OpenTelemetry (OTLP exports to the receiver), so pushed events for it are refused; send its metrics through OTLP, or push to an SLI whose metric source is not OpenTelemetry`,
       );
     batch = prepare(route, input.body, nowMs);
   } catch (error) {

@@ -6,6 +6,7 @@
 import { validateObjective } from '../budget/index.js';
 import { evaluationTargets } from '../evaluation.js';
 import type { Catalog } from '../model.js';
+import { checkOtlpSources } from '../sources/otlp/index.js';
 import { Checker } from './check.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { parseSpecText, type ReadOptions, readSpecTree, type SpecObject } from './documents.js';
@@ -92,6 +93,7 @@ function build(
     diagnostics.push(...checker.diagnostics);
   }
   const resolved = resolveCatalog(parsed, diagnostics, { configuredTargets: options.configuredTargets });
+  diagnostics.push(...checkOtlpSources(resolved.catalog));
   const catalog = withoutUnevaluable(resolved.catalog, diagnostics);
   return { files, catalog, alertWindows: resolved.alertWindows, diagnostics: sortDiagnostics(diagnostics) };
 }

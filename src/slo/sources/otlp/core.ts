@@ -1,0 +1,447 @@
+/**
+ * OTLP mapping core (pure): turns the data points of one export into per-minute good/bad/total
+ * increments of the SLI streams they feed, given each series' last state. Cumulative series count
+ * the increase since their last point (a value that drops, or a new start time, is a reset);
+ * delta series count each point once. A point at or before its series' last point is a retry or
+ * arrived out of order and adds nothing, so no replay ever counts more than was measured.
+ */
+import { createHash } from 'node:crypto';
+import type { AttributeFilter, Filters, OtlpPlan, Selection } from './plan.js';
+import type { ExportRequest, HistogramDataPoint, KeyValue, NumberDataPoint } from './proto.js';
+
+export const MINUTE_MS = 60_000;
+/** Same bounds as push ingestion: 400 days back, 1 hour ahead (clock skew). */
+export const MAX_PAST_MS = 400 * 24 * 60 * MINUTE_MS;
+export const MAX_FUTURE_MS = 60 * MINUTE_MS;
+
+const DELTA = 1;
+const CUMULATIVE = 2;
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the series has no value at this time (it went stale). */
+const NO_RECORDED_VALUE = 1;
+
+/** What is kept per series between exports. Times are nanoseconds as decimal text. */
+export interface SeriesState {
+  readonly temporality: 'cumulative' | 'delta';
+  readonly startNs: string;
+  readonly timeNs: string;
+  /** Cumulative only: the sum's value or the histogram's count at timeNs. */
+  readonly value: number;
+  /** Cumulative histograms: bucket counts and bounds at timeNs. */
+  readonly buckets?: readonly number[] | undefined;
+  readonly bounds?: readonly number[] | undefined;
+}
+
+export interface MinuteIncrement {
+  readonly storageKey: string;
+  readonly minuteMs: number;
+  good: number;
+  bad: number;
+  total: number;
+}
+
+export interface MapOptions {
+  readonly nowMs: number;
+  /**
+   * A cumulative series seen for the first time counts its whole value when it started at most
+   * this long before its point; an older one (the sender ran before the SLI existed) only sets the
+   * baseline, so its history is not poured into one minute.
+   */
+  readonly newSeriesWindowMs: number;
+}
+
+export interface MapResult {
+  readonly increments: MinuteIncrement[];
+  /** Series whose state changed, by key. */
+  readonly states: Map<string, SeriesState>;
+  readonly received: number;
+  readonly accepted: number;
+  /** Points already counted (a retried export) or older than their series' last point. */
+  readonly duplicates: number;
+  readonly rejected: number;
+  /** Distinct reasons for the rejected points, first ones first. */
+  readonly reasons: string[];
+  /** Accepted points per SLI. */
+  readonly perSli: Map<string, number>;
+}
+
+type Scalar = string | number | boolean;
+type Attributes = ReadonlyMap<string, Scalar>;
+
+/** The series keys the points of an export belong to (to load their states first). */
+export function seriesKeys(request: ExportRequest, plan: OtlpPlan): string[] {
+  const keys = new Set<string>();
+  walk(request, plan, (point) => keys.add(point.key));
+  return [...keys];
+}
+
+interface WalkedPoint {
+  readonly key: string;
+  readonly metric: string;
+  readonly kind: 'sum' | 'histogram';
+  readonly temporality: number;
+  readonly monotonic: boolean;
+  readonly point: NumberDataPoint | HistogramDataPoint;
+  readonly selections: readonly Selection[];
+}
+
+type Visit = (point: WalkedPoint) => void;
+type Reject = (count: number, reason: string) => void;
+
+function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject = () => {}): void {
+  for (const rm of request.resourceMetrics ?? []) {
+    const resourceAttrs = attributeMap(rm.resource?.attributes);
+    const resourceText = canonical(resourceAttrs);
+    for (const sm of rm.scopeMetrics ?? []) {
+      const scopeText = `${sm.scope?.name ?? ''}\u0001${sm.scope?.version ?? ''}`;
+      for (const metric of sm.metrics ?? []) {
+        const name = metric.name ?? '';
+        const kind = metric.sum ? 'sum' : metric.histogram ? 'histogram' : undefined;
+        const points: ReadonlyArray<NumberDataPoint | HistogramDataPoint> =
+          metric.sum?.dataPoints ?? metric.histogram?.dataPoints ?? [];
+        const otherCount =
+          metric.gauge?.dataPoints?.length ??
+          metric.exponentialHistogram?.dataPoints?.length ??
+          metric.summary?.dataPoints?.length ??
+          0;
+        const selections = plan.byMetric.get(name);
+        if (!selections) {
+          reject(points.length + otherCount, `no SLI reads metric ${JSON.stringify(name)}`);
+          continue;
+        }
+        if (!kind) {
+          const what = metric.gauge
+            ? 'a gauge'
+            : metric.exponentialHistogram
+              ? 'an exponential histogram'
+              : metric.summary
+                ? 'a summary'
+                : 'empty';
+          reject(
+            otherCount,
+            `metric ${JSON.stringify(name)} is ${what}; SLIs read monotonic sums and explicit-bucket histograms`,
+          );
+          continue;
+        }
+        const temporality = (metric.sum ?? metric.histogram)?.aggregationTemporality ?? 0;
+        const monotonic = kind === 'histogram' || metric.sum?.isMonotonic === true;
+        if (kind === 'sum' && !monotonic) {
+          reject(
+            points.length,
+            `metric ${JSON.stringify(name)} is a non-monotonic sum; SLIs read monotonic sums (counters)`,
+          );
+          continue;
+        }
+        if (temporality !== DELTA && temporality !== CUMULATIVE) {
+          reject(
+            points.length,
+            `metric ${JSON.stringify(name)} has no aggregation temporality (delta or cumulative)`,
+          );
+          continue;
+        }
+        for (const point of points) {
+          const attrs = attributeMap(point.attributes);
+          const matching = selections.filter(
+            (s) => matches(s.query.resource, resourceAttrs) && matches(s.query.attributes, attrs),
+          );
+          if (!matching.length) {
+            reject(1, `no SLI's attribute filters match a point of ${JSON.stringify(name)}`);
+            continue;
+          }
+          const key = seriesKey([name, kind, String(temporality), resourceText, scopeText, canonical(attrs)]);
+          visit({ key, metric: name, kind, temporality, monotonic, point, selections: matching });
+        }
+      }
+    }
+  }
+}
+
+/** Maps one export's points to per-minute increments, with the series states before it. */
+export function mapExport(
+  request: ExportRequest,
+  plan: OtlpPlan,
+  before: ReadonlyMap<string, SeriesState>,
+  options: MapOptions,
+): MapResult {
+  const states = new Map<string, SeriesState>();
+  const increments = new Map<string, MinuteIncrement>();
+  const reasons: string[] = [];
+  const perSli = new Map<string, number>();
+  let received = 0;
+  let accepted = 0;
+  let duplicates = 0;
+  let rejected = 0;
+  const reject: Reject = (count, reason) => {
+    if (count <= 0) return;
+    received += count;
+    rejected += count;
+    if (reasons.length < 10 && !reasons.includes(reason)) reasons.push(reason);
+  };
+  const add = (storageKey: string, minuteMs: number, role: 'good' | 'bad' | 'total', n: number) => {
+    if (!(n > 0)) return;
+    const k = `${storageKey}\u0000${minuteMs}`;
+    let inc = increments.get(k);
+    if (!inc) {
+      inc = { storageKey, minuteMs, good: 0, bad: 0, total: 0 };
+      increments.set(k, inc);
+    }
+    inc[role] += n;
+  };
+  const minMs = options.nowMs - MAX_PAST_MS;
+  const maxMs = options.nowMs + MAX_FUTURE_MS;
+
+  walk(
+    request,
+    plan,
+    (walked) => {
+      const { point, metric } = walked;
+      if (((point.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
+        received++;
+        accepted++;
+        return;
+      }
+      const read = readPoint(walked);
+      if (!read.ok) return reject(1, read.error);
+      const timeMs = Number(read.timeNs / 1_000_000n);
+      if (!(timeMs >= minMs && timeMs <= maxMs))
+        return reject(
+          1,
+          `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
+        );
+      const usable = walked.selections.filter(
+        (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
+      );
+      if (!usable.length) {
+        const s = walked.selections[0]!;
+        return reject(
+          1,
+          `a point of ${JSON.stringify(metric)} has no bucket boundary ${s.use.kind === 'count' ? '' : s.use.le} (the SLI ${JSON.stringify(s.sli)} counts observations up to it)`,
+        );
+      }
+      const previous = states.get(walked.key) ?? before.get(walked.key);
+      const delta = deltaOf(previous, read, walked.temporality === CUMULATIVE, options);
+      received++;
+      if (delta.state) states.set(walked.key, delta.state);
+      if (!delta.counted) {
+        duplicates++;
+        return;
+      }
+      accepted++;
+      const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
+      for (const s of usable) {
+        perSli.set(s.sli, (perSli.get(s.sli) ?? 0) + 1);
+        const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
+        if (s.use.kind === 'threshold') {
+          add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
+          add(s.storageKey, minuteMs, 'total', delta.count);
+        } else add(s.storageKey, minuteMs, s.use.role, upTo);
+      }
+    },
+    reject,
+  );
+  return {
+    increments: [...increments.values()].sort((a, b) =>
+      a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
+    ),
+    states,
+    received,
+    accepted,
+    duplicates,
+    rejected,
+    reasons,
+    perSli,
+  };
+}
+
+interface ReadPoint {
+  readonly startNs: bigint;
+  readonly timeNs: bigint;
+  /** The sum's value or the histogram's count. */
+  readonly value: number;
+  readonly buckets?: readonly number[] | undefined;
+  readonly bounds?: readonly number[] | undefined;
+}
+
+function readPoint(walked: WalkedPoint): ({ ok: true } & ReadPoint) | { ok: false; error: string } {
+  const name = JSON.stringify(walked.metric);
+  const timeNs = nanos(walked.point.timeUnixNano);
+  const startNs = nanos(walked.point.startTimeUnixNano) ?? 0n;
+  if (timeNs === undefined || timeNs <= 0n)
+    return { ok: false, error: `a point of ${name} has no time_unix_nano` };
+  if (walked.kind === 'sum') {
+    const p = walked.point as NumberDataPoint;
+    const value = p.asDouble ?? (p.asInt === undefined ? 0 : Number(p.asInt));
+    if (!Number.isFinite(value) || value < 0)
+      return {
+        ok: false,
+        error: `a point of ${name} has the value ${value}; a monotonic sum is finite and ≥ 0`,
+      };
+    return { ok: true, startNs, timeNs, value };
+  }
+  const p = walked.point as HistogramDataPoint;
+  const count = Number(p.count ?? 0);
+  const bounds = p.explicitBounds ?? [];
+  const buckets = (p.bucketCounts ?? []).map(Number);
+  if (!Number.isFinite(count) || count < 0)
+    return { ok: false, error: `a point of ${name} has the count ${count}` };
+  if (buckets.length) {
+    const sum = buckets.reduce((a, b) => a + b, 0);
+    if (
+      buckets.length !== bounds.length + 1 ||
+      buckets.some((b) => !Number.isFinite(b) || b < 0) ||
+      sum !== count
+    )
+      return {
+        ok: false,
+        error: `a point of ${name} has ${buckets.length} bucket counts for ${bounds.length} bounds (want one more) summing to ${sum}, not its count ${count}`,
+      };
+    if (!bounds.every((b, i) => Number.isFinite(b) && (i === 0 || b > bounds[i - 1]!)))
+      return { ok: false, error: `a point of ${name} has bucket bounds that are not strictly increasing` };
+  }
+  return {
+    ok: true,
+    startNs,
+    timeNs,
+    value: count,
+    buckets: buckets.length ? buckets : undefined,
+    bounds: buckets.length ? bounds : undefined,
+  };
+}
+
+interface Delta {
+  readonly counted: boolean;
+  readonly count: number;
+  readonly buckets?: readonly number[] | undefined;
+  readonly state?: SeriesState | undefined;
+}
+
+const NOTHING: Delta = { counted: false, count: 0 };
+
+/** The increase a point brings over its series' previous state (exported for the property tests). */
+export function deltaOf(
+  previous: SeriesState | undefined,
+  point: ReadPoint,
+  cumulative: boolean,
+  options: Pick<MapOptions, 'newSeriesWindowMs'>,
+): Delta {
+  const timeNs = String(point.timeNs);
+  const startNs = String(point.startNs);
+  if (!cumulative) {
+    if (previous && previous.temporality === 'delta' && point.timeNs <= BigInt(previous.timeNs))
+      return NOTHING;
+    return {
+      counted: true,
+      count: point.value,
+      buckets: point.buckets,
+      state: { temporality: 'delta', startNs, timeNs, value: 0 },
+    };
+  }
+  const state: SeriesState = {
+    temporality: 'cumulative',
+    startNs,
+    timeNs,
+    value: point.value,
+    buckets: point.buckets,
+    bounds: point.bounds,
+  };
+  const whole: Delta = { counted: true, count: point.value, buckets: point.buckets, state };
+  if (previous?.temporality !== 'cumulative') {
+    const ageMs = Number((point.timeNs - point.startNs) / 1_000_000n);
+    if (point.startNs > 0n && ageMs <= options.newSeriesWindowMs) return whole;
+    return { counted: true, count: 0, buckets: point.buckets?.map(() => 0), state };
+  }
+  const prevStart = BigInt(previous.startNs);
+  const prevTime = BigInt(previous.timeNs);
+  // An older incarnation, or a point at or before the last one: already counted (or superseded).
+  if (point.startNs < prevStart || point.timeNs <= prevTime) return NOTHING;
+  if (point.startNs > prevStart) return whole;
+  const sameBuckets =
+    (previous.bounds ?? []).length === (point.bounds ?? []).length &&
+    (previous.bounds ?? []).every((b, i) => b === point.bounds?.[i]) &&
+    (previous.buckets?.length ?? 0) === (point.buckets?.length ?? 0);
+  const dropped =
+    point.value < previous.value || (point.buckets ?? []).some((b, i) => b < (previous.buckets?.[i] ?? 0));
+  if (dropped || !sameBuckets) return whole;
+  return {
+    counted: true,
+    count: point.value - previous.value,
+    buckets: point.buckets?.map((b, i) => b - (previous.buckets?.[i] ?? 0)),
+    state,
+  };
+}
+
+function countUpTo(buckets: readonly number[] | undefined, bounds: readonly number[], le: number): number {
+  const index = bounds.indexOf(le);
+  if (!buckets || index < 0) return 0;
+  let n = 0;
+  for (let i = 0; i <= index; i++) n += buckets[i] ?? 0;
+  return n;
+}
+
+function nanos(text: string | undefined): bigint | undefined {
+  if (text === undefined || !/^\d{1,20}$/.test(text)) return undefined;
+  return BigInt(text);
+}
+
+function attributeMap(list: readonly KeyValue[] | undefined): Map<string, Scalar> {
+  const out = new Map<string, Scalar>();
+  for (const kv of list ?? []) {
+    if (kv.key === undefined) continue;
+    const v = kv.value;
+    if (!v) continue;
+    if (v.stringValue !== undefined) out.set(kv.key, v.stringValue);
+    else if (v.boolValue !== undefined) out.set(kv.key, v.boolValue);
+    else if (v.intValue !== undefined) out.set(kv.key, Number(v.intValue));
+    else if (v.doubleValue !== undefined) out.set(kv.key, v.doubleValue);
+    else out.set(kv.key, JSON.stringify(v));
+  }
+  return out;
+}
+
+function canonical(attrs: Attributes): string {
+  return [...attrs.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}\u0002${typeof v}\u0002${String(v)}`)
+    .join('\u0001');
+}
+
+function seriesKey(parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+}
+
+function asNumber(v: Scalar | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function equals(filter: Scalar, v: Scalar | undefined): boolean {
+  if (v === undefined) return false;
+  if (typeof filter === 'number') return asNumber(v) === filter;
+  if (typeof filter === 'boolean') return v === filter;
+  return String(v) === filter;
+}
+
+function matchOne(filter: AttributeFilter, v: Scalar | undefined): boolean {
+  switch (filter.kind) {
+    case 'equals':
+      return equals(filter.value, v);
+    case 'oneOf':
+      return filter.values.some((f) => equals(f, v));
+    case 'range': {
+      const n = asNumber(v);
+      if (n === undefined) return false;
+      return (
+        (filter.gt === undefined || n > filter.gt) &&
+        (filter.gte === undefined || n >= filter.gte) &&
+        (filter.lt === undefined || n < filter.lt) &&
+        (filter.lte === undefined || n <= filter.lte)
+      );
+    }
+  }
+}
+
+/** True when every filter holds for the attributes. */
+export function matches(filters: Filters, attrs: Attributes): boolean {
+  for (const [key, filter] of filters) if (!matchOne(filter, attrs.get(key))) return false;
+  return true;
+}

@@ -1,0 +1,221 @@
+/**
+ * OTLP metrics wire formats (pure): decodes an ExportMetricsServiceRequest from protobuf or
+ * OTLP/JSON into one plain shape, and encodes the ExportMetricsServiceResponse and the error
+ * Status. Decoding is protobufjs's; the schema below declares only the messages and fields the
+ * receiver reads, with the field numbers of opentelemetry-proto v1 (metrics.proto, common.proto,
+ * resource.proto, metrics_service.proto; google.rpc.Status). Undeclared fields are skipped, as
+ * the OTLP spec asks of receivers.
+ */
+import protobuf from 'protobufjs';
+
+const SCHEMA = `
+syntax = "proto3";
+package shinrai.otlp;
+
+message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
+message ExportMetricsServiceResponse { ExportMetricsPartialSuccess partial_success = 1; }
+message ExportMetricsPartialSuccess { int64 rejected_data_points = 1; string error_message = 2; }
+message Status { int32 code = 1; string message = 2; }
+
+message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; string schema_url = 3; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message ScopeMetrics { InstrumentationScope scope = 1; repeated Metric metrics = 2; string schema_url = 3; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; }
+
+message KeyValue { string key = 1; AnyValue value = 2; }
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+
+message Metric {
+  string name = 1;
+  string description = 2;
+  string unit = 3;
+  oneof data {
+    Gauge gauge = 5;
+    Sum sum = 7;
+    Histogram histogram = 9;
+    ExponentialHistogram exponential_histogram = 10;
+    Summary summary = 11;
+  }
+}
+message Gauge { repeated NumberDataPoint data_points = 1; }
+message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
+message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message ExponentialHistogram { repeated OtherDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message Summary { repeated OtherDataPoint data_points = 1; }
+
+message NumberDataPoint {
+  repeated KeyValue attributes = 7;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  oneof value { double as_double = 4; sfixed64 as_int = 6; }
+  uint32 flags = 8;
+}
+message HistogramDataPoint {
+  repeated KeyValue attributes = 9;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  repeated fixed64 bucket_counts = 6;
+  repeated double explicit_bounds = 7;
+  uint32 flags = 10;
+}
+// Exponential histograms and summaries are recognised (and refused), not read.
+message OtherDataPoint { fixed64 time_unix_nano = 3; }
+`;
+
+const root = protobuf.parse(SCHEMA, { keepCase: false }).root;
+const RequestType = root.lookupType('shinrai.otlp.ExportMetricsServiceRequest');
+const ResponseType = root.lookupType('shinrai.otlp.ExportMetricsServiceResponse');
+const StatusType = root.lookupType('shinrai.otlp.Status');
+
+/** An attribute value as OTLP carries it. */
+export interface AnyValue {
+  readonly stringValue?: string;
+  readonly boolValue?: boolean;
+  readonly intValue?: string;
+  readonly doubleValue?: number;
+  readonly arrayValue?: { readonly values?: readonly AnyValue[] };
+  readonly kvlistValue?: { readonly values?: readonly KeyValue[] };
+  readonly bytesValue?: string;
+}
+export interface KeyValue {
+  readonly key?: string;
+  readonly value?: AnyValue;
+}
+export interface NumberDataPoint {
+  readonly attributes?: readonly KeyValue[];
+  readonly startTimeUnixNano?: string;
+  readonly timeUnixNano?: string;
+  readonly asDouble?: number;
+  readonly asInt?: string;
+  readonly flags?: number;
+}
+export interface HistogramDataPoint {
+  readonly attributes?: readonly KeyValue[];
+  readonly startTimeUnixNano?: string;
+  readonly timeUnixNano?: string;
+  readonly count?: string;
+  readonly bucketCounts?: readonly string[];
+  readonly explicitBounds?: readonly number[];
+  readonly flags?: number;
+}
+export interface Metric {
+  readonly name?: string;
+  readonly gauge?: { readonly dataPoints?: readonly unknown[] };
+  readonly sum?: {
+    readonly dataPoints?: readonly NumberDataPoint[];
+    readonly aggregationTemporality?: number;
+    readonly isMonotonic?: boolean;
+  };
+  readonly histogram?: {
+    readonly dataPoints?: readonly HistogramDataPoint[];
+    readonly aggregationTemporality?: number;
+  };
+  readonly exponentialHistogram?: { readonly dataPoints?: readonly unknown[] };
+  readonly summary?: { readonly dataPoints?: readonly unknown[] };
+}
+export interface ExportRequest {
+  readonly resourceMetrics?: ReadonlyArray<{
+    readonly resource?: { readonly attributes?: readonly KeyValue[] };
+    readonly scopeMetrics?: ReadonlyArray<{
+      readonly scope?: { readonly name?: string; readonly version?: string };
+      readonly metrics?: readonly Metric[];
+    }>;
+  }>;
+}
+
+/** protobufjs's object form: 64-bit integers as decimal text, enums as numbers, bytes as base64. */
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: String,
+  enums: Number,
+  bytes: String,
+  defaults: false,
+  arrays: false,
+  oneofs: false,
+};
+
+export type Decoded = { ok: true; request: ExportRequest } | { ok: false; error: string };
+
+/** Decodes a protobuf body; never throws. */
+export function decodeProtobuf(body: Uint8Array): Decoded {
+  try {
+    const message = RequestType.decode(body);
+    return { ok: true, request: RequestType.toObject(message, TO_OBJECT) as ExportRequest };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `the body is not an OTLP ExportMetricsServiceRequest in protobuf (${oneLine(error)})`,
+    };
+  }
+}
+
+/** Decodes an OTLP/JSON body (UTF-8 text); never throws. */
+export function decodeJson(text: string): Decoded {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `the body is not JSON (${oneLine(error)})` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return {
+      ok: false,
+      error: 'the body is not an OTLP ExportMetricsServiceRequest: a JSON object is expected',
+    };
+  try {
+    const message = RequestType.fromObject(parsed as Record<string, unknown>);
+    return { ok: true, request: RequestType.toObject(message, TO_OBJECT) as ExportRequest };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `the body is not an OTLP ExportMetricsServiceRequest in JSON (${oneLine(error)})`,
+    };
+  }
+}
+
+export interface PartialSuccess {
+  readonly rejectedDataPoints: number;
+  readonly errorMessage: string;
+}
+
+/** The response message as protobuf bytes; an empty message when nothing was rejected. */
+export function encodeResponseProtobuf(partial: PartialSuccess | undefined): Uint8Array {
+  return ResponseType.encode(ResponseType.fromObject(partial ? { partialSuccess: partial } : {})).finish();
+}
+
+/** The response message in OTLP/JSON (64-bit integers as text, as the protobuf JSON mapping writes them). */
+export function responseJson(partial: PartialSuccess | undefined): Record<string, unknown> {
+  return partial
+    ? {
+        partialSuccess: {
+          rejectedDataPoints: String(partial.rejectedDataPoints),
+          errorMessage: partial.errorMessage,
+        },
+      }
+    : {};
+}
+
+/** gRPC status codes used in OTLP/HTTP error bodies. */
+export const RPC_CODE = { INVALID_ARGUMENT: 3, UNAUTHENTICATED: 16, UNAVAILABLE: 14, INTERNAL: 13 } as const;
+
+/** A google.rpc.Status as protobuf bytes: the error body of a protobuf request. */
+export function encodeStatus(code: number, message: string): Uint8Array {
+  return StatusType.encode(StatusType.fromObject({ code, message })).finish();
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 200);
+}

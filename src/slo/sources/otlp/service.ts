@@ -1,0 +1,238 @@
+/**
+ * OTLP receiver use case: decode one export, map its points to the SLI streams they feed and store
+ * the minutes, the raw sums and the series states in one transaction; answer after commit with the
+ * points that map to nothing or are invalid (OTLP partial success).
+ */
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { type Kysely, sql } from 'kysely';
+import type { Clock } from '../../../platform/clock.js';
+import type { Database, Db } from '../../../platform/db/index.js';
+import { AppError } from '../../../platform/errors.js';
+import type { ShinraiMetrics } from '../../../platform/metrics.js';
+import type { MinuteBucket } from '../../ingest/aggregate.js';
+import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
+import type { Catalog } from '../../model.js';
+import { type MapResult, type MinuteIncrement, mapExport, type SeriesState, seriesKeys } from './core.js';
+import { type OtlpPlan, otlpPlan } from './plan.js';
+import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
+
+export interface OtlpContext {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly metrics: ShinraiMetrics;
+  readonly catalog: () => Catalog;
+  readonly limits: OtlpLimits;
+}
+
+export interface OtlpLimits {
+  /** Largest body after gzip is undone. */
+  readonly maxBodyBytes: number;
+  /** See MapOptions.newSeriesWindowMs. */
+  readonly newSeriesWindowMs: number;
+}
+
+export type OtlpEncoding = 'protobuf' | 'json';
+
+export interface OtlpInput {
+  readonly body: Buffer;
+  readonly encoding: OtlpEncoding;
+  /** The Content-Encoding header. */
+  readonly contentEncoding: string | undefined;
+}
+
+export interface OtlpResult {
+  readonly partial?: PartialSuccess | undefined;
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+}
+
+/** Media types of OTLP/HTTP bodies. */
+export const OTLP_MEDIA_TYPES: Record<string, OtlpEncoding> = {
+  'application/x-protobuf': 'protobuf',
+  'application/protobuf': 'protobuf',
+  'application/json': 'json',
+};
+
+const TRANSIENT_RETRIES = 3;
+/** The key of the transaction lock that serialises OTLP writers on PostgreSQL. */
+const OTLP_LOCK_KEY = 0x6f746c70; // "otlp"
+const CHUNK = 500;
+
+/** Decodes, maps and stores one export; throws AppError for a body that can't be read. */
+export async function receiveMetrics({
+  ctx,
+  input,
+}: {
+  ctx: OtlpContext;
+  input: OtlpInput;
+}): Promise<OtlpResult> {
+  const request = await decode(input, ctx.limits.maxBodyBytes);
+  const plan = otlpPlan(ctx.catalog());
+  const nowMs = ctx.clock.now();
+  const keys = seriesKeys(request, plan);
+  const mapped = await retryTransient(() =>
+    ctx.db.kysely.transaction().execute(async (trx) => {
+      if (ctx.db.dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
+      const before = await loadStates(trx, keys);
+      const result = mapExport(request, plan, before, {
+        nowMs,
+        newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
+      });
+      await saveStates(trx, result.states, nowMs);
+      const buckets = await addMinutes(trx, result.increments, plan);
+      await upsertBuckets(trx, buckets, minuteStamp(ctx.db, nowMs), 'replace');
+      return result;
+    }),
+  );
+  count(ctx.metrics, mapped);
+  const partial: PartialSuccess | undefined = mapped.rejected
+    ? {
+        rejectedDataPoints: mapped.rejected,
+        errorMessage: `${mapped.rejected} of ${mapped.received} data points were rejected: ${mapped.reasons.join('; ')}`,
+      }
+    : undefined;
+  ctx.metrics.otlpExports.inc({ outcome: partial ? 'partial' : 'ok' });
+  return { partial, accepted: mapped.accepted, duplicates: mapped.duplicates, rejected: mapped.rejected };
+}
+
+function count(metrics: ShinraiMetrics, result: MapResult): void {
+  if (result.accepted) metrics.otlpPoints.inc({ outcome: 'accepted' }, result.accepted);
+  if (result.duplicates) metrics.otlpPoints.inc({ outcome: 'duplicate' }, result.duplicates);
+  if (result.rejected) metrics.otlpPoints.inc({ outcome: 'rejected' }, result.rejected);
+}
+
+// On the thread pool: a large export must not hold the event loop while it inflates.
+const gunzipAsync = promisify(gunzip);
+
+/** The body as an export request; throws 400 (or 413) naming what is wrong, never echoing the body. */
+export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<ExportRequest> {
+  const encoding = (input.contentEncoding ?? 'identity').trim().toLowerCase();
+  let body = input.body;
+  if (encoding === 'gzip' || encoding === 'x-gzip') {
+    try {
+      body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new AppError(
+          'PayloadTooLarge',
+          `the body is larger than ${maxBodyBytes} bytes once decompressed (otlp.maxBodyBytes)`,
+        );
+      throw new AppError('Invalid', 'the body is not valid gzip (Content-Encoding: gzip)');
+    }
+  } else if (encoding !== 'identity')
+    throw new AppError(
+      'UnsupportedMediaType',
+      `Content-Encoding ${JSON.stringify(input.contentEncoding)} is not accepted: send gzip or no encoding`,
+    );
+  const decoded = input.encoding === 'protobuf' ? decodeProtobuf(body) : decodeJsonBody(body);
+  if (!decoded.ok) throw new AppError('Invalid', decoded.error);
+  return decoded.request;
+}
+
+function decodeJsonBody(body: Buffer) {
+  return decodeJson(new TextDecoder('utf-8', { fatal: false }).decode(body));
+}
+
+async function loadStates(trx: Kysely<Database>, keys: readonly string[]): Promise<Map<string, SeriesState>> {
+  const out = new Map<string, SeriesState>();
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const rows = await trx
+      .selectFrom('otlp_series')
+      .select(['series_key', 'state'])
+      .where('series_key', 'in', keys.slice(i, i + CHUNK))
+      .execute();
+    for (const row of rows) out.set(row.series_key, JSON.parse(row.state) as SeriesState);
+  }
+  return out;
+}
+
+async function saveStates(
+  trx: Kysely<Database>,
+  states: ReadonlyMap<string, SeriesState>,
+  nowMs: number,
+): Promise<void> {
+  const rows = [...states].map(([series_key, state]) => ({
+    series_key,
+    state: JSON.stringify(state),
+    updated_at: nowMs,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK)
+    await trx
+      .insertInto('otlp_series')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.column('series_key').doUpdateSet((eb) => ({
+          state: eb.ref('excluded.state'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+}
+
+/**
+ * Adds the increments to the raw sums and returns the minutes to store: total, and good bounded by
+ * total (good and total may come from different metrics, whose points arrive apart).
+ */
+async function addMinutes(
+  trx: Kysely<Database>,
+  increments: readonly MinuteIncrement[],
+  plan: OtlpPlan,
+): Promise<MinuteBucket[]> {
+  const buckets: MinuteBucket[] = [];
+  for (let i = 0; i < increments.length; i += CHUNK) {
+    const rows = increments.slice(i, i + CHUNK).map((inc) => ({
+      sli: inc.storageKey,
+      minute_ts: inc.minuteMs,
+      good: inc.good,
+      bad: inc.bad,
+      total: inc.total,
+    }));
+    const sums = await trx
+      .insertInto('otlp_minutes')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
+          good: eb('otlp_minutes.good', '+', eb.ref('excluded.good')),
+          bad: eb('otlp_minutes.bad', '+', eb.ref('excluded.bad')),
+          total: eb('otlp_minutes.total', '+', eb.ref('excluded.total')),
+        })),
+      )
+      .returning(['sli', 'minute_ts', 'good', 'bad', 'total'])
+      .execute();
+    for (const row of sums) {
+      const total = Number(row.total);
+      const good = plan.badStreams.has(row.sli)
+        ? Math.max(0, total - Math.min(Number(row.bad), total))
+        : Math.min(Number(row.good), total);
+      buckets.push({ storageKey: row.sli, minuteMs: Number(row.minute_ts), good, total });
+    }
+  }
+  return buckets.sort((a, b) =>
+    a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
+  );
+}
+
+class TransientError extends Error {}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof TransientError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
+}
+
+/** Deadlocks and busy databases are retried; a failure that persists is 503 (retryable in OTLP). */
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      if (attempt >= TRANSIENT_RETRIES)
+        throw new AppError('Unavailable', 'the database is busy; retry the export later');
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}

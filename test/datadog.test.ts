@@ -7,11 +7,16 @@
  * down then back, a refused query, egress applied to the SDK's requests, keys never shown.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Egress, parseEgressAllow } from '../src/platform/egress.js';
 import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
+import { connectDatadog } from '../src/slo/sources/datadog/index.js';
+import type { SourceQueryError } from '../src/slo/sources/port.js';
 import { DIALECTS } from './support/databases.js';
 import { DATADOG_BODY_SECRET, FakeDatadog } from './support/fake-datadog.js';
 import { type JsonBody, json, ManualClock, startTestServer, type TestServer } from './support/server.js';
@@ -327,5 +332,64 @@ describe('SLIs from Datadog (the official client against a fake of the documente
           expect(text).not.toContain(secret);
       }
     });
+  });
+});
+
+describe('the Datadog client on odd answers', () => {
+  const policy = parseEgressAllow(['127.0.0.1']);
+  if (!policy.ok) throw new Error('bad policy');
+  const egress = new Egress(policy.policy);
+  const range = { fromMs: T, toMs: T + 10 * MIN };
+
+  /** A loopback server answering every request with `handler`; its url. */
+  const serve = async (handler: Parameters<typeof createServer>[1]) => {
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  const reasonOf = async (url: string, timeoutMs = 5000) => {
+    const client = await connectDatadog({
+      url,
+      headers: {},
+      timeoutMs,
+      credentials: { apiKey: API_KEY, appKey: APP_KEY },
+      egress,
+    });
+    try {
+      await client.fetchMinutes('sum:hits{*}.as_count().rollup(sum, 60)', range);
+      return { reason: 'none', message: '' };
+    } catch (error) {
+      const e = error as SourceQueryError;
+      return { reason: e.reason, message: e.message };
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('classifies a body that is not JSON, a hung server and a closed port, quoting neither body nor key', async () => {
+    const garbage = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`{not json ${DATADOG_BODY_SECRET}`);
+    });
+    const hung = await serve(() => {});
+    const closed = await serve(() => {});
+    closed.server.close();
+    try {
+      expect(await reasonOf(garbage.url)).toEqual({
+        reason: 'bad_response',
+        message: `${garbage.url} answered a body that is not a Datadog query result`,
+      });
+      expect(await reasonOf(hung.url, 300)).toEqual({
+        reason: 'timeout',
+        message: `${hung.url} did not answer within 0.3 s`,
+      });
+      expect(await reasonOf(closed.url)).toEqual({
+        reason: 'unreachable',
+        message: `${closed.url} unreachable: connection refused`,
+      });
+    } finally {
+      garbage.server.close();
+      hung.server.closeAllConnections();
+      hung.server.close();
+    }
   });
 });

@@ -123,7 +123,19 @@ export function datadogMinutes(
   range: MinuteRange,
   shownUrl: string,
 ): MinuteSeries[] {
-  if (answer.status !== undefined && answer.status !== 'ok')
+  // The SDK hands back a body it could not parse as it is (a string) or marked `_unparsed`: a 200
+  // that is not a query result must not read as "no series", i.e. no data without an error.
+  if (
+    typeof answer !== 'object' ||
+    answer === null ||
+    typeof answer.status !== 'string' ||
+    (answer as { _unparsed?: unknown })._unparsed
+  )
+    throw new SourceQueryError(
+      'bad_response',
+      `${shownUrl} answered a body that is not a Datadog query result`,
+    );
+  if (answer.status !== 'ok')
     throw new SourceQueryError(
       'bad_query',
       `${shownUrl} answered the query with status "${/^[a-z_]{1,16}$/.test(answer.status) ? answer.status : 'error'}"; try spec.query in a Datadog notebook to see why`,
@@ -223,6 +235,9 @@ export async function connectDatadog(connection: SourceConnection): Promise<Data
   const { apiKey, appKey } = connection.credentials;
   if (!apiKey || !appKey) throw new Error('a Datadog connection needs apiKey and appKey (docs/sources.md)');
   const sdk = await import('@datadog/datadog-api-client');
+  // The SDK's own logger prints parse errors that quote response bodies when DEBUG is set in the
+  // environment; Shinrai reports failures itself (classified, without bodies).
+  sdk.logger.setLevel('silent');
   const dispatcher = connection.egress.agent('datadog', {
     connect: connection.ca ? { ca: connection.ca } : {},
     keepAliveTimeout: 30_000,

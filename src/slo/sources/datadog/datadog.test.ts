@@ -141,6 +141,9 @@ describe('datadogMinutes', () => {
     expect(reason({ status: 'ok', series: [{ interval: 60, pointlist: [['x', 1]] }] })).toBe('bad_response');
     expect(reason({ status: 'ok', series: [{ interval: 60, pointlist: [[T, 'x']] }] })).toBe('bad_response');
     expect(reason({ status: 'ok', series: {} })).toBe('bad_response');
+    expect(reason('{not json')).toBe('bad_response');
+    expect(reason({ series: [] })).toBe('bad_response');
+    expect(reason({ status: 'ok', series: [], _unparsed: true })).toBe('bad_response');
   });
 });
 

@@ -268,7 +268,9 @@ export function oracleStatus(
   if (budget.remaining <= 0) exhaustionAt = atMs;
   else if (currentBurnRate !== null && currentBurnRate > 0) {
     const ms = (budget.remaining * (endMs - startMs)) / currentBurnRate;
-    exhaustionAt = Number.isFinite(ms) ? atMs + Math.round(ms) : null;
+    // Beyond ±8.64e15 ms (what a JavaScript Date holds) is "never", as the engine documents.
+    const at = atMs + Math.round(ms);
+    exhaustionAt = Number.isFinite(ms) && Math.abs(at) <= 8.64e15 ? at : null;
   }
 
   // Coverage: minutes with data / elapsed, non-excluded minutes of the period.

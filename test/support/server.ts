@@ -1,5 +1,5 @@
 /** Starts a real Shinrai (in-process) on a free loopback port for API tests. */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type RunningShinrai, startShinrai } from '../../src/app.js';
 import { createToken, type Role } from '../../src/platform/auth/tokens.js';
 import type { Clock } from '../../src/platform/clock.js';
@@ -51,6 +51,8 @@ export async function startTestServer(
     config?: Record<string, unknown>;
     /** Share another server's database (a second replica); it is then not dropped on close. */
     database?: TestDatabase;
+    /** The server's logger (default: silent), for tests that read what it logs. */
+    log?: Logger;
   },
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(dialect));
@@ -73,7 +75,10 @@ export async function startTestServer(
       ...options.config,
     },
   });
-  const shinrai = await startShinrai(config, { clock: options.clock, log: pino({ level: 'silent' }) });
+  const shinrai = await startShinrai(config, {
+    clock: options.clock,
+    log: options.log ?? pino({ level: 'silent' }),
+  });
   let tokens = 0;
   return {
     shinrai,

@@ -51,6 +51,8 @@ export async function startTestServer(
     config?: Record<string, unknown>;
     /** Share another server's database (a second replica); it is then not dropped on close. */
     database?: TestDatabase;
+    /** Where the server logs (default: nowhere), for tests of what logs say and never say. */
+    log?: pino.Logger;
   },
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(dialect));
@@ -73,7 +75,10 @@ export async function startTestServer(
       ...options.config,
     },
   });
-  const shinrai = await startShinrai(config, { clock: options.clock, log: pino({ level: 'silent' }) });
+  const shinrai = await startShinrai(config, {
+    clock: options.clock,
+    log: options.log ?? pino({ level: 'silent' }),
+  });
   let tokens = 0;
   return {
     shinrai,

@@ -143,3 +143,46 @@ describe('CloudWatch egress', () => {
     });
   });
 });
+
+/** A loopback listener that accepts connections and never answers. */
+async function hungServer(): Promise<{ port: number; close: () => void }> {
+  const { createServer } = await import('node:net');
+  const sockets: Array<{ destroy(): void }> = [];
+  const server = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('CloudWatch timeouts', () => {
+  it('gives up on a server that never answers: a timeout, retried by the pull loop', async () => {
+    const { Egress, parseEgressAllow } = await import('../../../platform/egress.js');
+    const { cloudWatchSource } = await import('./index.js');
+    const hung = await hungServer();
+    const parsed = parseEgressAllow([]);
+    if (!parsed.ok) throw new Error('policy');
+    const client = await cloudWatchSource.connect({
+      url: `http://127.0.0.1:${hung.port}`,
+      headers: {},
+      timeoutMs: 300,
+      credentials: { region: 'eu-west-1', accessKeyId: 'AKIAHUNG', secretAccessKey: 'x' },
+      egress: new Egress(parsed.policy),
+    });
+    const planned = planCloudWatch(metric({ namespace: 'A', metricName: 'B', stat: 'Sum' }), false);
+    const error = await client
+      .fetchMinutes((planned as { query: string }).query, { fromMs: 0, toMs: 60_000 })
+      .catch((e: unknown) => e);
+    await client.close();
+    hung.close();
+    expect(error).toMatchObject({
+      reason: 'timeout',
+      retryable: true,
+      message: expect.stringMatching(/did not answer within 0\.3 s$/),
+    });
+  });
+});

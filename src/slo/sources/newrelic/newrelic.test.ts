@@ -202,3 +202,45 @@ describe('New Relic egress', () => {
     ).rejects.toThrow(/accountId/);
   });
 });
+
+/** A loopback listener that accepts connections and never answers. */
+async function hungServer(): Promise<{ port: number; close: () => void }> {
+  const { createServer } = await import('node:net');
+  const sockets: Array<{ destroy(): void }> = [];
+  const server = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('New Relic timeouts', () => {
+  it('gives up on a NerdGraph that never answers: a timeout, retried by the pull loop', async () => {
+    const { Egress, parseEgressAllow } = await import('../../../platform/egress.js');
+    const { newRelicSource } = await import('./index.js');
+    const hung = await hungServer();
+    const parsed = parseEgressAllow([]);
+    if (!parsed.ok) throw new Error('policy');
+    const client = await newRelicSource.connect({
+      url: `http://127.0.0.1:${hung.port}/graphql`,
+      headers: {},
+      timeoutMs: 300,
+      credentials: { apiKey: 'NRAK-HUNG', accountId: '1' },
+      egress: new Egress(parsed.policy),
+    });
+    const error = await client
+      .fetchMinutes('SELECT count(*) FROM T TIMESERIES 1 minute', range)
+      .catch((e: unknown) => e);
+    await client.close();
+    hung.close();
+    expect(error).toMatchObject({
+      reason: 'timeout',
+      retryable: true,
+      message: expect.stringMatching(/did not answer within 0\.3 s$/),
+    });
+  });
+});

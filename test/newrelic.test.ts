@@ -28,7 +28,31 @@ const GOOD_NRQL = "SELECT count(*) FROM Transaction WHERE appName = 'checkout' A
 const total = (ms: number) => 100 + ((ms / MIN) % 13);
 const bad = (ms: number) => (ms >= T - 6 * HOUR && ms < T - 5.5 * HOUR ? 20 : (ms / MIN) % 97 === 0 ? 1 : 0);
 
+const WRONG_KEY = 'NRAK-WRONGKEY9876543210ZYXWVUTSRQ';
+
 const SPECS = (url: string) => `apiVersion: openslo/v1
+kind: DataSource
+metadata: { name: nr-wrong-key }
+spec:
+  type: new-relic
+  connectionDetails: { url: '${url}', apiKey: ${WRONG_KEY}, accountId: '${ACCOUNT}' }
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: wrong-key-nr }
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: 1d, isRolling: true }]
+  indicator:
+    metadata: { name: wrong-key-nrql }
+    spec:
+      ratioMetric:
+        good: { metricSource: { metricSourceRef: nr-wrong-key, spec: { nrql: "${GOOD_NRQL}" } } }
+        total: { metricSource: { metricSourceRef: nr-wrong-key, spec: { nrql: "${TOTAL_NRQL}" } } }
+  objectives: [{ target: 0.99 }]
+---
+apiVersion: openslo/v1
 kind: DataSource
 metadata: { name: nr }
 spec:
@@ -130,6 +154,7 @@ describe.each(DIALECTS)('SLIs from New Relic (NerdGraph fake) on %s', (dialect) 
   const catchUp = async () => {
     for (let i = 0; i < 5; i++) {
       const summary = await server.shinrai.puller.cycle();
+      // refused-nr and wrong-key-nr fail on every cycle (not retried: their source stays up).
       if (summary && summary.skipped === 0 && summary.failed <= 2) break;
     }
     for (let i = 0; i < 5; i++) await server.shinrai.evaluator.tick();
@@ -268,17 +293,21 @@ describe.each(DIALECTS)('SLIs from New Relic (NerdGraph fake) on %s', (dialect) 
   });
 
   it('sends the User key and never shows it or a NerdGraph body in logs, errors, the API or /metrics', async () => {
-    expect(fake.keysSeen.length).toBeGreaterThan(0);
-    expect(new Set(fake.keysSeen)).toEqual(new Set([API_KEY]));
+    expect(new Set(fake.keysSeen)).toEqual(new Set([API_KEY, WRONG_KEY]));
+    const refused = await status('wrong-key-nr');
+    expect(refused.data).toMatchObject({ state: 'no-data' });
+    expect(refused.data.lastError).toMatch(/refused the credentials or the account \(UNAUTHORIZED\)/);
     const seen = [
       logs.join('\n'),
       await (await server.request('GET', '/metrics')).text(),
       await (await server.request('GET', '/api/v1/slos')).text(),
       JSON.stringify(await status('checkout-nr')),
       JSON.stringify(await status('refused-nr')),
+      JSON.stringify(refused),
     ].join('\n');
     expect(logs.length).toBeGreaterThan(0);
     expect(seen).not.toContain(API_KEY);
+    expect(seen).not.toContain(WRONG_KEY);
     expect(seen).not.toContain(NERDGRAPH_SECRET);
   });
 });

@@ -68,6 +68,8 @@ export class FakeNerdGraph {
         const key = req.headers['api-key'];
         this.keysSeen.push(String(key));
         if (this.mode === 'down') return send(503, { error: `unavailable ${NERDGRAPH_SECRET}` });
+        if (key !== this.options.apiKey) return graphQlError('Invalid API key', 'UNAUTHORIZED');
+        // The concurrency limit is per user: a request that names no user is refused before it.
         if (this.rateLimited > 0) {
           this.rateLimited--;
           return send(
@@ -76,7 +78,6 @@ export class FakeNerdGraph {
             { 'retry-after': '1' },
           );
         }
-        if (key !== this.options.apiKey) return graphQlError('Invalid API key', 'UNAUTHORIZED');
         let parsed: {
           query?: unknown;
           variables?: { accountId?: unknown; nrql?: unknown; timeout?: unknown };

@@ -58,8 +58,9 @@ export class NewRelicClient implements SourceClient {
       variables: {
         accountId: this.accountId,
         nrql: rangedNrql(query, range.fromMs, range.toMs),
-        // NRDB stops a little before we give up on the HTTP answer, so its own timeout is what we see.
-        timeout: Math.max(1, Math.floor(timeoutMs / 1000) - 1),
+        // NRDB stops a little before we give up on the HTTP answer, so its own timeout is what we
+        // see; NerdGraph's synchronous NRQL takes at most 120 s.
+        timeout: Math.min(120, Math.max(1, Math.floor(timeoutMs / 1000) - 1)),
       },
     });
     let status: number;

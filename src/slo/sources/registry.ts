@@ -3,13 +3,20 @@
  * (port.ts), and one line here. Nothing else changes: the plan, the pull loop, `validate --connect`
  * and `/metrics` work from this list. docs/sources.md.
  */
-
+import { cloudWatchSource } from './cloudwatch/index.js';
 import { datadogSource } from './datadog/index.js';
 import { lokiSource } from './loki/index.js';
+import { newRelicSource } from './newrelic/index.js';
 import type { SliSource } from './port.js';
 import { prometheusSource } from './prometheus/index.js';
 
-export const SOURCES: readonly SliSource[] = [prometheusSource, lokiSource, datadogSource];
+export const SOURCES: readonly SliSource[] = [
+  prometheusSource,
+  lokiSource,
+  datadogSource,
+  newRelicSource,
+  cloudWatchSource,
+];
 
 /** The source that reads a DataSource type (case-insensitive, as OpenSLO writes `Prometheus`). */
 export function sourceForType(

@@ -46,6 +46,8 @@ const connectionSchema = z.strictObject({
   region: secret.optional(),
   accessKeyId: secret.optional(),
   secretAccessKey: secret.optional(),
+  /** AWS temporary credentials (with accessKeyId and secretAccessKey). */
+  sessionToken: secret.optional(),
 });
 
 /** The vendor fields of a connection, passed to a source as `credentials` once expanded. */
@@ -56,6 +58,7 @@ export const CREDENTIAL_FIELDS = [
   'region',
   'accessKeyId',
   'secretAccessKey',
+  'sessionToken',
 ] as const;
 
 export type ConnectionDetails = z.output<typeof connectionSchema>;

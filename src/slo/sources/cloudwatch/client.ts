@@ -82,7 +82,7 @@ export class CloudWatchClient implements SourceClient {
   private readonly sdk: Promise<{ client: AwsCloudWatchClient; Command: typeof GetMetricDataCommand }>;
 
   constructor(private readonly connection: SourceConnection) {
-    const { region, accessKeyId, secretAccessKey } = connection.credentials;
+    const { region, accessKeyId, secretAccessKey, sessionToken } = connection.credentials;
     if (!region) throw new Error('connectionDetails.region (the AWS region, e.g. eu-west-1) is required');
     if (!accessKeyId || !secretAccessKey)
       throw new Error('connectionDetails.accessKeyId and secretAccessKey are required');
@@ -100,7 +100,8 @@ export class CloudWatchClient implements SourceClient {
       client: new sdk.CloudWatchClient({
         region,
         endpoint: url,
-        credentials: { accessKeyId, secretAccessKey },
+        // sessionToken: temporary credentials (an assumed role, SSO), which expire; rotate the variable.
+        credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
         maxAttempts: 1,
         requestHandler: handler,
       }),

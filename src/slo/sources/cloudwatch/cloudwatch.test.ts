@@ -186,3 +186,40 @@ describe('CloudWatch timeouts', () => {
     });
   });
 });
+
+describe('CloudWatch temporary credentials', () => {
+  it('sends sessionToken as X-Amz-Security-Token, signed with the key id', async () => {
+    const { createServer } = await import('node:http');
+    const { Egress, parseEgressAllow } = await import('../../../platform/egress.js');
+    const { cloudWatchSource } = await import('./index.js');
+    const seen: Array<Record<string, string | string[] | undefined>> = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers);
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ MetricDataResults: [], Messages: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const parsed = parseEgressAllow([]);
+    if (!parsed.ok) throw new Error('policy');
+    const client = await cloudWatchSource.connect({
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      headers: {},
+      timeoutMs: 5000,
+      credentials: {
+        region: 'eu-west-1',
+        accessKeyId: 'ASIATEMPORARY',
+        secretAccessKey: 'x',
+        sessionToken: 'session-token-value',
+      },
+      egress: new Egress(parsed.policy),
+    });
+    const planned = planCloudWatch(metric({ namespace: 'A', metricName: 'B', stat: 'Sum' }), false);
+    await client.fetchMinutes((planned as { query: string }).query, { fromMs: 0, toMs: 60_000 });
+    await client.close();
+    server.close();
+    expect(seen[0]?.['x-amz-security-token']).toBe('session-token-value');
+    expect(String(seen[0]?.authorization)).toContain('Credential=ASIATEMPORARY/');
+    expect(String(seen[0]?.authorization)).toContain('x-amz-security-token');
+  });
+});

@@ -93,6 +93,11 @@ export class SliPuller {
   private plan: { version: number; plan: PullPlan; slis: ReadonlySet<string> } | null = null;
   private readonly clients = new Map<string, { key: string; client: Promise<SourceClient | Error> }>();
   private readonly health = new Map<string, SourceHealth>();
+  /**
+   * SLIs whose last pull failed in a way that does not fix itself (a refused query, credentials),
+   * by SLI: asked again after a growing wait, not every cycle. A changed plan (hash) asks at once.
+   */
+  private readonly sliBackoff = new Map<string, SourceHealth & { readonly planHash: string }>();
   private readonly loop: PeriodicTask<PullSummary>;
   private stopping = false;
   private readonly byKind: ReadonlyMap<string, SliSource>;
@@ -196,7 +201,9 @@ export class SliPuller {
     if (!this.deps.isLeader()) return null;
     const plan = this.currentPlan();
     if (!plan.slis.length) return { slis: 0, pulled: 0, failed: 0, skipped: 0, minutes: 0, queries: 0 };
-    await pruneCursors(db, new Set(plan.slis.map((s) => s.sli)));
+    const planned = new Set(plan.slis.map((s) => s.sli));
+    await pruneCursors(db, planned);
+    for (const sli of this.sliBackoff.keys()) if (!planned.has(sli)) this.sliBackoff.delete(sli);
     const cursors = await readCursors(db.kysely);
     const nowMs = clock.now();
     const headMs = floorMinute(nowMs - config.delaySeconds * 1000);
@@ -223,6 +230,11 @@ export class SliPuller {
           if (down !== undefined) failures.push({ sli: item.sli, source: item.source, error: down });
           continue;
         }
+        const waiting = this.sliBackoff.get(item.sli);
+        if (waiting && waiting.planHash === planHash(item) && waiting.retryAtMs > nowMs) {
+          skipped++;
+          continue;
+        }
         const client = await this.clientFor(item.source, plan);
         if (client instanceof Error) {
           failures.push({ sli: item.sli, source: item.source, error: client.message });
@@ -236,12 +248,26 @@ export class SliPuller {
           queries += result.queries;
           if (result.firstLoad) firstLoads++;
           okSources.add(item.source);
+          this.sliBackoff.delete(item.sli);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           failures.push({ sli: item.sli, source: item.source, error: message });
           // The source is down: don't spend every other SLI's retries on it this cycle.
           if (error instanceof SourceQueryError && error.retryable) downThisCycle.set(item.source, message);
-          else log.warn({ sli: item.sli, source: item.source, error: message }, 'pull failed');
+          else {
+            const previous = this.sliBackoff.get(item.sli);
+            const failedCycles = (previous?.planHash === planHash(item) ? previous.failedCycles : 0) + 1;
+            const retryInMs = this.backoffMs(failedCycles);
+            this.sliBackoff.set(item.sli, {
+              planHash: planHash(item),
+              failedCycles,
+              retryAtMs: nowMs + retryInMs,
+            });
+            log.warn(
+              { sli: item.sli, source: item.source, error: message, retryInSeconds: retryInMs / 1000 },
+              'pull failed',
+            );
+          }
         }
       }
     };
@@ -258,10 +284,7 @@ export class SliPuller {
       }
       const health = this.health.get(source) ?? { failedCycles: 0, retryAtMs: 0 };
       health.failedCycles++;
-      const backoffMs = Math.min(
-        config.intervalSeconds * 1000 * 2 ** (health.failedCycles - 1),
-        (config.maxBackoffSeconds ?? 300) * 1000,
-      );
+      const backoffMs = this.backoffMs(health.failedCycles);
       health.retryAtMs = nowMs + backoffMs;
       this.health.set(source, health);
       this.deps.metrics.sourceUp.set({ type: kind, source }, 0);
@@ -280,6 +303,12 @@ export class SliPuller {
       );
     else log.debug({ ...summary, tookSeconds }, 'pull cycle');
     return summary;
+  }
+
+  /** The wait after n failed cycles: the interval, doubling, at most maxBackoffSeconds. */
+  private backoffMs(failedCycles: number): number {
+    const { intervalSeconds, maxBackoffSeconds } = this.deps.config;
+    return Math.min(intervalSeconds * 1000 * 2 ** (failedCycles - 1), (maxBackoffSeconds ?? 300) * 1000);
   }
 
   /** The client of a data source, built once per definition (a changed spec or config rebuilds it). */

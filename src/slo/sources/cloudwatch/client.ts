@@ -12,7 +12,8 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from '@smithy/types';
 import { type Agent, request } from 'undici';
-import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
+import { transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -233,13 +234,7 @@ export function classifyAwsError(error: unknown, shownUrl: string, timeoutMs: nu
   };
   const status = e.$metadata?.httpStatusCode;
   if (status === undefined) {
-    const failure = describeTransportError(error, timeoutMs);
-    if (failure.kind === 'egress') return new SourceQueryError('egress', failure.message);
-    if (failure.kind === 'timeout')
-      return new SourceQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
-    if (failure.kind === 'tls')
-      return new SourceQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
-    return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
+    return transportFailure(error, shownUrl, timeoutMs);
   }
   const code = [e.Code, e.name].find(
     (c): c is string => typeof c === 'string' && /^[A-Za-z.]{1,64}$/.test(c),

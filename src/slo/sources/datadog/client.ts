@@ -7,7 +7,8 @@
  */
 import type { client as ddClient, v1 as ddV1 } from '@datadog/datadog-api-client';
 import { type Agent, request } from 'undici';
-import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
+import { transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -92,16 +93,7 @@ export class EgressHttpLibrary implements ddClient.HttpLibrary {
           headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       data = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
-      const failure = describeTransportError(error, this.timeoutMs);
-      if (failure.kind === 'egress') throw new SourceQueryError('egress', failure.message);
-      if (failure.kind === 'timeout')
-        throw new SourceQueryError(
-          'timeout',
-          `${this.shownUrl} did not answer within ${this.timeoutMs / 1000} s`,
-        );
-      if (failure.kind === 'tls')
-        throw new SourceQueryError('tls', `${this.shownUrl}: ${failure.message}; set tlsCaFile`);
-      throw new SourceQueryError('unreachable', `${this.shownUrl} unreachable: ${failure.message}`);
+      throw transportFailure(error, this.shownUrl, this.timeoutMs);
     }
     if (status < 200 || status > 299) throw classifyDatadogStatus(status, headers, this.shownUrl);
     return new this.sdk.client.ResponseContext(

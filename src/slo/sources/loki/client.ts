@@ -6,7 +6,8 @@
  */
 import { type Agent, request } from 'undici';
 import { z } from 'zod';
-import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
+import { retryAfterMs, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -88,7 +89,7 @@ export class LokiClient implements SourceClient {
       retryAfter = Array.isArray(header) ? header[0] : header;
       text = await response.body.text();
     } catch (error) {
-      throw transportError(error, this.shownUrl, timeoutMs);
+      throw transportFailure(error, this.shownUrl, timeoutMs);
     }
     return parseLokiResponse(status, text, this.shownUrl, retryAfter).map((s) => ({
       labels: s.labels,
@@ -101,26 +102,6 @@ export class LokiClient implements SourceClient {
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
-}
-
-/** A failed request in safe words: the kind of failure, never the exception's own text. */
-function transportError(error: unknown, shownUrl: string, timeoutMs: number): SourceQueryError {
-  const failure = describeTransportError(error, timeoutMs);
-  if (failure.kind === 'egress') return new SourceQueryError('egress', failure.message);
-  if (failure.kind === 'timeout')
-    return new SourceQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
-  if (failure.kind === 'tls')
-    return new SourceQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
-  return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
-}
-
-/** `Retry-After` in seconds or as an HTTP date, in ms from `nowMs`; undefined when absent or odd. */
-export function retryAfterMs(value: string | undefined, nowMs = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 /**
@@ -168,7 +149,7 @@ export function parseLokiResponse(
       'rate_limited',
       `${shownUrl} is rate limiting queries (${answered})`,
       status,
-      retryAfterMs(retryAfter),
+      retryAfterMs(retryAfter, Date.now()),
     );
   if (status >= 500) return fail('unavailable', `${shownUrl} could not answer (${answered})`, status);
   // 400: a LogQL parse error or a limit (max query length, series, 11,000 points a series).

@@ -6,7 +6,7 @@ import type { SliSource } from '../port.js';
 import { LokiClient } from './client.js';
 import { planLogQl } from './query.js';
 
-export { LokiClient, parseLokiResponse, retryAfterMs } from './client.js';
+export { LokiClient, parseLokiResponse } from './client.js';
 export { planLogQl } from './query.js';
 
 export const lokiSource: SliSource = {

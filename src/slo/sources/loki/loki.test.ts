@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricSource } from '../../model.js';
+import { retryAfterMs } from '../http.js';
 import { SourceQueryError } from '../port.js';
-import { parseLokiResponse, retryAfterMs } from './client.js';
+import { parseLokiResponse } from './client.js';
 import { planLogQl } from './query.js';
 
 const metric = (spec: Record<string, unknown>): MetricSource => ({
@@ -112,9 +113,10 @@ describe('parseLokiResponse', () => {
   });
 
   it('reads Retry-After in seconds or as an HTTP date', () => {
-    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs('3', 0)).toBe(3000);
+    expect(retryAfterMs(['2.5', '9'], 0)).toBe(2500);
     expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(undefined)).toBeUndefined();
+    expect(retryAfterMs('soon', 0)).toBeUndefined();
+    expect(retryAfterMs(undefined, 0)).toBeUndefined();
   });
 });

@@ -6,7 +6,8 @@
  * from NerdGraph's GraphQL `errors` (answered with HTTP 200); never quoted.
  */
 import { type Agent, request } from 'undici';
-import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
+import { retryAfterMs, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -83,13 +84,7 @@ export class NewRelicClient implements SourceClient {
       headers = response.headers;
       text = await response.body.text();
     } catch (error) {
-      const failure = describeTransportError(error, timeoutMs);
-      if (failure.kind === 'egress') throw new SourceQueryError('egress', failure.message);
-      if (failure.kind === 'timeout')
-        throw new SourceQueryError('timeout', `${this.shownUrl} did not answer within ${timeoutMs / 1000} s`);
-      if (failure.kind === 'tls')
-        throw new SourceQueryError('tls', `${this.shownUrl}: ${failure.message}; set tlsCaFile`);
-      throw new SourceQueryError('unreachable', `${this.shownUrl} unreachable: ${failure.message}`);
+      throw transportFailure(error, this.shownUrl, timeoutMs);
     }
     return parseNerdGraph(status, headers, text, this.shownUrl, range, Date.now());
   }
@@ -100,21 +95,14 @@ export class NewRelicClient implements SourceClient {
 }
 
 /** How long a 429 asks to wait: `Retry-After` (seconds or a date) or `X-RateLimit-Reset` (epoch s). */
-export function retryAfterMs(
+export function newRelicRetryAfterMs(
   headers: Record<string, string | string[] | undefined>,
   nowMs: number,
 ): number | undefined {
-  const first = (name: string) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  const retryAfter = first('retry-after')?.trim();
-  if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - nowMs);
-  }
-  const reset = first('x-ratelimit-reset')?.trim();
+  const asked = retryAfterMs(headers['retry-after'], nowMs);
+  if (asked !== undefined) return asked;
+  const value = headers['x-ratelimit-reset'];
+  const reset = (Array.isArray(value) ? value[0] : value)?.trim();
   if (reset && /^\d+$/.test(reset)) return Math.max(0, Number(reset) * 1000 - nowMs);
   return undefined;
 }
@@ -173,7 +161,8 @@ export function parseNerdGraph(
     throw new SourceQueryError(reason, message, status, waitMs);
   };
   if (status === 401 || status === 403) fail('unauthorized', `${shownUrl} refused the API key (${answered})`);
-  if (status === 429) fail('rate_limited', `${shownUrl} answered ${answered}`, retryAfterMs(headers, nowMs));
+  if (status === 429)
+    fail('rate_limited', `${shownUrl} answered ${answered}`, newRelicRetryAfterMs(headers, nowMs));
   if (status >= 500) fail('unavailable', `${shownUrl} answered ${answered}`);
   let json: unknown;
   try {
@@ -190,7 +179,7 @@ export function parseNerdGraph(
     fail(
       reason,
       `${shownUrl} (NerdGraph) ${words}`,
-      reason === 'rate_limited' ? retryAfterMs(headers, nowMs) : undefined,
+      reason === 'rate_limited' ? newRelicRetryAfterMs(headers, nowMs) : undefined,
     );
   }
   if (status !== 200) fail(status === 400 ? 'bad_query' : 'bad_response', `${shownUrl} answered ${answered}`);

@@ -6,7 +6,7 @@ import type { SliSource } from '../port.js';
 import { DEFAULT_NERDGRAPH_URL, NewRelicClient } from './client.js';
 import { planNrql } from './query.js';
 
-export { NewRelicClient, NRQL_DOCUMENT, parseNerdGraph, retryAfterMs } from './client.js';
+export { NewRelicClient, NRQL_DOCUMENT, newRelicRetryAfterMs, parseNerdGraph } from './client.js';
 export { planNrql, rangedNrql, TIMESERIES_MINUTE } from './query.js';
 
 export const newRelicSource: SliSource = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricSource } from '../../model.js';
 import { SourceQueryError } from '../port.js';
-import { parseNerdGraph, retryAfterMs } from './client.js';
+import { parseNerdGraph, newRelicRetryAfterMs as retryAfterMs } from './client.js';
 import { planNrql, rangedNrql } from './query.js';
 
 const at = { file: 'slo.yaml', line: 3, column: 5 };

@@ -13,6 +13,29 @@ const fails = (status: number, body: string) => {
 };
 
 describe('parseResponse', () => {
+  it('passes on the wait a 429 or 503 asks for, so the loop retries after it', () => {
+    const ask = (status: number, body: string) => {
+      try {
+        parseResponse(status, body, url, 7000);
+      } catch (error) {
+        return error as SourceQueryError;
+      }
+      throw new Error('expected a failure');
+    };
+    expect(ask(429, 'slow down')).toMatchObject({
+      reason: 'rate_limited',
+      retryAfterMs: 7000,
+      retryable: true,
+    });
+    expect(ask(503, '')).toMatchObject({ reason: 'unavailable', retryAfterMs: 7000 });
+    // A refused query is not retried, whatever the header said.
+    const refused = ask(
+      400,
+      JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }),
+    );
+    expect(refused).toMatchObject({ reason: 'bad_query', retryAfterMs: undefined, retryable: false });
+  });
+
   it('reads a matrix, non-finite values included', () => {
     const body = JSON.stringify({
       status: 'success',

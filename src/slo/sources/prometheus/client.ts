@@ -5,7 +5,8 @@
  */
 import { type Agent, request } from 'undici';
 import { z } from 'zod';
-import { describeStatus, describeTransportError, describeUrl } from '../../../platform/remote-error.js';
+import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
+import { retryAfterMs, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -107,6 +108,7 @@ export class PrometheusClient implements SourceClient {
     }).toString();
     let status: number;
     let text: string;
+    let retryAfter: string | string[] | undefined;
     try {
       const response = await request(`${this.baseUrl}/api/v1/query_range`, {
         method: 'POST',
@@ -120,11 +122,12 @@ export class PrometheusClient implements SourceClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.statusCode;
+      retryAfter = response.headers['retry-after'];
       text = await response.body.text();
     } catch (error) {
-      throw transportError(error, this.shownUrl, this.timeoutMs);
+      throw transportFailure(error, this.shownUrl, this.timeoutMs);
     }
-    return parseResponse(status, text, this.shownUrl);
+    return parseResponse(status, text, this.shownUrl, retryAfterMs(retryAfter, Date.now()));
   }
 
   async close(): Promise<void> {
@@ -132,22 +135,17 @@ export class PrometheusClient implements SourceClient {
   }
 }
 
-/** A failed request in safe words: the kind of failure, never the exception's own text. */
-function transportError(error: unknown, shownUrl: string, timeoutMs: number): SourceQueryError {
-  const failure = describeTransportError(error, timeoutMs);
-  if (failure.kind === 'egress') return new SourceQueryError('egress', failure.message);
-  if (failure.kind === 'timeout')
-    return new SourceQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
-  if (failure.kind === 'tls')
-    return new SourceQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
-  return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
-}
-
 /**
  * Reads a query_range answer; exported for tests of odd answers. A failure says the status and
  * Prometheus' `errorType`, never the body (`shownUrl` is already without credentials).
  */
-export function parseResponse(status: number, text: string, shownUrl: string): RangeSeries[] {
+export function parseResponse(
+  status: number,
+  text: string,
+  shownUrl: string,
+  /** What a 429 or 503 asked to wait (Retry-After), for the loop's retry. */
+  retryAfterMs?: number,
+): RangeSeries[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -176,10 +174,11 @@ export function parseResponse(status: number, text: string, shownUrl: string): R
         ? `${shownUrl} could not answer (${answered}${type})`
         : `${shownUrl} refused the query (${answered}${type}); run spec.query in Prometheus to see why`,
       status,
+      retryable ? retryAfterMs : undefined,
     );
   }
-  if (status === 429) return fail('rate_limited', `${shownUrl} answered ${answered}`, status);
-  if (status >= 500) return fail('unavailable', `${shownUrl} answered ${answered}`, status);
+  if (status === 429) return fail('rate_limited', `${shownUrl} answered ${answered}`, status, retryAfterMs);
+  if (status >= 500) return fail('unavailable', `${shownUrl} answered ${answered}`, status, retryAfterMs);
   return fail(
     'bad_response',
     `${shownUrl} answered ${answered} with ${json === undefined ? 'a body that is not JSON' : 'JSON that is not a Prometheus range query result'}`,
@@ -187,6 +186,6 @@ export function parseResponse(status: number, text: string, shownUrl: string): R
   );
 }
 
-function fail(reason: SourceFailureReason, message: string, status: number): never {
-  throw new SourceQueryError(reason, message, status);
+function fail(reason: SourceFailureReason, message: string, status: number, retryAfterMs?: number): never {
+  throw new SourceQueryError(reason, message, status, retryAfterMs);
 }

@@ -1,0 +1,34 @@
+/**
+ * What every HTTP-speaking source shares: a failed request in safe words, and how long a rate
+ * limit asks to wait. Messages name the kind of failure and scheme://host:port, never the
+ * exception's own text (which can quote a URL with credentials) or a remote body.
+ */
+import { describeTransportError } from '../../platform/remote-error.js';
+import { SourceQueryError } from './port.js';
+
+/** A request that got no HTTP answer, classified: egress, timeout, tls or unreachable. */
+export function transportFailure(error: unknown, shownUrl: string, timeoutMs: number): SourceQueryError {
+  const failure = describeTransportError(error, timeoutMs);
+  if (failure.kind === 'egress') return new SourceQueryError('egress', failure.message);
+  if (failure.kind === 'timeout')
+    return new SourceQueryError('timeout', `${shownUrl} did not answer within ${timeoutMs / 1000} s`);
+  if (failure.kind === 'tls')
+    return new SourceQueryError('tls', `${shownUrl}: ${failure.message}; set tlsCaFile`);
+  return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
+}
+
+/**
+ * `Retry-After` (RFC 9110: delay-seconds or an HTTP date) in ms from `nowMs`; undefined when absent
+ * or unreadable. A header given twice counts by its first value.
+ */
+export function retryAfterMs(
+  value: string | readonly string[] | undefined,
+  nowMs: number,
+): number | undefined {
+  const first = Array.isArray(value) ? value[0] : (value as string | undefined);
+  const text = first?.trim();
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

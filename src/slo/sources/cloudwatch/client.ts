@@ -13,7 +13,7 @@ import type {
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from '@smithy/types';
 import { type Agent, request } from 'undici';
 import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
-import { transportFailure } from '../http.js';
+import { sourceAgent, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -89,12 +89,7 @@ export class CloudWatchClient implements SourceClient {
       throw new Error('connectionDetails.accessKeyId and secretAccessKey are required');
     const url = connection.url ?? defaultCloudWatchUrl(region)!;
     this.shownUrl = describeUrl(url);
-    this.dispatcher = connection.egress.agent('cloudwatch', {
-      connect: connection.ca ? { ca: connection.ca } : {},
-      keepAliveTimeout: 30_000,
-      headersTimeout: connection.timeoutMs,
-      bodyTimeout: connection.timeoutMs,
-    });
+    this.dispatcher = sourceAgent('cloudwatch', connection);
     const handler = new EgressRequestHandler(this.dispatcher, connection.timeoutMs);
     // The SDK is large: loaded when a CloudWatch DataSource is first used.
     this.sdk = import('@aws-sdk/client-cloudwatch').then((sdk) => ({

@@ -8,7 +8,7 @@
 import type { client as ddClient, v1 as ddV1 } from '@datadog/datadog-api-client';
 import { type Agent, request } from 'undici';
 import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
-import { transportFailure } from '../http.js';
+import { sourceAgent, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -230,11 +230,6 @@ export async function connectDatadog(connection: SourceConnection): Promise<Data
   // The SDK's own logger prints parse errors that quote response bodies when DEBUG is set in the
   // environment; Shinrai reports failures itself (classified, without bodies).
   sdk.logger.setLevel('silent');
-  const dispatcher = connection.egress.agent('datadog', {
-    connect: connection.ca ? { ca: connection.ca } : {},
-    keepAliveTimeout: 30_000,
-    headersTimeout: connection.timeoutMs,
-    bodyTimeout: connection.timeoutMs,
-  });
+  const dispatcher = sourceAgent('datadog', connection);
   return new DatadogClient(sdk, dispatcher, { ...connection, url });
 }

@@ -7,7 +7,7 @@
 import { type Agent, request } from 'undici';
 import { z } from 'zod';
 import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
-import { retryAfterMs, transportFailure } from '../http.js';
+import { retryAfterMs, sourceAgent, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -52,12 +52,7 @@ export class LokiClient implements SourceClient {
     if (connection.url === undefined) throw new Error('connectionDetails.url is required for Loki');
     this.baseUrl = connection.url;
     this.shownUrl = describeUrl(connection.url);
-    this.dispatcher = connection.egress.agent('loki', {
-      connect: connection.ca ? { ca: connection.ca } : {},
-      keepAliveTimeout: 30_000,
-      headersTimeout: connection.timeoutMs,
-      bodyTimeout: connection.timeoutMs,
-    });
+    this.dispatcher = sourceAgent('loki', connection);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { type Agent, request } from 'undici';
 import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
-import { retryAfterMs, transportFailure } from '../http.js';
+import { retryAfterMs, sourceAgent, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -44,12 +44,7 @@ export class NewRelicClient implements SourceClient {
     this.accountId = Number(accountId);
     this.url = connection.url ?? DEFAULT_NERDGRAPH_URL;
     this.shownUrl = describeUrl(this.url);
-    this.dispatcher = connection.egress.agent('newrelic', {
-      connect: connection.ca ? { ca: connection.ca } : {},
-      keepAliveTimeout: 30_000,
-      headersTimeout: connection.timeoutMs,
-      bodyTimeout: connection.timeoutMs,
-    });
+    this.dispatcher = sourceAgent('newrelic', connection);
   }
 
   async fetchMinutes(query: string, range: MinuteRange): Promise<MinuteSeries[]> {

@@ -6,7 +6,7 @@
 import { type Agent, request } from 'undici';
 import { z } from 'zod';
 import { describeStatus, describeUrl } from '../../../platform/remote-error.js';
-import { retryAfterMs, transportFailure } from '../http.js';
+import { retryAfterMs, sourceAgent, transportFailure } from '../http.js';
 import {
   MINUTE_MS,
   type MinuteRange,
@@ -67,12 +67,7 @@ export class PrometheusClient implements SourceClient {
     this.baseUrl = connection.url;
     this.timeoutMs = connection.timeoutMs;
     this.shownUrl = describeUrl(connection.url);
-    this.dispatcher = connection.egress.agent('prometheus', {
-      connect: connection.ca ? { ca: connection.ca } : {},
-      keepAliveTimeout: 30_000,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
+    this.dispatcher = sourceAgent('prometheus', connection);
   }
 
   get url(): string {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { mapExport, type SeriesState } from '../src/slo/sources/otlp/core.js';
+import { mapExport, prepareExport, type SeriesState } from '../src/slo/sources/otlp/core.js';
 import { otlpPlan } from '../src/slo/sources/otlp/plan.js';
 import { decodeProtobuf } from '../src/slo/sources/otlp/proto.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
@@ -270,7 +270,10 @@ function baseline(load: Workload, catalogText: string, nowMs: number): number {
     for (const group of load.exports) {
       const decoded = decodeProtobuf(gunzipSync(group[round]!));
       if (!decoded.ok) throw new Error(decoded.error);
-      const result = mapExport(decoded.request, plan, states, { nowMs, newSeriesWindowMs: 600_000 });
+      const result = mapExport(prepareExport(decoded.request, plan), states, {
+        nowMs,
+        newSeriesWindowMs: 600_000,
+      });
       for (const [key, state] of result.states) states.set(key, state);
       points += result.accepted;
     }

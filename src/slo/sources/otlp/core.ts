@@ -67,14 +67,32 @@ export interface MapResult {
 type Scalar = string | number | boolean;
 type Attributes = ReadonlyMap<string, Scalar>;
 
-/** The series keys the points of an export belong to (to load their states first). */
-export function seriesKeys(request: ExportRequest, plan: OtlpPlan): string[] {
-  const keys = new Set<string>();
-  walk(request, plan, (point) => keys.add(point.key));
-  return [...keys];
+/**
+ * An export matched against the plan once: its points with the selections each feeds, and the
+ * rejected ones, in the export's order; `keys` are the series keys (to load their states first).
+ */
+export interface PreparedExport {
+  readonly items: ReadonlyArray<WalkedPoint | { readonly rejected: number; readonly reason: string }>;
+  readonly keys: readonly string[];
 }
 
-interface WalkedPoint {
+/** Walks an export once: which points feed which SLIs, which are rejected and why. */
+export function prepareExport(request: ExportRequest, plan: OtlpPlan): PreparedExport {
+  const items: Array<WalkedPoint | { rejected: number; reason: string }> = [];
+  const keys = new Set<string>();
+  walk(
+    request,
+    plan,
+    (point) => {
+      items.push(point);
+      keys.add(point.key);
+    },
+    (rejected, reason) => items.push({ rejected, reason }),
+  );
+  return { items, keys: [...keys] };
+}
+
+export interface WalkedPoint {
   readonly key: string;
   readonly metric: string;
   readonly kind: 'sum' | 'histogram';
@@ -87,10 +105,12 @@ interface WalkedPoint {
 type Visit = (point: WalkedPoint) => void;
 type Reject = (count: number, reason: string) => void;
 
-function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject = () => {}): void {
+function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject): void {
   for (const rm of request.resourceMetrics ?? []) {
     const resourceAttrs = attributeMap(rm.resource?.attributes);
     const resourceText = canonical(resourceAttrs);
+    // Resource filters are checked once per resource, not once per point.
+    const forResource = new Map<string, readonly Selection[]>();
     for (const sm of rm.scopeMetrics ?? []) {
       const scopeText = `${sm.scope?.name ?? ''}\u0001${sm.scope?.version ?? ''}`;
       for (const metric of sm.metrics ?? []) {
@@ -103,8 +123,8 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           metric.exponentialHistogram?.dataPoints?.length ??
           metric.summary?.dataPoints?.length ??
           0;
-        const selections = plan.byMetric.get(name);
-        if (!selections) {
+        const all = plan.byMetric.get(name);
+        if (!all) {
           reject(points.length + otherCount, `no SLI reads metric ${JSON.stringify(name)}`);
           continue;
         }
@@ -138,11 +158,14 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           );
           continue;
         }
+        let selections = forResource.get(name);
+        if (!selections) {
+          selections = all.filter((s) => matches(s.query.resource, resourceAttrs));
+          forResource.set(name, selections);
+        }
         for (const point of points) {
           const attrs = attributeMap(point.attributes);
-          const matching = selections.filter(
-            (s) => matches(s.query.resource, resourceAttrs) && matches(s.query.attributes, attrs),
-          );
+          const matching = selections.filter((s) => matches(s.query.attributes, attrs));
           if (!matching.length) {
             reject(1, `no SLI's attribute filters match a point of ${JSON.stringify(name)}`);
             continue;
@@ -157,8 +180,7 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
 
 /** Maps one export's points to per-minute increments, with the series states before it. */
 export function mapExport(
-  request: ExportRequest,
-  plan: OtlpPlan,
+  prepared: PreparedExport,
   before: ReadonlyMap<string, SeriesState>,
   options: MapOptions,
 ): MapResult {
@@ -189,55 +211,53 @@ export function mapExport(
   const minMs = options.nowMs - MAX_PAST_MS;
   const maxMs = options.nowMs + MAX_FUTURE_MS;
 
-  walk(
-    request,
-    plan,
-    (walked) => {
-      const { point, metric } = walked;
-      if (((point.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
-        received++;
-        accepted++;
-        return;
-      }
-      const read = readPoint(walked);
-      if (!read.ok) return reject(1, read.error);
-      const timeMs = Number(read.timeNs / 1_000_000n);
-      if (!(timeMs >= minMs && timeMs <= maxMs))
-        return reject(
-          1,
-          `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
-        );
-      const usable = walked.selections.filter(
-        (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
-      );
-      if (!usable.length) {
-        const s = walked.selections[0]!;
-        return reject(
-          1,
-          `a point of ${JSON.stringify(metric)} has no bucket boundary ${s.use.kind === 'count' ? '' : s.use.le} (the SLI ${JSON.stringify(s.sli)} counts observations up to it)`,
-        );
-      }
-      const previous = states.get(walked.key) ?? before.get(walked.key);
-      const delta = deltaOf(previous, read, walked.temporality === CUMULATIVE, options);
+  const visit = (walked: WalkedPoint) => {
+    const { point, metric } = walked;
+    if (((point.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
       received++;
-      if (delta.state) states.set(walked.key, delta.state);
-      if (!delta.counted) {
-        duplicates++;
-        return;
-      }
       accepted++;
-      const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
-      for (const s of usable) {
-        perSli.set(s.sli, (perSli.get(s.sli) ?? 0) + 1);
-        const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
-        if (s.use.kind === 'threshold') {
-          add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
-          add(s.storageKey, minuteMs, 'total', delta.count);
-        } else add(s.storageKey, minuteMs, s.use.role, upTo);
-      }
-    },
-    reject,
-  );
+      return;
+    }
+    const read = readPoint(walked);
+    if (!read.ok) return reject(1, read.error);
+    const timeMs = Number(read.timeNs / 1_000_000n);
+    if (!(timeMs >= minMs && timeMs <= maxMs))
+      return reject(
+        1,
+        `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
+      );
+    const usable = walked.selections.filter(
+      (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
+    );
+    if (!usable.length) {
+      const s = walked.selections[0]!;
+      return reject(
+        1,
+        `a point of ${JSON.stringify(metric)} has no bucket boundary ${s.use.kind === 'count' ? '' : s.use.le} (the SLI ${JSON.stringify(s.sli)} counts observations up to it)`,
+      );
+    }
+    const previous = states.get(walked.key) ?? before.get(walked.key);
+    const delta = deltaOf(previous, read, walked.temporality === CUMULATIVE, options);
+    received++;
+    if (delta.state) states.set(walked.key, delta.state);
+    if (!delta.counted) {
+      duplicates++;
+      return;
+    }
+    accepted++;
+    const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
+    for (const s of usable) {
+      perSli.set(s.sli, (perSli.get(s.sli) ?? 0) + 1);
+      const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
+      if (s.use.kind === 'threshold') {
+        add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
+        add(s.storageKey, minuteMs, 'total', delta.count);
+      } else add(s.storageKey, minuteMs, s.use.role, upTo);
+    }
+  };
+  for (const item of prepared.items)
+    if ('rejected' in item) reject(item.rejected, item.reason);
+    else visit(item);
   return {
     increments: [...increments.values()].sort((a, b) =>
       a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,

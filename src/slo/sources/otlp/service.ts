@@ -13,7 +13,7 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
-import { type MapResult, type MinuteIncrement, mapExport, type SeriesState, seriesKeys } from './core.js';
+import { type MapResult, type MinuteIncrement, mapExport, prepareExport, type SeriesState } from './core.js';
 import { type OtlpPlan, otlpPlan } from './plan.js';
 import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
 
@@ -71,13 +71,13 @@ export async function receiveMetrics({
   const request = await decode(input, ctx.limits.maxBodyBytes);
   const plan = otlpPlan(ctx.catalog());
   const nowMs = ctx.clock.now();
-  const keys = seriesKeys(request, plan);
+  const prepared = prepareExport(request, plan);
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
       if (ctx.db.dialect === 'postgres')
         await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
-      const before = await loadStates(trx, keys);
-      const result = mapExport(request, plan, before, {
+      const before = await loadStates(trx, prepared.keys);
+      const result = mapExport(prepared, before, {
         nowMs,
         newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
       });

@@ -443,3 +443,6 @@ async function tickCount(metrics: {
     (await metrics.evaluationSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0
   );
 }
+
+/** For profiling scripts. */
+export const __test = { workload, specs };

@@ -105,12 +105,41 @@ export interface WalkedPoint {
 type Visit = (point: WalkedPoint) => void;
 type Reject = (count: number, reason: string) => void;
 
+/** Most (metric, resource) pairs whose matching selections are remembered per plan. */
+const RESOURCE_CACHE_LIMIT = 20_000;
+const resourceCache = new WeakMap<OtlpPlan, Map<string, readonly Selection[]>>();
+
+/**
+ * The selections of a metric whose resource filters hold for a resource: checked once per
+ * (plan, metric, resource) rather than once per point against every SLI of the metric. A fleet's
+ * resources are few and stable; the cache is dropped whole when it grows past its limit.
+ */
+function selectionsFor(
+  plan: OtlpPlan,
+  metric: string,
+  all: readonly Selection[],
+  resourceText: string,
+  resourceAttrs: Attributes,
+): readonly Selection[] {
+  let cache = resourceCache.get(plan);
+  if (!cache) {
+    cache = new Map();
+    resourceCache.set(plan, cache);
+  }
+  const key = `${metric}\u0000${resourceText}`;
+  let selections = cache.get(key);
+  if (!selections) {
+    selections = all.filter((s) => matches(s.query.resource, resourceAttrs));
+    if (cache.size >= RESOURCE_CACHE_LIMIT) cache.clear();
+    cache.set(key, selections);
+  }
+  return selections;
+}
+
 function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject): void {
   for (const rm of request.resourceMetrics ?? []) {
     const resourceAttrs = attributeMap(rm.resource?.attributes);
     const resourceText = canonical(resourceAttrs);
-    // Resource filters are checked once per resource, not once per point.
-    const forResource = new Map<string, readonly Selection[]>();
     for (const sm of rm.scopeMetrics ?? []) {
       const scopeText = `${sm.scope?.name ?? ''}\u0001${sm.scope?.version ?? ''}`;
       for (const metric of sm.metrics ?? []) {
@@ -158,11 +187,7 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           );
           continue;
         }
-        let selections = forResource.get(name);
-        if (!selections) {
-          selections = all.filter((s) => matches(s.query.resource, resourceAttrs));
-          forResource.set(name, selections);
-        }
+        const selections = selectionsFor(plan, name, all, resourceText, resourceAttrs);
         for (const point of points) {
           const attrs = attributeMap(point.attributes);
           const matching = selections.filter((s) => matches(s.query.attributes, attrs));

@@ -59,6 +59,8 @@ const TRANSIENT_RETRIES = 3;
 /** The key of the transaction lock that serialises OTLP writers on PostgreSQL. */
 const OTLP_LOCK_KEY = 0x6f746c70; // "otlp"
 const CHUNK = 500;
+/** How long an export waits for another writer on PostgreSQL (SQLite's busy_timeout is the same). */
+const LOCK_WAIT_MS = 5_000;
 
 /** Decodes, maps and stores one export; throws AppError for a body that can't be read. */
 export async function receiveMetrics({
@@ -74,8 +76,11 @@ export async function receiveMetrics({
   const prepared = prepareExport(request, plan);
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
-      if (ctx.db.dialect === 'postgres')
+      if (ctx.db.dialect === 'postgres') {
+        // Wait for another writer as long as SQLite's busy_timeout does, then answer 503.
+        await sql.raw(`set local lock_timeout = '${LOCK_WAIT_MS}ms'`).execute(trx);
         await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
+      }
       const before = await loadStates(trx, prepared.keys);
       const result = mapExport(prepared, before, {
         nowMs,
@@ -215,20 +220,32 @@ async function addMinutes(
   );
 }
 
-class TransientError extends Error {}
-
+/** A deadlock or a serialization failure: gone at once, so retried here. */
 function isTransient(error: unknown): boolean {
-  if (error instanceof TransientError) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
+  return code === '40P01' || code === '40001';
 }
 
-/** Deadlocks and busy databases are retried; a failure that persists is 503 (retryable in OTLP). */
+/**
+ * Another writer held the database past the wait (SQLite's busy_timeout, PostgreSQL's
+ * lock_timeout): retrying here would hold the exporter past its own timeout, so the sender retries.
+ */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '55P03' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
+}
+
+/**
+ * Deadlocks are retried; a busy database, or a deadlock that persists, is 503 with Retry-After
+ * (retryable in OTLP: the Collector sends the export again). Nothing of the export was committed.
+ */
 async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
+      if (isBusy(error))
+        throw new AppError('Unavailable', 'the database is busy (another writer); retry the export later');
       if (!isTransient(error)) throw error;
       if (attempt >= TRANSIENT_RETRIES)
         throw new AppError('Unavailable', 'the database is busy; retry the export later');

@@ -211,7 +211,7 @@ describe.each(DIALECTS)('OTLP receiver limits on %s', (dialect) => {
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('5');
     expect(busy.headers.get('content-type')).toMatch(/problem\+json/);
-    expect((await busy.json()).detail).toMatch(/the database is busy/);
+    expect(((await busy.json()) as { detail: string }).detail).toMatch(/the database is busy/);
     expect(await stored()).toEqual({ good: 0, total: 0 });
     // The sender retries the same export: counted once.
     expect((await post(body)).status).toBe(200);

@@ -188,6 +188,11 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           continue;
         }
         const selections = selectionsFor(plan, name, all, resourceText, resourceAttrs);
+        // The series key hashes the metric, resource and scope, then the point's attributes: the
+        // common prefix is hashed once per metric and each point's hash continues from a copy.
+        const prefix = createHash('sha256').update(
+          [name, kind, String(temporality), resourceText, scopeText, ''].join('\u0000'),
+        );
         for (const point of points) {
           const attrs = attributeMap(point.attributes);
           const matching = selections.filter((s) => matches(s.query.attributes, attrs));
@@ -195,7 +200,7 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
             reject(1, `no SLI's attribute filters match a point of ${JSON.stringify(name)}`);
             continue;
           }
-          const key = seriesKey([name, kind, String(temporality), resourceText, scopeText, canonical(attrs)]);
+          const key = prefix.copy().update(canonical(attrs)).digest('base64url');
           visit({ key, metric: name, kind, temporality, monotonic, point, selections: matching });
         }
       }
@@ -443,14 +448,13 @@ function attributeMap(list: readonly KeyValue[] | undefined): Map<string, Scalar
 }
 
 function canonical(attrs: Attributes): string {
-  return [...attrs.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}\u0002${typeof v}\u0002${String(v)}`)
-    .join('\u0001');
-}
-
-function seriesKey(parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+  const keys = [...attrs.keys()].sort();
+  let text = '';
+  for (let i = 0; i < keys.length; i++) {
+    const v = attrs.get(keys[i]!)!;
+    text += `${i ? '\u0001' : ''}${keys[i]}\u0002${typeof v}\u0002${String(v)}`;
+  }
+  return text;
 }
 
 function asNumber(v: Scalar | undefined): number | undefined {

@@ -443,6 +443,3 @@ async function tickCount(metrics: {
     (await metrics.evaluationSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0
   );
 }
-
-/** For profiling scripts. */
-export const __test = { workload, specs };

@@ -60,8 +60,6 @@ export interface MapResult {
   readonly rejected: number;
   /** Distinct reasons for the rejected points, first ones first. */
   readonly reasons: string[];
-  /** Accepted points per SLI. */
-  readonly perSli: Map<string, number>;
 }
 
 type Scalar = string | number | boolean;
@@ -215,9 +213,9 @@ export function mapExport(
   options: MapOptions,
 ): MapResult {
   const states = new Map<string, SeriesState>();
-  const increments = new Map<string, MinuteIncrement>();
+  // By stream, then minute.
+  const increments = new Map<string, Map<number, MinuteIncrement>>();
   const reasons: string[] = [];
-  const perSli = new Map<string, number>();
   let received = 0;
   let accepted = 0;
   let duplicates = 0;
@@ -230,11 +228,15 @@ export function mapExport(
   };
   const add = (storageKey: string, minuteMs: number, role: 'good' | 'bad' | 'total', n: number) => {
     if (!(n > 0)) return;
-    const k = `${storageKey}\u0000${minuteMs}`;
-    let inc = increments.get(k);
+    let byMinute = increments.get(storageKey);
+    if (!byMinute) {
+      byMinute = new Map();
+      increments.set(storageKey, byMinute);
+    }
+    let inc = byMinute.get(minuteMs);
     if (!inc) {
       inc = { storageKey, minuteMs, good: 0, bad: 0, total: 0 };
-      increments.set(k, inc);
+      byMinute.set(minuteMs, inc);
     }
     inc[role] += n;
   };
@@ -277,7 +279,6 @@ export function mapExport(
     accepted++;
     const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
     for (const s of usable) {
-      perSli.set(s.sli, (perSli.get(s.sli) ?? 0) + 1);
       const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
       if (s.use.kind === 'threshold') {
         add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
@@ -289,16 +290,17 @@ export function mapExport(
     if ('rejected' in item) reject(item.rejected, item.reason);
     else visit(item);
   return {
-    increments: [...increments.values()].sort((a, b) =>
-      a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
-    ),
+    increments: [...increments.values()]
+      .flatMap((byMinute) => [...byMinute.values()])
+      .sort((a, b) =>
+        a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
+      ),
     states,
     received,
     accepted,
     duplicates,
     rejected,
     reasons,
-    perSli,
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The OTLP receiver's edges on SQLite and PostgreSQL: on a port of its own (`otlp.port`), a body
  * over `otlp.maxBodyBytes` once decompressed (a gzip bomb) answered 413, and a database held by
- * another writer answered 503 with Retry-After, the export stored once when the sender retries.
+ * another writer answered 503 with Retry-After, the export stored once when the sender retries;
+ * and PostgreSQL cut off (behind a TCP relay the test closes) answered 503, never 500, which OTLP
+ * senders would drop.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +14,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS } from './support/databases.js';
+import { createTestDatabase, DIALECTS, PG_URL } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const SPECS = `
@@ -217,5 +219,94 @@ describe.each(DIALECTS)('OTLP receiver limits on %s', (dialect) => {
     expect((await post(body)).status).toBe(200);
     expect((await post(body)).status).toBe(200);
     expect(await stored()).toEqual({ good: 6, total: 10 });
+  }, 60_000);
+});
+
+/** A TCP relay to the test PostgreSQL that the test can cut (refusing and dropping connections) and restore. */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async open(): Promise<void> {
+    const target = new URL(PG_URL);
+    this.server = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async cut(): Promise<void> {
+    const closed = new Promise((resolve) => this.server?.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
+
+describe('OTLP receiver with its PostgreSQL cut off', () => {
+  it('answers 503 with Retry-After (not 500, which a sender drops), naming no host, then stores the retried export once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shinrai-otlp-down-'));
+    writeFileSync(join(dir, 'shop.yaml'), SPECS);
+    const database = await createTestDatabase('postgres');
+    const relay = new Relay();
+    await relay.open();
+    const url = new URL(database.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(relay.port);
+    const server = await startTestServer('postgres', {
+      specs: dir,
+      database: { ...database, url: url.toString() },
+    });
+    try {
+      const token = await server.token('editor');
+      const post = (body: string, headers: Record<string, string> = {}) =>
+        fetch(`${server.shinrai.url}/v1/metrics`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+          body,
+        });
+      const body = ordersExport(1, 9, Date.now());
+      await relay.cut();
+      for (const protobufRequest of [false, true]) {
+        // An empty protobuf body is an empty export: the token check alone meets the database.
+        const down = protobufRequest
+          ? await post('', { 'content-type': 'application/x-protobuf' })
+          : await post(body);
+        expect(down.status).toBe(503);
+        expect(down.headers.get('retry-after')).toBe('5');
+        const bytes = Buffer.from(await down.arrayBuffer());
+        const text = bytes.toString('latin1');
+        expect(text).toContain('the database is unreachable; retry the export later');
+        expect(text).not.toContain(String(relay.port));
+        expect(text).not.toContain('ECONNREFUSED');
+        if (protobufRequest)
+          expect(StatusType.toObject(StatusType.decode(bytes)).code).toBe(14); // UNAVAILABLE
+        else expect(down.headers.get('content-type')).toMatch(/problem\+json/);
+      }
+      await relay.open();
+      expect((await post(body)).status).toBe(200);
+      expect((await post(body)).status).toBe(200);
+      const rows = await server.shinrai.ctx.db.kysely
+        .selectFrom('sli_minutes')
+        .select(['good', 'total'])
+        .where('sli', '=', 'orders-processed')
+        .execute();
+      expect(rows.map((r) => [Number(r.good), Number(r.total)])).toEqual([[9, 10]]);
+    } finally {
+      await server.close();
+      await relay.cut();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -235,6 +235,39 @@ function isBusy(error: unknown): boolean {
   return code === '55P03' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
 }
 
+/** Network errors of a database connection (errno codes, on the error or its cause). */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The database cannot be reached or went away: a connection that fails or drops (node-postgres
+ * says "Connection terminated…"), PostgreSQL's connection exceptions (class 08), shutting down or
+ * starting (57P01–57P03), out of connections or disk (class 53), or SQLite's I/O and disk-full
+ * errors. OTLP senders retry 503 and drop 500, so these are 503.
+ */
+export function isUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (CONNECTION_CODES.has(code) || /^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true;
+      if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') return true;
+    }
+    if (
+      typeof message === 'string' &&
+      /^Connection terminated|^timeout exceeded when trying to connect/.test(message)
+    )
+      return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * Deadlocks are retried; a busy database, or a deadlock that persists, is 503 with Retry-After
  * (retryable in OTLP: the Collector sends the export again). Nothing of the export was committed.
@@ -246,6 +279,9 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
     } catch (error) {
       if (isBusy(error))
         throw new AppError('Unavailable', 'the database is busy (another writer); retry the export later');
+      // The driver's own message may name the host: it stays out of the answer.
+      if (isUnreachable(error))
+        throw new AppError('Unavailable', 'the database is unreachable; retry the export later');
       if (!isTransient(error)) throw error;
       if (attempt >= TRANSIENT_RETRIES)
         throw new AppError('Unavailable', 'the database is busy; retry the export later');

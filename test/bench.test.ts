@@ -118,4 +118,19 @@ describe('bench checks', () => {
       }
     }
   }, 180_000);
+
+  it('the OTLP bench stores exactly the exported points and fails when one observation is left out of the answer', async () => {
+    const args = ['--only', 'otlp', '--services', '4', '--routes', '1', '--rounds', '3', '--per-export', '2'];
+    const run = await bench(...args);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('check ok: every data point sent was accepted (84 / 84)');
+    expect(run.output).toContain('check ok: stored good/total of all 12 SLIs equal what the exports carried');
+    expect(run.output).toContain('check ok: after an evaluator tick, the budget consumed of all 12 SLOs');
+    expect(run.output).toMatch(/^sqlite: 84 points stored in .* points\/s .*ratio to baseline \d/m);
+    const perturbed = await bench(...args, '--perturb');
+    expect(perturbed.code, perturbed.output).toBe(1);
+    expect(perturbed.output).toMatch(
+      /CHECK FAILED: stored good\/total of all 12 SLIs equal what the exports carried \(2 differ, e.g. svc-0-requests/,
+    );
+  }, 180_000);
 });

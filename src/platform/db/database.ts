@@ -47,6 +47,11 @@ export function openDatabase(url: string, options: { poolSize?: number; mustExis
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // Nor may a checked-out one: pg-pool removes its idle listener while a client is lent, and
+    // node-postgres emits 'error' on a client whose connection drops even mid-query, so without
+    // this a PostgreSQL restart or a network cut crashed the process. The query itself still
+    // fails (its promise rejects), and the pool drops the client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', displayUrl: hidePassword(url), close: () => kysely.destroy() };
   }

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadSpecText } from '../../spec/load.js';
-import { deltaOf, type SeriesState } from './core.js';
-import { planCatalog } from './plan.js';
+import { deltaOf, prepareExport, type SeriesState } from './core.js';
+import { otlpPlan, planCatalog } from './plan.js';
 
 const OPTIONS = { newSeriesWindowMs: 600_000 };
 const S = 1_000_000_000n;
@@ -137,5 +138,70 @@ spec:
       le: 0.25,
       goodAbove: false,
     });
+  });
+});
+
+describe('OTLP series keys', () => {
+  it('are the SHA-256 of metric, kind, temporality, resource, scope and sorted attributes, as stored since the first release', () => {
+    const { catalog } = loadSpecText(
+      'k.yaml',
+      `apiVersion: openslo/v1
+kind: SLO
+metadata: {name: s}
+spec:
+  service: x
+  indicator:
+    metadata: {name: i}
+    spec: {ratioMetric: {counter: true, good: {metricSource: {type: otlp, spec: {metric: m, attributes: {ok: true}}}}, total: {metricSource: {type: otlp, spec: {metric: m}}}}}
+  timeWindow: [{duration: 1d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.9}]
+`,
+    );
+    const str = (key: string, stringValue: string) => ({ key, value: { stringValue } });
+    const prepared = prepareExport(
+      {
+        resourceMetrics: [
+          {
+            resource: { attributes: [str('service.name', 'a'), str('host', 'h')] },
+            scopeMetrics: [
+              {
+                scope: { name: 'lib', version: '1' },
+                metrics: [
+                  {
+                    name: 'm',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [
+                        {
+                          attributes: [
+                            str('z', 'last'),
+                            { key: 'ok', value: { boolValue: true } },
+                            { key: 'code', value: { intValue: 200 } },
+                          ],
+                          timeUnixNano: '1',
+                          asInt: 1,
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      otlpPlan(catalog),
+    );
+    const text = [
+      'm',
+      'sum',
+      '2',
+      'host\u0002string\u0002h\u0001service.name\u0002string\u0002a',
+      'lib\u00011',
+      'code\u0002number\u0002200\u0001ok\u0002boolean\u0002true\u0001z\u0002string\u0002last',
+    ].join('\u0000');
+    expect(prepared.keys).toEqual([createHash('sha256').update(text).digest('base64url')]);
   });
 });

@@ -60,21 +60,37 @@ export interface MapResult {
   readonly rejected: number;
   /** Distinct reasons for the rejected points, first ones first. */
   readonly reasons: string[];
-  /** Accepted points per SLI. */
-  readonly perSli: Map<string, number>;
 }
 
 type Scalar = string | number | boolean;
 type Attributes = ReadonlyMap<string, Scalar>;
 
-/** The series keys the points of an export belong to (to load their states first). */
-export function seriesKeys(request: ExportRequest, plan: OtlpPlan): string[] {
-  const keys = new Set<string>();
-  walk(request, plan, (point) => keys.add(point.key));
-  return [...keys];
+/**
+ * An export matched against the plan once: its points with the selections each feeds, and the
+ * rejected ones, in the export's order; `keys` are the series keys (to load their states first).
+ */
+export interface PreparedExport {
+  readonly items: ReadonlyArray<WalkedPoint | { readonly rejected: number; readonly reason: string }>;
+  readonly keys: readonly string[];
 }
 
-interface WalkedPoint {
+/** Walks an export once: which points feed which SLIs, which are rejected and why. */
+export function prepareExport(request: ExportRequest, plan: OtlpPlan): PreparedExport {
+  const items: Array<WalkedPoint | { rejected: number; reason: string }> = [];
+  const keys = new Set<string>();
+  walk(
+    request,
+    plan,
+    (point) => {
+      items.push(point);
+      keys.add(point.key);
+    },
+    (rejected, reason) => items.push({ rejected, reason }),
+  );
+  return { items, keys: [...keys] };
+}
+
+export interface WalkedPoint {
   readonly key: string;
   readonly metric: string;
   readonly kind: 'sum' | 'histogram';
@@ -87,7 +103,38 @@ interface WalkedPoint {
 type Visit = (point: WalkedPoint) => void;
 type Reject = (count: number, reason: string) => void;
 
-function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject = () => {}): void {
+/** Most (metric, resource) pairs whose matching selections are remembered per plan. */
+const RESOURCE_CACHE_LIMIT = 20_000;
+const resourceCache = new WeakMap<OtlpPlan, Map<string, readonly Selection[]>>();
+
+/**
+ * The selections of a metric whose resource filters hold for a resource: checked once per
+ * (plan, metric, resource) rather than once per point against every SLI of the metric. A fleet's
+ * resources are few and stable; the cache is dropped whole when it grows past its limit.
+ */
+function selectionsFor(
+  plan: OtlpPlan,
+  metric: string,
+  all: readonly Selection[],
+  resourceText: string,
+  resourceAttrs: Attributes,
+): readonly Selection[] {
+  let cache = resourceCache.get(plan);
+  if (!cache) {
+    cache = new Map();
+    resourceCache.set(plan, cache);
+  }
+  const key = `${metric}\u0000${resourceText}`;
+  let selections = cache.get(key);
+  if (!selections) {
+    selections = all.filter((s) => matches(s.query.resource, resourceAttrs));
+    if (cache.size >= RESOURCE_CACHE_LIMIT) cache.clear();
+    cache.set(key, selections);
+  }
+  return selections;
+}
+
+function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reject): void {
   for (const rm of request.resourceMetrics ?? []) {
     const resourceAttrs = attributeMap(rm.resource?.attributes);
     const resourceText = canonical(resourceAttrs);
@@ -103,8 +150,8 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           metric.exponentialHistogram?.dataPoints?.length ??
           metric.summary?.dataPoints?.length ??
           0;
-        const selections = plan.byMetric.get(name);
-        if (!selections) {
+        const all = plan.byMetric.get(name);
+        if (!all) {
           reject(points.length + otherCount, `no SLI reads metric ${JSON.stringify(name)}`);
           continue;
         }
@@ -138,16 +185,20 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
           );
           continue;
         }
+        const selections = selectionsFor(plan, name, all, resourceText, resourceAttrs);
+        // The series key hashes the metric, resource and scope, then the point's attributes: the
+        // common prefix is hashed once per metric and each point's hash continues from a copy.
+        const prefix = createHash('sha256').update(
+          [name, kind, String(temporality), resourceText, scopeText, ''].join('\u0000'),
+        );
         for (const point of points) {
           const attrs = attributeMap(point.attributes);
-          const matching = selections.filter(
-            (s) => matches(s.query.resource, resourceAttrs) && matches(s.query.attributes, attrs),
-          );
+          const matching = selections.filter((s) => matches(s.query.attributes, attrs));
           if (!matching.length) {
             reject(1, `no SLI's attribute filters match a point of ${JSON.stringify(name)}`);
             continue;
           }
-          const key = seriesKey([name, kind, String(temporality), resourceText, scopeText, canonical(attrs)]);
+          const key = prefix.copy().update(canonical(attrs)).digest('base64url');
           visit({ key, metric: name, kind, temporality, monotonic, point, selections: matching });
         }
       }
@@ -157,15 +208,14 @@ function walk(request: ExportRequest, plan: OtlpPlan, visit: Visit, reject: Reje
 
 /** Maps one export's points to per-minute increments, with the series states before it. */
 export function mapExport(
-  request: ExportRequest,
-  plan: OtlpPlan,
+  prepared: PreparedExport,
   before: ReadonlyMap<string, SeriesState>,
   options: MapOptions,
 ): MapResult {
   const states = new Map<string, SeriesState>();
-  const increments = new Map<string, MinuteIncrement>();
+  // By stream, then minute.
+  const increments = new Map<string, Map<number, MinuteIncrement>>();
   const reasons: string[] = [];
-  const perSli = new Map<string, number>();
   let received = 0;
   let accepted = 0;
   let duplicates = 0;
@@ -178,77 +228,79 @@ export function mapExport(
   };
   const add = (storageKey: string, minuteMs: number, role: 'good' | 'bad' | 'total', n: number) => {
     if (!(n > 0)) return;
-    const k = `${storageKey}\u0000${minuteMs}`;
-    let inc = increments.get(k);
+    let byMinute = increments.get(storageKey);
+    if (!byMinute) {
+      byMinute = new Map();
+      increments.set(storageKey, byMinute);
+    }
+    let inc = byMinute.get(minuteMs);
     if (!inc) {
       inc = { storageKey, minuteMs, good: 0, bad: 0, total: 0 };
-      increments.set(k, inc);
+      byMinute.set(minuteMs, inc);
     }
     inc[role] += n;
   };
   const minMs = options.nowMs - MAX_PAST_MS;
   const maxMs = options.nowMs + MAX_FUTURE_MS;
 
-  walk(
-    request,
-    plan,
-    (walked) => {
-      const { point, metric } = walked;
-      if (((point.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
-        received++;
-        accepted++;
-        return;
-      }
-      const read = readPoint(walked);
-      if (!read.ok) return reject(1, read.error);
-      const timeMs = Number(read.timeNs / 1_000_000n);
-      if (!(timeMs >= minMs && timeMs <= maxMs))
-        return reject(
-          1,
-          `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
-        );
-      const usable = walked.selections.filter(
-        (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
-      );
-      if (!usable.length) {
-        const s = walked.selections[0]!;
-        return reject(
-          1,
-          `a point of ${JSON.stringify(metric)} has no bucket boundary ${s.use.kind === 'count' ? '' : s.use.le} (the SLI ${JSON.stringify(s.sli)} counts observations up to it)`,
-        );
-      }
-      const previous = states.get(walked.key) ?? before.get(walked.key);
-      const delta = deltaOf(previous, read, walked.temporality === CUMULATIVE, options);
+  const visit = (walked: WalkedPoint) => {
+    const { point, metric } = walked;
+    if (((point.flags ?? 0) & NO_RECORDED_VALUE) !== 0) {
       received++;
-      if (delta.state) states.set(walked.key, delta.state);
-      if (!delta.counted) {
-        duplicates++;
-        return;
-      }
       accepted++;
-      const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
-      for (const s of usable) {
-        perSli.set(s.sli, (perSli.get(s.sli) ?? 0) + 1);
-        const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
-        if (s.use.kind === 'threshold') {
-          add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
-          add(s.storageKey, minuteMs, 'total', delta.count);
-        } else add(s.storageKey, minuteMs, s.use.role, upTo);
-      }
-    },
-    reject,
-  );
+      return;
+    }
+    const read = readPoint(walked);
+    if (!read.ok) return reject(1, read.error);
+    const timeMs = Number(read.timeNs / 1_000_000n);
+    if (!(timeMs >= minMs && timeMs <= maxMs))
+      return reject(
+        1,
+        `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
+      );
+    const usable = walked.selections.filter(
+      (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
+    );
+    if (!usable.length) {
+      const s = walked.selections[0]!;
+      return reject(
+        1,
+        `a point of ${JSON.stringify(metric)} has no bucket boundary ${s.use.kind === 'count' ? '' : s.use.le} (the SLI ${JSON.stringify(s.sli)} counts observations up to it)`,
+      );
+    }
+    const previous = states.get(walked.key) ?? before.get(walked.key);
+    const delta = deltaOf(previous, read, walked.temporality === CUMULATIVE, options);
+    received++;
+    if (delta.state) states.set(walked.key, delta.state);
+    if (!delta.counted) {
+      duplicates++;
+      return;
+    }
+    accepted++;
+    const minuteMs = Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
+    for (const s of usable) {
+      const upTo = s.use.kind === 'count' ? delta.count : countUpTo(delta.buckets, read.bounds!, s.use.le);
+      if (s.use.kind === 'threshold') {
+        add(s.storageKey, minuteMs, 'good', s.use.goodAbove ? delta.count - upTo : upTo);
+        add(s.storageKey, minuteMs, 'total', delta.count);
+      } else add(s.storageKey, minuteMs, s.use.role, upTo);
+    }
+  };
+  for (const item of prepared.items)
+    if ('rejected' in item) reject(item.rejected, item.reason);
+    else visit(item);
   return {
-    increments: [...increments.values()].sort((a, b) =>
-      a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
-    ),
+    increments: [...increments.values()]
+      .flatMap((byMinute) => [...byMinute.values()])
+      .sort((a, b) =>
+        a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
+      ),
     states,
     received,
     accepted,
     duplicates,
     rejected,
     reasons,
-    perSli,
   };
 }
 
@@ -398,14 +450,13 @@ function attributeMap(list: readonly KeyValue[] | undefined): Map<string, Scalar
 }
 
 function canonical(attrs: Attributes): string {
-  return [...attrs.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}\u0002${typeof v}\u0002${String(v)}`)
-    .join('\u0001');
-}
-
-function seriesKey(parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+  const keys = [...attrs.keys()].sort();
+  let text = '';
+  for (let i = 0; i < keys.length; i++) {
+    const v = attrs.get(keys[i]!)!;
+    text += `${i ? '\u0001' : ''}${keys[i]}\u0002${typeof v}\u0002${String(v)}`;
+  }
+  return text;
 }
 
 function asNumber(v: Scalar | undefined): number | undefined {

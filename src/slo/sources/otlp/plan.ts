@@ -260,6 +260,8 @@ export function planCatalog(catalog: Catalog): PlanResult {
     }
     const key = storageKey(sli, objective);
     const selections: Selection[] = [];
+    // Every source is read (so validate reports them all); an SLI with one unreadable is not planned.
+    let unreadable = false;
     for (const { role, source } of otlp) {
       const read = readQuery(source.spec);
       for (const error of read.errors) report(located(source.location, 'error', 'otlp/spec', error));
@@ -273,7 +275,10 @@ export function planCatalog(catalog: Catalog): PlanResult {
             "set `le` to one of the histogram's bucket boundaries (`boundaries`) to silence this",
           ),
         );
-      if (!read.query) return;
+      if (!read.query) {
+        unreadable = true;
+        continue;
+      }
       const query = read.query;
       if (role === 'raw') {
         report(
@@ -341,7 +346,7 @@ export function planCatalog(catalog: Catalog): PlanResult {
         use: query.le === undefined ? { kind: 'count', role } : { kind: 'le', role, le: query.le },
       });
     }
-    if (seen.has(key)) return;
+    if (unreadable || seen.has(key)) return;
     seen.add(key);
     streams.add(key);
     if (sli.indicator.kind === 'ratio' && sli.indicator.bad) badStreams.add(key);

@@ -84,7 +84,7 @@ const StatusType = root.lookupType('shinrai.otlp.Status');
 export interface AnyValue {
   readonly stringValue?: string;
   readonly boolValue?: boolean;
-  readonly intValue?: string;
+  readonly intValue?: string | number;
   readonly doubleValue?: number;
   readonly arrayValue?: { readonly values?: readonly AnyValue[] };
   readonly kvlistValue?: { readonly values?: readonly KeyValue[] };
@@ -99,15 +99,15 @@ export interface NumberDataPoint {
   readonly startTimeUnixNano?: string;
   readonly timeUnixNano?: string;
   readonly asDouble?: number;
-  readonly asInt?: string;
+  readonly asInt?: string | number;
   readonly flags?: number;
 }
 export interface HistogramDataPoint {
   readonly attributes?: readonly KeyValue[];
   readonly startTimeUnixNano?: string;
   readonly timeUnixNano?: string;
-  readonly count?: string;
-  readonly bucketCounts?: readonly string[];
+  readonly count?: string | number;
+  readonly bucketCounts?: readonly (string | number)[];
   readonly explicitBounds?: readonly number[];
   readonly flags?: number;
 }
@@ -152,7 +152,7 @@ export type Decoded = { ok: true; request: ExportRequest } | { ok: false; error:
 export function decodeProtobuf(body: Uint8Array): Decoded {
   try {
     const message = RequestType.decode(body);
-    return { ok: true, request: RequestType.toObject(message, TO_OBJECT) as ExportRequest };
+    return { ok: true, request: toRequest(message as unknown as MessageRequest) };
   } catch (error) {
     return {
       ok: false,
@@ -176,13 +176,166 @@ export function decodeJson(text: string): Decoded {
     };
   try {
     const message = RequestType.fromObject(parsed as Record<string, unknown>);
-    return { ok: true, request: RequestType.toObject(message, TO_OBJECT) as ExportRequest };
+    return { ok: true, request: toRequest(message as unknown as MessageRequest) };
   } catch (error) {
     return {
       ok: false,
       error: `the body is not an OTLP ExportMetricsServiceRequest in JSON (${oneLine(error)})`,
     };
   }
+}
+
+/** A 64-bit integer as protobufjs decodes it (long.js). */
+interface Long {
+  toString(): string;
+  toNumber(): number;
+}
+type Int64 = Long | number | string;
+
+// The decoded message as protobufjs builds it: unset fields read their defaults from the prototype
+// (unset oneof members read null), 64-bit integers are Longs.
+interface MessageKeyValue {
+  readonly key: string;
+  readonly value: MessageAnyValue | null;
+}
+interface MessageAnyValue {
+  /** The oneof: the name of the member that is set (protobufjs's virtual getter). */
+  readonly value: string | undefined;
+  readonly stringValue: string | null;
+  readonly boolValue: boolean | null;
+  readonly intValue: Int64 | null;
+  readonly doubleValue: number | null;
+}
+interface MessageNumberPoint {
+  readonly attributes: readonly MessageKeyValue[];
+  readonly startTimeUnixNano: Int64;
+  readonly timeUnixNano: Int64;
+  /** The oneof: asDouble or asInt (protobufjs's virtual getter). */
+  readonly value: string | undefined;
+  readonly asDouble: number | null;
+  readonly asInt: Int64 | null;
+  readonly flags: number;
+}
+interface MessageHistogramPoint {
+  readonly attributes: readonly MessageKeyValue[];
+  readonly startTimeUnixNano: Int64;
+  readonly timeUnixNano: Int64;
+  readonly count: Int64;
+  readonly bucketCounts: readonly Int64[];
+  readonly explicitBounds: readonly number[];
+  readonly flags: number;
+}
+interface MessageMetric {
+  readonly name: string;
+  readonly gauge: { readonly dataPoints: readonly unknown[] } | null;
+  readonly sum: {
+    readonly dataPoints: readonly MessageNumberPoint[];
+    readonly aggregationTemporality: number;
+    readonly isMonotonic: boolean;
+  } | null;
+  readonly histogram: {
+    readonly dataPoints: readonly MessageHistogramPoint[];
+    readonly aggregationTemporality: number;
+  } | null;
+  readonly exponentialHistogram: { readonly dataPoints: readonly unknown[] } | null;
+  readonly summary: { readonly dataPoints: readonly unknown[] } | null;
+}
+interface MessageRequest {
+  readonly resourceMetrics: ReadonlyArray<{
+    readonly resource: { readonly attributes: readonly MessageKeyValue[] } | null;
+    readonly scopeMetrics: ReadonlyArray<{
+      readonly scope: { readonly name: string; readonly version: string } | null;
+      readonly metrics: readonly MessageMetric[];
+    }>;
+  }>;
+}
+
+const AnyValueType = root.lookupType('shinrai.otlp.AnyValue');
+
+const text64 = (v: Int64): string => (typeof v === 'object' ? v.toString() : String(v));
+const number64 = (v: Int64): number => (typeof v === 'object' ? v.toNumber() : Number(v));
+const orUndefined = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+function toAnyValue(v: MessageAnyValue): AnyValue {
+  // Unset members read their defaults ("" or 0) from the prototype: the oneof says which is set.
+  const set = v.value;
+  if (set === undefined) return {};
+  if (set === 'stringValue') return { stringValue: v.stringValue! };
+  if (set === 'intValue') return { intValue: number64(v.intValue!) };
+  if (set === 'boolValue') return { boolValue: v.boolValue! };
+  if (set === 'doubleValue') return { doubleValue: v.doubleValue! };
+  // Arrays, lists and bytes are rare: protobufjs's own conversion, as series keys were made from it.
+  return AnyValueType.toObject(v as unknown as protobuf.Message, TO_OBJECT) as AnyValue;
+}
+
+function toAttributes(list: readonly MessageKeyValue[]): KeyValue[] {
+  const out: KeyValue[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i]!;
+    out[i] = { key: kv.key, value: kv.value ? toAnyValue(kv.value) : undefined };
+  }
+  return out;
+}
+
+/**
+ * The decoded message in the plain shape the core reads, built by hand rather than by protobufjs's
+ * toObject: that one turns every 64-bit integer (17 of them in a histogram point) into decimal
+ * text, most of the decode's cost. Times stay text (exact); counts become numbers.
+ */
+function toRequest(m: MessageRequest): ExportRequest {
+  return {
+    resourceMetrics: m.resourceMetrics.map((rm) => ({
+      resource: rm.resource ? { attributes: toAttributes(rm.resource.attributes) } : undefined,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        scope: sm.scope ? { name: sm.scope.name, version: sm.scope.version } : undefined,
+        metrics: sm.metrics.map(toMetric),
+      })),
+    })),
+  };
+}
+
+function toMetric(metric: MessageMetric): Metric {
+  const name = metric.name;
+  if (metric.sum)
+    return {
+      name,
+      sum: {
+        aggregationTemporality: metric.sum.aggregationTemporality,
+        isMonotonic: metric.sum.isMonotonic,
+        dataPoints: metric.sum.dataPoints.map((p) => ({
+          attributes: toAttributes(p.attributes),
+          startTimeUnixNano: text64(p.startTimeUnixNano),
+          timeUnixNano: text64(p.timeUnixNano),
+          asDouble: p.value === 'asDouble' ? orUndefined(p.asDouble) : undefined,
+          asInt: p.value === 'asInt' && p.asInt !== null ? number64(p.asInt) : undefined,
+          flags: p.flags,
+        })),
+      },
+    };
+  if (metric.histogram)
+    return {
+      name,
+      histogram: {
+        aggregationTemporality: metric.histogram.aggregationTemporality,
+        dataPoints: metric.histogram.dataPoints.map((p) => ({
+          attributes: toAttributes(p.attributes),
+          startTimeUnixNano: text64(p.startTimeUnixNano),
+          timeUnixNano: text64(p.timeUnixNano),
+          count: number64(p.count),
+          bucketCounts: p.bucketCounts.map(number64),
+          explicitBounds: p.explicitBounds,
+          flags: p.flags,
+        })),
+      },
+    };
+  const other = (x: { readonly dataPoints: readonly unknown[] } | null) =>
+    x ? { dataPoints: x.dataPoints } : undefined;
+  return {
+    name,
+    gauge: other(metric.gauge),
+    exponentialHistogram: other(metric.exponentialHistogram),
+    summary: other(metric.summary),
+  };
 }
 
 export interface PartialSuccess {

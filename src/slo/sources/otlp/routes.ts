@@ -6,7 +6,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ERROR_STATUS } from '../../../platform/errors.js';
 import { encodeResponseProtobuf, encodeStatus, RPC_CODE, responseJson } from './proto.js';
-import { OTLP_MEDIA_TYPES, type OtlpContext, type OtlpEncoding, receiveMetrics } from './service.js';
+import {
+  isUnreachable,
+  OTLP_MEDIA_TYPES,
+  type OtlpContext,
+  type OtlpEncoding,
+  receiveMetrics,
+} from './service.js';
 
 export interface OtlpRouteDeps extends OtlpContext {
   /** URL path of the receiver, /v1/metrics by default. */
@@ -28,7 +34,12 @@ export function otlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): void {
     scope.addContentTypeParser(Object.keys(OTLP_MEDIA_TYPES), { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
-    scope.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    scope.setErrorHandler((caught: FastifyError | AppError, request, reply) => {
+      // The database down (the token check reads it too) is retryable for the sender, not a 500.
+      const error =
+        !(caught instanceof AppError) && isUnreachable(caught)
+          ? new AppError('Unavailable', 'the database is unreachable; retry the export later')
+          : caught;
       const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
       if (status === ERROR_STATUS.Unavailable || status === ERROR_STATUS.RateLimited)
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));

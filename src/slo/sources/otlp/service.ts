@@ -13,7 +13,7 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
-import { type MapResult, type MinuteIncrement, mapExport, type SeriesState, seriesKeys } from './core.js';
+import { type MapResult, type MinuteIncrement, mapExport, prepareExport, type SeriesState } from './core.js';
 import { type OtlpPlan, otlpPlan } from './plan.js';
 import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
 
@@ -59,6 +59,8 @@ const TRANSIENT_RETRIES = 3;
 /** The key of the transaction lock that serialises OTLP writers on PostgreSQL. */
 const OTLP_LOCK_KEY = 0x6f746c70; // "otlp"
 const CHUNK = 500;
+/** How long an export waits for another writer on PostgreSQL (SQLite's busy_timeout is the same). */
+const LOCK_WAIT_MS = 5_000;
 
 /** Decodes, maps and stores one export; throws AppError for a body that can't be read. */
 export async function receiveMetrics({
@@ -71,13 +73,16 @@ export async function receiveMetrics({
   const request = await decode(input, ctx.limits.maxBodyBytes);
   const plan = otlpPlan(ctx.catalog());
   const nowMs = ctx.clock.now();
-  const keys = seriesKeys(request, plan);
+  const prepared = prepareExport(request, plan);
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
-      if (ctx.db.dialect === 'postgres')
+      if (ctx.db.dialect === 'postgres') {
+        // Wait for another writer as long as SQLite's busy_timeout does, then answer 503.
+        await sql.raw(`set local lock_timeout = '${LOCK_WAIT_MS}ms'`).execute(trx);
         await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
-      const before = await loadStates(trx, keys);
-      const result = mapExport(request, plan, before, {
+      }
+      const before = await loadStates(trx, prepared.keys);
+      const result = mapExport(prepared, before, {
         nowMs,
         newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
       });
@@ -215,20 +220,68 @@ async function addMinutes(
   );
 }
 
-class TransientError extends Error {}
-
+/** A deadlock or a serialization failure: gone at once, so retried here. */
 function isTransient(error: unknown): boolean {
-  if (error instanceof TransientError) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
+  return code === '40P01' || code === '40001';
 }
 
-/** Deadlocks and busy databases are retried; a failure that persists is 503 (retryable in OTLP). */
+/**
+ * Another writer held the database past the wait (SQLite's busy_timeout, PostgreSQL's
+ * lock_timeout): retrying here would hold the exporter past its own timeout, so the sender retries.
+ */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '55P03' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
+}
+
+/** Network errors of a database connection (errno codes, on the error or its cause). */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The database cannot be reached or went away: a connection that fails or drops (node-postgres
+ * says "Connection terminated…"), PostgreSQL's connection exceptions (class 08), shutting down or
+ * starting (57P01–57P03), out of connections or disk (class 53), or SQLite's I/O and disk-full
+ * errors. OTLP senders retry 503 and drop 500, so these are 503.
+ */
+export function isUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (CONNECTION_CODES.has(code) || /^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true;
+      if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') return true;
+    }
+    if (
+      typeof message === 'string' &&
+      /^Connection terminated|^timeout exceeded when trying to connect/.test(message)
+    )
+      return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Deadlocks are retried; a busy database, or a deadlock that persists, is 503 with Retry-After
+ * (retryable in OTLP: the Collector sends the export again). Nothing of the export was committed.
+ */
 async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
+      if (isBusy(error))
+        throw new AppError('Unavailable', 'the database is busy (another writer); retry the export later');
+      // The driver's own message may name the host: it stays out of the answer.
+      if (isUnreachable(error))
+        throw new AppError('Unavailable', 'the database is unreachable; retry the export later');
       if (!isTransient(error)) throw error;
       if (attempt >= TRANSIENT_RETRIES)
         throw new AppError('Unavailable', 'the database is busy; retry the export later');

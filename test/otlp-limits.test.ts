@@ -6,7 +6,7 @@
  * senders would drop.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +15,7 @@ import pg from 'pg';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, PG_URL } from './support/databases.js';
+import { PgRelay as Relay } from './support/pg-relay.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const SPECS = `
@@ -221,37 +222,6 @@ describe.each(DIALECTS)('OTLP receiver limits on %s', (dialect) => {
     expect(await stored()).toEqual({ good: 6, total: 10 });
   }, 60_000);
 });
-
-/** A TCP relay to the test PostgreSQL that the test can cut (refusing and dropping connections) and restore. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    const target = new URL(PG_URL);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 5432), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise((resolve) => this.server?.close(resolve));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-}
 
 describe('OTLP receiver with its PostgreSQL cut off', () => {
   it('answers 503 with Retry-After (not 500, which a sender drops), naming no host, then stores the retried export once', async () => {

@@ -17,6 +17,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { type AuthDeps, type Principal, type Role, roleAllows, verifyToken } from '../auth/index.js';
 import type { Config } from '../config.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnreachable } from '../db-unreachable.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
@@ -195,6 +196,8 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
 
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     const appError = asAppError(error);
+    // "Not now", not "wrong": clients retry a 503 after the wait; a 500 is often dropped.
+    if (appError.code === 'Unavailable') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
     if (appError.code === 'Internal')
       request.log.error(
         { err: error, requestId: request.id, route: request.routeOptions.url },
@@ -224,6 +227,9 @@ function neededRole(request: FastifyRequest): Role | 'public' {
 /** Every error leaves as one of our codes; anything unexpected becomes Internal (500). */
 function asAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
+  // The driver's message can name the database host: it stays in the log, out of the answer.
+  if (isDatabaseUnreachable(error))
+    return new AppError('Unavailable', 'the database is unreachable; retry shortly');
   const fastifyError = error as FastifyError & {
     validation?: Array<{ instancePath?: string; message?: string }>;
   };

@@ -8,6 +8,7 @@ import { gunzip } from 'node:zlib';
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.js';
 import type { Database, Db } from '../../../platform/db/index.js';
+import { isDatabaseUnreachable } from '../../../platform/db-unreachable.js';
 import { AppError } from '../../../platform/errors.js';
 import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
@@ -235,38 +236,8 @@ function isBusy(error: unknown): boolean {
   return code === '55P03' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'));
 }
 
-/** Network errors of a database connection (errno codes, on the error or its cause). */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
-/**
- * The database cannot be reached or went away: a connection that fails or drops (node-postgres
- * says "Connection terminated…"), PostgreSQL's connection exceptions (class 08), shutting down or
- * starting (57P01–57P03), out of connections or disk (class 53), or SQLite's I/O and disk-full
- * errors. OTLP senders retry 503 and drop 500, so these are 503.
- */
-export function isUnreachable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      if (CONNECTION_CODES.has(code) || /^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true;
-      if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') return true;
-    }
-    if (
-      typeof message === 'string' &&
-      /^Connection terminated|^timeout exceeded when trying to connect/.test(message)
-    )
-      return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** The database unreachable: 503 for the sender to retry (platform/db/errors.ts). */
+export const isUnreachable = isDatabaseUnreachable;
 
 /**
  * Deadlocks are retried; a busy database, or a deadlock that persists, is 503 with Retry-After

@@ -4,6 +4,7 @@
  * defining a configured name is an error and the configured target is the one used.
  */
 import { describe, expect, it } from 'vitest';
+import { configuredTargetSchema } from '../platform/notification-targets.js';
 import { alertRulesFor, loadSpecText, SpecLoader } from '../slo/index.js';
 import { catalogTargets, configuredTargets, targetsForRule, unsetReferences } from './targets.js';
 
@@ -139,6 +140,25 @@ describe('configuredTargets', () => {
     expect([
       ...configuredTargets({ oncall: { target: 'webhook', url: 'https://h.example.com', secret } }).values(),
     ]).toEqual([{ name: 'oncall', kind: 'webhook', url: 'https://h.example.com', secret, configured: true }]);
+  });
+});
+
+describe('a configured teams target', () => {
+  it('takes a language for its cards, and only a teams target does', () => {
+    const url = 'https://x.example.com/workflows/1';
+    const parsed = configuredTargetSchema.parse({ target: 'teams', url, language: 'ja' });
+    expect([...configuredTargets({ chat: parsed }).values()]).toEqual([
+      { name: 'chat', kind: 'teams', url, secret: undefined, configured: true, language: 'ja' },
+    ]);
+    const slack = configuredTargetSchema.safeParse({ target: 'slack', url, language: 'ja' });
+    expect(slack.success).toBe(false);
+    expect(slack.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['language'],
+        message: expect.stringContaining('only for target: teams'),
+      }),
+    ]);
+    expect(configuredTargetSchema.safeParse({ target: 'teams', url, language: 'fr' }).success).toBe(false);
   });
 });
 

@@ -1,10 +1,16 @@
 /**
  * What each kind of target receives for one notification (pure): the generic webhook JSON as is,
- * a Slack Block Kit message people can act on, or Alertmanager's `/api/v2/alerts` list so
- * existing routes, inhibitions and on-call rotations keep working.
+ * a Slack Block Kit message people can act on, a Microsoft Teams Adaptive Card, or Alertmanager's
+ * `/api/v2/alerts` list so existing routes, inhibitions and on-call rotations keep working.
  */
 import type { WebhookPayload } from './outbox.js';
 import type { TargetKind } from './targets.js';
+import { type CardLanguage, teamsMessage } from './teams.js';
+
+export interface FormatOptions {
+  /** The language of a Teams card (English when not given). */
+  readonly language?: CardLanguage | undefined;
+}
 
 export interface OutgoingRequest {
   readonly url: string;
@@ -16,12 +22,15 @@ export function formatRequest(
   baseUrl: string,
   payload: WebhookPayload,
   nowMs: number,
+  options: FormatOptions = {},
 ): OutgoingRequest {
   switch (kind) {
     case 'webhook':
       return { url: baseUrl, body: JSON.stringify(payload) };
     case 'slack':
       return { url: baseUrl, body: JSON.stringify(slackMessage(payload)) };
+    case 'teams':
+      return { url: baseUrl, body: JSON.stringify(teamsMessage(payload, options.language)) };
     case 'alertmanager':
       return {
         url: `${baseUrl.replace(/\/+$/, '')}/api/v2/alerts`,

@@ -15,7 +15,7 @@ import type { Database, Db, NotificationOutboxTable } from '../platform/db/index
 import type { Egress } from '../platform/egress.js';
 import { expandEnv } from '../platform/env.js';
 import { PeriodicTask } from '../platform/periodic.js';
-import { describeStatus, describeTransportError } from '../platform/remote-error.js';
+import { describeStatus, describeTransportError, retryAfterMs } from '../platform/remote-error.js';
 import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
 
@@ -174,10 +174,23 @@ export interface DeliverySummary {
 /** Rows read per cycle: enough for a burst of alerts, bounded so one cycle stays short. */
 const BATCH_ROWS = 500;
 const CONCURRENCY = 4;
+/** The longest a receiver's Retry-After holds a target back (a bigger one is read as this). */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** Why a request was not taken, and how long the receiver asked us to wait (429/503 Retry-After). */
+interface SendFailure {
+  readonly error: string;
+  readonly retryAfterMs?: number | undefined;
+}
 
 export class NotificationDeliverer {
   private readonly loop: PeriodicTask<DeliverySummary>;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Targets that answered 429/503 with Retry-After, until when: their other notifications wait too
+   * (without counting an attempt) instead of hitting a receiver that asked for quiet.
+   */
+  private readonly pausedUntil = new Map<string, number>();
   /** Made on first use and closed by stop(), so a stopped deliverer holds no sockets. */
   private dispatcher: Agent | undefined;
 
@@ -224,7 +237,9 @@ export class NotificationDeliverer {
       const key = `${row.fingerprint}\u0000${row.target}`;
       if (!heads.has(key)) heads.set(key, row);
     }
-    const due = [...heads.values()].filter((row) => Number(row.next_attempt_at) <= nowMs);
+    const due = [...heads.values()].filter(
+      (row) => Number(row.next_attempt_at) <= nowMs && (this.pausedUntil.get(row.target) ?? 0) <= nowMs,
+    );
     const counts = { delivered: 0, failed: 0, gaveUp: 0 };
     const worker = async () => {
       for (let row = due.shift(); row; row = due.shift()) counts[await this.deliver(row, nowMs)]++;
@@ -240,10 +255,10 @@ export class NotificationDeliverer {
   ): Promise<'delivered' | 'failed' | 'gaveUp'> {
     const { db, log, config } = this.deps;
     const target = this.deps.targets().get(row.target);
-    let error: string | undefined;
-    if (!target) error = `no deliverable target named ${row.target} in the loaded specs`;
-    else error = await this.post(target, row);
-    if (error === undefined) {
+    let failure: SendFailure | undefined;
+    if (!target) failure = { error: `no deliverable target named ${row.target} in the loaded specs` };
+    else failure = await this.post(target, row);
+    if (failure === undefined) {
       await db.kysely
         .updateTable('notification_outbox')
         .set({ delivered_at: nowMs, attempts: Number(row.attempts) + 1, last_error: null })
@@ -252,6 +267,7 @@ export class NotificationDeliverer {
       this.deps.onOutcome?.(row.target, 'delivered');
       return 'delivered';
     }
+    const { error } = failure;
     const attempts = Number(row.attempts) + 1;
     if (nowMs - Number(row.created_at) >= config.giveUpHours * 3_600_000) {
       await db.kysely
@@ -264,8 +280,15 @@ export class NotificationDeliverer {
       return 'gaveUp';
     }
     const base = config.baseBackoffMs ?? 2_000;
-    const backoffMs =
-      Math.min(base * 2 ** (attempts - 1), config.maxBackoffMs ?? 600_000) * (0.5 + Math.random() / 2);
+    const waitMs =
+      failure.retryAfterMs === undefined ? 0 : Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS);
+    if (waitMs > 0)
+      this.pausedUntil.set(row.target, Math.max(this.pausedUntil.get(row.target) ?? 0, nowMs + waitMs));
+    // The receiver's Retry-After is a floor under the usual backoff, never a way to go sooner.
+    const backoffMs = Math.max(
+      Math.min(base * 2 ** (attempts - 1), config.maxBackoffMs ?? 600_000) * (0.5 + Math.random() / 2),
+      waitMs,
+    );
     await db.kysely
       .updateTable('notification_outbox')
       .set({ attempts, next_attempt_at: nowMs + Math.round(backoffMs), last_error: error })
@@ -280,7 +303,7 @@ export class NotificationDeliverer {
   }
 
   /** Sends one notification; undefined when the receiver took it, else why not. */
-  private async post(target: DeliveryTarget, row: NotificationOutboxTable): Promise<string | undefined> {
+  private async post(target: DeliveryTarget, row: NotificationOutboxTable): Promise<SendFailure | undefined> {
     const payload = JSON.parse(row.payload) as WebhookPayload;
     return this.send(target, payload, row.id);
   }
@@ -290,15 +313,17 @@ export class NotificationDeliverer {
     target: DeliveryTarget,
     payload: WebhookPayload,
     idempotencyKey: string,
-  ): Promise<string | undefined> {
+  ): Promise<SendFailure | undefined> {
     const env = this.deps.env ?? process.env;
     const baseUrl = expandEnv(target.url, env);
     const field = (key: 'url' | 'secret') =>
       target.configured
         ? `notificationTargets.${target.name}.${key}`
         : `shinrai.dev/${key} of ${target.name}`;
-    if (!baseUrl.ok) return `${field('url')} uses \${${baseUrl.missing}}, which is not set`;
-    const { url, body } = formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now());
+    if (!baseUrl.ok) return { error: `${field('url')} uses \${${baseUrl.missing}}, which is not set` };
+    const { url, body } = formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now(), {
+      language: target.language,
+    });
     const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -308,7 +333,7 @@ export class NotificationDeliverer {
     };
     if (target.secret) {
       const secret = expandEnv(target.secret, env);
-      if (!secret.ok) return `${field('secret')} uses \${${secret.missing}}, which is not set`;
+      if (!secret.ok) return { error: `${field('secret')} uses \${${secret.missing}}, which is not set` };
       headers['x-shinrai-signature'] = `sha256=${signature(secret.value, timestamp, body)}`;
     }
     const timeoutMs = this.deps.config.timeoutMs ?? 10_000;
@@ -325,12 +350,21 @@ export class NotificationDeliverer {
       // Read and dropped: a receiver's body is never stored, logged or shown (it may echo secrets).
       await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
-      return `${target.name} answered ${describeStatus(response.statusCode)}`;
+      const asksToWait = response.statusCode === 429 || response.statusCode === 503;
+      return {
+        error: `${target.name} answered ${describeStatus(response.statusCode)}`,
+        retryAfterMs: asksToWait
+          ? retryAfterMs(response.headers['retry-after'], this.deps.clock.now())
+          : undefined,
+      };
     } catch (error) {
       const failure = describeTransportError(error, timeoutMs);
-      return failure.kind === 'egress'
-        ? `${target.name}: ${failure.message}`
-        : `${target.name} unreachable: ${failure.message}`;
+      return {
+        error:
+          failure.kind === 'egress'
+            ? `${target.name}: ${failure.message}`
+            : `${target.name} unreachable: ${failure.message}`,
+      };
     }
   }
 
@@ -347,11 +381,11 @@ export class NotificationDeliverer {
     for (const target of targets) {
       const payloads = firing.filter((f) => f.targets.includes(target.name)).map((f) => f.payload);
       for (const payload of payloads) {
-        const error = await this.send(target, payload, payload.id);
-        if (error)
+        const failure = await this.send(target, payload, payload.id);
+        if (failure)
           this.deps.log.warn(
             { target: target.name, alert: payload.alert.id },
-            `alert refresh failed: ${error}`,
+            `alert refresh failed: ${failure.error}`,
           );
       }
     }

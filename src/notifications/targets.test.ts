@@ -32,6 +32,32 @@ describe('deliveryTarget', () => {
   });
 });
 
+describe('teams targets', () => {
+  const teams = (annotations: Record<string, string>, target = 'teams') =>
+    deliveryTarget({ ...meta, name: 'chat', target, annotations });
+
+  it('reads a Teams webhook and the language of its cards', () => {
+    expect(teams({ 'shinrai.dev/url': '${TEAMS_URL}' })).toEqual({
+      ok: true,
+      target: { name: 'chat', kind: 'teams', url: '${TEAMS_URL}', secret: undefined },
+    });
+    expect(teams({ 'shinrai.dev/url': '${TEAMS_URL}', 'shinrai.dev/language': 'ja' })).toMatchObject({
+      ok: true,
+      target: { kind: 'teams', language: 'ja' },
+    });
+  });
+
+  it('refuses a language it cannot write, or on a kind that is sent in English', () => {
+    expect(teams({ 'shinrai.dev/url': 'https://x.example.com', 'shinrai.dev/language': 'fr' })).toEqual({
+      ok: false,
+      error: 'shinrai.dev/language must be one of en, ja',
+    });
+    expect(
+      teams({ 'shinrai.dev/url': 'https://x.example.com', 'shinrai.dev/language': 'ja' }, 'slack'),
+    ).toMatchObject({ ok: false, error: expect.stringContaining('only for target: teams') });
+  });
+});
+
 describe('targetsForRule', () => {
   it('routes default rules to alerting.notify and OpenSLO rules to their policy targets', () => {
     const { catalog } = loadSpecText(

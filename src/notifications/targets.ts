@@ -1,6 +1,7 @@
 /**
  * Where alert notifications go (pure): OpenSLO `AlertNotificationTarget`s whose `target` is a kind
- * Shinrai delivers to (`webhook`, `slack` incoming webhook, `alertmanager` base URL), configured
+ * Shinrai delivers to (`webhook`, `slack` incoming webhook, `alertmanager` base URL, `teams`
+ * Workflows or incoming webhook URL), configured
  * with annotations so specs stay OpenSLO:
  *
  *   metadata:
@@ -18,8 +19,10 @@ import { expandEnv } from '../platform/env.js';
 import {
   type ConfiguredTarget,
   TARGET_KINDS,
+  TARGET_LANGUAGES,
   TARGET_URL,
   type TargetKind,
+  type TargetLanguage,
 } from '../platform/notification-targets.js';
 import type { AlertRule, Catalog, NotificationTargetDefinition, SloDefinition } from '../slo/index.js';
 import { isUploaded } from '../slo/index.js';
@@ -37,6 +40,8 @@ export interface DeliveryTarget {
   readonly secret?: string | undefined;
   /** Configured under `notificationTargets.<name>` (not in a spec): problems name that key. */
   readonly configured?: boolean | undefined;
+  /** The language of a `teams` card (`shinrai.dev/language` or `language`); English when not given. */
+  readonly language?: TargetLanguage | undefined;
 }
 
 export type TargetResult =
@@ -61,9 +66,25 @@ export function deliveryTarget(def: NotificationTargetDefinition): TargetResult 
   // A URL may be a secret too (Slack's incoming webhooks are): `${ENV}` is expanded at delivery.
   if (!url || !TARGET_URL.test(url))
     return { ok: false, error: 'needs the annotation shinrai.dev/url: an http(s) URL' };
+  const language = def.annotations['shinrai.dev/language'];
+  if (language !== undefined) {
+    if (kind !== 'teams')
+      return {
+        ok: false,
+        error: 'shinrai.dev/language is only for target: teams (the other kinds are sent in English)',
+      };
+    if (!(TARGET_LANGUAGES as readonly string[]).includes(language))
+      return { ok: false, error: `shinrai.dev/language must be one of ${TARGET_LANGUAGES.join(', ')}` };
+  }
   return {
     ok: true,
-    target: { name: def.name, kind: kind as TargetKind, url, secret: def.annotations['shinrai.dev/secret'] },
+    target: {
+      name: def.name,
+      kind: kind as TargetKind,
+      url,
+      secret: def.annotations['shinrai.dev/secret'],
+      ...(language ? { language: language as TargetLanguage } : {}),
+    },
   };
 }
 
@@ -82,7 +103,14 @@ export function configuredTargets(
   return new Map(
     Object.entries(config).map(([name, t]) => [
       name,
-      { name, kind: t.target, url: t.url, secret: t.secret, configured: true },
+      {
+        name,
+        kind: t.target,
+        url: t.url,
+        secret: t.secret,
+        configured: true,
+        ...(t.language ? { language: t.language } : {}),
+      },
     ]),
   );
 }

@@ -214,18 +214,23 @@ describe('notificationTargets', () => {
         '  "no way":',
         '    target: webhook',
         '    url: https://x',
+        '  f:',
+        '    target: slack',
+        '    url: https://x',
+        '    language: ja',
         '',
       ].join('\n'),
     );
     expect(problems(() => loadConfig({ file: path }))).toEqual([
-      `notificationTargets.a.target (from ${path}): must be one of webhook, slack, alertmanager`,
+      `notificationTargets.a.target (from ${path}): must be one of webhook, slack, alertmanager, teams`,
       `notificationTargets.b.url (from ${path}): must be an http:// or https:// URL (it may start with a $` +
         '{VAR} reference)',
       `notificationTargets.c.secret (from ${path}): must not be empty (leave it out to send unsigned)`,
-      `notificationTargets.c (from ${path}): unknown key headers (known: target, url, secret)`,
-      `notificationTargets.d.target (from ${path}): must be one of webhook, slack, alertmanager`,
+      `notificationTargets.c (from ${path}): unknown key headers (known: target, url, secret, language)`,
+      `notificationTargets.d.target (from ${path}): must be one of webhook, slack, alertmanager, teams`,
       `notificationTargets.e (from ${path}): expected a map such as { target: webhook, url: https://… }`,
       `notificationTargets.no way (from ${path}): is not a target name (letters, digits, "_", "-"; at most 63)`,
+      `notificationTargets.f.language (from ${path}): is only for target: teams (the other kinds are sent in English)`,
     ]);
   });
 });

@@ -75,3 +75,20 @@ export function describeTransportError(error: unknown, timeoutMs?: number): Tran
   const code = codes.find((c) => /^[A-Z0-9_]{2,40}$/.test(c));
   return { kind: 'unreachable', message: code ? `connection failed (${code})` : 'connection failed' };
 }
+
+/**
+ * `Retry-After` (RFC 9110: delay-seconds or an HTTP date) in ms from `nowMs`; undefined when absent
+ * or unreadable. A header given twice counts by its first value. (The same reading as the SLI
+ * sources' in `slo/sources/http.ts`, here for the floors above `slo/` — the notification outbox.)
+ */
+export function retryAfterMs(
+  value: string | readonly string[] | undefined,
+  nowMs: number,
+): number | undefined {
+  const first = Array.isArray(value) ? value[0] : (value as string | undefined);
+  const text = first?.trim();
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

@@ -14,7 +14,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, DIALECTS, PG_URL } from './support/databases.js';
+import { createTestDatabase, DIALECTS } from './support/databases.js';
 import { PgRelay as Relay } from './support/pg-relay.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

@@ -31,18 +31,5 @@ export function transportFailure(error: unknown, shownUrl: string, timeoutMs: nu
   return new SourceQueryError('unreachable', `${shownUrl} unreachable: ${failure.message}`);
 }
 
-/**
- * `Retry-After` (RFC 9110: delay-seconds or an HTTP date) in ms from `nowMs`; undefined when absent
- * or unreadable. A header given twice counts by its first value.
- */
-export function retryAfterMs(
-  value: string | readonly string[] | undefined,
-  nowMs: number,
-): number | undefined {
-  const first = Array.isArray(value) ? value[0] : (value as string | undefined);
-  const text = first?.trim();
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
+/** `Retry-After` in ms (platform/remote-error.ts): every HTTP source reads it the same way. */
+export { retryAfterMs } from '../../platform/remote-error.js';

@@ -5,11 +5,17 @@
  * channel commands act on the channel's incident with the user's mapped role; messages, edits,
  * deletions and the pin reaction reach the timeline; a Japanese joiner gets a Japanese catch-up.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkIncidentChannel } from '../src/slack/index.js';
 import { DIALECTS } from './support/databases.js';
 import { json, startTestServer, type TestServer } from './support/server.js';
 import { FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID, FakeSlack, signSlackRequest } from './support/slack.js';
+import { ratioSloYaml } from './support/specs.js';
+import { seedRequests } from './support/traffic.js';
 
 const SECRET = 'test-signing-secret-7f3a';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -20,6 +26,8 @@ for (const dialect of DIALECTS) {
     const slack = new FakeSlack(BOT_TOKEN);
     let server: TestServer;
     let token: string;
+    let dir: string;
+    const logs: string[] = [];
     let sequence = 0;
     const next = () => `${Date.now()}${++sequence}`;
 
@@ -36,7 +44,11 @@ for (const dialect of DIALECTS) {
       slack.addUser({ id: 'U0VIEW', name: 'vera', realName: 'Vera Viewer', locale: 'en-GB' });
       slack.addUser({ id: 'U0HANAKO', name: 'hanako', realName: '花子', locale: 'ja-JP' });
       slack.addUser({ id: 'U0STRANGER', name: 'stranger', locale: 'en-US' });
+      dir = await mkdtemp(join(tmpdir(), 'shinrai-slack-'));
+      await writeFile(join(dir, 'slo.yaml'), ratioSloYaml('checkout-availability', { service: 'checkout' }));
       server = await startTestServer(dialect, {
+        specs: dir,
+        log: pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }),
         config: {
           'slack.botToken': BOT_TOKEN,
           'slack.signingSecret': SECRET,
@@ -50,10 +62,20 @@ for (const dialect of DIALECTS) {
         },
       });
       token = await server.token('admin');
+      const nowMs = Date.now();
+      await seedRequests(server.shinrai.ctx.db, {
+        sli: 'checkout-availability-requests',
+        fromMs: nowMs - 120 * 60_000,
+        minutes: 110,
+        errorRate: 0.02,
+        nowMs,
+      });
+      for (let i = 0; i < 2; i++) await server.shinrai.evaluator.tick();
     });
     afterAll(async () => {
       await server?.close();
       await slack.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     /** POSTs a body to one of the Slack endpoints, signed as Slack signs (or as told). */
@@ -227,6 +249,65 @@ for (const dialect of DIALECTS) {
         source: 'slack',
         actor: 'Alice Admin (U0ALICE)',
       });
+      const view = [...slack.views.values()].at(-1)!;
+      const blocks = view.view.blocks as Array<{
+        block_id: string;
+        element: { options?: Array<{ value: string }> };
+      }>;
+      expect(blocks.find((b) => b.block_id === 'slos')?.element.options?.map((o) => o.value)).toEqual([
+        'checkout-availability',
+      ]);
+      expect(blocks.find((b) => b.block_id === 'services')?.element.options?.map((o) => o.value)).toEqual([
+        'checkout',
+      ]);
+      expect(blocks.find((b) => b.block_id === 'severity')?.element.options?.map((o) => o.value)).toEqual([
+        'SEV1',
+        'SEV2',
+        'SEV3',
+        'SEV4',
+      ]);
+    });
+
+    it("declares once when the same form submission arrives twice, and refuses a signed body that is not Slack's with 400", async () => {
+      await command('U0ALICE', 'declare Twice');
+      const view = [...slack.views.values()].at(-1)!;
+      const body = new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'view_submission',
+          team: { id: FAKE_TEAM_ID },
+          user: { id: 'U0ALICE' },
+          api_app_id: 'A0FAKEAPP',
+          token: 'deprecated-verification-token',
+          view: {
+            ...view.view,
+            id: view.id,
+            hash: view.hash,
+            state: {
+              values: {
+                title: { value: { type: 'plain_text_input', value: 'Twice' } },
+                severity: { value: { type: 'static_select', selected_option: { value: 'SEV4' } } },
+                commander: { value: { type: 'users_select', selected_user: 'U0ALICE' } },
+              },
+            },
+          },
+        }),
+      }).toString();
+      const before = (await incidents()).length;
+      expect((await send('interactions', body)).status).toBe(200);
+      expect((await send('interactions', body)).status).toBe(200);
+      expect((await incidents()).filter((i: { title: string }) => i.title === 'Twice')).toHaveLength(1);
+      expect((await incidents()).length).toBe(before + 1);
+      const garbage = await send('interactions', 'payload=%7Bnot-json');
+      expect(garbage.status).toBe(400);
+      expect(garbage.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await send('events', '[1,2]')).status).toBe(400);
+    });
+
+    it("shows a service's SLOs' error budget and burn rates to a viewer", async () => {
+      const answer = await json(command('U0VIEW', 'budget checkout'));
+      expect(answer.response_type).toBe('ephemeral');
+      expect(answer.text).toMatch(/^• \*checkout-availability\*: -?\d+\.\d% budget left · burn /);
+      expect((await json(command('U0VIEW', 'budget nope'))).text).toBe('No SLO of service "nope".');
     });
 
     it('answers help by locale, unknown sub-commands with a usage line, and unmapped or too-weak users with a clear refusal', async () => {
@@ -470,6 +551,16 @@ for (const dialect of DIALECTS) {
           team: FAKE_TEAM_ID,
         });
         expect(slack.messages.filter((m) => m.ephemeralTo === 'U0STRANGER')).toHaveLength(0);
+      });
+
+      it('never logs the signing secret or the bot token, and says where the app listens', () => {
+        const all = logs.join('');
+        expect(all).toContain(
+          'Slack app: receiving commands, interactions and events at /api/v1/integrations/slack/',
+        );
+        expect(all).toContain('slack: refused a request that is not signed by Slack');
+        expect(all).not.toContain(SECRET);
+        expect(all).not.toContain(BOT_TOKEN);
       });
 
       it('resolves from the channel', async () => {

@@ -6,7 +6,7 @@
  * (Bolt's SocketModeReceiver over the app-level token) for servers without public ingress.
  * Every Slack user acts with the Shinrai role `slack.users` maps them to.
  */
-import { App as BoltApp, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import { App as BoltApp, type Logger as BoltLogger, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import {
@@ -31,9 +31,17 @@ import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { listStatuses } from '../slo/index.js';
 import { describeSlackError, SlackApi } from './client.js';
-import { FastifyReceiver, SLACK_PATH } from './receiver.js';
+import { FastifyReceiver, kindOf, requestKey, SLACK_PATH } from './receiver.js';
 import { slackUserRole } from './roles.js';
-import { channelIncident, forgetMessage, pruneSeen, recordedMessage, recordMessage } from './store.js';
+import {
+  channelIncident,
+  claimRequest,
+  forgetMessage,
+  pruneSeen,
+  recordedMessage,
+  recordMessage,
+  releaseRequest,
+} from './store.js';
 import {
   escapeSlack,
   languageOf,
@@ -98,13 +106,37 @@ export class SlackApp {
     this.api = new SlackApi({ apiUrl: config.apiUrl, egress: deps.egress });
     const logger = quietLogger();
     if (config.socketMode) {
+      // Our own receiver rather than Bolt's default, to give it the egress-checked dispatcher (the
+      // WebSocket and apps.connections.open go through egress.allow) and slack.apiUrl.
+      const receiver = new SocketModeReceiver({
+        appToken: config.appToken,
+        dispatcher: this.api.dispatcher,
+        logger,
+        installerOptions: { clientOptions: { ...this.api.options } },
+      });
       this.bolt = new BoltApp({
         token: config.botToken,
-        appToken: config.appToken,
-        socketMode: true,
+        receiver,
         clientOptions: this.api.options,
         logger,
         tokenVerificationEnabled: false,
+      });
+      // Envelopes are redelivered until acknowledged: act once per request id, as in HTTP mode.
+      this.bolt.use(async ({ body, next }) => {
+        const kind = kindOf(body as Record<string, unknown>);
+        const key = requestKey(kind, body as Record<string, unknown>);
+        if (key && !(await claimRequest(platform.db, key, platform.clock.now()))) {
+          deps.metrics.slackRequests.inc({ kind, outcome: 'duplicate' });
+          return;
+        }
+        try {
+          await next();
+          deps.metrics.slackRequests.inc({ kind, outcome: 'ok' });
+        } catch (error) {
+          deps.metrics.slackRequests.inc({ kind, outcome: 'error' });
+          if (key) await releaseRequest(platform.db, key).catch(() => {});
+          throw error;
+        }
       });
     } else {
       this.receiver = new FastifyReceiver({

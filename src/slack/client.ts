@@ -47,7 +47,8 @@ const quiet: Logger = {
  */
 export class SlackApi {
   readonly options: WebClientOptions;
-  private readonly dispatcher: Agent;
+  /** The egress-checked undici dispatcher (Socket Mode's WebSocket connects through it too). */
+  readonly dispatcher: Agent;
 
   constructor(readonly settings: SlackApiOptions) {
     this.dispatcher = settings.egress.agent('slack');

@@ -36,6 +36,13 @@ export interface FastifyReceiverDeps {
 
 type Body = Record<string, unknown>;
 
+/** The kind of a request from its body (Socket Mode envelopes carry no URL path). */
+export function kindOf(body: Body): Kind {
+  if (typeof body.command === 'string') return 'commands';
+  if (body.type === 'event_callback' || typeof body.event_id === 'string') return 'events';
+  return 'interactions';
+}
+
 /** The key a request is acted on once by; undefined when it carries none (then it is not deduplicated). */
 export function requestKey(kind: Kind, body: Body): string | undefined {
   const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);

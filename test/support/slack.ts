@@ -7,10 +7,16 @@
  * workspace state (users, channels with members, messages, pins, reactions, views), records every
  * call, and can be told to fail the next calls of a method. Plus `signSlackRequest`, which signs a
  * request body exactly as Slack signs what it sends to an app.
+ *
+ * Socket Mode: with an app-level token, `apps.connections.open` answers a `ws://` URL on the same
+ * loopback port where a minimal WebSocket endpoint (RFC 6455 text frames, ping/pong, close) sends
+ * `hello` and then the envelopes a test pushes (`{ envelope_id, type: events_api|slash_commands|
+ * interactive, payload, accepts_response_payload, retry_attempt, retry_reason }`), and resolves
+ * each with the app's acknowledgement `{ envelope_id, payload? }`.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export const FAKE_TEAM_ID = 'T0FAKETEAM';
 export const FAKE_BOT_USER_ID = 'U0FAKEBOT';
@@ -100,9 +106,17 @@ export class FakeSlack {
   private readonly failures = new Map<string, InjectedFailure[]>();
   private server: Server | undefined;
   private sequence = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly pendingAcks = new Map<string, (ack: Record<string, unknown>) => void>();
+  /** Resolved when a Socket Mode client has connected (and got its hello). */
+  private connected: { promise: Promise<void>; resolve: () => void } = deferred();
   port = 0;
 
-  constructor(readonly botToken: string = 'xoxb-fake-token') {
+  constructor(
+    readonly botToken: string = 'xoxb-fake-token',
+    /** The app-level token `apps.connections.open` accepts (Socket Mode). */
+    readonly appToken: string = 'xapp-fake-token',
+  ) {
     this.addUser({ id: FAKE_BOT_USER_ID, name: 'shinrai', realName: 'Shinrai', isBot: true });
   }
 
@@ -182,7 +196,10 @@ export class FakeSlack {
           /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ??
           (typeof args.token === 'string' ? args.token : undefined);
         if (!token) return answer(200, { ok: false, error: 'not_authed' });
-        if (token !== this.botToken) return answer(200, { ok: false, error: 'invalid_auth' });
+        if (method === 'apps.connections.open') {
+          if (token === this.botToken) return answer(200, { ok: false, error: 'not_allowed_token_type' });
+          if (token !== this.appToken) return answer(200, { ok: false, error: 'invalid_auth' });
+        } else if (token !== this.botToken) return answer(200, { ok: false, error: 'invalid_auth' });
         const failure = this.failures.get(method)?.shift();
         if (failure) {
           if ('rateLimitedSeconds' in failure)
@@ -200,13 +217,93 @@ export class FakeSlack {
         return answer(200, result);
       });
     });
+    this.server.on('upgrade', (req, socket: Socket) => this.upgrade(req.url ?? '', req.headers, socket));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Waits until a Socket Mode client is connected. */
+  socketConnected(): Promise<void> {
+    return this.connected.promise;
+  }
+
+  /**
+   * Sends a Socket Mode envelope to every connected client; resolves with the app's
+   * acknowledgement (`payload` is the response of a slash command or an interaction, if any).
+   */
+  sendEnvelope(
+    type: 'events_api' | 'slash_commands' | 'interactive',
+    payload: Record<string, unknown>,
+    options: { envelopeId?: string; retryAttempt?: number } = {},
+  ): Promise<Record<string, unknown>> {
+    const envelopeId = options.envelopeId ?? `env-${this.nextId('E')}`;
+    const acked = new Promise<Record<string, unknown>>((resolve) =>
+      this.pendingAcks.set(envelopeId, resolve),
+    );
+    const frame = JSON.stringify({
+      envelope_id: envelopeId,
+      type,
+      payload,
+      accepts_response_payload: type !== 'events_api',
+      retry_attempt: options.retryAttempt ?? 0,
+      retry_reason: options.retryAttempt ? 'timeout' : '',
+    });
+    for (const socket of this.sockets) socket.write(encodeFrame(0x1, Buffer.from(frame)));
+    return acked;
+  }
+
+  private upgrade(url: string, headers: IncomingHttpHeaders, socket: Socket): void {
+    const key = headers['sec-websocket-key'];
+    if (!url.startsWith('/link/') || typeof key !== 'string') {
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      return;
+    }
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => this.sockets.delete(socket));
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (let frame = decodeFrame(buffer); frame; frame = decodeFrame(buffer)) {
+        buffer = buffer.subarray(frame.size);
+        if (frame.opcode === 0x8) {
+          socket.end(encodeFrame(0x8, Buffer.alloc(0)));
+          this.sockets.delete(socket);
+          return;
+        }
+        if (frame.opcode === 0x9) socket.write(encodeFrame(0xa, frame.data));
+        if (frame.opcode !== 0x1) continue;
+        const message = JSON.parse(frame.data.toString('utf8')) as Record<string, unknown>;
+        const envelopeId = String(message.envelope_id ?? '');
+        this.pendingAcks.get(envelopeId)?.(message);
+        this.pendingAcks.delete(envelopeId);
+      }
+    });
+    socket.write(
+      encodeFrame(
+        0x1,
+        Buffer.from(
+          JSON.stringify({
+            type: 'hello',
+            num_connections: this.sockets.size,
+            debug_info: { host: 'fake-socket-mode', approximate_connection_time: 18060 },
+            connection_info: { app_id: FAKE_APP_ID },
+          }),
+        ),
+      ),
+    );
+    this.connected.resolve();
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -320,6 +417,10 @@ export class FakeSlack {
   }
 
   private readonly handlers: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    'apps.connections.open': () => ({
+      ok: true,
+      url: `ws://127.0.0.1:${this.port}/link/?ticket=${this.nextId('T')}&app_id=${FAKE_APP_ID}`,
+    }),
     'auth.test': () => ({
       ok: true,
       url: 'https://fake-workspace.slack.com/',
@@ -525,6 +626,56 @@ export class FakeSlack {
       };
     },
   };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** One unmasked server frame (FIN set). */
+function encodeFrame(opcode: number, data: Buffer): Buffer {
+  const length = data.length;
+  const head =
+    length < 126
+      ? Buffer.from([0x80 | opcode, length])
+      : length < 65_536
+        ? Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), bigLength(length)]);
+  return Buffer.concat([head, data]);
+}
+
+function bigLength(length: number): Buffer {
+  const buffer = Buffer.alloc(8);
+  buffer.writeBigUInt64BE(BigInt(length));
+  return buffer;
+}
+
+/** The first whole client frame in `buffer` (clients mask their frames), or undefined. */
+function decodeFrame(buffer: Buffer): { opcode: number; data: Buffer; size: number } | undefined {
+  if (buffer.length < 2) return undefined;
+  const opcode = buffer[0]! & 0x0f;
+  const masked = (buffer[1]! & 0x80) !== 0;
+  let length = buffer[1]! & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buffer.length < 4) return undefined;
+    length = buffer.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buffer.length < 10) return undefined;
+    length = Number(buffer.readBigUInt64BE(2));
+    offset = 10;
+  }
+  const maskOffset = offset;
+  if (masked) offset += 4;
+  if (buffer.length < offset + length) return undefined;
+  const data = Buffer.from(buffer.subarray(offset, offset + length));
+  if (masked) for (let i = 0; i < data.length; i++) data[i]! ^= buffer[maskOffset + (i % 4)]!;
+  return { opcode, data, size: offset + length };
 }
 
 /** Form fields (objects JSON-encoded inside them, as the SDK sends) or a JSON body, as one map. */

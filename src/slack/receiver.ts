@@ -15,6 +15,7 @@ import type { App as BoltApp, Receiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
@@ -141,6 +142,8 @@ export class FastifyReceiver implements Receiver {
         'the request is not signed by Slack: X-Slack-Signature and X-Slack-Request-Timestamp (within 5 minutes) are required',
       );
     }
+    // Slack checks a command URL's certificate with a signed `ssl_check=1` form: answer 200.
+    if (kind === 'commands' && new URLSearchParams(rawBody).has('ssl_check')) return { status: 200 };
     const body = parseBody(kind, rawBody);
     if (!body) {
       count('invalid');
@@ -150,7 +153,11 @@ export class FastifyReceiver implements Receiver {
       count('ok');
       return { status: 200, body: { challenge: String(body.challenge ?? '') } };
     }
-    if (body.ssl_check !== undefined) return { status: 200 };
+    if (body.type === 'app_rate_limited') {
+      count('ok');
+      log.warn('slack: Slack reports that it stopped sending events for a while (app_rate_limited)');
+      return { status: 200 };
+    }
     const key = requestKey(kind, body);
     if (key && !(await claimRequest(db, key, nowMs))) {
       count('duplicate');
@@ -192,20 +199,121 @@ function headerOf(headers: Record<string, string | string[] | undefined>, name: 
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Commands: form fields; interactions: the JSON in the `payload` field; events: JSON. */
+const id = z.string().min(1).max(255);
+const text = z.string().max(100_000);
+/** A message as events carry it (the new one of an edit, the old one of a deletion). */
+const messageShape = z.looseObject({
+  type: z.string().optional(),
+  subtype: z.string().optional(),
+  text: text.optional(),
+  ts: z.string().optional(),
+  user: z.string().optional(),
+  bot_id: z.string().optional(),
+});
+/** What an Events API request must look like to reach Bolt (which reads these fields unchecked). */
+const eventsShape = z.union([
+  z.looseObject({ type: z.literal('url_verification'), challenge: z.string().max(1000) }),
+  z.looseObject({ type: z.literal('app_rate_limited') }),
+  z.looseObject({
+    type: z.literal('event_callback'),
+    event_id: id,
+    team_id: z.string().optional(),
+    authorizations: z.array(z.looseObject({})).optional(),
+    event: z.looseObject({
+      type: id,
+      subtype: z.string().optional(),
+      channel: z.union([z.string(), z.looseObject({})]).optional(),
+      user: z.union([z.string(), z.looseObject({})]).optional(),
+      text: text.optional(),
+      ts: z.string().optional(),
+      deleted_ts: z.string().optional(),
+      event_ts: z.string().optional(),
+      thread_ts: z.string().optional(),
+      bot_id: z.string().optional(),
+      reaction: z.string().optional(),
+      item: z
+        .looseObject({
+          type: z.string().optional(),
+          channel: z.string().optional(),
+          ts: z.string().optional(),
+        })
+        .optional(),
+      message: messageShape.optional(),
+      previous_message: messageShape.optional(),
+    }),
+  }),
+]);
+const userShape = z.looseObject({ id });
+const viewValue = z.looseObject({
+  value: text.nullable().optional(),
+  selected_option: z.looseObject({ value: z.string() }).nullable().optional(),
+  selected_options: z
+    .array(z.looseObject({ value: z.string() }))
+    .nullable()
+    .optional(),
+  selected_user: z.string().nullable().optional(),
+});
+const viewShape = z.looseObject({
+  id,
+  callback_id: z.string(),
+  hash: z.string().optional(),
+  private_metadata: z.string().optional(),
+  state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), viewValue)) }).optional(),
+});
+const interactionsShape = z.union([
+  z.looseObject({
+    type: z.literal('view_submission'),
+    user: userShape,
+    view: viewShape.extend({
+      state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), viewValue)) }),
+    }),
+  }),
+  z.looseObject({ type: z.literal('view_closed'), user: userShape, view: viewShape }),
+  z.looseObject({
+    type: z.literal('block_actions'),
+    user: userShape,
+    trigger_id: z.string().optional(),
+    actions: z.array(
+      z.looseObject({ action_id: id, type: z.string().optional(), action_ts: z.string().optional() }),
+    ),
+    channel: z.looseObject({ id }).optional(),
+    message: messageShape.optional(),
+    view: viewShape.optional(),
+  }),
+  z.looseObject({
+    type: z.enum(['shortcut', 'message_action']),
+    user: userShape,
+    callback_id: z.string(),
+    trigger_id: z.string(),
+  }),
+]);
+const commandsShape = z.looseObject({
+  command: z.string().regex(/^\/[\w-]{1,32}$/),
+  user_id: id,
+  channel_id: id,
+  trigger_id: id,
+  text: text.default(''),
+  team_id: z.string().optional(),
+});
+
+/**
+ * Commands: form fields; interactions: the JSON in the `payload` field; events: JSON — each
+ * checked against the shape Slack sends before Bolt (which reads fields without checking) sees it.
+ */
 function parseBody(kind: Kind, raw: string): Body | undefined {
+  let value: unknown;
   try {
-    if (kind === 'events') {
-      const parsed = JSON.parse(raw) as unknown;
-      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Body) : undefined;
+    if (kind === 'events') value = JSON.parse(raw);
+    else {
+      const form = Object.fromEntries(new URLSearchParams(raw));
+      value = kind === 'commands' ? form : JSON.parse(form.payload ?? '');
     }
-    const form = Object.fromEntries(new URLSearchParams(raw));
-    if (kind === 'commands') return typeof form.command === 'string' ? form : undefined;
-    const parsed = JSON.parse(form.payload ?? '') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Body) : undefined;
   } catch {
     return undefined;
   }
+  const shape = kind === 'events' ? eventsShape : kind === 'commands' ? commandsShape : interactionsShape;
+  const parsed = shape.safeParse(value);
+  return parsed.success ? (parsed.data as Body) : undefined;
 }
 
 /** An error in a few safe words: its name and code, never a message that may quote a body. */

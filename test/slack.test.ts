@@ -306,8 +306,13 @@ for (const dialect of DIALECTS) {
     it("shows a service's SLOs' error budget and burn rates to a viewer", async () => {
       const answer = await json(command('U0VIEW', 'budget checkout'));
       expect(answer.response_type).toBe('ephemeral');
-      expect(answer.text).toMatch(/^• \*checkout-availability\*: -?\d+\.\d% budget left · burn /);
+      expect(answer.text).toMatch(
+        /^• \*checkout-availability\*: -?\d+\.\d% of the error budget left · burn rate \w+ \d+\.\d\d×/,
+      );
       expect((await json(command('U0VIEW', 'budget nope'))).text).toBe('No SLO of service "nope".');
+      expect((await json(command('U0BOB', 'budget'))).text).toMatch(
+        /^• \*checkout-availability\*: エラーバジェット残り -?\d+\.\d% · バーンレート /,
+      );
     });
 
     it('answers help by locale, unknown sub-commands with a usage line, and unmapped or too-weak users with a clear refusal', async () => {
@@ -355,20 +360,25 @@ for (const dialect of DIALECTS) {
       it("acts on the channel's incident: severity, ic, note, mitigated, status", async () => {
         expect(await json(command('U0BOB', 'severity SEV1', channel))).toEqual({
           response_type: 'in_channel',
-          text: `${ref}: severity → SEV1`,
+          text: `${ref}: 重大度を SEV1 に変更しました。`,
         });
         expect((await json(command('U0ALICE', 'ic <@U0BOB|bob>', channel))).text).toBe(
-          `${ref}: commander → <@U0BOB>`,
+          `${ref}: <@U0BOB> is now the incident commander.`,
         );
         expect((await json(command('U0BOB', 'note rolled back <b>1.2.3</b>', channel))).text).toMatch(
           /メモを追加しました/,
         );
         expect((await json(command('U0ALICE', 'mitigated', channel))).text).toBe(
-          `${ref}: mitigated (monitoring)`,
+          `${ref}: mitigated (monitoring).`,
         );
         const status = await json(command('U0VIEW', 'status', channel));
         expect(status.response_type).toBe('ephemeral');
-        expect(status.text).toContain(`*${ref}* [SEV1] monitoring — Payments latency`);
+        expect(status.text).toBe(
+          `*${ref}* [SEV1] monitoring — Payments latency\ncommander: Bob Editor (U0BOB)`,
+        );
+        expect((await json(command('U0BOB', 'status', channel))).text).toBe(
+          `*${ref}* [SEV1] 監視中 — Payments latency\nインシデントコマンダー: Bob Editor (U0BOB)`,
+        );
         expect((await json(command('U0VIEW', 'resolved', channel))).text).toMatch(/needs the editor role/);
         const { incident: now, timeline } = await incident(ref);
         expect(now).toMatchObject({
@@ -564,7 +574,7 @@ for (const dialect of DIALECTS) {
       });
 
       it('resolves from the channel', async () => {
-        expect((await json(command('U0BOB', 'resolved', channel))).text).toBe(`${ref}: resolved`);
+        expect((await json(command('U0BOB', 'resolved', channel))).text).toBe(`${ref}: 解決済みにしました。`);
         expect((await incident(ref)).incident.status).toBe('resolved');
         expect((await json(command('U0BOB', 'mitigated', channel))).text).toMatch(
           /^実行できませんでした: .*is resolved and cannot move/,

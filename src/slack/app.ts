@@ -321,7 +321,7 @@ export class SlackApp {
       switch (command.kind) {
         case 'status': {
           const { incident } = await getIncident(deps, link.incidentId);
-          return ephemeral(statusText(incident));
+          return ephemeral(statusText(incident, t));
         }
         case 'catchup': {
           const text = await this.catchUp(link.incidentId, language);
@@ -335,19 +335,19 @@ export class SlackApp {
             { roles: { commander: slackRoleHolder(commander) } },
             actor,
           );
-          return inChannel(t.changed(incident.reference, `commander → <@${commander.id}>`));
+          return inChannel(t.commanderChanged(incident.reference, `<@${commander.id}>`));
         }
         case 'severity': {
           const incident = await changeIncident(deps, link.incidentId, { severity: command.severity }, actor);
-          return inChannel(t.changed(incident.reference, `severity → ${incident.severity}`));
+          return inChannel(t.severityChanged(incident.reference, incident.severity));
         }
         case 'mitigated': {
           const incident = await changeIncident(deps, link.incidentId, { status: 'monitoring' }, actor);
-          return inChannel(t.changed(incident.reference, 'mitigated (monitoring)'));
+          return inChannel(t.mitigated(incident.reference));
         }
         case 'resolved': {
           const incident = await changeIncident(deps, link.incidentId, { status: 'resolved' }, actor);
-          return inChannel(t.changed(incident.reference, 'resolved'));
+          return inChannel(t.resolved(incident.reference));
         }
         case 'note': {
           await addNote(deps, link.incidentId, { text: command.text }, actor);
@@ -648,8 +648,12 @@ export class SlackApp {
           .filter(([, rate]) => rate !== null)
           .map(([window, rate]) => `${window} ${(rate as number).toFixed(2)}×`)
           .join(', ');
-        const policy = s.policy ? ` · policy: ${escapeSlack(s.policy.action)}` : '';
-        return `• *${escapeSlack(s.id)}*: ${remaining} budget left${burns ? ` · burn ${burns}` : ''}${policy}`;
+        return t.budgetLine(
+          escapeSlack(s.id),
+          remaining,
+          burns,
+          s.policy ? escapeSlack(s.policy.action) : '',
+        );
       })
       .join('\n');
   }
@@ -662,12 +666,13 @@ interface ViewValue {
   readonly selected_user?: string | null;
 }
 
-function statusText(incident: Incident): string {
+function statusText(incident: Incident, t: SlackText): string {
   const roles = Object.entries(incident.roles ?? {})
-    .map(([role, holder]) => `${role}: ${escapeSlack(holder)}`)
+    .map(([role, holder]) => `${t.role[role] ?? role}: ${escapeSlack(holder)}`)
     .join(', ');
+  const status = t.status[incident.status] ?? incident.status;
   return [
-    `*${incident.reference}* [${incident.severity}] ${incident.status} — ${escapeSlack(incident.title)}`,
+    `*${incident.reference}* [${incident.severity}] ${status} — ${escapeSlack(incident.title)}`,
     ...(roles ? [roles] : []),
   ].join('\n');
 }

@@ -17,7 +17,15 @@ export interface SlackText {
   forbidden(role: string, needed: string): string;
   notIncidentChannel: string;
   declared(reference: string, title: string): string;
-  changed(reference: string, what: string): string;
+  commanderChanged(reference: string, mention: string): string;
+  severityChanged(reference: string, severity: string): string;
+  mitigated(reference: string): string;
+  resolved(reference: string): string;
+  /** One incident status, as people say it. */
+  status: Record<string, string>;
+  /** A role's name (the standard ones; others are shown as named). */
+  role: Record<string, string>;
+  budgetLine(slo: string, remaining: string, burns: string, policy: string): string;
   noted(reference: string): string;
   badSeverity(severities: readonly string[]): string;
   badUser: string;
@@ -74,7 +82,14 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     forbidden: (role, needed) => `This needs the ${needed} role in Shinrai; you are ${role}.`,
     notIncidentChannel: 'This channel belongs to no incident: run it in an incident channel.',
     declared: (reference, title) => `${reference} declared: ${title}`,
-    changed: (reference, what) => `${reference}: ${what}`,
+    commanderChanged: (reference, mention) => `${reference}: ${mention} is now the incident commander.`,
+    severityChanged: (reference, severity) => `${reference}: severity is now ${severity}.`,
+    mitigated: (reference) => `${reference}: mitigated (monitoring).`,
+    resolved: (reference) => `${reference}: resolved.`,
+    status: {},
+    role: {},
+    budgetLine: (slo, remaining, burns, policy) =>
+      `• *${slo}*: ${remaining} of the error budget left${burns ? ` · burn rate ${burns}` : ''}${policy ? ` · policy: ${policy}` : ''}`,
     noted: (reference) => `Note added to the timeline of ${reference}.`,
     badSeverity: (severities) => `Usage: /shinrai severity <${severities.join('|')}>`,
     badUser: 'Usage: /shinrai ic @user',
@@ -106,7 +121,28 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     notIncidentChannel:
       'このチャンネルはインシデントのチャンネルではありません。インシデントのチャンネルで実行してください。',
     declared: (reference, title) => `${reference} を宣言しました: ${title}`,
-    changed: (reference, what) => `${reference}: ${what}`,
+    commanderChanged: (reference, mention) =>
+      `${reference}: インシデントコマンダーは ${mention} になりました。`,
+    severityChanged: (reference, severity) => `${reference}: 重大度を ${severity} に変更しました。`,
+    mitigated: (reference) => `${reference}: 緩和済み(監視中)にしました。`,
+    resolved: (reference) => `${reference}: 解決済みにしました。`,
+    status: {
+      triage: 'トリアージ',
+      investigating: '調査中',
+      identified: '原因特定',
+      monitoring: '監視中',
+      resolved: '解決済み',
+      closed: 'クローズ',
+      cancelled: '取り消し',
+    },
+    role: {
+      commander: 'インシデントコマンダー',
+      communications: '広報',
+      operations: 'オペレーション',
+      scribe: '記録係',
+    },
+    budgetLine: (slo, remaining, burns, policy) =>
+      `• *${slo}*: エラーバジェット残り ${remaining}${burns ? ` · バーンレート ${burns}` : ''}${policy ? ` · ポリシー: ${policy}` : ''}`,
     noted: (reference) => `${reference} のタイムラインにメモを追加しました。`,
     badSeverity: (severities) => `使い方: /shinrai severity <${severities.join('|')}>`,
     badUser: '使い方: /shinrai ic @ユーザー',

@@ -571,6 +571,8 @@ for (const dialect of DIALECTS) {
         expect(all).toContain('slack: refused a request that is not signed by Slack');
         expect(all).not.toContain(SECRET);
         expect(all).not.toContain(BOT_TOKEN);
+        // The bot's identity is asked once, not per request (the replica only saw a duplicate).
+        expect(slack.callsOf('auth.test').length).toBe(1);
       });
 
       it('resolves from the channel', async () => {

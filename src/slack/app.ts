@@ -115,11 +115,10 @@ export class SlackApp {
         installerOptions: { clientOptions: { ...this.api.options } },
       });
       this.bolt = new BoltApp({
-        token: config.botToken,
+        authorize: this.authorizer(),
         receiver,
         clientOptions: this.api.options,
         logger,
-        tokenVerificationEnabled: false,
       });
       // Envelopes are redelivered until acknowledged: act once per request id, as in HTTP mode.
       this.bolt.use(async ({ body, next }) => {
@@ -147,12 +146,10 @@ export class SlackApp {
         metrics: deps.metrics,
       });
       this.bolt = new BoltApp({
-        token: config.botToken,
+        authorize: this.authorizer(),
         receiver: this.receiver,
         clientOptions: this.api.options,
         logger,
-        // auth.test is called on the first request (not at construction), so a start without Slack works.
-        tokenVerificationEnabled: false,
       });
     }
     // A listener's failure reaches the receiver (which answers 500 and lets Slack retry).
@@ -160,6 +157,37 @@ export class SlackApp {
       throw error;
     });
     this.register();
+  }
+
+  /**
+   * The bot's identity for Bolt (which skips the bot's own messages by it): auth.test once, on the
+   * first request rather than at start (so a start without Slack works), kept when it succeeds
+   * and asked again after a failure. (Bolt's own `token` option without token verification calls
+   * auth.test on every request.)
+   */
+  private authorizer(): () => Promise<{ botToken: string; botId?: string; botUserId?: string }> {
+    const token = this.deps.config.botToken;
+    let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+    return async () => {
+      identity ??= this.api
+        .client(token)
+        .auth.test()
+        .then((result) => {
+          this.deps.metrics.slackApiCalls.inc({ method: 'auth.test', outcome: 'ok' });
+          return { botId: result.bot_id, botUserId: result.user_id };
+        });
+      try {
+        return { botToken: token, ...(await identity) };
+      } catch (error) {
+        identity = undefined;
+        const failure = describeSlackError('auth.test', error);
+        this.deps.metrics.slackApiCalls.inc({
+          method: 'auth.test',
+          outcome: failure.kind === 'rate_limited' ? 'rate_limited' : 'error',
+        });
+        throw new AppError('Unavailable', failure.message);
+      }
+    };
   }
 
   /** Where requests arrive, for the log and /readyz. */

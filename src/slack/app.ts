@@ -54,6 +54,8 @@ import {
 export const DECLARE_CALLBACK = 'shinrai_declare';
 const PERSON_CACHE_MS = 10 * 60 * 1000;
 const MAX_OPTIONS = 100;
+/** How long a catch-up waits for the LLM's wording before answering with the facts (Slack allows 3 s). */
+const LLM_BUDGET_MS = 2000;
 
 export interface SlackAppDeps {
   readonly config: Config['slack'];
@@ -655,10 +657,34 @@ export class SlackApp {
       language,
       timeZone: deps.timeZone,
     });
-    const text = this.deps.catchUpWriter
-      ? (await this.deps.catchUpWriter.write(facts, timeline, language)).text
-      : facts;
+    const text = this.deps.catchUpWriter ? await this.reworded(facts, timeline, language) : facts;
     return `*${SLACK_TEXT[language].catchUpHeading(incident.reference)}*\n${escapeSlack(text)}`;
+  }
+
+  /**
+   * The LLM's wording when it comes within LLM_BUDGET_MS; the facts otherwise. Slack gives an app
+   * three seconds to answer, and a model often needs more: the call goes on and its answer is
+   * cached by the writer, so the next catch-up of the same facts is reworded.
+   */
+  private async reworded(
+    facts: string,
+    timeline: Parameters<CatchUpWriter['write']>[1],
+    language: SlackLanguage,
+  ): Promise<string> {
+    const writer = this.deps.catchUpWriter!;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), LLM_BUDGET_MS);
+    });
+    const written = writer.write(facts, timeline, language).then(
+      (catchUp) => catchUp.text,
+      () => facts,
+    );
+    try {
+      return (await Promise.race([written, late])) ?? facts;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async budgetText(service: string, t: SlackText): Promise<string> {

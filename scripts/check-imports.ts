@@ -5,7 +5,7 @@
  *                   imports the database layer (`src/platform/db/**`, kysely or a driver): it calls a
  *                   service instead.
  *   floor           a floor imports a folder above it: `src/slo/**` none of alerting, incidents, risks,
- *                   gate, rules, notifications, cli, demo or app.ts; `src/platform/**` no capability.
+ *                   gate, rules, notifications, slack, cli, demo or app.ts; `src/platform/**` no capability.
  *   public-face     a folder imports another capability's file instead of its `index.ts` (a test may
  *                   also import the other folder's `testing.ts`). Platform's sub-areas (`db/`, `http/`,
  *                   `auth/`) are capabilities of their own; the loose modules in `src/platform/` are each
@@ -56,6 +56,7 @@ const ABOVE_SLO = new Set([
   'gate',
   'rules',
   'notifications',
+  'slack',
   'cli',
   'demo',
   'app',

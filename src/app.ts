@@ -25,7 +25,9 @@ import { type App, buildServer, healthRoutes, markdownRoutes, webRoutes } from '
 import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
+import { PeriodicTask } from './platform/periodic.js';
 import { availabilityRoutes, riskRoutes } from './risks/index.js';
+import { SlackApp, slackEnabled } from './slack/index.js';
 import {
   createLeaderElection,
   Evaluator,
@@ -65,6 +67,8 @@ export interface RunningShinrai {
   readonly deliverer: NotificationDeliverer;
   /** Declares incidents from firing alerts per `incidents.autoDeclare`, on the leader. */
   readonly autoDeclarer: AutoDeclarer;
+  /** The Slack app, when slack.botToken is configured. */
+  readonly slack: SlackApp | undefined;
   stop(): Promise<void>;
 }
 
@@ -213,6 +217,23 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     autoDeclarer.start();
     stops.push(() => autoDeclarer.stop());
 
+    const slack = slackEnabled(config.slack)
+      ? new SlackApp(
+          { config: config.slack, incidents: incidentDeps, catchUpWriter, log, metrics, egress },
+          { db, clock },
+        )
+      : undefined;
+    if (slack) {
+      stops.push(() => slack.stop());
+      const pruning = new PeriodicTask(() => slack.prune(clock.now()).then(() => null), {
+        intervalMs: 60 * 60 * 1000,
+        log,
+        failure: 'slack: pruning old request ids failed',
+      });
+      pruning.start();
+      stops.push(() => pruning.stop());
+    }
+
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
         { db, clock, log, metrics, catalog: () => specs.current.catalog },
@@ -240,7 +261,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         db,
         metrics,
         specsReady: () => specs.ready,
-        details: () => ({ leader: evaluator.isLeader() }),
+        details: () => ({ leader: evaluator.isLeader(), ...(slack ? { slack: slack.readiness() } : {}) }),
         checks: async () => ({ evaluation: await evaluationReadiness(evaluator, db, clock.now()) }),
       }),
       sloRoutes({
@@ -290,6 +311,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           otlpFed: () => otlpPlan(specs.current.catalog).slis,
         }),
       ...(config.otlp.enabled && !config.otlp.port ? [otlpModule] : []),
+      ...(slack ? [slack.routes()] : []),
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
       webRoutes(),
@@ -303,7 +325,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     ]);
     stops.splice(1, 0, () => server.close());
     if (options.listen === false)
-      return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
+      return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, slack, stop: stopAll };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
@@ -313,7 +335,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       log.info({ url: otlpAddress }, `OTLP receiver is listening on ${otlpAddress}${config.otlp.path}`);
     }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
-    return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, stop: stopAll };
+    await slack?.start();
+    return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, slack, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

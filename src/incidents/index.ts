@@ -3,14 +3,29 @@ export { actionItemRoutes } from './action-item-routes.js';
 export { listActionItems } from './action-item-service.js';
 export type { ActionItem } from './action-items.js';
 export { AutoDeclarer } from './auto-declare.js';
+export { catchUpSummary } from './catchup.js';
+export { type BudgetImpact, budgetImpact } from './impact.js';
 export { integrationRoutes } from './integrations.js';
 export { WRITE_UP_LANGUAGES, type WriteUpLanguage } from './language.js';
 export { CatchUpWriter } from './llm.js';
-export { STATUSES } from './model.js';
+export { type IncidentStatus, STATUSES } from './model.js';
 export { postmortemRoutes } from './postmortem-routes.js';
 export { listPostmortems } from './postmortems.js';
 export { type Review, reviewMarkdown } from './review.js';
 export { reviewRoutes } from './review-routes.js';
 export { incidentRoutes } from './routes.js';
-export { type Incident, type IncidentDeps, listIncidents } from './service.js';
+export {
+  type Actor,
+  addNote,
+  changeIncident,
+  declareIncident,
+  getIncident,
+  type Incident,
+  type IncidentDeps,
+  listIncidents,
+  markEvent,
+  reviseNote,
+  severityScale,
+  type TimelineEvent,
+} from './service.js';
 export { statusPageRoutes } from './status-page-routes.js';

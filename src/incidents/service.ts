@@ -345,6 +345,47 @@ export async function markEvent(
   });
 }
 
+/**
+ * Changes the text of a note (a chat message edited where it was written) or removes it (deleted
+ * there). Only notes: the record of changes, alerts and declarations is never rewritten.
+ */
+export async function reviseNote(
+  deps: IncidentDeps,
+  ref: string,
+  eventId: string,
+  change: { readonly text: string } | { readonly remove: true },
+): Promise<TimelineEvent | undefined> {
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const incident = await findIncident(trx, ref, deps.db.dialect);
+    const row = await trx
+      .selectFrom('incident_events')
+      .select('event')
+      .where('incident_id', '=', incident.id)
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const current = JSON.parse(row.event) as TimelineEvent;
+    if (current.kind !== 'note')
+      throw new AppError('Conflict', `only notes can be edited or removed, not ${current.kind} events`);
+    await trx
+      .updateTable('incidents')
+      .set({ updated_at: deps.clock.now() })
+      .where('id', '=', incident.id)
+      .execute();
+    if ('remove' in change) {
+      await trx.deleteFrom('incident_events').where('id', '=', eventId).execute();
+      return undefined;
+    }
+    const next: TimelineEvent = { ...current, text: change.text };
+    await trx
+      .updateTable('incident_events')
+      .set({ event: JSON.stringify(next) })
+      .where('id', '=', eventId)
+      .execute();
+    return next;
+  });
+}
+
 const MAX_ALERT_KEYS = 1000;
 
 /** Adds alert lines to the timeline, each once (by key); returns how many were new. */

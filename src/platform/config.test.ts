@@ -234,3 +234,67 @@ describe('notificationTargets', () => {
     ]);
   });
 });
+
+describe('slack section', () => {
+  it('is off by default, with Slack as the API and inc- channels', () => {
+    const { slack } = loadConfig();
+    expect(slack).toMatchObject({
+      botToken: '',
+      signingSecret: '',
+      apiUrl: 'https://slack.com/api/',
+      channelPrefix: 'inc-',
+      pinReaction: 'pushpin',
+      responders: [],
+      roles: [],
+      users: {},
+      socketMode: false,
+    });
+  });
+
+  it('reads secrets and the user map from the environment (id=role pairs, e-mail lower-cased)', () => {
+    const { slack } = loadConfig({
+      env: {
+        SHINRAI_SLACK_BOT_TOKEN: 'xoxb-1-2',
+        SHINRAI_SLACK_SIGNING_SECRET: 's3cret',
+        SHINRAI_SLACK_USERS: 'U0ALICE=admin, Bob@Example.com=editor, *=viewer',
+        SHINRAI_SLACK_RESPONDERS: 'U0ONCALL,W0SRE',
+        SHINRAI_SLACK_API_URL: 'http://127.0.0.1:9/api',
+      },
+    });
+    expect(slack.users).toEqual({ U0ALICE: 'admin', 'bob@example.com': 'editor', '*': 'viewer' });
+    expect(slack.responders).toEqual(['U0ONCALL', 'W0SRE']);
+    expect(slack.apiUrl).toBe('http://127.0.0.1:9/api/');
+  });
+
+  it('reports a bad role, a bad user key, a missing signing secret and Socket Mode without an app token, never echoing a token', () => {
+    const found = problems(() =>
+      loadConfig({
+        file: file(
+          'slack:\n  botToken: xoxb-secret-value\n  socketMode: true\n  users:\n    U0ALICE: owner\n    "not a user": viewer\n',
+        ),
+      }),
+    );
+    expect(found.join('\n')).toMatch(/slack\.users\.U0ALICE .*role must be viewer, editor or admin/);
+    expect(found.join('\n')).toMatch(/slack\.users\.not a user .*is not a Slack user ID/);
+    expect(found.join('\n')).not.toContain('xoxb-secret-value');
+    expect(
+      problems(() =>
+        loadConfig({ file: file('slack:\n  botToken: xoxb-secret-value\n  socketMode: true\n') }),
+      ),
+    ).toEqual([expect.stringMatching(/^slack\.appToken .*Socket Mode needs an app-level token/)]);
+    expect(problems(() => loadConfig({ env: { SHINRAI_SLACK_BOT_TOKEN: 'xoxb-1' } }))).toEqual([
+      expect.stringMatching(/^slack\.signingSecret .*needed to verify requests from Slack/),
+    ]);
+    expect(
+      problems(() =>
+        loadConfig({
+          env: { SHINRAI_SLACK_BOT_TOKEN: 'xoxp-user-token', SHINRAI_SLACK_SIGNING_SECRET: 's' },
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^slack\.botToken \(from SHINRAI_SLACK_BOT_TOKEN\): must be a bot token \(xoxb-…\)$/,
+      ),
+    ]);
+  });
+});

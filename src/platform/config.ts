@@ -206,6 +206,116 @@ const configSchema = z.strictObject({
             message: `must be one of the severities (${incidents.severities.join(', ')})`,
           });
     }),
+  slack: z
+    .strictObject({
+      /** Bot token (xoxb-…) the Web API is called with; empty: the Slack app is off. Prefer SHINRAI_SLACK_BOT_TOKEN. */
+      botToken: z
+        .string()
+        .default('')
+        .refine((token) => token === '' || token.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+      /** Verifies every request Slack sends (HTTP mode). Prefer SHINRAI_SLACK_SIGNING_SECRET. */
+      signingSecret: z.string().default(''),
+      /** App-level token (xapp-…) with connections:write, for Socket Mode. Prefer SHINRAI_SLACK_APP_TOKEN. */
+      appToken: z
+        .string()
+        .default('')
+        .refine((token) => token === '' || token.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
+      /** Base URL of the Web API (tests point it at a local fake); outbound calls obey egress.allow. */
+      apiUrl: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
+        .default('https://slack.com/api/')
+        .transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+      /** Incident channels are named <prefix><number>-<slug>. */
+      channelPrefix: z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9_-]{0,19}$/,
+          'must be 1–20 lower-case letters, digits, "-" or "_" (a Slack channel name start)',
+        )
+        .default('inc-'),
+      /** Channel (ID such as C0123456789) where every new incident is announced; empty: none. */
+      broadcastChannel: z.string().trim().default(''),
+      /** Slack user IDs invited to every incident channel (with the incident commander). */
+      responders: commaList()
+        .default([])
+        .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0123456789'))),
+      /** Reaction (name without colons) that stars a channel message for the postmortem timeline. */
+      pinReaction: z
+        .string()
+        .regex(/^[a-z0-9_+'-]{1,100}$/, 'must be a reaction name without colons, such as pushpin')
+        .default('pushpin'),
+      /** Incident roles besides commander, communications, operations and scribe, offered on the card. */
+      roles: commaList()
+        .default([])
+        .pipe(
+          z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a role name such as security-lead')),
+        ),
+      /**
+       * Who may do what from Slack: Slack user ID (U…/W…) or e-mail address → viewer, editor or
+       * admin; "*" for everyone else in the workspace. A map in a file, `id=role,…` elsewhere.
+       */
+      users: z
+        .union([
+          z.record(z.string(), z.string()),
+          z.string().transform((text) =>
+            Object.fromEntries(
+              text
+                .split(',')
+                .map((pair) => pair.trim())
+                .filter(Boolean)
+                .map((pair) => {
+                  const at = pair.lastIndexOf('=');
+                  return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+                }),
+            ),
+          ),
+        ])
+        .default({})
+        .transform((map, context) => {
+          const out: Record<string, 'viewer' | 'editor' | 'admin'> = {};
+          for (const [who, role] of Object.entries(map)) {
+            const key = who.includes('@') ? who.toLowerCase() : who;
+            if (key !== '*' && !/^[UW][A-Z0-9]{2,}$/.test(key) && !/^[^\s@]+@[^\s@]+$/.test(key))
+              context.addIssue({
+                code: 'custom',
+                path: [who],
+                message: 'is not a Slack user ID (U0123456789), an e-mail address or "*"',
+              });
+            else if (role !== 'viewer' && role !== 'editor' && role !== 'admin')
+              context.addIssue({
+                code: 'custom',
+                path: [who],
+                message: 'role must be viewer, editor or admin',
+              });
+            else out[key] = role;
+          }
+          return out;
+        }),
+      /** Receive Slack's requests over a Socket Mode WebSocket (needs appToken) instead of HTTP. */
+      socketMode: booleanish().default(false),
+    })
+    .prefault({})
+    .superRefine((slack, context) => {
+      if (slack.socketMode && !slack.appToken)
+        context.addIssue({
+          code: 'custom',
+          path: ['appToken'],
+          message: 'Socket Mode needs an app-level token (xapp-…)',
+        });
+      if ((slack.socketMode || slack.signingSecret || slack.appToken) && !slack.botToken)
+        context.addIssue({
+          code: 'custom',
+          path: ['botToken'],
+          message: 'the Slack app needs a bot token (xoxb-…)',
+        });
+      if (slack.botToken && !slack.socketMode && !slack.signingSecret)
+        context.addIssue({
+          code: 'custom',
+          path: ['signingSecret'],
+          message: 'needed to verify requests from Slack (or set slack.socketMode with an appToken)',
+        });
+    }),
   risks: z
     .strictObject({
       /** A single risk above this share of an SLO's yearly budget must be fixed. */

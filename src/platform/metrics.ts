@@ -24,6 +24,10 @@ export interface ShinraiMetrics {
   /** OTLP receiver: data points by outcome (accepted, duplicate, rejected). */
   readonly otlpPoints: Counter<'outcome'>;
   readonly otlpExports: Counter<'outcome'>;
+  /** Requests from Slack (commands, interactions, events) by outcome: ok, duplicate, unauthorized, error. */
+  readonly slackRequests: Counter<'kind' | 'outcome'>;
+  /** Calls to Slack's Web API by method and outcome: ok, rate_limited, error. */
+  readonly slackApiCalls: Counter<'method' | 'outcome'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -142,6 +146,18 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_otlp_exports_total',
       help: 'OTLP export requests, by outcome: ok, partial, invalid, unavailable',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    slackRequests: new Counter({
+      name: 'shinrai_slack_requests_total',
+      help: 'Requests from Slack by kind (commands, interactions, events) and outcome (ok, duplicate, unauthorized, error)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    slackApiCalls: new Counter({
+      name: 'shinrai_slack_api_calls_total',
+      help: 'Calls to the Slack Web API by method and outcome (ok, rate_limited, error)',
+      labelNames: ['method', 'outcome'],
       registers: [registry],
     }),
   };

@@ -344,6 +344,46 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('otlp_series').ifExists().execute();
     },
   },
+  '0014_slack': {
+    async up(db: Kysely<unknown>) {
+      // Incident ↔ Slack channel (one each way); card_ts is the pinned incident card's message.
+      await db.schema
+        .createTable('slack_incident_channels')
+        .ifNotExists()
+        .addColumn('incident_id', 'text', (c) => c.primaryKey())
+        .addColumn('channel_id', 'text', (c) => c.notNull().unique())
+        .addColumn('channel_name', 'text', (c) => c.notNull())
+        .addColumn('card_ts', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Requests from Slack already acted on (event_id, trigger_id, view id…), so a retry or a
+      // replay after a restart does nothing; rows older than the retry horizon are pruned.
+      await db.schema
+        .createTable('slack_seen')
+        .ifNotExists()
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('slack_seen_at').ifNotExists().on('slack_seen').column('seen_at').execute();
+      // A channel message recorded on an incident's timeline, so edits, deletions and the pin
+      // reaction reach the same event.
+      await db.schema
+        .createTable('slack_messages')
+        .ifNotExists()
+        .addColumn('channel_id', 'text', (c) => c.notNull())
+        .addColumn('message_ts', 'text', (c) => c.notNull())
+        .addColumn('incident_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('slack_messages_pk', ['channel_id', 'message_ts'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('slack_messages').ifExists().execute();
+      await db.schema.dropTable('slack_seen').ifExists().execute();
+      await db.schema.dropTable('slack_incident_channels').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -216,6 +216,34 @@ export interface Database {
   gate_overrides: GateOverrideTable;
   otlp_series: OtlpSeriesTable;
   otlp_minutes: OtlpMinuteTable;
+  slack_incident_channels: SlackIncidentChannelTable;
+  slack_seen: SlackSeenTable;
+  slack_messages: SlackMessageTable;
+}
+
+/** The Slack channel of an incident (one each way) and its pinned card's message ts. */
+export interface SlackIncidentChannelTable {
+  incident_id: string;
+  channel_id: string;
+  channel_name: string;
+  /** ts of the incident card message (null until it is posted). */
+  card_ts: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A request from Slack already acted on (`event:<event_id>`, `view:<id>:<hash>`, …). */
+export interface SlackSeenTable {
+  key: string;
+  seen_at: number;
+}
+
+/** A channel message recorded on an incident's timeline, by its Slack ts. */
+export interface SlackMessageTable {
+  channel_id: string;
+  message_ts: string;
+  incident_id: string;
+  event_id: string;
 }
 
 /** OTLP receiver: the last state of one data-point series (JSON), keyed by a hash of its identity. */

@@ -14,6 +14,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Database, Db, NotificationOutboxTable } from '../platform/db/index.js';
 import type { Egress } from '../platform/egress.js';
 import { expandEnv } from '../platform/env.js';
+import { retryDecision } from '../platform/outbox.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import { describeStatus, describeTransportError } from '../platform/remote-error.js';
 import { formatRequest } from './formats.js';
@@ -253,7 +254,8 @@ export class NotificationDeliverer {
       return 'delivered';
     }
     const attempts = Number(row.attempts) + 1;
-    if (nowMs - Number(row.created_at) >= config.giveUpHours * 3_600_000) {
+    const decision = retryDecision(config, { attempts, createdAtMs: Number(row.created_at) }, nowMs);
+    if (decision.giveUp) {
       await db.kysely
         .updateTable('notification_outbox')
         .set({ gave_up_at: nowMs, attempts, last_error: error })
@@ -263,9 +265,7 @@ export class NotificationDeliverer {
       this.deps.onOutcome?.(row.target, 'gave-up');
       return 'gaveUp';
     }
-    const base = config.baseBackoffMs ?? 2_000;
-    const backoffMs =
-      Math.min(base * 2 ** (attempts - 1), config.maxBackoffMs ?? 600_000) * (0.5 + Math.random() / 2);
+    const backoffMs = decision.retryInMs;
     await db.kysely
       .updateTable('notification_outbox')
       .set({ attempts, next_attempt_at: nowMs + Math.round(backoffMs), last_error: error })

@@ -368,7 +368,16 @@ export class SlackOutbox {
     const incident = await this.incident(row.incident_id);
     if (!incident) return 'done';
     const client = this.deps.client;
-    if (!state.channelId) await this.createChannel(row, state, incident);
+    if (!state.channelId) {
+      // An incident already linked to a channel (declared in one, or linked by hand) keeps it.
+      const linked = await incidentChannel(this.db, incident.id);
+      if (linked) {
+        state.channelId = linked.channelId;
+        state.channelName = linked.channelName;
+        if (linked.cardTs) state.cardTs = linked.cardTs;
+        await this.save(row, state);
+      } else await this.createChannel(row, state, incident);
+    }
     const channel = state.channelId!;
     // Invites: the commander and the configured responders, one call each (Slack refuses a whole
     // list when one of them is already in the channel).
@@ -392,7 +401,14 @@ export class SlackOutbox {
     }
     if (!state.cardTs) {
       const card = await this.renderCard(incident);
-      state.cardTs = await this.postOnce(row, state, channel, `card:${incident.id}`, card);
+      const post = () => this.postOnce(row, state, channel, `card:${incident.id}`, card);
+      try {
+        state.cardTs = await post();
+      } catch (error) {
+        if (this.platformError(error) !== 'not_in_channel') throw error;
+        await this.call('conversations.join', () => client.conversations.join({ channel }));
+        state.cardTs = await post();
+      }
       await linkIncidentChannel(
         this.db,
         {

@@ -27,7 +27,7 @@ import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
 import { PeriodicTask } from './platform/periodic.js';
 import { availabilityRoutes, riskRoutes } from './risks/index.js';
-import { SlackApp, slackEnabled } from './slack/index.js';
+import { queueIncidentCalls, SlackApp, SlackOutbox, slackEnabled } from './slack/index.js';
 import {
   createLeaderElection,
   Evaluator,
@@ -69,6 +69,8 @@ export interface RunningShinrai {
   readonly autoDeclarer: AutoDeclarer;
   /** The Slack app, when slack.botToken is configured. */
   readonly slack: SlackApp | undefined;
+  /** Makes the queued calls to Slack (channel, card, reminders) on the leader, when Slack is configured. */
+  readonly slackOutbox: SlackOutbox | undefined;
   stop(): Promise<void>;
 }
 
@@ -205,6 +207,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       timeZone: config.incidents.timeZone,
       catalog: () => specs.current.catalog,
+      // Every declaration and change queues its Slack calls in its own transaction.
+      ...(slackEnabled(config.slack) ? { onChange: queueIncidentCalls } : {}),
     };
     const autoDeclarer = new AutoDeclarer({
       incidents: incidentDeps,
@@ -223,8 +227,24 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           { db, clock },
         )
       : undefined;
+    const slackOutbox = slack
+      ? new SlackOutbox({
+          incidents: incidentDeps,
+          client: slack.api.client(config.slack.botToken),
+          config: config.slack,
+          log,
+          metrics,
+          isLeader: () => evaluator.isLeader(),
+          intervalMs: config.alerting.deliveryIntervalSeconds * 1000,
+          giveUpHours: config.alerting.giveUpHours,
+          updateIntervals: config.incidents.updateIntervalMinutes,
+        })
+      : undefined;
     if (slack) {
       stops.push(() => slack.stop());
+      slack.outbox = slackOutbox;
+      slackOutbox!.start();
+      stops.push(() => slackOutbox!.stop());
       const pruning = new PeriodicTask(() => slack.prune(clock.now()).then(() => null), {
         intervalMs: 60 * 60 * 1000,
         log,
@@ -325,7 +345,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     ]);
     stops.splice(1, 0, () => server.close());
     if (options.listen === false)
-      return { ctx, server, url: '', evaluator, puller, deliverer, autoDeclarer, slack, stop: stopAll };
+      return {
+        ctx,
+        server,
+        url: '',
+        evaluator,
+        puller,
+        deliverer,
+        autoDeclarer,
+        slack,
+        slackOutbox,
+        stop: stopAll,
+      };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
@@ -336,7 +367,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
     await slack?.start();
-    return { ctx, server, url: address, evaluator, puller, deliverer, autoDeclarer, slack, stop: stopAll };
+    return {
+      ctx,
+      server,
+      url: address,
+      evaluator,
+      puller,
+      deliverer,
+      autoDeclarer,
+      slack,
+      slackOutbox,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

@@ -10,17 +10,19 @@ export { WRITE_UP_LANGUAGES, type WriteUpLanguage } from './language.js';
 export { CatchUpWriter } from './llm.js';
 export { type IncidentStatus, STATUSES } from './model.js';
 export { postmortemRoutes } from './postmortem-routes.js';
-export { listPostmortems } from './postmortems.js';
+export { createPostmortem, listPostmortems } from './postmortems.js';
 export { type Review, reviewMarkdown } from './review.js';
 export { reviewRoutes } from './review-routes.js';
 export { incidentRoutes } from './routes.js';
 export {
   type Actor,
   addNote,
+  type ChangeInput,
   changeIncident,
   declareIncident,
   getIncident,
   type Incident,
+  type IncidentChange,
   type IncidentDeps,
   listIncidents,
   markEvent,

@@ -75,6 +75,19 @@ export interface IncidentDeps {
   readonly severities?: SeverityScale | undefined;
   /** The loaded specs: an incident declared from an alert links its SLO's runbook. */
   readonly catalog?: (() => Catalog) | undefined;
+  /**
+   * Called inside the transaction of every declaration and change, from every path (API, UI, CLI,
+   * Slack, alerts, Alertmanager): what it writes commits or rolls back with the change itself (a
+   * transactional outbox; the Slack app queues its channel and card calls here).
+   */
+  readonly onChange?: ((trx: Kysely<Database>, change: IncidentChange) => Promise<void>) | undefined;
+}
+
+/** What `IncidentDeps.onChange` hears: the incident as stored after the change. */
+export interface IncidentChange {
+  readonly kind: 'declared' | 'changed';
+  readonly incident: Incident;
+  readonly atMs: number;
 }
 
 export interface Actor {
@@ -165,6 +178,7 @@ export async function declareIncident(
           actor,
           text: SYSTEM_EVENT_TEXT.declared(incident.severity, incident.title),
         });
+        await deps.onChange?.(trx, { kind: 'declared', incident, atMs: nowMs });
         return incident;
       });
     } catch (error) {
@@ -281,6 +295,7 @@ export async function changeIncident(
       .where('id', '=', next.id)
       .execute();
     for (const event of events) await addEvent(trx, next.id, nowMs, { ...event, actor });
+    await deps.onChange?.(trx, { kind: 'changed', incident: next, atMs: nowMs });
     return next;
   });
 }

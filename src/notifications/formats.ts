@@ -12,6 +12,14 @@ export interface FormatOptions {
   readonly language?: CardLanguage | undefined;
 }
 
+/** Action ids of the buttons on a Slack alert message (the Slack app listens for them). */
+export const ALERT_ACTIONS = {
+  actionable: 'shinrai_alert_actionable',
+  noise: 'shinrai_alert_noise',
+  declare: 'shinrai_alert_declare',
+  silence: 'shinrai_alert_silence',
+} as const;
+
 export interface OutgoingRequest {
   readonly url: string;
   readonly body: string;
@@ -83,6 +91,28 @@ export function slackMessage(p: WebhookPayload): Record<string, unknown> {
   ].filter(Boolean);
   if (links.length)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
+  // Buttons reach Shinrai's Slack app when the incoming webhook belongs to it (docs/slack.md).
+  const button = (actionId: string, text: string, style?: 'primary' | 'danger') => ({
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text },
+    value: p.alert.id,
+    ...(style ? { style } : {}),
+  });
+  blocks.push({
+    type: 'actions',
+    block_id: `shinrai_alert:${p.alert.id}`.slice(0, 255),
+    elements: [
+      button(ALERT_ACTIONS.actionable, 'Actionable'),
+      button(ALERT_ACTIONS.noise, 'Noise'),
+      ...(p.status === 'firing'
+        ? [
+            button(ALERT_ACTIONS.declare, 'Declare incident', 'primary'),
+            button(ALERT_ACTIONS.silence, 'Silence 1h'),
+          ]
+        : []),
+    ],
+  });
   return { text: `${title}: ${summary(p)}`, blocks };
 }
 

@@ -1,4 +1,5 @@
 /** The public face of `notifications/` (targets, formats, the outbox); other folders import only this file. */
+export { ALERT_ACTIONS } from './formats.js';
 export {
   enqueueNotifications,
   NotificationDeliverer,

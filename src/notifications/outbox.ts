@@ -14,6 +14,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Database, Db, NotificationOutboxTable } from '../platform/db/index.js';
 import type { Egress } from '../platform/egress.js';
 import { expandEnv } from '../platform/env.js';
+import { retryDecision } from '../platform/outbox.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import { describeStatus, describeTransportError, retryAfterMs } from '../platform/remote-error.js';
 import { formatRequest } from './formats.js';
@@ -269,7 +270,10 @@ export class NotificationDeliverer {
     }
     const { error } = failure;
     const attempts = Number(row.attempts) + 1;
-    if (nowMs - Number(row.created_at) >= config.giveUpHours * 3_600_000) {
+    const waitMs =
+      failure.retryAfterMs === undefined ? 0 : Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS);
+    const decision = retryDecision(config, { attempts, createdAtMs: Number(row.created_at) }, nowMs, waitMs);
+    if (decision.giveUp) {
       await db.kysely
         .updateTable('notification_outbox')
         .set({ gave_up_at: nowMs, attempts, last_error: error })
@@ -279,16 +283,10 @@ export class NotificationDeliverer {
       this.deps.onOutcome?.(row.target, 'gave-up');
       return 'gaveUp';
     }
-    const base = config.baseBackoffMs ?? 2_000;
-    const waitMs =
-      failure.retryAfterMs === undefined ? 0 : Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS);
     if (waitMs > 0)
       this.pausedUntil.set(row.target, Math.max(this.pausedUntil.get(row.target) ?? 0, nowMs + waitMs));
     // The receiver's Retry-After is a floor under the usual backoff, never a way to go sooner.
-    const backoffMs = Math.max(
-      Math.min(base * 2 ** (attempts - 1), config.maxBackoffMs ?? 600_000) * (0.5 + Math.random() / 2),
-      waitMs,
-    );
+    const backoffMs = decision.retryInMs;
     await db.kysely
       .updateTable('notification_outbox')
       .set({ attempts, next_attempt_at: nowMs + Math.round(backoffMs), last_error: error })

@@ -189,6 +189,43 @@ const configSchema = z.strictObject({
       /** Bearer key for the LLM endpoint; prefer the SHINRAI_INCIDENTS_LLM_API_KEY variable. */
       llmApiKey: z.string().default(''),
       llmTimeoutSeconds: z.coerce.number().positive().max(120).default(20),
+      /**
+       * Minutes without a status update before the incident commander is reminded in the incident's
+       * Slack channel: one number for every severity, or per severity (`SEV1=15,SEV2=20,*=30` or a
+       * map in a file; `*` is every other severity).
+       */
+      updateIntervalMinutes: z
+        .union([
+          z.number(),
+          z.record(z.string(), z.coerce.number()),
+          z.string().transform((text) =>
+            /^\s*\d+(\.\d+)?\s*$/.test(text)
+              ? { '*': Number(text) }
+              : Object.fromEntries(
+                  text
+                    .split(',')
+                    .map((pair) => pair.trim())
+                    .filter(Boolean)
+                    .map((pair) => {
+                      const at = pair.lastIndexOf('=');
+                      return at < 0
+                        ? [pair, Number.NaN]
+                        : [pair.slice(0, at).trim(), Number(pair.slice(at + 1))];
+                    }),
+                ),
+          ),
+        ])
+        .default(30)
+        .transform((value) => (typeof value === 'number' ? { '*': value } : value))
+        .pipe(
+          z.record(
+            z.string(),
+            z
+              .number()
+              .positive('minutes must be a positive number')
+              .max(24 * 60),
+          ),
+        ),
     })
     .prefault({})
     .superRefine((incidents, context) => {
@@ -198,6 +235,13 @@ const configSchema = z.strictObject({
           path: ['severities'],
           message: 'names must be unique, at least one',
         });
+      for (const severity of Object.keys(incidents.updateIntervalMinutes))
+        if (severity !== '*' && !incidents.severities.includes(severity))
+          context.addIssue({
+            code: 'custom',
+            path: ['updateIntervalMinutes', severity],
+            message: `is not one of the severities (${incidents.severities.join(', ')}) or "*"`,
+          });
       for (const key of ['pageSeverity', 'ticketSeverity'] as const)
         if (!incidents.severities.includes(incidents[key]))
           context.addIssue({
@@ -292,6 +336,16 @@ const configSchema = z.strictObject({
           }
           return out;
         }),
+      /** Language of the incident card, announcements and reminders in Slack: en or ja. */
+      language: z.enum(['en', 'ja']).default('en'),
+      /** Base URL people open Shinrai's UI at (https://shinrai.example.com): the card links the incident there. */
+      uiUrl: z
+        .string()
+        .default('')
+        .refine(
+          (url) => url === '' || /^https?:\/\/[^\s/]+/i.test(url),
+          'must be an http:// or https:// URL',
+        ),
       /** Receive Slack's requests over a Socket Mode WebSocket (needs appToken) instead of HTTP. */
       socketMode: booleanish().default(false),
     })

@@ -30,6 +30,7 @@ import type { Egress } from '../platform/egress.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import { listStatuses } from '../slo/index.js';
+import { registerCardActions } from './card-actions.js';
 import { describeSlackError, SlackApi } from './client.js';
 import { FastifyReceiver, kindOf, requestKey, SLACK_PATH } from './receiver.js';
 import { slackUserRole } from './roles.js';
@@ -99,9 +100,11 @@ export class SlackApp {
   private readonly receiver: FastifyReceiver | undefined;
   private readonly people = new Map<string, { person: SlackPerson; atMs: number }>();
   private started = false;
+  /** The outbox of calls to Slack; card presses nudge it (set by the composition root). */
+  outbox: { cycle(): Promise<unknown> } | undefined;
 
   constructor(
-    private readonly deps: SlackAppDeps,
+    readonly deps: SlackAppDeps,
     platform: { db: IncidentDeps['db']; clock: IncidentDeps['clock'] },
   ) {
     const { config } = deps;
@@ -260,10 +263,11 @@ export class SlackApp {
     bolt.event('member_joined_channel', async ({ event, client }) => {
       await this.onJoin(client, event.user, event.channel);
     });
+    registerCardActions(bolt, this);
   }
 
   /** The Slack user (name, e-mail, locale) — users.info, cached for a few minutes. */
-  private async person(client: WebClient, userId: string): Promise<SlackPerson> {
+  async person(client: WebClient, userId: string): Promise<SlackPerson> {
     const nowMs = this.deps.incidents.clock.now();
     const cached = this.people.get(userId);
     if (cached && nowMs - cached.atMs < PERSON_CACHE_MS) return cached.person;
@@ -297,13 +301,13 @@ export class SlackApp {
   }
 
   /** Undefined when the user may; otherwise the message to show them. */
-  private refusal(person: SlackPerson, needed: Role, t: SlackText): string | undefined {
+  refusal(person: SlackPerson, needed: Role, t: SlackText): string | undefined {
     const role = this.roleOf(person);
     if (!role) return t.unmapped;
     return roleAllows(role, needed) ? undefined : t.forbidden(role, needed);
   }
 
-  private actor(person: SlackPerson): Actor {
+  actor(person: SlackPerson): Actor {
     return { name: slackRoleHolder(person), source: 'slack' };
   }
 
@@ -399,18 +403,26 @@ export class SlackApp {
     throw error;
   }
 
-  private async openDeclareModal(
+  async openDeclareModal(
     client: WebClient,
     triggerId: string,
     person: SlackPerson,
     title: string,
     channelId: string,
     language: SlackLanguage,
+    prefill?: { severity?: string; services?: readonly string[]; slos?: readonly string[] },
   ): Promise<void> {
     const t = SLACK_TEXT[language];
     const deps = this.deps.incidents;
     const severities = deps.severities?.names ?? ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
-    const defaultSeverity = deps.severities?.ticket ?? severities[severities.length - 1]!;
+    const defaultSeverity =
+      prefill?.severity && severities.includes(prefill.severity)
+        ? prefill.severity
+        : (deps.severities?.ticket ?? severities[severities.length - 1]!);
+    const initial = (chosen: readonly string[] | undefined, offered: readonly string[]) => {
+      const kept = (chosen ?? []).filter((v) => offered.includes(v));
+      return kept.length ? { initial_options: kept.map(option) } : {};
+    };
     const catalog = deps.catalog?.();
     const services = [
       ...new Set([
@@ -469,6 +481,7 @@ export class SlackApp {
                     type: 'multi_static_select' as const,
                     action_id: 'value',
                     options: services.map(option),
+                    ...initial(prefill?.services, services),
                   },
                 },
               ]
@@ -484,6 +497,7 @@ export class SlackApp {
                     type: 'multi_static_select' as const,
                     action_id: 'value',
                     options: slos.map(option),
+                    ...initial(prefill?.slos, slos),
                   },
                 },
               ]

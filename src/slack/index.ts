@@ -9,6 +9,7 @@ export {
   slackRoleHolder,
   slackUserIdOf,
 } from './app.js';
+export { CARD_ACTIONS, channelName, incidentCard } from './card.js';
 export {
   describeSlackError,
   SLACK_API_URL,
@@ -16,6 +17,14 @@ export {
   type SlackApiOptions,
   type SlackCallFailure,
 } from './client.js';
+export {
+  lastStatusUpdateMs,
+  MESSAGE_EVENT_TYPE,
+  queueIncidentCalls,
+  SlackOutbox,
+  type SlackOutboxDeps,
+  updateIntervalMinutes,
+} from './outbox.js';
 export { FastifyReceiver, requestKey, SLACK_PATH } from './receiver.js';
 export { rolesNeedEmail, type SlackUserRoles, slackUserRole } from './roles.js';
 export {

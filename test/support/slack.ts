@@ -61,6 +61,8 @@ export interface FakeMessage {
   readonly user?: string | undefined;
   readonly botId?: string | undefined;
   readonly threadTs?: string | undefined;
+  /** chat.postMessage `metadata` ({ event_type, event_payload }), returned by conversations.history. */
+  readonly metadata?: unknown;
   /** chat.postEphemeral: only this user saw it. */
   readonly ephemeralTo?: string | undefined;
   edited?: boolean;
@@ -149,6 +151,12 @@ export class FakeSlack {
     const list = this.failures.get(method) ?? [];
     for (let i = 0; i < count; i++) list.push(failure);
     this.failures.set(method, list);
+  }
+
+  /** Forgets the failures still queued (for one method, or all). */
+  clearFailures(method?: string): void {
+    if (method) this.failures.delete(method);
+    else this.failures.clear();
   }
 
   /** Calls of one method, oldest first. */
@@ -443,6 +451,7 @@ export class FakeSlack {
         blocks: args.blocks,
         botId: FAKE_BOT_ID,
         threadTs: typeof args.thread_ts === 'string' ? args.thread_ts : undefined,
+        metadata: args.metadata,
       };
       this.messages.push(message);
       return { ok: true, channel: channel.id, ts: message.ts, message: this.messageJson(message) };
@@ -549,6 +558,28 @@ export class FakeSlack {
       channel.members.add(FAKE_BOT_USER_ID);
       return { ok: true, channel: this.channelJson(channel) };
     },
+    'conversations.history': (args) => {
+      const channel = this.findChannel(args);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      if (channel.isPrivate && !channel.members.has(FAKE_BOT_USER_ID))
+        return { ok: false, error: 'not_in_channel' };
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const limit = Math.min(Number(args.limit ?? 100) || 100, 999);
+      const messages = this.messagesIn(channel.id)
+        .filter((m) => !m.threadTs)
+        .reverse()
+        .slice(0, limit)
+        .map((m) => ({
+          ...this.messageJson(m),
+          ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+        }));
+      return { ok: true, messages, has_more: false, pin_count: 0, response_metadata: { next_cursor: '' } };
+    },
+    'conversations.list': () => ({
+      ok: true,
+      channels: [...this.channels.values()].map((c) => this.channelJson(c)),
+      response_metadata: { next_cursor: '' },
+    }),
     'conversations.info': (args) => {
       const channel = this.findChannel(args);
       if (!channel) return { ok: false, error: 'channel_not_found' };

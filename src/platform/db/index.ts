@@ -10,6 +10,7 @@ export type {
   GateOverrideTable,
   NotificationOutboxTable,
   PostmortemTable,
+  SlackOutboxTable,
   SloHistoryTable,
   SloStatusTable,
   SourceCursorTable,

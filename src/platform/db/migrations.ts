@@ -384,6 +384,39 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('slack_incident_channels').ifExists().execute();
     },
   },
+  '0015_slack_outbox': {
+    async up(db: Kysely<unknown>) {
+      // Calls to Slack, queued in the transaction of the incident change that needs them (a
+      // transactional outbox) and made by the leader with retries. One row per job: `open:<incident>`
+      // (channel, invites, card, pin, announcement; `state` records each step done, so a restart
+      // resumes without repeating one), `card:<incident>` (the card update; `version` grows with
+      // every change, latest state wins), `remind:<incident>:<n>` (the status-update reminder).
+      await db.schema
+        .createTable('slack_outbox')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('incident_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('done_at', 'bigint')
+        .addColumn('gave_up_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('slack_outbox_pending')
+        .ifNotExists()
+        .on('slack_outbox')
+        .columns(['done_at', 'gave_up_at', 'next_attempt_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('slack_outbox').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

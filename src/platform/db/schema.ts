@@ -219,6 +219,7 @@ export interface Database {
   slack_incident_channels: SlackIncidentChannelTable;
   slack_seen: SlackSeenTable;
   slack_messages: SlackMessageTable;
+  slack_outbox: SlackOutboxTable;
 }
 
 /** The Slack channel of an incident (one each way) and its pinned card's message ts. */
@@ -244,6 +245,24 @@ export interface SlackMessageTable {
   message_ts: string;
   incident_id: string;
   event_id: string;
+}
+
+/** A queued job of calls to Slack (see migration 0015_slack_outbox). */
+export interface SlackOutboxTable {
+  /** The idempotency key: `open:<incident>`, `card:<incident>`, `remind:<incident>:<n>`. */
+  id: string;
+  incident_id: string;
+  kind: string;
+  /** Grows with every change a pending card update covers (latest state wins). */
+  version: number;
+  /** JSON: the steps done so far and what Slack answered (channel id, card ts…). */
+  state: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  done_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
 }
 
 /** OTLP receiver: the last state of one data-point series (JSON), keyed by a hash of its identity. */

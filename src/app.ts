@@ -344,19 +344,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
     ]);
     stops.splice(1, 0, () => server.close());
-    if (options.listen === false)
-      return {
-        ctx,
-        server,
-        url: '',
-        evaluator,
-        puller,
-        deliverer,
-        autoDeclarer,
-        slack,
-        slackOutbox,
-        stop: stopAll,
-      };
+    const running = {
+      ctx,
+      server,
+      evaluator,
+      puller,
+      deliverer,
+      autoDeclarer,
+      slack,
+      slackOutbox,
+      stop: stopAll,
+    };
+    if (options.listen === false) return { ...running, url: '' };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
@@ -367,18 +366,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
     await slack?.start();
-    return {
-      ctx,
-      server,
-      url: address,
-      evaluator,
-      puller,
-      deliverer,
-      autoDeclarer,
-      slack,
-      slackOutbox,
-      stop: stopAll,
-    };
+    return { ...running, url: address };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;

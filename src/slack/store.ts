@@ -68,27 +68,25 @@ export async function linkIncidentChannel(
     .execute();
 }
 
-export async function channelIncident(db: Db, channelId: string): Promise<IncidentChannel | undefined> {
-  const row = await db.kysely
-    .selectFrom('slack_incident_channels')
-    .selectAll()
-    .where('channel_id', '=', channelId)
-    .executeTakeFirst();
-  return row
-    ? {
-        incidentId: row.incident_id,
-        channelId: row.channel_id,
-        channelName: row.channel_name,
-        cardTs: row.card_ts,
-      }
-    : undefined;
+/** The incident of a Slack channel. */
+export function channelIncident(db: Db, channelId: string): Promise<IncidentChannel | undefined> {
+  return findLink(db, 'channel_id', channelId);
 }
 
-export async function incidentChannel(db: Db, incidentId: string): Promise<IncidentChannel | undefined> {
+/** The Slack channel of an incident. */
+export function incidentChannel(db: Db, incidentId: string): Promise<IncidentChannel | undefined> {
+  return findLink(db, 'incident_id', incidentId);
+}
+
+async function findLink(
+  db: Db,
+  column: 'channel_id' | 'incident_id',
+  value: string,
+): Promise<IncidentChannel | undefined> {
   const row = await db.kysely
     .selectFrom('slack_incident_channels')
     .selectAll()
-    .where('incident_id', '=', incidentId)
+    .where(column, '=', value)
     .executeTakeFirst();
   return row
     ? {

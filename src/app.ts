@@ -2,6 +2,7 @@
  * Composition root: builds the running Shinrai from a configuration — database and migrations,
  * specs, evaluator, optional demo traffic, HTTP server — and stops it cleanly.
  */
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AlertService, alertRoutes } from './alerting/index.js';
 import { DemoFeeder } from './demo/index.js';
@@ -10,16 +11,22 @@ import {
   AutoDeclarer,
   actionItemRoutes,
   CatchUpWriter,
+  type IncidentChange,
   incidentRoutes,
   integrationRoutes,
   postmortemRoutes,
   reviewRoutes,
   statusPageRoutes,
 } from './incidents/index.js';
-import { configuredTargets, NotificationDeliverer, unsetReferences } from './notifications/index.js';
+import {
+  configuredTargets,
+  NotificationDeliverer,
+  queueAnnouncements,
+  unsetReferences,
+} from './notifications/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
-import { type Db, migrateToLatest, openDatabase } from './platform/db/index.js';
+import { type Database, type Db, migrateToLatest, openDatabase } from './platform/db/index.js';
 import { Egress, parseEgressAllow } from './platform/egress.js';
 import { type App, buildServer, healthRoutes, markdownRoutes, webRoutes } from './platform/http/index.js';
 import { createLogger } from './platform/logging.js';
@@ -207,8 +214,22 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       timeZone: config.incidents.timeZone,
       catalog: () => specs.current.catalog,
-      // Every declaration and change queues its Slack calls in its own transaction.
-      ...(slackEnabled(config.slack) ? { onChange: queueIncidentCalls } : {}),
+      // Every declaration and change queues its Slack calls and announcements in its own transaction.
+      ...(slackEnabled(config.slack) || config.incidents.announce.length
+        ? {
+            onChange: async (trx: Kysely<Database>, change: IncidentChange) => {
+              if (slackEnabled(config.slack)) await queueIncidentCalls(trx, change);
+              if (change.kind === 'declared' && config.incidents.announce.length)
+                await queueAnnouncements(
+                  trx,
+                  change.incident,
+                  change.atMs,
+                  config.incidents.announce,
+                  (name) => alerts.targets().get(name)?.kind,
+                );
+            },
+          }
+        : {}),
     };
     const autoDeclarer = new AutoDeclarer({
       incidents: incidentDeps,

@@ -1,4 +1,11 @@
 /** The public face of `notifications/` (targets, formats, the outbox); other folders import only this file. */
+export {
+  type AnnouncedIncident,
+  announcementBody,
+  announcementCard,
+  type IncidentAnnouncement,
+  queueAnnouncements,
+} from './announcements.js';
 export { ALERT_ACTIONS } from './formats.js';
 export {
   enqueueNotifications,

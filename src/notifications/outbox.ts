@@ -17,6 +17,7 @@ import { expandEnv } from '../platform/env.js';
 import { retryDecision } from '../platform/outbox.js';
 import { PeriodicTask } from '../platform/periodic.js';
 import { describeStatus, describeTransportError, retryAfterMs } from '../platform/remote-error.js';
+import { announcementBody, type IncidentAnnouncement, isAnnouncement } from './announcements.js';
 import { formatRequest } from './formats.js';
 import type { DeliveryTarget } from './targets.js';
 
@@ -302,14 +303,14 @@ export class NotificationDeliverer {
 
   /** Sends one notification; undefined when the receiver took it, else why not. */
   private async post(target: DeliveryTarget, row: NotificationOutboxTable): Promise<SendFailure | undefined> {
-    const payload = JSON.parse(row.payload) as WebhookPayload;
+    const payload = JSON.parse(row.payload) as WebhookPayload | IncidentAnnouncement;
     return this.send(target, payload, row.id);
   }
 
   /** Formats a payload for the target's kind and posts it. */
   private async send(
     target: DeliveryTarget,
-    payload: WebhookPayload,
+    payload: WebhookPayload | IncidentAnnouncement,
     idempotencyKey: string,
   ): Promise<SendFailure | undefined> {
     const env = this.deps.env ?? process.env;
@@ -319,9 +320,16 @@ export class NotificationDeliverer {
         ? `notificationTargets.${target.name}.${key}`
         : `shinrai.dev/${key} of ${target.name}`;
     if (!baseUrl.ok) return { error: `${field('url')} uses \${${baseUrl.missing}}, which is not set` };
-    const { url, body } = formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now(), {
-      language: target.language,
-    });
+    if (isAnnouncement(payload) && target.kind === 'alertmanager')
+      return { error: `${target.name} is an Alertmanager, which takes alerts, not incident announcements` };
+    const { url, body } = isAnnouncement(payload)
+      ? {
+          url: baseUrl.value,
+          body: announcementBody(target.kind as 'webhook' | 'slack' | 'teams', payload, target.language),
+        }
+      : formatRequest(target.kind, baseUrl.value, payload, this.deps.clock.now(), {
+          language: target.language,
+        });
     const timestamp = Math.floor(this.deps.clock.now() / 1000).toString();
     const headers: Record<string, string> = {
       'content-type': 'application/json',

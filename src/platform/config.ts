@@ -179,6 +179,11 @@ const configSchema = z.strictObject({
       autoDeclare: commaList()
         .default([])
         .pipe(z.array(z.enum(['page', 'ticket']))),
+      /**
+       * Notification targets (names, comma-separated) that hear of every newly declared incident
+       * through the notification outbox: a Teams card, a Slack message or webhook JSON.
+       */
+      announce: commaList().default([]),
       /** Incident severity of an incident declared from a page alert (and Alertmanager critical). */
       pageSeverity: z.string().default('SEV2'),
       /** Incident severity of an incident declared from a ticket alert (and Alertmanager warning). */

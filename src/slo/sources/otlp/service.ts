@@ -13,9 +13,10 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
-import { type MapResult, type MinuteIncrement, mapExport, prepareExport, type SeriesState } from './core.js';
+import { type MapResult, type MinuteIncrement, mapExport, prepareExport } from './core.js';
 import { type OtlpPlan, otlpPlan } from './plan.js';
 import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
+import { loadStates, saveStates } from './states.js';
 
 export interface OtlpContext {
   readonly db: Db;
@@ -81,12 +82,12 @@ export async function receiveMetrics({
         await sql.raw(`set local lock_timeout = '${LOCK_WAIT_MS}ms'`).execute(trx);
         await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
       }
-      const before = await loadStates(trx, prepared.keys);
+      const before = await loadStates(ctx.db, trx, prepared.keys);
       const result = mapExport(prepared, before, {
         nowMs,
         newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
       });
-      await saveStates(trx, result.states, nowMs);
+      await saveStates(ctx.db, trx, result.states, nowMs);
       const buckets = await addMinutes(trx, result.increments, plan);
       await upsertBuckets(trx, buckets, minuteStamp(ctx.db, nowMs), 'replace');
       return result;
@@ -139,42 +140,6 @@ export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<Ex
 
 function decodeJsonBody(body: Buffer) {
   return decodeJson(new TextDecoder('utf-8', { fatal: false }).decode(body));
-}
-
-async function loadStates(trx: Kysely<Database>, keys: readonly string[]): Promise<Map<string, SeriesState>> {
-  const out = new Map<string, SeriesState>();
-  for (let i = 0; i < keys.length; i += CHUNK) {
-    const rows = await trx
-      .selectFrom('otlp_series')
-      .select(['series_key', 'state'])
-      .where('series_key', 'in', keys.slice(i, i + CHUNK))
-      .execute();
-    for (const row of rows) out.set(row.series_key, JSON.parse(row.state) as SeriesState);
-  }
-  return out;
-}
-
-async function saveStates(
-  trx: Kysely<Database>,
-  states: ReadonlyMap<string, SeriesState>,
-  nowMs: number,
-): Promise<void> {
-  const rows = [...states].map(([series_key, state]) => ({
-    series_key,
-    state: JSON.stringify(state),
-    updated_at: nowMs,
-  }));
-  for (let i = 0; i < rows.length; i += CHUNK)
-    await trx
-      .insertInto('otlp_series')
-      .values(rows.slice(i, i + CHUNK))
-      .onConflict((oc) =>
-        oc.column('series_key').doUpdateSet((eb) => ({
-          state: eb.ref('excluded.state'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .execute();
 }
 
 /**

@@ -1,0 +1,150 @@
+/**
+ * OTLP series states on the database, with an in-memory copy (I/O): the table `otlp_series` stays
+ * the durable copy, written in the export's transaction; the copy saves reading it back on every
+ * export. The copy is trusted only while the database says nobody else wrote since: every
+ * transaction that writes states also writes a generation (this process' id and a counter) in the
+ * reserved row GENERATION_KEY and reads it first, under the writers' lock. Another replica's write,
+ * a rolled-back transaction (its generation never committed) or rows deleted by hand all leave a
+ * generation this process did not expect, and the copy is dropped before anything is read from it.
+ */
+import { randomUUID } from 'node:crypto';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database, Db } from '../../../platform/db/index.js';
+import type { SeriesState } from './core.js';
+
+/** The reserved row of the generation: `~` never appears in a series key (base64url). */
+export const GENERATION_KEY = '~generation';
+const CHUNK = 500;
+/** Most states kept in memory per database; past it the copy starts over (they are re-read). */
+const CACHE_LIMIT = 1_000_000;
+
+interface Cache {
+  /** The generation this process last wrote, or read and trusted; undefined: trust nothing. */
+  generation: string | undefined;
+  readonly states: Map<string, SeriesState>;
+  readonly writer: string;
+  counter: number;
+}
+
+const caches = new WeakMap<Db, Cache>();
+
+function cacheOf(db: Db): Cache {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = { generation: undefined, states: new Map(), writer: randomUUID(), counter: 0 };
+    caches.set(db, cache);
+  }
+  return cache;
+}
+
+/**
+ * The states of the keys, inside the writers' transaction (after the lock): from memory when the
+ * stored generation is the one this process expects; the rest (and all, when it is not) from the
+ * table, kept in memory as rows of that generation.
+ */
+export async function loadStates(
+  db: Db,
+  trx: Kysely<Database>,
+  keys: readonly string[],
+): Promise<ReadonlyMap<string, SeriesState>> {
+  const cache = cacheOf(db);
+  const row = await trx
+    .selectFrom('otlp_series')
+    .select('state')
+    .where('series_key', '=', GENERATION_KEY)
+    .executeTakeFirst();
+  const stored = row?.state ?? '';
+  if (stored !== cache.generation) {
+    cache.states.clear();
+    cache.generation = stored;
+  }
+  const missing = keys.filter((k) => !cache.states.has(k));
+  if (cache.states.size + missing.length > CACHE_LIMIT) cache.states.clear();
+  for (let i = 0; i < missing.length; i += CHUNK) {
+    const rows = await trx
+      .selectFrom('otlp_series')
+      .select(['series_key', 'state'])
+      .where('series_key', 'in', missing.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) cache.states.set(r.series_key, decodeState(r.state));
+  }
+  return cache.states;
+}
+
+/**
+ * Writes the changed states and a new generation in the transaction, and puts them in memory as
+ * that generation: if the transaction does not commit, the stored generation stays the old one,
+ * the next export sees the difference and drops the copy.
+ */
+export async function saveStates(
+  db: Db,
+  trx: Kysely<Database>,
+  states: ReadonlyMap<string, SeriesState>,
+  nowMs: number,
+): Promise<void> {
+  const cache = cacheOf(db);
+  if (!states.size) return;
+  const generation = `${cache.writer}:${++cache.counter}`;
+  const keys: string[] = [GENERATION_KEY];
+  const texts: string[] = [generation];
+  for (const [key, state] of states) {
+    keys.push(key);
+    texts.push(encodeState(state));
+  }
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const n = Math.min(CHUNK, keys.length - i);
+    const params: unknown[] = new Array(n * 3);
+    for (let j = 0; j < n; j++) {
+      params[j * 3] = keys[i + j];
+      params[j * 3 + 1] = texts[i + j];
+      params[j * 3 + 2] = nowMs;
+    }
+    await trx.executeQuery(CompiledQuery.raw(upsertText(db.dialect, n), params));
+  }
+  // Before the commit, but as the new generation: memory is trusted only once that one is stored.
+  cache.generation = generation;
+  for (const [key, state] of states) cache.states.set(key, state);
+}
+
+const upsertTexts = new Map<string, string>();
+
+/** `insert … on conflict do update` of n rows, its text built once per dialect and size. */
+function upsertText(dialect: Db['dialect'], n: number): string {
+  const id = `${dialect}:${n}`;
+  let text = upsertTexts.get(id);
+  if (!text) {
+    const rows: string[] = [];
+    for (let j = 0; j < n; j++)
+      rows.push(dialect === 'postgres' ? `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})` : '(?, ?, ?)');
+    text =
+      `insert into otlp_series (series_key, state, updated_at) values ${rows.join(', ')} ` +
+      'on conflict (series_key) do update set state = excluded.state, updated_at = excluded.updated_at';
+    upsertTexts.set(id, text);
+  }
+  return text;
+}
+
+/**
+ * A state as stored: `c start time value [buckets bounds]` or `d start time` (space-separated,
+ * lists comma-separated, numbers in JavaScript's shortest exact form). Older rows hold JSON.
+ */
+export function encodeState(s: SeriesState): string {
+  if (s.temporality === 'delta') return `d ${s.startNs} ${s.timeNs}`;
+  const head = `c ${s.startNs} ${s.timeNs} ${s.value}`;
+  return s.buckets ? `${head} ${s.buckets.join(',')} ${(s.bounds ?? []).join(',')}` : head;
+}
+
+export function decodeState(text: string): SeriesState {
+  if (text.startsWith('{')) return JSON.parse(text) as SeriesState;
+  const [kind, startNs = '0', timeNs = '0', value, buckets, bounds] = text.split(' ');
+  if (kind === 'd') return { temporality: 'delta', startNs, timeNs, value: 0 };
+  const list = (t: string | undefined) => (t ? t.split(',').map(Number) : []);
+  return {
+    temporality: 'cumulative',
+    startNs,
+    timeNs,
+    value: Number(value),
+    buckets: buckets === undefined ? undefined : list(buckets),
+    bounds: buckets === undefined ? undefined : list(bounds),
+  };
+}

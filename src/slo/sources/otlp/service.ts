@@ -13,10 +13,17 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
-import { type MapResult, type MinuteIncrement, mapExport, prepareExport } from './core.js';
+import {
+  type MapResult,
+  type MinuteIncrement,
+  mapExport,
+  type PreparedExport,
+  prepareExport,
+} from './core.js';
 import { type OtlpPlan, otlpPlan } from './plan.js';
-import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
+import { decodeJson, type PartialSuccess } from './proto.js';
 import { loadStates, saveStates } from './states.js';
+import { prepareProtobuf } from './wire.js';
 
 export interface OtlpContext {
   readonly db: Db;
@@ -71,10 +78,10 @@ export async function receiveMetrics({
   ctx: OtlpContext;
   input: OtlpInput;
 }): Promise<OtlpResult> {
-  const request = await decode(input, ctx.limits.maxBodyBytes);
+  const body = await inflate(input, ctx.limits.maxBodyBytes);
   const plan = otlpPlan(ctx.catalog());
   const nowMs = ctx.clock.now();
-  const prepared = prepareExport(request, plan);
+  const prepared = prepare(body, input.encoding, plan);
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
       if (ctx.db.dialect === 'postgres') {
@@ -113,13 +120,12 @@ function count(metrics: ShinraiMetrics, result: MapResult): void {
 // On the thread pool: a large export must not hold the event loop while it inflates.
 const gunzipAsync = promisify(gunzip);
 
-/** The body as an export request; throws 400 (or 413) naming what is wrong, never echoing the body. */
-export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<ExportRequest> {
+/** The body with its Content-Encoding undone; throws 400 (or 413, 415) naming what is wrong. */
+export async function inflate(input: OtlpInput, maxBodyBytes: number): Promise<Buffer> {
   const encoding = (input.contentEncoding ?? 'identity').trim().toLowerCase();
-  let body = input.body;
   if (encoding === 'gzip' || encoding === 'x-gzip') {
     try {
-      body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes });
+      return await gunzipAsync(input.body, { maxOutputLength: maxBodyBytes });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
         throw new AppError(
@@ -128,14 +134,39 @@ export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<Ex
         );
       throw new AppError('Invalid', 'the body is not valid gzip (Content-Encoding: gzip)');
     }
-  } else if (encoding !== 'identity')
+  }
+  if (encoding !== 'identity')
     throw new AppError(
       'UnsupportedMediaType',
       `Content-Encoding ${JSON.stringify(input.contentEncoding)} is not accepted: send gzip or no encoding`,
     );
-  const decoded = input.encoding === 'protobuf' ? decodeProtobuf(body) : decodeJsonBody(body);
+  return input.body;
+}
+
+/**
+ * The body read and matched against the plan: protobuf through the receiver's own walk of the
+ * wire format (wire.ts), JSON through protobufjs's object conversion; throws 400 naming what is
+ * wrong, never echoing the body.
+ */
+export function prepare(body: Buffer, encoding: OtlpEncoding, plan: OtlpPlan): PreparedExport {
+  if (encoding === 'protobuf') {
+    try {
+      return prepareProtobuf(body, plan);
+    } catch (error) {
+      throw new AppError(
+        'Invalid',
+        `the body is not an OTLP ExportMetricsServiceRequest in protobuf (${oneLine(error)})`,
+      );
+    }
+  }
+  const decoded = decodeJsonBody(body);
   if (!decoded.ok) throw new AppError('Invalid', decoded.error);
-  return decoded.request;
+  return prepareExport(decoded.request, plan);
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 200);
 }
 
 function decodeJsonBody(body: Buffer) {

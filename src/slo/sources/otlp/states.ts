@@ -124,6 +124,18 @@ function upsertText(dialect: Db['dialect'], n: number): string {
   return text;
 }
 
+/** Text of shared bounds arrays (one per histogram layout in a protobuf export). */
+const boundsTexts = new WeakMap<readonly number[], string>();
+
+function boundsText(bounds: readonly number[]): string {
+  let text = boundsTexts.get(bounds);
+  if (text === undefined) {
+    text = bounds.join(',');
+    boundsTexts.set(bounds, text);
+  }
+  return text;
+}
+
 /**
  * A state as stored: `c start time value [buckets bounds]` or `d start time` (space-separated,
  * lists comma-separated, numbers in JavaScript's shortest exact form). Older rows hold JSON.
@@ -131,18 +143,25 @@ function upsertText(dialect: Db['dialect'], n: number): string {
 export function encodeState(s: SeriesState): string {
   if (s.temporality === 'delta') return `d ${s.startNs} ${s.timeNs}`;
   const head = `c ${s.startNs} ${s.timeNs} ${s.value}`;
-  return s.buckets ? `${head} ${s.buckets.join(',')} ${(s.bounds ?? []).join(',')}` : head;
+  return s.buckets ? `${head} ${s.buckets.join(',')} ${boundsText(s.bounds ?? [])}` : head;
 }
 
 export function decodeState(text: string): SeriesState {
-  if (text.startsWith('{')) return JSON.parse(text) as SeriesState;
+  if (text.startsWith('{')) {
+    const json = JSON.parse(text) as Omit<SeriesState, 'startNs' | 'timeNs'> & {
+      startNs: string;
+      timeNs: string;
+    };
+    return { ...json, startNs: BigInt(json.startNs), timeNs: BigInt(json.timeNs) };
+  }
   const [kind, startNs = '0', timeNs = '0', value, buckets, bounds] = text.split(' ');
-  if (kind === 'd') return { temporality: 'delta', startNs, timeNs, value: 0 };
+  if (kind === 'd')
+    return { temporality: 'delta', startNs: BigInt(startNs), timeNs: BigInt(timeNs), value: 0 };
   const list = (t: string | undefined) => (t ? t.split(',').map(Number) : []);
   return {
     temporality: 'cumulative',
-    startNs,
-    timeNs,
+    startNs: BigInt(startNs),
+    timeNs: BigInt(timeNs),
     value: Number(value),
     buckets: buckets === undefined ? undefined : list(buckets),
     bounds: buckets === undefined ? undefined : list(bounds),

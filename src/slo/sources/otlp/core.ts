@@ -108,6 +108,8 @@ export interface PrefixEntry {
   readonly byBytes: Map<string, SeriesInfo | null>;
   /** Packed bucket bounds by their bytes (protobuf). */
   readonly bounds: Map<string, number[]>;
+  /** The bounds last read, with their bytes. */
+  lastBounds: { readonly bytes: Buffer; readonly bounds: number[] } | undefined;
   /** The rejection of a point no SLI's attribute filters match. */
   readonly unmatched: { readonly rejected: 1; readonly reason: string };
   remember(bytes: string, series: SeriesInfo | null): void;
@@ -129,6 +131,17 @@ interface PlanCache {
 }
 const planCaches = new WeakMap<OtlpPlan, PlanCache>();
 
+/** A resource's attributes and their canonical text (read once per resource of an export). */
+export interface ResourceKey {
+  readonly attrs: Attributes;
+  readonly text: string;
+}
+
+export function resourceKey(attributes: readonly KeyValue[] | undefined): ResourceKey {
+  const attrs = attributeMap(attributes);
+  return { attrs, text: canonical(attrs) };
+}
+
 export interface MetricHead {
   readonly name: string;
   readonly kind: 'sum' | 'histogram' | undefined;
@@ -138,7 +151,7 @@ export interface MetricHead {
   readonly monotonic: boolean;
   /** Its points. */
   readonly count: number;
-  readonly resourceAttrs: readonly KeyValue[] | undefined;
+  readonly resource: ResourceKey;
   readonly scopeName: string;
   readonly scopeVersion: string;
   readonly reject: Reject;
@@ -182,8 +195,7 @@ export function prefixEntry(plan: OtlpPlan, head: MetricHead): PrefixEntry | und
     reject(head.count, `metric ${JSON.stringify(name)} has no aggregation temporality (delta or cumulative)`);
     return undefined;
   }
-  const resourceAttrs = attributeMap(head.resourceAttrs);
-  const resourceText = canonical(resourceAttrs);
+  const { attrs: resourceAttrs, text: resourceText } = head.resource;
   const scopeText = `${head.scopeName}\u0001${head.scopeVersion}`;
   // The series key hashes the metric, resource and scope, then the point's attributes: the
   // common prefix is hashed once and each series' hash continues from a copy.
@@ -205,6 +217,7 @@ export function prefixEntry(plan: OtlpPlan, head: MetricHead): PrefixEntry | und
       prefix: createHash('sha256').update(prefixText),
       byBytes,
       bounds: new Map(),
+      lastBounds: undefined,
       unmatched: {
         rejected: 1,
         reason: `no SLI's attribute filters match a point of ${JSON.stringify(name)}`,
@@ -240,6 +253,7 @@ export function prepareExport(request: ExportRequest, plan: OtlpPlan): PreparedE
     if (rejected > 0) items.push({ rejected, reason });
   };
   for (const rm of request.resourceMetrics ?? []) {
+    const resource = resourceKey(rm.resource?.attributes);
     for (const sm of rm.scopeMetrics ?? []) {
       for (const metric of sm.metrics ?? []) {
         const kind = metric.sum ? 'sum' : metric.histogram ? 'histogram' : undefined;
@@ -263,7 +277,7 @@ export function prepareExport(request: ExportRequest, plan: OtlpPlan): PreparedE
           temporality: (metric.sum ?? metric.histogram)?.aggregationTemporality ?? 0,
           monotonic: kind === 'histogram' || metric.sum?.isMonotonic === true,
           count: kind ? points.length : points.length + otherCount,
-          resourceAttrs: rm.resource?.attributes,
+          resource,
           scopeName: sm.scope?.name ?? '',
           scopeVersion: sm.scope?.version ?? '',
           reject,
@@ -358,9 +372,9 @@ export function mapExport(
         1,
         `a point of ${JSON.stringify(metric)} is timed ${new Date(timeMs).toISOString()}, outside the accepted 400 days back to 1 hour ahead`,
       );
-    const usable = series.selections.filter(
-      (s) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false),
-    );
+    const usableOf = (s: Selection) => s.use.kind === 'count' || (read.bounds?.includes(s.use.le) ?? false);
+    // Usually every selection is: no new list then.
+    const usable = series.selections.every(usableOf) ? series.selections : series.selections.filter(usableOf);
     if (!usable.length) {
       const s = series.selections[0]!;
       return reject(

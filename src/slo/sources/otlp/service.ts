@@ -5,7 +5,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.js';
 import type { Database, Db } from '../../../platform/db/index.js';
 import { AppError } from '../../../platform/errors.js';
@@ -66,7 +66,6 @@ export const OTLP_MEDIA_TYPES: Record<string, OtlpEncoding> = {
 const TRANSIENT_RETRIES = 3;
 /** The key of the transaction lock that serialises OTLP writers on PostgreSQL. */
 const OTLP_LOCK_KEY = 0x6f746c70; // "otlp"
-const CHUNK = 500;
 /** How long an export waits for another writer on PostgreSQL (SQLite's busy_timeout is the same). */
 const LOCK_WAIT_MS = 5_000;
 
@@ -95,7 +94,7 @@ export async function receiveMetrics({
         newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
       });
       await saveStates(ctx.db, trx, result.states, nowMs);
-      const buckets = await addMinutes(trx, result.increments, plan);
+      const buckets = await addMinutes(ctx.db, trx, result.increments, plan);
       await upsertBuckets(trx, buckets, minuteStamp(ctx.db, nowMs), 'replace');
       return result;
     }),
@@ -178,43 +177,57 @@ function decodeJsonBody(body: Buffer) {
  * total (good and total may come from different metrics, whose points arrive apart).
  */
 async function addMinutes(
+  db: Db,
   trx: Kysely<Database>,
   increments: readonly MinuteIncrement[],
   plan: OtlpPlan,
 ): Promise<MinuteBucket[]> {
+  if (!increments.length) return [];
+  // One statement of constant text, as for the states (see states.ts).
+  const query =
+    db.dialect === 'postgres'
+      ? CompiledQuery.raw(ADD_MINUTES_POSTGRES, [
+          increments.map((i) => i.storageKey),
+          increments.map((i) => i.minuteMs),
+          increments.map((i) => i.good),
+          increments.map((i) => i.bad),
+          increments.map((i) => i.total),
+        ])
+      : CompiledQuery.raw(ADD_MINUTES_SQLITE, [
+          JSON.stringify(increments.map((i) => [i.storageKey, i.minuteMs, i.good, i.bad, i.total])),
+        ]);
+  const sums = (await trx.executeQuery(query)).rows as Array<{
+    sli: string;
+    minute_ts: number | string;
+    good: number | string;
+    bad: number | string;
+    total: number | string;
+  }>;
   const buckets: MinuteBucket[] = [];
-  for (let i = 0; i < increments.length; i += CHUNK) {
-    const rows = increments.slice(i, i + CHUNK).map((inc) => ({
-      sli: inc.storageKey,
-      minute_ts: inc.minuteMs,
-      good: inc.good,
-      bad: inc.bad,
-      total: inc.total,
-    }));
-    const sums = await trx
-      .insertInto('otlp_minutes')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
-          good: eb('otlp_minutes.good', '+', eb.ref('excluded.good')),
-          bad: eb('otlp_minutes.bad', '+', eb.ref('excluded.bad')),
-          total: eb('otlp_minutes.total', '+', eb.ref('excluded.total')),
-        })),
-      )
-      .returning(['sli', 'minute_ts', 'good', 'bad', 'total'])
-      .execute();
-    for (const row of sums) {
-      const total = Number(row.total);
-      const good = plan.badStreams.has(row.sli)
-        ? Math.max(0, total - Math.min(Number(row.bad), total))
-        : Math.min(Number(row.good), total);
-      buckets.push({ storageKey: row.sli, minuteMs: Number(row.minute_ts), good, total });
-    }
+  for (const row of sums) {
+    const total = Number(row.total);
+    const good = plan.badStreams.has(row.sli)
+      ? Math.max(0, total - Math.min(Number(row.bad), total))
+      : Math.min(Number(row.good), total);
+    buckets.push({ storageKey: row.sli, minuteMs: Number(row.minute_ts), good, total });
   }
   return buckets.sort((a, b) =>
     a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
   );
 }
+
+const ADD_MINUTES_TAIL =
+  'on conflict (sli, minute_ts) do update set good = otlp_minutes.good + excluded.good, ' +
+  'bad = otlp_minutes.bad + excluded.bad, total = otlp_minutes.total + excluded.total ' +
+  'returning sli, minute_ts, good, bad, total';
+const ADD_MINUTES_SQLITE =
+  'insert into otlp_minutes (sli, minute_ts, good, bad, total) ' +
+  'select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?) where true ' +
+  ADD_MINUTES_TAIL;
+const ADD_MINUTES_POSTGRES =
+  'insert into otlp_minutes (sli, minute_ts, good, bad, total) ' +
+  'select * from unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[], $5::float8[]) ' +
+  ADD_MINUTES_TAIL;
 
 /** A deadlock or a serialization failure: gone at once, so retried here. */
 function isTransient(error: unknown): boolean {

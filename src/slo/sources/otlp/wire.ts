@@ -15,6 +15,8 @@ import {
   type PrefixEntry,
   type PreparedExport,
   prefixEntry,
+  type ResourceKey,
+  resourceKey,
   type SeriesInfo,
   seriesOf,
   type WalkedPoint,
@@ -71,13 +73,14 @@ export function prepareProtobuf(body: Uint8Array, plan: OtlpPlan): PreparedExpor
   for (const [rmStart, rmEnd] of fields(r, buf.length, [1])[0]!) {
     r.pos = rmStart;
     const [resources, scopeMetrics] = fields(r, rmEnd, [1, 2]);
-    // Resource { repeated KeyValue attributes = 1 }: the last one, as a decoder merging would keep.
-    const resource = resources!.at(-1);
+    // Resource { repeated KeyValue attributes = 1 }: the last one, as protobufjs's decode keeps.
+    const resourceRange = resources!.at(-1);
     let attrs: KeyValue[] = [];
-    if (resource) {
-      r.pos = resource[0];
-      attrs = keyValues(buf, fields(r, resource[1], [1])[0]!);
+    if (resourceRange) {
+      r.pos = resourceRange[0];
+      attrs = keyValues(buf, fields(r, resourceRange[1], [1])[0]!);
     }
+    const resource = resourceKey(attrs);
     for (const [smStart, smEnd] of scopeMetrics!) {
       r.pos = smStart;
       const [scopes, metrics] = fields(r, smEnd, [1, 2]);
@@ -94,7 +97,7 @@ export function prepareProtobuf(body: Uint8Array, plan: OtlpPlan): PreparedExpor
         }
       }
       for (const [mStart, mEnd] of metrics!)
-        readMetric(r, buf, mStart, mEnd, plan, attrs, scopeName, scopeVersion, items, keys, reject);
+        readMetric(r, buf, mStart, mEnd, plan, resource, scopeName, scopeVersion, items, keys, reject);
     }
   }
   return { items, keys: [...keys] };
@@ -108,7 +111,7 @@ function readMetric(
   start: number,
   end: number,
   plan: OtlpPlan,
-  resourceAttrs: readonly KeyValue[],
+  resource: ResourceKey,
   scopeName: string,
   scopeVersion: string,
   items: Array<WalkedPoint | { rejected: number; reason: string }>,
@@ -131,7 +134,7 @@ function readMetric(
     } else r.skipType(tag & 7);
   }
   // The data message: its points' ranges, temporality and monotonicity, in any field order.
-  const points: Range[] = [];
+  const points: number[] = []; // start, end of each point
   let temporality = 0;
   let monotonic = false;
   if (data) {
@@ -140,7 +143,7 @@ function readMetric(
       const tag = r.uint32();
       if (tag === ((1 << 3) | LEN)) {
         const length = r.uint32();
-        points.push([r.pos, r.pos + length]);
+        points.push(r.pos, r.pos + length);
         r.skip(length);
       } else if (tag === ((2 << 3) | VARINT) && dataField !== 11) temporality = r.int32();
       else if (tag === ((3 << 3) | VARINT) && dataField === 7) monotonic = r.bool();
@@ -155,15 +158,16 @@ function readMetric(
     monotonic: kind === 'histogram' || monotonic,
     otherKind:
       dataField === 5 ? 'gauge' : dataField === 10 ? 'exp' : dataField === 11 ? 'summary' : undefined,
-    count: points.length,
-    resourceAttrs,
+    count: points.length / 2,
+    resource,
     scopeName,
     scopeVersion,
     reject,
   });
   if (!entry) return;
-  for (const [pStart, pEnd] of points) {
-    r.pos = pStart;
+  for (let i = 0; i < points.length; i += 2) {
+    r.pos = points[i]!;
+    const pEnd = points[i + 1]!;
     const walked =
       kind === 'sum' ? readNumberPoint(r, buf, pEnd, entry) : readHistogramPoint(r, buf, pEnd, entry);
     if ('rejected' in walked) reject(walked.rejected, walked.reason);
@@ -354,7 +358,10 @@ function readHistogramPoint(
   return { series, entry, point };
 }
 
-/** Packed bounds: one array per distinct bytes (they are the same for every point of a histogram). */
+/**
+ * Packed bounds: one array per distinct bytes (they are the same for every point of a histogram),
+ * compared with the entry's last ones first.
+ */
 function internBounds(
   entry: PrefixEntry,
   buf: Buffer,
@@ -362,12 +369,23 @@ function internBounds(
   end: number,
   before: number[] | undefined,
 ): number[] {
-  const text = buf.toString('latin1', start, end);
-  let bounds = entry.bounds.get(text);
-  if (!bounds) {
-    bounds = [];
-    for (let i = start; i + 8 <= end; i += 8) bounds.push(buf.readDoubleLE(i));
-    if (entry.bounds.size < 64) entry.bounds.set(text, bounds);
+  const last = entry.lastBounds;
+  let bounds: number[] | undefined;
+  if (
+    last &&
+    last.bytes.length === end - start &&
+    buf.compare(last.bytes, 0, last.bytes.length, start, end) === 0
+  )
+    bounds = last.bounds;
+  else {
+    const text = buf.toString('latin1', start, end);
+    bounds = entry.bounds.get(text);
+    if (!bounds) {
+      bounds = [];
+      for (let i = start; i + 8 <= end; i += 8) bounds.push(buf.readDoubleLE(i));
+      if (entry.bounds.size < 64) entry.bounds.set(text, bounds);
+    }
+    entry.lastBounds = { bytes: Buffer.from(buf.subarray(start, end)), bounds };
   }
   return before ? [...before, ...bounds] : bounds;
 }

@@ -339,8 +339,15 @@ export function mapExport(
     rejected += count;
     if (reasons.length < 10 && !reasons.includes(reason)) reasons.push(reason);
   };
+  // The increment each stream was last added to: most points of a stream fall in the same minute.
+  const last = new Map<string, MinuteIncrement>();
   const add = (storageKey: string, minuteMs: number, role: 'good' | 'bad' | 'total', n: number) => {
     if (!(n > 0)) return;
+    const recent = last.get(storageKey);
+    if (recent?.minuteMs === minuteMs) {
+      recent[role] += n;
+      return;
+    }
     let byMinute = increments.get(storageKey);
     if (!byMinute) {
       byMinute = new Map();
@@ -351,6 +358,7 @@ export function mapExport(
       inc = { storageKey, minuteMs, good: 0, bad: 0, total: 0 };
       byMinute.set(minuteMs, inc);
     }
+    last.set(storageKey, inc);
     inc[role] += n;
   };
   const minMs = options.nowMs - MAX_PAST_MS;
@@ -364,8 +372,9 @@ export function mapExport(
       accepted++;
       return;
     }
-    const read = readPoint(walked);
-    if (!read.ok) return reject(1, read.error);
+    const error = pointError(walked);
+    if (error !== undefined) return reject(1, error);
+    const read = point as ReadPoint;
     const timeMs = Number(read.timeNs / 1_000_000n);
     if (!(timeMs >= minMs && timeMs <= maxMs))
       return reject(
@@ -427,25 +436,21 @@ interface ReadPoint {
   readonly bounds?: readonly number[] | undefined;
 }
 
-function readPoint(walked: WalkedPoint): ({ ok: true } & ReadPoint) | { ok: false; error: string } {
-  const name = JSON.stringify(walked.entry.name);
-  const { point } = walked;
-  const { timeNs, startNs } = point;
-  if (timeNs === undefined || timeNs <= 0n)
-    return { ok: false, error: `a point of ${name} has no time_unix_nano` };
-  if (walked.entry.kind === 'sum') {
+/** Why a point cannot be read, or undefined when it can (it is then a ReadPoint). */
+function pointError(walked: WalkedPoint): string | undefined {
+  const { point, entry } = walked;
+  const name = () => JSON.stringify(entry.name);
+  const { timeNs } = point;
+  if (timeNs === undefined || timeNs <= 0n) return `a point of ${name()} has no time_unix_nano`;
+  if (entry.kind === 'sum') {
     const value = point.value;
     if (!Number.isFinite(value) || value < 0)
-      return {
-        ok: false,
-        error: `a point of ${name} has the value ${value}; a monotonic sum is finite and ≥ 0`,
-      };
-    return { ok: true, startNs, timeNs, value };
+      return `a point of ${name()} has the value ${value}; a monotonic sum is finite and ≥ 0`;
+    return undefined;
   }
   const count = point.value;
   const { buckets, bounds } = point;
-  if (!Number.isFinite(count) || count < 0)
-    return { ok: false, error: `a point of ${name} has the count ${count}` };
+  if (!Number.isFinite(count) || count < 0) return `a point of ${name()} has the count ${count}`;
   if (buckets && bounds) {
     let sum = 0;
     let valid = true;
@@ -454,14 +459,10 @@ function readPoint(walked: WalkedPoint): ({ ok: true } & ReadPoint) | { ok: fals
       if (!Number.isFinite(b) || b < 0) valid = false;
     }
     if (buckets.length !== bounds.length + 1 || !valid || sum !== count)
-      return {
-        ok: false,
-        error: `a point of ${name} has ${buckets.length} bucket counts for ${bounds.length} bounds (want one more) summing to ${sum}, not its count ${count}`,
-      };
-    if (!increasing(bounds))
-      return { ok: false, error: `a point of ${name} has bucket bounds that are not strictly increasing` };
+      return `a point of ${name()} has ${buckets.length} bucket counts for ${bounds.length} bounds (want one more) summing to ${sum}, not its count ${count}`;
+    if (!increasing(bounds)) return `a point of ${name()} has bucket bounds that are not strictly increasing`;
   }
-  return { ok: true, startNs, timeNs, value: count, buckets, bounds };
+  return undefined;
 }
 
 /** Bounds arrays checked strictly increasing (they are shared between points of a protobuf export). */

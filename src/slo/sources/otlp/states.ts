@@ -16,7 +16,7 @@ import type { SeriesState } from './core.js';
 export const GENERATION_KEY = '~generation';
 const CHUNK = 500;
 /** Most states kept in memory per database; past it the copy starts over (they are re-read). */
-const CACHE_LIMIT = 1_000_000;
+const CACHE_LIMIT = 250_000;
 
 interface Cache {
   /** The generation this process last wrote, or read and trusted; undefined: trust nothing. */

@@ -97,9 +97,9 @@ export async function saveStates(
     }
     await trx.executeQuery(CompiledQuery.raw(UPSERT_POSTGRES, [keys, texts, nowMs]));
   } else {
-    // Keys are base64url and states digits, letters, '.', '-', '+', ',' and spaces: nothing to escape.
+    // Keys are base64url: nothing to escape; the states are JSON text, so they are quoted.
     let json = `{${JSON.stringify(GENERATION_KEY)}:${JSON.stringify(generation)}`;
-    for (const [key, state] of states) json += `,"${key}":"${encodeState(state)}"`;
+    for (const [key, state] of states) json += `,"${key}":${JSON.stringify(encodeState(state))}`;
     await trx.executeQuery(CompiledQuery.raw(UPSERT_SQLITE, [nowMs, `${json}}`]));
   }
   // Before the commit, but as the new generation: memory is trusted only once that one is stored.
@@ -126,33 +126,23 @@ function boundsText(bounds: readonly number[]): string {
 }
 
 /**
- * A state as stored: `c start time value [buckets bounds]` or `d start time` (space-separated,
- * lists comma-separated, numbers in JavaScript's shortest exact form). Older rows hold JSON.
+ * A state as stored: the JSON text every version of the receiver writes and reads (so replicas of
+ * different versions share the table during an upgrade), made without JSON.stringify: byte for
+ * byte what JSON.stringify gives for the state with its times as decimal text (numbers are
+ * finite, and String() and JSON write them alike), with a histogram's bounds text made once per
+ * shared bounds array.
  */
 export function encodeState(s: SeriesState): string {
-  if (s.temporality === 'delta') return `d ${s.startNs} ${s.timeNs}`;
-  const head = `c ${s.startNs} ${s.timeNs} ${s.value}`;
-  return s.buckets ? `${head} ${s.buckets.join(',')} ${boundsText(s.bounds ?? [])}` : head;
+  let text = `{"temporality":"${s.temporality}","startNs":"${s.startNs}","timeNs":"${s.timeNs}","value":${JSON.stringify(s.value)}`;
+  if (s.buckets !== undefined) text += `,"buckets":[${s.buckets.join(',')}]`;
+  if (s.bounds !== undefined) text += `,"bounds":[${boundsText(s.bounds)}]`;
+  return `${text}}`;
 }
 
 export function decodeState(text: string): SeriesState {
-  if (text.startsWith('{')) {
-    const json = JSON.parse(text) as Omit<SeriesState, 'startNs' | 'timeNs'> & {
-      startNs: string;
-      timeNs: string;
-    };
-    return { ...json, startNs: BigInt(json.startNs), timeNs: BigInt(json.timeNs) };
-  }
-  const [kind, startNs = '0', timeNs = '0', value, buckets, bounds] = text.split(' ');
-  if (kind === 'd')
-    return { temporality: 'delta', startNs: BigInt(startNs), timeNs: BigInt(timeNs), value: 0 };
-  const list = (t: string | undefined) => (t ? t.split(',').map(Number) : []);
-  return {
-    temporality: 'cumulative',
-    startNs: BigInt(startNs),
-    timeNs: BigInt(timeNs),
-    value: Number(value),
-    buckets: buckets === undefined ? undefined : list(buckets),
-    bounds: buckets === undefined ? undefined : list(bounds),
+  const json = JSON.parse(text) as Omit<SeriesState, 'startNs' | 'timeNs'> & {
+    startNs: string;
+    timeNs: string;
   };
+  return { ...json, startNs: BigInt(json.startNs), timeNs: BigInt(json.timeNs) };
 }

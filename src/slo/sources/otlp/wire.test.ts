@@ -210,32 +210,38 @@ describe('OTLP protobuf walk (wire.ts)', () => {
 });
 
 describe('OTLP stored series states', () => {
-  it('read back what was written, and still read the JSON of earlier versions', () => {
-    const states: SeriesState[] = [
-      { temporality: 'delta', startNs: 0n, timeNs: 1_700_000_000_123_456_789n, value: 0 },
-      { temporality: 'cumulative', startNs: 5n, timeNs: 18_446_744_073_709_551_615n, value: 12.5 },
-      {
-        temporality: 'cumulative',
-        startNs: 1n,
-        timeNs: 2n,
-        value: 7,
-        buckets: [1, 0, 6],
-        bounds: [0.005, 1e-7],
-      },
-      { temporality: 'cumulative', startNs: 1n, timeNs: 2n, value: 3, buckets: [3], bounds: [] },
-    ];
-    for (const s of states) expect(decodeState(encodeState(s))).toEqual(s);
-    expect(
-      decodeState(
-        '{"temporality":"cumulative","startNs":"1","timeNs":"99","value":4,"buckets":[1,3],"bounds":[0.25]}',
+  it('are the JSON every version writes, byte for byte, and read back', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const state = fc.oneof(
+      fc.record({
+        temporality: fc.constant('delta' as const),
+        startNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        timeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        value: fc.constant(0),
+      }),
+      fc.record(
+        {
+          temporality: fc.constant('cumulative' as const),
+          startNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          timeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          value: finite,
+          buckets: fc.array(fc.nat()),
+          bounds: fc.array(finite),
+        },
+        { requiredKeys: ['temporality', 'startNs', 'timeNs', 'value'] },
       ),
-    ).toEqual({
-      temporality: 'cumulative',
-      startNs: 1n,
-      timeNs: 99n,
-      value: 4,
-      buckets: [1, 3],
-      bounds: [0.25],
-    });
+    );
+    fc.assert(
+      fc.property(state, (s: SeriesState) => {
+        const text = encodeState(s);
+        expect(text).toBe(JSON.stringify({ ...s, startNs: String(s.startNs), timeNs: String(s.timeNs) }));
+        expect(decodeState(text)).toEqual(
+          JSON.parse(JSON.stringify({ ...s, startNs: 0, timeNs: 0 }), (k, v) =>
+            k === 'startNs' ? s.startNs : k === 'timeNs' ? s.timeNs : v,
+          ),
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });

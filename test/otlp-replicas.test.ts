@@ -143,6 +143,17 @@ describe.each(DIALECTS)('OTLP series states with two replicas on %s', (dialect) 
       200,
     );
     expect(await stored()).toEqual({ good, total });
+    // The states are stored as the JSON every version of the receiver reads, exactly as JSON.stringify writes it.
+    const rows = await a.shinrai.ctx.db.kysely
+      .selectFrom('otlp_series')
+      .select(['series_key', 'state'])
+      .execute();
+    const states = rows.filter((r) => r.series_key !== '~generation');
+    expect(states.length).toBeGreaterThan(0);
+    for (const { state } of states) {
+      expect(JSON.stringify(JSON.parse(state))).toBe(state);
+      expect(JSON.parse(state)).toMatchObject({ temporality: 'cumulative', startNs: expect.any(String) });
+    }
   });
 
   it('forgets states written by a transaction that did not commit', async () => {

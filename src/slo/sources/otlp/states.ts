@@ -97,9 +97,11 @@ export async function saveStates(
     }
     await trx.executeQuery(CompiledQuery.raw(UPSERT_POSTGRES, [keys, texts, nowMs]));
   } else {
-    // Keys are base64url: nothing to escape; the states are JSON text, so they are quoted.
+    // Keys are base64url: nothing to escape. The states go in as JSON objects, not quoted text:
+    // json_each gives an object member's value as its text, which SQLite keeps as written (the
+    // numbers' text included; the states hold no string escapes or white space to normalise).
     let json = `{${JSON.stringify(GENERATION_KEY)}:${JSON.stringify(generation)}`;
-    for (const [key, state] of states) json += `,"${key}":${JSON.stringify(encodeState(state))}`;
+    for (const [key, state] of states) json += `,"${key}":${encodeState(state)}`;
     await trx.executeQuery(CompiledQuery.raw(UPSERT_SQLITE, [nowMs, `${json}}`]));
   }
   // Before the commit, but as the new generation: memory is trusted only once that one is stored.

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { mapExport, prepareExport, type SeriesState } from '../src/slo/sources/otlp/core.js';
+import { mapExport, type SeriesState } from '../src/slo/sources/otlp/core.js';
 import { otlpPlan } from '../src/slo/sources/otlp/plan.js';
-import { decodeProtobuf } from '../src/slo/sources/otlp/proto.js';
+import { prepareProtobuf } from '../src/slo/sources/otlp/wire.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { startTestServer } from '../test/support/server.js';
 import { check } from './check.js';
@@ -268,9 +268,7 @@ function baseline(load: Workload, catalogText: string, nowMs: number): number {
   const rounds = load.exports[0]!.length;
   for (let round = 0; round < rounds; round++)
     for (const group of load.exports) {
-      const decoded = decodeProtobuf(gunzipSync(group[round]!));
-      if (!decoded.ok) throw new Error(decoded.error);
-      const result = mapExport(prepareExport(decoded.request, plan), states, {
+      const result = mapExport(prepareProtobuf(gunzipSync(group[round]!), plan), states, {
         nowMs,
         newSeriesWindowMs: 600_000,
       });

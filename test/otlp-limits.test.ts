@@ -216,6 +216,9 @@ describe.each(DIALECTS)('OTLP receiver limits on %s', (dialect) => {
     expect(busy.headers.get('content-type')).toMatch(/problem\+json/);
     expect(((await busy.json()) as { detail: string }).detail).toMatch(/the database is busy/);
     expect(await stored()).toEqual({ good: 0, total: 0 });
+    expect(await server.shinrai.ctx.metrics.otlpExports.get()).toMatchObject({
+      values: expect.arrayContaining([expect.objectContaining({ labels: { outcome: 'unavailable' } })]),
+    });
     // The sender retries the same export: counted once.
     expect((await post(body)).status).toBe(200);
     expect((await post(body)).status).toBe(200);

@@ -343,5 +343,8 @@ describe.each(DIALECTS)('OTLP receiver on %s', (dialect) => {
       { numRuns: 60 },
     );
     expect(await server.shinrai.ctx.db.kysely.selectFrom('otlp_series').selectAll().execute()).toEqual([]);
+    // Refused bodies (400, 415) are counted as invalid exports; 401 and 403 are not exports.
+    const metrics = await (await server.request('GET', '/metrics', { token })).text();
+    expect(metrics).toMatch(/shinrai_otlp_exports_total\{outcome="invalid"\} [1-9]/);
   }, 60_000);
 });

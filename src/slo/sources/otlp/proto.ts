@@ -251,6 +251,12 @@ interface MessageRequest {
 }
 
 const AnyValueType = root.lookupType('shinrai.otlp.AnyValue');
+const KeyValueType = root.lookupType('shinrai.otlp.KeyValue');
+
+/** One KeyValue message's bytes (without its tag and length), in the plain shape. */
+export function decodeKeyValue(bytes: Uint8Array): KeyValue {
+  return toAttributes([KeyValueType.decode(bytes) as unknown as MessageKeyValue])[0]!;
+}
 
 const text64 = (v: Int64): string => (typeof v === 'object' ? v.toString() : String(v));
 const number64 = (v: Int64): number => (typeof v === 'object' ? v.toNumber() : Number(v));

@@ -41,6 +41,11 @@ export function otlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): void {
           ? new AppError('Unavailable', 'the database is unreachable; retry the export later')
           : caught;
       const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
+      // Exports refused for their body (400, 413, 415) or because the database is busy or away (503).
+      if (status === ERROR_STATUS.Unavailable || status === ERROR_STATUS.RateLimited)
+        deps.metrics.otlpExports.inc({ outcome: 'unavailable' });
+      else if (status >= 400 && status < 500 && status !== 401 && status !== 403)
+        deps.metrics.otlpExports.inc({ outcome: 'invalid' });
       if (status === ERROR_STATUS.Unavailable || status === ERROR_STATUS.RateLimited)
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       // Anything unexpected, and every error of a JSON request, is the server's problem+json.

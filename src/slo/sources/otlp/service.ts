@@ -5,7 +5,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.js';
 import type { Database, Db } from '../../../platform/db/index.js';
 import { isDatabaseUnreachable } from '../../../platform/db-unreachable.js';
@@ -14,9 +14,17 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
-import { type MapResult, type MinuteIncrement, mapExport, prepareExport, type SeriesState } from './core.js';
+import {
+  type MapResult,
+  type MinuteIncrement,
+  mapExport,
+  type PreparedExport,
+  prepareExport,
+} from './core.js';
 import { type OtlpPlan, otlpPlan } from './plan.js';
-import { decodeJson, decodeProtobuf, type ExportRequest, type PartialSuccess } from './proto.js';
+import { decodeJson, type PartialSuccess } from './proto.js';
+import { loadStates, saveStates } from './states.js';
+import { prepareProtobuf } from './wire.js';
 
 export interface OtlpContext {
   readonly db: Db;
@@ -59,7 +67,6 @@ export const OTLP_MEDIA_TYPES: Record<string, OtlpEncoding> = {
 const TRANSIENT_RETRIES = 3;
 /** The key of the transaction lock that serialises OTLP writers on PostgreSQL. */
 const OTLP_LOCK_KEY = 0x6f746c70; // "otlp"
-const CHUNK = 500;
 /** How long an export waits for another writer on PostgreSQL (SQLite's busy_timeout is the same). */
 const LOCK_WAIT_MS = 5_000;
 
@@ -71,10 +78,10 @@ export async function receiveMetrics({
   ctx: OtlpContext;
   input: OtlpInput;
 }): Promise<OtlpResult> {
-  const request = await decode(input, ctx.limits.maxBodyBytes);
+  const body = await inflate(input, ctx.limits.maxBodyBytes);
   const plan = otlpPlan(ctx.catalog());
   const nowMs = ctx.clock.now();
-  const prepared = prepareExport(request, plan);
+  const prepared = prepare(body, input.encoding, plan);
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
       if (ctx.db.dialect === 'postgres') {
@@ -82,13 +89,13 @@ export async function receiveMetrics({
         await sql.raw(`set local lock_timeout = '${LOCK_WAIT_MS}ms'`).execute(trx);
         await sql`select pg_advisory_xact_lock(${OTLP_LOCK_KEY})`.execute(trx);
       }
-      const before = await loadStates(trx, prepared.keys);
+      const before = await loadStates(ctx.db, trx, prepared.keys);
       const result = mapExport(prepared, before, {
         nowMs,
         newSeriesWindowMs: ctx.limits.newSeriesWindowMs,
       });
-      await saveStates(trx, result.states, nowMs);
-      const buckets = await addMinutes(trx, result.increments, plan);
+      await saveStates(ctx.db, trx, result.states, nowMs);
+      const buckets = await addMinutes(ctx.db, trx, result.increments, plan);
       await upsertBuckets(trx, buckets, minuteStamp(ctx.db, nowMs), 'replace');
       return result;
     }),
@@ -113,13 +120,12 @@ function count(metrics: ShinraiMetrics, result: MapResult): void {
 // On the thread pool: a large export must not hold the event loop while it inflates.
 const gunzipAsync = promisify(gunzip);
 
-/** The body as an export request; throws 400 (or 413) naming what is wrong, never echoing the body. */
-export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<ExportRequest> {
+/** The body with its Content-Encoding undone; throws 400 (or 413, 415) naming what is wrong. */
+export async function inflate(input: OtlpInput, maxBodyBytes: number): Promise<Buffer> {
   const encoding = (input.contentEncoding ?? 'identity').trim().toLowerCase();
-  let body = input.body;
   if (encoding === 'gzip' || encoding === 'x-gzip') {
     try {
-      body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes });
+      return await gunzipAsync(input.body, { maxOutputLength: maxBodyBytes });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
         throw new AppError(
@@ -128,54 +134,43 @@ export async function decode(input: OtlpInput, maxBodyBytes: number): Promise<Ex
         );
       throw new AppError('Invalid', 'the body is not valid gzip (Content-Encoding: gzip)');
     }
-  } else if (encoding !== 'identity')
+  }
+  if (encoding !== 'identity')
     throw new AppError(
       'UnsupportedMediaType',
       `Content-Encoding ${JSON.stringify(input.contentEncoding)} is not accepted: send gzip or no encoding`,
     );
-  const decoded = input.encoding === 'protobuf' ? decodeProtobuf(body) : decodeJsonBody(body);
+  return input.body;
+}
+
+/**
+ * The body read and matched against the plan: protobuf through the receiver's own walk of the
+ * wire format (wire.ts), JSON through protobufjs's object conversion; throws 400 naming what is
+ * wrong, never echoing the body.
+ */
+export function prepare(body: Buffer, encoding: OtlpEncoding, plan: OtlpPlan): PreparedExport {
+  if (encoding === 'protobuf') {
+    try {
+      return prepareProtobuf(body, plan);
+    } catch (error) {
+      throw new AppError(
+        'Invalid',
+        `the body is not an OTLP ExportMetricsServiceRequest in protobuf (${oneLine(error)})`,
+      );
+    }
+  }
+  const decoded = decodeJsonBody(body);
   if (!decoded.ok) throw new AppError('Invalid', decoded.error);
-  return decoded.request;
+  return prepareExport(decoded.request, plan);
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 200);
 }
 
 function decodeJsonBody(body: Buffer) {
   return decodeJson(new TextDecoder('utf-8', { fatal: false }).decode(body));
-}
-
-async function loadStates(trx: Kysely<Database>, keys: readonly string[]): Promise<Map<string, SeriesState>> {
-  const out = new Map<string, SeriesState>();
-  for (let i = 0; i < keys.length; i += CHUNK) {
-    const rows = await trx
-      .selectFrom('otlp_series')
-      .select(['series_key', 'state'])
-      .where('series_key', 'in', keys.slice(i, i + CHUNK))
-      .execute();
-    for (const row of rows) out.set(row.series_key, JSON.parse(row.state) as SeriesState);
-  }
-  return out;
-}
-
-async function saveStates(
-  trx: Kysely<Database>,
-  states: ReadonlyMap<string, SeriesState>,
-  nowMs: number,
-): Promise<void> {
-  const rows = [...states].map(([series_key, state]) => ({
-    series_key,
-    state: JSON.stringify(state),
-    updated_at: nowMs,
-  }));
-  for (let i = 0; i < rows.length; i += CHUNK)
-    await trx
-      .insertInto('otlp_series')
-      .values(rows.slice(i, i + CHUNK))
-      .onConflict((oc) =>
-        oc.column('series_key').doUpdateSet((eb) => ({
-          state: eb.ref('excluded.state'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .execute();
 }
 
 /**
@@ -183,43 +178,57 @@ async function saveStates(
  * total (good and total may come from different metrics, whose points arrive apart).
  */
 async function addMinutes(
+  db: Db,
   trx: Kysely<Database>,
   increments: readonly MinuteIncrement[],
   plan: OtlpPlan,
 ): Promise<MinuteBucket[]> {
+  if (!increments.length) return [];
+  // One statement of constant text, as for the states (see states.ts).
+  const query =
+    db.dialect === 'postgres'
+      ? CompiledQuery.raw(ADD_MINUTES_POSTGRES, [
+          increments.map((i) => i.storageKey),
+          increments.map((i) => i.minuteMs),
+          increments.map((i) => i.good),
+          increments.map((i) => i.bad),
+          increments.map((i) => i.total),
+        ])
+      : CompiledQuery.raw(ADD_MINUTES_SQLITE, [
+          JSON.stringify(increments.map((i) => [i.storageKey, i.minuteMs, i.good, i.bad, i.total])),
+        ]);
+  const sums = (await trx.executeQuery(query)).rows as Array<{
+    sli: string;
+    minute_ts: number | string;
+    good: number | string;
+    bad: number | string;
+    total: number | string;
+  }>;
   const buckets: MinuteBucket[] = [];
-  for (let i = 0; i < increments.length; i += CHUNK) {
-    const rows = increments.slice(i, i + CHUNK).map((inc) => ({
-      sli: inc.storageKey,
-      minute_ts: inc.minuteMs,
-      good: inc.good,
-      bad: inc.bad,
-      total: inc.total,
-    }));
-    const sums = await trx
-      .insertInto('otlp_minutes')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['sli', 'minute_ts']).doUpdateSet((eb) => ({
-          good: eb('otlp_minutes.good', '+', eb.ref('excluded.good')),
-          bad: eb('otlp_minutes.bad', '+', eb.ref('excluded.bad')),
-          total: eb('otlp_minutes.total', '+', eb.ref('excluded.total')),
-        })),
-      )
-      .returning(['sli', 'minute_ts', 'good', 'bad', 'total'])
-      .execute();
-    for (const row of sums) {
-      const total = Number(row.total);
-      const good = plan.badStreams.has(row.sli)
-        ? Math.max(0, total - Math.min(Number(row.bad), total))
-        : Math.min(Number(row.good), total);
-      buckets.push({ storageKey: row.sli, minuteMs: Number(row.minute_ts), good, total });
-    }
+  for (const row of sums) {
+    const total = Number(row.total);
+    const good = plan.badStreams.has(row.sli)
+      ? Math.max(0, total - Math.min(Number(row.bad), total))
+      : Math.min(Number(row.good), total);
+    buckets.push({ storageKey: row.sli, minuteMs: Number(row.minute_ts), good, total });
   }
   return buckets.sort((a, b) =>
     a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
   );
 }
+
+const ADD_MINUTES_TAIL =
+  'on conflict (sli, minute_ts) do update set good = otlp_minutes.good + excluded.good, ' +
+  'bad = otlp_minutes.bad + excluded.bad, total = otlp_minutes.total + excluded.total ' +
+  'returning sli, minute_ts, good, bad, total';
+const ADD_MINUTES_SQLITE =
+  'insert into otlp_minutes (sli, minute_ts, good, bad, total) ' +
+  'select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?) where true ' +
+  ADD_MINUTES_TAIL;
+const ADD_MINUTES_POSTGRES =
+  'insert into otlp_minutes (sli, minute_ts, good, bad, total) ' +
+  'select * from unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[], $5::float8[]) ' +
+  ADD_MINUTES_TAIL;
 
 /** A deadlock or a serialization failure: gone at once, so retried here. */
 function isTransient(error: unknown): boolean {

@@ -203,51 +203,55 @@ for (const dialect of DIALECTS) {
         body: 'x',
       });
       expect(submitted.status).toBe(401);
-      const body = new URLSearchParams({
-        payload: JSON.stringify({
-          type: 'view_submission',
-          team: { id: FAKE_TEAM_ID, domain: 'fake-workspace' },
-          user: { id: 'U0ALICE', username: 'alice', team_id: FAKE_TEAM_ID },
-          api_app_id: 'A0FAKEAPP',
-          token: 'deprecated-verification-token',
-          trigger_id: `trigger.${clock.ms}.${++sequence}`,
-          view: {
-            ...view.view,
-            id: view.id,
-            hash: view.hash,
-            team_id: FAKE_TEAM_ID,
-            app_id: 'A0FAKEAPP',
-            bot_id: FAKE_BOT_ID,
-            state: {
-              values: {
-                title: { value: { type: 'plain_text_input', value: element('title').initial_value } },
-                severity: {
-                  value: { type: 'static_select', selected_option: element('severity').initial_option },
-                },
-                services: {
-                  value: {
-                    type: 'multi_static_select',
-                    selected_options: element('services').initial_options,
+      const submit = async (view: typeof opened.args & JsonBody, element: (id: string) => JsonBody) => {
+        const body = new URLSearchParams({
+          payload: JSON.stringify({
+            type: 'view_submission',
+            team: { id: FAKE_TEAM_ID, domain: 'fake-workspace' },
+            user: { id: 'U0ALICE', username: 'alice', team_id: FAKE_TEAM_ID },
+            api_app_id: 'A0FAKEAPP',
+            token: 'deprecated-verification-token',
+            trigger_id: `trigger.${clock.ms}.${++sequence}`,
+            view: {
+              ...view.view,
+              id: view.id,
+              hash: view.hash,
+              team_id: FAKE_TEAM_ID,
+              app_id: 'A0FAKEAPP',
+              bot_id: FAKE_BOT_ID,
+              state: {
+                values: {
+                  title: { value: { type: 'plain_text_input', value: element('title').initial_value } },
+                  severity: {
+                    value: { type: 'static_select', selected_option: element('severity').initial_option },
                   },
+                  services: {
+                    value: {
+                      type: 'multi_static_select',
+                      selected_options: element('services').initial_options,
+                    },
+                  },
+                  slos: {
+                    value: { type: 'multi_static_select', selected_options: element('slos').initial_options },
+                  },
+                  commander: { value: { type: 'users_select', selected_user: 'U0ALICE' } },
+                  summary: { value: { type: 'plain_text_input', value: null } },
                 },
-                slos: {
-                  value: { type: 'multi_static_select', selected_options: element('slos').initial_options },
-                },
-                commander: { value: { type: 'users_select', selected_user: 'U0ALICE' } },
-                summary: { value: { type: 'plain_text_input', value: null } },
               },
             },
+          }),
+        }).toString();
+        const answer = await fetch(`${server.shinrai.url}/api/v1/integrations/slack/interactions`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...signSlackRequest(body, SECRET, Math.floor(clock.ms / 1000)),
           },
-        }),
-      }).toString();
-      const answer = await fetch(`${server.shinrai.url}/api/v1/integrations/slack/interactions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          ...signSlackRequest(body, SECRET, Math.floor(clock.ms / 1000)),
-        },
-        body,
-      });
+          body,
+        });
+        return answer;
+      };
+      const answer = await submit(view, element);
       expect(answer.status).toBe(200);
       const [declared] = await json(server.request('GET', '/api/v1/incidents', { token }));
       const incident = await json(
@@ -265,6 +269,20 @@ for (const dialect of DIALECTS) {
         source: 'slack',
         actor: 'Alice Admin (U0ALICE)',
       });
+      // Declared from the alert, as the API's POST /alerts/{id}/incident does: the firing is on the
+      // timeline, and pressing Declare again on the same alert declares no second incident.
+      expect(JSON.stringify(incident.timeline)).toContain('api');
+      expect(incident.timeline.some((e: JsonBody) => e.kind === 'alert')).toBe(true);
+      await press('U0ALICE', ALERT_ACTIONS.declare);
+      const again = [...slack.views.values()].at(-1)!;
+      const againBlocks = again.view.blocks as Array<{ block_id: string; element: Record<string, JsonBody> }>;
+      const second = await submit(again, (id: string) => againBlocks.find((b) => b.block_id === id)!.element);
+      expect(second.status).toBe(200);
+      expect(await second.json()).toMatchObject({
+        response_action: 'errors',
+        errors: { title: expect.stringContaining(declared.reference) },
+      });
+      expect(await json(server.request('GET', '/api/v1/incidents', { token }))).toHaveLength(1);
     });
   });
 }

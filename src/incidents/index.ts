@@ -5,6 +5,7 @@ export type { ActionItem } from './action-items.js';
 export { AutoDeclarer } from './auto-declare.js';
 export { catchUpSummary } from './catchup.js';
 export { type BudgetImpact, budgetImpact } from './impact.js';
+export { incidentFromAlert } from './intake.js';
 export { integrationRoutes } from './integrations.js';
 export { WRITE_UP_LANGUAGES, type WriteUpLanguage } from './language.js';
 export { CatchUpWriter } from './llm.js';

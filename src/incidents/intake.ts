@@ -17,6 +17,7 @@ import {
 import {
   type Actor,
   addAlertEntries,
+  type DeclareInput,
   declareIncident,
   findOpenByLabel,
   type IncidentDeps,
@@ -40,7 +41,11 @@ export async function incidentFromAlert(
   deps: IncidentDeps,
   alertId: string,
   actor: Actor,
-  options: { oncePerFiring?: boolean } = {},
+  options: {
+    oncePerFiring?: boolean;
+    /** What a person changed in a pre-filled form (Slack's declare modal); the alert fills the rest. */
+    overrides?: Partial<Pick<DeclareInput, 'title' | 'severity' | 'summary' | 'services' | 'slos'>>;
+  } = {},
 ): Promise<{ incident: string; declared: boolean }> {
   const alert = (await readAlerts(deps.db.kysely)).get(alertId);
   if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(alertId)}`);
@@ -68,6 +73,7 @@ export async function incidentFromAlert(
       services: [alert.service],
       slos: [sloName],
       runbooks: httpUrls([runbook]),
+      ...Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)),
       labels: { [ALERT_LABEL]: alert.fingerprint, [ALERT_FIRING_LABEL]: firedAt },
       milestones: {
         ...(alert.state.pendingSinceMs !== null ? { impactStartedAt: alert.state.pendingSinceMs } : {}),

@@ -20,6 +20,7 @@ import {
   getIncident,
   type Incident,
   type IncidentDeps,
+  incidentFromAlert,
   markEvent,
   reviseNote,
 } from '../incidents/index.js';
@@ -410,7 +411,7 @@ export class SlackApp {
     title: string,
     channelId: string,
     language: SlackLanguage,
-    prefill?: { severity?: string; services?: readonly string[]; slos?: readonly string[] },
+    prefill?: DeclarePrefill,
   ): Promise<void> {
     const t = SLACK_TEXT[language];
     const deps = this.deps.incidents;
@@ -443,7 +444,8 @@ export class SlackApp {
       view: {
         type: 'modal',
         callback_id: DECLARE_CALLBACK,
-        private_metadata: JSON.stringify({ channel: channelId, language }),
+        // The alert travels with the form, so submitting declares from it (linked, milestones, once).
+        private_metadata: JSON.stringify({ channel: channelId, language, alert: prefill?.alertId }),
         title: plain(t.modal.title.slice(0, 24)),
         submit: plain(t.modal.submit),
         close: plain(t.modal.close),
@@ -525,7 +527,7 @@ export class SlackApp {
   private async onDeclareSubmit(
     client: WebClient,
     userId: string,
-    view: { state: { values: Record<string, Record<string, ViewValue>> } },
+    view: { private_metadata?: string; state: { values: Record<string, Record<string, ViewValue>> } },
   ): Promise<Record<string, string> | undefined> {
     const person = await this.person(client, userId);
     const t = SLACK_TEXT[languageOf(person.locale)];
@@ -541,22 +543,24 @@ export class SlackApp {
     const summary = value('summary')?.value?.trim() || undefined;
     const commanderId = value('commander')?.selected_user ?? person.id;
     const actor = this.actor(person);
+    const alertId = alertOfForm(view.private_metadata);
     try {
-      const incident = await declareIncident(
-        this.deps.incidents,
-        { title, severity, summary, services, slos },
-        actor,
-      );
+      const input = { title, severity, summary, services, slos };
+      const declared = alertId
+        ? await incidentFromAlert(this.deps.incidents, alertId, actor, { overrides: input })
+        : { incident: (await declareIncident(this.deps.incidents, input, actor)).reference, declared: true };
+      // An alert already has an open incident: that one is the incident, not a second.
+      if (!declared.declared) return { title: t.alreadyDeclared(declared.incident) };
       const commander = commanderId === person.id ? person : await this.person(client, commanderId);
       await changeIncident(
         this.deps.incidents,
-        incident.id,
+        declared.incident,
         { roles: { commander: slackRoleHolder(commander) } },
         actor,
       );
       this.deps.log.info(
-        { incident: incident.reference, source: 'slack' },
-        `slack: ${incident.reference} declared`,
+        { incident: declared.incident, source: 'slack' },
+        `slack: ${declared.incident} declared`,
       );
       return undefined;
     } catch (error) {
@@ -756,4 +760,23 @@ function quietLogger(): BoltLogger {
     getLevel: () => LogLevel.ERROR,
     setName() {},
   };
+}
+
+/** What the declare form may arrive with besides its fields. */
+export interface DeclarePrefill {
+  readonly severity?: string;
+  readonly services?: readonly string[];
+  readonly slos?: readonly string[];
+  /** The firing alert the form was opened from. */
+  readonly alertId?: string;
+}
+
+/** The alert id a declare form was opened from, if any (private_metadata is ours, but read it warily). */
+function alertOfForm(metadata: string | undefined): string | undefined {
+  try {
+    const alert = (JSON.parse(metadata ?? '{}') as { alert?: unknown }).alert;
+    return typeof alert === 'string' && alert.length <= 100 ? alert : undefined;
+  } catch {
+    return undefined;
+  }
 }

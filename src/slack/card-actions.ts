@@ -20,6 +20,7 @@ import type { Role } from '../platform/auth/index.js';
 import type { Config } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
+import type { DeclarePrefill } from './app.js';
 import { CARD_ACTIONS, cardIncidentId } from './card.js';
 import { describeSlackError } from './client.js';
 import { languageOf, SLACK_TEXT, type SlackLanguage, type SlackText } from './text.js';
@@ -51,7 +52,7 @@ export interface CardActionHost {
     title: string,
     channelId: string,
     language: SlackLanguage,
-    prefill?: { severity?: string; services?: readonly string[]; slos?: readonly string[] },
+    prefill?: DeclarePrefill,
   ): Promise<void>;
 }
 
@@ -256,7 +257,7 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
         `${alert.sloId} (${alert.service}) is burning its error budget`,
         press.channelId ?? '',
         language,
-        { severity, services: [alert.service], slos: [alert.sloId] },
+        { severity, services: [alert.service], slos: [alert.sloId], alertId: alert.fingerprint },
       );
       return undefined;
     }),

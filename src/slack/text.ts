@@ -12,6 +12,8 @@ export function languageOf(locale: string | undefined): SlackLanguage {
 export interface SlackText {
   help: string;
   usage: string;
+  /** The alert behind a declare form already has this open incident. */
+  alreadyDeclared: (reference: string) => string;
   unknown(sub: string): string;
   unmapped: string;
   forbidden(role: string, needed: string): string;
@@ -73,6 +75,7 @@ const HELP_JA = [
 export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
   en: {
     help: HELP_EN,
+    alreadyDeclared: (reference) => `This alert already has an open incident: ${reference}.`,
     usage:
       'Usage: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget (/shinrai help)',
     unknown: (sub) =>
@@ -111,6 +114,7 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
   },
   ja: {
     help: HELP_JA,
+    alreadyDeclared: (reference) => `このアラートには対応中のインシデントがあります: ${reference}`,
     usage:
       '使い方: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget (/shinrai help)',
     unknown: (sub) =>

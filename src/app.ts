@@ -204,6 +204,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         )
       : undefined;
     if (catchUpWriter) stops.push(() => catchUpWriter.close());
+    // Filled in once the outboxes exist; the incident service only nudges them after a commit.
+    const nudge: { slack?: SlackOutbox | undefined } = {};
     const incidentDeps = {
       db,
       clock,
@@ -227,6 +229,11 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
                   config.incidents.announce,
                   (name) => alerts.targets().get(name)?.kind,
                 );
+            },
+            // Make the queued calls now (on the leader; elsewhere a cycle does nothing), not at the next tick.
+            afterCommit: () => {
+              void nudge.slack?.cycle();
+              if (config.incidents.announce.length) void deliverer.cycle();
             },
           }
         : {}),
@@ -264,6 +271,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     if (slack) {
       stops.push(() => slack.stop());
       slack.outbox = slackOutbox;
+      nudge.slack = slackOutbox;
       slackOutbox!.start();
       stops.push(() => slackOutbox!.stop());
       const pruning = new PeriodicTask(() => slack.prune(clock.now()).then(() => null), {

@@ -38,6 +38,8 @@ for (const dialect of DIALECTS) {
           'slack.broadcastChannel': broadcast,
           'slack.responders': 'U0RESP',
           'slack.uiUrl': 'https://shinrai.example.com',
+          // No tick in a test's lifetime: what reaches Slack without an explicit cycle came from the nudge.
+          'alerting.deliveryIntervalSeconds': 300,
           'slack.users': { U0ALICE: 'admin', U0VIEW: 'viewer' },
           'incidents.updateIntervalMinutes': 'SEV1=15,*=30',
         },
@@ -111,6 +113,15 @@ for (const dialect of DIALECTS) {
       const calls = slack.calls.length;
       await outbox().cycle();
       expect(slack.calls.length).toBe(calls);
+    });
+
+    it('a declaration reaches Slack right after its commit, not at the next outbox tick', async () => {
+      const incident = await declare('Search outage');
+      const name = `inc-${incident.number}-search-outage`;
+      for (let i = 0; i < 100 && !slack.channelByName(name)?.members.has('U0RESP'); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(slack.channelByName(name)?.members.has('U0RESP')).toBe(true);
+      await outbox().cycle();
     });
 
     it('a Japanese title gives a channel named by the number, and name_taken moves to the next name', async () => {

@@ -81,6 +81,11 @@ export interface IncidentDeps {
    * transactional outbox; the Slack app queues its channel and card calls here).
    */
   readonly onChange?: ((trx: Kysely<Database>, change: IncidentChange) => Promise<void>) | undefined;
+  /**
+   * Called once the change has committed (never for a rolled-back one): a nudge, e.g. to make the
+   * queued Slack calls now rather than at the outbox's next tick. Must not throw.
+   */
+  readonly afterCommit?: ((change: IncidentChange) => void) | undefined;
 }
 
 /** What `IncidentDeps.onChange` hears: the incident as stored after the change. */
@@ -137,7 +142,7 @@ export async function declareIncident(
   // Two declarations at once may pick the same number; the unique column makes one retry.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await deps.db.kysely.transaction().execute(async (trx) => {
+      const declared = await deps.db.kysely.transaction().execute(async (trx) => {
         const row = await trx
           .selectFrom('incidents')
           .select((eb) => eb.fn.max('number').as('last'))
@@ -181,6 +186,8 @@ export async function declareIncident(
         await deps.onChange?.(trx, { kind: 'declared', incident, atMs: nowMs });
         return incident;
       });
+      deps.afterCommit?.({ kind: 'declared', incident: declared, atMs: nowMs });
+      return declared;
     } catch (error) {
       if (attempt >= MAX_NUMBER_RETRIES || !isUniqueViolation(error)) throw error;
     }
@@ -194,7 +201,7 @@ export async function changeIncident(
   actor: Actor,
 ): Promise<Incident> {
   const nowMs = deps.clock.now();
-  return deps.db.kysely.transaction().execute(async (trx) => {
+  const changed = await deps.db.kysely.transaction().execute(async (trx) => {
     const current = await findIncident(trx, ref, deps.db.dialect);
     const events: Array<{ kind: EventKind; text: string }> = [];
     let next: Incident = { ...current };
@@ -298,6 +305,8 @@ export async function changeIncident(
     await deps.onChange?.(trx, { kind: 'changed', incident: next, atMs: nowMs });
     return next;
   });
+  deps.afterCommit?.({ kind: 'changed', incident: changed, atMs: nowMs });
+  return changed;
 }
 
 export async function addNote(

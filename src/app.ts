@@ -154,6 +154,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       configuredTargets: configuredTargets(config.notificationTargets),
       minEvents: config.alerting.minEvents,
     });
+    // A misspelt announcement target would only show as a notification given up hours later.
+    const unknownAnnounce = config.incidents.announce.filter((name) => !alerts.targets().has(name));
+    if (unknownAnnounce.length)
+      log.warn(
+        { targets: unknownAnnounce },
+        `incidents.announce names no notification target: ${unknownAnnounce.join(', ')} (notificationTargets.<name> or an AlertNotificationTarget in the specs); announcements to it will fail`,
+      );
     const evaluator = new Evaluator({
       db,
       clock,

@@ -11,6 +11,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamsMessageProblems } from './support/adaptive-cards.js';
 import { DIALECTS } from './support/databases.js';
@@ -131,5 +132,17 @@ incidents:
     clock.advance(60 * 60_000);
     await server.shinrai.deliverer.cycle();
     expect(received.length).toBe(before);
+  });
+});
+
+describe('incidents.announce naming no target', () => {
+  it('is said in the log at start, not discovered hours later as a given-up notification', async () => {
+    const lines: string[] = [];
+    const server = await startTestServer('sqlite', {
+      config: { 'incidents.announce': 'nosuch' },
+      log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+    await server.close();
+    expect(lines.join('\n')).toContain('incidents.announce names no notification target: nosuch');
   });
 });

@@ -60,6 +60,8 @@ describe('Slack catch-up with an LLM', () => {
       }),
     );
     channel = slack.addChannel('inc-1-llm', [FAKE_BOT_USER_ID]).id;
+    // Let the outbox finish the channel it makes on declare, so this link is the one that stays.
+    await server.shinrai.slackOutbox?.cycle();
     await linkIncidentChannel(
       server.shinrai.ctx.db,
       { incidentId: incident.id, channelId: channel, channelName: 'inc-1-llm' },

@@ -72,6 +72,8 @@ for (const dialect of DIALECTS) {
       });
       const incident = await json(created);
       const channel = slack.addChannel(`inc-${incident.number}-socket`, [FAKE_BOT_USER_ID, 'U0ALICE']);
+      // Let the outbox finish the channel it makes on declare, so this link is the one that stays.
+      await server.shinrai.slackOutbox?.cycle();
       await linkIncidentChannel(
         server.shinrai.ctx.db,
         { incidentId: incident.id, channelId: channel.id, channelName: channel.name },

@@ -350,6 +350,8 @@ for (const dialect of DIALECTS) {
         ]);
         channel = created.id;
         // The outbound part creates channels and writes this link; here the test does.
+        // Let the outbox finish the channel it makes on declare, so this link is the one that stays.
+        await server.shinrai.slackOutbox?.cycle();
         await linkIncidentChannel(
           server.shinrai.ctx.db,
           { incidentId: declared.id, channelId: channel, channelName: created.name },

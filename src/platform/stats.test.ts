@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
 import { describe, expect, it } from 'vitest';
 import { expandEnv } from './env.js';
-import { median, percentile } from './stats.js';
+import { median, percentile, percentileCont, percentileContSorted } from './stats.js';
 
 describe('median and percentile', () => {
   it('order the values themselves and answer null when empty', () => {
@@ -11,6 +11,22 @@ describe('median and percentile', () => {
     expect(percentile([30, 1, 2, 3, 4, 5, 6, 7, 8, 9], 0.9)).toBe(9);
     expect(percentile([1], 0.9)).toBe(1);
     expect(percentile([], 0.9)).toBeNull();
+  });
+});
+
+describe('percentileCont (interpolated, as PERCENTILE_CONT)', () => {
+  it('interpolates at position (n - 1) * p between the sorted values', () => {
+    // [10, 20, 30, 40]: p50 at position 1.5 -> 20 + 0.5 * (30 - 20) = 25
+    expect(percentileCont([40, 10, 30, 20], 0.5)).toBe(25);
+    // p90 at position 2.7 -> 30 + 0.7 * (40 - 30) = 37
+    expect(percentileCont([40, 10, 30, 20], 0.9)).toBeCloseTo(37, 10);
+    // odd count: p50 is the middle value itself; p0 and p1 are the ends
+    expect(percentileCont([3, 1, 2], 0.5)).toBe(2);
+    expect(percentileCont([3, 1, 2], 0)).toBe(1);
+    expect(percentileCont([3, 1, 2], 1)).toBe(3);
+    expect(percentileCont([7], 0.9)).toBe(7);
+    expect(percentileCont([], 0.5)).toBeNull();
+    expect(percentileContSorted(Float64Array.of(0, 100), 0.25)).toBe(25);
   });
 });
 

@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the syntax under test
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expandEnv } from './env.js';
-import { median, percentile, percentileCont, percentileContSorted } from './stats.js';
+import { median, percentile, percentileCont, percentileContSorted, percentilesContInPlace } from './stats.js';
 
 describe('median and percentile', () => {
   it('order the values themselves and answer null when empty', () => {
@@ -27,6 +28,26 @@ describe('percentileCont (interpolated, as PERCENTILE_CONT)', () => {
     expect(percentileCont([7], 0.9)).toBe(7);
     expect(percentileCont([], 0.5)).toBeNull();
     expect(percentileContSorted(Float64Array.of(0, 100), 0.25)).toBe(25);
+  });
+
+  it('by selection (percentilesContInPlace) answers exactly what sorting answers, in any order of p', () => {
+    const values = fc.oneof(
+      fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 50 }), // many ties
+      fc.array(
+        fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true }).map((v) => v + 0),
+        { maxLength: 200 },
+      ), // no -0
+      fc.array(fc.integer({ min: 0, max: 1e6 }), { minLength: 601, maxLength: 3000 }), // the sampling branch
+    );
+    const ps = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(values, ps, (list, wanted) => {
+        const sorted = Float64Array.from(list).sort();
+        const expected = wanted.map((p) => percentileContSorted(sorted, p));
+        expect(percentilesContInPlace(Float64Array.from(list), wanted)).toEqual(expected);
+      }),
+    );
+    expect(percentilesContInPlace(new Float64Array(0), [0.5, 0.9])).toEqual([null, null]);
   });
 });
 

@@ -86,6 +86,8 @@ export interface DeliveryMetrics {
   readonly weeks: readonly WeekPoint[];
 }
 
+const NO_LINKS: readonly CauseLink[] = [];
+
 const isRestoringKind = (kind: DeploymentKind): boolean => kind === 'hotfix' || kind === 'rollback';
 
 /** By finish, then id: the order "next deployment" means; ties broken by id so input order never matters. */
@@ -158,7 +160,7 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
         tally.unplanned++;
       }
       const next = list[i + 1];
-      const links = causesByDeployment.get(deployment.id) ?? [];
+      const links = causesByDeployment.get(deployment.id) ?? NO_LINKS;
       const followedByFix = next !== undefined && isRestoringKind(next.kind);
       if (!(links.length > 0 || deployment.status === 'rolled_back' || followedByFix)) continue;
       failed++;
@@ -187,6 +189,7 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
     leadWeeks[leadCount++] = buckets.weekOf(change.firstDeployedAtMs);
   }
   const allLeadTimes = leadTimes.subarray(0, leadCount);
+  // Weekly medians first: they pair values with weeks by index, and the overall percentiles permute.
   const leadByWeek = weeklyMedians(allLeadTimes, leadWeeks, weekCount);
   const [leadMedianMs, leadP90Ms] = percentilesContInPlace(allLeadTimes, [0.5, 0.9]);
   const allRecoveries = Float64Array.from(recoveries);

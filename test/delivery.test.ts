@@ -321,6 +321,110 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
     );
   });
 
+  it('computes the DORA metrics of a month exactly as docs/delivery.md defines them', async () => {
+    const at = (day: number, h: number, m = 0, sec = 0) => iso(Date.UTC(2026, 9, day, h, m, sec));
+    const sha = (n: number) => `${n}`.repeat(40).slice(0, 40);
+    const deploy = (id: string, finishedAt: string, extra: Record<string, unknown> = {}) =>
+      post({ id, service: 'pay', environment: 'production', finishedAt, status: 'success', ...extra });
+    await deploy('pay-1', at(5, 10), {
+      commits: [
+        { sha: sha(1), timestamp: at(5, 8) }, // lead 2 h
+        { sha: sha(2), timestamp: at(4, 10) }, // lead 24 h
+      ],
+    });
+    await deploy('pay-2', at(12, 10), { commits: [{ sha: sha(3), timestamp: at(12, 9) }] }); // lead 1 h
+    await deploy('pay-3', at(12, 12), { kind: 'hotfix' }); // restores pay-2 at 12:00
+    await deploy('pay-4', at(20, 10), {
+      commits: [
+        { sha: sha(4), timestamp: at(20, 10) }, // lead 0: left out
+        { sha: sha(5), timestamp: at(20, 9, 59, 30) }, // lead 30 s
+      ],
+    });
+    await deploy('pay-5', at(20, 11), { kind: 'rollback' }); // restores pay-4 at 11:00
+    await deploy('pay-6', at(25, 10), { status: 'failure' }); // nothing shipped: in no metric
+    const incident = await json(
+      server.request('POST', '/api/v1/incidents', {
+        token: editor,
+        body: {
+          title: 'Payments down',
+          severity: 'SEV2',
+          services: ['pay'],
+          milestones: { impactStartedAt: at(12, 10, 30) },
+        },
+      }),
+    );
+    await server.request('PATCH', `/api/v1/incidents/${incident.reference}`, {
+      token: editor,
+      body: {
+        status: 'resolved',
+        milestones: { resolvedAt: at(12, 14, 30) },
+        causedBy: { deployment: 'pay-2' },
+      },
+    });
+
+    const m = await get('/api/v1/delivery/metrics?service=pay&from=2026-10-01&to=2026-10-31&tz=UTC');
+    expect(m.period).toMatchObject({ from: '2026-10-01', to: '2026-10-31', days: 31, timeZone: 'UTC' });
+    expect(m.benchmark.year).toBe(2024);
+    expect(m.deploymentFrequency).toMatchObject({ count: 5 });
+    expect(m.deploymentFrequency.perDay).toBeCloseTo(5 / 31, 12);
+    // Lead times 30 s, 1 h, 2 h, 24 h: median at position 1.5 → 1.5 h; p90 at 2.7 → 2 h + 0.7 × 22 h = 17.4 h.
+    expect(m.leadTime).toMatchObject({ changes: 4, excluded: 1, medianMs: 1.5 * HOUR });
+    expect(m.leadTime.p90Ms).toBeCloseTo(17.4 * HOUR, 3);
+    // pay-2 (confirmed cause, and followed by a hotfix) and pay-4 (followed by a rollback) of 5.
+    expect(m.changeFailRate).toMatchObject({ deployments: 5, failed: 2, rate: 0.4 });
+    // pay-2: 10:00 → hotfix 12:00 (before the resolution at 14:30) = 2 h; pay-4: 10:00 → 11:00 = 1 h.
+    expect(m.recoveryTime).toMatchObject({
+      failed: 2,
+      recovered: 2,
+      medianMs: 1.5 * HOUR,
+      p90Ms: 1.9 * HOUR,
+    });
+    expect(m.reworkRate).toMatchObject({ deployments: 5, unplanned: 2, rate: 0.4 });
+    // 1 October 2026 is a Thursday: five Monday weeks, the first without a deployment.
+    expect(m.weeks.map((w: { start: string }) => w.start)).toEqual([
+      '2026-09-28',
+      '2026-10-05',
+      '2026-10-12',
+      '2026-10-19',
+      '2026-10-26',
+    ]);
+    expect(m.weeks[0]).toEqual({
+      start: '2026-09-28',
+      deployments: 0,
+      leadTimeMedianMs: null,
+      changeFailRate: null,
+      recoveryMedianMs: null,
+      reworkRate: null,
+    });
+
+    // The day DST ends in New York is 25 hours long.
+    const dst = await get(
+      '/api/v1/delivery/metrics?service=pay&from=2026-11-01&to=2026-11-01&tz=America/New_York',
+    );
+    expect(dst.period).toMatchObject({
+      days: 1,
+      fromTime: '2026-11-01T04:00:00.000Z',
+      toTime: '2026-11-02T05:00:00.000Z',
+    });
+    const older = await get(
+      '/api/v1/delivery/metrics?service=pay&from=2026-10-01&to=2026-10-31&tz=UTC&benchmark=2022',
+    );
+    expect(older.benchmark.year).toBe(2022);
+
+    for (const bad of [
+      'tz=Mars/Olympus',
+      'benchmark=1999',
+      'from=2026-13-01',
+      'from=2026-10-31&to=2026-10-01',
+    ]) {
+      const response = await server.request('GET', `/api/v1/delivery/metrics?service=pay&${bad}`, {
+        token: viewer,
+      });
+      expect(response.status, bad).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+    }
+  });
+
   it('counts deployments on /metrics', async () => {
     const text = await (await server.request('GET', '/metrics', { token: viewer })).text();
     expect(text).toMatch(

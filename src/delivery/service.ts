@@ -45,6 +45,8 @@ export interface DeliveryDeps {
   readonly clock: Clock;
   readonly catalog: () => Catalog;
   readonly settings: DeliverySettings;
+  /** The zone periods are read in when a request names none (incidents.timeZone). */
+  readonly defaultTimeZone: string;
   /** Incidents: causes are read from them (and an incident reference resolves through them). */
   readonly incidents: IncidentDeps;
   /** The gate's answer for a service now, stored with a deployment; undefined when it has none. */

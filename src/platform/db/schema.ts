@@ -220,6 +220,7 @@ export interface Database {
   slack_seen: SlackSeenTable;
   slack_messages: SlackMessageTable;
   slack_outbox: SlackOutboxTable;
+  delivery_webhook_deliveries: DeliveryWebhookDeliveryTable;
 }
 
 /** The Slack channel of an incident (one each way) and its pinned card's message ts. */
@@ -279,4 +280,11 @@ export interface OtlpMinuteTable {
   good: number;
   bad: number;
   total: number;
+}
+
+/** A webhook delivery already acted on, by its sender (`github`, `gitlab`, `webhook`) and delivery id. */
+export interface DeliveryWebhookDeliveryTable {
+  sender: string;
+  delivery_id: string;
+  received_at: number;
 }

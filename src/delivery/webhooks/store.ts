@@ -17,10 +17,18 @@ export interface SeenDeliveries {
   release(sender: WebhookSender, deliveryId: string): Promise<void>;
 }
 
-/** The seen-deliveries table of a database. */
+/** How often claiming also deletes rows older than DELIVERIES_KEEP_MS. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** The seen-deliveries table of a database; claims prune old rows now and then (no timer to wire). */
 export function seenDeliveries(db: Db): SeenDeliveries {
+  let prunedAtMs = Number.NEGATIVE_INFINITY;
   return {
     async claim(sender, deliveryId, nowMs) {
+      if (nowMs - prunedAtMs >= PRUNE_EVERY_MS) {
+        prunedAtMs = nowMs;
+        await pruneDeliveries(db, nowMs);
+      }
       const row = await db.kysely
         .insertInto('delivery_webhook_deliveries')
         .values({ sender, delivery_id: deliveryId, received_at: nowMs })

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/index.js';
 import {
   receiveGeneric,
@@ -69,7 +70,20 @@ export function deliveryWebhookRoutes(deps: WebhookDeps) {
               response: { 200: answerSchema, 202: answerSchema },
             },
           },
-          async (request, reply) => answer(reply, await route.receive(deps, webhookRequest(request))),
+          async (request, reply) => {
+            try {
+              return answer(reply, await route.receive(deps, webhookRequest(request)));
+            } catch (error) {
+              // Said once in the log (the sender only sees its delivery fail): a wrong secret on
+              // either side, or someone else calling the URL.
+              if (error instanceof AppError && error.code === 'Unauthorized')
+                request.log.warn(
+                  { route: route.path },
+                  `delivery webhook: refused an unsigned request (${error.message})`,
+                );
+              throw error;
+            }
+          },
         );
     });
   };

@@ -159,7 +159,7 @@ export async function recordDeployment(
     }
     const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
 
-    if (before && !shas.length && sameDeployment(before, next))
+    if (before && changeCount === before.changeCount && sameDeployment(before, next))
       return { deployment: before, outcome: 'unchanged' as const };
     const row = deploymentToRow(next, production, changeCount);
     if (before) {

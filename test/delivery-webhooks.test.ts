@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hmacSignature } from '../src/delivery/index.js';
+import { hmacSignature, pruneDeliveries, seenDeliveries } from '../src/delivery/index.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 
@@ -282,6 +282,20 @@ describe.each(DIALECTS)('deployment webhooks on %s', (dialect) => {
     expect((await json(missing)).detail).toContain('service');
   });
 
+  it('remembers deliveries until pruned, and gives back a claim', async () => {
+    const db = server.shinrai.ctx.db;
+    const seen = seenDeliveries(db);
+    const nowMs = Date.UTC(2026, 10, 2);
+    expect(await seen.claim('github', 'p-1', nowMs)).toBe(true);
+    expect(await seen.claim('github', 'p-1', nowMs)).toBe(false);
+    expect(await seen.claim('gitlab', 'p-1', nowMs)).toBe(true);
+    await seen.release('github', 'p-1');
+    expect(await seen.claim('github', 'p-1', nowMs)).toBe(true);
+    // 31 days on, the claims made above are older than the 30 days kept: they go.
+    expect(await pruneDeliveries(db, nowMs + 31 * 24 * 3_600_000)).toBeGreaterThanOrEqual(2);
+    expect(await seen.claim('github', 'p-1', nowMs)).toBe(true);
+  });
+
   it('never answers 5xx to fuzzed bodies, signed or not', async () => {
     const bodies = fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -326,4 +340,33 @@ describe.each(DIALECTS)('deployment webhooks on %s', (dialect) => {
       { numRuns: 150 },
     );
   }, 120_000);
+});
+
+describe.each(DIALECTS)('deployment webhooks without secrets on %s', (dialect) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect, {});
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers 404 on each webhook, signed or not: it is off', async () => {
+    for (const path of ['github', 'gitlab', 'deployments']) {
+      const body = '{"zen": "Design for failure."}';
+      const response = await server.request('POST', `/api/v1/integrations/${path}`, {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'ping',
+          'x-hub-signature-256': hmacSignature('', body),
+          authorization: 'Bearer ',
+        },
+      });
+      expect([path, response.status]).toEqual([path, 404]);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+    }
+  });
 });

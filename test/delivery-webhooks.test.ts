@@ -60,7 +60,9 @@ describe.each(DIALECTS)('deployment webhooks on %s', (dialect) => {
         'content-type': 'application/json',
         'x-gitlab-event': event,
         'x-gitlab-token': options.token ?? GITLAB_TOKEN,
-        'x-gitlab-event-uuid': options.uuid ?? `uuid-${++deliveries}`,
+        'x-gitlab-event-uuid': `event-${++deliveries}`,
+        // The same across GitLab's retries of one delivery.
+        'idempotency-key': options.uuid ?? `retry-key-${deliveries}`,
       },
     });
   const generic = (body: string, headers: Record<string, string>) =>
@@ -186,7 +188,7 @@ describe.each(DIALECTS)('deployment webhooks on %s', (dialect) => {
     expect(shipped.changes).toBeGreaterThanOrEqual(1);
   });
 
-  it('checks the GitLab token, dedupes by X-Gitlab-Event-UUID and updates a deployment by its id', async () => {
+  it('checks the GitLab token, dedupes retries by Idempotency-Key and updates a deployment by its id', async () => {
     const body = fixtureText('gitlab/deployment');
     const wrong = await gitlab('Deployment Hook', body, { token: 'nope' });
     expect(wrong.status).toBe(401);

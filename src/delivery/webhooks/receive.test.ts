@@ -185,7 +185,7 @@ describe('receiveGithub', () => {
 });
 
 describe('receiveGitlab', () => {
-  it('checks X-Gitlab-Token and dedupes by X-Gitlab-Event-UUID', async () => {
+  it('checks X-Gitlab-Token and dedupes by Idempotency-Key, else X-Gitlab-Event-UUID', async () => {
     const h = harness();
     const body = fixtureText('gitlab/push');
     const push = (token: string) =>
@@ -197,6 +197,19 @@ describe('receiveGitlab', () => {
     });
     expect(await receiveGitlab(h.deps, push('gl-token'))).toMatchObject({ body: { result: 'duplicate' } });
     expect(h.changes).toHaveLength(1);
+    // A retry: a new event UUID is possible, the Idempotency-Key is what stays.
+    const retry = (uuid: string) =>
+      request(
+        {
+          'x-gitlab-event': 'Push Hook',
+          'x-gitlab-token': 'gl-token',
+          'x-gitlab-event-uuid': uuid,
+          'idempotency-key': 'k-1',
+        },
+        body,
+      );
+    expect(await receiveGitlab(h.deps, retry('u-2'))).toMatchObject({ body: { result: 'recorded' } });
+    expect(await receiveGitlab(h.deps, retry('u-3'))).toMatchObject({ body: { result: 'duplicate' } });
   });
 });
 

@@ -115,9 +115,11 @@ export async function receiveGitlab(deps: WebhookDeps, request: WebhookRequest):
   const user =
     str(obj(obj(body)?.user)?.username, LIMITS.authorChars) ??
     str(obj(body)?.user_username, LIMITS.authorChars);
+  // Idempotency-Key (GitLab 17.4+) stays the same across GitLab's retries of one delivery;
+  // X-Gitlab-Event-UUID identifies the event on older versions.
   const deliveryId =
-    str(request.header('x-gitlab-event-uuid'), LIMITS.idChars) ??
-    str(request.header('idempotency-key'), LIMITS.idChars);
+    str(request.header('idempotency-key'), LIMITS.idChars) ??
+    str(request.header('x-gitlab-event-uuid'), LIMITS.idChars);
   return act(
     deps,
     'gitlab',

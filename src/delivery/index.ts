@@ -27,4 +27,10 @@ export {
   recordChanges,
   recordDeployment,
   type StoredDeployment,
+  suspects,
 } from './service.js';
+export { deliveryWebhookDeps, type WebhookSettings } from './webhooks/deps.js';
+export { receiveGeneric, receiveGithub, receiveGitlab, type WebhookDeps } from './webhooks/receive.js';
+export { deliveryWebhookRoutes } from './webhooks/routes.js';
+export { pruneDeliveries, seenDeliveries } from './webhooks/store.js';
+export { hmacSignature } from './webhooks/verify.js';

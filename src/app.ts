@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AlertService, alertRoutes } from './alerting/index.js';
 import {
   checkCause,
+  countConfirmedCause,
   type DeliveryDeps,
   deliveryRoutes,
   deliveryWebhookDeps,
@@ -248,13 +249,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
                   (name) => alerts.targets().get(name)?.kind,
                 );
             },
-            // Make the queued calls now (on the leader; elsewhere a cycle does nothing), not at the next tick.
-            afterCommit: () => {
-              void nudge.slack?.cycle();
-              if (config.incidents.announce.length) void deliverer.cycle();
-            },
           }
         : {}),
+      afterCommit: (change: IncidentChange) => {
+        // Make the queued calls now (on the leader; elsewhere a cycle does nothing), not at the next tick.
+        if (slackEnabled(config.slack)) void nudge.slack?.cycle();
+        if (config.incidents.announce.length) void deliverer.cycle();
+        // A cause confirmed by this change makes a deployment failed: count it for Prometheus users.
+        if (change.incident.causedBy?.confirmedAtMs === change.atMs)
+          void countConfirmedCause({ db }, metrics, change.incident.causedBy).catch((error: unknown) =>
+            log.warn({ err: error }, 'delivery: counting a confirmed cause failed'),
+          );
+      },
     };
     const autoDeclarer = new AutoDeclarer({
       incidents: incidentDeps,

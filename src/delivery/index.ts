@@ -20,6 +20,7 @@ export * from './model.js';
 export { deliveryRoutes, deploymentBodySchema, deploymentView } from './routes.js';
 export {
   checkCause,
+  countConfirmedCause,
   type DeliveryDeps,
   type DeliverySettings,
   productionEnvironment,

@@ -113,6 +113,22 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
     await post(body);
   });
 
+  it('ends ten concurrent retries of one deployment as one deployment, every answer a success', async () => {
+    const body = {
+      id: 'ci-race',
+      service: 'race',
+      environment: 'production',
+      finishedAt: iso(T0 - 2 * HOUR),
+      status: 'success',
+      commits: [{ sha: 'd4'.repeat(20), timestamp: iso(T0 - 3 * HOUR) }],
+    };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    const listed = await get('/api/v1/deployments?service=race');
+    expect(listed.deployments).toHaveLength(1);
+    expect(listed.deployments[0]).toMatchObject({ id: 'ci-race', changes: 1 });
+  });
+
   it('uses the Idempotency-Key as the id when the body names none', async () => {
     const body = {
       service: 'checkout',

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/index.js';
+import { type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { Catalog } from '../slo/index.js';
@@ -88,8 +88,26 @@ export function productionEnvironment(
   return settings.production[service] ?? settings.production['*'] ?? 'production';
 }
 
-/** Records a deployment, or updates the one with the same id (a later status, finish or field). */
+/**
+ * Records a deployment, or updates the one with the same id (a later status, finish or field).
+ * Two requests racing to create the same id (a CI retry while the first is in flight) end as one
+ * deployment: the loser of the insert runs again and finds it.
+ */
 export async function recordDeployment(
+  deps: DeliveryDeps,
+  input: RecordDeploymentInput,
+  actor: { readonly name: string; readonly source: DeploymentSource },
+): Promise<RecordOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await recordOnce(deps, input, actor);
+    } catch (error) {
+      if (attempt >= 2 || input.id === undefined || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+async function recordOnce(
   deps: DeliveryDeps,
   input: RecordDeploymentInput,
   actor: { readonly name: string; readonly source: DeploymentSource },

@@ -231,3 +231,76 @@ export type ServiceBacklog = Answer<'/api/v1/backlog', 'get'>[number];
 
 /** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
 export type RiskCalibration = Answer<'/api/v1/risks/calibration', 'get'>[number];
+
+// ---- Delivery (issue 17). Written against the contract until the server's routes are on main;
+// then replaced by the generated types (`npm run api:types`).
+
+export interface DeliveryLevel {
+  name: string;
+  label: string;
+}
+export interface DeploymentBudget {
+  slo: string;
+  unit: 'events' | 'minutes';
+  before: { consumed: number; shareOfBudget: number | null; burnRate: number | null };
+  after: { consumed: number; shareOfBudget: number | null; burnRate: number | null };
+  burnRateChange: number | null;
+}
+/** `GET /api/v1/deployments`: production deployments, newest first, with failure links and budget impact. */
+export interface Deployment {
+  id: string;
+  service: string;
+  environment: string;
+  production: boolean;
+  version?: string;
+  headSha?: string;
+  startedAt?: string;
+  finishedAt: string;
+  status: 'success' | 'failure' | 'rolled_back';
+  kind: 'normal' | 'hotfix' | 'rollback';
+  url?: string;
+  fixes: string[];
+  source: 'api' | 'cli' | 'gate' | 'github' | 'gitlab' | 'webhook';
+  changes: number;
+  gate?: { decision: 'allow' | 'warn' | 'deny'; summary: string; at: string };
+  createdAt: string;
+  updatedAt: string;
+  failed: boolean;
+  causedIncidents: string[];
+  budget: DeploymentBudget[];
+}
+export interface DeploymentList {
+  deployments: Deployment[];
+  nextBefore?: string;
+}
+/** `GET /api/v1/delivery/metrics`: the five DORA metrics with their levels and weekly points. */
+export interface DeliveryMetrics {
+  scope: { services: string[] };
+  period: { from: string; to: string; timeZone: string; days: number };
+  benchmark: { year: number; source: string };
+  deploymentFrequency: { count: number; perDay: number; perWeek: number; level: DeliveryLevel | null };
+  leadTime: {
+    changes: number;
+    excluded: number;
+    medianMs: number | null;
+    p90Ms: number | null;
+    level: DeliveryLevel | null;
+  };
+  changeFailRate: { deployments: number; failed: number; rate: number | null; level: DeliveryLevel | null };
+  recoveryTime: {
+    failed: number;
+    recovered: number;
+    medianMs: number | null;
+    p90Ms: number | null;
+    level: DeliveryLevel | null;
+  };
+  reworkRate: { deployments: number; unplanned: number; rate: number | null; level: DeliveryLevel | null };
+  weeks: {
+    start: string;
+    deployments: number;
+    leadTimeMedianMs: number | null;
+    changeFailRate: number | null;
+    recoveryMedianMs: number | null;
+    reworkRate: number | null;
+  }[];
+}

@@ -1,7 +1,8 @@
 /**
  * A uPlot time series in a <figure>: resizes with its container, draws threshold lines as dashed
- * series and incidents as shaded bands with their reference. uPlot draws 10,000 points per series
- * in a few milliseconds, which keeps 30 days of 5-minute points fast.
+ * series, incidents as shaded bands with their reference and events (deployments) as thin vertical
+ * markers with a tooltip. uPlot draws 10,000 points per series in a few milliseconds, which keeps
+ * 30 days of 5-minute points fast.
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
@@ -21,6 +22,15 @@ export interface ChartBand {
   label: string;
 }
 
+/** A moment drawn as a thin vertical line over the plot (a deployment); `failed` ones in red. */
+export interface ChartMarker {
+  id: string;
+  atMs: number;
+  /** The tooltip: what happened then. */
+  label: string;
+  failed?: boolean;
+}
+
 export interface TimeChartProps {
   title: string;
   /** One sentence for screen readers: what the chart shows now. */
@@ -28,6 +38,7 @@ export interface TimeChartProps {
   timesMs: number[];
   series: ChartSeries[];
   bands?: ChartBand[];
+  markers?: ChartMarker[];
   yFormat?: (value: number) => string;
   yRange?: [number | null, number | null];
   height?: number;
@@ -36,7 +47,7 @@ export interface TimeChartProps {
 
 export function TimeChart(props: TimeChartProps) {
   const holder = useRef<HTMLDivElement>(null);
-  const { title, summary, timesMs, series, bands, yFormat, yRange, height = 220, testId } = props;
+  const { title, summary, timesMs, series, bands, markers, yFormat, yRange, height = 220, testId } = props;
 
   useEffect(() => {
     const el = holder.current;
@@ -99,6 +110,9 @@ export function TimeChart(props: TimeChartProps) {
             ctx.restore();
           },
         ],
+        // Markers are elements over the plot rather than canvas strokes, so each has a native
+        // tooltip and a test or a person can find it; they move with zoom and resize.
+        draw: [(u) => placeMarkers(u, markers ?? [])],
       },
     };
     const chart = new uPlot(opts, data, el);
@@ -110,12 +124,32 @@ export function TimeChart(props: TimeChartProps) {
       observer.disconnect();
       chart.destroy();
     };
-  }, [timesMs, series, bands, yFormat, yRange, height]);
+  }, [timesMs, series, bands, markers, yFormat, yRange, height]);
 
   return (
-    <figure className="chart" data-testid={testId}>
+    <figure className="chart" data-testid={testId} data-markers={markers?.length ?? 0}>
       <figcaption>{title}</figcaption>
       <div ref={holder} role="img" aria-label={`${title}. ${summary}`} />
     </figure>
   );
+}
+
+/** Puts one thin line per marker inside the x range into the plot's overlay, replacing the last ones. */
+function placeMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
+  const layer = u.over;
+  for (const old of layer.querySelectorAll('.chart-marker')) old.remove();
+  const min = u.scales.x?.min;
+  const max = u.scales.x?.max;
+  if (min === undefined || max === undefined || min === null || max === null) return;
+  for (const m of markers) {
+    const at = m.atMs / 1000;
+    if (at < min || at > max) continue;
+    const el = document.createElement('div');
+    el.className = m.failed ? 'chart-marker failed' : 'chart-marker';
+    el.dataset.marker = m.id;
+    if (m.failed) el.dataset.failed = 'true';
+    el.title = m.label;
+    el.style.left = `${u.valToPos(at, 'x')}px`;
+    layer.append(el);
+  }
 }

@@ -43,6 +43,7 @@ const PAGE_SIZE = 50;
 const BURN_CHOICES = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5] as const;
 const TREND_HEIGHT = 140;
 const TREND_COLOR = '#1f5fbf';
+const GATE_TONE = { allow: 'green', warn: 'amber', deny: 'red' } as const;
 
 /** A 404 from a server that does not have the delivery API yet. */
 function missing(error: unknown): boolean {
@@ -215,7 +216,7 @@ function LevelBadge({ level, year }: { level: DeliveryMetrics['leadTime']['level
   const tone = levelTone(level);
   const name = level ? (isLevelName(level.name) ? t(`delivery.level.${level.name}`) : level.label) : null;
   return (
-    <span className={`level level-${tone}`} data-level={level?.name ?? 'none'}>
+    <span className={`pill level pill-${tone}`} data-level={level?.name ?? 'none'}>
       {name ? t('delivery.levelBadge', { level: name, year }) : t('delivery.noLevel', { year })}
     </span>
   );
@@ -511,7 +512,7 @@ function DeploymentRow({ deployment: d, threshold }: { deployment: Deployment; t
       <td data-field="changes">{number(d.changes, 0)}</td>
       <td data-field="gate">
         {d.gate ? (
-          <span className={`pill gate-pill-${d.gate.decision}`} title={d.gate.summary}>
+          <span className={`pill pill-${GATE_TONE[d.gate.decision]}`} title={d.gate.summary}>
             {t(`delivery.gate.${d.gate.decision}`)}
           </span>
         ) : (

@@ -14,6 +14,8 @@ export interface ChartSeries {
   color: string;
   dash?: number[];
   width?: number;
+  /** Dots on the values: for sparse series (weekly points) whose gaps would hide lone values. */
+  points?: boolean;
 }
 
 export interface ChartBand {
@@ -43,11 +45,28 @@ export interface TimeChartProps {
   yRange?: [number | null, number | null];
   height?: number;
   testId?: string;
+  /** uPlot's legend under the plot (default shown). */
+  legend?: boolean;
+  /** Words for the marker key under the plot; without them no key is drawn. */
+  markerKey?: { normal: string; failed: string };
 }
 
 export function TimeChart(props: TimeChartProps) {
   const holder = useRef<HTMLDivElement>(null);
-  const { title, summary, timesMs, series, bands, markers, yFormat, yRange, height = 220, testId } = props;
+  const {
+    title,
+    summary,
+    timesMs,
+    series,
+    bands,
+    markers,
+    yFormat,
+    yRange,
+    height = 220,
+    testId,
+    legend = true,
+    markerKey,
+  } = props;
 
   useEffect(() => {
     const el = holder.current;
@@ -57,7 +76,7 @@ export function TimeChart(props: TimeChartProps) {
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 200),
       height,
-      legend: { show: true },
+      legend: { show: legend },
       cursor: { drag: { x: true, y: false } },
       scales: {
         x: { time: true },
@@ -85,7 +104,7 @@ export function TimeChart(props: TimeChartProps) {
           width: s.width ?? 1.5,
           dash: s.dash,
           spanGaps: false,
-          points: { show: false },
+          points: { show: s.points ?? false, size: 5 },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
         })),
       ],
@@ -124,12 +143,19 @@ export function TimeChart(props: TimeChartProps) {
       observer.disconnect();
       chart.destroy();
     };
-  }, [timesMs, series, bands, markers, yFormat, yRange, height]);
+  }, [timesMs, series, bands, markers, yFormat, yRange, height, legend]);
 
   return (
     <figure className="chart" data-testid={testId} data-markers={markers?.length ?? 0}>
       <figcaption>{title}</figcaption>
       <div ref={holder} role="img" aria-label={`${title}. ${summary}`} />
+      {markerKey && markers && markers.length > 0 && (
+        // The summary says the same for screen readers.
+        <p className="marker-key small muted" aria-hidden="true">
+          <span className="marker-swatch" /> {markerKey.normal} <span className="marker-swatch failed" />{' '}
+          {markerKey.failed}
+        </p>
+      )}
     </figure>
   );
 }

@@ -238,7 +238,7 @@ interface CardProps {
 function MetricCard(p: CardProps) {
   const { t } = useTranslation();
   const series: ChartSeries[] = useMemo(
-    () => [{ label: p.trendLabel, values: p.trend.values, color: TREND_COLOR, width: 2 }],
+    () => [{ label: p.trendLabel, values: p.trend.values, color: TREND_COLOR, width: 2, points: true }],
     [p.trendLabel, p.trend.values],
   );
   const known = p.trend.values.filter((v): v is number => v !== null);
@@ -268,6 +268,7 @@ function MetricCard(p: CardProps) {
         yFormat={p.format}
         yRange={ZERO_FLOOR}
         height={TREND_HEIGHT}
+        legend={false}
       />
     </article>
   );

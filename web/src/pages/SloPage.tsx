@@ -132,6 +132,10 @@ export function SloPage({ id }: { id: string }) {
           total: markers.length,
           failed: markers.filter((m) => m.failed).length,
         })}`;
+  const markerKey = useMemo(
+    () => ({ normal: t('slo.chart.markerDeployment'), failed: t('slo.chart.markerFailed') }),
+    [t],
+  );
   const target = status?.target;
   const charts = useMemo(() => {
     if (!points || target === undefined) return null;
@@ -325,6 +329,7 @@ export function SloPage({ id }: { id: string }) {
             series={charts.budgetSeries}
             bands={bands}
             markers={markers}
+            markerKey={markerKey}
             yFormat={budgetFormat}
           />
           <TimeChart
@@ -338,6 +343,7 @@ export function SloPage({ id }: { id: string }) {
             series={charts.sliSeries}
             bands={bands}
             markers={markers}
+            markerKey={markerKey}
             yFormat={sliFormat}
           />
           {charts.burnCharts.map((c) => (
@@ -350,6 +356,7 @@ export function SloPage({ id }: { id: string }) {
               series={c.series}
               bands={bands}
               markers={markers}
+              markerKey={markerKey}
               height={180}
               yFormat={burnFormat}
               yRange={BURN_RANGE}

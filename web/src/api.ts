@@ -232,47 +232,22 @@ export type ServiceBacklog = Answer<'/api/v1/backlog', 'get'>[number];
 /** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
 export type RiskCalibration = Answer<'/api/v1/risks/calibration', 'get'>[number];
 
-// ---- Delivery (issue 17). Written against the contract until the server's routes are on main;
-// then replaced by the generated types (`npm run api:types`).
+// ---- Delivery (issue 17). The metrics shape is written against the contract until its route is
+// on main; then it too comes from the generated types (`npm run api:types`).
 
 export interface DeliveryLevel {
   name: string;
   label: string;
 }
-export interface DeploymentBudget {
-  slo: string;
-  unit: 'events' | 'minutes';
-  before: { consumed: number; shareOfBudget: number | null; burnRate: number | null };
-  after: { consumed: number; shareOfBudget: number | null; burnRate: number | null };
-  burnRateChange: number | null;
-}
-/** `GET /api/v1/deployments`: production deployments, newest first, with failure links and budget impact. */
-export interface Deployment {
-  id: string;
-  service: string;
-  environment: string;
-  production: boolean;
-  version?: string;
-  headSha?: string;
-  startedAt?: string;
-  finishedAt: string;
-  status: 'success' | 'failure' | 'rolled_back';
-  kind: 'normal' | 'hotfix' | 'rollback';
-  url?: string;
-  fixes: string[];
-  source: 'api' | 'cli' | 'gate' | 'github' | 'gitlab' | 'webhook';
-  changes: number;
-  gate?: { decision: 'allow' | 'warn' | 'deny'; summary: string; at: string };
-  createdAt: string;
-  updatedAt: string;
-  failed: boolean;
-  causedIncidents: string[];
-  budget: DeploymentBudget[];
-}
-export interface DeploymentList {
-  deployments: Deployment[];
-  nextBefore?: string;
-}
+/** `GET /api/v1/deployments`: deployments, newest first, with failure links and budget impact. */
+export type DeploymentList = Answer<'/api/v1/deployments', 'get'>;
+export type Deployment = DeploymentList['deployments'][number];
+export type DeploymentBudget = Deployment['budget'][number];
+export const DEPLOYMENT_STATUSES = ['success', 'failure', 'rolled_back'] as const;
+sameValues<Same<(typeof DEPLOYMENT_STATUSES)[number], Deployment['status']>>();
+export const DEPLOYMENT_KINDS = ['normal', 'hotfix', 'rollback'] as const;
+sameValues<Same<(typeof DEPLOYMENT_KINDS)[number], Deployment['kind']>>();
+
 /** `GET /api/v1/delivery/metrics`: the five DORA metrics with their levels and weekly points. */
 export interface DeliveryMetrics {
   scope: { services: string[] };

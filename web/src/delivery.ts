@@ -2,7 +2,6 @@
  * The Delivery page's small rules (pure): periods as calendar dates in a time zone, query strings,
  * human durations, DORA level tones, budget-impact highlighting and deployment chart markers.
  */
-import type { ChartMarker } from './components/TimeChart';
 
 export const LEVELS = ['elite', 'high', 'medium', 'low'] as const;
 export type LevelName = (typeof LEVELS)[number];
@@ -292,6 +291,17 @@ export function signed(value: number | null | undefined, lang: string, digits = 
   );
 }
 
+/**
+ * A deployment as a chart marker (the shape of TimeChart's ChartMarker, declared here so this file
+ * imports nothing and the browser tests can use it too).
+ */
+export interface DeploymentMarker {
+  id: string;
+  atMs: number;
+  label: string;
+  failed: boolean;
+}
+
 /** Chart markers for deployments: one per deployment that finished inside [fromMs, toMs]. */
 export function deploymentMarkers<
   D extends { id: string; finishedAt: string; status: string; failed?: boolean | undefined },
@@ -299,8 +309,8 @@ export function deploymentMarkers<
   deployments: readonly D[],
   range: { fromMs: number; toMs: number },
   label: (deployment: D, failed: boolean) => string,
-): ChartMarker[] {
-  const markers: ChartMarker[] = [];
+): DeploymentMarker[] {
+  const markers: DeploymentMarker[] = [];
   for (const d of deployments) {
     const atMs = Date.parse(d.finishedAt);
     if (!Number.isFinite(atMs) || atMs < range.fromMs || atMs > range.toMs) continue;

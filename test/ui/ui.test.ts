@@ -832,6 +832,9 @@ describe('web UI', () => {
         expect(await rolledBack.locator('[data-field="status"]').textContent()).toBe(
           lang === 'en' ? 'Rolled back' : 'ロールバック済み',
         );
+        expect(await rolledBack.locator('[data-field="reason"]').textContent()).toBe(
+          lang === 'en' ? 'rolled back' : 'ロールバックされた',
+        );
         const caused = page.locator('tr[data-deployment="ui-deploy-3"]');
         expect(await caused.getAttribute('data-failed')).toBe('true');
         expect(await caused.locator('[data-field="failed"] a').getAttribute('href')).toBe(
@@ -875,7 +878,7 @@ describe('web UI', () => {
             .evaluateAll((ms) => ms.map((m) => m.getAttribute('data-marker')).sort()),
         ).toEqual(
           listed.deployments
-            .filter((d: JsonBody) => d.failed || d.status !== 'success')
+            .filter((d: JsonBody) => d.failed || d.status === 'rolled_back')
             .map((d: JsonBody) => d.id)
             .sort(),
         );

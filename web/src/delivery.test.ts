@@ -6,6 +6,7 @@ import {
   deploymentMarkers,
   deploymentsPath,
   durationText,
+  failureReason,
   isIsoDate,
   isTimeZone,
   levelTone,
@@ -185,6 +186,7 @@ describe('deployments', () => {
       { id: 'd3', finishedAt: '2026-12-06T12:00:00Z', status: 'success', failed: true },
       { id: 'd1', finishedAt: '2026-12-06T08:00:00Z', status: 'success', failed: false },
       { id: 'd2', finishedAt: '2026-12-06T10:00:00Z', status: 'rolled_back', failed: false },
+      { id: 'job', finishedAt: '2026-12-06T11:00:00Z', status: 'failure', failed: false },
       { id: 'old', finishedAt: '2026-11-01T10:00:00Z', status: 'success', failed: false },
     ];
     const range = { fromMs: Date.parse('2026-12-06T00:00:00Z'), toMs: Date.parse('2026-12-07T00:00:00Z') };
@@ -192,8 +194,20 @@ describe('deployments', () => {
     expect(markers.map((m) => [m.id, m.failed, m.label])).toEqual([
       ['d1', false, 'd1'],
       ['d2', true, 'd2!'],
+      ['job', false, 'job'],
       ['d3', true, 'd3!'],
     ]);
+  });
+
+  it('says why a deployment failed', () => {
+    expect(failureReason({ status: 'success', failed: false, causedIncidents: [] })).toBeNull();
+    expect(failureReason({ status: 'rolled_back', failed: true, causedIncidents: ['INC-1'] })).toBe(
+      'rolledBack',
+    );
+    // A failed deployment job shipped nothing: not a failure in production.
+    expect(failureReason({ status: 'failure', failed: false })).toBeNull();
+    expect(failureReason({ status: 'success', failed: true, causedIncidents: ['INC-1'] })).toBe('incident');
+    expect(failureReason({ status: 'success', failed: true, causedIncidents: [] })).toBe('followedByFix');
   });
 
   it('writes a change with its sign', () => {

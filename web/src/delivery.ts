@@ -278,9 +278,29 @@ export function overBudget(budget: readonly BudgetImpact[], threshold: number): 
   return budget.filter((b) => (b.after.shareOfBudget ?? 0) > threshold).map((b) => b.slo);
 }
 
-/** A deployment failed when it did not succeed or a confirmed incident names it. */
+/**
+ * A deployment failed (in the DORA sense) when the server says so — rolled back, named by a
+ * confirmed incident, or followed by a hotfix or rollback — or when it was rolled back. A failed
+ * deployment job (`status: failure`) shipped nothing, so it did not fail in production.
+ */
 export function isFailed(d: { status: string; failed?: boolean | undefined }): boolean {
-  return d.failed === true || d.status !== 'success';
+  return d.failed === true || d.status === 'rolled_back';
+}
+
+/**
+ * Why a deployment counts as failed, as far as its list item tells: rolled back, a confirmed
+ * incident names it, or (the server's remaining case) a hotfix or rollback followed it. Null when
+ * it did not fail.
+ */
+export function failureReason(d: {
+  status: string;
+  failed?: boolean | undefined;
+  causedIncidents?: readonly string[] | undefined;
+}): 'rolledBack' | 'incident' | 'followedByFix' | null {
+  if (!isFailed(d)) return null;
+  if (d.status === 'rolled_back') return 'rolledBack';
+  if ((d.causedIncidents?.length ?? 0) > 0) return 'incident';
+  return 'followedByFix';
 }
 
 /** A signed number for a change: "+1.5", "−0.3", "0". */

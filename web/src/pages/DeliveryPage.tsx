@@ -22,6 +22,7 @@ import {
   DEFAULT_BURN_THRESHOLD,
   deploymentsPath,
   durationText,
+  failureReason,
   isFailed,
   isLevelName,
   isTimeZone,
@@ -491,6 +492,7 @@ function Deployments(props: {
 function DeploymentRow({ deployment: d, threshold }: { deployment: Deployment; threshold: number }) {
   const { t, i18n } = useTranslation();
   const failed = isFailed(d);
+  const reason = failureReason(d);
   const burned = overBudget(d.budget, threshold);
   const classes = [failed ? 'failed' : '', burned.length > 0 ? 'burned' : ''].filter(Boolean).join(' ');
   return (
@@ -521,7 +523,16 @@ function DeploymentRow({ deployment: d, threshold }: { deployment: Deployment; t
         )}
       </td>
       <td data-field="failed">
-        {failed ? <strong className="failed-text">{t('delivery.failedYes')}</strong> : t('delivery.failedNo')}
+        {reason ? (
+          <>
+            <strong className="failed-text">{t('delivery.failedYes')}</strong>
+            <div className="small muted" data-field="reason">
+              {t(`delivery.failure.${reason}`)}
+            </div>
+          </>
+        ) : (
+          t('delivery.failedNo')
+        )}
         {d.causedIncidents.length > 0 && (
           <ul className="linked">
             {d.causedIncidents.map((ref) => (

@@ -359,6 +359,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         clock,
         catalog: () => specs.current.catalog,
         settings: config.delivery,
+        defaultTimeZone: config.incidents.timeZone,
         incidents: incidentDeps,
         metrics,
         gate: async (service) => {

@@ -45,6 +45,8 @@ export interface DeliveryDeps {
   readonly clock: Clock;
   readonly catalog: () => Catalog;
   readonly settings: DeliverySettings;
+  /** The zone periods are read in when a request names none (incidents.timeZone). */
+  readonly defaultTimeZone: string;
   /** Incidents: causes are read from them (and an incident reference resolves through them). */
   readonly incidents: IncidentDeps;
   /** The gate's answer for a service now, stored with a deployment; undefined when it has none. */
@@ -159,7 +161,7 @@ export async function recordDeployment(
     }
     const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
 
-    if (before && !shas.length && sameDeployment(before, next))
+    if (before && changeCount === before.changeCount && sameDeployment(before, next))
       return { deployment: before, outcome: 'unchanged' as const };
     const row = deploymentToRow(next, production, changeCount);
     if (before) {

@@ -221,6 +221,12 @@ export async function changeIncident(
   actor: Actor,
 ): Promise<Incident> {
   const nowMs = deps.clock.now();
+  // A named cause is checked before the transaction: the check reads other tables (and SQLite has
+  // one connection, which the transaction holds).
+  const checkedCause =
+    change.causedBy === undefined || change.causedBy === null || !deps.checkCause
+      ? change.causedBy
+      : await deps.checkCause(change.causedBy, await findIncident(deps.db.kysely, ref));
   const changed = await deps.db.kysely.transaction().execute(async (trx) => {
     const current = await findIncident(trx, ref, deps.db.dialect);
     const events: Array<{ kind: EventKind; text: string }> = [];
@@ -307,11 +313,8 @@ export async function changeIncident(
       }
       next = { ...next, roles };
     }
-    if (change.causedBy !== undefined) {
-      const cause =
-        change.causedBy === null
-          ? null
-          : await (deps.checkCause?.(change.causedBy, current) ?? change.causedBy);
+    if (checkedCause !== undefined) {
+      const cause = checkedCause;
       const same =
         cause === null
           ? current.causedBy === undefined

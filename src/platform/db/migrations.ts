@@ -475,6 +475,12 @@ const migrations: Record<string, Migration> = {
         .on('changes')
         .columns(['service', 'first_deployed_at'])
         .execute();
+      await db.schema
+        .createIndex('changes_by_first_deploy_time')
+        .ifNotExists()
+        .on('changes')
+        .column('first_deployed_at')
+        .execute();
       // Which changes each deployment shipped.
       await db.schema
         .createTable('deployment_changes')

@@ -232,13 +232,8 @@ export type ServiceBacklog = Answer<'/api/v1/backlog', 'get'>[number];
 /** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
 export type RiskCalibration = Answer<'/api/v1/risks/calibration', 'get'>[number];
 
-// ---- Delivery (issue 17). The metrics shape is written against the contract until its route is
-// on main; then it too comes from the generated types (`npm run api:types`).
+// ---- Delivery (issue 17) ----
 
-export interface DeliveryLevel {
-  name: string;
-  label: string;
-}
 /** `GET /api/v1/deployments`: deployments, newest first, with failure links and budget impact. */
 export type DeploymentList = Answer<'/api/v1/deployments', 'get'>;
 export type Deployment = DeploymentList['deployments'][number];
@@ -249,33 +244,5 @@ export const DEPLOYMENT_KINDS = ['normal', 'hotfix', 'rollback'] as const;
 sameValues<Same<(typeof DEPLOYMENT_KINDS)[number], Deployment['kind']>>();
 
 /** `GET /api/v1/delivery/metrics`: the five DORA metrics with their levels and weekly points. */
-export interface DeliveryMetrics {
-  scope: { services: string[] };
-  period: { from: string; to: string; timeZone: string; days: number };
-  benchmark: { year: number; source: string };
-  deploymentFrequency: { count: number; perDay: number; perWeek: number; level: DeliveryLevel | null };
-  leadTime: {
-    changes: number;
-    excluded: number;
-    medianMs: number | null;
-    p90Ms: number | null;
-    level: DeliveryLevel | null;
-  };
-  changeFailRate: { deployments: number; failed: number; rate: number | null; level: DeliveryLevel | null };
-  recoveryTime: {
-    failed: number;
-    recovered: number;
-    medianMs: number | null;
-    p90Ms: number | null;
-    level: DeliveryLevel | null;
-  };
-  reworkRate: { deployments: number; unplanned: number; rate: number | null; level: DeliveryLevel | null };
-  weeks: {
-    start: string;
-    deployments: number;
-    leadTimeMedianMs: number | null;
-    changeFailRate: number | null;
-    recoveryMedianMs: number | null;
-    reworkRate: number | null;
-  }[];
-}
+export type DeliveryMetrics = Answer<'/api/v1/delivery/metrics', 'get'>;
+export type DeliveryLevel = DeliveryMetrics['leadTime']['level'];

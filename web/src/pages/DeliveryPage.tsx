@@ -311,7 +311,7 @@ function Metrics({ data }: { data: DeliveryMetrics }) {
     <>
       <p className="small muted" data-testid="delivery-scope">
         {t('delivery.scope', {
-          services: data.scope.services.length ? data.scope.services.join(', ') : '—',
+          services: data.scope.services ? data.scope.services.join(', ') || '—' : t('delivery.allServices'),
           days: data.period.days,
         })}{' '}
         {t('delivery.benchmark', { source: data.benchmark.source })}

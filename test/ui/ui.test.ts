@@ -772,6 +772,10 @@ describe('web UI', () => {
     });
     expect(linked.status).toBe(200);
 
+    // A burst of failed checkout requests in the last minutes: the hours after ui-deploy-4 burn
+    // far more than 5% of the availability budget.
+    await burnCheckout();
+
     const period = periodOf('3m', {}, 'UTC', Date.now());
     const metrics: JsonBody = await api(metricsPath({ service: 'checkout' }, period));
     const listed: JsonBody = await api(
@@ -852,6 +856,15 @@ describe('web UI', () => {
           ).toBe(gate.summary);
         await screenshot(page, lang === 'en' ? 'delivery' : 'delivery-ja');
 
+        // Over 5% of a budget burned after it: the row and the SLO are highlighted.
+        const hot = page.locator('tr[data-deployment="ui-deploy-4"]');
+        expect(await hot.getAttribute('data-burned')).toBe('true');
+        expect(
+          await hot
+            .locator('[data-field="budget"] li.over')
+            .evaluateAll((ls) => ls.map((l) => l.getAttribute('data-slo'))),
+        ).toContain('checkout-availability');
+
         // "Burned more than 5%" shows what the API answers for the same filter.
         const burned: JsonBody = await api(
           deploymentsPath({ service: 'checkout' }, periodInstants(period), { burnedOver: 0.05, limit: 50 }),
@@ -859,11 +872,10 @@ describe('web UI', () => {
         await page.selectOption('select[name="burnedOver"]', '0.05');
         await expect.poll(() => page.url()).toContain('burnedOver=0.05');
         const expected = burned.deployments.map((d: JsonBody) => d.id);
-        if (expected.length === 0) await page.waitForSelector('[data-testid="deployments-empty"]');
-        else
-          await expect
-            .poll(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-deployment'))))
-            .toEqual(expected);
+        expect(expected).toContain('ui-deploy-4');
+        await expect
+          .poll(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-deployment'))))
+          .toEqual(expected);
 
         // The SLO page draws the same deployments on its charts, the failed ones marked.
         await page.goto(`${base}/slos/checkout-availability`);

@@ -431,5 +431,7 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
       /shinrai_deployments_total\{service="checkout",environment="production",status="success"\} [1-9]/,
     );
     expect(text).toMatch(/shinrai_deployment_failures_total\{service="checkout",reason="rolled_back"\} 1/);
+    // ci-1001 confirmed as a cause, then through one of its commits.
+    expect(text).toMatch(/shinrai_deployment_failures_total\{service="checkout",reason="incident"\} 2/);
   });
 });

@@ -419,3 +419,25 @@ export async function suspects(deps: DeliveryDeps, ref: string): Promise<StoredD
   }
   return out.sort((a, b) => b.finishedAtMs - a.finishedAtMs);
 }
+
+/** Counts a newly confirmed cause on /metrics when it names a production deployment (or a commit one shipped). */
+export async function countConfirmedCause(
+  deps: Pick<DeliveryDeps, 'db'>,
+  metrics: ShinraiMetrics,
+  cause: { readonly deployment?: string | undefined; readonly commit?: string | undefined },
+): Promise<void> {
+  let query = deps.db.kysely.selectFrom('deployments').select('service').where('production', '=', 1);
+  if (cause.deployment !== undefined) query = query.where('id', '=', cause.deployment);
+  else if (cause.commit !== undefined)
+    query = query.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('changes')
+        .select('first_deployment_id')
+        .where('sha', '=', cause.commit!)
+        .where('first_deployment_id', 'is not', null)
+        .$narrowType<{ first_deployment_id: string }>(),
+    );
+  else return;
+  const row = await query.limit(1).executeTakeFirst();
+  if (row) metrics.deploymentFailures.inc({ service: row.service, reason: 'incident' });
+}

@@ -1012,11 +1012,11 @@ describe('web UI', () => {
         expect(await cause.textContent()).toContain('Only a confirmed cause counts in the DORA metrics');
         await page.getByRole('button', { name: 'Confirm ui-cause-login-1 as the cause' }).click();
         const confirmed = page.locator('[data-testid="confirmed-cause"]');
-        await confirmed.locator('a:has-text("login")').waitFor();
+        const serviceLink = confirmed.getByRole('link', { name: 'login', exact: true });
+        await serviceLink.waitFor();
         expect(await confirmed.locator('[data-field="deployment"]').textContent()).toContain('3.1.0');
-        expect(await confirmed.locator('a:has-text("login")').getAttribute('href')).toBe(
-          '/delivery?service=login',
-        );
+        expect(await serviceLink.getAttribute('href')).toBe('/delivery?service=login');
+        expect(await confirmed.locator('[data-testid="cause-budget"] [data-slo]').count()).toBeGreaterThan(0);
         expect(await confirmed.locator('[data-field="confirmed-by"]').textContent()).toMatch(
           /^Confirmed by /,
         );

@@ -950,6 +950,127 @@ describe('web UI', () => {
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
       });
   });
+  it('suggests the deployment before an incident as its cause, confirms, changes and removes it on the incident page; a viewer only reads', async () => {
+    const editor = await server.token('editor');
+    const viewer = await server.token('viewer');
+    const nowMs = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (hoursAgo: number) => new Date(nowMs - hoursAgo * 3_600_000).toISOString();
+    const sha = 'c0ffee1234567890abcdef1234567890abcdef12';
+    const recorded = await server.request('POST', '/api/v1/deployments', {
+      token: editor,
+      body: {
+        id: 'ui-cause-login-1',
+        service: 'login',
+        environment: 'production',
+        version: '3.1.0',
+        commits: [{ sha, timestamp: at(4), message: 'Shorter session timeout' }],
+        finishedAt: at(3),
+        status: 'success',
+      },
+    });
+    expect(recorded.status).toBe(201);
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token: editor,
+      body: {
+        title: 'Login failures after 3.1.0',
+        severity: 'SEV3',
+        services: ['login'],
+        milestones: { impactStartedAt: at(2) },
+      },
+    });
+    expect(declared.status).toBe(201);
+    const reference = ((await declared.json()) as JsonBody).reference as string;
+    const incidentPath = `/api/v1/incidents/${reference}`;
+    expect((await api(`${incidentPath}/suspects`)).suspects.map((s: JsonBody) => s.id)).toEqual([
+      'ui-cause-login-1',
+    ]);
+
+    // A viewer sees the suggestion and its reason, but no control that writes.
+    await withPage(async (page) => {
+      await signIn(page, viewer);
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector('[data-testid="cause"][data-access="read"]');
+      const suspect = page.locator('[data-suspect="ui-cause-login-1"]');
+      await suspect.waitFor();
+      expect(await suspect.textContent()).toContain(
+        'The last production deployment of login before the impact started (within 24 h).',
+      );
+      const cause = page.locator('[data-testid="cause"]');
+      expect(await cause.getByRole('button').count()).toBe(0);
+      expect(await page.locator('[data-testid="cause-form"]').count()).toBe(0);
+      expect(await cause.textContent()).toContain('Confirming a cause needs an editor token.');
+    });
+
+    // An editor confirms it, names an unknown commit (refused, the reason shown beside the form),
+    // names the recorded commit by its abbreviation, then removes the cause.
+    await withPage(
+      async (page) => {
+        await signIn(page, editor);
+        await page.goto(`${base}/incidents/${reference}`);
+        const cause = page.locator('[data-testid="cause"][data-access="write"]');
+        await cause.waitFor();
+        expect(await cause.textContent()).toContain('Only a confirmed cause counts in the DORA metrics');
+        await page.getByRole('button', { name: 'Confirm ui-cause-login-1 as the cause' }).click();
+        const confirmed = page.locator('[data-testid="confirmed-cause"]');
+        const serviceLink = confirmed.getByRole('link', { name: 'login', exact: true });
+        await serviceLink.waitFor();
+        expect(await confirmed.locator('[data-field="deployment"]').textContent()).toContain('3.1.0');
+        expect(await serviceLink.getAttribute('href')).toBe('/delivery?service=login');
+        expect(await confirmed.locator('[data-testid="cause-budget"] [data-slo]').count()).toBeGreaterThan(0);
+        expect(await confirmed.locator('[data-field="confirmed-by"]').textContent()).toMatch(
+          /^Confirmed by /,
+        );
+        expect((await api(incidentPath)).causedBy).toMatchObject({ deployment: 'ui-cause-login-1' });
+        await page
+          .locator('[data-testid="timeline"] li', { hasText: 'cause confirmed: deployment ui-cause-login-1' })
+          .waitFor();
+        expect(await page.locator('[data-testid="suspects"]').count()).toBe(0);
+        await screenshot(page, 'incident-cause');
+        expect(await seriousA11yViolations(page)).toEqual([]);
+
+        await page.getByRole('button', { name: 'Change', exact: true }).click();
+        await page.getByLabel('Kind of cause').selectOption('commit');
+        await page.getByLabel('Commit sha').fill('deadbeef00');
+        await page.getByRole('button', { name: 'Set as the cause' }).click();
+        await page.waitForSelector(
+          '[data-testid="cause"] [role="alert"]:has-text("no recorded change \\"deadbeef00\\"")',
+        );
+        expect((await api(incidentPath)).causedBy).toMatchObject({ deployment: 'ui-cause-login-1' });
+
+        await page.getByLabel('Commit sha').fill(sha.slice(0, 8));
+        await page.getByRole('button', { name: 'Set as the cause' }).click();
+        const commit = confirmed.locator('[data-field="commit"]');
+        await commit.waitFor();
+        expect(await commit.textContent()).toBe(sha.slice(0, 10));
+        expect(await commit.getAttribute('title')).toBe(sha);
+        expect((await api(incidentPath)).causedBy).toMatchObject({ commit: sha });
+        expect(await page.locator('[data-testid="cause"] [role="alert"]').count()).toBe(0);
+
+        await page.getByRole('button', { name: 'Remove', exact: true }).click();
+        await page.locator('[data-suspect="ui-cause-login-1"]').waitFor();
+        await page.locator('[data-testid="timeline"] li', { hasText: 'cause removed' }).waitFor();
+        expect((await api(incidentPath)).causedBy).toBeUndefined();
+      },
+      { expectedErrors: /status of 400/ },
+    );
+
+    // The panel in Japanese, once.
+    await withPage(async (page) => {
+      await signIn(page, editor);
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector('[data-testid="cause"][data-access="write"] [data-suspect]');
+      await page.selectOption('[data-testid="language"]', 'ja');
+      const cause = page.locator('[data-testid="cause"]');
+      await cause.locator('h2:has-text("原因")').waitFor();
+      const text = await cause.textContent();
+      expect(text).toContain('原因の候補');
+      expect(text).toContain('DORA メトリクス（変更失敗率・復旧時間）に数えるのは確定した原因だけです。');
+      expect(text).toContain('影響開始前の login の最後の本番デプロイ（24 時間以内）。');
+      await cause.getByRole('button', { name: 'ui-cause-login-1 を原因として確定' }).waitFor();
+      await cause.getByRole('button', { name: '原因に設定' }).waitFor();
+      await screenshot(page, 'incident-cause-ja');
+    });
+  });
 });
 
 describe('web UI with anonymous reads off', () => {

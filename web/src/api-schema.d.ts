@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+  "/api/v1/whoami": {
+    /** The caller's token name and role; both null for an anonymous reader (auth.anonymousRead) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              name: string | null;
+              /**
+               * @description viewer reads; editor and admin may also write
+               * @enum {string|null}
+               */
+              role: "viewer" | "editor" | "admin" | null;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/services": {
     /** Services and their SLOs */
     get: {

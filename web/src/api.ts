@@ -246,3 +246,21 @@ sameValues<Same<(typeof DEPLOYMENT_KINDS)[number], Deployment['kind']>>();
 /** `GET /api/v1/delivery/metrics`: the five DORA metrics with their levels and weekly points. */
 export type DeliveryMetrics = Answer<'/api/v1/delivery/metrics', 'get'>;
 export type DeliveryLevel = DeliveryMetrics['leadTime']['level'];
+
+// ---- Who the caller is (the UI hides writes from viewers) ----
+
+/** `GET /api/v1/whoami`: the token's name and role; both null for an anonymous reader. */
+export type Whoami = Answer<'/api/v1/whoami', 'get'>;
+
+/** True when the caller may write: an editor or admin token (a viewer or an anonymous reader may not). */
+export function mayWrite(who: Pick<Whoami, 'role'>): boolean {
+  return who.role === 'editor' || who.role === 'admin';
+}
+
+// ---- An incident's cause (issue 17) ----
+
+/** `GET /api/v1/incidents/{ref}/suspects`: suggested causes, each a deployment with a reason. */
+export type Suspect = Answer<'/api/v1/incidents/{ref}/suspects', 'get'>['suspects'][number];
+export type CausedBy = NonNullable<IncidentDetail['causedBy']>;
+/** `GET /api/v1/deployments/{id}`: one deployment with failure links and budget impact. */
+export type DeploymentDetail = Answer<'/api/v1/deployments/{id}', 'get'>;

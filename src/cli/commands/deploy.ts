@@ -174,7 +174,7 @@ export async function recordFromFlags(
       for (const note of read.notes) io.err(`note: ${note}`);
       if (read.truncated)
         io.err(
-          `note: more than ${MAX_COMMITS} commits since the previous deployment; sending the newest ${MAX_COMMITS}`,
+          `note: more than ${MAX_COMMITS.toLocaleString('en-US')} commits since the previous deployment; sending the newest ${MAX_COMMITS.toLocaleString('en-US')}`,
         );
     } else {
       if (headSha === undefined)
@@ -261,7 +261,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
     .addHelpText(
       'after',
       `
-In a git checkout it sends the commits \`git log <prev>..<sha>\` (at most ${MAX_COMMITS}, newest first),
+In a git checkout it sends the commits \`git log <prev>..<sha>\` (at most ${MAX_COMMITS.toLocaleString('en-US')}, newest first),
 each with its committer date; <prev> is --prev, else the commit of the service's last successful
 deployment to --env, else <sha> alone. A retry with the same service, env, sha and status counts once.
 

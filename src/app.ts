@@ -5,12 +5,14 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AlertService, alertRoutes } from './alerting/index.js';
+import { checkCause, deliveryRoutes } from './delivery/index.js';
 import { DemoFeeder } from './demo/index.js';
-import { gateRoutes } from './gate/index.js';
+import { gateFor, gateRoutes } from './gate/index.js';
 import {
   AutoDeclarer,
   actionItemRoutes,
   CatchUpWriter,
+  type CauseInput,
   type IncidentChange,
   incidentRoutes,
   integrationRoutes,
@@ -223,6 +225,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       },
       timeZone: config.incidents.timeZone,
       catalog: () => specs.current.catalog,
+      // A confirmed cause names a recorded deployment or change (delivery).
+      checkCause: (cause: CauseInput) => checkCause({ db }, cause),
       // Every declaration and change queues its Slack calls and announcements in its own transaction.
       ...(slackEnabled(config.slack) || config.incidents.announce.length
         ? {
@@ -312,6 +316,12 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           newSeriesWindowMs: config.otlp.newSeriesWindowSeconds * 1000,
         },
       });
+    const gateDeps = {
+      db,
+      clock,
+      catalog: () => specs.current.catalog,
+      tickSeconds: config.evaluator.tickSeconds,
+    };
     const server = await buildServer({ config, db, clock, log, metrics }, [
       healthRoutes({
         db,
@@ -343,11 +353,20 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         tooBigShare: config.risks.tooBigShare,
         specs,
       }),
-      gateRoutes({
+      gateRoutes(gateDeps),
+      deliveryRoutes({
         db,
         clock,
         catalog: () => specs.current.catalog,
-        tickSeconds: config.evaluator.tickSeconds,
+        settings: config.delivery,
+        incidents: incidentDeps,
+        metrics,
+        gate: async (service) => {
+          const catalog = specs.current.catalog;
+          if (!catalog.slos.some((s) => s.service === service)) return undefined;
+          const answer = await gateFor(gateDeps, service);
+          return { decision: answer.decision, summary: answer.summary };
+        },
       }),
       availabilityRoutes(),
       alertRoutes({

@@ -18,11 +18,13 @@ export { incidentRoutes } from './routes.js';
 export {
   type Actor,
   addNote,
+  type CauseInput,
   type ChangeInput,
   changeIncident,
   declareIncident,
   getIncident,
   type Incident,
+  type IncidentCause,
   type IncidentChange,
   type IncidentDeps,
   listIncidents,

@@ -44,6 +44,17 @@ const incidentSchema = z.object({
   roles: z
     .record(z.string(), z.string())
     .describe('role → person (commander, communications, operations, scribe, custom)'),
+  causedBy: z
+    .object({
+      deployment: z.string().optional(),
+      commit: z.string().optional(),
+      confirmedBy: z.string(),
+      confirmedAt: z.string(),
+    })
+    .optional()
+    .describe(
+      'the confirmed cause: a deployment (id) or a commit (sha); only confirmed causes count in DORA metrics',
+    ),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -79,9 +90,19 @@ const incidentDetailSchema = incidentSchema.extend({
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function view(i: Incident): z.output<typeof incidentSchema> {
-  const { createdAtMs, updatedAtMs, milestones, number: _, ...rest } = i;
+  const { createdAtMs, updatedAtMs, milestones, number: _, causedBy, ...rest } = i;
   return {
     ...rest,
+    ...(causedBy
+      ? {
+          causedBy: {
+            ...(causedBy.deployment === undefined ? {} : { deployment: causedBy.deployment }),
+            ...(causedBy.commit === undefined ? {} : { commit: causedBy.commit }),
+            confirmedBy: causedBy.confirmedBy,
+            confirmedAt: iso(causedBy.confirmedAtMs),
+          },
+        }
+      : {}),
     services: [...i.services],
     slos: [...i.slos],
     labels: { ...i.labels },
@@ -290,6 +311,14 @@ export function incidentRoutes(
                 name.nullable(),
               )
               .optional(),
+            causedBy: z
+              .union([
+                z.strictObject({ deployment: z.string().min(1).max(300) }),
+                z.strictObject({ commit: z.string().regex(/^[0-9a-f]{4,64}$/i, 'a commit sha (hex)') }),
+              ])
+              .nullable()
+              .optional()
+              .describe('confirm what caused it (a deployment id or a commit sha), or null to remove it'),
           }),
           response: { 200: incidentSchema },
         },

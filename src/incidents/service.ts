@@ -44,7 +44,20 @@ export interface Incident {
   readonly updatedAtMs: number;
   /** Alerts already on the timeline (Alertmanager resends notifications), newest last. */
   readonly alertKeys?: readonly string[] | undefined;
+  /** What caused it, as confirmed by a person: a deployment (id) or a commit (sha). */
+  readonly causedBy?: IncidentCause | undefined;
 }
+
+/** A confirmed cause: only these count in the delivery metrics (a suggestion is not a cause). */
+export interface IncidentCause {
+  readonly deployment?: string | undefined;
+  readonly commit?: string | undefined;
+  readonly confirmedBy: string;
+  readonly confirmedAtMs: number;
+}
+
+/** What a person names as the cause: exactly one of a deployment id or a commit sha. */
+export type CauseInput = { readonly deployment: string } | { readonly commit: string };
 
 export type EventKind =
   | 'declared'
@@ -86,6 +99,11 @@ export interface IncidentDeps {
    * queued Slack calls now rather than at the outbox's next tick. Must not throw.
    */
   readonly afterCommit?: ((change: IncidentChange) => void) | undefined;
+  /**
+   * Checks a cause before it is stored (the deployment or commit must be known) and returns it in
+   * its stored form (a commit sha in full); throws AppError otherwise. Without it, any cause is kept.
+   */
+  readonly checkCause?: ((cause: CauseInput, incident: Incident) => Promise<CauseInput>) | undefined;
 }
 
 /** What `IncidentDeps.onChange` hears: the incident as stored after the change. */
@@ -126,6 +144,8 @@ export interface ChangeInput {
   readonly labels?: Readonly<Record<string, string | null>> | undefined;
   /** Roles to assign (a person) or free (null); the timeline keeps every assignment. */
   readonly roles?: Readonly<Record<string, string | null>> | undefined;
+  /** The confirmed cause (a deployment or a commit), or null to remove it. */
+  readonly causedBy?: CauseInput | null | undefined;
 }
 
 const MAX_NUMBER_RETRIES = 5;
@@ -286,6 +306,35 @@ export async function changeIncident(
         });
       }
       next = { ...next, roles };
+    }
+    if (change.causedBy !== undefined) {
+      const cause =
+        change.causedBy === null
+          ? null
+          : await (deps.checkCause?.(change.causedBy, current) ?? change.causedBy);
+      const same =
+        cause === null
+          ? current.causedBy === undefined
+          : current.causedBy !== undefined &&
+            ('deployment' in cause
+              ? cause.deployment === current.causedBy.deployment
+              : cause.commit === current.causedBy.commit);
+      if (!same) {
+        const { causedBy: _dropped, ...rest } = next;
+        next =
+          cause === null
+            ? rest
+            : { ...rest, causedBy: { ...cause, confirmedBy: actor.name, confirmedAtMs: nowMs } };
+        events.push({
+          kind: 'field',
+          text:
+            cause === null
+              ? SYSTEM_EVENT_TEXT.causeCleared()
+              : 'deployment' in cause
+                ? SYSTEM_EVENT_TEXT.causedByDeployment(cause.deployment)
+                : SYSTEM_EVENT_TEXT.causedByCommit(cause.commit),
+        });
+      }
     }
     checkMilestones(next.milestones);
     if (!events.length) return current;

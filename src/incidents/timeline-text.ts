@@ -18,6 +18,9 @@ export const SYSTEM_EVENT_TEXT = {
   fieldChanged: (field: string) => `${field} changed`,
   listSet: (field: string, values: readonly string[]) => `${field}: ${values.join(', ') || 'none'}`,
   labelRemoved: (key: string) => `label ${key} removed`,
+  causedByDeployment: (id: string) => `cause confirmed: deployment ${id}`,
+  causedByCommit: (sha: string) => `cause confirmed: commit ${sha}`,
+  causeCleared: () => 'cause removed',
   labelSet: (key: string, value: string) => `label ${key}: ${value}`,
   roleLeft: (role: string, before: string | undefined) => `${role}: ${before} stepped down`,
   roleTaken: (role: string, person: string, before: string | undefined) =>
@@ -93,6 +96,9 @@ const RULES: Partial<Record<EventKind, readonly Rule[]>> = {
       (m, format) => `${word(JA.field, m[1]!)}: ${format.list(m[2]!.split(', '))}`,
     ],
     [/^label (\S+) removed$/, (m) => `ラベル ${m[1]} を削除`],
+    [/^cause confirmed: deployment (\S+)$/, (m) => `原因を確定: デプロイ ${m[1]}`],
+    [/^cause confirmed: commit (\S+)$/, (m) => `原因を確定: コミット ${m[1]}`],
+    [/^cause removed$/, () => '原因を取り消し'],
     [/^label (\S+): ([\s\S]*)$/, (m) => `ラベル ${m[1]}: ${m[2]}`],
   ],
   role: [

@@ -255,6 +255,37 @@ const configSchema = z.strictObject({
             message: `must be one of the severities (${incidents.severities.join(', ')})`,
           });
     }),
+  delivery: z
+    .strictObject({
+      /**
+       * The environment that counts as production, per service (`checkout=prod,*=production` or a map
+       * in a file; `*` is every other service). Decided when a deployment is recorded.
+       */
+      production: nameMap().default({}),
+      /** An incident's suggested cause: the last production deployment that finished this long before its impact. */
+      suspectWindowHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(24),
+      /** A deployment's budget impact: the budget consumed this long after it versus as long before it. */
+      afterHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 7)
+        .default(4),
+      /** The DORA report year whose performance levels are shown (2021–2024); 0: the latest. */
+      benchmarkYear: z.coerce.number().int().min(0).default(0),
+      /** Repository (`owner/repo`, GitLab `group/project`) → service, for webhooks that name no service. */
+      repositories: nameMap().default({}),
+      /** Secret GitHub signs webhooks with (X-Hub-Signature-256); empty: the GitHub webhook is off. Prefer SHINRAI_DELIVERY_GITHUB_SECRET. */
+      githubSecret: z.string().default(''),
+      /** Token GitLab sends (X-Gitlab-Token); empty: the GitLab webhook is off. Prefer SHINRAI_DELIVERY_GITLAB_TOKEN. */
+      gitlabToken: z.string().default(''),
+      /** Bearer token of the generic / CloudEvents deployment webhook; empty: off. Prefer SHINRAI_DELIVERY_WEBHOOK_TOKEN. */
+      webhookToken: z.string().default(''),
+    })
+    .prefault({}),
   slack: z
     .strictObject({
       /** Bot token (xoxb-…) the Web API is called with; empty: the Slack app is off. Prefer SHINRAI_SLACK_BOT_TOKEN. */
@@ -483,6 +514,27 @@ function commaList() {
         .filter(Boolean),
     ),
   ]);
+}
+
+/** A map of names from a config file, or `a=b,c=d` from a flag or the environment. */
+function nameMap() {
+  return z
+    .union([
+      z.record(z.string(), z.string()),
+      z.string().transform((text) =>
+        Object.fromEntries(
+          text
+            .split(',')
+            .map((pair) => pair.trim())
+            .filter(Boolean)
+            .map((pair) => {
+              const at = pair.indexOf('=');
+              return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+            }),
+        ),
+      ),
+    ])
+    .pipe(z.record(z.string().min(1), z.string().trim().min(1, 'needs a value (name=value)')));
 }
 
 function booleanish() {

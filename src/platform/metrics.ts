@@ -28,6 +28,12 @@ export interface ShinraiMetrics {
   readonly slackRequests: Counter<'kind' | 'outcome'>;
   /** Calls to Slack's Web API by method and outcome: ok, rate_limited, error. */
   readonly slackApiCalls: Counter<'method' | 'outcome'>;
+  /** Deployments recorded (and later status changes) by service, environment and status. */
+  readonly deployments: Counter<'service' | 'environment' | 'status'>;
+  /** Production deployments found failed: rolled back, or confirmed as an incident's cause. */
+  readonly deploymentFailures: Counter<'service' | 'reason'>;
+  /** Delivery webhook requests by sender (github, gitlab, webhook) and outcome. */
+  readonly deliveryWebhooks: Counter<'sender' | 'outcome'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -158,6 +164,24 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_slack_api_calls_total',
       help: 'Calls to the Slack Web API by method and outcome (ok, rate_limited, error)',
       labelNames: ['method', 'outcome'],
+      registers: [registry],
+    }),
+    deployments: new Counter({
+      name: 'shinrai_deployments_total',
+      help: 'Deployments recorded, and status changes of recorded ones, by service, environment and status (success, failure, rolled_back)',
+      labelNames: ['service', 'environment', 'status'],
+      registers: [registry],
+    }),
+    deploymentFailures: new Counter({
+      name: 'shinrai_deployment_failures_total',
+      help: 'Production deployments found failed, by service and reason (rolled_back, incident)',
+      labelNames: ['service', 'reason'],
+      registers: [registry],
+    }),
+    deliveryWebhooks: new Counter({
+      name: 'shinrai_delivery_webhooks_total',
+      help: 'Delivery webhook requests by sender (github, gitlab, webhook) and outcome (recorded, duplicate, ignored, unauthorized, invalid)',
+      labelNames: ['sender', 'outcome'],
       registers: [registry],
     }),
   };

@@ -42,7 +42,9 @@ export { ingestBatch } from './ingest/service.js';
 export { bucketMsFor, groupIntoDays } from './minute-buckets.js';
 export {
   type BudgetBetween,
+  type BurnBetween,
   budgetBetween,
+  burnBetween,
   latestMinuteMs,
   type MinuteRow,
   readDailyCounts,

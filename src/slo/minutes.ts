@@ -217,3 +217,44 @@ export async function budgetBetween(
   );
   return { unit: during.budget.unit, consumed: during.budget.consumed, periodTotal: whole.budget.total };
 }
+
+/** The burn of one stream over an interval, from its minutes alone (no read of the whole period). */
+export interface BurnBetween {
+  readonly unit: 'events' | 'minutes';
+  /** Budget consumed by the minutes in `[fromMs, toMs)` (bad events, or bad minutes). */
+  readonly consumed: number;
+  /** The engine's burn rate over `[fromMs, toMs)`; null without data. */
+  readonly burnRate: number | null;
+  /**
+   * The share of the period's budget the interval used at that burn rate: burnRate × interval ÷
+   * period (the SRE workbook's measure; equal to consumed ÷ budget when traffic is steady).
+   */
+  readonly shareOfBudget: number | null;
+}
+
+/**
+ * The engine's burn rate and consumption over `[fromMs, toMs)` (whole minutes), reading only
+ * those minutes: cheap enough to ask for every deployment in a list.
+ */
+export async function burnBetween(
+  db: Db,
+  stream: { readonly storageKey: string; readonly spec: ObjectiveSpec },
+  fromMs: number,
+  toMs: number,
+): Promise<BurnBetween> {
+  const rows = await readMinutes(db, stream.storageKey, fromMs, toMs);
+  const spec: ObjectiveSpec = { ...stream.spec, burnWindows: [], currentBurnWindowMs: toMs - fromMs };
+  const status = evaluate(
+    spec,
+    rows.map((r) => ({ ts: r.minuteMs, good: r.good, total: r.total })),
+    toMs,
+  );
+  const periodMs = status.period.endMs - status.period.startMs;
+  const burnRate = status.currentBurnRate;
+  return {
+    unit: status.budget.unit,
+    consumed: status.budget.consumed,
+    burnRate,
+    shareOfBudget: burnRate === null || !(periodMs > 0) ? null : (burnRate * (toMs - fromMs)) / periodMs,
+  };
+}

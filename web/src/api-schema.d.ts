@@ -353,6 +353,13 @@ export interface paths {
                 roles: {
                   [key: string]: string;
                 };
+                /** @description the confirmed cause: a deployment (id) or a commit (sha); only confirmed causes count in DORA metrics */
+                causedBy?: {
+                  deployment?: string;
+                  commit?: string;
+                  confirmedBy: string;
+                  confirmedAt: string;
+                };
                 createdAt: string;
                 updatedAt: string;
               })[];
@@ -408,6 +415,13 @@ export interface paths {
               /** @description role → person (commander, communications, operations, scribe, custom) */
               roles: {
                 [key: string]: string;
+              };
+              /** @description the confirmed cause: a deployment (id) or a commit (sha); only confirmed causes count in DORA metrics */
+              causedBy?: {
+                deployment?: string;
+                commit?: string;
+                confirmedBy: string;
+                confirmedAt: string;
               };
               createdAt: string;
               updatedAt: string;
@@ -475,6 +489,13 @@ export interface paths {
               roles: {
                 [key: string]: string;
               };
+              /** @description the confirmed cause: a deployment (id) or a commit (sha); only confirmed causes count in DORA metrics */
+              causedBy?: {
+                deployment?: string;
+                commit?: string;
+                confirmedBy: string;
+                confirmedAt: string;
+              };
               createdAt: string;
               updatedAt: string;
               timeline: {
@@ -540,6 +561,12 @@ export interface paths {
             roles?: {
               [key: string]: string | null;
             };
+            /** @description confirm what caused it (a deployment id or a commit sha), or null to remove it */
+            causedBy?: ({
+              deployment: string;
+            } | {
+              commit: string;
+            }) | null;
           };
         };
       };
@@ -569,6 +596,13 @@ export interface paths {
               /** @description role → person (commander, communications, operations, scribe, custom) */
               roles: {
                 [key: string]: string;
+              };
+              /** @description the confirmed cause: a deployment (id) or a commit (sha); only confirmed causes count in DORA metrics */
+              causedBy?: {
+                deployment?: string;
+                commit?: string;
+                confirmedBy: string;
+                confirmedAt: string;
               };
               createdAt: string;
               updatedAt: string;
@@ -1809,6 +1843,338 @@ export interface paths {
               revokedAt?: string;
               revokedBy?: string;
               active: boolean;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/deployments": {
+    /** Deployments, newest first, with failure and the budget each SLO burned after versus before */
+    get: {
+      parameters: {
+        query?: {
+          service?: string;
+          /** @description services whose spec owner is this team */
+          team?: string;
+          environment?: string;
+          production?: string;
+          from?: string;
+          to?: string;
+          /** @description only deployments whose hours after burned more than this share (0.05 = 5%) of a budget */
+          burnedOver?: number;
+          limit?: number;
+          /** @description nextBefore of the previous page */
+          before?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              deployments: ({
+                  id: string;
+                  service: string;
+                  environment: string;
+                  /** @description true when the environment is the service's production (delivery.production) */
+                  production: boolean;
+                  version?: string;
+                  headSha?: string;
+                  startedAt?: string;
+                  finishedAt: string;
+                  /** @enum {string} */
+                  status: "success" | "failure" | "rolled_back";
+                  /** @enum {string} */
+                  kind: "normal" | "hotfix" | "rollback";
+                  url?: string;
+                  /** @description ids of the incidents it was shipped to fix */
+                  fixes: string[];
+                  /** @description api, cli, gate, github, gitlab or webhook */
+                  source: string;
+                  /** @description changes (commits) it shipped */
+                  changes: number;
+                  /** @description the deploy gate's answer for the service when the deployment was recorded */
+                  gate?: {
+                    /** @enum {string} */
+                    decision: "allow" | "warn" | "deny";
+                    summary: string;
+                    at: string;
+                  };
+                  createdAt: string;
+                  updatedAt: string;
+                  /** @description rolled back, confirmed as an incident cause, or followed by a hotfix or rollback */
+                  failed: boolean;
+                  /** @description references of the incidents it caused (confirmed) */
+                  causedIncidents: string[];
+                  budget: ({
+                      slo: string;
+                      /** @enum {string} */
+                      unit: "events" | "minutes";
+                      /** @description the delivery.afterHours before the deployment finished */
+                      before: {
+                        /** @description bad events, or bad minutes for time-slice SLOs */
+                        consumed: number;
+                        burnRate: number | null;
+                        /** @description burnRate × interval ÷ period: the share of the period's budget */
+                        shareOfBudget: number | null;
+                      };
+                      /** @description the delivery.afterHours after it */
+                      after: {
+                        /** @description bad events, or bad minutes for time-slice SLOs */
+                        consumed: number;
+                        burnRate: number | null;
+                        /** @description burnRate × interval ÷ period: the share of the period's budget */
+                        shareOfBudget: number | null;
+                      };
+                      burnRateChange: number | null;
+                    })[];
+                })[];
+              nextBefore?: string;
+            };
+          };
+        };
+      };
+    };
+    /** Record a deployment (idempotent by id or Idempotency-Key; a later status updates it) */
+    post: {
+      parameters: {
+        header?: {
+          /** @description used as the id when the body has none */
+          "idempotency-key"?: string;
+          /** @description set by the CLI */
+          "x-shinrai-source"?: "cli" | "gate";
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description your id for the deployment: the same id again updates it */
+            id?: string;
+            service: string;
+            environment: string;
+            version?: string;
+            commits?: {
+                sha: string;
+                /**
+                 * Format: date-time
+                 * @description the commit time: lead time is measured from it
+                 */
+                timestamp: string;
+                author?: string;
+                message?: string;
+              }[];
+            headSha?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt: string;
+            /** @enum {string} */
+            status: "success" | "failure" | "rolled_back";
+            /** @enum {string} */
+            kind?: "normal" | "hotfix" | "rollback";
+            /** Format: uri */
+            url?: string;
+            /** @description incidents it fixes (INC-12) */
+            fixes?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id: string;
+              service: string;
+              environment: string;
+              /** @description true when the environment is the service's production (delivery.production) */
+              production: boolean;
+              version?: string;
+              headSha?: string;
+              startedAt?: string;
+              finishedAt: string;
+              /** @enum {string} */
+              status: "success" | "failure" | "rolled_back";
+              /** @enum {string} */
+              kind: "normal" | "hotfix" | "rollback";
+              url?: string;
+              /** @description ids of the incidents it was shipped to fix */
+              fixes: string[];
+              /** @description api, cli, gate, github, gitlab or webhook */
+              source: string;
+              /** @description changes (commits) it shipped */
+              changes: number;
+              /** @description the deploy gate's answer for the service when the deployment was recorded */
+              gate?: {
+                /** @enum {string} */
+                decision: "allow" | "warn" | "deny";
+                summary: string;
+                at: string;
+              };
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              id: string;
+              service: string;
+              environment: string;
+              /** @description true when the environment is the service's production (delivery.production) */
+              production: boolean;
+              version?: string;
+              headSha?: string;
+              startedAt?: string;
+              finishedAt: string;
+              /** @enum {string} */
+              status: "success" | "failure" | "rolled_back";
+              /** @enum {string} */
+              kind: "normal" | "hotfix" | "rollback";
+              url?: string;
+              /** @description ids of the incidents it was shipped to fix */
+              fixes: string[];
+              /** @description api, cli, gate, github, gitlab or webhook */
+              source: string;
+              /** @description changes (commits) it shipped */
+              changes: number;
+              /** @description the deploy gate's answer for the service when the deployment was recorded */
+              gate?: {
+                /** @enum {string} */
+                decision: "allow" | "warn" | "deny";
+                summary: string;
+                at: string;
+              };
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/deployments/{id}": {
+    /** One deployment with failure and budget impact */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id: string;
+              service: string;
+              environment: string;
+              /** @description true when the environment is the service's production (delivery.production) */
+              production: boolean;
+              version?: string;
+              headSha?: string;
+              startedAt?: string;
+              finishedAt: string;
+              /** @enum {string} */
+              status: "success" | "failure" | "rolled_back";
+              /** @enum {string} */
+              kind: "normal" | "hotfix" | "rollback";
+              url?: string;
+              /** @description ids of the incidents it was shipped to fix */
+              fixes: string[];
+              /** @description api, cli, gate, github, gitlab or webhook */
+              source: string;
+              /** @description changes (commits) it shipped */
+              changes: number;
+              /** @description the deploy gate's answer for the service when the deployment was recorded */
+              gate?: {
+                /** @enum {string} */
+                decision: "allow" | "warn" | "deny";
+                summary: string;
+                at: string;
+              };
+              createdAt: string;
+              updatedAt: string;
+              /** @description rolled back, confirmed as an incident cause, or followed by a hotfix or rollback */
+              failed: boolean;
+              /** @description references of the incidents it caused (confirmed) */
+              causedIncidents: string[];
+              budget: ({
+                  slo: string;
+                  /** @enum {string} */
+                  unit: "events" | "minutes";
+                  /** @description the delivery.afterHours before the deployment finished */
+                  before: {
+                    /** @description bad events, or bad minutes for time-slice SLOs */
+                    consumed: number;
+                    burnRate: number | null;
+                    /** @description burnRate × interval ÷ period: the share of the period's budget */
+                    shareOfBudget: number | null;
+                  };
+                  /** @description the delivery.afterHours after it */
+                  after: {
+                    /** @description bad events, or bad minutes for time-slice SLOs */
+                    consumed: number;
+                    burnRate: number | null;
+                    /** @description burnRate × interval ÷ period: the share of the period's budget */
+                    shareOfBudget: number | null;
+                  };
+                  burnRateChange: number | null;
+                })[];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/incidents/{ref}/suspects": {
+    /** Suggested causes: the last production deployment of each affected service before the impact started (confirm one with PATCH causedBy) */
+    get: {
+      parameters: {
+        path: {
+          ref: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              suspects: ({
+                  id: string;
+                  service: string;
+                  environment: string;
+                  /** @description true when the environment is the service's production (delivery.production) */
+                  production: boolean;
+                  version?: string;
+                  headSha?: string;
+                  startedAt?: string;
+                  finishedAt: string;
+                  /** @enum {string} */
+                  status: "success" | "failure" | "rolled_back";
+                  /** @enum {string} */
+                  kind: "normal" | "hotfix" | "rollback";
+                  url?: string;
+                  /** @description ids of the incidents it was shipped to fix */
+                  fixes: string[];
+                  /** @description api, cli, gate, github, gitlab or webhook */
+                  source: string;
+                  /** @description changes (commits) it shipped */
+                  changes: number;
+                  /** @description the deploy gate's answer for the service when the deployment was recorded */
+                  gate?: {
+                    /** @enum {string} */
+                    decision: "allow" | "warn" | "deny";
+                    summary: string;
+                    at: string;
+                  };
+                  createdAt: string;
+                  updatedAt: string;
+                  reason: string;
+                })[];
             };
           };
         };

@@ -6,7 +6,9 @@ export { DatabaseMissingError, type Db, openDatabase, ping } from './database.js
 export { migrateToLatest } from './migrations.js';
 export type {
   ActionItemTable,
+  ChangeTable,
   Database,
+  DeploymentTable,
   GateOverrideTable,
   NotificationOutboxTable,
   PostmortemTable,

@@ -417,6 +417,79 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('slack_outbox').ifExists().execute();
     },
   },
+  '0016_delivery': {
+    async up(db: Kysely<unknown>) {
+      // Deployments (the queried fields as columns). `production` is decided when the deployment is
+      // recorded, from delivery.production; `fixes` and `gate` are JSON.
+      await db.schema
+        .createTable('deployments')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('production', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('version', 'text')
+        .addColumn('head_sha', 'text')
+        .addColumn('url', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint', (c) => c.notNull())
+        .addColumn('fixes', 'text', (c) => c.notNull())
+        .addColumn('gate', 'text')
+        .addColumn('change_count', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('deployments_by_service')
+        .ifNotExists()
+        .on('deployments')
+        .columns(['service', 'production', 'finished_at'])
+        .execute();
+      await db.schema
+        .createIndex('deployments_by_time')
+        .ifNotExists()
+        .on('deployments')
+        .columns(['production', 'finished_at'])
+        .execute();
+      // Changes (commits) per service, with the first successful production deployment that shipped
+      // each: lead time is read from here without joining deployments.
+      await db.schema
+        .createTable('changes')
+        .ifNotExists()
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addColumn('committed_at', 'bigint', (c) => c.notNull())
+        .addColumn('author', 'text')
+        .addColumn('message', 'text')
+        .addColumn('recorded_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_deployment_id', 'text')
+        .addColumn('first_deployed_at', 'bigint')
+        .addPrimaryKeyConstraint('changes_pk', ['service', 'sha'])
+        .execute();
+      await db.schema
+        .createIndex('changes_by_first_deploy')
+        .ifNotExists()
+        .on('changes')
+        .columns(['service', 'first_deployed_at'])
+        .execute();
+      // Which changes each deployment shipped.
+      await db.schema
+        .createTable('deployment_changes')
+        .ifNotExists()
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_changes_pk', ['deployment_id', 'sha'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('deployment_changes').ifExists().execute();
+      await db.schema.dropTable('changes').ifExists().execute();
+      await db.schema.dropTable('deployments').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -220,6 +220,48 @@ export interface Database {
   slack_seen: SlackSeenTable;
   slack_messages: SlackMessageTable;
   slack_outbox: SlackOutboxTable;
+  deployments: DeploymentTable;
+  changes: ChangeTable;
+  deployment_changes: DeploymentChangeTable;
+}
+
+/** A recorded deployment (`fixes`: JSON list of incident ids; `gate`: JSON of the gate's answer then). */
+export interface DeploymentTable {
+  id: string;
+  service: string;
+  environment: string;
+  /** 1 when the environment counted as the service's production when recorded. */
+  production: number;
+  status: string;
+  kind: string;
+  version: string | null;
+  head_sha: string | null;
+  url: string | null;
+  source: string;
+  started_at: number | null;
+  finished_at: number;
+  fixes: string;
+  gate: string | null;
+  change_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A change (commit) of a service, with the first successful production deployment that shipped it. */
+export interface ChangeTable {
+  service: string;
+  sha: string;
+  committed_at: number;
+  author: string | null;
+  message: string | null;
+  recorded_at: number;
+  first_deployment_id: string | null;
+  first_deployed_at: number | null;
+}
+
+export interface DeploymentChangeTable {
+  deployment_id: string;
+  sha: string;
 }
 
 /** The Slack channel of an incident (one each way) and its pinned card's message ts. */

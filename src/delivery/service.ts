@@ -1,0 +1,419 @@
+/**
+ * Delivery use cases over the database: record a deployment (idempotent by id; a later status
+ * change updates it), record changes seen before a deployment (pushes), read deployments, and the
+ * links between incidents and the deployments that caused them.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
+import { getIncident, listIncidents } from '../incidents/index.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db/index.js';
+import { AppError } from '../platform/errors.js';
+import type { ShinraiMetrics } from '../platform/metrics.js';
+import type { Catalog } from '../slo/index.js';
+import type {
+  Change,
+  Deployment,
+  DeploymentKind,
+  DeploymentSource,
+  DeploymentStatus,
+  GateAtDeploy,
+} from './model.js';
+import {
+  deploymentFromRow,
+  deploymentToRow,
+  linkChanges,
+  pendingChangesUpTo,
+  refreshFirstDeployments,
+  shasOf,
+  upsertChanges,
+} from './store.js';
+
+/** The `delivery` settings the use cases read. */
+export interface DeliverySettings {
+  /** Service → its production environment; `*` for every other service (default `production`). */
+  readonly production: Readonly<Record<string, string>>;
+  readonly suspectWindowHours: number;
+  readonly afterHours: number;
+  /** 0: the latest benchmark table. */
+  readonly benchmarkYear: number;
+}
+
+export interface DeliveryDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly catalog: () => Catalog;
+  readonly settings: DeliverySettings;
+  /** Incidents: causes are read from them (and an incident reference resolves through them). */
+  readonly incidents: IncidentDeps;
+  /** The gate's answer for a service now, stored with a deployment; undefined when it has none. */
+  readonly gate?: ((service: string) => Promise<Omit<GateAtDeploy, 'atMs'> | undefined>) | undefined;
+  readonly metrics?: ShinraiMetrics | undefined;
+}
+
+/** Most commits one deployment may list (a CI that sends more is cut off with a clear error). */
+export const MAX_COMMITS_PER_DEPLOYMENT = 10_000;
+
+export interface RecordDeploymentInput {
+  readonly id?: string | undefined;
+  readonly service: string;
+  readonly environment: string;
+  readonly version?: string | undefined;
+  readonly headSha?: string | undefined;
+  readonly commits?: readonly Change[] | undefined;
+  readonly startedAtMs?: number | undefined;
+  readonly finishedAtMs: number;
+  readonly status: DeploymentStatus;
+  readonly kind?: DeploymentKind | undefined;
+  readonly url?: string | undefined;
+  /** Incidents (references such as INC-12, or ids) the deployment was shipped to fix. */
+  readonly fixes?: readonly string[] | undefined;
+}
+
+export type StoredDeployment = Deployment & { readonly production: boolean; readonly changeCount: number };
+
+export interface RecordOutcome {
+  readonly deployment: StoredDeployment;
+  readonly outcome: 'created' | 'updated' | 'unchanged';
+}
+
+/** The environment that counts as production for a service. */
+export function productionEnvironment(
+  settings: Pick<DeliverySettings, 'production'>,
+  service: string,
+): string {
+  return settings.production[service] ?? settings.production['*'] ?? 'production';
+}
+
+/** Records a deployment, or updates the one with the same id (a later status, finish or field). */
+export async function recordDeployment(
+  deps: DeliveryDeps,
+  input: RecordDeploymentInput,
+  actor: { readonly name: string; readonly source: DeploymentSource },
+): Promise<RecordOutcome> {
+  if (input.startedAtMs !== undefined && input.startedAtMs > input.finishedAtMs)
+    throw new AppError('Invalid', 'startedAt is after finishedAt', [
+      { field: 'startedAt', message: 'after finishedAt' },
+    ]);
+  if ((input.commits?.length ?? 0) > MAX_COMMITS_PER_DEPLOYMENT)
+    throw new AppError('Invalid', `a deployment lists at most ${MAX_COMMITS_PER_DEPLOYMENT} commits`, [
+      { field: 'commits', message: `more than ${MAX_COMMITS_PER_DEPLOYMENT}` },
+    ]);
+  const fixes = await resolveIncidents(deps, input.fixes ?? []);
+  const id = input.id ?? randomUUID();
+  const production = input.environment === productionEnvironment(deps.settings, input.service);
+  const existing = await deps.db.kysely
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  // The gate's answer is asked for once, when the deployment is first recorded: later status
+  // changes keep the answer of the time it shipped.
+  const gate =
+    existing || !deps.gate
+      ? undefined
+      : await deps.gate(input.service).then(
+          (answer) => (answer ? { ...answer, atMs: deps.clock.now() } : undefined),
+          () => undefined,
+        );
+
+  const result = await deps.db.kysely.transaction().execute(async (trx) => {
+    const nowMs = deps.clock.now();
+    const before = existing
+      ? deploymentFromRow(
+          (await trx.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst()) ??
+            existing,
+        )
+      : undefined;
+    if (before && (before.service !== input.service || before.environment !== input.environment))
+      throw new AppError(
+        'Conflict',
+        `deployment ${JSON.stringify(id)} is of ${before.service} to ${before.environment}; an id names one deployment`,
+        [{ field: 'id', message: 'already used for another service or environment' }],
+      );
+    const next: Deployment = {
+      id,
+      service: input.service,
+      environment: input.environment,
+      ...(input.version === undefined ? pick(before, 'version') : { version: input.version }),
+      ...(input.headSha === undefined ? pick(before, 'headSha') : { headSha: input.headSha }),
+      ...(input.startedAtMs === undefined ? pick(before, 'startedAtMs') : { startedAtMs: input.startedAtMs }),
+      finishedAtMs: input.finishedAtMs,
+      status: input.status,
+      kind: input.kind ?? before?.kind ?? 'normal',
+      ...(input.url === undefined ? pick(before, 'url') : { url: input.url }),
+      fixes: input.fixes === undefined ? (before?.fixes ?? []) : fixes,
+      source: before?.source ?? actor.source,
+      ...(before?.gate ? { gate: before.gate } : gate ? { gate } : {}),
+      createdAtMs: before?.createdAtMs ?? nowMs,
+      updatedAtMs: nowMs,
+    };
+
+    let shas: string[] = [];
+    if (input.commits?.length) {
+      await upsertChanges(trx, input.service, input.commits, nowMs);
+      shas = input.commits.map((c) => c.sha);
+    } else if (input.headSha !== undefined && !before) {
+      shas = await pendingChangesUpTo(trx, input.service, input.headSha);
+    }
+    const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
+
+    if (before && !shas.length && sameDeployment(before, next))
+      return { deployment: before, outcome: 'unchanged' as const };
+    const row = deploymentToRow(next, production, changeCount);
+    if (before) {
+      const { id: _id, created_at: _created, ...changes } = row;
+      await trx.updateTable('deployments').set(changes).where('id', '=', id).execute();
+    } else {
+      await trx.insertInto('deployments').values(row).execute();
+    }
+    // Which deployment first shipped each change moves when this one ships, fails or is re-timed.
+    const affected =
+      before && (before.status !== next.status || before.finishedAtMs !== next.finishedAtMs)
+        ? await shasOf(trx, id)
+        : shas;
+    if (production && affected.length) await refreshFirstDeployments(trx, input.service, affected);
+    return {
+      deployment: { ...next, production, changeCount },
+      outcome: before ? ('updated' as const) : ('created' as const),
+    };
+  });
+  const statusChanged =
+    result.outcome === 'created' || (existing !== undefined && existing.status !== input.status);
+  if (result.outcome !== 'unchanged' && statusChanged) {
+    deps.metrics?.deployments.inc({
+      service: input.service,
+      environment: input.environment,
+      status: input.status,
+    });
+    if (production && input.status === 'rolled_back')
+      deps.metrics?.deploymentFailures.inc({ service: input.service, reason: 'rolled_back' });
+  }
+  return result;
+}
+
+function pick<K extends 'version' | 'headSha' | 'startedAtMs' | 'url'>(
+  d: Deployment | undefined,
+  key: K,
+): Partial<Pick<Deployment, K>> {
+  return d && d[key] !== undefined ? ({ [key]: d[key] } as Partial<Pick<Deployment, K>>) : {};
+}
+
+function sameDeployment(a: Deployment, b: Deployment): boolean {
+  return (
+    a.version === b.version &&
+    a.headSha === b.headSha &&
+    a.startedAtMs === b.startedAtMs &&
+    a.finishedAtMs === b.finishedAtMs &&
+    a.status === b.status &&
+    a.kind === b.kind &&
+    a.url === b.url &&
+    JSON.stringify(a.fixes) === JSON.stringify(b.fixes)
+  );
+}
+
+/** Incident references (INC-12) or ids → ids; an unknown one is a clear error. */
+async function resolveIncidents(deps: DeliveryDeps, refs: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ref of refs) {
+    const { incident } = await getIncident(deps.incidents, ref).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'NotFound')
+        throw new AppError('Invalid', `fixes: no incident ${JSON.stringify(ref)}`, [
+          { field: 'fixes', message: `no incident ${JSON.stringify(ref)}` },
+        ]);
+      throw error;
+    });
+    if (!ids.includes(incident.id)) ids.push(incident.id);
+  }
+  return ids;
+}
+
+/** Changes seen before any deployment (a push to the deployed branch): their commit times. */
+export async function recordChanges(
+  deps: Pick<DeliveryDeps, 'db' | 'clock'>,
+  input: { readonly service: string; readonly changes: readonly Change[] },
+): Promise<{ recorded: number }> {
+  if (input.changes.length > MAX_COMMITS_PER_DEPLOYMENT)
+    throw new AppError('Invalid', `at most ${MAX_COMMITS_PER_DEPLOYMENT} changes at once`);
+  if (!input.changes.length) return { recorded: 0 };
+  await deps.db.kysely
+    .transaction()
+    .execute((trx) => upsertChanges(trx, input.service, input.changes, deps.clock.now()));
+  return { recorded: new Set(input.changes.map((c) => c.sha)).size };
+}
+
+export async function getDeployment(deps: Pick<DeliveryDeps, 'db'>, id: string): Promise<StoredDeployment> {
+  const row = await deps.db.kysely
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw new AppError('NotFound', `no deployment ${JSON.stringify(id)}`);
+  return deploymentFromRow(row);
+}
+
+export interface DeploymentFilter {
+  readonly services?: readonly string[] | undefined;
+  readonly environment?: string | undefined;
+  readonly production?: boolean | undefined;
+  readonly statuses?: readonly DeploymentStatus[] | undefined;
+  readonly fromMs?: number | undefined;
+  readonly toMs?: number | undefined;
+  /** Keyset cursor: deployments that finished before this one (finishedAtMs, id). */
+  readonly before?: { readonly finishedAtMs: number; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+/** Deployments, newest first. */
+export async function listDeployments(
+  deps: Pick<DeliveryDeps, 'db'>,
+  filter: DeploymentFilter,
+): Promise<StoredDeployment[]> {
+  let query = deps.db.kysely.selectFrom('deployments').selectAll();
+  if (filter.services) {
+    if (!filter.services.length) return [];
+    query = query.where('service', 'in', [...filter.services]);
+  }
+  if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+  if (filter.production !== undefined) query = query.where('production', '=', filter.production ? 1 : 0);
+  if (filter.statuses) query = query.where('status', 'in', [...filter.statuses]);
+  if (filter.fromMs !== undefined) query = query.where('finished_at', '>=', filter.fromMs);
+  if (filter.toMs !== undefined) query = query.where('finished_at', '<', filter.toMs);
+  if (filter.before) {
+    const { finishedAtMs, id } = filter.before;
+    query = query.where((eb) =>
+      eb.or([
+        eb('finished_at', '<', finishedAtMs),
+        eb.and([eb('finished_at', '=', finishedAtMs), eb('id', '<', id)]),
+      ]),
+    );
+  }
+  const rows = await query.orderBy('finished_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  return rows.map(deploymentFromRow);
+}
+
+/** The next production deployment (reaching production) of the service after each given one. */
+export async function nextProductionDeployments(
+  deps: Pick<DeliveryDeps, 'db'>,
+  deployments: readonly StoredDeployment[],
+): Promise<Map<string, StoredDeployment>> {
+  const out = new Map<string, StoredDeployment>();
+  for (const d of deployments) {
+    if (!d.production) continue;
+    const row = await deps.db.kysely
+      .selectFrom('deployments')
+      .selectAll()
+      .where('service', '=', d.service)
+      .where('production', '=', 1)
+      .where('status', 'in', ['success', 'rolled_back'])
+      .where((eb) =>
+        eb.or([
+          eb('finished_at', '>', d.finishedAtMs),
+          eb.and([eb('finished_at', '=', d.finishedAtMs), eb('id', '>', d.id)]),
+        ]),
+      )
+      .orderBy('finished_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (row) out.set(d.id, deploymentFromRow(row));
+  }
+  return out;
+}
+
+/** Services of a team: those whose spec (the service's, or one of its SLOs') names the team as owner. */
+export function servicesOfTeam(catalog: Catalog, team: string): string[] {
+  const services = new Set<string>();
+  for (const s of catalog.services) if (s.shinrai?.owner === team) services.add(s.name);
+  for (const slo of catalog.slos) if (slo.shinrai.owner === team) services.add(slo.service);
+  return [...services].sort();
+}
+
+/** A confirmed cause resolved to the deployment it names (a commit: the first production deployment that shipped it). */
+export interface ResolvedCause {
+  readonly incident: Incident;
+  readonly deploymentId: string;
+}
+
+/** Incidents with a confirmed cause, each resolved to a deployment (causes naming unknown commits are left out). */
+export async function confirmedCauses(deps: DeliveryDeps): Promise<ResolvedCause[]> {
+  const incidents = (await listIncidents(deps.incidents, {})).filter(
+    (i) => i.causedBy && i.status !== 'cancelled' && !i.drill,
+  );
+  const out: ResolvedCause[] = [];
+  for (const incident of incidents) {
+    const cause = incident.causedBy!;
+    if (cause.deployment !== undefined) out.push({ incident, deploymentId: cause.deployment });
+    else if (cause.commit !== undefined) {
+      const row = await deps.db.kysely
+        .selectFrom('changes')
+        .select('first_deployment_id')
+        .where('sha', '=', cause.commit)
+        .where('first_deployment_id', 'is not', null)
+        .orderBy('first_deployed_at')
+        .executeTakeFirst();
+      if (row?.first_deployment_id) out.push({ incident, deploymentId: row.first_deployment_id });
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks a cause before an incident stores it: the deployment must exist; a commit must be a
+ * recorded change (an abbreviated sha is completed when it names exactly one).
+ */
+export async function checkCause(deps: Pick<DeliveryDeps, 'db'>, cause: CauseInput): Promise<CauseInput> {
+  if ('deployment' in cause) {
+    await getDeployment(deps, cause.deployment).catch((error: unknown) => {
+      throw error instanceof AppError && error.code === 'NotFound'
+        ? new AppError('Invalid', `causedBy: no deployment ${JSON.stringify(cause.deployment)}`, [
+            { field: 'causedBy.deployment', message: 'no such deployment' },
+          ])
+        : error;
+    });
+    return cause;
+  }
+  const sha = cause.commit.toLowerCase();
+  const rows = await deps.db.kysely
+    .selectFrom('changes')
+    .select('sha')
+    .where(sql<string>`lower(sha)`, 'like', `${sha.replace(/[%_\\]/g, '')}%`)
+    .groupBy('sha')
+    .limit(2)
+    .execute();
+  if (rows.length === 0)
+    throw new AppError('Invalid', `causedBy: no recorded change ${JSON.stringify(cause.commit)}`, [
+      { field: 'causedBy.commit', message: 'no recorded change with this sha' },
+    ]);
+  if (rows.length > 1)
+    throw new AppError('Invalid', `causedBy: ${JSON.stringify(cause.commit)} names more than one change`, [
+      { field: 'causedBy.commit', message: 'ambiguous: give more of the sha' },
+    ]);
+  return { commit: rows[0]!.sha };
+}
+
+/**
+ * The suggested cause of an incident: the last production deployment of an affected service that
+ * finished before the impact started (or detection, or declaration), within the suspect window.
+ */
+export async function suspects(deps: DeliveryDeps, ref: string): Promise<StoredDeployment[]> {
+  const { incident } = await getIncident(deps.incidents, ref);
+  const startMs =
+    incident.milestones.impactStartedAt ?? incident.milestones.detectedAt ?? incident.createdAtMs;
+  const services = [...incident.services];
+  for (const slo of deps.catalog().slos) if (incident.slos.includes(slo.id)) services.push(slo.service);
+  const out: StoredDeployment[] = [];
+  for (const service of [...new Set(services)].sort()) {
+    const [last] = await listDeployments(deps, {
+      services: [service],
+      production: true,
+      statuses: ['success', 'rolled_back'],
+      fromMs: startMs - deps.settings.suspectWindowHours * 3_600_000,
+      toMs: startMs + 1,
+      limit: 1,
+    });
+    if (last) out.push(last);
+  }
+  return out.sort((a, b) => b.finishedAtMs - a.finishedAtMs);
+}

@@ -1,6 +1,14 @@
 /** Reading commits from `git log`: parsing, the cap, and what reaches git (a fake runner records it). */
 import { describe, expect, it } from 'vitest';
-import { type GitRunner, gitCommits, LOG_FORMAT, MAX_COMMITS, parseGitLog } from './git-log.js';
+import {
+  clip,
+  type GitRunner,
+  gitCommits,
+  LOG_FORMAT,
+  MAX_COMMITS,
+  MAX_MESSAGE_CHARS,
+  parseGitLog,
+} from './git-log.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 const record = (n: number, subject = `change ${n}`) =>
@@ -12,6 +20,15 @@ describe('parseGitLog', () => {
       { sha: sha(1), timestamp: '2026-11-02T10:00:00+09:00', author: 'Author 1', message: 'change 1' },
       { sha: sha(2), timestamp: '2026-11-03T10:00:00+09:00', author: 'Author 2', message: 'fix: a|b\t"c"' },
     ]);
+  });
+
+  it('clips a subject or name longer than the API takes, never splitting a character', () => {
+    const long = `${'x'.repeat(MAX_MESSAGE_CHARS - 2)}😀😀`;
+    const [commit] = parseGitLog(record(1, long));
+    expect(commit!.message!.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+    expect(commit!.message!.endsWith('x…')).toBe(true);
+    expect(clip('abc', 3)).toBe('abc');
+    expect(clip('abcd', 3)).toBe('ab…');
   });
 
   it('skips records without a hash or a date, and an empty output', () => {

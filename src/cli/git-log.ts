@@ -46,6 +46,18 @@ export const LOG_FORMAT = `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%s${RECORD}`
 /** A commit sha as git prints it: 4–64 hex digits (SHA-1 or SHA-256 repositories, abbreviated or full). */
 export const SHA = /^[0-9a-f]{4,64}$/i;
 
+/** The API's limits on a commit's author name and message (UTF-16 units, as JavaScript counts). */
+export const MAX_AUTHOR_CHARS = 200;
+export const MAX_MESSAGE_CHARS = 2_000;
+
+/** At most `max` UTF-16 units, never half of a surrogate pair; clipped text ends with "…". */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max - 1);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
 /** Parses `git log` output in LOG_FORMAT; records that do not have a hash and a date are skipped. */
 export function parseGitLog(output: string): GitCommit[] {
   const commits: GitCommit[] = [];
@@ -57,8 +69,8 @@ export function parseGitLog(output: string): GitCommit[] {
     commits.push({
       sha,
       timestamp,
-      ...(author ? { author } : {}),
-      ...(message ? { message } : {}),
+      ...(author ? { author: clip(author, MAX_AUTHOR_CHARS) } : {}),
+      ...(message ? { message: clip(message, MAX_MESSAGE_CHARS) } : {}),
     });
   }
   return commits;

@@ -102,7 +102,7 @@ describe('shinrai deploy record', () => {
       url: '/api/v1/deployments?service=checkout&environment=production&limit=50',
     });
     expect(posted()).toMatchObject({
-      headers: { 'idempotency-key': key, authorization: 'Bearer tok-1' },
+      headers: { 'idempotency-key': key, authorization: 'Bearer tok-1', 'x-shinrai-source': 'cli' },
       body: {
         service: 'checkout',
         environment: 'production',
@@ -267,6 +267,20 @@ describe('shinrai deploy record', () => {
       [['--service', 'checkout', '--fixes', ' , ', '--sha', 'abcd'], /--fixes/],
       [['--service', 'checkout', '--url', 'ftp://x', '--sha', 'abcd'], /--url "ftp:\/\/x"/],
       [['--service', 'checkout', '--no-git'], /give --sha/],
+      [['--service', 'checkout', '--no-git', '--sha', 'abcd', '--id', 'has space'], /--id "has space"/],
+      [['--service', 'checkout', '--no-git', '--sha', 'abcd', '--version', ''], /--version must be/],
+      [
+        [
+          '--service',
+          'checkout',
+          '--no-git',
+          '--sha',
+          'abcd',
+          '--fixes',
+          Array.from({ length: 51 }, (_, i) => `INC-${i}`).join(','),
+        ],
+        /at most 50 incidents/,
+      ],
     ];
     for (const [args, message] of cases) {
       const { code, stdout, stderr } = await deploy(args);
@@ -341,7 +355,10 @@ describe('shinrai deploy record', () => {
         'warn: 30% of the budget left\nrecorded deployment dep-1 of checkout to production: 1 change\n',
       );
       expect(posted()).toMatchObject({
-        headers: { 'idempotency-key': idempotencyKey('checkout', 'production', shas[2]!, 'success') },
+        headers: {
+          'idempotency-key': idempotencyKey('checkout', 'production', shas[2]!, 'success'),
+          'x-shinrai-source': 'gate',
+        },
         body: {
           status: 'success',
           kind: 'normal',

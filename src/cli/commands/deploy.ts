@@ -76,9 +76,9 @@ export function parseFixes(value: string | undefined): string[] | undefined {
     .split(',')
     .map((r) => r.trim())
     .filter((r) => r !== '');
-  if (refs.length === 0 || refs.some((r) => /\s/.test(r) || r.length > 200))
+  if (refs.length === 0 || refs.length > 50 || refs.some((r) => /\s/.test(r) || r.length > 100))
     throw new CliError(
-      `--fixes "${value}" is not a comma-separated list of incidents (e.g. INC-12,INC-13)`,
+      `--fixes "${value}" is not a comma-separated list of at most 50 incidents (e.g. INC-12,INC-13)`,
       2,
     );
   return refs;
@@ -115,7 +115,10 @@ export function checkDeploymentFlags(
   io: CliIo,
 ): { service: string; environment: string; startedAt?: string; finishedAt: string; fixes?: string[] } {
   if (!flags.service) throw new CliError('give --service <name> (the service deployed)', 2);
-  if (!flags.env.trim()) throw new CliError('--env must name an environment', 2);
+  if (flags.service.trim() === '' || flags.service.length > 200)
+    throw new CliError('--service must be 1 to 200 characters', 2);
+  if (flags.env.trim() === '' || flags.env.length > 200)
+    throw new CliError('--env must name an environment (1 to 200 characters)', 2);
   oneOf('--status', flags.status, STATUSES);
   oneOf('--kind', flags.kind, KINDS);
   for (const [name, value] of [
@@ -124,6 +127,10 @@ export function checkDeploymentFlags(
   ] as const)
     if (value !== undefined && !SHA.test(value))
       throw new CliError(`${name} "${value}" is not a commit hash (4 to 64 hex digits)`, 2);
+  if (flags.id !== undefined && !/^[\x21-\x7e]{1,300}$/.test(flags.id))
+    throw new CliError(`--id "${flags.id}" must be 1 to 300 printable ASCII characters without spaces`, 2);
+  if (flags.version !== undefined && (flags.version.trim() === '' || flags.version.length > 200))
+    throw new CliError('--version must be 1 to 200 characters', 2);
   if (flags.url !== undefined && !/^https?:\/\/\S+$/i.test(flags.url))
     throw new CliError(`--url "${flags.url}" is not an http(s) link`, 2);
   const startedAt =
@@ -151,6 +158,7 @@ export function checkDeploymentFlags(
 export async function recordFromFlags(
   flags: ServerFlags & DeploymentFlags,
   io: CliIo,
+  source: 'cli' | 'gate' = 'cli',
   git: GitRunner = runGit,
 ): Promise<{ deployment: DeploymentView; replayed: boolean; created: boolean }> {
   const { service, environment, startedAt, finishedAt, fixes } = checkDeploymentFlags(flags, io);
@@ -202,6 +210,7 @@ export async function recordFromFlags(
   };
   const answer = await callWithHeaders(flags, 'POST', '/api/v1/deployments', body, {
     'idempotency-key': id,
+    'x-shinrai-source': source,
   });
   return {
     deployment: answer.body as DeploymentView,

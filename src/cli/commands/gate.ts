@@ -79,7 +79,7 @@ Use it when the deploy step right after cannot fail; otherwise gate before and r
       const allowed = answer.decision !== 'deny';
       const recorded =
         flags.record && allowed
-          ? await recordFromFlags({ ...flags, status: 'success', kind: 'normal' }, io)
+          ? await recordFromFlags({ ...flags, status: 'success', kind: 'normal' }, io, 'gate')
           : undefined;
       if (flags.json)
         io.out(JSON.stringify(recorded ? { ...answer, deployment: recorded.deployment } : answer, null, 2));

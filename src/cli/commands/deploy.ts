@@ -227,7 +227,7 @@ async function previousDeployedSha(
   headSha: string,
   ownId: string,
 ): Promise<string | undefined> {
-  const query = new URLSearchParams({ service, environment, limit: '50' });
+  const query = new URLSearchParams({ service, environment, limit: '20' });
   const answer = (await callWithHeaders(flags, 'GET', `/api/v1/deployments?${query}`)).body as {
     deployments?: DeploymentView[];
   };

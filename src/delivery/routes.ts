@@ -1,9 +1,13 @@
 /** Deployments over HTTP: record one (idempotent), list them with their budget impact, and an incident's suspects. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import { type DeploymentWithImpact, deploymentImpact, deploymentsWithImpact } from './impact.js';
+import { BENCHMARK_YEARS, LEVEL_NAMES } from './levels.js';
+import type { DeliveryMetrics } from './metrics.js';
+import { deliveryMetrics } from './metrics-service.js';
 import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES } from './model.js';
 import {
   type DeliveryDeps,
@@ -135,6 +139,95 @@ export const deploymentBodySchema = z.strictObject({
   fixes: z.array(z.string().min(1).max(100)).max(50).optional().describe('incidents it fixes (INC-12)'),
 });
 
+const levelSchema = z
+  .object({ name: z.enum(LEVEL_NAMES), label: z.string() })
+  .nullable()
+  .describe('the DORA performance level in the benchmark table; null when the table has none for the metric');
+
+const metricsSchema = z.object({
+  scope: z.object({
+    service: z.string().optional(),
+    team: z.string().optional(),
+    services: z.array(z.string()).optional().describe('the services in scope; absent: every service'),
+  }),
+  period: z.object({
+    from: z.string().describe('first day (YYYY-MM-DD) in the zone'),
+    to: z.string().describe('last day, inclusive'),
+    timeZone: z.string(),
+    days: z.number().int(),
+    fromTime: z.string(),
+    toTime: z.string().describe('the instant after the last day'),
+  }),
+  benchmark: z.object({ year: z.number().int(), source: z.string() }),
+  deploymentFrequency: z.object({
+    count: z.number().int(),
+    perDay: z.number(),
+    perWeek: z.number(),
+    level: levelSchema,
+  }),
+  leadTime: z.object({
+    changes: z.number().int(),
+    excluded: z.number().int().describe('changes with a lead time ≤ 0, left out'),
+    medianMs: z.number().nullable(),
+    p90Ms: z.number().nullable(),
+    level: levelSchema,
+  }),
+  changeFailRate: z.object({
+    deployments: z.number().int(),
+    failed: z.number().int(),
+    rate: z.number().nullable(),
+    level: levelSchema,
+  }),
+  recoveryTime: z.object({
+    failed: z.number().int(),
+    recovered: z.number().int(),
+    medianMs: z.number().nullable(),
+    p90Ms: z.number().nullable(),
+    level: levelSchema,
+  }),
+  reworkRate: z.object({
+    deployments: z.number().int(),
+    unplanned: z.number().int(),
+    rate: z.number().nullable(),
+    level: levelSchema,
+  }),
+  weeks: z.array(
+    z.object({
+      start: z.string().describe("the week's Monday (YYYY-MM-DD) in the zone"),
+      deployments: z.number().int(),
+      leadTimeMedianMs: z.number().nullable(),
+      changeFailRate: z.number().nullable(),
+      recoveryMedianMs: z.number().nullable(),
+      reworkRate: z.number().nullable(),
+    }),
+  ),
+});
+
+function metricsView(
+  m: DeliveryMetrics,
+  scope: z.output<typeof metricsSchema>['scope'],
+  days: { from: string; to: string },
+): z.output<typeof metricsSchema> {
+  return {
+    scope,
+    period: {
+      from: days.from,
+      to: days.to,
+      timeZone: m.period.timeZone,
+      days: m.period.days,
+      fromTime: iso(m.period.fromMs),
+      toTime: iso(m.period.toMs),
+    },
+    benchmark: { ...m.benchmark },
+    deploymentFrequency: { ...m.deploymentFrequency },
+    leadTime: { ...m.leadTime },
+    changeFailRate: { ...m.changeFailRate },
+    recoveryTime: { ...m.recoveryTime },
+    reworkRate: { ...m.reworkRate },
+    weeks: m.weeks.map(({ startMs: _startMs, ...week }) => ({ ...week })),
+  };
+}
+
 export function deliveryRoutes(deps: DeliveryDeps) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
@@ -244,6 +337,66 @@ export function deliveryRoutes(deps: DeliveryDeps) {
           deployments: items.map(impactView),
           ...(next ? { nextBefore: `${next.finishedAtMs}:${next.id}` } : {}),
         };
+      },
+    );
+
+    api.get(
+      '/api/v1/delivery/metrics',
+      {
+        schema: {
+          tags: ['delivery'],
+          summary:
+            'DORA metrics (deployment frequency, lead time, change fail rate, recovery time, rework rate) with levels and weekly points',
+          description: 'Definitions: docs/delivery.md. Without service or team: every service.',
+          querystring: z.object({
+            service: name.optional(),
+            team: name.optional().describe('the services whose spec owner is this team'),
+            from: z
+              .string()
+              .max(10)
+              .optional()
+              .describe('first day, YYYY-MM-DD in tz (default: 90 days before to)'),
+            to: z.string().max(10).optional().describe('last day, inclusive (default: today in tz)'),
+            tz: z.string().max(100).optional().describe('IANA time zone (default: incidents.timeZone)'),
+            benchmark: z.coerce
+              .number()
+              .int()
+              .optional()
+              .describe(
+                `DORA report year: ${BENCHMARK_YEARS.join(', ')} (default: delivery.benchmarkYear, else the latest)`,
+              ),
+          }),
+          response: { 200: metricsSchema },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const timeZone = q.tz ?? deps.defaultTimeZone;
+        const today = DateTime.fromMillis(deps.clock.now(), { zone: timeZone });
+        const to = q.to ?? (today.isValid ? today.toISODate()! : '');
+        const from = q.from ?? DateTime.fromISO(to, { zone: timeZone }).minus({ days: 89 }).toISODate() ?? to;
+        const services =
+          q.team !== undefined
+            ? servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service)
+            : q.service === undefined
+              ? undefined
+              : [q.service];
+        const metrics = await deliveryMetrics(deps, {
+          services,
+          from,
+          to,
+          timeZone,
+          benchmarkYear: q.benchmark,
+        });
+        return metricsView(
+          metrics,
+          {
+            ...(q.service === undefined ? {} : { service: q.service }),
+            ...(q.team === undefined ? {} : { team: q.team }),
+            ...(services === undefined ? {} : { services }),
+          },
+          { from, to },
+        );
       },
     );
 

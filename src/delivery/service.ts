@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/index.js';
+import { type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { Catalog } from '../slo/index.js';
@@ -45,6 +45,8 @@ export interface DeliveryDeps {
   readonly clock: Clock;
   readonly catalog: () => Catalog;
   readonly settings: DeliverySettings;
+  /** The zone periods are read in when a request names none (incidents.timeZone). */
+  readonly defaultTimeZone: string;
   /** Incidents: causes are read from them (and an incident reference resolves through them). */
   readonly incidents: IncidentDeps;
   /** The gate's answer for a service now, stored with a deployment; undefined when it has none. */
@@ -86,8 +88,26 @@ export function productionEnvironment(
   return settings.production[service] ?? settings.production['*'] ?? 'production';
 }
 
-/** Records a deployment, or updates the one with the same id (a later status, finish or field). */
+/**
+ * Records a deployment, or updates the one with the same id (a later status, finish or field).
+ * Two requests racing to create the same id (a CI retry while the first is in flight) end as one
+ * deployment: the loser of the insert runs again and finds it.
+ */
 export async function recordDeployment(
+  deps: DeliveryDeps,
+  input: RecordDeploymentInput,
+  actor: { readonly name: string; readonly source: DeploymentSource },
+): Promise<RecordOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await recordOnce(deps, input, actor);
+    } catch (error) {
+      if (attempt >= 2 || input.id === undefined || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+async function recordOnce(
   deps: DeliveryDeps,
   input: RecordDeploymentInput,
   actor: { readonly name: string; readonly source: DeploymentSource },
@@ -159,7 +179,7 @@ export async function recordDeployment(
     }
     const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
 
-    if (before && !shas.length && sameDeployment(before, next))
+    if (before && changeCount === before.changeCount && sameDeployment(before, next))
       return { deployment: before, outcome: 'unchanged' as const };
     const row = deploymentToRow(next, production, changeCount);
     if (before) {
@@ -416,4 +436,26 @@ export async function suspects(deps: DeliveryDeps, ref: string): Promise<StoredD
     if (last) out.push(last);
   }
   return out.sort((a, b) => b.finishedAtMs - a.finishedAtMs);
+}
+
+/** Counts a newly confirmed cause on /metrics when it names a production deployment (or a commit one shipped). */
+export async function countConfirmedCause(
+  deps: Pick<DeliveryDeps, 'db'>,
+  metrics: ShinraiMetrics,
+  cause: { readonly deployment?: string | undefined; readonly commit?: string | undefined },
+): Promise<void> {
+  let query = deps.db.kysely.selectFrom('deployments').select('service').where('production', '=', 1);
+  if (cause.deployment !== undefined) query = query.where('id', '=', cause.deployment);
+  else if (cause.commit !== undefined)
+    query = query.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('changes')
+        .select('first_deployment_id')
+        .where('sha', '=', cause.commit!)
+        .where('first_deployment_id', 'is not', null)
+        .$narrowType<{ first_deployment_id: string }>(),
+    );
+  else return;
+  const row = await query.limit(1).executeTakeFirst();
+  if (row) metrics.deploymentFailures.inc({ service: row.service, reason: 'incident' });
 }

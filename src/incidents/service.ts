@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../platform/clock.js';
-import type { Database, Db } from '../platform/db/index.js';
+import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
 import type { Catalog } from '../slo/index.js';
 import {
@@ -221,6 +221,12 @@ export async function changeIncident(
   actor: Actor,
 ): Promise<Incident> {
   const nowMs = deps.clock.now();
+  // A named cause is checked before the transaction: the check reads other tables (and SQLite has
+  // one connection, which the transaction holds).
+  const checkedCause =
+    change.causedBy === undefined || change.causedBy === null || !deps.checkCause
+      ? change.causedBy
+      : await deps.checkCause(change.causedBy, await findIncident(deps.db.kysely, ref));
   const changed = await deps.db.kysely.transaction().execute(async (trx) => {
     const current = await findIncident(trx, ref, deps.db.dialect);
     const events: Array<{ kind: EventKind; text: string }> = [];
@@ -307,11 +313,8 @@ export async function changeIncident(
       }
       next = { ...next, roles };
     }
-    if (change.causedBy !== undefined) {
-      const cause =
-        change.causedBy === null
-          ? null
-          : await (deps.checkCause?.(change.causedBy, current) ?? change.causedBy);
+    if (checkedCause !== undefined) {
+      const cause = checkedCause;
       const same =
         cause === null
           ? current.causedBy === undefined
@@ -604,9 +607,4 @@ function checkMilestones(milestones: Milestones): void {
       `milestones out of order: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
       problems,
     );
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

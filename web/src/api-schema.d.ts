@@ -2056,6 +2056,126 @@ export interface paths {
       };
     };
   };
+  "/api/v1/delivery/metrics": {
+    /**
+     * DORA metrics (deployment frequency, lead time, change fail rate, recovery time, rework rate) with levels and weekly points
+     * @description Definitions: docs/delivery.md. Without service or team: every service.
+     */
+    get: {
+      parameters: {
+        query?: {
+          service?: string;
+          /** @description the services whose spec owner is this team */
+          team?: string;
+          /** @description first day, YYYY-MM-DD in tz (default: 90 days before to) */
+          from?: string;
+          /** @description last day, inclusive (default: today in tz) */
+          to?: string;
+          /** @description IANA time zone (default: incidents.timeZone) */
+          tz?: string;
+          /** @description DORA report year: 2021, 2022, 2023, 2024 (default: delivery.benchmarkYear, else the latest) */
+          benchmark?: number;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              scope: {
+                service?: string;
+                team?: string;
+                /** @description the services in scope; absent: every service */
+                services?: string[];
+              };
+              period: {
+                /** @description first day (YYYY-MM-DD) in the zone */
+                from: string;
+                /** @description last day, inclusive */
+                to: string;
+                timeZone: string;
+                days: number;
+                fromTime: string;
+                /** @description the instant after the last day */
+                toTime: string;
+              };
+              benchmark: {
+                year: number;
+                source: string;
+              };
+              deploymentFrequency: {
+                count: number;
+                perDay: number;
+                perWeek: number;
+                /** @description the DORA performance level in the benchmark table; null when the table has none for the metric */
+                level: ({
+                  /** @enum {string} */
+                  name: "elite" | "high" | "medium" | "low";
+                  label: string;
+                }) | null;
+              };
+              leadTime: {
+                changes: number;
+                /** @description changes with a lead time ≤ 0, left out */
+                excluded: number;
+                medianMs: number | null;
+                p90Ms: number | null;
+                /** @description the DORA performance level in the benchmark table; null when the table has none for the metric */
+                level: ({
+                  /** @enum {string} */
+                  name: "elite" | "high" | "medium" | "low";
+                  label: string;
+                }) | null;
+              };
+              changeFailRate: {
+                deployments: number;
+                failed: number;
+                rate: number | null;
+                /** @description the DORA performance level in the benchmark table; null when the table has none for the metric */
+                level: ({
+                  /** @enum {string} */
+                  name: "elite" | "high" | "medium" | "low";
+                  label: string;
+                }) | null;
+              };
+              recoveryTime: {
+                failed: number;
+                recovered: number;
+                medianMs: number | null;
+                p90Ms: number | null;
+                /** @description the DORA performance level in the benchmark table; null when the table has none for the metric */
+                level: ({
+                  /** @enum {string} */
+                  name: "elite" | "high" | "medium" | "low";
+                  label: string;
+                }) | null;
+              };
+              reworkRate: {
+                deployments: number;
+                unplanned: number;
+                rate: number | null;
+                /** @description the DORA performance level in the benchmark table; null when the table has none for the metric */
+                level: ({
+                  /** @enum {string} */
+                  name: "elite" | "high" | "medium" | "low";
+                  label: string;
+                }) | null;
+              };
+              weeks: ({
+                  /** @description the week's Monday (YYYY-MM-DD) in the zone */
+                  start: string;
+                  deployments: number;
+                  leadTimeMedianMs: number | null;
+                  changeFailRate: number | null;
+                  recoveryMedianMs: number | null;
+                  reworkRate: number | null;
+                })[];
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/deployments/{id}": {
     /** One deployment with failure and budget impact */
     get: {
@@ -2175,6 +2295,159 @@ export interface paths {
                   updatedAt: string;
                   reason: string;
                 })[];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/github": {
+    /** GitHub webhook (deployment_status, push, pull_request merged, ping), signed with X-Hub-Signature-256; 404 unless delivery.github.secret is set */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/gitlab": {
+    /** GitLab webhook (Deployment Hook, Push Hook, Merge Request Hook), authenticated by X-Gitlab-Token; 404 unless delivery.gitlab.token is set */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/deployments": {
+    /** Generic deployment webhook: JSON with the fields of POST /api/v1/deployments, or a CloudEvent 1.0 (structured or binary); Authorization: Bearer <delivery.webhook.token> or X-Shinrai-Signature-256 */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
             };
           };
         };

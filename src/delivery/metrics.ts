@@ -1,0 +1,316 @@
+/**
+ * DORA delivery metrics (pure: no I/O, no clock): deployment frequency, change lead time, change fail
+ * rate, failed deployment recovery time and rework rate over a period in a time zone, with weekly
+ * points and performance levels. The definitions are written out in docs/delivery.md "Definitions";
+ * keep the two in step.
+ */
+import { percentilesContInPlace } from '../platform/stats.js';
+import { benchmarkSource, LATEST_BENCHMARK_YEAR, type Level, levelFor } from './levels.js';
+import type { CauseLink, DeployedChange, DeploymentFact, DeploymentKind } from './model.js';
+import { weekBuckets } from './weeks.js';
+
+export interface DeliveryMetricsInput {
+  /** Start of the period (inclusive): midnight starting `from` in the zone. */
+  readonly fromMs: number;
+  /** End of the period (exclusive): midnight after `to` in the zone. */
+  readonly toMs: number;
+  /** IANA zone for calendar days and Monday-start weeks. */
+  readonly timeZone: string;
+  /** Production deployments of the services in scope; may reach before and after the period. */
+  readonly deployments: readonly DeploymentFact[];
+  /** Confirmed incident → deployment links. */
+  readonly causes: readonly CauseLink[];
+  /** Deployed changes, one row per change; those first deployed outside the period are ignored. */
+  readonly changes: readonly DeployedChange[];
+  /** Benchmark table year; default the latest. */
+  readonly benchmarkYear?: number | undefined;
+}
+
+export interface WeekPoint {
+  /** The week's Monday in the zone, YYYY-MM-DD (may be before the period's first day). */
+  readonly start: string;
+  /** Midnight starting that Monday in the zone. */
+  readonly startMs: number;
+  /** Successful production deployments finishing in the week and in the period. */
+  readonly deployments: number;
+  readonly leadTimeMedianMs: number | null;
+  readonly changeFailRate: number | null;
+  readonly recoveryMedianMs: number | null;
+  readonly reworkRate: number | null;
+}
+
+export interface DeliveryMetrics {
+  readonly period: {
+    readonly fromMs: number;
+    readonly toMs: number;
+    readonly timeZone: string;
+    readonly days: number;
+  };
+  readonly benchmark: { readonly year: number; readonly source: string };
+  readonly deploymentFrequency: {
+    readonly count: number;
+    readonly perDay: number;
+    readonly perWeek: number;
+    readonly level: Level | null;
+  };
+  readonly leadTime: {
+    /** Changes first deployed in the period with a lead time > 0. */
+    readonly changes: number;
+    /** Changes first deployed in the period with a lead time ≤ 0 (clock skew, rebased commits). */
+    readonly excluded: number;
+    readonly medianMs: number | null;
+    readonly p90Ms: number | null;
+    readonly level: Level | null;
+  };
+  readonly changeFailRate: {
+    /** Deployments reaching production (status success or rolled_back) finishing in the period. */
+    readonly deployments: number;
+    readonly failed: number;
+    readonly rate: number | null;
+    readonly level: Level | null;
+  };
+  readonly recoveryTime: {
+    readonly failed: number;
+    readonly recovered: number;
+    readonly medianMs: number | null;
+    readonly p90Ms: number | null;
+    readonly level: Level | null;
+  };
+  readonly reworkRate: {
+    readonly deployments: number;
+    readonly unplanned: number;
+    readonly rate: number | null;
+    /** Always null up to the 2024 tables: no report gives rework-rate clusters. */
+    readonly level: Level | null;
+  };
+  readonly weeks: readonly WeekPoint[];
+}
+
+const NO_LINKS: readonly CauseLink[] = [];
+
+const isRestoringKind = (kind: DeploymentKind): boolean => kind === 'hotfix' || kind === 'rollback';
+
+/** By finish, then id: the order "next deployment" means; ties broken by id so input order never matters. */
+function byFinish(a: DeploymentFact, b: DeploymentFact): number {
+  return a.finishedAtMs - b.finishedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Per-week counters, filled in one pass over the in-period rows. */
+interface WeekTally {
+  successes: number;
+  reached: number;
+  failed: number;
+  unplanned: number;
+}
+
+/** The DORA metrics of the deployments, causes and changes over [fromMs, toMs) in the zone. */
+export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMetrics {
+  const { fromMs, toMs, timeZone } = input;
+  const year = input.benchmarkYear ?? LATEST_BENCHMARK_YEAR;
+  const benchmark = benchmarkSource(year); // throws Invalid on an unknown year, before any work
+  const buckets = weekBuckets(fromMs, toMs, timeZone);
+  const weekCount = buckets.weeks.length;
+  const inPeriod = (ms: number): boolean => ms >= fromMs && ms < toMs;
+  const tallies: WeekTally[] = buckets.weeks.map(() => ({
+    successes: 0,
+    reached: 0,
+    failed: 0,
+    unplanned: 0,
+  }));
+
+  // Deployments that reached production, per service in finish order (one sort; Timsort is linear
+  // on input the database already ordered).
+  const byService = new Map<string, DeploymentFact[]>();
+  for (const deployment of input.deployments) {
+    if (deployment.status === 'failure') continue;
+    pushTo(byService, deployment.service, deployment);
+  }
+  // Incident id → finishes of the deployments that name it in `fixes`, ascending.
+  const fixFinishes = new Map<string, number[]>();
+  for (const list of byService.values()) {
+    list.sort(byFinish);
+    for (const deployment of list) {
+      for (const incidentId of deployment.fixes) pushTo(fixFinishes, incidentId, deployment.finishedAtMs);
+    }
+  }
+  for (const finishes of fixFinishes.values()) finishes.sort((a, b) => a - b);
+  const causesByDeployment = new Map<string, CauseLink[]>();
+  for (const cause of input.causes) pushTo(causesByDeployment, cause.deploymentId, cause);
+
+  let successes = 0;
+  let reached = 0;
+  let failed = 0;
+  let unplanned = 0;
+  const recoveries: number[] = [];
+  const recoveryWeeks: number[] = [];
+  for (const list of byService.values()) {
+    for (let i = 0; i < list.length; i++) {
+      const deployment = list[i]!;
+      if (!inPeriod(deployment.finishedAtMs)) continue;
+      const week = buckets.weekOf(deployment.finishedAtMs);
+      const tally = tallies[week]!;
+      reached++;
+      tally.reached++;
+      if (deployment.status === 'success') {
+        successes++;
+        tally.successes++;
+      }
+      if (isRestoringKind(deployment.kind) || deployment.fixes.length > 0) {
+        unplanned++;
+        tally.unplanned++;
+      }
+      const next = list[i + 1];
+      const links = causesByDeployment.get(deployment.id) ?? NO_LINKS;
+      const followedByFix = next !== undefined && isRestoringKind(next.kind);
+      if (!(links.length > 0 || deployment.status === 'rolled_back' || followedByFix)) continue;
+      failed++;
+      tally.failed++;
+      const recoveryMs = recoveryOf(deployment, followedByFix ? next : undefined, links, fixFinishes);
+      if (recoveryMs !== null) {
+        recoveries.push(recoveryMs);
+        recoveryWeeks.push(week);
+      }
+    }
+  }
+
+  // Lead times in one typed array (no per-row allocation); percentiles by selection, not sorting.
+  let excluded = 0;
+  let leadCount = 0;
+  const leadTimes = new Float64Array(input.changes.length);
+  const leadWeeks = new Int32Array(input.changes.length);
+  for (const change of input.changes) {
+    if (!inPeriod(change.firstDeployedAtMs)) continue;
+    const leadTimeMs = change.firstDeployedAtMs - change.committedAtMs;
+    if (!(leadTimeMs > 0)) {
+      excluded++;
+      continue;
+    }
+    leadTimes[leadCount] = leadTimeMs;
+    leadWeeks[leadCount++] = buckets.weekOf(change.firstDeployedAtMs);
+  }
+  const allLeadTimes = leadTimes.subarray(0, leadCount);
+  // Weekly medians first: they pair values with weeks by index, and the overall percentiles permute.
+  const leadByWeek = weeklyMedians(allLeadTimes, leadWeeks, weekCount);
+  const [leadMedianMs, leadP90Ms] = percentilesContInPlace(allLeadTimes, [0.5, 0.9]);
+  const allRecoveries = Float64Array.from(recoveries);
+  const recoveryByWeek = weeklyMedians(allRecoveries, Int32Array.from(recoveryWeeks), weekCount);
+  const [recoveryMedianMs, recoveryP90Ms] = percentilesContInPlace(allRecoveries, [0.5, 0.9]);
+
+  const days = buckets.days;
+  const perDay = days > 0 ? successes / days : 0;
+  const rate = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
+  const failRate = rate(failed, reached);
+  const reworkRate = rate(unplanned, reached);
+
+  return {
+    period: { fromMs, toMs, timeZone, days },
+    benchmark,
+    deploymentFrequency: {
+      count: successes,
+      perDay,
+      perWeek: perDay * 7,
+      level: days > 0 ? levelFor('deploymentFrequency', perDay, year) : null,
+    },
+    leadTime: {
+      changes: allLeadTimes.length,
+      excluded,
+      medianMs: leadMedianMs ?? null,
+      p90Ms: leadP90Ms ?? null,
+      level: levelFor('leadTime', leadMedianMs ?? null, year),
+    },
+    changeFailRate: {
+      deployments: reached,
+      failed,
+      rate: failRate,
+      level: levelFor('changeFailRate', failRate, year),
+    },
+    recoveryTime: {
+      failed,
+      recovered: allRecoveries.length,
+      medianMs: recoveryMedianMs ?? null,
+      p90Ms: recoveryP90Ms ?? null,
+      level: levelFor('recoveryTime', recoveryMedianMs ?? null, year),
+    },
+    reworkRate: {
+      deployments: reached,
+      unplanned,
+      rate: reworkRate,
+      level: levelFor('reworkRate', reworkRate, year),
+    },
+    weeks: buckets.weeks.map((week, index) => {
+      const tally = tallies[index]!;
+      return {
+        start: week.start,
+        startMs: week.startMs,
+        deployments: tally.successes,
+        leadTimeMedianMs: leadByWeek[index]!,
+        changeFailRate: rate(tally.failed, tally.reached),
+        recoveryMedianMs: recoveryByWeek[index]!,
+        reworkRate: rate(tally.unplanned, tally.reached),
+      };
+    }),
+  };
+}
+
+/**
+ * Recovery time of a failed deployment, or null when nothing ended it. Start: its finish, or the
+ * earliest impact start of its incidents if earlier. End: the earliest of the restoring deployment
+ * (the next one, when it is a hotfix or rollback), the first later deployment that names one of its
+ * incidents in `fixes`, and — when all its incidents are resolved — the latest resolution.
+ */
+function recoveryOf(
+  deployment: DeploymentFact,
+  restoring: DeploymentFact | undefined,
+  links: readonly CauseLink[],
+  fixFinishes: ReadonlyMap<string, readonly number[]>,
+): number | null {
+  let startMs = deployment.finishedAtMs;
+  let endMs = restoring ? restoring.finishedAtMs : Number.POSITIVE_INFINITY;
+  let allResolved = links.length > 0;
+  let lastResolvedMs = Number.NEGATIVE_INFINITY;
+  for (const link of links) {
+    startMs = Math.min(startMs, link.impactStartedAtMs);
+    const finishes = fixFinishes.get(link.incidentId);
+    if (finishes) {
+      const first = firstAbove(finishes, deployment.finishedAtMs);
+      if (first !== undefined) endMs = Math.min(endMs, first);
+    }
+    if (link.resolvedAtMs === undefined) allResolved = false;
+    else lastResolvedMs = Math.max(lastResolvedMs, link.resolvedAtMs);
+  }
+  if (allResolved) endMs = Math.min(endMs, lastResolvedMs);
+  // A resolution recorded before the impact start (inconsistent times) counts as no time, not less.
+  return Number.isFinite(endMs) ? Math.max(0, endMs - startMs) : null;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The first value > `ms` in ascending `values` (binary search). */
+function firstAbove(values: readonly number[], ms: number): number | undefined {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (values[mid]! > ms) high = mid;
+    else low = mid + 1;
+  }
+  return values[low];
+}
+
+/** The median of the values in each bucket (0..count-1): one pass to group them, one selection per bucket. */
+function weeklyMedians(values: Float64Array, groups: Int32Array, count: number): (number | null)[] {
+  const offsets = new Int32Array(count + 1);
+  for (let i = 0; i < values.length; i++) offsets[groups[i]! + 1]!++;
+  for (let g = 0; g < count; g++) offsets[g + 1]! += offsets[g]!;
+  const flat = new Float64Array(values.length);
+  const cursor = offsets.slice(0, count);
+  for (let i = 0; i < values.length; i++) flat[cursor[groups[i]!]!++] = values[i]!;
+  const medians: (number | null)[] = [];
+  for (let g = 0; g < count; g++)
+    medians.push(percentilesContInPlace(flat.subarray(offsets[g]!, offsets[g + 1]!), [0.5])[0]!);
+  return medians;
+}

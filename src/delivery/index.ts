@@ -24,7 +24,6 @@ export {
   type DeliveryDeps,
   type DeliverySettings,
   productionEnvironment,
-  type RecordDeploymentInput,
   recordChanges,
   recordDeployment,
   type StoredDeployment,

@@ -314,12 +314,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
       },
       async (request) => {
         const q = request.query;
-        const services =
-          q.team !== undefined
-            ? servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service)
-            : q.service === undefined
-              ? undefined
-              : [q.service];
+        const services = scopeServices(deps, q);
         const { items, next } = await deploymentsWithImpact(
           deps,
           {
@@ -375,12 +370,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
         const today = DateTime.fromMillis(deps.clock.now(), { zone: timeZone });
         const to = q.to ?? (today.isValid ? today.toISODate()! : '');
         const from = q.from ?? DateTime.fromISO(to, { zone: timeZone }).minus({ days: 89 }).toISODate() ?? to;
-        const services =
-          q.team !== undefined
-            ? servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service)
-            : q.service === undefined
-              ? undefined
-              : [q.service];
+        const services = scopeServices(deps, q);
         const metrics = await deliveryMetrics(deps, {
           services,
           from,
@@ -441,6 +431,16 @@ export function deliveryRoutes(deps: DeliveryDeps) {
       },
     );
   };
+}
+
+/** The services a query names: a team's (narrowed to `service` when both are given), one service, or all (undefined). */
+function scopeServices(
+  deps: DeliveryDeps,
+  q: { readonly service?: string | undefined; readonly team?: string | undefined },
+): string[] | undefined {
+  if (q.team !== undefined)
+    return servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service);
+  return q.service === undefined ? undefined : [q.service];
 }
 
 function parseCursor(text: string): { finishedAtMs: number; id: string } {

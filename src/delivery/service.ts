@@ -15,10 +15,10 @@ import type { Catalog } from '../slo/index.js';
 import type {
   Change,
   Deployment,
-  DeploymentKind,
   DeploymentSource,
   DeploymentStatus,
   GateAtDeploy,
+  RecordDeploymentInput,
 } from './model.js';
 import {
   deploymentFromRow,
@@ -56,22 +56,6 @@ export interface DeliveryDeps {
 
 /** Most commits one deployment may list (a CI that sends more is cut off with a clear error). */
 export const MAX_COMMITS_PER_DEPLOYMENT = 10_000;
-
-export interface RecordDeploymentInput {
-  readonly id?: string | undefined;
-  readonly service: string;
-  readonly environment: string;
-  readonly version?: string | undefined;
-  readonly headSha?: string | undefined;
-  readonly commits?: readonly Change[] | undefined;
-  readonly startedAtMs?: number | undefined;
-  readonly finishedAtMs: number;
-  readonly status: DeploymentStatus;
-  readonly kind?: DeploymentKind | undefined;
-  readonly url?: string | undefined;
-  /** Incidents (references such as INC-12, or ids) the deployment was shipped to fix. */
-  readonly fixes?: readonly string[] | undefined;
-}
 
 export type StoredDeployment = Deployment & { readonly production: boolean; readonly changeCount: number };
 

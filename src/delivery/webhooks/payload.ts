@@ -3,23 +3,10 @@
  * seen, nothing), and total readers for untrusted JSON — every accessor answers undefined for a
  * value of the wrong shape instead of throwing, so no body can crash an interpreter.
  */
-import type { Change, DeploymentKind, DeploymentStatus } from '../model.js';
+import type { Change, DeploymentKind, RecordDeploymentInput } from '../model.js';
 
-/** A deployment as a webhook reports it; the same fields as `recordDeployment`'s input. */
-export interface WebhookDeployment {
-  readonly id?: string | undefined;
-  readonly service: string;
-  readonly environment: string;
-  readonly version?: string | undefined;
-  readonly headSha?: string | undefined;
-  readonly commits?: readonly Change[] | undefined;
-  readonly startedAtMs?: number | undefined;
-  readonly finishedAtMs: number;
-  readonly status: DeploymentStatus;
-  readonly kind?: DeploymentKind | undefined;
-  readonly url?: string | undefined;
-  readonly fixes?: readonly string[] | undefined;
-}
+/** A deployment as a webhook reports it: the same fields as `recordDeployment`'s input. */
+export type WebhookDeployment = RecordDeploymentInput;
 
 /** What one event asks for. */
 export type WebhookAction =

@@ -217,6 +217,8 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
 
     const over = await get('/api/v1/deployments?service=checkout&burnedOver=0.01');
     expect(over.deployments.map((d: { id: string }) => d.id)).toContain('ci-1001');
+    const bare = await get('/api/v1/deployments?service=checkout&impact=false');
+    expect(bare.deployments.find((d: { id: string }) => d.id === 'ci-1001').budget).toEqual([]);
     const notOver = await get('/api/v1/deployments?service=checkout&burnedOver=0.02');
     expect(notOver.deployments.map((d: { id: string }) => d.id)).not.toContain('ci-1001');
   });

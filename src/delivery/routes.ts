@@ -304,6 +304,10 @@ export function deliveryRoutes(deps: DeliveryDeps) {
               .describe(
                 'only deployments whose hours after burned more than this share (0.05 = 5%) of a budget',
               ),
+            impact: z
+              .stringbool()
+              .default(true)
+              .describe('false: leave out the budget impact (cheaper, for tools that only need the list)'),
             limit: z.coerce.number().int().min(1).max(500).default(50),
             before: z.string().max(400).optional().describe('nextBefore of the previous page'),
           }),
@@ -326,7 +330,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
             before: q.before === undefined ? undefined : parseCursor(q.before),
             limit: q.limit,
           },
-          { burnedOverShare: q.burnedOver },
+          { burnedOverShare: q.burnedOver, withBudget: q.impact },
         );
         return {
           deployments: items.map(impactView),

@@ -1883,6 +1883,8 @@ export interface paths {
           to?: string;
           /** @description only deployments whose hours after burned more than this share (0.05 = 5%) of a budget */
           burnedOver?: number;
+          /** @description false: leave out the budget impact (cheaper, for tools that only need the list) */
+          impact?: string;
           limit?: number;
           /** @description nextBefore of the previous page */
           before?: string;

@@ -99,7 +99,7 @@ describe('shinrai deploy record', () => {
     expect(stdout).toBe(`recorded deployment dep-1 of checkout to production: 1 change\n`);
     expect(api.requests[0]).toMatchObject({
       method: 'GET',
-      url: '/api/v1/deployments?service=checkout&environment=production&limit=20',
+      url: '/api/v1/deployments?service=checkout&environment=production&limit=20&impact=false',
     });
     expect(posted()).toMatchObject({
       headers: { 'idempotency-key': key, authorization: 'Bearer tok-1', 'x-shinrai-source': 'cli' },

@@ -4,15 +4,18 @@
  * an Idempotency-Key derived from service, environment, sha and status so a retried CI job counts
  * once. `recordFromFlags` is shared with `shinrai gate --record`.
  */
+
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
+import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES } from '../../delivery/index.js';
 import { callWithHeaders, type ServerFlags, withServerFlags } from '../api-client.js';
 import { type GitRunner, gitCommits, MAX_COMMITS, runGit, SHA } from '../git-log.js';
 import { CliError, type CliIo } from '../io.js';
 
-export const STATUSES = ['success', 'failure', 'rolled_back'] as const;
-export const KINDS = ['normal', 'hotfix', 'rollback'] as const;
+/** The statuses and kinds the API takes (delivery's model), checked here before sending. */
+export const STATUSES = DEPLOYMENT_STATUSES;
+export const KINDS = DEPLOYMENT_KINDS;
 
 /** The deployment as the server answers it (DeploymentView). */
 export interface DeploymentView {
@@ -227,7 +230,7 @@ async function previousDeployedSha(
   headSha: string,
   ownId: string,
 ): Promise<string | undefined> {
-  const query = new URLSearchParams({ service, environment, limit: '20' });
+  const query = new URLSearchParams({ service, environment, limit: '20', impact: 'false' });
   const answer = (await callWithHeaders(flags, 'GET', `/api/v1/deployments?${query}`)).body as {
     deployments?: DeploymentView[];
   };

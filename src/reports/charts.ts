@@ -79,7 +79,11 @@ export function accessibleSvg(svg: string, id: string, title: string, summary: s
   return (
     `${head} role="img" aria-labelledby="${id}-title ${id}-desc">` +
     `<title id="${id}-title">${escapeXml(title)}</title><desc id="${id}-desc">${escapeXml(summary)}</desc>` +
-    svg.slice(open + 1)
+    // The picture is one image: the marks' own roles (graphics-symbol…) would be unnamed images
+    // inside it. Only tags are touched: text from the data has its `<` escaped, so it is no tag.
+    svg
+      .slice(open + 1)
+      .replace(/<[^>]*>/g, (tag) => tag.replace(/\s(role|aria-roledescription|aria-label)="[^"]*"/g, ''))
   );
 }
 

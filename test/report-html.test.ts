@@ -125,6 +125,7 @@ describe('the monthly report in Chromium', () => {
           return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
         });
         expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.clientWidth + 1);
+        expect(await seriousA11yViolations(page)).toEqual([]);
         await screenshot(page, `report-${language}-phone`);
         expect(requests).toEqual([]);
         expect(problems.errors).toEqual([]);

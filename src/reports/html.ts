@@ -80,7 +80,8 @@ function table(
 ) {
   const cls = (i: number) => (numeric.includes(i) ? ' class="num"' : '');
   return (
-    `<div class="table-wrap"><table><caption>${e(caption)}</caption><thead><tr>` +
+    // A region that scrolls sideways on a phone, reachable with the keyboard.
+    `<div class="table-wrap" role="region" tabindex="0" aria-label="${e(caption)}"><table><caption>${e(caption)}</caption><thead><tr>` +
     head.map((h, i) => `<th scope="col"${cls(i)}>${e(h)}</th>`).join('') +
     `</tr></thead><tbody>${rows.join('')}</tbody></table></div>`
   );
@@ -164,7 +165,9 @@ function trendSection(report: MonthlyReport, text: HtmlText, f: Formats, chart: 
     const rows = current.slos.map((s) => {
       const before = previous.slos.find((p) => p.slo === s.slo)?.attainment ?? null;
       const delta = before !== null && s.attainment !== null ? s.attainment - before : null;
-      const cls = delta === null || delta === 0 ? '' : delta > 0 ? ' up' : ' down';
+      // Coloured by the shown (rounded) change: "0.00" is neither up nor down.
+      const shown = delta === null ? 0 : Math.round(delta * 10_000);
+      const cls = shown === 0 ? '' : shown > 0 ? ' up' : ' down';
       return (
         `<tr><th scope="row">${e(s.slo)}</th>` +
         `<td class="num">${before === null ? e(text.noValue) : e(f.nines(before))}</td>` +
@@ -340,6 +343,7 @@ a:focus{outline:2px solid #0b4f9c;outline-offset:2px}
 .section{margin:1.5rem 0}
 .lead{font-weight:600}
 .table-wrap{overflow-x:auto;max-width:100%}
+.table-wrap:focus{outline:2px solid #0b4f9c;outline-offset:2px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;font-size:.8rem;color:#444;padding:.2rem 0}
 th,td{border-bottom:1px solid #d6d6d6;padding:.35rem .5rem;text-align:left;vertical-align:top}

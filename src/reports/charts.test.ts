@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { accessibleSvg, alertsChart, CHART_FONTS, trendChart } from './charts.js';
 import { reportFixture } from './fixture.js';
 
-describe('charts', () => {
+describe('charts', { timeout: 30_000 }, () => {
   it('renders the trend as SVG with every SLO and the 6 months', async () => {
     const chart = await trendChart(reportFixture('en'));
     expect(chart.svg.startsWith('<svg')).toBe(true);

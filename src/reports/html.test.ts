@@ -22,7 +22,8 @@ const chartless = (report: MonthlyReport): MonthlyReport => ({
   alerts: { ...report.alerts, weeks: [] },
 });
 
-describe('renderReportHtml', () => {
+// Vega renders each chart in a few hundred ms; a loaded machine may take several times that.
+describe('renderReportHtml', { timeout: 30_000 }, () => {
   for (const language of ['en', 'ja'] as const) {
     it(`writes every section in the issue's order in ${language}, with its lang attribute`, async () => {
       const html = await renderReportHtml(reportFixture(language), { baseUrl: BASE });

@@ -406,6 +406,15 @@ const configSchema = z.strictObject({
           message: 'needed to verify requests from Slack (or set slack.socketMode with an appToken)',
         });
     }),
+  reports: z
+    .strictObject({
+      /** IANA zone the monthly report's calendar months are cut in; unset: statusPage.timeZone, else incidents.timeZone. */
+      timeZone: z
+        .string()
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
+        .optional(),
+    })
+    .prefault({}),
   risks: z
     .strictObject({
       /** A single risk above this share of an SLO's yearly budget must be fixed. */

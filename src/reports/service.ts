@@ -181,7 +181,7 @@ export function monthFigures(
   };
 }
 
-/** The product's services and its evaluation targets (every SLO of those services). */
+/** The product's services and its evaluation targets (every SLO of those services, by service then id). */
 export function resolveProduct(
   catalog: Catalog,
   product: string,
@@ -214,7 +214,9 @@ export function resolveProduct(
   const services = new Set(match.services);
   return {
     services: [...services],
-    targets: evaluationTargets(catalog).filter((t) => services.has(t.slo.service)),
+    targets: evaluationTargets(catalog)
+      .filter((t) => services.has(t.slo.service))
+      .sort((a, b) => a.slo.service.localeCompare(b.slo.service) || a.id.localeCompare(b.id)),
   };
 }
 

@@ -108,8 +108,10 @@ type Spec = EvaluationPart['spec'];
  * is the whole month's). A past month is evaluated at its end as a rolling window of exactly the
  * month, which is the same thing when its slices tile the month from an epoch-aligned start (every
  * zone with whole-hour or half-hour offsets and slices dividing 30 minutes); otherwise as the
- * calendar period one millisecond before its end, where no complete slice can end in the last
- * minute (exact for slices that do not tile the month).
+ * calendar period one millisecond before its end: exact when the slices do not tile the month (no
+ * complete slice ends in its last minute); when they tile it from a start off the epoch's slice
+ * grid (a 45-minute zone offset, 7-minute slices), the month's last slice is left out of the
+ * attainment and the consumption (the engine cannot end a calendar period's evaluation on its end).
  */
 export function monthFigures(
   target: EvaluationTarget,

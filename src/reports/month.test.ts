@@ -9,6 +9,7 @@ import {
   monthsEndingWith,
   noiseShareOf,
   noisyRules,
+  type ProductSlo,
   productServices,
   weeksOverlapping,
 } from './month.js';
@@ -62,7 +63,7 @@ describe('weeksOverlapping', () => {
 });
 
 describe('productServices', () => {
-  const slos = [
+  const slos: ProductSlo[] = [
     { id: 'a', service: 'checkout', owner: 'pay', journey: 'buy', labels: { tier: ['1'] } },
     { id: 'b', service: 'search', owner: 'find', labels: {} },
   ];

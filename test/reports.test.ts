@@ -6,13 +6,28 @@
  * in Asia/Tokyo; names with script payloads stay inert in the Markdown; an unknown product is a
  * 404 naming a close match; HTML answers 406 until a renderer is wired.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteStamp, upsertBuckets } from '../src/slo/ingest/service.js';
 import { DIALECTS } from './support/databases.js';
 import { json, ManualClock, startTestServer, type TestServer } from './support/server.js';
+
+const BIN = fileURLToPath(new URL('../bin/shinrai.js', import.meta.url));
+/** The environment without SHINRAI_* settings, which would change what the commands do. */
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SHINRAI_')));
+
+function shinrai(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: ENV, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -154,6 +169,7 @@ describe.each(DIALECTS.flatMap((d) => CASES.map((c) => [d, c] as const)))(
     afterAll(async () => {
       await server?.close();
       await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}-shinrai.yaml`, { force: true });
     });
 
     it(`gives exact calendar-month figures in ${c.zone} (${c.hours} hours)`, async () => {
@@ -264,5 +280,55 @@ describe.each(DIALECTS.flatMap((d) => CASES.map((c) => [d, c] as const)))(
       expect(md).toContain('&lt;script&gt;');
       expect(md).toContain('[INC\\-1](/incidents/INC-1)');
     });
+
+    it('is written by the built CLI from the server, and offline from the database', async () => {
+      if (!existsSync(new URL('../dist/cli/main.js', import.meta.url)))
+        throw new Error('run `npm run build` first');
+      const url = server.shinrai.url;
+      const online = await shinrai(dir, [
+        'report',
+        '--product',
+        'checkout',
+        '--month',
+        c.month,
+        '--lang',
+        'ja',
+        '-o',
+        'report.md',
+        '--server',
+        url,
+        '--token',
+        viewer,
+      ]);
+      expect(online).toMatchObject({ code: 0 });
+      const md = await readFile(join(dir, 'report.md'), 'utf8');
+      expect(md).toContain(`# 信頼性レポート: checkout(${c.month})`);
+      expect(md).toContain('[INC\\-1](/incidents/INC-1)');
+      expect(md).not.toMatch(/<script/i);
+
+      await writeFile(`${dir}-shinrai.yaml`, `reports:\n  timeZone: ${c.zone}\n`);
+      const offline = await shinrai(dir, [
+        'report',
+        '--product',
+        'checkout',
+        '--month',
+        c.month,
+        '--format',
+        'json',
+        '--db',
+        server.shinrai.ctx.config.db.url,
+        '--config',
+        `${dir}-shinrai.yaml`,
+        '--specs',
+        dir,
+      ]);
+      expect(offline.stderr).toBe('');
+      expect(offline.code).toBe(0);
+      const fromDb = JSON.parse(offline.stdout);
+      const fromApi = await json(get(`/api/v1/reports/monthly?product=checkout&month=${c.month}`));
+      // The same figures, whichever way they were asked for (the zone comes from the config there).
+      expect(fromDb.verdict[0].budget).toEqual(fromApi.verdict[0].budget);
+      expect(fromDb.actionItems).toEqual(fromApi.actionItems);
+    }, 120_000);
   },
 );

@@ -163,6 +163,18 @@ describe.each(DIALECTS.flatMap((d) => CASES.map((c) => [d, c] as const)))(
         token: editor,
         body: { status: 'done' },
       });
+      // One production deployment of checkout in the month.
+      const deployed = await server.request('POST', '/api/v1/deployments', {
+        token: editor,
+        body: {
+          id: `deploy-${c.month}`,
+          service: 'checkout',
+          environment: 'production',
+          finishedAt: new Date(c.fromMs + 3 * 24 * HOUR).toISOString(),
+          status: 'success',
+        },
+      });
+      expect(deployed.status).toBe(201);
       clock.ms = afterMonth;
     }, 120_000);
 
@@ -245,7 +257,7 @@ describe.each(DIALECTS.flatMap((d) => CASES.map((c) => [d, c] as const)))(
       expect(report.todo.filter((t: { kind: string }) => t.kind === 'overdue-action-item')).toHaveLength(2);
       expect(report.alerts.noiseShare).toBeNull();
       expect(report.alerts.weeks.length).toBeGreaterThanOrEqual(4);
-      expect(report.delivery).toBeNull();
+      expect(report.delivery).toMatchObject({ deployments: 1, changeFailRate: 0 });
     });
 
     it('groups services by owner, and names a close match for an unknown product', async () => {

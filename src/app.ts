@@ -43,6 +43,7 @@ import { createLogger } from './platform/logging.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
 import { PeriodicTask } from './platform/periodic.js';
+import { documentRenderers, reportRoutes, reportTimeZone } from './reports/index.js';
 import { availabilityRoutes, riskRoutes } from './risks/index.js';
 import { queueIncidentCalls, SlackApp, SlackOutbox, slackEnabled } from './slack/index.js';
 import {
@@ -392,6 +393,19 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       }),
       gateRoutes(gateDeps),
       deliveryRoutes(deliveryDeps),
+      reportRoutes({
+        db,
+        clock,
+        catalog: () => specs.current.catalog,
+        timeZone: reportTimeZone(config),
+        tooBigShare: config.risks.tooBigShare,
+        incidents: incidentDeps,
+        delivery: deliveryDeps,
+        renderers: documentRenderers({
+          baseUrl: config.reports.baseUrl,
+          chromiumPath: config.reports.chromiumPath,
+        }),
+      }),
       deliveryWebhookRoutes(deliveryWebhookDeps(deliveryDeps, config.delivery)),
       availabilityRoutes(),
       alertRoutes({

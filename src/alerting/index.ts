@@ -3,7 +3,8 @@
 export { addSilence, judgeFiring, listAlerts } from './alert-api.js';
 export { type BacktestReport, backtestReport, periodOf, targetSeries } from './backtest-report.js';
 export type { AlertChange, StoredAlert } from './evaluate.js';
-export { type QualityReport, qualityReport } from './quality-service.js';
+export { type BurnEvent, detectionDelaysMinutes, type Firing } from './quality.js';
+export { type QualityReport, qualityInputs, qualityReport, readFirings } from './quality-service.js';
 export { alertRoutes } from './routes.js';
 export { AlertService } from './service.js';
 export { readAlerts } from './store.js';

@@ -41,21 +41,35 @@ export async function qualityReport(
   days: number,
 ): Promise<QualityReport> {
   const fromMs = nowMs - days * DAY_MS;
-  const firings = await readFirings(db.kysely, fromMs, nowMs);
-  const burns: BurnEvent[] = [];
-  const range = { startMs: Math.floor(fromMs / 60_000) * 60_000, endMs: Math.floor(nowMs / 60_000) * 60_000 };
-  for (const target of evaluationTargets(catalog)) {
-    const history = await storedSeries(db, target, range);
-    if (!history) continue;
-    for (const e of significantEvents(history, { periodMs: periodOf(target) }))
-      burns.push({ slo: target.id, startMs: e.startMs, endMs: e.endMs, budgetShare: e.budgetShare });
-  }
+  const { firings, burns } = await qualityInputs(db, catalog, fromMs, nowMs);
   return {
     from: new Date(fromMs).toISOString(),
     to: new Date(nowMs).toISOString(),
     rules: ruleQuality(firings, nowMs - fromMs),
     slos: detection(burns, firings),
   };
+}
+
+/**
+ * What alert quality is computed from over `[fromMs, toMs)`: the firings that started in it, and
+ * the significant burns of the catalog's targets in its stored minutes (whole minutes).
+ */
+export async function qualityInputs(
+  db: Db,
+  catalog: Catalog,
+  fromMs: number,
+  toMs: number,
+): Promise<{ firings: Firing[]; burns: BurnEvent[] }> {
+  const firings = await readFirings(db.kysely, fromMs, toMs);
+  const burns: BurnEvent[] = [];
+  const range = { startMs: Math.floor(fromMs / 60_000) * 60_000, endMs: Math.floor(toMs / 60_000) * 60_000 };
+  for (const target of evaluationTargets(catalog)) {
+    const history = await storedSeries(db, target, range);
+    if (!history) continue;
+    for (const e of significantEvents(history, { periodMs: periodOf(target) }))
+      burns.push({ slo: target.id, startMs: e.startMs, endMs: e.endMs, budgetShare: e.budgetShare });
+  }
+  return { firings, burns };
 }
 
 /** A target's stored minutes over [startMs, endMs) as backtest input; undefined when it has none. */

@@ -79,12 +79,7 @@ export function detection(burns: readonly BurnEvent[], firings: readonly Firing[
   for (const b of burns) bySlo.set(b.slo, [...(bySlo.get(b.slo) ?? []), b]);
   return [...bySlo.entries()]
     .map(([slo, list]) => {
-      const delays = list.flatMap((b) => {
-        const first = firings
-          .filter((f) => f.slo === slo && f.firedAtMs > b.startMs && f.firedAtMs <= b.endMs + 3_600_000)
-          .sort((x, y) => x.firedAtMs - y.firedAtMs)[0];
-        return first ? [(first.firedAtMs - b.startMs) / 60_000] : [];
-      });
+      const delays = detectionDelaysMinutes(list, firings);
       return {
         slo,
         significantBurns: list.length,
@@ -93,4 +88,14 @@ export function detection(burns: readonly BurnEvent[], firings: readonly Firing[
       };
     })
     .sort((a, b) => a.slo.localeCompare(b.slo));
+}
+
+/** Minutes from each detected burn's start to the first alert of its SLO (undetected burns left out). */
+export function detectionDelaysMinutes(burns: readonly BurnEvent[], firings: readonly Firing[]): number[] {
+  return burns.flatMap((b) => {
+    const first = firings
+      .filter((f) => f.slo === b.slo && f.firedAtMs > b.startMs && f.firedAtMs <= b.endMs + 3_600_000)
+      .sort((x, y) => x.firedAtMs - y.firedAtMs)[0];
+    return first ? [(first.firedAtMs - b.startMs) / 60_000] : [];
+  });
 }

@@ -33,7 +33,7 @@ export async function callWithHeaders(
   body?: unknown,
   requestHeaders: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: unknown }> {
-  const base = (flags.server ?? process.env.SHINRAI_URL ?? 'http://127.0.0.1:8420').replace(/\/+$/, '');
+  const base = serverUrl(flags);
   const token = flags.token ?? process.env.SHINRAI_TOKEN;
   let response: Response;
   try {
@@ -67,4 +67,9 @@ export async function callWithHeaders(
     throw new CliError(`${method} ${path}: ${response.status} ${detail}`);
   }
   return { status: response.status, headers: response.headers, body: json };
+}
+
+/** The server the CLI talks to: --server, else SHINRAI_URL, else the local default; no trailing slash. */
+export function serverUrl(flags: ServerFlags): string {
+  return (flags.server ?? process.env.SHINRAI_URL ?? 'http://127.0.0.1:8420').replace(/\/+$/, '');
 }

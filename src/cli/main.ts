@@ -13,6 +13,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
+import { registerReport } from './commands/report.js';
 import { registerReview } from './commands/review.js';
 import { registerRisk } from './commands/risk.js';
 import { registerRisks } from './commands/risks.js';
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerToken(program, io, setExit);
   registerDeploy(program, io, setExit);
   registerDelivery(program, io, setExit);
+  registerReport(program, io, setExit);
   return program;
 }
 

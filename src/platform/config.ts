@@ -406,6 +406,27 @@ const configSchema = z.strictObject({
           message: 'needed to verify requests from Slack (or set slack.socketMode with an appToken)',
         });
     }),
+  reports: z
+    .strictObject({
+      /** IANA zone the monthly report's calendar months are cut in; unset: statusPage.timeZone, else incidents.timeZone. */
+      timeZone: z
+        .string()
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
+        .optional(),
+      /** The URL people open Shinrai's web UI at (https://shinrai.example.com): links in HTML and PDF reports start with it; empty: they are paths. */
+      baseUrl: z
+        .string()
+        .trim()
+        .regex(
+          /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
+          'must be an http(s) URL without query, such as https://shinrai.example.com',
+        )
+        .default('')
+        .transform((url) => url.replace(/\/+$/, '')),
+      /** The Chromium that prints PDF reports (the Debian package's path by default). */
+      chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+    })
+    .prefault({}),
   risks: z
     .strictObject({
       /** A single risk above this share of an SLO's yearly budget must be fixed. */

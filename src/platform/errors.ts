@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  NotAcceptable: 406,
   RequestTimeout: 408,
   Conflict: 409,
   PayloadTooLarge: 413,

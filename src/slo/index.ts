@@ -33,7 +33,12 @@ export {
   parseDuration,
   promDuration,
 } from './duration.js';
-export { type EvaluationPart, type EvaluationTarget, evaluationTargets } from './evaluation.js';
+export {
+  type EvaluationPart,
+  type EvaluationTarget,
+  evaluateTarget,
+  evaluationTargets,
+} from './evaluation.js';
 export { type DatedStatus, Evaluator, evaluationReadiness } from './evaluator/evaluator.js';
 export { createLeaderElection } from './evaluator/leader.js';
 export { getStatus, history, isStale, listStatuses } from './evaluator/read.js';

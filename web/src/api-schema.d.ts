@@ -2323,6 +2323,32 @@ export interface paths {
       };
     };
   };
+  "/api/v1/reports/monthly": {
+    /** One product's monthly reliability report: verdict per SLO, what to do, 6-month trend, incidents, action items, risks, alerts, delivery */
+    get: {
+      parameters: {
+        query: {
+          /** @description a service, or owner:<team>, journey:<journey>, label:<key>=<value> */
+          product: string;
+          /** @description YYYY-MM in reports.timeZone; default: the last complete month */
+          month?: string;
+          lang?: "en" | "ja";
+          format?: "json" | "md" | "html" | "pdf";
+        };
+      };
+      responses: {
+        /** @description The report in the format asked for */
+        200: {
+          content: {
+            "application/json": unknown;
+            "text/markdown": string;
+            "text/html": string;
+            "application/pdf": string;
+          };
+        };
+      };
+    };
+  };
   "/api/v1/integrations/github": {
     /** GitHub webhook (deployment_status, push, pull_request merged, ping), signed with X-Hub-Signature-256; 404 unless delivery.github.secret is set */
     post: {

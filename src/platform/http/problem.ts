@@ -18,6 +18,7 @@ const TITLES: Record<ErrorCode, string> = {
   Forbidden: 'Not allowed',
   NotFound: 'Not found',
   MethodNotAllowed: 'Method not allowed',
+  NotAcceptable: 'Not acceptable',
   RequestTimeout: 'Request timeout',
   Conflict: 'Conflict',
   PayloadTooLarge: 'Payload too large',

@@ -1,0 +1,18 @@
+/** The public face of `reports/` (the monthly reliability report: data, Markdown, API); other folders import only this file. */
+
+export { renderReportHtml } from './html.js';
+export { escapeMarkdown, type MarkdownOptions, reportMarkdown } from './markdown.js';
+export * from './model.js';
+export { monthBounds, monthsEndingWith } from './month.js';
+export { renderReportPdf } from './pdf.js';
+export {
+  BUILT_IN_RENDERERS,
+  documentRenderers,
+  lastCompleteMonth,
+  type RenderedReport,
+  type ReportRenderer,
+  type ReportRouteDeps,
+  reportRoutes,
+} from './routes.js';
+export { monthFigures, monthlyReport, type ReportDeps, type ReportQuery, reportTimeZone } from './service.js';
+export { REPORT_TEXT, type ReportText } from './text.js';

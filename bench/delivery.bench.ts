@@ -90,7 +90,7 @@ interface Seed {
 }
 
 /** Generates the deployments and changes as recordDeployment would have stored them. */
-function generate(services: number, days: number, perDay: number, meanChanges: number): Seed {
+export function generate(services: number, days: number, perDay: number, meanChanges: number): Seed {
   const random = prng(17);
   const lastDayMs = Date.UTC(...(utcToday() as [number, number, number])) - DAY;
   const firstDayMs = lastDayMs - (days - 1) * DAY;
@@ -277,7 +277,7 @@ const changeColumns = [
 ] as const;
 
 /** Bulk-inserts the seed: better-sqlite3 prepared statements in transactions, or PostgreSQL unnest(). */
-async function insertSeed(database: TestDatabase, seed: Seed): Promise<void> {
+export async function insertSeed(database: TestDatabase, seed: Seed): Promise<void> {
   const tables: [string, readonly string[], number, (i: number) => unknown[], string[]][] = [
     ['deployments', deploymentColumns, seed.deployments, (i) => deploymentRow(seed, i), []],
     ['changes', changeColumns, seed.changes, (c) => changeRow(seed, c), []],

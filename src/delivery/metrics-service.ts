@@ -150,14 +150,14 @@ async function readDeployedChanges(
   for (const chunk of chunks(services)) {
     let query = deps.db.kysely
       .selectFrom('changes')
-      .select(['service', 'sha', 'committed_at', 'first_deployed_at'])
+      // Only columns the index carries (changes_by_first_deploy[_time]): no table lookups.
+      .select(['service', 'committed_at', 'first_deployed_at'])
       .where('first_deployed_at', '>=', fromMs)
       .where('first_deployed_at', '<', toMs);
     if (chunk) query = query.where('service', 'in', chunk);
     for (const row of await query.execute())
       out.push({
         service: row.service,
-        sha: row.sha,
         committedAtMs: Number(row.committed_at),
         firstDeployedAtMs: Number(row.first_deployed_at),
       });

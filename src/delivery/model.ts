@@ -73,7 +73,8 @@ export interface CauseLink {
 /** A change with the finish of the first successful production deployment that contained it. */
 export interface DeployedChange {
   readonly service: string;
-  readonly sha: string;
+  /** Not read by the metrics; the metrics service leaves it out (its index carries the rest). */
+  readonly sha?: string | undefined;
   readonly committedAtMs: number;
   readonly firstDeployedAtMs: number;
 }

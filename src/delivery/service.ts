@@ -159,7 +159,9 @@ export async function recordDeployment(
     } else if (input.headSha !== undefined && !before) {
       shas = await pendingChangesUpTo(trx, input.service, input.headSha);
     }
-    const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
+    const changeCount = shas.length
+      ? await linkChanges(trx, id, shas, before === undefined)
+      : (before?.changeCount ?? 0);
 
     if (before && changeCount === before.changeCount && sameDeployment(before, next))
       return { deployment: before, outcome: 'unchanged' as const };

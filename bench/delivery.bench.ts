@@ -8,12 +8,14 @@
  * seconds, checked (stored = acknowledged, a replay counts once), against recordDeployment() called
  * directly. Flags: --services N (100), --days D (365), --per-day K (20), --changes C (4, mean commits
  * per deployment), --runs R (5 timed after 1 warm-up), --duration S (10), --concurrency C (8),
- * --tz ZONE (Asia/Tokyo), --dialect sqlite|postgres|both (both).
+ * --tz ZONE (Asia/Tokyo), --dialect sqlite|postgres|both (both), --perturb (one change left out of the
+ * reference's lead times: the checks must fail).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import {
@@ -504,7 +506,7 @@ interface Reference {
 }
 
 /** The metrics computed the plain way: loops over every seeded row, full sorts. */
-function reference(seed: Seed, scope: Scope, period: Period): Reference {
+function reference(seed: Seed, scope: Scope, period: Period, perturbed = -1): Reference {
   const { fromMs, toMs } = period;
   const inPeriod = (t: number) => t >= fromMs && t < toMs;
   const weekOf = (t: number) => {
@@ -576,7 +578,8 @@ function reference(seed: Seed, scope: Scope, period: Period): Reference {
   for (let c = 0; c < seed.changes; c++) {
     const first = seed.chFirst[c]!;
     if (Number.isNaN(first) || !inPeriod(first) || !inScope.has(seed.chService[c]!)) continue;
-    const lead = first - seed.chCommitted[c]!;
+    // --perturb: one change counted as of lead time 0 (left out) in the reference only; the checks must fail.
+    const lead = c === perturbed ? 0 : first - seed.chCommitted[c]!;
     if (lead <= 0) {
       excluded++;
       continue;
@@ -765,7 +768,7 @@ async function runMetrics(
   dialect: Dialect,
   server: TestServer,
   seed: Seed,
-  options: { days: number; runs: number; timeZone: string },
+  options: { days: number; runs: number; timeZone: string; perturbed: number },
 ): Promise<string[]> {
   const viewer = await server.token('viewer');
   const rows: string[] = [];
@@ -780,7 +783,7 @@ async function runMetrics(
     });
     const period = periodOf(scope.from, scope.to, options.timeZone);
     const t0 = performance.now();
-    const ref = reference(seed, scope, period);
+    const ref = reference(seed, scope, period, options.perturbed);
     const naiveMs = performance.now() - t0;
     const input = coreInput(seed, scope, period);
     let core: Answer;
@@ -947,6 +950,23 @@ async function runIngest(
     `${replay.status}, replayed ${replay.headers.get('idempotent-replayed')}, ${fmt(after.deployments)} stored`,
   );
 
+  // The storage floor: a transaction of one row insert and its commit, same concurrency.
+  const db = server.shinrai.ctx.db.kysely;
+  await sql`create table bench_floor (id text primary key, at bigint not null)`.execute(db);
+  let floorN = 0;
+  const floor = await ingestLoad(
+    options.concurrency,
+    Math.max(1, Math.round(options.durationS / 2)),
+    async () => {
+      const n = floorN++;
+      await db
+        .transaction()
+        .execute((trx) => sql`insert into bench_floor (id, at) values (${`f${n}`}, ${n})`.execute(trx));
+      return 'created';
+    },
+  );
+  await sql`drop table bench_floor`.execute(db);
+
   // Baseline: the same records through recordDeployment() directly, same concurrency, no HTTP.
   const ctx = server.shinrai.ctx;
   const deps: DeliveryDeps = {
@@ -989,9 +1009,22 @@ async function runIngest(
   console.log(
     `${dialect}: ingestion over HTTP ${fmt(http.perSecond)} deployments/s (${fmt(http.created)} in ${options.durationS} s, ${options.concurrency} in flight), ` +
       `p50 ${ms(http.p50Ms)} ms, p99 ${ms(http.p99Ms)} ms; recordDeployment() directly ${fmt(direct.perSecond)}/s ` +
-      `(p50 ${ms(direct.p50Ms)} ms, p99 ${ms(direct.p99Ms)} ms); ratio HTTP / direct ${(http.perSecond / direct.perSecond).toFixed(2)}`,
+      `(p50 ${ms(direct.p50Ms)} ms, p99 ${ms(direct.p99Ms)} ms); ratio HTTP / direct ${(http.perSecond / direct.perSecond).toFixed(2)}; ` +
+      `storage floor (one-row transactions) ${fmt(floor.perSecond)}/s`,
   );
-  return `| ${dialect} | ${fmt(http.perSecond)} | ${ms(http.p50Ms)} ms | ${ms(http.p99Ms)} ms | ${fmt(direct.perSecond)} | ${ms(direct.p50Ms)} ms | ${(http.perSecond / direct.perSecond).toFixed(2)} |`;
+  return `| ${dialect} | ${fmt(http.perSecond)} | ${ms(http.p50Ms)} ms | ${ms(http.p99Ms)} ms | ${fmt(direct.perSecond)} | ${ms(direct.p50Ms)} ms | ${(http.perSecond / direct.perSecond).toFixed(2)} | ${fmt(floor.perSecond)} |`;
+}
+
+/** The change of service s first deployed nearest noon (UTC) before the last day: inside every scope's period. */
+function perturbedChange(seed: Seed, s: number): number {
+  const targetMs = Date.parse(`${seed.lastDay}T00:00:00Z`) - 12 * HOUR;
+  let best = -1;
+  for (let c = 0; c < seed.changes; c++) {
+    if (seed.chService[c] !== s || Number.isNaN(seed.chFirst[c]!)) continue;
+    if (best < 0 || Math.abs(seed.chFirst[c]! - targetMs) < Math.abs(seed.chFirst[best]! - targetMs))
+      best = c;
+  }
+  return best;
 }
 
 export async function run(flags: BenchFlags): Promise<void> {
@@ -1036,7 +1069,14 @@ export async function run(flags: BenchFlags): Promise<void> {
       server = await startTestServer(dialect, { specs, database });
       await seedIncidents(server, seed, incidents);
       console.log(`${dialect}: seeded in ${sec(t0)} s`);
-      metricRows.push(...(await runMetrics(dialect, server, seed, { days, runs, timeZone })));
+      metricRows.push(
+        ...(await runMetrics(dialect, server, seed, {
+          days,
+          runs,
+          timeZone,
+          perturbed: flags.perturb ? perturbedChange(seed, 0) : -1,
+        })),
+      );
       ingestRows.push(await runIngest(dialect, server, seed, { concurrency, durationS }));
     } finally {
       await server?.close();
@@ -1048,6 +1088,6 @@ export async function run(flags: BenchFlags): Promise<void> {
     `\n| dialect | scope | deployments | changes | API p50 | API p95 | pure core | API / core | naive reference |\n|---|---|---|---|---|---|---|---|---|\n${metricRows.join('\n')}`,
   );
   console.log(
-    `\n| dialect | deployments/s over HTTP | p50 | p99 | recordDeployment() directly, /s | p50 | HTTP / direct |\n|---|---|---|---|---|---|---|\n${ingestRows.join('\n')}`,
+    `\n| dialect | deployments/s over HTTP | p50 | p99 | recordDeployment() directly, /s | p50 | HTTP / direct | one-row transactions/s |\n|---|---|---|---|---|---|---|---|\n${ingestRows.join('\n')}`,
   );
 }

@@ -158,9 +158,13 @@ export async function refreshFirstDeployments(
   const unique = [...new Set(shas)];
   for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
     const chunk = unique.slice(i, i + INSERT_CHUNK);
+    // From the changes to their deployments (deployment_changes_by_sha, then the primary key): a
+    // CROSS JOIN keeps that order on SQLite, whose planner, without statistics, would otherwise walk
+    // every production deployment of the service; PostgreSQL plans it like the inner join it is.
     const firsts = await trx
       .selectFrom('deployment_changes as dc')
-      .innerJoin('deployments as d', 'd.id', 'dc.deployment_id')
+      .crossJoin('deployments as d')
+      .whereRef('d.id', '=', 'dc.deployment_id')
       .select(['dc.sha', 'd.id', 'd.finished_at'])
       .where('dc.sha', 'in', chunk)
       .where('d.service', '=', service)

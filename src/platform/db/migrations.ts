@@ -442,17 +442,28 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
+      // The metrics read these columns of a period's production deployments (of some services, or
+      // of all): the indexes carry them, so the read never visits the table. `fixes` (JSON, up to 50
+      // incident ids) stays out of them; the few deployments that fix something are read through
+      // the partial index deployments_fixing.
       await db.schema
         .createIndex('deployments_by_service')
         .ifNotExists()
         .on('deployments')
-        .columns(['service', 'production', 'finished_at'])
+        .columns(['service', 'production', 'finished_at', 'status', 'kind', 'id'])
         .execute();
       await db.schema
         .createIndex('deployments_by_time')
         .ifNotExists()
         .on('deployments')
-        .columns(['production', 'finished_at'])
+        .columns(['production', 'finished_at', 'status', 'kind', 'service', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('deployments_fixing')
+        .ifNotExists()
+        .on('deployments')
+        .column('finished_at')
+        .where(sql.ref('fixes'), '<>', '[]')
         .execute();
       // Changes (commits) per service, with the first successful production deployment that shipped
       // each: lead time is read from here without joining deployments.

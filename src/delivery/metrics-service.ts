@@ -165,13 +165,12 @@ async function readDeployedChanges(
     let query = deps.db.kysely
       .selectFrom('changes')
       // Only columns the index carries (changes_by_first_deploy[_time]): no table lookups.
-      .select(['service', 'committed_at', 'first_deployed_at'])
+      .select(['committed_at', 'first_deployed_at'])
       .where('first_deployed_at', '>=', fromMs)
       .where('first_deployed_at', '<', toMs);
     if (chunk) query = query.where('service', 'in', chunk);
     for (const row of await query.execute())
       out.push({
-        service: row.service,
         committedAtMs: Number(row.committed_at),
         firstDeployedAtMs: Number(row.first_deployed_at),
       });

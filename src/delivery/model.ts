@@ -72,8 +72,11 @@ export interface CauseLink {
 
 /** A change with the finish of the first successful production deployment that contained it. */
 export interface DeployedChange {
-  readonly service: string;
-  /** Not read by the metrics; the metrics service leaves it out (its index carries the rest). */
+  /**
+   * Service and sha are not read by the metrics (lead time is per change, over the scope); the
+   * metrics service leaves them out: reading millions of them costs more than the rest of the row.
+   */
+  readonly service?: string | undefined;
   readonly sha?: string | undefined;
   readonly committedAtMs: number;
   readonly firstDeployedAtMs: number;

@@ -5,7 +5,15 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AlertService, alertRoutes } from './alerting/index.js';
-import { checkCause, deliveryRoutes } from './delivery/index.js';
+import {
+  checkCause,
+  countConfirmedCause,
+  type DeliveryDeps,
+  deliveryRoutes,
+  deliveryWebhookDeps,
+  deliveryWebhookRoutes,
+  suspects,
+} from './delivery/index.js';
 import { DemoFeeder } from './demo/index.js';
 import { gateFor, gateRoutes } from './gate/index.js';
 import {
@@ -241,13 +249,18 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
                   (name) => alerts.targets().get(name)?.kind,
                 );
             },
-            // Make the queued calls now (on the leader; elsewhere a cycle does nothing), not at the next tick.
-            afterCommit: () => {
-              void nudge.slack?.cycle();
-              if (config.incidents.announce.length) void deliverer.cycle();
-            },
           }
         : {}),
+      afterCommit: (change: IncidentChange) => {
+        // Make the queued calls now (on the leader; elsewhere a cycle does nothing), not at the next tick.
+        if (slackEnabled(config.slack)) void nudge.slack?.cycle();
+        if (config.incidents.announce.length) void deliverer.cycle();
+        // A cause confirmed by this change makes a deployment failed: count it for Prometheus users.
+        if (change.incident.causedBy?.confirmedAtMs === change.atMs)
+          void countConfirmedCause({ db }, metrics, change.incident.causedBy).catch((error: unknown) =>
+            log.warn({ err: error }, 'delivery: counting a confirmed cause failed'),
+          );
+      },
     };
     const autoDeclarer = new AutoDeclarer({
       incidents: incidentDeps,
@@ -262,7 +275,16 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
 
     const slack = slackEnabled(config.slack)
       ? new SlackApp(
-          { config: config.slack, incidents: incidentDeps, catchUpWriter, log, metrics, egress },
+          {
+            config: config.slack,
+            incidents: incidentDeps,
+            catchUpWriter,
+            log,
+            metrics,
+            egress,
+            // deliveryDeps is built below, before any request can reach the Slack app.
+            suspects: (incidentId: string) => suspects(deliveryDeps, incidentId),
+          },
           { db, clock },
         )
       : undefined;
@@ -322,6 +344,21 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       catalog: () => specs.current.catalog,
       tickSeconds: config.evaluator.tickSeconds,
     };
+    const deliveryDeps: DeliveryDeps = {
+      db,
+      clock,
+      catalog: () => specs.current.catalog,
+      settings: config.delivery,
+      defaultTimeZone: config.incidents.timeZone,
+      incidents: incidentDeps,
+      metrics,
+      gate: async (service) => {
+        const catalog = specs.current.catalog;
+        if (!catalog.slos.some((s) => s.service === service)) return undefined;
+        const answer = await gateFor(gateDeps, service);
+        return { decision: answer.decision, summary: answer.summary };
+      },
+    };
     const server = await buildServer({ config, db, clock, log, metrics }, [
       healthRoutes({
         db,
@@ -354,21 +391,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         specs,
       }),
       gateRoutes(gateDeps),
-      deliveryRoutes({
-        db,
-        clock,
-        catalog: () => specs.current.catalog,
-        settings: config.delivery,
-        defaultTimeZone: config.incidents.timeZone,
-        incidents: incidentDeps,
-        metrics,
-        gate: async (service) => {
-          const catalog = specs.current.catalog;
-          if (!catalog.slos.some((s) => s.service === service)) return undefined;
-          const answer = await gateFor(gateDeps, service);
-          return { decision: answer.decision, summary: answer.summary };
-        },
-      }),
+      deliveryRoutes(deliveryDeps),
+      deliveryWebhookRoutes(deliveryWebhookDeps(deliveryDeps, config.delivery)),
       availabilityRoutes(),
       alertRoutes({
         db,

@@ -31,7 +31,8 @@ describe('shinrai bin', () => {
   it('lists its commands in --help', async () => {
     const { code, stdout } = await shinrai('--help');
     expect(code).toBe(0);
-    for (const command of ['validate', 'budget', 'demo', 'serve', 'token']) expect(stdout).toContain(command);
+    for (const command of ['validate', 'budget', 'demo', 'serve', 'token', 'deploy', 'delivery'])
+      expect(stdout).toContain(command);
   });
 
   it('exits 0 on valid specs and 1 on invalid ones', async () => {

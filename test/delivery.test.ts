@@ -113,6 +113,22 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
     await post(body);
   });
 
+  it('ends ten concurrent retries of one deployment as one deployment, every answer a success', async () => {
+    const body = {
+      id: 'ci-race',
+      service: 'race',
+      environment: 'production',
+      finishedAt: iso(T0 - 2 * HOUR),
+      status: 'success',
+      commits: [{ sha: 'd4'.repeat(20), timestamp: iso(T0 - 3 * HOUR) }],
+    };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    const listed = await get('/api/v1/deployments?service=race');
+    expect(listed.deployments).toHaveLength(1);
+    expect(listed.deployments[0]).toMatchObject({ id: 'ci-race', changes: 1 });
+  });
+
   it('uses the Idempotency-Key as the id when the body names none', async () => {
     const body = {
       service: 'checkout',
@@ -201,6 +217,8 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
 
     const over = await get('/api/v1/deployments?service=checkout&burnedOver=0.01');
     expect(over.deployments.map((d: { id: string }) => d.id)).toContain('ci-1001');
+    const bare = await get('/api/v1/deployments?service=checkout&impact=false');
+    expect(bare.deployments.find((d: { id: string }) => d.id === 'ci-1001').budget).toEqual([]);
     const notOver = await get('/api/v1/deployments?service=checkout&burnedOver=0.02');
     expect(notOver.deployments.map((d: { id: string }) => d.id)).not.toContain('ci-1001');
   });
@@ -431,5 +449,7 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
       /shinrai_deployments_total\{service="checkout",environment="production",status="success"\} [1-9]/,
     );
     expect(text).toMatch(/shinrai_deployment_failures_total\{service="checkout",reason="rolled_back"\} 1/);
+    // ci-1001 confirmed as a cause, then through one of its commits.
+    expect(text).toMatch(/shinrai_deployment_failures_total\{service="checkout",reason="incident"\} 2/);
   });
 });

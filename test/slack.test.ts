@@ -395,6 +395,53 @@ for (const dialect of DIALECTS) {
         });
       });
 
+      it('suggests the deployment before the impact as the cause, and confirms or removes a cause, by role and language', async () => {
+        const nowMs = Date.now();
+        const deployment = await json(
+          server.request('POST', '/api/v1/deployments', {
+            token,
+            body: {
+              id: `slack-cause-${dialect}`,
+              service: 'checkout',
+              environment: 'production',
+              version: 'v2.0.1',
+              finishedAt: new Date(nowMs - 30 * 60_000).toISOString(),
+              status: 'success',
+            },
+          }),
+        );
+        await server.request('PATCH', `/api/v1/incidents/${ref}`, {
+          token,
+          body: {
+            services: ['checkout'],
+            milestones: { impactStartedAt: new Date(nowMs - 20 * 60_000).toISOString() },
+          },
+        });
+        const suggested = await json(command('U0VIEW', 'cause', channel));
+        expect(suggested.response_type).toBe('ephemeral');
+        expect(suggested.text).toContain(`Suggested causes of ${ref}`);
+        expect(suggested.text).toContain(`\`${deployment.id}\` checkout v2.0.1`);
+        expect((await json(command('U0VIEW', `cause deploy ${deployment.id}`, channel))).text).toMatch(
+          /needs the editor role/,
+        );
+        expect(await json(command('U0BOB', `cause deploy ${deployment.id}`, channel))).toEqual({
+          response_type: 'in_channel',
+          text: `${ref}: 原因を確定しました — デプロイ \`${deployment.id}\``,
+        });
+        expect((await incident(ref)).incident.causedBy).toMatchObject({
+          deployment: deployment.id,
+          confirmedBy: 'Bob Editor (U0BOB)',
+        });
+        expect((await json(command('U0ALICE', 'cause deploy no-such-thing', channel))).text).toMatch(
+          /no deployment "no-such-thing"/,
+        );
+        expect((await json(command('U0ALICE', 'cause maybe', channel))).text).toBe(
+          'Usage: /shinrai cause [deploy <id> | commit <sha> | none]',
+        );
+        expect((await json(command('U0ALICE', 'cause none', channel))).text).toBe(`${ref}: cause removed.`);
+        expect((await incident(ref)).incident.causedBy).toBeUndefined();
+      });
+
       it("answers catchup in the caller's language (Japanese for ja-JP without an LLM)", async () => {
         const ja = await json(command('U0BOB', 'catchup', channel));
         expect(ja.response_type).toBe('ephemeral');

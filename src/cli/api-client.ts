@@ -22,6 +22,17 @@ export async function call(
   path: string,
   body?: unknown,
 ): Promise<unknown> {
+  return (await callWithHeaders(flags, method, path, body)).body;
+}
+
+/** As `call`, with request headers to send (an Idempotency-Key) and the answer's status and headers. */
+export async function callWithHeaders(
+  flags: ServerFlags,
+  method: string,
+  path: string,
+  body?: unknown,
+  requestHeaders: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
   const base = (flags.server ?? process.env.SHINRAI_URL ?? 'http://127.0.0.1:8420').replace(/\/+$/, '');
   const token = flags.token ?? process.env.SHINRAI_TOKEN;
   let response: Response;
@@ -31,6 +42,7 @@ export async function call(
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...requestHeaders,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -54,5 +66,5 @@ export async function call(
       (json as { detail?: string } | undefined)?.detail ?? `${response.status} ${response.statusText}`;
     throw new CliError(`${method} ${path}: ${response.status} ${detail}`);
   }
-  return json;
+  return { status: response.status, headers: response.headers, body: json };
 }

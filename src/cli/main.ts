@@ -8,7 +8,9 @@ import { registerBacklog } from './commands/backlog.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
 import { registerCalc } from './commands/calc.js';
+import { registerDelivery } from './commands/delivery.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
 import { registerReview } from './commands/review.js';
@@ -48,6 +50,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDemo(program, io, setExit);
   registerServe(program, io, setExit);
   registerToken(program, io, setExit);
+  registerDeploy(program, io, setExit);
+  registerDelivery(program, io, setExit);
   return program;
 }
 

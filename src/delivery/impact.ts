@@ -78,6 +78,7 @@ async function withImpact(
   deps: DeliveryDeps,
   page: readonly StoredDeployment[],
   causedBy: ReadonlyMap<string, readonly string[]>,
+  withBudget = true,
 ): Promise<DeploymentWithImpact[]> {
   const following = await nextProductionDeployments(deps, page);
   const out: DeploymentWithImpact[] = [];
@@ -94,7 +95,7 @@ async function withImpact(
       deployment,
       failed,
       causedIncidents: caused,
-      budget: await budgetAroundDeploy(deps, deployment),
+      budget: withBudget ? await budgetAroundDeploy(deps, deployment) : [],
     });
   }
   return out;
@@ -116,7 +117,12 @@ export async function deploymentImpact(
 export async function deploymentsWithImpact(
   deps: DeliveryDeps,
   filter: DeploymentFilter,
-  options: { readonly burnedOverShare?: number | undefined; readonly scanLimit?: number | undefined } = {},
+  options: {
+    readonly burnedOverShare?: number | undefined;
+    readonly scanLimit?: number | undefined;
+    /** false: leave `budget` empty (a caller that only needs the deployments, such as the CLI). */
+    readonly withBudget?: boolean | undefined;
+  } = {},
 ): Promise<{ items: DeploymentWithImpact[]; next?: StoredDeployment | undefined }> {
   const causedBy = await causedByDeployment(deps);
   const items: DeploymentWithImpact[] = [];
@@ -126,7 +132,8 @@ export async function deploymentsWithImpact(
   for (;;) {
     const page = await listDeployments(deps, { ...filter, before, limit: filter.limit });
     scanned += page.length;
-    for (const item of await withImpact(deps, page, causedBy)) {
+    const withBudget = options.withBudget !== false || options.burnedOverShare !== undefined;
+    for (const item of await withImpact(deps, page, causedBy, withBudget)) {
       const over = options.burnedOverShare;
       if (over !== undefined && !item.budget.some((b) => (b.after.shareOfBudget ?? 0) > over)) continue;
       items.push(item);

@@ -20,11 +20,17 @@ export * from './model.js';
 export { deliveryRoutes, deploymentBodySchema, deploymentView } from './routes.js';
 export {
   checkCause,
+  countConfirmedCause,
   type DeliveryDeps,
   type DeliverySettings,
   productionEnvironment,
-  type RecordDeploymentInput,
   recordChanges,
   recordDeployment,
   type StoredDeployment,
+  suspects,
 } from './service.js';
+export { deliveryWebhookDeps, type WebhookSettings } from './webhooks/deps.js';
+export { receiveGeneric, receiveGithub, receiveGitlab, type WebhookDeps } from './webhooks/receive.js';
+export { deliveryWebhookRoutes } from './webhooks/routes.js';
+export { pruneDeliveries, seenDeliveries } from './webhooks/store.js';
+export { hmacSignature } from './webhooks/verify.js';

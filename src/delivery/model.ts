@@ -81,3 +81,20 @@ export interface DeployedChange {
   readonly committedAtMs: number;
   readonly firstDeployedAtMs: number;
 }
+
+/** A deployment as CI, the CLI or a webhook reports it (what `recordDeployment` takes). */
+export interface RecordDeploymentInput {
+  readonly id?: string | undefined;
+  readonly service: string;
+  readonly environment: string;
+  readonly version?: string | undefined;
+  readonly headSha?: string | undefined;
+  readonly commits?: readonly Change[] | undefined;
+  readonly startedAtMs?: number | undefined;
+  readonly finishedAtMs: number;
+  readonly status: DeploymentStatus;
+  readonly kind?: DeploymentKind | undefined;
+  readonly url?: string | undefined;
+  /** Incidents (references such as INC-12, or ids) the deployment was shipped to fix. */
+  readonly fixes?: readonly string[] | undefined;
+}

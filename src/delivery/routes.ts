@@ -304,6 +304,10 @@ export function deliveryRoutes(deps: DeliveryDeps) {
               .describe(
                 'only deployments whose hours after burned more than this share (0.05 = 5%) of a budget',
               ),
+            impact: z
+              .stringbool()
+              .default(true)
+              .describe('false: leave out the budget impact (cheaper, for tools that only need the list)'),
             limit: z.coerce.number().int().min(1).max(500).default(50),
             before: z.string().max(400).optional().describe('nextBefore of the previous page'),
           }),
@@ -314,12 +318,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
       },
       async (request) => {
         const q = request.query;
-        const services =
-          q.team !== undefined
-            ? servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service)
-            : q.service === undefined
-              ? undefined
-              : [q.service];
+        const services = scopeServices(deps, q);
         const { items, next } = await deploymentsWithImpact(
           deps,
           {
@@ -331,7 +330,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
             before: q.before === undefined ? undefined : parseCursor(q.before),
             limit: q.limit,
           },
-          { burnedOverShare: q.burnedOver },
+          { burnedOverShare: q.burnedOver, withBudget: q.impact },
         );
         return {
           deployments: items.map(impactView),
@@ -375,12 +374,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
         const today = DateTime.fromMillis(deps.clock.now(), { zone: timeZone });
         const to = q.to ?? (today.isValid ? today.toISODate()! : '');
         const from = q.from ?? DateTime.fromISO(to, { zone: timeZone }).minus({ days: 89 }).toISODate() ?? to;
-        const services =
-          q.team !== undefined
-            ? servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service)
-            : q.service === undefined
-              ? undefined
-              : [q.service];
+        const services = scopeServices(deps, q);
         const metrics = await deliveryMetrics(deps, {
           services,
           from,
@@ -441,6 +435,16 @@ export function deliveryRoutes(deps: DeliveryDeps) {
       },
     );
   };
+}
+
+/** The services a query names: a team's (narrowed to `service` when both are given), one service, or all (undefined). */
+function scopeServices(
+  deps: DeliveryDeps,
+  q: { readonly service?: string | undefined; readonly team?: string | undefined },
+): string[] | undefined {
+  if (q.team !== undefined)
+    return servicesOfTeam(deps.catalog(), q.team).filter((s) => q.service === undefined || s === q.service);
+  return q.service === undefined ? undefined : [q.service];
 }
 
 function parseCursor(text: string): { finishedAtMs: number; id: string } {

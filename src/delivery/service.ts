@@ -8,17 +8,17 @@ import { sql } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/index.js';
+import { type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { Catalog } from '../slo/index.js';
 import type {
   Change,
   Deployment,
-  DeploymentKind,
   DeploymentSource,
   DeploymentStatus,
   GateAtDeploy,
+  RecordDeploymentInput,
 } from './model.js';
 import {
   deploymentFromRow,
@@ -57,22 +57,6 @@ export interface DeliveryDeps {
 /** Most commits one deployment may list (a CI that sends more is cut off with a clear error). */
 export const MAX_COMMITS_PER_DEPLOYMENT = 10_000;
 
-export interface RecordDeploymentInput {
-  readonly id?: string | undefined;
-  readonly service: string;
-  readonly environment: string;
-  readonly version?: string | undefined;
-  readonly headSha?: string | undefined;
-  readonly commits?: readonly Change[] | undefined;
-  readonly startedAtMs?: number | undefined;
-  readonly finishedAtMs: number;
-  readonly status: DeploymentStatus;
-  readonly kind?: DeploymentKind | undefined;
-  readonly url?: string | undefined;
-  /** Incidents (references such as INC-12, or ids) the deployment was shipped to fix. */
-  readonly fixes?: readonly string[] | undefined;
-}
-
 export type StoredDeployment = Deployment & { readonly production: boolean; readonly changeCount: number };
 
 export interface RecordOutcome {
@@ -88,8 +72,26 @@ export function productionEnvironment(
   return settings.production[service] ?? settings.production['*'] ?? 'production';
 }
 
-/** Records a deployment, or updates the one with the same id (a later status, finish or field). */
+/**
+ * Records a deployment, or updates the one with the same id (a later status, finish or field).
+ * Two requests racing to create the same id (a CI retry while the first is in flight) end as one
+ * deployment: the loser of the insert runs again and finds it.
+ */
 export async function recordDeployment(
+  deps: DeliveryDeps,
+  input: RecordDeploymentInput,
+  actor: { readonly name: string; readonly source: DeploymentSource },
+): Promise<RecordOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await recordOnce(deps, input, actor);
+    } catch (error) {
+      if (attempt >= 2 || input.id === undefined || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+async function recordOnce(
   deps: DeliveryDeps,
   input: RecordDeploymentInput,
   actor: { readonly name: string; readonly source: DeploymentSource },
@@ -420,4 +422,26 @@ export async function suspects(deps: DeliveryDeps, ref: string): Promise<StoredD
     if (last) out.push(last);
   }
   return out.sort((a, b) => b.finishedAtMs - a.finishedAtMs);
+}
+
+/** Counts a newly confirmed cause on /metrics when it names a production deployment (or a commit one shipped). */
+export async function countConfirmedCause(
+  deps: Pick<DeliveryDeps, 'db'>,
+  metrics: ShinraiMetrics,
+  cause: { readonly deployment?: string | undefined; readonly commit?: string | undefined },
+): Promise<void> {
+  let query = deps.db.kysely.selectFrom('deployments').select('service').where('production', '=', 1);
+  if (cause.deployment !== undefined) query = query.where('id', '=', cause.deployment);
+  else if (cause.commit !== undefined)
+    query = query.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('changes')
+        .select('first_deployment_id')
+        .where('sha', '=', cause.commit!)
+        .where('first_deployment_id', 'is not', null)
+        .$narrowType<{ first_deployment_id: string }>(),
+    );
+  else return;
+  const row = await query.limit(1).executeTakeFirst();
+  if (row) metrics.deploymentFailures.inc({ service: row.service, reason: 'incident' });
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../platform/clock.js';
-import type { Database, Db } from '../platform/db/index.js';
+import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
 import type { Catalog } from '../slo/index.js';
 import {
@@ -607,9 +607,4 @@ function checkMilestones(milestones: Milestones): void {
       `milestones out of order: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
       problems,
     );
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

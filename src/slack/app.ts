@@ -66,6 +66,14 @@ export interface SlackAppDeps {
   readonly log: Logger;
   readonly metrics: ShinraiMetrics;
   readonly egress: Egress;
+  /** Suggested causes of an incident (delivery): the last production deployment before its impact. */
+  readonly suspects?:
+    | ((
+        incidentId: string,
+      ) => Promise<
+        ReadonlyArray<{ id: string; service: string; version?: string | undefined; finishedAtMs: number }>
+      >)
+    | undefined;
 }
 
 /** A Slack user as Shinrai sees them. */
@@ -328,10 +336,14 @@ export class SlackApp {
       if (command.problem === 'unknown') return ephemeral(t.unknown(escapeSlack(command.sub)));
       if (command.problem === 'severity') return ephemeral(t.badSeverity(severities));
       if (command.problem === 'ic') return ephemeral(t.badUser);
+      if (command.problem === 'cause') return ephemeral(t.badCause);
       return ephemeral(t.usage);
     }
     const needed: Role =
-      command.kind === 'status' || command.kind === 'catchup' || command.kind === 'budget'
+      command.kind === 'status' ||
+      command.kind === 'catchup' ||
+      command.kind === 'budget' ||
+      (command.kind === 'cause' && command.cause === 'suggest')
         ? 'viewer'
         : 'editor';
     const refused = this.refusal(person, needed, t);
@@ -383,6 +395,32 @@ export class SlackApp {
         case 'resolved': {
           const incident = await changeIncident(deps, link.incidentId, { status: 'resolved' }, actor);
           return inChannel(t.resolved(incident.reference));
+        }
+        case 'cause': {
+          if (command.cause === 'suggest') {
+            const { incident } = await getIncident(deps, link.incidentId);
+            const list = (await this.deps.suspects?.(incident.id)) ?? [];
+            if (!list.length) return ephemeral(t.noSuspects(incident.reference));
+            return ephemeral(
+              t.suspects(
+                incident.reference,
+                list.map(
+                  (d) =>
+                    `• \`${escapeSlack(d.id)}\` ${escapeSlack(d.service)}${d.version ? ` ${escapeSlack(d.version)}` : ''} — ${new Date(d.finishedAtMs).toISOString()}`,
+                ),
+              ),
+            );
+          }
+          const incident = await changeIncident(deps, link.incidentId, { causedBy: command.cause }, actor);
+          if (!incident.causedBy) return inChannel(t.causeCleared(incident.reference));
+          const { deployment, commit } = incident.causedBy;
+          return inChannel(
+            t.causeConfirmed(
+              incident.reference,
+              deployment === undefined ? 'commit' : 'deployment',
+              escapeSlack(deployment ?? commit ?? ''),
+            ),
+          );
         }
         case 'note': {
           await addNote(deps, link.incidentId, { text: command.text }, actor);

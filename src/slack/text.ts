@@ -29,6 +29,13 @@ export interface SlackText {
   role: Record<string, string>;
   budgetLine(slo: string, remaining: string, burns: string, policy: string): string;
   noted(reference: string): string;
+  /** Suggested causes: one line per deployment (already formatted). */
+  suspects(reference: string, lines: readonly string[]): string;
+  noSuspects(reference: string): string;
+  /** `value` is already escaped for Slack. */
+  causeConfirmed(reference: string, kind: 'deployment' | 'commit', value: string): string;
+  causeCleared(reference: string): string;
+  badCause: string;
   badSeverity(severities: readonly string[]): string;
   badUser: string;
   noStatuses: string;
@@ -58,6 +65,7 @@ const HELP_EN = [
   '`/shinrai note <text>` add a note to the timeline',
   '`/shinrai catchup` a summary for you only',
   '`/shinrai budget [service]` error budget, burn rate and policy step',
+  '`/shinrai cause` suggested causes · `/shinrai cause deploy <id>` · `/shinrai cause commit <sha>` · `/shinrai cause none`',
 ].join('\n');
 
 const HELP_JA = [
@@ -70,6 +78,7 @@ const HELP_JA = [
   '`/shinrai note <テキスト>` タイムラインにメモを追加',
   '`/shinrai catchup` 自分だけに見える要約',
   '`/shinrai budget [サービス]` エラーバジェット・バーンレート・ポリシー段階',
+  '`/shinrai cause` 原因の候補 · `/shinrai cause deploy <ID>` · `/shinrai cause commit <SHA>` · `/shinrai cause none` 原因を確定・取り消し',
 ].join('\n');
 
 export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
@@ -77,9 +86,9 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     help: HELP_EN,
     alreadyDeclared: (reference) => `This alert already has an open incident: ${reference}.`,
     usage:
-      'Usage: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget (/shinrai help)',
+      'Usage: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget|cause (/shinrai help)',
     unknown: (sub) =>
-      `Unknown sub-command "${sub}". Usage: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget`,
+      `Unknown sub-command "${sub}". Usage: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget|cause`,
     unmapped:
       'You have no Shinrai role: ask a Shinrai admin to add your Slack user ID or e-mail to slack.users.',
     forbidden: (role, needed) => `This needs the ${needed} role in Shinrai; you are ${role}.`,
@@ -94,6 +103,15 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     budgetLine: (slo, remaining, burns, policy) =>
       `• *${slo}*: ${remaining} of the error budget left${burns ? ` · burn rate ${burns}` : ''}${policy ? ` · policy: ${policy}` : ''}`,
     noted: (reference) => `Note added to the timeline of ${reference}.`,
+    suspects: (reference, lines) =>
+      [`Suggested causes of ${reference} (confirm one with \`/shinrai cause deploy <id>\`):`, ...lines].join(
+        '\n',
+      ),
+    noSuspects: (reference) =>
+      `No production deployment of ${reference}'s services finished in the hours before its impact started.`,
+    causeConfirmed: (reference, kind, value) => `${reference}: cause confirmed — ${kind} \`${value}\`.`,
+    causeCleared: (reference) => `${reference}: cause removed.`,
+    badCause: 'Usage: /shinrai cause [deploy <id> | commit <sha> | none]',
     badSeverity: (severities) => `Usage: /shinrai severity <${severities.join('|')}>`,
     badUser: 'Usage: /shinrai ic @user',
     noStatuses: 'No SLO has been evaluated yet.',
@@ -116,9 +134,9 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     help: HELP_JA,
     alreadyDeclared: (reference) => `このアラートには対応中のインシデントがあります: ${reference}`,
     usage:
-      '使い方: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget (/shinrai help)',
+      '使い方: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget|cause (/shinrai help)',
     unknown: (sub) =>
-      `「${sub}」というサブコマンドはありません。使い方: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget`,
+      `「${sub}」というサブコマンドはありません。使い方: /shinrai declare|status|ic|severity|mitigated|resolved|note|catchup|budget|cause`,
     unmapped:
       'Shinrai のロールがありません。Shinrai の管理者に Slack ユーザー ID かメールアドレスを slack.users に追加してもらってください。',
     forbidden: (role, needed) => `この操作には Shinrai の ${needed} ロールが必要です(あなたは ${role})。`,
@@ -148,6 +166,13 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     budgetLine: (slo, remaining, burns, policy) =>
       `• *${slo}*: エラーバジェット残り ${remaining}${burns ? ` · バーンレート ${burns}` : ''}${policy ? ` · ポリシー: ${policy}` : ''}`,
     noted: (reference) => `${reference} のタイムラインにメモを追加しました。`,
+    suspects: (reference, lines) =>
+      [`${reference} の原因の候補(\`/shinrai cause deploy <ID>\` で確定):`, ...lines].join('\n'),
+    noSuspects: (reference) => `${reference} の影響開始前の数時間に終わった本番デプロイはありません。`,
+    causeConfirmed: (reference, kind, value) =>
+      `${reference}: 原因を確定しました — ${kind === 'deployment' ? 'デプロイ' : 'コミット'} \`${value}\``,
+    causeCleared: (reference) => `${reference}: 原因を取り消しました。`,
+    badCause: '使い方: /shinrai cause [deploy <ID> | commit <SHA> | none]',
     badSeverity: (severities) => `使い方: /shinrai severity <${severities.join('|')}>`,
     badUser: '使い方: /shinrai ic @ユーザー',
     noStatuses: 'まだ評価された SLO がありません。',
@@ -179,9 +204,14 @@ export type SlashCommand =
   | { readonly kind: 'note'; readonly text: string }
   | { readonly kind: 'catchup' }
   | { readonly kind: 'budget'; readonly service: string }
+  /** `suggest`: list the suspects; otherwise confirm a deployment or commit, or clear (null). */
+  | {
+      readonly kind: 'cause';
+      readonly cause: 'suggest' | { readonly deployment: string } | { readonly commit: string } | null;
+    }
   | {
       readonly kind: 'usage';
-      readonly problem: 'unknown' | 'ic' | 'severity' | 'note';
+      readonly problem: 'unknown' | 'ic' | 'severity' | 'note' | 'cause';
       readonly sub: string;
     };
 
@@ -225,6 +255,17 @@ export function parseSlashCommand(text: string, severities: readonly string[]): 
       return { kind: 'catchup' };
     case 'budget':
       return { kind: 'budget', service: args };
+    case 'cause': {
+      const [what = '', value, ...extra] = rest;
+      if (!what) return { kind: 'cause', cause: 'suggest' };
+      if (what.toLowerCase() === 'none' && value === undefined) return { kind: 'cause', cause: null };
+      if (value === undefined || extra.length) return { kind: 'usage', problem: 'cause', sub };
+      if (/^deploy(ment)?$/i.test(what) && /^[\x21-\x7e]{1,300}$/.test(value))
+        return { kind: 'cause', cause: { deployment: value } };
+      if (/^commit$/i.test(what) && /^[0-9a-f]{4,64}$/i.test(value))
+        return { kind: 'cause', cause: { commit: value.toLowerCase() } };
+      return { kind: 'usage', problem: 'cause', sub };
+    }
     default:
       return { kind: 'usage', problem: 'unknown', sub: head.slice(0, 40) };
   }

@@ -11,6 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SPECS } from '../../src/cli/commands/demo.js';
 import { UI_CSP } from '../../src/platform/http/web-routes.js';
 import {
+  deploymentsPath,
+  durationText,
+  metricsPath,
+  periodInstants,
+  periodOf,
+} from '../../web/src/delivery.js';
+import {
   evaluated,
   launchBrowser,
   openPage,
@@ -691,6 +698,218 @@ describe('web UI', () => {
     }
   });
 
+  it('shows the DORA metrics and production deployments on the Delivery page in English and Japanese, and draws them on the SLO page', async () => {
+    const token = await server.token('editor');
+    const nowMs = Date.now();
+    const at = (hoursAgo: number) => new Date(nowMs - hoursAgo * 3_600_000).toISOString();
+    const record = async (body: JsonBody) => {
+      const response = await server.request('POST', '/api/v1/deployments', { token, body });
+      expect(response.status, JSON.stringify(await response.clone().json())).toBe(201);
+    };
+    // Production deployments of checkout over the last two days — one rolled back, one that caused
+    // an incident, one hotfix — and a staging one that no list or metric may count.
+    await record({
+      id: 'ui-deploy-1',
+      service: 'checkout',
+      environment: 'production',
+      version: '2.0.0',
+      commits: [
+        { sha: 'a1a1a1a1', timestamp: at(50) },
+        { sha: 'a2a2a2a2', timestamp: at(49) },
+      ],
+      finishedAt: at(46),
+      status: 'success',
+    });
+    await record({
+      id: 'ui-deploy-2',
+      service: 'checkout',
+      environment: 'production',
+      version: '2.1.0',
+      commits: [{ sha: 'b1b1b1b1', timestamp: at(30) }],
+      finishedAt: at(26),
+      status: 'rolled_back',
+    });
+    await record({
+      id: 'ui-deploy-3',
+      service: 'checkout',
+      environment: 'production',
+      version: '2.2.0',
+      commits: [{ sha: 'c1c1c1c1', timestamp: at(6) }],
+      finishedAt: at(3),
+      status: 'success',
+    });
+    await record({
+      id: 'ui-deploy-4',
+      service: 'checkout',
+      environment: 'production',
+      version: '2.2.1',
+      kind: 'hotfix',
+      commits: [{ sha: 'd1d1d1d1', timestamp: at(2) }],
+      finishedAt: at(1),
+      status: 'success',
+    });
+    await record({
+      id: 'ui-deploy-staging',
+      service: 'checkout',
+      environment: 'staging',
+      version: '2.3.0-rc1',
+      finishedAt: at(0.5),
+      status: 'success',
+    });
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token,
+      body: {
+        title: 'Checkout errors after 2.2.0',
+        severity: 'SEV3',
+        services: ['checkout'],
+        milestones: { impactStartedAt: at(2.5) },
+      },
+    });
+    const incident = (await declared.json()) as JsonBody;
+    const linked = await server.request('PATCH', `/api/v1/incidents/${incident.id}`, {
+      token,
+      body: { causedBy: { deployment: 'ui-deploy-3' } },
+    });
+    expect(linked.status).toBe(200);
+
+    // A burst of failed checkout requests in the last minutes: the hours after ui-deploy-4 burn
+    // far more than 5% of the availability budget.
+    await burnCheckout();
+
+    const period = periodOf('3m', {}, 'UTC', Date.now());
+    const metrics: JsonBody = await api(metricsPath({ service: 'checkout' }, period));
+    const listed: JsonBody = await api(
+      deploymentsPath({ service: 'checkout' }, periodInstants(period), { limit: 50 }),
+    );
+    const production = listed.deployments.map((d: JsonBody) => d.id);
+    expect(production).toEqual(['ui-deploy-4', 'ui-deploy-3', 'ui-deploy-2', 'ui-deploy-1']);
+
+    for (const lang of ['en', 'ja'] as const) {
+      const context = await browser.newContext({
+        locale: lang === 'en' ? 'en-US' : 'ja-JP',
+        timezoneId: 'UTC',
+        viewport: { width: 1440, height: 900 },
+      });
+      try {
+        const { page, problems } = await openPage(context);
+        const number = (n: number, digits: number) =>
+          new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
+        const share = (n: number) =>
+          new Intl.NumberFormat(lang, {
+            style: 'percent',
+            minimumFractionDigits: 0,
+            maximumFractionDigits: 1,
+          }).format(n);
+        await page.goto(`${base}/delivery?service=checkout`);
+        await page.waitForSelector('[data-testid="deployment-table"] tbody tr');
+        await page.waitForSelector('[data-testid="trend-deploymentFrequency"] canvas');
+        expect(await page.locator('h1').textContent()).toBe(lang === 'en' ? 'Delivery' : 'デリバリー');
+        const card = (id: string) => page.locator(`[data-metric="${id}"]`);
+        const value = (id: string) => card(id).locator('[data-field="value"]').textContent();
+        const f = metrics.deploymentFrequency;
+        expect(await value('deploymentFrequency')).toBe(
+          lang === 'en' ? `${number(f.perDay, 2)} a day` : `1 日 ${number(f.perDay, 2)} 回`,
+        );
+        expect(await value('leadTime')).toBe(durationText(metrics.leadTime.medianMs, lang));
+        expect(await value('changeFailRate')).toBe(share(metrics.changeFailRate.rate));
+        expect(await value('recoveryTime')).toBe(durationText(metrics.recoveryTime.medianMs, lang));
+        expect(await value('reworkRate')).toBe(share(metrics.reworkRate.rate));
+        for (const id of ['deploymentFrequency', 'leadTime', 'changeFailRate', 'recoveryTime', 'reworkRate'])
+          expect(await card(id).locator('[data-level]').getAttribute('data-level')).toBe(
+            metrics[id].level?.name ?? 'none',
+          );
+        expect(await card('leadTime').locator('[data-level]').textContent()).toContain(
+          `DORA ${metrics.benchmark.year}`,
+        );
+        // Each trend chart tells screen readers what it shows.
+        expect(
+          await page.locator('[data-testid="trend-changeFailRate"] [role="img"]').getAttribute('aria-label'),
+        ).toContain(lang === 'en' ? 'week by week' : '週ごと');
+
+        // The list: production only, newest first, failures linked to their incident.
+        const rows = page.locator('[data-testid="deployment-table"] tbody tr');
+        expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-deployment')))).toEqual(
+          production,
+        );
+        const rolledBack = page.locator('tr[data-deployment="ui-deploy-2"]');
+        expect(await rolledBack.getAttribute('data-failed')).toBe('true');
+        expect(await rolledBack.locator('[data-field="status"]').textContent()).toBe(
+          lang === 'en' ? 'Rolled back' : 'ロールバック済み',
+        );
+        expect(await rolledBack.locator('[data-field="reason"]').textContent()).toBe(
+          lang === 'en' ? 'rolled back' : 'ロールバックされた',
+        );
+        const caused = page.locator('tr[data-deployment="ui-deploy-3"]');
+        expect(await caused.getAttribute('data-failed')).toBe('true');
+        expect(await caused.locator('[data-field="failed"] a').getAttribute('href')).toBe(
+          `/incidents/${incident.reference}`,
+        );
+        expect(
+          await page.locator('tr[data-deployment="ui-deploy-4"] [data-field="kind"]').textContent(),
+        ).toBe(lang === 'en' ? 'Hotfix' : 'ホットフィックス');
+        const gate = listed.deployments[0].gate;
+        if (gate)
+          expect(
+            await page
+              .locator('tr[data-deployment="ui-deploy-4"] [data-field="gate"] .pill')
+              .getAttribute('title'),
+          ).toBe(gate.summary);
+        await screenshot(page, lang === 'en' ? 'delivery' : 'delivery-ja');
+
+        // Over 5% of a budget burned after it: the row and the SLO are highlighted.
+        const hot = page.locator('tr[data-deployment="ui-deploy-4"]');
+        expect(await hot.getAttribute('data-burned')).toBe('true');
+        expect(
+          await hot
+            .locator('[data-field="budget"] li.over')
+            .evaluateAll((ls) => ls.map((l) => l.getAttribute('data-slo'))),
+        ).toContain('checkout-availability');
+
+        // "Burned more than 5%" shows what the API answers for the same filter.
+        const burned: JsonBody = await api(
+          deploymentsPath({ service: 'checkout' }, periodInstants(period), { burnedOver: 0.05, limit: 50 }),
+        );
+        await page.selectOption('select[name="burnedOver"]', '0.05');
+        await expect.poll(() => page.url()).toContain('burnedOver=0.05');
+        const expected = burned.deployments.map((d: JsonBody) => d.id);
+        expect(expected).toContain('ui-deploy-4');
+        await expect
+          .poll(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-deployment'))))
+          .toEqual(expected);
+
+        // The SLO page draws the same deployments on its charts, the failed ones marked.
+        await page.goto(`${base}/slos/checkout-availability`);
+        await page.waitForSelector('[data-testid="chart-budget"] .chart-marker');
+        const markers = page.locator('[data-testid="chart-budget"] .chart-marker');
+        expect(
+          await markers.evaluateAll((ms) => ms.map((m) => m.getAttribute('data-marker')).sort()),
+        ).toEqual([...production].sort());
+        expect(
+          await page
+            .locator('[data-testid="chart-budget"] .chart-marker[data-failed="true"]')
+            .evaluateAll((ms) => ms.map((m) => m.getAttribute('data-marker')).sort()),
+        ).toEqual(
+          listed.deployments
+            .filter((d: JsonBody) => d.failed || d.status === 'rolled_back')
+            .map((d: JsonBody) => d.id)
+            .sort(),
+        );
+        expect(await markers.first().getAttribute('title')).toContain('checkout 2.0.0');
+        expect(
+          await page.locator('[data-testid="chart-sli"] [role="img"]').getAttribute('aria-label'),
+        ).toContain(
+          lang === 'en'
+            ? `${production.length} production deployments drawn as lines`
+            : `本番デプロイ ${production.length} 回を縦線で表示`,
+        );
+        if (lang === 'en') await screenshot(page, 'slo-deployments');
+        expect(problems.errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   it('shows no console errors and no serious accessibility problems on the main pages', async () => {
     const pages = [
       { path: '/', ready: '[data-testid="slo-table"] tbody tr', name: 'overview' },
@@ -712,6 +931,14 @@ describe('web UI', () => {
         ],
         name: 'risks-all',
       },
+      {
+        path: '/delivery',
+        ready: [
+          '[data-testid="delivery-metrics"]',
+          ':is([data-testid="deployment-table"], [data-testid="deployments-empty"])',
+        ],
+        name: 'delivery-all',
+      },
       { path: '/no/such/page', ready: 'h1:has-text("There is no such page")', name: 'not-found' },
     ];
     for (const p of pages)
@@ -722,6 +949,127 @@ describe('web UI', () => {
         const violations = await seriousA11yViolations(page);
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
       });
+  });
+  it('suggests the deployment before an incident as its cause, confirms, changes and removes it on the incident page; a viewer only reads', async () => {
+    const editor = await server.token('editor');
+    const viewer = await server.token('viewer');
+    const nowMs = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (hoursAgo: number) => new Date(nowMs - hoursAgo * 3_600_000).toISOString();
+    const sha = 'c0ffee1234567890abcdef1234567890abcdef12';
+    const recorded = await server.request('POST', '/api/v1/deployments', {
+      token: editor,
+      body: {
+        id: 'ui-cause-login-1',
+        service: 'login',
+        environment: 'production',
+        version: '3.1.0',
+        commits: [{ sha, timestamp: at(4), message: 'Shorter session timeout' }],
+        finishedAt: at(3),
+        status: 'success',
+      },
+    });
+    expect(recorded.status).toBe(201);
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token: editor,
+      body: {
+        title: 'Login failures after 3.1.0',
+        severity: 'SEV3',
+        services: ['login'],
+        milestones: { impactStartedAt: at(2) },
+      },
+    });
+    expect(declared.status).toBe(201);
+    const reference = ((await declared.json()) as JsonBody).reference as string;
+    const incidentPath = `/api/v1/incidents/${reference}`;
+    expect((await api(`${incidentPath}/suspects`)).suspects.map((s: JsonBody) => s.id)).toEqual([
+      'ui-cause-login-1',
+    ]);
+
+    // A viewer sees the suggestion and its reason, but no control that writes.
+    await withPage(async (page) => {
+      await signIn(page, viewer);
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector('[data-testid="cause"][data-access="read"]');
+      const suspect = page.locator('[data-suspect="ui-cause-login-1"]');
+      await suspect.waitFor();
+      expect(await suspect.textContent()).toContain(
+        'The last production deployment of login before the impact started (within 24 h).',
+      );
+      const cause = page.locator('[data-testid="cause"]');
+      expect(await cause.getByRole('button').count()).toBe(0);
+      expect(await page.locator('[data-testid="cause-form"]').count()).toBe(0);
+      expect(await cause.textContent()).toContain('Confirming a cause needs an editor token.');
+    });
+
+    // An editor confirms it, names an unknown commit (refused, the reason shown beside the form),
+    // names the recorded commit by its abbreviation, then removes the cause.
+    await withPage(
+      async (page) => {
+        await signIn(page, editor);
+        await page.goto(`${base}/incidents/${reference}`);
+        const cause = page.locator('[data-testid="cause"][data-access="write"]');
+        await cause.waitFor();
+        expect(await cause.textContent()).toContain('Only a confirmed cause counts in the DORA metrics');
+        await page.getByRole('button', { name: 'Confirm ui-cause-login-1 as the cause' }).click();
+        const confirmed = page.locator('[data-testid="confirmed-cause"]');
+        const serviceLink = confirmed.getByRole('link', { name: 'login', exact: true });
+        await serviceLink.waitFor();
+        expect(await confirmed.locator('[data-field="deployment"]').textContent()).toContain('3.1.0');
+        expect(await serviceLink.getAttribute('href')).toBe('/delivery?service=login');
+        expect(await confirmed.locator('[data-testid="cause-budget"] [data-slo]').count()).toBeGreaterThan(0);
+        expect(await confirmed.locator('[data-field="confirmed-by"]').textContent()).toMatch(
+          /^Confirmed by /,
+        );
+        expect((await api(incidentPath)).causedBy).toMatchObject({ deployment: 'ui-cause-login-1' });
+        await page
+          .locator('[data-testid="timeline"] li', { hasText: 'cause confirmed: deployment ui-cause-login-1' })
+          .waitFor();
+        expect(await page.locator('[data-testid="suspects"]').count()).toBe(0);
+        await screenshot(page, 'incident-cause');
+        expect(await seriousA11yViolations(page)).toEqual([]);
+
+        await page.getByRole('button', { name: 'Change', exact: true }).click();
+        await page.getByLabel('Kind of cause').selectOption('commit');
+        await page.getByLabel('Commit sha').fill('deadbeef00');
+        await page.getByRole('button', { name: 'Set as the cause' }).click();
+        await page.waitForSelector(
+          '[data-testid="cause"] [role="alert"]:has-text("no recorded change \\"deadbeef00\\"")',
+        );
+        expect((await api(incidentPath)).causedBy).toMatchObject({ deployment: 'ui-cause-login-1' });
+
+        await page.getByLabel('Commit sha').fill(sha.slice(0, 8));
+        await page.getByRole('button', { name: 'Set as the cause' }).click();
+        const commit = confirmed.locator('[data-field="commit"]');
+        await commit.waitFor();
+        expect(await commit.textContent()).toBe(sha.slice(0, 10));
+        expect(await commit.getAttribute('title')).toBe(sha);
+        expect((await api(incidentPath)).causedBy).toMatchObject({ commit: sha });
+        expect(await page.locator('[data-testid="cause"] [role="alert"]').count()).toBe(0);
+
+        await page.getByRole('button', { name: 'Remove', exact: true }).click();
+        await page.locator('[data-suspect="ui-cause-login-1"]').waitFor();
+        await page.locator('[data-testid="timeline"] li', { hasText: 'cause removed' }).waitFor();
+        expect((await api(incidentPath)).causedBy).toBeUndefined();
+      },
+      { expectedErrors: /status of 400/ },
+    );
+
+    // The panel in Japanese, once.
+    await withPage(async (page) => {
+      await signIn(page, editor);
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.waitForSelector('[data-testid="cause"][data-access="write"] [data-suspect]');
+      await page.selectOption('[data-testid="language"]', 'ja');
+      const cause = page.locator('[data-testid="cause"]');
+      await cause.locator('h2:has-text("原因")').waitFor();
+      const text = await cause.textContent();
+      expect(text).toContain('原因の候補');
+      expect(text).toContain('DORA メトリクス（変更失敗率・復旧時間）に数えるのは確定した原因だけです。');
+      expect(text).toContain('影響開始前の login の最後の本番デプロイ（24 時間以内）。');
+      await cause.getByRole('button', { name: 'ui-cause-login-1 を原因として確定' }).waitFor();
+      await cause.getByRole('button', { name: '原因に設定' }).waitFor();
+      await screenshot(page, 'incident-cause-ja');
+    });
   });
 });
 

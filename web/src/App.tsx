@@ -6,6 +6,7 @@ import { getToken, onTokenChange, setToken } from './api';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { ActionItemsPage } from './pages/ActionItemsPage';
 import { AlertsPage } from './pages/AlertsPage';
+import { DeliveryPage } from './pages/DeliveryPage';
 import { IncidentDetailPage } from './pages/IncidentDetailPage';
 import { IncidentsPage } from './pages/IncidentsPage';
 import { OverviewPage } from './pages/OverviewPage';
@@ -100,6 +101,7 @@ function Page() {
   if (path === '/incidents') return <IncidentsPage />;
   if (path === '/action-items') return <ActionItemsPage />;
   if (path === '/risks') return <RisksPage />;
+  if (path === '/delivery') return <DeliveryPage />;
   const slo = match('/slos/:id', path);
   if (slo) return <SloPage id={slo.id!} />;
   const incident = match('/incidents/:ref', path);
@@ -138,6 +140,7 @@ export function App() {
         path.startsWith('/incidents') || path.startsWith('/postmortems') || path.startsWith('/action-items'),
     },
     { href: '/risks', label: t('nav.risks'), active: path.startsWith('/risks') },
+    { href: '/delivery', label: t('nav.delivery'), active: path.startsWith('/delivery') },
   ];
   return (
     <>

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+  "/api/v1/whoami": {
+    /** The caller's token name and role; both null for an anonymous reader (auth.anonymousRead) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              name: string | null;
+              /**
+               * @description viewer reads; editor and admin may also write
+               * @enum {string|null}
+               */
+              role: "viewer" | "editor" | "admin" | null;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/services": {
     /** Services and their SLOs */
     get: {
@@ -1863,6 +1883,8 @@ export interface paths {
           to?: string;
           /** @description only deployments whose hours after burned more than this share (0.05 = 5%) of a budget */
           burnedOver?: number;
+          /** @description false: leave out the budget impact (cheaper, for tools that only need the list) */
+          impact?: string;
           limit?: number;
           /** @description nextBefore of the previous page */
           before?: string;
@@ -2295,6 +2317,159 @@ export interface paths {
                   updatedAt: string;
                   reason: string;
                 })[];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/github": {
+    /** GitHub webhook (deployment_status, push, pull_request merged, ping), signed with X-Hub-Signature-256; 404 unless delivery.github.secret is set */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/gitlab": {
+    /** GitLab webhook (Deployment Hook, Push Hook, Merge Request Hook), authenticated by X-Gitlab-Token; 404 unless delivery.gitlab.token is set */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/integrations/deployments": {
+    /** Generic deployment webhook: JSON with the fields of POST /api/v1/deployments, or a CloudEvent 1.0 (structured or binary); Authorization: Bearer <delivery.webhook.token> or X-Shinrai-Signature-256 */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /**
+               * @description recorded; duplicate: a redelivery of an event already acted on; ignored: accepted, nothing to record
+               * @enum {string}
+               */
+              result: "recorded" | "duplicate" | "ignored" | "pong";
+              event: string;
+              /** @description the id of the deployment recorded */
+              deployment?: string;
+              /** @enum {string} */
+              outcome?: "created" | "updated" | "unchanged";
+              service?: string;
+              /** @description changes (commits) in the event */
+              changes?: number;
+              /** @description why the event was ignored */
+              reason?: string;
             };
           };
         };

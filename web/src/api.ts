@@ -231,3 +231,36 @@ export type ServiceBacklog = Answer<'/api/v1/backlog', 'get'>[number];
 
 /** `GET /api/v1/risks/calibration`: a risk's estimate beside what its incidents measured. */
 export type RiskCalibration = Answer<'/api/v1/risks/calibration', 'get'>[number];
+
+// ---- Delivery (issue 17) ----
+
+/** `GET /api/v1/deployments`: deployments, newest first, with failure links and budget impact. */
+export type DeploymentList = Answer<'/api/v1/deployments', 'get'>;
+export type Deployment = DeploymentList['deployments'][number];
+export type DeploymentBudget = Deployment['budget'][number];
+export const DEPLOYMENT_STATUSES = ['success', 'failure', 'rolled_back'] as const;
+sameValues<Same<(typeof DEPLOYMENT_STATUSES)[number], Deployment['status']>>();
+export const DEPLOYMENT_KINDS = ['normal', 'hotfix', 'rollback'] as const;
+sameValues<Same<(typeof DEPLOYMENT_KINDS)[number], Deployment['kind']>>();
+
+/** `GET /api/v1/delivery/metrics`: the five DORA metrics with their levels and weekly points. */
+export type DeliveryMetrics = Answer<'/api/v1/delivery/metrics', 'get'>;
+export type DeliveryLevel = DeliveryMetrics['leadTime']['level'];
+
+// ---- Who the caller is (the UI hides writes from viewers) ----
+
+/** `GET /api/v1/whoami`: the token's name and role; both null for an anonymous reader. */
+export type Whoami = Answer<'/api/v1/whoami', 'get'>;
+
+/** True when the caller may write: an editor or admin token (a viewer or an anonymous reader may not). */
+export function mayWrite(who: Pick<Whoami, 'role'>): boolean {
+  return who.role === 'editor' || who.role === 'admin';
+}
+
+// ---- An incident's cause (issue 17) ----
+
+/** `GET /api/v1/incidents/{ref}/suspects`: suggested causes, each a deployment with a reason. */
+export type Suspect = Answer<'/api/v1/incidents/{ref}/suspects', 'get'>['suspects'][number];
+export type CausedBy = NonNullable<IncidentDetail['causedBy']>;
+/** `GET /api/v1/deployments/{id}`: one deployment with failure links and budget impact. */
+export type DeploymentDetail = Answer<'/api/v1/deployments/{id}', 'get'>;

@@ -2,10 +2,18 @@
  * `shinrai gate --service checkout`: the error-budget deploy gate for CI. Exit 0 for allow and
  * warn, 1 for deny (and, unless --fail-open, when the answer cannot be had), 2 for bad usage.
  * `shinrai gate override` records an exception with a reason and an expiry (admin token).
+ * `--record` also records the deployment the gate let through (as `shinrai deploy record` does).
  */
 import type { Command } from 'commander';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { CliError, type CliIo } from '../io.js';
+import {
+  checkDeploymentFlags,
+  type DeploymentFlags,
+  recordedLine,
+  recordFromFlags,
+  withDeploymentFlags,
+} from './deploy.js';
 
 interface GateView {
   decision: 'allow' | 'warn' | 'deny';
@@ -24,21 +32,35 @@ interface OverrideView {
 
 export function registerGate(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const gate = withServerFlags(
-    program
-      .command('gate')
-      .description('may this service ship now? allow/warn exit 0, deny exit 1 (for CI)')
-      .option('--service <name>', 'the service about to be deployed')
-      .option('--fail-open', 'exit 0 with a warning when Shinrai cannot be reached (default: exit 1)'),
+    withDeploymentFlags(
+      program
+        .command('gate')
+        .description('may this service ship now? allow/warn exit 0, deny exit 1 (for CI)')
+        .option('--service <name>', 'the service about to be deployed')
+        .option('--fail-open', 'exit 0 with a warning when Shinrai cannot be reached (default: exit 1)')
+        .option(
+          '--record',
+          'when the gate lets the change through, record it as a successful deployment finished now (editor token)',
+        ),
+      { statusAndKind: false },
+    ),
   )
     .addHelpText(
       'after',
       `
 Example (GitHub Actions step before deploying):
   - run: npx shinrai gate --service checkout
-    env: { SHINRAI_URL: https://shinrai.internal, SHINRAI_TOKEN: \${{ secrets.SHINRAI_TOKEN }} }`,
+    env: { SHINRAI_URL: https://shinrai.internal, SHINRAI_TOKEN: \${{ secrets.SHINRAI_TOKEN }} }
+
+With --record (and --env, --sha, --version, --url, --prev, --no-git as for \`shinrai deploy record\`)
+an allow or warn also records the deployment, as success finished now; a deny records nothing.
+Use it when the deploy step right after cannot fail; otherwise gate before and run
+\`shinrai deploy record --status …\` after the deploy, with its real outcome.`,
     )
-    .action(async (flags: ServerFlags & { service?: string; failOpen?: boolean }) => {
+    .action(async (flags: ServerFlags & DeploymentFlags & { failOpen?: boolean; record?: boolean }) => {
       if (!flags.service) throw new CliError('give --service <name> (the service about to be deployed)', 2);
+      // Bad deployment flags stop the command before the gate is asked, not after it allowed.
+      if (flags.record) checkDeploymentFlags({ ...flags, status: 'success', kind: 'normal' }, io);
       let answer: GateView;
       try {
         answer = (await call(
@@ -54,12 +76,20 @@ Example (GitHub Actions step before deploying):
         setExit(0);
         return;
       }
-      if (flags.json) io.out(JSON.stringify(answer, null, 2));
+      const allowed = answer.decision !== 'deny';
+      const recorded =
+        flags.record && allowed
+          ? await recordFromFlags({ ...flags, status: 'success', kind: 'normal' }, io, 'gate')
+          : undefined;
+      if (flags.json)
+        io.out(JSON.stringify(recorded ? { ...answer, deployment: recorded.deployment } : answer, null, 2));
       else {
         io.out(answer.summary);
         for (const reason of answer.reasons.slice(1)) io.out(`  ${reason.decision}: ${reason.message}`);
+        if (recorded) io.out(recordedLine(recorded));
+        else if (flags.record) io.out('denied: no deployment recorded');
       }
-      setExit(answer.decision === 'deny' ? 1 : 0);
+      setExit(allowed ? 0 : 1);
     });
 
   withServerFlags(

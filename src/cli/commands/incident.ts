@@ -1,14 +1,16 @@
 /**
- * `shinrai incident declare|list|update|note|catch-up|postmortem`: incidents through a running
+ * `shinrai incident declare|list|update|note|catch-up|postmortem|cause|suspects`: incidents through a running
  * server's API, so the CLI and the web UI see the same incidents (`--server`, `--token`, or
  * SHINRAI_URL, SHINRAI_TOKEN). Catch-up summaries and postmortem drafts come in English or
- * Japanese (`--lang ja`).
+ * Japanese (`--lang ja`). `cause` confirms the deployment or commit that caused an incident (what the
+ * change fail rate counts); `suspects` lists the deployments Shinrai suggests.
  */
 import type { Command } from 'commander';
 import { STATUSES, WRITE_UP_LANGUAGES, type WriteUpLanguage } from '../../incidents/index.js';
 import { call, type ServerFlags, withServerFlags } from '../api-client.js';
 import { table } from '../format.js';
 import { CliError, type CliIo } from '../io.js';
+import type { DeploymentView } from './deploy.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -20,6 +22,7 @@ function writeUpLanguage(lang: string): WriteUpLanguage {
 
 interface IncidentView {
   reference: string;
+  causedBy?: { deployment?: string; commit?: string; confirmedBy?: string; confirmedAt?: string };
   title: string;
   severity: string;
   status: string;
@@ -173,6 +176,75 @@ export function registerIncident(program: Command, io: CliIo, setExit: (code: nu
     io.out(flags.json ? JSON.stringify(created, null, 2) : created.markdown);
     if (!flags.json)
       io.err(`drafted postmortem ${created.id}: edit it at /postmortems/${created.id} in the web UI`);
+    setExit(0);
+  });
+  withServerFlags(
+    incident
+      .command('cause')
+      .description('confirm what caused an incident: a deployment or a commit (or --clear the link)')
+      .argument('<ref>', 'INC-42')
+      .option('--deployment <id>', 'the deployment that caused it (see `shinrai incident suspects`)')
+      .option('--commit <sha>', 'the commit that caused it (its first production deployment counts)')
+      .option('--clear', 'remove the confirmed cause'),
+  ).action(
+    async (ref: string, flags: ServerFlags & { deployment?: string; commit?: string; clear?: boolean }) => {
+      const given = [flags.deployment !== undefined, flags.commit !== undefined, flags.clear === true];
+      if (given.filter(Boolean).length !== 1)
+        throw new CliError('give exactly one of --deployment <id>, --commit <sha> or --clear', 2);
+      if (flags.commit !== undefined && !/^[0-9a-f]{4,64}$/i.test(flags.commit))
+        throw new CliError(`--commit "${flags.commit}" is not a commit hash (4 to 64 hex digits)`, 2);
+      if (flags.deployment !== undefined && flags.deployment.trim() === '')
+        throw new CliError('--deployment must name a deployment id', 2);
+      const causedBy = flags.clear
+        ? null
+        : flags.deployment !== undefined
+          ? { deployment: flags.deployment }
+          : { commit: flags.commit!.toLowerCase() };
+      const updated = (await call(flags, 'PATCH', `/api/v1/incidents/${encodeURIComponent(ref)}`, {
+        causedBy,
+      })) as IncidentView;
+      const cause = updated.causedBy;
+      io.out(
+        flags.json
+          ? JSON.stringify(updated, null, 2)
+          : cause?.deployment
+            ? `${updated.reference} caused by deployment ${cause.deployment}`
+            : cause?.commit
+              ? `${updated.reference} caused by commit ${cause.commit}`
+              : `${updated.reference}: no confirmed cause`,
+      );
+      setExit(0);
+    },
+  );
+
+  withServerFlags(
+    incident
+      .command('suspects')
+      .description('deployments that may have caused an incident (confirm one with `incident cause`)')
+      .argument('<ref>', 'INC-42'),
+  ).action(async (ref: string, flags: ServerFlags) => {
+    const answer = (await call(flags, 'GET', `/api/v1/incidents/${encodeURIComponent(ref)}/suspects`)) as {
+      suspects: Array<DeploymentView & { reason: string }>;
+    };
+    io.out(
+      flags.json
+        ? JSON.stringify(answer, null, 2)
+        : answer.suspects.length === 0
+          ? `no suspect deployments for ${ref}`
+          : table(
+              ['DEPLOYMENT', 'SERVICE', 'ENV', 'FINISHED', 'VERSION', 'SHA', 'STATUS', 'REASON'],
+              answer.suspects.map((d) => [
+                d.id,
+                d.service,
+                d.environment,
+                d.finishedAt,
+                d.version ?? '',
+                d.headSha?.slice(0, 12) ?? '',
+                d.status,
+                d.reason,
+              ]),
+            ),
+    );
     setExit(0);
   });
 }

@@ -84,3 +84,9 @@ function hidePassword(url: string): string {
     return 'postgres://(unparsable URL)';
   }
 }
+
+/** A write refused because a row with the same key exists (a concurrent insert won the race), on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -2,7 +2,7 @@
  * The public face of `platform/db/` (connection, migrations, table types); other folders import only
  * this file. Route modules and CLI commands import none of it: they call a service.
  */
-export { DatabaseMissingError, type Db, openDatabase, ping } from './database.js';
+export { DatabaseMissingError, type Db, isUniqueViolation, openDatabase, ping } from './database.js';
 export { migrateToLatest } from './migrations.js';
 export type {
   ActionItemTable,

@@ -518,6 +518,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('deployments').ifExists().execute();
     },
   },
+  '0017_delivery_webhooks': {
+    async up(db: Kysely<unknown>) {
+      // Webhook deliveries already acted on (GitHub X-GitHub-Delivery, GitLab X-Gitlab-Event-UUID,
+      // CloudEvents source + id), so a redelivered event counts once; old rows are pruned.
+      await db.schema
+        .createTable('delivery_webhook_deliveries')
+        .ifNotExists()
+        .addColumn('sender', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('delivery_webhook_deliveries_pk', ['sender', 'delivery_id'])
+        .execute();
+      await db.schema
+        .createIndex('delivery_webhook_deliveries_received')
+        .ifNotExists()
+        .on('delivery_webhook_deliveries')
+        .column('received_at')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('delivery_webhook_deliveries').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

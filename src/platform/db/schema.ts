@@ -223,6 +223,7 @@ export interface Database {
   deployments: DeploymentTable;
   changes: ChangeTable;
   deployment_changes: DeploymentChangeTable;
+  delivery_webhook_deliveries: DeliveryWebhookDeliveryTable;
 }
 
 /** A recorded deployment (`fixes`: JSON list of incident ids; `gate`: JSON of the gate's answer then). */
@@ -321,4 +322,11 @@ export interface OtlpMinuteTable {
   good: number;
   bad: number;
   total: number;
+}
+
+/** A webhook delivery already acted on, by its sender (`github`, `gitlab`, `webhook`) and delivery id. */
+export interface DeliveryWebhookDeliveryTable {
+  sender: string;
+  delivery_id: string;
+  received_at: number;
 }

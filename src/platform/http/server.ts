@@ -31,6 +31,7 @@ import {
 import { urlHasNul } from './nul-text.js';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { registerRateLimits } from './rate-limits.js';
+import { whoamiRoutes } from './whoami-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -210,6 +211,8 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   app.get('/api/openapi.json', { config: { minRole: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
+  // Who the caller is, on every server: the web UI hides what a viewer may not do.
+  whoamiRoutes()(app);
 
   for (const register of modules) await register(app);
   await app.ready();

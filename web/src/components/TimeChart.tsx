@@ -1,7 +1,8 @@
 /**
  * A uPlot time series in a <figure>: resizes with its container, draws threshold lines as dashed
- * series and incidents as shaded bands with their reference. uPlot draws 10,000 points per series
- * in a few milliseconds, which keeps 30 days of 5-minute points fast.
+ * series, incidents as shaded bands with their reference and events (deployments) as thin vertical
+ * markers with a tooltip. uPlot draws 10,000 points per series in a few milliseconds, which keeps
+ * 30 days of 5-minute points fast.
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
@@ -13,12 +14,23 @@ export interface ChartSeries {
   color: string;
   dash?: number[];
   width?: number;
+  /** Dots on the values: for sparse series (weekly points) whose gaps would hide lone values. */
+  points?: boolean;
 }
 
 export interface ChartBand {
   fromMs: number;
   toMs: number;
   label: string;
+}
+
+/** A moment drawn as a thin vertical line over the plot (a deployment); `failed` ones in red. */
+export interface ChartMarker {
+  id: string;
+  atMs: number;
+  /** The tooltip: what happened then. */
+  label: string;
+  failed?: boolean;
 }
 
 export interface TimeChartProps {
@@ -28,15 +40,33 @@ export interface TimeChartProps {
   timesMs: number[];
   series: ChartSeries[];
   bands?: ChartBand[];
+  markers?: ChartMarker[];
   yFormat?: (value: number) => string;
   yRange?: [number | null, number | null];
   height?: number;
   testId?: string;
+  /** uPlot's legend under the plot (default shown). */
+  legend?: boolean;
+  /** Words for the marker key under the plot; without them no key is drawn. */
+  markerKey?: { normal: string; failed: string };
 }
 
 export function TimeChart(props: TimeChartProps) {
   const holder = useRef<HTMLDivElement>(null);
-  const { title, summary, timesMs, series, bands, yFormat, yRange, height = 220, testId } = props;
+  const {
+    title,
+    summary,
+    timesMs,
+    series,
+    bands,
+    markers,
+    yFormat,
+    yRange,
+    height = 220,
+    testId,
+    legend = true,
+    markerKey,
+  } = props;
 
   useEffect(() => {
     const el = holder.current;
@@ -46,7 +76,7 @@ export function TimeChart(props: TimeChartProps) {
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 200),
       height,
-      legend: { show: true },
+      legend: { show: legend },
       cursor: { drag: { x: true, y: false } },
       scales: {
         x: { time: true },
@@ -74,7 +104,7 @@ export function TimeChart(props: TimeChartProps) {
           width: s.width ?? 1.5,
           dash: s.dash,
           spanGaps: false,
-          points: { show: false },
+          points: { show: s.points ?? false, size: 5 },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
         })),
       ],
@@ -99,6 +129,9 @@ export function TimeChart(props: TimeChartProps) {
             ctx.restore();
           },
         ],
+        // Markers are elements over the plot rather than canvas strokes, so each has a native
+        // tooltip and a test or a person can find it; they move with zoom and resize.
+        draw: [(u) => placeMarkers(u, markers ?? [])],
       },
     };
     const chart = new uPlot(opts, data, el);
@@ -110,12 +143,39 @@ export function TimeChart(props: TimeChartProps) {
       observer.disconnect();
       chart.destroy();
     };
-  }, [timesMs, series, bands, yFormat, yRange, height]);
+  }, [timesMs, series, bands, markers, yFormat, yRange, height, legend]);
 
   return (
-    <figure className="chart" data-testid={testId}>
+    <figure className="chart" data-testid={testId} data-markers={markers?.length ?? 0}>
       <figcaption>{title}</figcaption>
       <div ref={holder} role="img" aria-label={`${title}. ${summary}`} />
+      {markerKey && markers && markers.length > 0 && (
+        // The summary says the same for screen readers.
+        <p className="marker-key small muted" aria-hidden="true">
+          <span className="marker-swatch" /> {markerKey.normal} <span className="marker-swatch failed" />{' '}
+          {markerKey.failed}
+        </p>
+      )}
     </figure>
   );
+}
+
+/** Puts one thin line per marker inside the x range into the plot's overlay, replacing the last ones. */
+function placeMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
+  const layer = u.over;
+  for (const old of layer.querySelectorAll('.chart-marker')) old.remove();
+  const min = u.scales.x?.min;
+  const max = u.scales.x?.max;
+  if (min === undefined || max === undefined || min === null || max === null) return;
+  for (const m of markers) {
+    const at = m.atMs / 1000;
+    if (at < min || at > max) continue;
+    const el = document.createElement('div');
+    el.className = m.failed ? 'chart-marker failed' : 'chart-marker';
+    el.dataset.marker = m.id;
+    if (m.failed) el.dataset.failed = 'true';
+    el.title = m.label;
+    el.style.left = `${u.valToPos(at, 'x')}px`;
+    layer.append(el);
+  }
 }

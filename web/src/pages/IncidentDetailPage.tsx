@@ -1,4 +1,4 @@
-/** One incident: status, milestones, roles, budget impact, catch-up, timeline (star, public), postmortem. */
+/** One incident: status, milestones, roles, budget impact, catch-up, cause, timeline (star, public), postmortem. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -14,6 +14,7 @@ import {
   type TimelineEvent,
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading } from '../components/common';
+import { IncidentCause } from '../components/IncidentCause';
 import { dateTime, number, percent } from '../format';
 import { writeUpLanguage } from '../i18n';
 import { Link, navigate } from '../router';
@@ -370,6 +371,8 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
           <ErrorNotice error={draft.error} />
         </div>
       </div>
+
+      <IncidentCause reference={reference} causedBy={i.causedBy} />
 
       <h2>{t('timeline.title')}</h2>
       <form className="stack note" onSubmit={submitNote}>

@@ -1,18 +1,24 @@
-/** One SLO: tiles, budget burn-down, SLI and burn-rate charts with incidents, alerts, policy, spec. */
+/**
+ * One SLO: tiles, budget burn-down, SLI and burn-rate charts with incidents and the service's
+ * production deployments, alerts, policy, spec.
+ */
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type Alert,
   type AlertDetail,
+  ApiError,
   api,
+  type DeploymentList,
   type Incident,
   type Slo,
   type SloHistory,
   type SloSpec,
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/common';
-import { type ChartBand, type ChartSeries, TimeChart } from '../components/TimeChart';
+import { type ChartBand, type ChartMarker, type ChartSeries, TimeChart } from '../components/TimeChart';
+import { deploymentMarkers, deploymentsPath } from '../delivery';
 import { dateTime, nines, number, percent, relative } from '../format';
 import { RANGES, type RangeKey, refreshMsFor, stepFor } from '../history';
 import { ragOf } from '../rag';
@@ -26,6 +32,8 @@ const budgetFormat = (v: number) => percent(v, 1);
 const sliFormat = (v: number) => nines(v);
 const burnFormat = (v: number) => `${number(v, 1)}×`;
 const BURN_RANGE: [number, null] = [0, null];
+/** Deployments drawn on the charts at most: more than this in 30 days would be a solid band anyway. */
+const DEPLOYMENT_LIMIT = 500;
 
 export function SloPage({ id }: { id: string }) {
   const { t } = useTranslation();
@@ -65,6 +73,16 @@ export function SloPage({ id }: { id: string }) {
     queryKey: ['incidents', 'all'],
     queryFn: () => api<Incident[]>('/api/v1/incidents?state=all'),
   });
+  const service = slo.data?.service;
+  const deployments = useQuery({
+    queryKey: ['deployments', 'slo-chart', service, range],
+    enabled: service !== undefined,
+    queryFn: () =>
+      api<DeploymentList>(deploymentsPath({ service }, { fromMs, toMs }, { limit: DEPLOYMENT_LIMIT })),
+    refetchInterval: refreshMsFor(RANGES[range]),
+    // A server without the delivery API (404) simply draws no markers.
+    retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+  });
   const mine = (alerts.data ?? []).filter((a) => a.slo === id);
   const details = useQueries({
     queries: mine.map((a) => ({
@@ -86,6 +104,37 @@ export function SloPage({ id }: { id: string }) {
           label: i.reference,
         })),
     [incidents.data, id],
+  );
+  const deployed = deployments.data?.deployments;
+  const markers: ChartMarker[] = useMemo(
+    () =>
+      deploymentMarkers(deployed ?? [], { fromMs: times[0] ?? 0, toMs: times.at(-1) ?? 0 }, (d, failed) =>
+        [
+          t('slo.chart.deployment', {
+            version: d.version ?? d.headSha?.slice(0, 7) ?? d.id,
+            service: d.service,
+          }),
+          dateTime(d.finishedAt),
+          t(`delivery.status.${d.status}`),
+          failed && d.causedIncidents.length > 0
+            ? t('slo.chart.deploymentCaused', { incidents: d.causedIncidents.join(', ') })
+            : '',
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ),
+    [deployed, times, t],
+  );
+  const deploySummary =
+    markers.length === 0
+      ? ''
+      : ` ${t('slo.chart.deploymentsSummary', {
+          total: markers.length,
+          failed: markers.filter((m) => m.failed).length,
+        })}`;
+  const markerKey = useMemo(
+    () => ({ normal: t('slo.chart.markerDeployment'), failed: t('slo.chart.markerFailed') }),
+    [t],
   );
   const target = status?.target;
   const charts = useMemo(() => {
@@ -275,19 +324,26 @@ export function SloPage({ id }: { id: string }) {
           <TimeChart
             testId="chart-budget"
             title={t('slo.chart.budgetTitle')}
-            summary={t('slo.chart.budgetSummary', { value: percent(last?.remaining) })}
+            summary={t('slo.chart.budgetSummary', { value: percent(last?.remaining) }) + deploySummary}
             timesMs={times}
             series={charts.budgetSeries}
             bands={bands}
+            markers={markers}
+            markerKey={markerKey}
             yFormat={budgetFormat}
           />
           <TimeChart
             testId="chart-sli"
             title={t('slo.chart.sliTitle')}
-            summary={t('slo.chart.sliSummary', { value: nines(last?.sli), target: nines(status?.target) })}
+            summary={
+              t('slo.chart.sliSummary', { value: nines(last?.sli), target: nines(status?.target) }) +
+              deploySummary
+            }
             timesMs={times}
             series={charts.sliSeries}
             bands={bands}
+            markers={markers}
+            markerKey={markerKey}
             yFormat={sliFormat}
           />
           {charts.burnCharts.map((c) => (
@@ -295,10 +351,12 @@ export function SloPage({ id }: { id: string }) {
               key={c.key}
               testId="chart-burn"
               title={c.title}
-              summary={t('slo.chart.burnSummary', { factor: number(c.factor) })}
+              summary={t('slo.chart.burnSummary', { factor: number(c.factor) }) + deploySummary}
               timesMs={times}
               series={c.series}
               bands={bands}
+              markers={markers}
+              markerKey={markerKey}
               height={180}
               yFormat={burnFormat}
               yRange={BURN_RANGE}

@@ -133,4 +133,34 @@ describe('bench checks', () => {
       /CHECK FAILED: stored good\/total of all 12 SLIs equal what the exports carried \(2 differ, e.g. svc-0-requests/,
     );
   }, 180_000);
+  it('the delivery bench answers every metrics scope as the naive reference does, stores exactly the acknowledged deployments, and fails on a wrong answer', async () => {
+    const args = ['--only', 'delivery', '--services', '3', '--days', '14', '--per-day', '5'];
+    const run = await bench(...args, '--duration', '1', '--runs', '1');
+    expect(run.code, run.output).toBe(0);
+    for (const dialect of ['sqlite', 'postgres']) {
+      expect(
+        run.output.match(new RegExp(`^check ok: ${dialect}: .*: the API answer equals the reference`, 'gm')),
+      ).toHaveLength(4);
+      expect(run.output).toContain(
+        `check ok: ${dialect}: stored deployments equal the acknowledged ones, each with its 4 changes first shipped by it`,
+      );
+      expect(run.output).toContain(`check ok: ${dialect}: a replayed deployment counts once`);
+      expect(run.output).toMatch(new RegExp(`^${dialect}: ingestion over HTTP \\d+ deployments/s`, 'm'));
+    }
+    expect(run.output).not.toContain('CHECK FAILED');
+    const perturbed = await bench(
+      ...args,
+      '--duration',
+      '1',
+      '--runs',
+      '1',
+      '--dialect',
+      'sqlite',
+      '--perturb',
+    );
+    expect(perturbed.code, perturbed.output).toBe(1);
+    expect(perturbed.output).toMatch(
+      /CHECK FAILED: sqlite: one service × 14 days: the API answer equals the reference \(\d+ differ, e\.g\. leadTime\./,
+    );
+  }, 240_000);
 });

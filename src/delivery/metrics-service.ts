@@ -3,6 +3,7 @@
  * calendar days in a time zone: reads the production deployments, confirmed causes and deployed
  * changes the pure core (metrics.ts) needs — only those columns, only that period — and runs it.
  */
+import { sql } from 'kysely';
 import { DateTime, IANAZone } from 'luxon';
 import { AppError } from '../platform/errors.js';
 import { benchmarkTable } from './levels.js';
@@ -115,11 +116,24 @@ async function readDeployments(
   fromMs: number,
   toMs: number,
 ): Promise<DeploymentFact[]> {
+  // The few deployments that fix incidents, through the partial index deployments_fixing (its
+  // condition written as a literal, so both databases see the query implies it); filtered by
+  // scope below, through the ids of the main read.
+  const fixing = new Map<string, readonly string[]>();
+  const fixRows = await deps.db.kysely
+    .selectFrom('deployments')
+    .select(['id', 'fixes'])
+    .where(sql<boolean>`fixes <> '[]'`)
+    .where('finished_at', '>=', fromMs)
+    .where('finished_at', '<', toMs)
+    .execute();
+  for (const row of fixRows) fixing.set(row.id, JSON.parse(row.fixes) as string[]);
   const out: DeploymentFact[] = [];
   for (const chunk of chunks(services)) {
+    // Only columns deployments_by_service / deployments_by_time carry: no table lookups.
     let query = deps.db.kysely
       .selectFrom('deployments')
-      .select(['id', 'service', 'finished_at', 'status', 'kind', 'fixes'])
+      .select(['id', 'service', 'finished_at', 'status', 'kind'])
       .where('production', '=', 1)
       .where('status', 'in', ['success', 'rolled_back'])
       .where('finished_at', '>=', fromMs)
@@ -132,7 +146,7 @@ async function readDeployments(
         finishedAtMs: Number(row.finished_at),
         status: row.status as DeploymentStatus,
         kind: row.kind as DeploymentKind,
-        fixes: row.fixes === '[]' ? NO_FIXES : (JSON.parse(row.fixes) as string[]),
+        fixes: fixing.get(row.id) ?? NO_FIXES,
       });
   }
   return out;
@@ -150,14 +164,13 @@ async function readDeployedChanges(
   for (const chunk of chunks(services)) {
     let query = deps.db.kysely
       .selectFrom('changes')
-      .select(['service', 'sha', 'committed_at', 'first_deployed_at'])
+      // Only columns the index carries (changes_by_first_deploy[_time]): no table lookups.
+      .select(['committed_at', 'first_deployed_at'])
       .where('first_deployed_at', '>=', fromMs)
       .where('first_deployed_at', '<', toMs);
     if (chunk) query = query.where('service', 'in', chunk);
     for (const row of await query.execute())
       out.push({
-        service: row.service,
-        sha: row.sha,
         committedAtMs: Number(row.committed_at),
         firstDeployedAtMs: Number(row.first_deployed_at),
       });

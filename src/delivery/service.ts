@@ -161,7 +161,9 @@ async function recordOnce(
     } else if (input.headSha !== undefined && !before) {
       shas = await pendingChangesUpTo(trx, input.service, input.headSha);
     }
-    const changeCount = shas.length ? await linkChanges(trx, id, shas) : (before?.changeCount ?? 0);
+    const changeCount = shas.length
+      ? await linkChanges(trx, id, shas, before === undefined)
+      : (before?.changeCount ?? 0);
 
     if (before && changeCount === before.changeCount && sameDeployment(before, next))
       return { deployment: before, outcome: 'unchanged' as const };

@@ -91,11 +91,16 @@ export async function upsertChanges(
       .execute();
 }
 
-/** Links the changes to the deployment (idempotent) and returns how many it now has. */
+/**
+ * Links the changes to the deployment (idempotent) and returns how many it now has. `isNew`: the
+ * deployment is being inserted in this transaction, so it had no links and the count is the
+ * distinct shas (one statement less per recorded deployment).
+ */
 export async function linkChanges(
   trx: Kysely<Database>,
   deploymentId: string,
   shas: readonly string[],
+  isNew = false,
 ): Promise<number> {
   const unique = [...new Set(shas)];
   for (let i = 0; i < unique.length; i += INSERT_CHUNK)
@@ -104,6 +109,7 @@ export async function linkChanges(
       .values(unique.slice(i, i + INSERT_CHUNK).map((sha) => ({ deployment_id: deploymentId, sha })))
       .onConflict((oc) => oc.columns(['deployment_id', 'sha']).doNothing())
       .execute();
+  if (isNew) return unique.length;
   const row = await trx
     .selectFrom('deployment_changes')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -152,9 +158,13 @@ export async function refreshFirstDeployments(
   const unique = [...new Set(shas)];
   for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
     const chunk = unique.slice(i, i + INSERT_CHUNK);
+    // From the changes to their deployments (deployment_changes_by_sha, then the primary key): a
+    // CROSS JOIN keeps that order on SQLite, whose planner, without statistics, would otherwise walk
+    // every production deployment of the service; PostgreSQL plans it like the inner join it is.
     const firsts = await trx
       .selectFrom('deployment_changes as dc')
-      .innerJoin('deployments as d', 'd.id', 'dc.deployment_id')
+      .crossJoin('deployments as d')
+      .whereRef('d.id', '=', 'dc.deployment_id')
       .select(['dc.sha', 'd.id', 'd.finished_at'])
       .where('dc.sha', 'in', chunk)
       .where('d.service', '=', service)
@@ -166,23 +176,33 @@ export async function refreshFirstDeployments(
     const first = new Map<string, { id: string; finishedAtMs: number }>();
     for (const row of firsts)
       if (!first.has(row.sha)) first.set(row.sha, { id: row.id, finishedAtMs: Number(row.finished_at) });
-    const current = await trx
-      .selectFrom('changes')
-      .select(['sha', 'first_deployment_id', 'first_deployed_at'])
-      .where('service', '=', service)
-      .where('sha', 'in', chunk)
-      .execute();
-    for (const row of current) {
-      const want = first.get(row.sha);
-      const haveAt = row.first_deployed_at === null ? null : Number(row.first_deployed_at);
-      if ((want?.id ?? null) === row.first_deployment_id && (want?.finishedAtMs ?? null) === haveAt) continue;
+    // One update per distinct answer (usually one: every change of a new deployment is first
+    // shipped by it), touching only the rows whose first deployment differs from it.
+    const groups = new Map<string, { id: string | null; atMs: number | null; shas: string[] }>();
+    for (const sha of chunk) {
+      const want = first.get(sha);
+      const key = want ? `${want.finishedAtMs} ${want.id}` : '';
+      const group = groups.get(key);
+      if (group) group.shas.push(sha);
+      else groups.set(key, { id: want?.id ?? null, atMs: want?.finishedAtMs ?? null, shas: [sha] });
+    }
+    for (const { id, atMs, shas: groupShas } of groups.values())
       await trx
         .updateTable('changes')
-        .set({ first_deployment_id: want?.id ?? null, first_deployed_at: want?.finishedAtMs ?? null })
+        .set({ first_deployment_id: id, first_deployed_at: atMs })
         .where('service', '=', service)
-        .where('sha', '=', row.sha)
+        .where('sha', 'in', groupShas)
+        .where((eb) =>
+          id === null || atMs === null
+            ? eb.or([eb('first_deployment_id', 'is not', null), eb('first_deployed_at', 'is not', null)])
+            : eb.or([
+                eb('first_deployment_id', 'is', null),
+                eb('first_deployment_id', '<>', id),
+                eb('first_deployed_at', 'is', null),
+                eb('first_deployed_at', '<>', atMs),
+              ]),
+        )
         .execute();
-    }
   }
 }
 

@@ -562,6 +562,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('window_start_at', 'bigint', (c) => c.notNull())
         .addColumn('window_count', 'integer', (c) => c.notNull())
         .execute();
+      await db.schema
+        .createIndex('status_subscribers_confirm')
+        .ifNotExists()
+        .on('status_subscribers')
+        .column('confirm_hash')
+        .execute();
       // Per incident: the public updates already mailed to subscribers, and whether its resolution was.
       await db.schema
         .createTable('status_mail_incidents')

@@ -341,6 +341,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           intervalMs: config.smtp.intervalSeconds * 1000,
           giveUpHours: config.smtp.giveUpHours,
           leaseMs: Math.max(300_000, 4 * config.smtp.timeoutSeconds * 1000),
+          onOutcome: (kind, outcome) => metrics.mails.inc({ kind, outcome }),
         })
       : undefined;
     if (mailOutbox) {

@@ -260,6 +260,19 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     expect(await good.send('test:auth2', 'erin@example.org', message)).toEqual({ ok: true });
   });
 
+  it('refuses a server without STARTTLS when smtp.starttls is required', async () => {
+    const mailer = new Mailer({
+      config: smtpConfig(`smtp://mailer:${encodeURIComponent('p@ss word')}@127.0.0.1:${smtp.port}`, {
+        'smtp.starttls': 'required',
+      }),
+      egress: allowAll(),
+    });
+    const outcome = await mailer.send('test:tls', 'gus@example.org', message);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? '' : outcome.error).toMatch(/^smtp ETLS/);
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it('refuses an SMTP server egress.allow does not list', async () => {
     await enqueueMail(
       db.kysely,

@@ -9,6 +9,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, ManualClock, startTestServer, type TestServer } from './support/server.js';
@@ -276,6 +277,32 @@ describe.each(DIALECTS)('status-page subscriptions on %s', (dialect) => {
     expect(asJson.status).toBe(415);
     const invalid = await subscribe('not an address');
     expect(invalid.status).toBe(400);
+  });
+
+  it('answers any body on the subscription routes with a page or a 4xx, never a 5xx (fuzz)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/status/subscribe', '/status/confirm', '/status/unsubscribe'),
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc
+            .dictionary(fc.constantFrom('email', 'form', 'token', 'lang', 'x'), fc.string({ maxLength: 80 }))
+            .map((fields) => new URLSearchParams(fields).toString()),
+        ),
+        fc.constantFrom(
+          'application/x-www-form-urlencoded',
+          'application/json',
+          'text/plain',
+          'multipart/form-data',
+        ),
+        async (path, body, type) => {
+          const response = await server.request('POST', path, { body, headers: { 'content-type': type } });
+          await response.arrayBuffer();
+          expect(response.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('answers 429 once a client made too many subscribe requests', async () => {

@@ -5,9 +5,13 @@
  * it at most once more, a refusal is given up and logged without the server's text, credentials
  * come from the URL or the settings, and egress.allow is obeyed.
  */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config.js';
 import { type Db, migrateToLatest, openDatabase } from '../src/platform/db/index.js';
 import { parseEgressAllow } from '../src/platform/egress.js';
@@ -15,7 +19,7 @@ import { Mailer, type MailMessage, messageIdOf } from '../src/platform/mail.js';
 import { enqueueMail, INTERRUPTED, MailOutbox } from '../src/platform/mail-outbox.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
 import { ManualClock } from './support/server.js';
-import { startSmtp, type TestSmtp } from './support/smtp.js';
+import { selfSignedCertificate, startSmtp, type TestSmtp } from './support/smtp.js';
 
 const T0 = Date.UTC(2026, 11, 1, 9, 0);
 const FROM = 'Shop Status <status@example.com>';
@@ -283,4 +287,53 @@ describe.each(DIALECTS)('mail outbox on %s', (dialect) => {
     expect((await row('test:egress')).last_error).toMatch(/egress refused/);
     expect(smtp.messages).toHaveLength(0);
   });
+});
+
+describe('SMTP over TLS', () => {
+  let dir: string;
+  let certificate: ReturnType<typeof selfSignedCertificate>;
+  // localhost is the certificate's name; the test server listens on IPv4 loopback.
+  const lookup = ((
+    _host: string,
+    _options: unknown,
+    callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+  ) => callback(null, [{ address: '127.0.0.1', family: 4 }])) as never;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shinrai-smtp-tls-'));
+    certificate = selfSignedCertificate(dir);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const secure of [false, true]) {
+    it(`sends over ${secure ? 'smtps:// (TLS)' : 'smtp:// with STARTTLS required'}, verifying the certificate against the name`, async () => {
+      const smtp = await startSmtp({
+        auth: { user: 'mailer', password: 'secret' },
+        tls: { key: certificate.key, cert: certificate.cert, secure },
+      });
+      try {
+        const url = `${secure ? 'smtps' : 'smtp'}://mailer:secret@localhost:${smtp.port}`;
+        const trusted = new Mailer({
+          config: smtpConfig(url, { 'smtp.starttls': 'required', 'smtp.caFile': certificate.certFile }),
+          egress: allowAll(),
+          lookup,
+        });
+        expect(await trusted.send('tls:1', 'hal@example.org', message)).toEqual({ ok: true });
+        expect(smtp.messages).toHaveLength(1);
+        // Without the CA the certificate is not trusted: nothing is sent in the clear instead.
+        const untrusted = new Mailer({
+          config: smtpConfig(url, { 'smtp.starttls': 'required' }),
+          egress: allowAll(),
+          lookup,
+        });
+        expect((await untrusted.send('tls:2', 'hal@example.org', message)).ok).toBe(false);
+        expect(smtp.messages).toHaveLength(1);
+      } finally {
+        await smtp.close();
+      }
+    });
+  }
 });

@@ -456,6 +456,8 @@ const configSchema = z.strictObject({
       password: z.string().default(''),
       /** The From address, e.g. "Example Status <status@example.com>". */
       from: z.string().trim().max(300).default(''),
+      /** A PEM file of the CA(s) that sign the SMTP server's certificate, besides the system's (a private CA). */
+      caFile: z.string().default(''),
       /** smtp:// only: `required` refuses a server without STARTTLS; `opportunistic` uses it when offered. */
       starttls: z.enum(['required', 'opportunistic']).default('required'),
       /** Seconds one SMTP connection or command may take. */

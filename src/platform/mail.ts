@@ -8,7 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Config } from './config.js';
@@ -74,11 +76,14 @@ export interface MailerOptions {
 export class Mailer {
   private readonly endpoint: SmtpEndpoint;
   private readonly lookup: Lookup;
+  /** The system's CAs plus smtp.caFile's, when it is set. */
+  private readonly ca: string[] | undefined;
 
   constructor(private readonly options: MailerOptions) {
     const endpoint = smtpEndpoint(options.config);
     if (!endpoint) throw new Error('smtp.url is not set');
     this.endpoint = endpoint;
+    this.ca = options.config.caFile ? [...rootCertificates, readCa(options.config.caFile)] : undefined;
     this.lookup = options.lookup ?? (dnsLookup as unknown as Lookup);
   }
 
@@ -98,7 +103,10 @@ export class Mailer {
       secure: this.endpoint.secure,
       requireTLS: !this.endpoint.secure && config.starttls === 'required',
       // The certificate is checked against the configured name, not the address connected to.
-      tls: isIP(this.endpoint.host) ? {} : { servername: this.endpoint.host },
+      tls: {
+        ...(isIP(this.endpoint.host) ? {} : { servername: this.endpoint.host }),
+        ...(this.ca ? { ca: this.ca } : {}),
+      },
       auth: this.endpoint.user ? { user: this.endpoint.user, pass: this.endpoint.password } : undefined,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
@@ -165,4 +173,12 @@ export function describeSmtpError(error: unknown): SendOutcome & { ok: false } {
   if (status !== undefined) parts.push(`status ${status}`);
   if (command) parts.push(`after ${command}`);
   return { ok: false, permanent, error: parts.join(', ') };
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`smtp.caFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }

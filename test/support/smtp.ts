@@ -1,5 +1,8 @@
 /** A real SMTP server (the smtp-server package) on a loopback port, keeping every message it takes. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 
 export interface TestSmtp {
@@ -16,11 +19,17 @@ export async function startSmtp(
     auth?: { user: string; password: string };
     /** Refuse these recipients with a 550 whose text must never reach our logs. */
     refuse?: readonly string[];
+    /** Offer STARTTLS with this key and certificate, or (secure) speak TLS from the first byte. */
+    tls?: { key: string; cert: string; secure?: boolean };
   } = {},
 ): Promise<TestSmtp> {
   const messages: Array<{ to: string[]; raw: string }> = [];
+  const disabled = [...(options.tls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])];
   const server = new SMTPServer({
-    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: disabled,
+    ...(options.tls
+      ? { key: options.tls.key, cert: options.tls.cert, secure: options.tls.secure ?? false }
+      : {}),
     authOptional: !options.auth,
     allowInsecureAuth: true,
     logger: false,
@@ -67,4 +76,33 @@ export function decodeQuotedPrintable(text: string): string {
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+/** A self-signed certificate for `localhost` (made with openssl), and its files in `dir`. */
+export function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }

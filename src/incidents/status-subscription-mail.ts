@@ -47,6 +47,8 @@ interface MailTexts {
   readonly invalidAddress: string;
   readonly confirmPageTitle: string;
   readonly confirmButton: string;
+  readonly confirmAsk: string;
+  readonly unsubscribeAsk: string;
   readonly confirmed: string;
   readonly linkInvalid: string;
   readonly unsubscribePageTitle: string;
@@ -79,6 +81,8 @@ const en: MailTexts = {
   invalidAddress: 'That does not look like an email address.',
   confirmPageTitle: 'Confirm your subscription',
   confirmButton: 'Confirm subscription',
+  confirmAsk: 'Press the button to confirm your subscription.',
+  unsubscribeAsk: 'Press the button to stop all mail to this address.',
   confirmed: 'Subscribed. You will get an email when an incident is announced, updated or resolved.',
   linkInvalid: 'This link is invalid, expired or already used.',
   unsubscribePageTitle: 'Unsubscribe',
@@ -111,6 +115,8 @@ const ja: MailTexts = {
   invalidAddress: 'メールアドレスの形式ではありません。',
   confirmPageTitle: '購読の確認',
   confirmButton: '購読を確定する',
+  confirmAsk: 'ボタンを押すと購読が確定します。',
+  unsubscribeAsk: 'ボタンを押すと、このアドレスへのメールをすべて停止します。',
   confirmed: '購読しました。障害の発表・更新・解決のたびにメールが届きます。',
   linkInvalid: 'このリンクは無効か、期限切れか、すでに使われています。',
   unsubscribePageTitle: '購読の解除',

@@ -130,7 +130,7 @@ export function statusSubscriptionRoutes(deps: SubscriptionRouteDeps) {
           subscriptionPage({
             lang,
             title: t.confirmPageTitle,
-            message: MAIL_TEXTS[lang].subscribeHint,
+            message: t.confirmAsk,
             form: { action: '/status/confirm', token, button: t.confirmButton },
           }),
         );
@@ -155,7 +155,7 @@ export function statusSubscriptionRoutes(deps: SubscriptionRouteDeps) {
           subscriptionPage({
             lang,
             title: t.unsubscribePageTitle,
-            message: t.unsubscribePageTitle,
+            message: t.unsubscribeAsk,
             form: {
               action: '/status/unsubscribe',
               token: field(request.query, 'token'),

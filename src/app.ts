@@ -336,7 +336,11 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           db,
           clock,
           log,
-          sender: new Mailer({ config: config.smtp, egress: egress.policy }),
+          sender: new Mailer({
+            config: config.smtp,
+            egress: egress.policy,
+            onRefused: () => metrics.egressRefused.inc({ client: 'smtp' }),
+          }),
           isLeader: () => evaluator.isLeader(),
           intervalMs: config.smtp.intervalSeconds * 1000,
           giveUpHours: config.smtp.giveUpHours,

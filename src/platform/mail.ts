@@ -70,6 +70,8 @@ export interface MailerOptions {
   readonly egress: EgressPolicy;
   /** DNS resolution (default: the system resolver). */
   readonly lookup?: Lookup | undefined;
+  /** Called when egress.allow refuses the SMTP server (for /metrics). */
+  readonly onRefused?: (() => void) | undefined;
 }
 
 /** Sends mail through the configured SMTP server; one connection per send. */
@@ -94,7 +96,10 @@ export class Mailer {
   /** Sends one mail; never throws. */
   async send(mailId: string, to: string, message: MailMessage): Promise<SendOutcome> {
     const address = await this.resolve();
-    if (!address.ok) return { ok: false, permanent: false, error: address.error };
+    if (!address.ok) {
+      if (address.error.startsWith('egress refused')) this.options.onRefused?.();
+      return { ok: false, permanent: false, error: address.error };
+    }
     const { config } = this.options;
     const timeoutMs = config.timeoutSeconds * 1000;
     const options: SMTPTransport.Options = {

@@ -289,7 +289,8 @@ describe('IncrementalObjective', () => {
       }),
       { numRuns: 150 },
     );
-  });
+    // 150 random replays take about 2 s on a quiet machine; leave room on a loaded one.
+  }, 30_000);
 
   it('equals evaluate over the final per-minute values for any sequence of set, add and advance', () => {
     fc.assert(

@@ -26,7 +26,10 @@ import {
   integrationRoutes,
   postmortemRoutes,
   reviewRoutes,
+  StatusSubscriptions,
   statusPageRoutes,
+  statusSubscriptionRoutes,
+  subscribeForm,
 } from './incidents/index.js';
 import {
   configuredTargets,
@@ -40,6 +43,8 @@ import { type Database, type Db, migrateToLatest, openDatabase } from './platfor
 import { Egress, parseEgressAllow } from './platform/egress.js';
 import { type App, buildServer, healthRoutes, markdownRoutes, webRoutes } from './platform/http/index.js';
 import { createLogger } from './platform/logging.js';
+import { Mailer } from './platform/mail.js';
+import { MailOutbox } from './platform/mail-outbox.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
 import { PeriodicTask } from './platform/periodic.js';
@@ -89,6 +94,10 @@ export interface RunningShinrai {
   readonly slack: SlackApp | undefined;
   /** Makes the queued calls to Slack (channel, card, reminders) on the leader, when Slack is configured. */
   readonly slackOutbox: SlackOutbox | undefined;
+  /** Sends queued mail on the leader, when smtp.url is configured. */
+  readonly mailOutbox: MailOutbox | undefined;
+  /** Status-page subscriptions and their notifier, when statusPage.subscriptions is on. */
+  readonly statusSubscriptions: StatusSubscriptions | undefined;
   stop(): Promise<void>;
 }
 
@@ -317,6 +326,51 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       stops.push(() => pruning.stop());
     }
 
+    // Mail (docs/email.md): the outbox sends on the leader; subscriptions queue into it.
+    if (
+      config.statusPage.subscriptions &&
+      !(config.smtp.url && config.smtp.from && config.statusPage.publicUrl)
+    )
+      throw new Error('statusPage.subscriptions needs smtp.url, smtp.from and statusPage.publicUrl');
+    const mailOutbox = config.smtp.url
+      ? new MailOutbox({
+          db,
+          clock,
+          log,
+          sender: new Mailer({
+            config: config.smtp,
+            egress: egress.policy,
+            onRefused: () => metrics.egressRefused.inc({ client: 'smtp' }),
+          }),
+          isLeader: () => evaluator.isLeader(),
+          intervalMs: config.smtp.intervalSeconds * 1000,
+          giveUpHours: config.smtp.giveUpHours,
+          leaseMs: Math.max(300_000, 4 * config.smtp.timeoutSeconds * 1000),
+          onOutcome: (kind, outcome) => metrics.mails.inc({ kind, outcome }),
+        })
+      : undefined;
+    if (mailOutbox) {
+      mailOutbox.start();
+      stops.push(() => mailOutbox.stop());
+    }
+    const statusSubscriptions = config.statusPage.subscriptions
+      ? new StatusSubscriptions({
+          db,
+          clock,
+          log,
+          catalog: () => specs.current.catalog,
+          config: config.statusPage,
+          severities: config.incidents.severities,
+          isLeader: () => evaluator.isLeader(),
+          intervalMs: config.smtp.intervalSeconds * 1000,
+          onQueued: () => void mailOutbox?.cycle(),
+        })
+      : undefined;
+    if (statusSubscriptions) {
+      statusSubscriptions.start();
+      stops.push(() => statusSubscriptions.stop());
+    }
+
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
         { db, clock, log, metrics, catalog: () => specs.current.catalog },
@@ -429,13 +483,30 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
       webRoutes(),
-      statusPageRoutes({
-        db,
-        clock,
-        catalog: () => specs.current.catalog,
-        config: config.statusPage,
-        severities: config.incidents.severities,
-      }),
+      statusPageRoutes(
+        {
+          db,
+          clock,
+          catalog: () => specs.current.catalog,
+          config: config.statusPage,
+          severities: config.incidents.severities,
+        },
+        {
+          subscribeForm: statusSubscriptions
+            ? async (lang) => subscribeForm(lang, await statusSubscriptions.formToken())
+            : undefined,
+        },
+      ),
+      ...(statusSubscriptions
+        ? [
+            statusSubscriptionRoutes({
+              subscriptions: statusSubscriptions,
+              clock,
+              metrics,
+              perClientPerHour: config.statusPage.subscribePerClientPerHour,
+            }),
+          ]
+        : []),
     ]);
     stops.splice(1, 0, () => server.close());
     const running = {
@@ -447,6 +518,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       autoDeclarer,
       slack,
       slackOutbox,
+      mailOutbox,
+      statusSubscriptions,
       stop: stopAll,
     };
     if (options.listen === false) return { ...running, url: '' };

@@ -34,3 +34,6 @@ export {
   type TimelineEvent,
 } from './service.js';
 export { statusPageRoutes } from './status-page-routes.js';
+export { subscribeForm } from './status-subscription-mail.js';
+export { statusSubscriptionRoutes } from './status-subscription-routes.js';
+export { StatusSubscriptions } from './status-subscriptions.js';

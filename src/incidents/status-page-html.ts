@@ -144,8 +144,11 @@ function footer(view: { generatedAt: string; timeZone: string }, t: StatusPageTe
   return `<footer><p>${escapeHtml(fill(t.timesIn, { zone: view.timeZone }))} ${escapeHtml(fill(t.generatedAt, { time: formatTime(view.generatedAt, view.timeZone) }))}</p><p>${escapeHtml(t.legend)}</p>${extra}</footer>`;
 }
 
-/** The public page: exactly the fields of the public view model, nothing else. */
-export function renderPublicPage(view: PublicStatusView, lang: Lang): string {
+/**
+ * The public page: exactly the fields of the public view model, nothing else (plus, when
+ * subscriptions are on, the subscribe form the caller rendered).
+ */
+export function renderPublicPage(view: PublicStatusView, lang: Lang, subscribeSection = ''): string {
   const t = TEXTS[lang];
   const incidents = view.incidents.length
     ? `<ul class="cards">${view.incidents.map((i) => incidentCard(i, view.timeZone, t)).join('')}</ul>`
@@ -160,7 +163,7 @@ export function renderPublicPage(view: PublicStatusView, lang: Lang): string {
 <main>
 <section aria-labelledby="incidents"><h2 id="incidents">${escapeHtml(t.incidents)}</h2>${incidents}</section>
 <section aria-labelledby="components"><h2 id="components">${escapeHtml(t.components)}</h2>${components}</section>
-</main>
+${subscribeSection}</main>
 ${footer(view, t, `<p><a href="status.json">${escapeHtml(t.json)}</a></p>`)}`,
   );
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { App } from '../platform/http/index.js';
 import { BAR_LEVELS, COMPONENT_STATES, PUBLIC_STATUSES } from './status-page.js';
 import { renderInternalPage, renderPublicPage } from './status-page-html.js';
-import { pickLanguage } from './status-page-i18n.js';
+import { type Lang, pickLanguage } from './status-page-i18n.js';
 import { type StatusPageDeps, StatusPageService } from './status-page-service.js';
 
 /** Nothing but inline styles may load or run: no script, frame, form, image from elsewhere. */
@@ -48,16 +48,21 @@ const publicStatusSchema = z.object({
   ),
 });
 
-function secure(reply: FastifyReply): FastifyReply {
+function secure(reply: FastifyReply, csp = STATUS_PAGE_CSP): FastifyReply {
   return reply
-    .header('content-security-policy', STATUS_PAGE_CSP)
+    .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .header('x-frame-options', 'DENY');
 }
 
+/** With subscriptions on, /status carries the subscribe form (rendered with a fresh per-form token). */
+export interface StatusPageOptions {
+  readonly subscribeForm?: ((lang: Lang) => Promise<string>) | undefined;
+}
+
 /** The status page routes; one service (and its cache of completed days) per server. */
-export function statusPageRoutes(deps: StatusPageDeps) {
+export function statusPageRoutes(deps: StatusPageDeps, options: StatusPageOptions = {}) {
   const service = new StatusPageService(deps);
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
@@ -76,8 +81,10 @@ export function statusPageRoutes(deps: StatusPageDeps) {
       },
       async (request, reply) => {
         const lang = pickLanguage(request.query.lang, request.headers['accept-language']);
-        const html = renderPublicPage(await service.publicStatus(), lang);
-        return secure(reply)
+        const form = options.subscribeForm ? await options.subscribeForm(lang) : '';
+        const html = renderPublicPage(await service.publicStatus(), lang, form);
+        // The form posts to this server only.
+        return secure(reply, form ? `${STATUS_PAGE_CSP}; form-action 'self'` : STATUS_PAGE_CSP)
           .header('cache-control', 'public, max-age=30')
           .header('vary', 'Accept-Language')
           .type('text/html; charset=utf-8')

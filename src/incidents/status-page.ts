@@ -287,6 +287,31 @@ const isOpen = (incident: Incident) => OPEN_STATUSES.includes(incident.status);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** An incident as the public may see it: its public services and its public timeline events. */
+export interface AnnouncedIncident {
+  readonly incident: Incident;
+  readonly services: ServiceDefinition[];
+  readonly updates: TimelineEvent[];
+}
+
+/**
+ * Whether the public may hear of an incident at all (the page's rule, also used for subscriber
+ * mails): not a drill, not cancelled, affecting a public service, with at least one public
+ * timeline event. How long a resolved one stays on the page is the caller's concern.
+ */
+export function announcedIncident(
+  catalog: Catalog,
+  { incident, timeline }: IncidentWithTimeline,
+  publicServices: readonly ServiceDefinition[] = catalog.services.filter(isPublicService),
+): AnnouncedIncident | undefined {
+  if (incident.drill || incident.status === 'cancelled') return undefined;
+  const affected = affectedServices(catalog, incident);
+  const services = publicServices.filter((s) => affected.has(s.name));
+  const updates = timeline.filter((e) => e.public === true);
+  if (!services.length || !updates.length) return undefined;
+  return { incident, services, updates };
+}
+
 /**
  * The public page. An incident shows only when it is not a drill, not cancelled, affects a public
  * service, has at least one public timeline event, and is open or was resolved within
@@ -297,17 +322,15 @@ export function buildPublicStatus(input: StatusPageInput): PublicStatusView {
   const services = input.catalog.services.filter(isPublicService);
   const resolvedSinceMs = input.nowMs - input.resolvedDays * DAY_MS;
   const shown: Array<{ incident: Incident; services: ServiceDefinition[]; updates: TimelineEvent[] }> = [];
-  for (const { incident, timeline } of input.incidents) {
-    if (incident.drill || incident.status === 'cancelled') continue;
-    const affected = affectedServices(input.catalog, incident);
-    const publicAffected = services.filter((s) => affected.has(s.name));
-    const updates = timeline.filter((e) => e.public === true);
-    if (!publicAffected.length || !updates.length) continue;
+  for (const item of input.incidents) {
+    const announced = announcedIncident(input.catalog, item, services);
+    if (!announced) continue;
+    const { incident } = announced;
     if (!isOpen(incident)) {
       const resolvedAtMs = incident.milestones.resolvedAt ?? incident.updatedAtMs;
       if (input.resolvedDays <= 0 || resolvedAtMs < resolvedSinceMs) continue;
     }
-    shown.push({ incident, services: publicAffected, updates });
+    shown.push(announced);
   }
   const lastUpdateMs = (s: (typeof shown)[number]) => Math.max(...s.updates.map((e) => e.atMs));
   shown.sort(

@@ -70,7 +70,17 @@ describe('loadConfig', () => {
   });
 
   it('reads the status page section: defaults, environment, and a time zone Luxon knows', () => {
-    expect(loadConfig().statusPage).toEqual({ title: 'Status', timeZone: 'UTC', days: 90, resolvedDays: 7 });
+    expect(loadConfig().statusPage).toEqual({
+      title: 'Status',
+      timeZone: 'UTC',
+      days: 90,
+      resolvedDays: 7,
+      subscriptions: false,
+      publicUrl: '',
+      subscribePerAddressPerHour: 3,
+      subscribePerClientPerHour: 20,
+      confirmHours: 48,
+    });
     const config = loadConfig({
       env: { SHINRAI_STATUS_PAGE_TIME_ZONE: 'Asia/Tokyo', SHINRAI_STATUS_PAGE_DAYS: '30' },
     });
@@ -79,6 +89,22 @@ describe('loadConfig', () => {
     expect(found).toEqual([
       'statusPage.timeZone (from SHINRAI_STATUS_PAGE_TIME_ZONE): must be an IANA time zone such as Asia/Tokyo',
     ]);
+  });
+
+  it('reads the smtp section: off by default, URLs checked, the password from the environment', () => {
+    expect(loadConfig().smtp).toMatchObject({ url: '', from: '', starttls: 'required', giveUpHours: 48 });
+    const config = loadConfig({
+      env: { SHINRAI_SMTP_URL: 'smtps://mail.example.com:465', SHINRAI_SMTP_PASSWORD: 'secret' },
+      flags: { 'statusPage.publicUrl': 'https://status.example.com/' },
+    });
+    expect(config.smtp).toMatchObject({ url: 'smtps://mail.example.com:465', password: 'secret' });
+    expect(config.statusPage.publicUrl).toBe('https://status.example.com');
+    expect(problems(() => loadConfig({ env: { SHINRAI_SMTP_URL: 'http://mail.example.com' } }))).toEqual([
+      'smtp.url (from SHINRAI_SMTP_URL): must be smtp://host[:port] or smtps://host[:port]',
+    ]);
+    expect(
+      problems(() => loadConfig({ env: { SHINRAI_STATUS_PAGE_PUBLIC_URL: 'javascript:alert(1)' } })),
+    ).toHaveLength(1);
   });
 
   it('freezes the result', () => {

@@ -85,6 +85,24 @@ const configSchema = z.strictObject({
       days: z.coerce.number().int().min(1).max(366).default(90),
       /** Resolved incidents stay on the public page this many days (0: only open ones). */
       resolvedDays: z.coerce.number().int().min(0).max(90).default(7),
+      /** Visitors may subscribe to public incident mails on /status (double opt-in; needs smtp.url and publicUrl). */
+      subscriptions: booleanish().default(false),
+      /** The status page's base URL as visitors reach it (https://status.example.com), for links in mails. */
+      publicUrl: z
+        .string()
+        .trim()
+        .regex(
+          /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
+          'must be an http(s) URL without query, such as https://status.example.com',
+        )
+        .default('')
+        .transform((url) => url.replace(/\/+$/, '')),
+      /** Confirmation mails one address may be sent per hour (more subscribe requests get the same answer, no mail). */
+      subscribePerAddressPerHour: z.coerce.number().int().min(1).default(3),
+      /** Subscribe requests one client address may make per hour (more: 429). */
+      subscribePerClientPerHour: z.coerce.number().int().min(1).default(20),
+      /** A confirmation link works this many hours, once. */
+      confirmHours: z.coerce.number().positive().max(720).default(48),
     })
     .prefault({}),
   evaluator: z
@@ -443,6 +461,32 @@ const configSchema = z.strictObject({
           if (!parsed.ok)
             for (const message of parsed.problems) context.addIssue({ code: 'custom', message });
         }),
+    })
+    .prefault({}),
+  smtp: z
+    .strictObject({
+      /** smtp://host:587 (STARTTLS) or smtps://host:465 (TLS), credentials optional in the URL; empty: no mail. */
+      url: z
+        .string()
+        .trim()
+        .regex(/^(smtps?:\/\/[^\s/]+\/?)?$/i, 'must be smtp://host[:port] or smtps://host[:port]')
+        .default(''),
+      /** User name (overrides the URL's). */
+      user: z.string().default(''),
+      /** Password (overrides the URL's). Prefer SHINRAI_SMTP_PASSWORD. */
+      password: z.string().default(''),
+      /** The From address, e.g. "Example Status <status@example.com>". */
+      from: z.string().trim().max(300).default(''),
+      /** A PEM file of the CA(s) that sign the SMTP server's certificate, besides the system's (a private CA). */
+      caFile: z.string().default(''),
+      /** smtp:// only: `required` refuses a server without STARTTLS; `opportunistic` uses it when offered. */
+      starttls: z.enum(['required', 'opportunistic']).default('required'),
+      /** Seconds one SMTP connection or command may take. */
+      timeoutSeconds: z.coerce.number().positive().max(300).default(30),
+      /** How often queued mail is sent (leader). */
+      intervalSeconds: z.coerce.number().positive().max(3600).default(10),
+      /** A mail still failing this long after it was queued is given up (logged). */
+      giveUpHours: z.coerce.number().positive().max(720).default(48),
     })
     .prefault({}),
   /**

@@ -34,6 +34,8 @@ export interface ShinraiMetrics {
   readonly deploymentFailures: Counter<'service' | 'reason'>;
   /** Delivery webhook requests by sender (github, gitlab, webhook) and outcome. */
   readonly deliveryWebhooks: Counter<'sender' | 'outcome'>;
+  /** Mail send attempts by kind (status-confirm, status-notice…) and outcome (sent, failed, gave-up). */
+  readonly mails: Counter<'kind' | 'outcome'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -182,6 +184,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_delivery_webhooks_total',
       help: 'Delivery webhook requests by sender (github, gitlab, webhook) and outcome (recorded, duplicate, ignored, unauthorized, invalid)',
       labelNames: ['sender', 'outcome'],
+      registers: [registry],
+    }),
+    mails: new Counter({
+      name: 'shinrai_mails_total',
+      help: 'Mail send attempts by kind (status-confirm, status-notice) and outcome (sent, failed, gave-up)',
+      labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),
   };

@@ -10,6 +10,7 @@ export type {
   Database,
   DeploymentTable,
   GateOverrideTable,
+  MailOutboxTable,
   NotificationOutboxTable,
   PostmortemTable,
   SlackOutboxTable,

@@ -541,6 +541,79 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('delivery_webhook_deliveries').ifExists().execute();
     },
   },
+  '0018_mail': {
+    async up(db: Kysely<unknown>) {
+      // The durable mail outbox (src/platform/mail-outbox.ts): one row per logical mail, its id the
+      // idempotency key. `sending_at` is set (committed) before the SMTP transaction and `sent_at`
+      // after it, so a crash in between leaves a claimed row that is sent once more, never again.
+      // The body (`message`, JSON) is emptied once the mail is sent or given up.
+      await db.schema
+        .createTable('mail_outbox')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('recipient', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('sending_at', 'bigint')
+        .addColumn('sent_at', 'bigint')
+        .addColumn('gave_up_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('mail_outbox_pending')
+        .ifNotExists()
+        .on('mail_outbox')
+        .columns(['sent_at', 'gave_up_at', 'next_attempt_at'])
+        .execute();
+      // Status-page subscribers (double opt-in). Only a hash of the confirmation token is kept;
+      // an unsubscribe deletes the row. `window_*` counts confirmation mails per address and hour.
+      await db.schema
+        .createTable('status_subscribers')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('address', 'text', (c) => c.notNull().unique())
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('confirm_hash', 'text')
+        .addColumn('confirm_expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('confirmed_at', 'bigint')
+        .addColumn('window_start_at', 'bigint', (c) => c.notNull())
+        .addColumn('window_count', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('status_subscribers_confirm')
+        .ifNotExists()
+        .on('status_subscribers')
+        .column('confirm_hash')
+        .execute();
+      // Per incident: the public updates already mailed to subscribers, and whether its resolution was.
+      await db.schema
+        .createTable('status_mail_incidents')
+        .ifNotExists()
+        .addColumn('incident_id', 'text', (c) => c.primaryKey())
+        .addColumn('announced', 'text', (c) => c.notNull())
+        .addColumn('resolved', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Small named values of the mail features: the HMAC key of unsubscribe and form tokens, the scan cursor.
+      await db.schema
+        .createTable('mail_state')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('mail_state').ifExists().execute();
+      await db.schema.dropTable('status_mail_incidents').ifExists().execute();
+      await db.schema.dropTable('status_subscribers').ifExists().execute();
+      await db.schema.dropTable('mail_outbox').ifExists().execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

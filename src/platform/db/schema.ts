@@ -224,6 +224,10 @@ export interface Database {
   changes: ChangeTable;
   deployment_changes: DeploymentChangeTable;
   delivery_webhook_deliveries: DeliveryWebhookDeliveryTable;
+  mail_outbox: MailOutboxTable;
+  status_subscribers: StatusSubscriberTable;
+  status_mail_incidents: StatusMailIncidentTable;
+  mail_state: MailStateTable;
 }
 
 /** A recorded deployment (`fixes`: JSON list of incident ids; `gate`: JSON of the gate's answer then). */
@@ -329,4 +333,52 @@ export interface DeliveryWebhookDeliveryTable {
   sender: string;
   delivery_id: string;
   received_at: number;
+}
+
+/** A queued mail (see migration 0018_mail); `id` is the logical mail id (idempotency key). */
+export interface MailOutboxTable {
+  id: string;
+  /** What produced it: `status-confirm`, `status-notice`, later `report`… */
+  kind: string;
+  recipient: string;
+  /** JSON of the message (subject, text, html, headers); `{}` once sent or given up. */
+  message: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** Set before the SMTP transaction starts; with no `sent_at`, the outcome is unknown. */
+  sending_at: number | null;
+  sent_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
+}
+
+/** A status-page subscriber: `pending` until the confirmation link is used, then `confirmed`. */
+export interface StatusSubscriberTable {
+  id: string;
+  /** Lower-cased address; never shown on any public page or answer. */
+  address: string;
+  language: string;
+  state: string;
+  /** SHA-256 (hex) of the pending confirmation token; null once used. */
+  confirm_hash: string | null;
+  confirm_expires_at: number | null;
+  created_at: number;
+  confirmed_at: number | null;
+  window_start_at: number;
+  window_count: number;
+}
+
+/** Per incident, what subscribers were mailed: public event ids (JSON list) and the resolution. */
+export interface StatusMailIncidentTable {
+  incident_id: string;
+  announced: string;
+  resolved: number;
+  updated_at: number;
+}
+
+/** Named values of the mail features (HMAC key, scan cursor). */
+export interface MailStateTable {
+  name: string;
+  value: string;
 }

@@ -4,7 +4,6 @@
  * links between incidents and the deployments that caused them.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -381,10 +380,12 @@ export async function checkCause(deps: Pick<DeliveryDeps, 'db'>, cause: CauseInp
     return cause;
   }
   const sha = cause.commit.toLowerCase();
+  // Shas are stored in lower-case hex: a prefix is the range [sha, sha + 'z'], which the sha index answers.
   const rows = await deps.db.kysely
     .selectFrom('changes')
     .select('sha')
-    .where(sql<string>`lower(sha)`, 'like', `${sha.replace(/[%_\\]/g, '')}%`)
+    .where('sha', '>=', sha)
+    .where('sha', '<=', `${sha}z`)
     .groupBy('sha')
     .limit(2)
     .execute();

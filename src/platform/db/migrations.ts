@@ -511,6 +511,14 @@ const migrations: Record<string, Migration> = {
         .on('deployment_changes')
         .columns(['sha', 'deployment_id'])
         .execute();
+      // An incident's cause named by a commit is resolved by sha (also an abbreviated one, as a
+      // range), on every metrics read: without this, each one scans the changes.
+      await db.schema
+        .createIndex('changes_by_sha')
+        .ifNotExists()
+        .on('changes')
+        .columns(['sha', 'first_deployed_at'])
+        .execute();
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('deployment_changes').ifExists().execute();

@@ -7,7 +7,7 @@
  * rows in memory is the baseline. Then POST /api/v1/deployments with C requests in flight for S
  * seconds, checked (stored = acknowledged, a replay counts once), against recordDeployment() called
  * directly. Flags: --services N (100), --days D (365), --per-day K (20), --changes C (4, mean commits
- * per deployment), --runs R (5 timed after 1 warm-up), --duration S (10), --concurrency C (8),
+ * per deployment), --runs R (5 timed after 1 warm-up), --duration S (10), --concurrency C (8), --batch B deployments per batch request (100),
  * --tz ZONE (Asia/Tokyo), --dialect sqlite|postgres|both (both), --perturb (one change left out of the
  * reference's lead times: the checks must fail).
  */
@@ -909,7 +909,7 @@ async function runIngest(
   dialect: Dialect,
   server: TestServer,
   seed: Seed,
-  options: { concurrency: number; durationS: number },
+  options: { concurrency: number; durationS: number; batch: number },
 ): Promise<string> {
   const commits = 4;
   const editor = await server.token('editor');
@@ -1006,13 +1006,43 @@ async function runIngest(
     `${dialect}: recordDeployment() directly stored every record`,
     `${fmt(storedDirect.deployments)} stored / ${fmt(direct.created)} created, ${direct.failures} failed`,
   );
+  // Batches: `batch` deployments in one transaction through POST /api/v1/deployments/batch.
+  const batchPrefix = `${runId}2`;
+  let batchCreated = 0;
+  const batched = await ingestLoad(options.concurrency, options.durationS, async (n) => {
+    const deployments = Array.from({ length: options.batch }, (_, k) =>
+      ingestBody(batchPrefix, baseMs, n * options.batch + k, seed.services, commits),
+    );
+    const response = await server.request('POST', '/api/v1/deployments/batch', {
+      token: editor,
+      body: { deployments },
+    });
+    const text = await response.text();
+    if (response.status !== 200) return `${response.status} ${text.slice(0, 300)}`;
+    const { created } = JSON.parse(text) as { created: number };
+    batchCreated += created;
+    return created === options.batch ? 'created' : `created ${created} of ${options.batch}`;
+  });
+  const storedBatch = await countWithPrefix(server, batchPrefix);
+  check(
+    batched.failures === 0 &&
+      storedBatch.deployments === batchCreated &&
+      storedBatch.links === batchCreated * commits &&
+      storedBatch.shipped === batchCreated * commits,
+    `${dialect}: batches of ${options.batch} stored every acknowledged deployment with its ${commits} changes`,
+    `${fmt(storedBatch.deployments)} stored / ${fmt(batchCreated)} acknowledged, ${batched.failures} batches failed`,
+  );
+  const batchPerSecond = batched.perSecond * options.batch;
+  console.log(
+    `${dialect}: batches of ${options.batch} over HTTP ${fmt(batchPerSecond)} deployments/s (p50 ${ms(batched.p50Ms)} ms a batch)`,
+  );
   console.log(
     `${dialect}: ingestion over HTTP ${fmt(http.perSecond)} deployments/s (${fmt(http.created)} in ${options.durationS} s, ${options.concurrency} in flight), ` +
       `p50 ${ms(http.p50Ms)} ms, p99 ${ms(http.p99Ms)} ms; recordDeployment() directly ${fmt(direct.perSecond)}/s ` +
       `(p50 ${ms(direct.p50Ms)} ms, p99 ${ms(direct.p99Ms)} ms); ratio HTTP / direct ${(http.perSecond / direct.perSecond).toFixed(2)}; ` +
       `storage floor (one-row transactions) ${fmt(floor.perSecond)}/s`,
   );
-  return `| ${dialect} | ${fmt(http.perSecond)} | ${ms(http.p50Ms)} ms | ${ms(http.p99Ms)} ms | ${fmt(direct.perSecond)} | ${ms(direct.p50Ms)} ms | ${(http.perSecond / direct.perSecond).toFixed(2)} | ${fmt(floor.perSecond)} |`;
+  return `| ${dialect} | ${fmt(http.perSecond)} | ${ms(http.p50Ms)} ms | ${ms(http.p99Ms)} ms | ${fmt(batchPerSecond)} | ${fmt(direct.perSecond)} | ${ms(direct.p50Ms)} ms | ${(http.perSecond / direct.perSecond).toFixed(2)} | ${fmt(floor.perSecond)} |`;
 }
 
 /** The change of service s first deployed nearest noon (UTC) before the last day: inside every scope's period. */
@@ -1035,6 +1065,7 @@ export async function run(flags: BenchFlags): Promise<void> {
   const runs = intFlag(flags, 'runs', 5);
   const durationS = intFlag(flags, 'duration', 10);
   const concurrency = intFlag(flags, 'concurrency', 8);
+  const batch = intFlag(flags, 'batch', 100);
   const timeZone = typeof flags.tz === 'string' ? flags.tz : 'Asia/Tokyo';
   const dialectFlag = typeof flags.dialect === 'string' ? flags.dialect : 'both';
   if (!['sqlite', 'postgres', 'both'].includes(dialectFlag))
@@ -1077,7 +1108,7 @@ export async function run(flags: BenchFlags): Promise<void> {
           perturbed: flags.perturb ? perturbedChange(seed, 0) : -1,
         })),
       );
-      ingestRows.push(await runIngest(dialect, server, seed, { concurrency, durationS }));
+      ingestRows.push(await runIngest(dialect, server, seed, { concurrency, durationS, batch }));
     } finally {
       await server?.close();
       await database.drop();
@@ -1088,6 +1119,6 @@ export async function run(flags: BenchFlags): Promise<void> {
     `\n| dialect | scope | deployments | changes | API p50 | API p95 | pure core | API / core | naive reference |\n|---|---|---|---|---|---|---|---|---|\n${metricRows.join('\n')}`,
   );
   console.log(
-    `\n| dialect | deployments/s over HTTP | p50 | p99 | recordDeployment() directly, /s | p50 | HTTP / direct | one-row transactions/s |\n|---|---|---|---|---|---|---|---|\n${ingestRows.join('\n')}`,
+    `\n| dialect | deployments/s over HTTP | p50 | p99 | in batches of ${batch}, /s | recordDeployment() directly, /s | p50 | HTTP / direct | one-row transactions/s |\n|---|---|---|---|---|---|---|---|---|\n${ingestRows.join('\n')}`,
   );
 }

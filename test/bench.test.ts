@@ -135,7 +135,7 @@ describe('bench checks', () => {
   }, 180_000);
   it('the delivery bench answers every metrics scope as the naive reference does, stores exactly the acknowledged deployments, and fails on a wrong answer', async () => {
     const args = ['--only', 'delivery', '--services', '3', '--days', '14', '--per-day', '5'];
-    const run = await bench(...args, '--duration', '1', '--runs', '1');
+    const run = await bench(...args, '--duration', '1', '--runs', '1', '--batch', '20');
     expect(run.code, run.output).toBe(0);
     for (const dialect of ['sqlite', 'postgres']) {
       expect(
@@ -145,6 +145,9 @@ describe('bench checks', () => {
         `check ok: ${dialect}: stored deployments equal the acknowledged ones, each with its 4 changes first shipped by it`,
       );
       expect(run.output).toContain(`check ok: ${dialect}: a replayed deployment counts once`);
+      expect(run.output).toContain(
+        `check ok: ${dialect}: batches of 20 stored every acknowledged deployment with its 4 changes`,
+      );
       expect(run.output).toMatch(new RegExp(`^${dialect}: ingestion over HTTP \\d+ deployments/s`, 'm'));
     }
     expect(run.output).not.toContain('CHECK FAILED');

@@ -129,6 +129,43 @@ describe.each(DIALECTS)('deployments on %s', (dialect) => {
     expect(listed.deployments[0]).toMatchObject({ id: 'ci-race', changes: 1 });
   });
 
+  it('records a batch in one transaction: all or none, idempotent by id', async () => {
+    const batch = (deployments: unknown[], token = editor) =>
+      server.request('POST', '/api/v1/deployments/batch', { token, body: { deployments } });
+    const item = (n: number, extra: Record<string, unknown> = {}) => ({
+      id: `backfill-${n}`,
+      service: 'batch',
+      environment: 'production',
+      finishedAt: iso(T0 - (10 - n) * HOUR),
+      status: 'success',
+      commits: [{ sha: `${n}`.repeat(40).slice(0, 40), timestamp: iso(T0 - (11 - n) * HOUR) }],
+      ...extra,
+    });
+    const first = await json(batch([item(1), item(2), item(3)]));
+    expect(first).toMatchObject({ created: 3, updated: 0, unchanged: 0 });
+    expect(first.results.map((r: { id: string }) => r.id)).toEqual([
+      'backfill-1',
+      'backfill-2',
+      'backfill-3',
+    ]);
+    expect(await json(batch([item(1), item(2), item(3)]))).toMatchObject({ created: 0, unchanged: 3 });
+    expect(await json(batch([item(3, { status: 'rolled_back' })]))).toMatchObject({ updated: 1 });
+
+    // A bad item rejects the whole batch, saying which, and writes nothing.
+    const bad = await batch([item(4), item(5, { startedAt: iso(T0), finishedAt: iso(T0 - HOUR) })]);
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).detail).toContain('deployments[1]');
+    const withoutId = await batch([{ ...item(6), id: undefined }]);
+    expect(withoutId.status).toBe(400);
+    expect((await batch([item(7)], viewer)).status).toBe(403);
+    const listed = await get('/api/v1/deployments?service=batch&impact=false');
+    expect(listed.deployments.map((d: { id: string }) => d.id)).toEqual([
+      'backfill-3',
+      'backfill-2',
+      'backfill-1',
+    ]);
+  });
+
   it('uses the Idempotency-Key as the id when the body names none', async () => {
     const body = {
       service: 'checkout',

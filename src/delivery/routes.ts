@@ -8,11 +8,12 @@ import { type DeploymentWithImpact, deploymentImpact, deploymentsWithImpact } fr
 import { BENCHMARK_YEARS, LEVEL_NAMES } from './levels.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { deliveryMetrics } from './metrics-service.js';
-import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES } from './model.js';
+import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, type RecordDeploymentInput } from './model.js';
 import {
   type DeliveryDeps,
   getDeployment,
   recordDeployment,
+  recordDeployments,
   type StoredDeployment,
   servicesOfTeam,
   suspects,
@@ -228,6 +229,32 @@ function metricsView(
   };
 }
 
+/** Most deployments one batch records (one transaction). */
+export const MAX_BATCH = 1_000;
+
+/** An API body (one deployment) as the service takes it: times in ms, shas in lower case. */
+function recordInput(b: z.output<typeof deploymentBodySchema>): RecordDeploymentInput {
+  return {
+    ...(b.id === undefined ? {} : { id: b.id }),
+    service: b.service,
+    environment: b.environment,
+    version: b.version,
+    headSha: b.headSha?.toLowerCase(),
+    commits: b.commits?.map((c) => ({
+      sha: c.sha.toLowerCase(),
+      committedAtMs: Date.parse(c.timestamp),
+      author: c.author,
+      message: c.message,
+    })),
+    startedAtMs: b.startedAt === undefined ? undefined : Date.parse(b.startedAt),
+    finishedAtMs: Date.parse(b.finishedAt),
+    status: b.status,
+    kind: b.kind,
+    url: b.url,
+    fixes: b.fixes,
+  };
+}
+
 export function deliveryRoutes(deps: DeliveryDeps) {
   return (app: App) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
@@ -256,29 +283,59 @@ export function deliveryRoutes(deps: DeliveryDeps) {
         const id = b.id ?? request.headers['idempotency-key'];
         const { deployment, outcome } = await recordDeployment(
           deps,
-          {
-            ...(id === undefined ? {} : { id }),
-            service: b.service,
-            environment: b.environment,
-            version: b.version,
-            headSha: b.headSha?.toLowerCase(),
-            commits: b.commits?.map((c) => ({
-              sha: c.sha.toLowerCase(),
-              committedAtMs: Date.parse(c.timestamp),
-              author: c.author,
-              message: c.message,
-            })),
-            startedAtMs: b.startedAt === undefined ? undefined : Date.parse(b.startedAt),
-            finishedAtMs: Date.parse(b.finishedAt),
-            status: b.status,
-            kind: b.kind,
-            url: b.url,
-            fixes: b.fixes,
-          },
+          recordInput({ ...b, ...(id === undefined ? {} : { id }) }),
           { name: actor(request), source: request.headers['x-shinrai-source'] ?? 'api' },
         );
         if (outcome === 'unchanged') reply.header('idempotent-replayed', 'true');
         return reply.code(outcome === 'created' ? 201 : 200).send(deploymentView(deployment));
+      },
+    );
+
+    api.post(
+      '/api/v1/deployments/batch',
+      {
+        config: { minRole: 'editor' },
+        schema: {
+          tags: ['delivery'],
+          summary:
+            'Record up to 1,000 deployments in one transaction (a backfill): all or none, idempotent by id',
+          headers: z
+            .object({ 'x-shinrai-source': z.enum(['cli', 'gate']).optional().describe('set by the CLI') })
+            .loose(),
+          body: z.strictObject({
+            deployments: z
+              .array(
+                deploymentBodySchema.extend({
+                  id: deploymentId.describe('required in a batch: a retry of the batch changes nothing'),
+                }),
+              )
+              .min(1)
+              .max(MAX_BATCH),
+          }),
+          response: {
+            200: z.object({
+              created: z.number().int(),
+              updated: z.number().int(),
+              unchanged: z.number().int(),
+              results: z.array(
+                z.object({ id: z.string(), outcome: z.enum(['created', 'updated', 'unchanged']) }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const results = await recordDeployments(deps, request.body.deployments.map(recordInput), {
+          name: actor(request),
+          source: request.headers['x-shinrai-source'] ?? 'api',
+        });
+        const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+        return {
+          created: count('created'),
+          updated: count('updated'),
+          unchanged: count('unchanged'),
+          results: results.map((r) => ({ id: r.deployment.id, outcome: r.outcome })),
+        };
       },
     );
 

@@ -4,10 +4,11 @@
  * links between incidents and the deployments that caused them.
  */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
-import { type Db, isUniqueViolation } from '../platform/db/index.js';
+import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { Catalog } from '../slo/index.js';
@@ -81,34 +82,72 @@ export async function recordDeployment(
   input: RecordDeploymentInput,
   actor: { readonly name: string; readonly source: DeploymentSource },
 ): Promise<RecordOutcome> {
+  const [outcome] = await recordDeployments(deps, [input], actor, { idsRequired: false });
+  return outcome!;
+}
+
+/**
+ * Records many deployments in one transaction (a backfill, or CI sending a batch): all or none —
+ * a bad item rejects the batch, naming its index, and nothing is written. Ids make the batch
+ * idempotent: sent again, it changes nothing.
+ */
+export async function recordDeployments(
+  deps: DeliveryDeps,
+  inputs: readonly RecordDeploymentInput[],
+  actor: { readonly name: string; readonly source: DeploymentSource },
+  options: { readonly idsRequired?: boolean } = {},
+): Promise<RecordOutcome[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await recordOnce(deps, input, actor);
+      const prepared: Prepared[] = [];
+      for (const [index, input] of inputs.entries()) {
+        if (options.idsRequired !== false && input.id === undefined)
+          throw new AppError('Invalid', `deployments[${index}]: every deployment of a batch needs an id`, [
+            { field: `deployments.${index}.id`, message: 'required in a batch' },
+          ]);
+        prepared.push(await prepare(deps, input, inputs.length > 1 ? `deployments[${index}]: ` : ''));
+      }
+      const results = await deps.db.kysely.transaction().execute(async (trx) => {
+        const nowMs = deps.clock.now();
+        const out: RecordOutcome[] = [];
+        for (const p of prepared) out.push(await write(trx, p, actor, nowMs));
+        return out;
+      });
+      for (const [index, result] of results.entries()) countRecorded(deps, prepared[index]!, result);
+      return results;
     } catch (error) {
-      if (attempt >= 2 || input.id === undefined || !isUniqueViolation(error)) throw error;
+      if (attempt >= 2 || inputs.some((i) => i.id === undefined) || !isUniqueViolation(error)) throw error;
     }
   }
 }
 
-async function recordOnce(
-  deps: DeliveryDeps,
-  input: RecordDeploymentInput,
-  actor: { readonly name: string; readonly source: DeploymentSource },
-): Promise<RecordOutcome> {
+/** What a deployment needs read or asked before its transaction. */
+interface Prepared {
+  readonly input: RecordDeploymentInput;
+  readonly id: string;
+  readonly production: boolean;
+  readonly fixes: readonly string[];
+  /** The stored status before this record, when the deployment was known. */
+  readonly previousStatus?: string | undefined;
+  readonly gate?: GateAtDeploy | undefined;
+}
+
+async function prepare(deps: DeliveryDeps, input: RecordDeploymentInput, where: string): Promise<Prepared> {
   if (input.startedAtMs !== undefined && input.startedAtMs > input.finishedAtMs)
-    throw new AppError('Invalid', 'startedAt is after finishedAt', [
+    throw new AppError('Invalid', `${where}startedAt is after finishedAt`, [
       { field: 'startedAt', message: 'after finishedAt' },
     ]);
   if ((input.commits?.length ?? 0) > MAX_COMMITS_PER_DEPLOYMENT)
-    throw new AppError('Invalid', `a deployment lists at most ${MAX_COMMITS_PER_DEPLOYMENT} commits`, [
-      { field: 'commits', message: `more than ${MAX_COMMITS_PER_DEPLOYMENT}` },
-    ]);
+    throw new AppError(
+      'Invalid',
+      `${where}a deployment lists at most ${MAX_COMMITS_PER_DEPLOYMENT} commits`,
+      [{ field: 'commits', message: `more than ${MAX_COMMITS_PER_DEPLOYMENT}` }],
+    );
   const fixes = await resolveIncidents(deps, input.fixes ?? []);
   const id = input.id ?? randomUUID();
-  const production = input.environment === productionEnvironment(deps.settings, input.service);
   const existing = await deps.db.kysely
     .selectFrom('deployments')
-    .selectAll()
+    .select('status')
     .where('id', '=', id)
     .executeTakeFirst();
   // The gate's answer is asked for once, when the deployment is first recorded: later status
@@ -120,82 +159,91 @@ async function recordOnce(
           (answer) => (answer ? { ...answer, atMs: deps.clock.now() } : undefined),
           () => undefined,
         );
+  return {
+    input,
+    id,
+    production: input.environment === productionEnvironment(deps.settings, input.service),
+    fixes,
+    previousStatus: existing?.status,
+    gate,
+  };
+}
 
-  const result = await deps.db.kysely.transaction().execute(async (trx) => {
-    const nowMs = deps.clock.now();
-    const before = existing
-      ? deploymentFromRow(
-          (await trx.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst()) ??
-            existing,
-        )
-      : undefined;
-    if (before && (before.service !== input.service || before.environment !== input.environment))
-      throw new AppError(
-        'Conflict',
-        `deployment ${JSON.stringify(id)} is of ${before.service} to ${before.environment}; an id names one deployment`,
-        [{ field: 'id', message: 'already used for another service or environment' }],
-      );
-    const next: Deployment = {
-      id,
-      service: input.service,
-      environment: input.environment,
-      ...(input.version === undefined ? pick(before, 'version') : { version: input.version }),
-      ...(input.headSha === undefined ? pick(before, 'headSha') : { headSha: input.headSha }),
-      ...(input.startedAtMs === undefined ? pick(before, 'startedAtMs') : { startedAtMs: input.startedAtMs }),
-      finishedAtMs: input.finishedAtMs,
-      status: input.status,
-      kind: input.kind ?? before?.kind ?? 'normal',
-      ...(input.url === undefined ? pick(before, 'url') : { url: input.url }),
-      fixes: input.fixes === undefined ? (before?.fixes ?? []) : fixes,
-      source: before?.source ?? actor.source,
-      ...(before?.gate ? { gate: before.gate } : gate ? { gate } : {}),
-      createdAtMs: before?.createdAtMs ?? nowMs,
-      updatedAtMs: nowMs,
-    };
+async function write(
+  trx: Kysely<Database>,
+  p: Prepared,
+  actor: { readonly name: string; readonly source: DeploymentSource },
+  nowMs: number,
+): Promise<RecordOutcome> {
+  const { input, id, production, fixes, gate } = p;
+  const stored = await trx.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+  const before = stored ? deploymentFromRow(stored) : undefined;
+  if (before && (before.service !== input.service || before.environment !== input.environment))
+    throw new AppError(
+      'Conflict',
+      `deployment ${JSON.stringify(id)} is of ${before.service} to ${before.environment}; an id names one deployment`,
+      [{ field: 'id', message: 'already used for another service or environment' }],
+    );
+  const next: Deployment = {
+    id,
+    service: input.service,
+    environment: input.environment,
+    ...(input.version === undefined ? pick(before, 'version') : { version: input.version }),
+    ...(input.headSha === undefined ? pick(before, 'headSha') : { headSha: input.headSha }),
+    ...(input.startedAtMs === undefined ? pick(before, 'startedAtMs') : { startedAtMs: input.startedAtMs }),
+    finishedAtMs: input.finishedAtMs,
+    status: input.status,
+    kind: input.kind ?? before?.kind ?? 'normal',
+    ...(input.url === undefined ? pick(before, 'url') : { url: input.url }),
+    fixes: input.fixes === undefined ? (before?.fixes ?? []) : fixes,
+    source: before?.source ?? actor.source,
+    ...(before?.gate ? { gate: before.gate } : gate ? { gate } : {}),
+    createdAtMs: before?.createdAtMs ?? nowMs,
+    updatedAtMs: nowMs,
+  };
 
-    let shas: string[] = [];
-    if (input.commits?.length) {
-      await upsertChanges(trx, input.service, input.commits, nowMs);
-      shas = input.commits.map((c) => c.sha);
-    } else if (input.headSha !== undefined && !before) {
-      shas = await pendingChangesUpTo(trx, input.service, input.headSha);
-    }
-    const changeCount = shas.length
-      ? await linkChanges(trx, id, shas, before === undefined)
-      : (before?.changeCount ?? 0);
-
-    if (before && changeCount === before.changeCount && sameDeployment(before, next))
-      return { deployment: before, outcome: 'unchanged' as const };
-    const row = deploymentToRow(next, production, changeCount);
-    if (before) {
-      const { id: _id, created_at: _created, ...changes } = row;
-      await trx.updateTable('deployments').set(changes).where('id', '=', id).execute();
-    } else {
-      await trx.insertInto('deployments').values(row).execute();
-    }
-    // Which deployment first shipped each change moves when this one ships, fails or is re-timed.
-    const affected =
-      before && (before.status !== next.status || before.finishedAtMs !== next.finishedAtMs)
-        ? await shasOf(trx, id)
-        : shas;
-    if (production && affected.length) await refreshFirstDeployments(trx, input.service, affected);
-    return {
-      deployment: { ...next, production, changeCount },
-      outcome: before ? ('updated' as const) : ('created' as const),
-    };
-  });
-  const statusChanged =
-    result.outcome === 'created' || (existing !== undefined && existing.status !== input.status);
-  if (result.outcome !== 'unchanged' && statusChanged) {
-    deps.metrics?.deployments.inc({
-      service: input.service,
-      environment: input.environment,
-      status: input.status,
-    });
-    if (production && input.status === 'rolled_back')
-      deps.metrics?.deploymentFailures.inc({ service: input.service, reason: 'rolled_back' });
+  let shas: string[] = [];
+  if (input.commits?.length) {
+    await upsertChanges(trx, input.service, input.commits, nowMs);
+    shas = input.commits.map((c) => c.sha);
+  } else if (input.headSha !== undefined && !before) {
+    shas = await pendingChangesUpTo(trx, input.service, input.headSha);
   }
-  return result;
+  const changeCount = shas.length
+    ? await linkChanges(trx, id, shas, before === undefined)
+    : (before?.changeCount ?? 0);
+
+  if (before && changeCount === before.changeCount && sameDeployment(before, next))
+    return { deployment: before, outcome: 'unchanged' };
+  const row = deploymentToRow(next, production, changeCount);
+  if (before) {
+    const { id: _id, created_at: _created, ...changes } = row;
+    await trx.updateTable('deployments').set(changes).where('id', '=', id).execute();
+  } else {
+    await trx.insertInto('deployments').values(row).execute();
+  }
+  // Which deployment first shipped each change moves when this one ships, fails or is re-timed.
+  const affected =
+    before && (before.status !== next.status || before.finishedAtMs !== next.finishedAtMs)
+      ? await shasOf(trx, id)
+      : shas;
+  if (production && affected.length) await refreshFirstDeployments(trx, input.service, affected);
+  return { deployment: { ...next, production, changeCount }, outcome: before ? 'updated' : 'created' };
+}
+
+/** /metrics: a new deployment, or a recorded one whose status changed. */
+function countRecorded(deps: DeliveryDeps, p: Prepared, result: RecordOutcome): void {
+  const { input } = p;
+  const statusChanged =
+    result.outcome === 'created' || (p.previousStatus !== undefined && p.previousStatus !== input.status);
+  if (result.outcome === 'unchanged' || !statusChanged) return;
+  deps.metrics?.deployments.inc({
+    service: input.service,
+    environment: input.environment,
+    status: input.status,
+  });
+  if (p.production && input.status === 'rolled_back')
+    deps.metrics?.deploymentFailures.inc({ service: input.service, reason: 'rolled_back' });
 }
 
 function pick<K extends 'version' | 'headSha' | 'startedAtMs' | 'url'>(

@@ -2078,6 +2078,70 @@ export interface paths {
       };
     };
   };
+  "/api/v1/deployments/batch": {
+    /** Record up to 1,000 deployments in one transaction (a backfill): all or none, idempotent by id */
+    post: {
+      parameters: {
+        header?: {
+          /** @description set by the CLI */
+          "x-shinrai-source"?: "cli" | "gate";
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            deployments: ({
+                /** @description required in a batch: a retry of the batch changes nothing */
+                id: string;
+                service: string;
+                environment: string;
+                version?: string;
+                commits?: {
+                    sha: string;
+                    /**
+                     * Format: date-time
+                     * @description the commit time: lead time is measured from it
+                     */
+                    timestamp: string;
+                    author?: string;
+                    message?: string;
+                  }[];
+                headSha?: string;
+                /** Format: date-time */
+                startedAt?: string;
+                /** Format: date-time */
+                finishedAt: string;
+                /** @enum {string} */
+                status: "success" | "failure" | "rolled_back";
+                /** @enum {string} */
+                kind?: "normal" | "hotfix" | "rollback";
+                /** Format: uri */
+                url?: string;
+                /** @description incidents it fixes (INC-12) */
+                fixes?: string[];
+              })[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              created: number;
+              updated: number;
+              unchanged: number;
+              results: ({
+                  id: string;
+                  /** @enum {string} */
+                  outcome: "created" | "updated" | "unchanged";
+                })[];
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/delivery/metrics": {
     /**
      * DORA metrics (deployment frequency, lead time, change fail rate, recovery time, rework rate) with levels and weekly points

@@ -544,12 +544,15 @@ for (const dialect of DIALECTS) {
         });
         expect((await notes())[0].starred).toBe(true);
 
+        // One ts for the message and its deletion: computed twice, a second boundary between them
+        // would make the deletion name another message (the test failed that way on a slow run).
+        const typoTs = `${Math.floor(Date.now() / 1000)}.000203`;
         await event({
           type: 'message',
           channel,
           user: 'U0BOB',
           text: 'primary typo',
-          ts: `${Math.floor(Date.now() / 1000)}.000203`,
+          ts: typoTs,
         });
         expect((await notes()).length).toBe(2);
         await event({
@@ -557,7 +560,7 @@ for (const dialect of DIALECTS) {
           subtype: 'message_deleted',
           channel,
           hidden: true,
-          deleted_ts: `${Math.floor(Date.now() / 1000)}.000203`,
+          deleted_ts: typoTs,
           ts: `${Math.floor(Date.now() / 1000)}.000204`,
           previous_message: { type: 'message', user: 'U0BOB', text: 'primary typo' },
         });

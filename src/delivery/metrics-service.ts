@@ -7,9 +7,16 @@ import { sql } from 'kysely';
 import { DateTime, IANAZone } from 'luxon';
 import { AppError } from '../platform/errors.js';
 import { benchmarkTable } from './levels.js';
-import { computeDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
-import type { CauseLink, DeployedChange, DeploymentFact, DeploymentKind, DeploymentStatus } from './model.js';
+import {
+  type ChangeColumns,
+  computeDeliveryMetrics,
+  computeDeliveryMetricsFromColumns,
+  type DeliveryMetrics,
+  type DeploymentColumns,
+} from './metrics.js';
+import type { CauseLink } from './model.js';
 import { confirmedCauses, type DeliveryDeps } from './service.js';
+import { type DaySummary, refreshSummaries, summaryCounts, unpackSummary } from './summaries.js';
 import { MAX_PERIOD_DAYS } from './weeks.js';
 
 const DAY_MS = 86_400_000;
@@ -84,98 +91,211 @@ export async function deliveryMetrics(deps: DeliveryDeps, query: MetricsQuery): 
       benchmarkYear,
     });
 
-  const deployments = await readDeployments(deps, services, fromMs, toMs + RESTORE_LOOKAHEAD_DAYS * DAY_MS);
-  const inScope = new Set(deployments.map((d) => d.id));
-  const causes: CauseLink[] = [];
-  for (const cause of await confirmedCauses(deps)) {
-    if (!inScope.has(cause.deploymentId)) continue;
+  await refreshSummaries(deps.db, services);
+  const lookaheadToMs = toMs + RESTORE_LOOKAHEAD_DAYS * DAY_MS;
+  const { deployments, changes, place } = await readSummaries(deps, services, fromMs, toMs, lookaheadToMs);
+  const scope = services ? new Set(services) : undefined;
+  const wanted = (row: { service: string; production: number; status: string; finished_at: number }) =>
+    Number(row.production) === 1 &&
+    row.status !== 'failure' &&
+    (!scope || scope.has(row.service)) &&
+    Number(row.finished_at) < lookaheadToMs;
+
+  // The few deployments that fix incidents, through the partial index deployments_fixing (its
+  // condition written as a literal, so both databases see the query implies it).
+  const fixRows = (
+    await deps.db.kysely
+      .selectFrom('deployments')
+      .select(['id', 'service', 'production', 'status', 'finished_at', 'fixes'])
+      .where(sql<boolean>`fixes <> '[]'`)
+      .where('finished_at', '>=', fromMs)
+      .where('finished_at', '<', lookaheadToMs)
+      .execute()
+  ).filter(wanted);
+  const confirmed = await confirmedCauses(deps);
+  const causeRows: {
+    id: string;
+    service: string;
+    production: number;
+    status: string;
+    finished_at: number;
+  }[] = [];
+  const causeIds = [...new Set(confirmed.map((c) => c.deploymentId))];
+  for (let i = 0; i < causeIds.length; i += IN_CHUNK)
+    causeRows.push(
+      ...(await deps.db.kysely
+        .selectFrom('deployments')
+        .select(['id', 'service', 'production', 'status', 'finished_at'])
+        .where('id', 'in', causeIds.slice(i, i + IN_CHUNK))
+        .execute()),
+    );
+  const indexOf = await place([...fixRows, ...causeRows.filter(wanted)]);
+  const fixes = new Map<number, readonly string[]>();
+  for (const row of fixRows) {
+    const index = indexOf.get(row.id);
+    if (index !== undefined) fixes.set(index, JSON.parse(row.fixes) as string[]);
+  }
+  const causes = new Map<number, CauseLink[]>();
+  for (const cause of confirmed) {
+    const index = indexOf.get(cause.deploymentId);
+    if (index === undefined) continue;
     const m = cause.incident.milestones;
     const resolved = ['resolved', 'closed'].includes(cause.incident.status);
-    causes.push({
+    const link: CauseLink = {
       incidentId: cause.incident.id,
       deploymentId: cause.deploymentId,
       impactStartedAtMs: m.impactStartedAt ?? m.detectedAt ?? cause.incident.createdAtMs,
       ...(resolved && m.resolvedAt !== undefined ? { resolvedAtMs: m.resolvedAt } : {}),
-    });
+    };
+    const list = causes.get(index);
+    if (list) list.push(link);
+    else causes.set(index, [link]);
   }
-  const changes = await readDeployedChanges(deps, services, fromMs, toMs);
-  return computeDeliveryMetrics({
+  return computeDeliveryMetricsFromColumns({
     fromMs,
     toMs,
     timeZone: query.timeZone,
-    deployments,
-    causes,
+    deployments: { ...deployments, fixes, causes },
     changes,
     benchmarkYear,
   });
 }
 
-async function readDeployments(
+/** Whether typed arrays on this machine are little-endian, as summaries are packed. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Reads the summaries of the days [fromMs, lookaheadToMs) touches into columns (one copy of each
+ * section, no object per row), and a way to find the index of given deployments (their ids are
+ * read only for the days that hold them).
+ */
+async function readSummaries(
   deps: DeliveryDeps,
   services: readonly string[] | undefined,
   fromMs: number,
   toMs: number,
-): Promise<DeploymentFact[]> {
-  // The few deployments that fix incidents, through the partial index deployments_fixing (its
-  // condition written as a literal, so both databases see the query implies it); filtered by
-  // scope below, through the ids of the main read.
-  const fixing = new Map<string, readonly string[]>();
-  const fixRows = await deps.db.kysely
-    .selectFrom('deployments')
-    .select(['id', 'fixes'])
-    .where(sql<boolean>`fixes <> '[]'`)
-    .where('finished_at', '>=', fromMs)
-    .where('finished_at', '<', toMs)
-    .execute();
-  for (const row of fixRows) fixing.set(row.id, JSON.parse(row.fixes) as string[]);
-  const out: DeploymentFact[] = [];
+  lookaheadToMs: number,
+): Promise<{
+  deployments: Pick<DeploymentColumns, 'groupStart' | 'finishedAtMs' | 'flags'>;
+  changes: ChangeColumns;
+  place: (
+    rows: readonly { id: string; service: string; finished_at: number }[],
+  ) => Promise<Map<string, number>>;
+}> {
+  const firstDay = Math.floor(fromMs / DAY_MS);
+  const lastDay = Math.floor((lookaheadToMs - 1) / DAY_MS);
+  const lastChangeDay = Math.floor((toMs - 1) / DAY_MS);
+  const rows: { service: string; day: number; data: Uint8Array }[] = [];
   for (const chunk of chunks(services)) {
-    // Only columns deployments_by_service / deployments_by_time carry: no table lookups.
     let query = deps.db.kysely
-      .selectFrom('deployments')
-      .select(['id', 'service', 'finished_at', 'status', 'kind'])
-      .where('production', '=', 1)
-      .where('status', 'in', ['success', 'rolled_back'])
-      .where('finished_at', '>=', fromMs)
-      .where('finished_at', '<', toMs);
+      .selectFrom('delivery_day_summaries')
+      .select(['service', 'day', 'data'])
+      .where('day', '>=', firstDay)
+      .where('day', '<=', lastDay);
     if (chunk) query = query.where('service', 'in', chunk);
-    for (const row of await query.execute())
-      out.push({
-        id: row.id,
-        service: row.service,
-        finishedAtMs: Number(row.finished_at),
-        status: row.status as DeploymentStatus,
-        kind: row.kind as DeploymentKind,
-        fixes: fixing.get(row.id) ?? NO_FIXES,
-      });
+    rows.push(...(await query.orderBy('service').orderBy('day').execute()));
   }
-  return out;
+  let deploymentTotal = 0;
+  let groupTotal = 0;
+  let leadTotal = 0;
+  for (const row of rows) {
+    const counts = summaryCounts(row.data);
+    deploymentTotal += counts.deployments;
+    if (Number(row.day) > lastChangeDay) continue;
+    groupTotal += counts.groups;
+    leadTotal += counts.leads;
+  }
+  const finishedAtMs = new Float64Array(deploymentTotal);
+  const flags = new Uint8Array(deploymentTotal);
+  const groupAtMs = new Float64Array(groupTotal);
+  const groupEnd = new Int32Array(groupTotal);
+  const leadTimeMs = new Float64Array(leadTotal);
+  const groupStarts: number[] = [];
+  /** `service\nday` → [first index, deployments copied] of each day read. */
+  const dayStart = new Map<string, [number, number]>();
+  let deploymentAt = 0;
+  let groupAt = 0;
+  let leadAt = 0;
+  let service: string | undefined;
+  for (const row of rows) {
+    if (row.service !== service) {
+      service = row.service;
+      groupStarts.push(deploymentAt);
+    }
+    const day = Number(row.day);
+    const summary = unpack(row.data);
+    // Deployments past the look-ahead are cut (they are sorted), as a read of the rows would be.
+    let count = summary.finishedAtMs.length;
+    while (count > 0 && summary.finishedAtMs[count - 1]! >= lookaheadToMs) count--;
+    finishedAtMs.set(summary.finishedAtMs.subarray(0, count), deploymentAt);
+    flags.set(summary.flags.subarray(0, count), deploymentAt);
+    dayStart.set(`${row.service}\n${day}`, [deploymentAt, count]);
+    deploymentAt += count;
+    if (day > lastChangeDay) continue;
+    groupAtMs.set(summary.groupAtMs, groupAt);
+    for (const size of summary.groupSize) {
+      leadAt += size;
+      groupEnd[groupAt++] = leadAt;
+    }
+    leadTimeMs.set(summary.leadTimeMs, leadAt - summary.leadTimeMs.length);
+  }
+  groupStarts.push(deploymentAt);
+
+  const place = async (wanted: readonly { id: string; service: string; finished_at: number }[]) => {
+    const byService = new Map<string, Set<number>>();
+    for (const row of wanted) {
+      const day = Math.floor(Number(row.finished_at) / DAY_MS);
+      if (!dayStart.has(`${row.service}\n${day}`)) continue;
+      const days = byService.get(row.service) ?? new Set<number>();
+      days.add(day);
+      byService.set(row.service, days);
+    }
+    const indexOf = new Map<string, number>();
+    for (const [name, days] of byService) {
+      const list = [...days];
+      for (let i = 0; i < list.length; i += IN_CHUNK) {
+        const idRows = await deps.db.kysely
+          .selectFrom('delivery_day_summaries')
+          .select(['day', 'ids'])
+          .where('service', '=', name)
+          .where('day', 'in', list.slice(i, i + IN_CHUNK))
+          .execute();
+        for (const idRow of idRows) {
+          const read = dayStart.get(`${name}\n${Number(idRow.day)}`);
+          if (read === undefined) continue;
+          // Only ids within what was copied (the look-ahead cut drops a day's tail).
+          const ids = (JSON.parse(idRow.ids) as string[]).slice(0, read[1]);
+          for (const [position, id] of ids.entries()) indexOf.set(id, read[0] + position);
+        }
+      }
+    }
+    return indexOf;
+  };
+  return {
+    deployments: {
+      groupStart: Int32Array.from(groupStarts),
+      finishedAtMs: finishedAtMs.subarray(0, deploymentAt),
+      flags: flags.subarray(0, deploymentAt),
+    },
+    changes: { groupAtMs, groupEnd, leadTimeMs },
+    place,
+  };
 }
 
-const NO_FIXES: readonly string[] = [];
-
-async function readDeployedChanges(
-  deps: DeliveryDeps,
-  services: readonly string[] | undefined,
-  fromMs: number,
-  toMs: number,
-): Promise<DeployedChange[]> {
-  const out: DeployedChange[] = [];
-  for (const chunk of chunks(services)) {
-    let query = deps.db.kysely
-      .selectFrom('changes')
-      // Only columns the index carries (changes_by_first_deploy[_time]): no table lookups.
-      .select(['committed_at', 'first_deployed_at'])
-      .where('first_deployed_at', '>=', fromMs)
-      .where('first_deployed_at', '<', toMs);
-    if (chunk) query = query.where('service', 'in', chunk);
-    for (const row of await query.execute())
-      out.push({
-        committedAtMs: Number(row.committed_at),
-        firstDeployedAtMs: Number(row.first_deployed_at),
-      });
-  }
-  return out;
+/** A packed summary as typed-array views: zero-copy when aligned and little-endian, else unpacked. */
+function unpack(data: Uint8Array): DaySummary {
+  if (!LITTLE_ENDIAN || data.byteOffset % 8 !== 0) return unpackSummary(data);
+  const { deployments: d, groups: g, leads: l } = summaryCounts(data);
+  let at = data.byteOffset + 16;
+  const finishedAtMs = new Float64Array(data.buffer, at, d);
+  at += 8 * d;
+  const groupAtMs = new Float64Array(data.buffer, at, g);
+  at += 8 * g;
+  const leadTimeMs = new Float64Array(data.buffer, at, l);
+  at += 8 * l;
+  const groupSize = new Uint32Array(data.buffer, at, g);
+  at += 4 * g;
+  return { finishedAtMs, groupAtMs, leadTimeMs, groupSize, flags: new Uint8Array(data.buffer, at, d) };
 }
 
 /** The services in chunks for `IN` lists; one undefined chunk for "every service". */

@@ -86,7 +86,46 @@ export interface DeliveryMetrics {
   readonly weeks: readonly WeekPoint[];
 }
 
+/** Deployment flag: it ended `success` (else `rolled_back`; failures never reached production). */
+export const FLAG_SUCCESS = 1;
+/** Deployment flag: its kind is `hotfix` or `rollback` (it restores what came before: rework). */
+export const FLAG_RESTORING = 2;
+
+/**
+ * Production deployments that reached production, column-wise (the shape stored summaries unpack
+ * into without an object per row): grouped by service, each group in finish order, then id.
+ */
+export interface DeploymentColumns {
+  /** Group g (a service) is the index range [groupStart[g], groupStart[g + 1]). */
+  readonly groupStart: Int32Array;
+  readonly finishedAtMs: Float64Array;
+  /** FLAG_SUCCESS | FLAG_RESTORING bits. */
+  readonly flags: Uint8Array;
+  /** Incident ids each deployment fixes, by index (the few that fix something). */
+  readonly fixes: ReadonlyMap<number, readonly string[]>;
+  /** Confirmed causes naming each deployment, by index. */
+  readonly causes: ReadonlyMap<number, readonly CauseLink[]>;
+}
+
+/** First-shipped changes column-wise: group g, first deployed at groupAtMs[g], has the lead times [groupEnd[g - 1] (0 for g = 0), groupEnd[g]). */
+export interface ChangeColumns {
+  readonly groupAtMs: Float64Array;
+  readonly groupEnd: Int32Array;
+  /** First deployment's finish − commit time, per change. */
+  readonly leadTimeMs: Float64Array;
+}
+
+export interface DeliveryColumnsInput {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly timeZone: string;
+  readonly deployments: DeploymentColumns;
+  readonly changes: ChangeColumns;
+  readonly benchmarkYear?: number | undefined;
+}
+
 const NO_LINKS: readonly CauseLink[] = [];
+const NO_FIXES: readonly string[] = [];
 
 const isRestoringKind = (kind: DeploymentKind): boolean => kind === 'hotfix' || kind === 'rollback';
 
@@ -105,6 +144,71 @@ interface WeekTally {
 
 /** The DORA metrics of the deployments, causes and changes over [fromMs, toMs) in the zone. */
 export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMetrics {
+  return computeDeliveryMetricsFromColumns({
+    fromMs: input.fromMs,
+    toMs: input.toMs,
+    timeZone: input.timeZone,
+    deployments: deploymentColumns(input.deployments, input.causes),
+    changes: changeColumns(input.changes),
+    benchmarkYear: input.benchmarkYear,
+  });
+}
+
+/** Deployment facts → columns: those that reached production, per service in finish order. */
+export function deploymentColumns(
+  deployments: readonly DeploymentFact[],
+  causes: readonly CauseLink[],
+): DeploymentColumns {
+  const byService = new Map<string, DeploymentFact[]>();
+  let count = 0;
+  for (const deployment of deployments) {
+    if (deployment.status === 'failure') continue;
+    pushTo(byService, deployment.service, deployment);
+    count++;
+  }
+  const groupStart = new Int32Array(byService.size + 1);
+  const finishedAtMs = new Float64Array(count);
+  const flags = new Uint8Array(count);
+  const fixes = new Map<number, readonly string[]>();
+  const indexOf = new Map<string, number>();
+  let at = 0;
+  let group = 0;
+  for (const list of byService.values()) {
+    list.sort(byFinish);
+    groupStart[group++] = at;
+    for (const deployment of list) {
+      finishedAtMs[at] = deployment.finishedAtMs;
+      flags[at] =
+        (deployment.status === 'success' ? FLAG_SUCCESS : 0) |
+        (isRestoringKind(deployment.kind) ? FLAG_RESTORING : 0);
+      if (deployment.fixes.length) fixes.set(at, deployment.fixes);
+      indexOf.set(deployment.id, at++);
+    }
+  }
+  groupStart[group] = at;
+  const linked = new Map<number, CauseLink[]>();
+  for (const cause of causes) {
+    const index = indexOf.get(cause.deploymentId);
+    if (index !== undefined) pushTo(linked, index, cause);
+  }
+  return { groupStart, finishedAtMs, flags, fixes, causes: linked };
+}
+
+/** Deployed changes → columns, one group per change. */
+export function changeColumns(changes: readonly DeployedChange[]): ChangeColumns {
+  const groupAtMs = new Float64Array(changes.length);
+  const groupEnd = new Int32Array(changes.length);
+  const leadTimeMs = new Float64Array(changes.length);
+  changes.forEach((change, i) => {
+    groupAtMs[i] = change.firstDeployedAtMs;
+    groupEnd[i] = i + 1;
+    leadTimeMs[i] = change.firstDeployedAtMs - change.committedAtMs;
+  });
+  return { groupAtMs, groupEnd, leadTimeMs };
+}
+
+/** The metrics over column-wise input (the stored summaries' path; computeDeliveryMetrics's too). */
+export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): DeliveryMetrics {
   const { fromMs, toMs, timeZone } = input;
   const year = input.benchmarkYear ?? LATEST_BENCHMARK_YEAR;
   const benchmark = benchmarkSource(year); // throws Invalid on an unknown year, before any work
@@ -117,25 +221,13 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
     failed: 0,
     unplanned: 0,
   }));
+  const { groupStart, finishedAtMs: finishes, flags } = input.deployments;
 
-  // Deployments that reached production, per service in finish order (one sort; Timsort is linear
-  // on input the database already ordered).
-  const byService = new Map<string, DeploymentFact[]>();
-  for (const deployment of input.deployments) {
-    if (deployment.status === 'failure') continue;
-    pushTo(byService, deployment.service, deployment);
-  }
   // Incident id → finishes of the deployments that name it in `fixes`, ascending.
   const fixFinishes = new Map<string, number[]>();
-  for (const list of byService.values()) {
-    list.sort(byFinish);
-    for (const deployment of list) {
-      for (const incidentId of deployment.fixes) pushTo(fixFinishes, incidentId, deployment.finishedAtMs);
-    }
-  }
-  for (const finishes of fixFinishes.values()) finishes.sort((a, b) => a - b);
-  const causesByDeployment = new Map<string, CauseLink[]>();
-  for (const cause of input.causes) pushTo(causesByDeployment, cause.deploymentId, cause);
+  for (const [index, incidentIds] of input.deployments.fixes)
+    for (const incidentId of incidentIds) pushTo(fixFinishes, incidentId, finishes[index]!);
+  for (const list of fixFinishes.values()) list.sort((a, b) => a - b);
 
   let successes = 0;
   let reached = 0;
@@ -143,29 +235,36 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
   let unplanned = 0;
   const recoveries: number[] = [];
   const recoveryWeeks: number[] = [];
-  for (const list of byService.values()) {
-    for (let i = 0; i < list.length; i++) {
-      const deployment = list[i]!;
-      if (!inPeriod(deployment.finishedAtMs)) continue;
-      const week = buckets.weekOf(deployment.finishedAtMs);
+  for (let group = 0; group + 1 < groupStart.length; group++) {
+    const end = groupStart[group + 1]!;
+    for (let i = groupStart[group]!; i < end; i++) {
+      const finishedAt = finishes[i]!;
+      if (!inPeriod(finishedAt)) continue;
+      const week = buckets.weekOf(finishedAt);
       const tally = tallies[week]!;
+      const flag = flags[i]!;
       reached++;
       tally.reached++;
-      if (deployment.status === 'success') {
+      if (flag & FLAG_SUCCESS) {
         successes++;
         tally.successes++;
       }
-      if (isRestoringKind(deployment.kind) || deployment.fixes.length > 0) {
+      const fixes = input.deployments.fixes.get(i) ?? NO_FIXES;
+      if (flag & FLAG_RESTORING || fixes.length > 0) {
         unplanned++;
         tally.unplanned++;
       }
-      const next = list[i + 1];
-      const links = causesByDeployment.get(deployment.id) ?? NO_LINKS;
-      const followedByFix = next !== undefined && isRestoringKind(next.kind);
-      if (!(links.length > 0 || deployment.status === 'rolled_back' || followedByFix)) continue;
+      const links = input.deployments.causes.get(i) ?? NO_LINKS;
+      const followedByFix = i + 1 < end && (flags[i + 1]! & FLAG_RESTORING) !== 0;
+      if (!(links.length > 0 || !(flag & FLAG_SUCCESS) || followedByFix)) continue;
       failed++;
       tally.failed++;
-      const recoveryMs = recoveryOf(deployment, followedByFix ? next : undefined, links, fixFinishes);
+      const recoveryMs = recoveryOf(
+        finishedAt,
+        followedByFix ? finishes[i + 1]! : undefined,
+        links,
+        fixFinishes,
+      );
       if (recoveryMs !== null) {
         recoveries.push(recoveryMs);
         recoveryWeeks.push(week);
@@ -174,19 +273,28 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
   }
 
   // Lead times in one typed array (no per-row allocation); percentiles by selection, not sorting.
+  const { groupAtMs, groupEnd, leadTimeMs } = input.changes;
   let excluded = 0;
   let leadCount = 0;
-  const leadTimes = new Float64Array(input.changes.length);
-  const leadWeeks = new Int32Array(input.changes.length);
-  for (const change of input.changes) {
-    if (!inPeriod(change.firstDeployedAtMs)) continue;
-    const leadTimeMs = change.firstDeployedAtMs - change.committedAtMs;
-    if (!(leadTimeMs > 0)) {
-      excluded++;
+  const leadTimes = new Float64Array(leadTimeMs.length);
+  const leadWeeks = new Int32Array(leadTimeMs.length);
+  for (let group = 0, j = 0; group < groupAtMs.length; group++) {
+    const at = groupAtMs[group]!;
+    const end = groupEnd[group]!;
+    if (!inPeriod(at)) {
+      j = end;
       continue;
     }
-    leadTimes[leadCount] = leadTimeMs;
-    leadWeeks[leadCount++] = buckets.weekOf(change.firstDeployedAtMs);
+    const week = buckets.weekOf(at);
+    for (; j < end; j++) {
+      const lead = leadTimeMs[j]!;
+      if (!(lead > 0)) {
+        excluded++;
+        continue;
+      }
+      leadTimes[leadCount] = lead;
+      leadWeeks[leadCount++] = week;
+    }
   }
   const allLeadTimes = leadTimes.subarray(0, leadCount);
   // Weekly medians first: they pair values with weeks by index, and the overall percentiles permute.
@@ -259,20 +367,20 @@ export function computeDeliveryMetrics(input: DeliveryMetricsInput): DeliveryMet
  * incidents in `fixes`, and — when all its incidents are resolved — the latest resolution.
  */
 function recoveryOf(
-  deployment: DeploymentFact,
-  restoring: DeploymentFact | undefined,
+  finishedAtMs: number,
+  restoringAtMs: number | undefined,
   links: readonly CauseLink[],
   fixFinishes: ReadonlyMap<string, readonly number[]>,
 ): number | null {
-  let startMs = deployment.finishedAtMs;
-  let endMs = restoring ? restoring.finishedAtMs : Number.POSITIVE_INFINITY;
+  let startMs = finishedAtMs;
+  let endMs = restoringAtMs ?? Number.POSITIVE_INFINITY;
   let allResolved = links.length > 0;
   let lastResolvedMs = Number.NEGATIVE_INFINITY;
   for (const link of links) {
     startMs = Math.min(startMs, link.impactStartedAtMs);
     const finishes = fixFinishes.get(link.incidentId);
     if (finishes) {
-      const first = firstAbove(finishes, deployment.finishedAtMs);
+      const first = firstAbove(finishes, finishedAtMs);
       if (first !== undefined) endMs = Math.min(endMs, first);
     }
     if (link.resolvedAtMs === undefined) allResolved = false;

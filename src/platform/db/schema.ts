@@ -2,6 +2,7 @@
  * The database schema as Kysely types. Times are epoch milliseconds (bigint) so both dialects
  * store and compare them the same way.
  */
+import type { Generated } from 'kysely';
 /** Per-minute SLI counts: storage grows with minutes × SLIs, not with events. */
 export interface SliMinuteTable {
   sli: string;
@@ -228,6 +229,8 @@ export interface Database {
   status_subscribers: StatusSubscriberTable;
   status_mail_incidents: StatusMailIncidentTable;
   mail_state: MailStateTable;
+  delivery_day_summaries: DeliveryDaySummaryTable;
+  delivery_dirty_days: DeliveryDirtyDayTable;
 }
 
 /** A recorded deployment (`fixes`: JSON list of incident ids; `gate`: JSON of the gate's answer then). */
@@ -262,6 +265,22 @@ export interface ChangeTable {
   recorded_at: number;
   first_deployment_id: string | null;
   first_deployed_at: number | null;
+}
+
+/** Per service and UTC day (ms ÷ 86,400,000), what the DORA metrics read, packed (src/delivery/summaries.ts). */
+export interface DeliveryDaySummaryTable {
+  service: string;
+  day: number;
+  data: Uint8Array;
+  /** JSON list of the packed deployments' ids, in their order. */
+  ids: string;
+}
+
+/** A (service, UTC day) whose summary a write made stale; appended by triggers. */
+export interface DeliveryDirtyDayTable {
+  id: Generated<number>;
+  service: string;
+  day: number;
 }
 
 export interface DeploymentChangeTable {

@@ -29,6 +29,7 @@ export {
   type StoredDeployment,
   suspects,
 } from './service.js';
+export { refreshSummaries } from './summaries.js';
 export { deliveryWebhookDeps, type WebhookSettings } from './webhooks/deps.js';
 export { receiveGeneric, receiveGithub, receiveGitlab, type WebhookDeps } from './webhooks/receive.js';
 export { deliveryWebhookRoutes } from './webhooks/routes.js';

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
-import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
+import { type Database, type Db, type DeploymentTable, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { Catalog } from '../slo/index.js';
@@ -26,8 +26,10 @@ import {
   linkChanges,
   pendingChangesUpTo,
   refreshFirstDeployments,
+  refreshFirstDeploymentsOf,
   shasOf,
   upsertChanges,
+  upsertChangesOf,
 } from './store.js';
 
 /** The `delivery` settings the use cases read. */
@@ -99,16 +101,11 @@ export async function recordDeployments(
 ): Promise<RecordOutcome[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const prepared: Prepared[] = [];
-      for (const [index, input] of inputs.entries()) {
-        if (options.idsRequired !== false && input.id === undefined)
-          throw new AppError('Invalid', `deployments[${index}]: every deployment of a batch needs an id`, [
-            { field: `deployments.${index}.id`, message: 'required in a batch' },
-          ]);
-        prepared.push(await prepare(deps, input, inputs.length > 1 ? `deployments[${index}]: ` : ''));
-      }
+      const prepared = await prepareAll(deps, inputs, options);
       const results = await deps.db.kysely.transaction().execute(async (trx) => {
         const nowMs = deps.clock.now();
+        const created = await writeNew(trx, deps.db.dialect, prepared, actor, nowMs);
+        if (created) return created;
         const out: RecordOutcome[] = [];
         for (const p of prepared) out.push(await write(trx, p, actor, nowMs));
         return out;
@@ -119,6 +116,156 @@ export async function recordDeployments(
       if (attempt >= 2 || inputs.some((i) => i.id === undefined) || !isUniqueViolation(error)) throw error;
     }
   }
+}
+
+/**
+ * Checks and prepares every input before the transaction: one read of which ids exist, and the
+ * gate asked once per service.
+ */
+async function prepareAll(
+  deps: DeliveryDeps,
+  inputs: readonly RecordDeploymentInput[],
+  options: { readonly idsRequired?: boolean },
+): Promise<Prepared[]> {
+  const where = (index: number) => (inputs.length > 1 ? `deployments[${index}]: ` : '');
+  for (const [index, input] of inputs.entries()) {
+    if (options.idsRequired !== false && input.id === undefined)
+      throw new AppError('Invalid', `deployments[${index}]: every deployment of a batch needs an id`, [
+        { field: `deployments.${index}.id`, message: 'required in a batch' },
+      ]);
+    checkInput(input, where(index));
+  }
+  const ids = inputs.map((input) => input.id ?? randomUUID());
+  const known = new Map<string, string>();
+  const given = [...new Set(inputs.flatMap((input) => (input.id === undefined ? [] : [input.id])))];
+  for (let i = 0; i < given.length; i += 500)
+    for (const row of await deps.db.kysely
+      .selectFrom('deployments')
+      .select(['id', 'status'])
+      .where('id', 'in', given.slice(i, i + 500))
+      .execute())
+      known.set(row.id, row.status);
+  // The gate's answer is asked for once, when the deployment is first recorded: later status
+  // changes keep the answer of the time it shipped.
+  const gates = new Map<string, Promise<GateAtDeploy | undefined>>();
+  const gateOf = (service: string) => {
+    let answer = gates.get(service);
+    if (!answer) {
+      answer = deps.gate
+        ? deps.gate(service).then(
+            (a) => (a ? { ...a, atMs: deps.clock.now() } : undefined),
+            () => undefined,
+          )
+        : Promise.resolve(undefined);
+      gates.set(service, answer);
+    }
+    return answer;
+  };
+  const prepared: Prepared[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const id = ids[index]!;
+    const previousStatus = known.get(id);
+    prepared.push({
+      input,
+      id,
+      production: input.environment === productionEnvironment(deps.settings, input.service),
+      fixes: input.fixes?.length ? await resolveIncidents(deps, input.fixes) : [],
+      previousStatus,
+      gate: previousStatus === undefined ? await gateOf(input.service) : undefined,
+    });
+  }
+  return prepared;
+}
+
+/**
+ * A batch of deployments that are all new, each listing its commits (or none and no head): written
+ * set-wise — one insert each for the changes, the deployments and the links, and one pass over the
+ * first deployments — instead of six statements per deployment. Undefined when the batch is not
+ * such a batch (an update, a repeated id, a head to resolve), or an id appeared since it was
+ * prepared: the caller writes it one by one.
+ */
+async function writeNew(
+  trx: Kysely<Database>,
+  dialect: Db['dialect'],
+  prepared: readonly Prepared[],
+  actor: { readonly name: string; readonly source: DeploymentSource },
+  nowMs: number,
+): Promise<RecordOutcome[] | undefined> {
+  const ids = prepared.map((p) => p.id);
+  if (
+    prepared.length < 2 ||
+    new Set(ids).size !== ids.length ||
+    prepared.some(
+      (p) => p.previousStatus !== undefined || (!p.input.commits?.length && p.input.headSha !== undefined),
+    )
+  )
+    return undefined;
+  for (let i = 0; i < ids.length; i += 500) {
+    const existing = await trx
+      .selectFrom('deployments')
+      .select('id')
+      .where('id', 'in', ids.slice(i, i + 500))
+      .executeTakeFirst();
+    if (existing) return undefined;
+  }
+  const changes = new Map<string, { service: string; change: Change }>();
+  const links: { deployment_id: string; sha: string }[] = [];
+  const firstKeys: { service: string; sha: string }[] = [];
+  const rows: DeploymentTable[] = [];
+  const out: RecordOutcome[] = [];
+  for (const p of prepared) {
+    const { input } = p;
+    // Within one deployment a repeated sha keeps its last listing; across deployments the first
+    // recorded wins (as recording them one by one would).
+    const own = new Map((input.commits ?? []).map((c) => [c.sha, c]));
+    for (const [sha, change] of own) {
+      const key = `${input.service}\n${sha}`;
+      if (!changes.has(key)) changes.set(key, { service: input.service, change });
+      links.push({ deployment_id: p.id, sha });
+      if (p.production) firstKeys.push({ service: input.service, sha });
+    }
+    const next = newDeployment(p, actor, nowMs);
+    rows.push(deploymentToRow(next, p.production, own.size));
+    out.push({
+      deployment: { ...next, production: p.production, changeCount: own.size },
+      outcome: 'created',
+    });
+  }
+  await upsertChangesOf(trx, [...changes.values()], nowMs);
+  for (let i = 0; i < rows.length; i += 200)
+    await trx
+      .insertInto('deployments')
+      .values(rows.slice(i, i + 200))
+      .execute();
+  for (let i = 0; i < links.length; i += 500)
+    await trx
+      .insertInto('deployment_changes')
+      .values(links.slice(i, i + 500))
+      .execute();
+  if (firstKeys.length) await refreshFirstDeploymentsOf(trx, dialect, firstKeys);
+  return out;
+}
+
+/** A deployment recorded for the first time. */
+function newDeployment(p: Prepared, actor: { readonly source: DeploymentSource }, nowMs: number): Deployment {
+  const { input } = p;
+  return {
+    id: p.id,
+    service: input.service,
+    environment: input.environment,
+    ...(input.version === undefined ? {} : { version: input.version }),
+    ...(input.headSha === undefined ? {} : { headSha: input.headSha }),
+    ...(input.startedAtMs === undefined ? {} : { startedAtMs: input.startedAtMs }),
+    finishedAtMs: input.finishedAtMs,
+    status: input.status,
+    kind: input.kind ?? 'normal',
+    ...(input.url === undefined ? {} : { url: input.url }),
+    fixes: p.fixes,
+    source: actor.source,
+    ...(p.gate ? { gate: p.gate } : {}),
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+  };
 }
 
 /** What a deployment needs read or asked before its transaction. */
@@ -132,7 +279,7 @@ interface Prepared {
   readonly gate?: GateAtDeploy | undefined;
 }
 
-async function prepare(deps: DeliveryDeps, input: RecordDeploymentInput, where: string): Promise<Prepared> {
+function checkInput(input: RecordDeploymentInput, where: string): void {
   if (input.startedAtMs !== undefined && input.startedAtMs > input.finishedAtMs)
     throw new AppError('Invalid', `${where}startedAt is after finishedAt`, [
       { field: 'startedAt', message: 'after finishedAt' },
@@ -143,30 +290,6 @@ async function prepare(deps: DeliveryDeps, input: RecordDeploymentInput, where: 
       `${where}a deployment lists at most ${MAX_COMMITS_PER_DEPLOYMENT} commits`,
       [{ field: 'commits', message: `more than ${MAX_COMMITS_PER_DEPLOYMENT}` }],
     );
-  const fixes = await resolveIncidents(deps, input.fixes ?? []);
-  const id = input.id ?? randomUUID();
-  const existing = await deps.db.kysely
-    .selectFrom('deployments')
-    .select('status')
-    .where('id', '=', id)
-    .executeTakeFirst();
-  // The gate's answer is asked for once, when the deployment is first recorded: later status
-  // changes keep the answer of the time it shipped.
-  const gate =
-    existing || !deps.gate
-      ? undefined
-      : await deps.gate(input.service).then(
-          (answer) => (answer ? { ...answer, atMs: deps.clock.now() } : undefined),
-          () => undefined,
-        );
-  return {
-    input,
-    id,
-    production: input.environment === productionEnvironment(deps.settings, input.service),
-    fixes,
-    previousStatus: existing?.status,
-    gate,
-  };
 }
 
 async function write(

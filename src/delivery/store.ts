@@ -2,8 +2,8 @@
  * Deployments and changes in the database: rows ↔ records, and the writes a recorded deployment
  * makes (its row, its changes, the first production deployment of each change) in one transaction.
  */
-import type { Kysely } from 'kysely';
-import type { ChangeTable, Database, DeploymentTable } from '../platform/db/index.js';
+import { type Kysely, sql } from 'kysely';
+import type { ChangeTable, Database, Db, DeploymentTable } from '../platform/db/index.js';
 import type {
   Change,
   Deployment,
@@ -73,22 +73,11 @@ export async function upsertChanges(
   recordedAtMs: number,
 ): Promise<void> {
   const unique = new Map(changes.map((c) => [c.sha, c]));
-  const rows: ChangeTable[] = [...unique.values()].map((c) => ({
-    service,
-    sha: c.sha,
-    committed_at: c.committedAtMs,
-    author: c.author ?? null,
-    message: c.message ?? null,
-    recorded_at: recordedAtMs,
-    first_deployment_id: null,
-    first_deployed_at: null,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-    await trx
-      .insertInto('changes')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .onConflict((oc) => oc.columns(['service', 'sha']).doNothing())
-      .execute();
+  await upsertChangesOf(
+    trx,
+    [...unique.values()].map((change) => ({ service, change })),
+    recordedAtMs,
+  );
 }
 
 /**
@@ -213,4 +202,87 @@ export async function shasOf(trx: Kysely<Database>, deploymentId: string): Promi
     .where('deployment_id', '=', deploymentId)
     .execute();
   return rows.map((r) => r.sha);
+}
+
+/** A change of a service, by key. */
+export interface ChangeKey {
+  readonly service: string;
+  readonly sha: string;
+}
+
+/**
+ * refreshFirstDeployments for many services at once (a batch of new deployments): one read of the
+ * deployments containing the changes and one UPDATE … FROM (VALUES …) per INSERT_CHUNK changes,
+ * touching only the rows whose first deployment differs — a handful of statements per batch
+ * instead of two per deployment.
+ */
+export async function refreshFirstDeploymentsOf(
+  trx: Kysely<Database>,
+  dialect: Db['dialect'],
+  keys: readonly ChangeKey[],
+): Promise<void> {
+  const unique = [...new Map(keys.map((k) => [`${k.service}\n${k.sha}`, k])).values()];
+  for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+    const chunk = unique.slice(i, i + INSERT_CHUNK);
+    const services = [...new Set(chunk.map((k) => k.service))];
+    const firsts = await trx
+      .selectFrom('deployment_changes as dc')
+      .crossJoin('deployments as d')
+      .whereRef('d.id', '=', 'dc.deployment_id')
+      .select(['dc.sha', 'd.service', 'd.id', 'd.finished_at'])
+      .where('dc.sha', 'in', [...new Set(chunk.map((k) => k.sha))])
+      .where('d.service', 'in', services)
+      .where('d.production', '=', 1)
+      .where('d.status', '=', 'success')
+      .orderBy('d.finished_at')
+      .orderBy('d.id')
+      .execute();
+    const first = new Map<string, { id: string; atMs: number }>();
+    for (const row of firsts) {
+      const key = `${row.service}\n${row.sha}`;
+      if (!first.has(key)) first.set(key, { id: row.id, atMs: Number(row.finished_at) });
+    }
+    const values = chunk.map((k) => {
+      const want = first.get(`${k.service}\n${k.sha}`);
+      return sql`(${k.service}, ${k.sha}, ${want?.id ?? null}, ${want?.atMs ?? null})`;
+    });
+    if (dialect === 'postgres')
+      await sql`UPDATE changes AS c SET first_deployment_id = v.id, first_deployed_at = v.at::bigint
+        FROM (VALUES ${sql.join(values)}) AS v(service, sha, id, at)
+        WHERE c.service = v.service AND c.sha = v.sha
+          AND (c.first_deployment_id IS DISTINCT FROM v.id OR c.first_deployed_at IS DISTINCT FROM v.at::bigint)`.execute(
+        trx,
+      );
+    else
+      await sql`UPDATE changes SET first_deployment_id = v.column3, first_deployed_at = v.column4
+        FROM (VALUES ${sql.join(values)}) AS v
+        WHERE changes.service = v.column1 AND changes.sha = v.column2
+          AND (changes.first_deployment_id IS NOT v.column3 OR changes.first_deployed_at IS NOT v.column4)`.execute(
+        trx,
+      );
+  }
+}
+
+/** upsertChanges for changes of many services (already one per service and sha). */
+export async function upsertChangesOf(
+  trx: Kysely<Database>,
+  changes: readonly { readonly service: string; readonly change: Change }[],
+  recordedAtMs: number,
+): Promise<void> {
+  const rows: ChangeTable[] = changes.map(({ service, change: c }) => ({
+    service,
+    sha: c.sha,
+    committed_at: c.committedAtMs,
+    author: c.author ?? null,
+    message: c.message ?? null,
+    recorded_at: recordedAtMs,
+    first_deployment_id: null,
+    first_deployed_at: null,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('changes')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .onConflict((oc) => oc.columns(['service', 'sha']).doNothing())
+      .execute();
 }

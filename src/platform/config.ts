@@ -637,15 +637,14 @@ function reportSchedule() {
         .array(z.email('must be an email address such as team@example.com').max(254))
         .max(100)
         .default([]),
-      /** A Slack channel id (C0123ABC) or name the summary is posted to (needs slack.botToken). */
+      /** The id of a Slack channel (C0123ABC) the summary is posted to (needs slack.botToken). */
       slackChannel: z
         .string()
         .trim()
         .regex(
-          /^#?[a-z0-9][a-z0-9_-]{0,79}$|^[CGD][A-Z0-9]{2,}$/,
-          'must be a channel id such as C0123ABCD or a name such as #reliability',
+          /^[CG][A-Z0-9]{2,30}$/,
+          "must be a channel id such as C0123ABCD (the channel's details in Slack show it), not its name",
         )
-        .transform((c) => c.replace(/^#/, ''))
         .optional(),
       /** A notificationTargets.<name> of target: webhook that receives the report as JSON. */
       webhook: z.string().regex(TARGET_NAME, 'must be the name of a notificationTargets entry').optional(),

@@ -19,7 +19,7 @@ export interface ReportSchedule {
   readonly product: string;
   /** Email addresses (each gets its own mail). */
   readonly recipients: readonly string[];
-  /** A Slack channel (id such as C0123ABC, or name) the summary is posted to. */
+  /** The id of a Slack channel (C0123ABC) the summary is posted to. */
   readonly slackChannel?: string | undefined;
   /** A `notificationTargets.<name>` of `target: webhook` that receives the report as JSON. */
   readonly webhook?: string | undefined;

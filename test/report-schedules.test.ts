@@ -162,7 +162,8 @@ describe.each(DIALECTS)('scheduled reports on %s', (dialect) => {
       const opened = await server.request('GET', reportLink.slice(BASE_URL.length), { token: viewer });
       expect(opened.status).toBe(200);
       expect(opened.headers.get('content-type')).toContain('text/html');
-      expect(await server.request('GET', '/slos/checkout-availability')).toHaveProperty('status', 200);
+      // The report it opens is the one mailed, with the same absolute links.
+      expect(await opened.text()).toContain(`href="${BASE_URL}/slos/checkout-availability"`);
     });
 
     it('posts the summary to Slack once and the JSON to the webhook once', async () => {
@@ -208,7 +209,7 @@ describe.each(DIALECTS)('scheduled reports on %s', (dialect) => {
         config: {
           'reports.timeZone': 'America/New_York',
           'reports.baseUrl': BASE_URL,
-          'reports.schedules': [{ product: 'checkout', recipients: ['team@example.org'] }],
+          'reports.schedules': [{ product: 'checkout', recipients: ['team@example.org'], format: 'pdf' }],
           'smtp.url': `smtp://127.0.0.1:${smtp.port}`,
           'smtp.from': 'Shinrai <shinrai@example.com>',
           'smtp.starttls': 'opportunistic',
@@ -242,8 +243,15 @@ describe.each(DIALECTS)('scheduled reports on %s', (dialect) => {
       expect(mail).toContain('Subject: Reliability report: checkout, October 2026');
       expect(mail).toMatch(/Content-Type: text\/plain/i);
       expect(mail).toMatch(/Content-Type: text\/html/i);
-      // format html: the body is the report, nothing attached.
-      expect(mail).not.toMatch(/Content-Disposition: attachment/i);
+      // format pdf: the report printed by the machine's Chromium, attached besides the HTML body.
+      expect(mail).toMatch(/Content-Type: application\/pdf; name=reliability-checkout-2026-10\.pdf/i);
+      const pdf =
+        /Content-Disposition: attachment[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n([A-Za-z0-9+/=\r\n]+)/i.exec(
+          mail,
+        );
+      expect(Buffer.from(pdf![1]!.replace(/\s+/g, ''), 'base64').subarray(0, 5).toString('latin1')).toBe(
+        '%PDF-',
+      );
       expect(await runs(server.database)).toEqual([
         'report:checkout-en:2026-09 baseline',
         'report:checkout-en:2026-10 sent',
@@ -328,7 +336,11 @@ describe.each(DIALECTS)('scheduled reports on %s', (dialect) => {
       clock.ms = Date.parse('2027-02-03T04:00:00Z');
       await start();
       expect(smtp.messages).toHaveLength(1);
-      expect(decodeQuotedPrintable(smtp.messages[0]!.raw)).toContain('January 2027');
+      const mail = decodeQuotedPrintable(smtp.messages[0]!.raw);
+      expect(mail).toContain('January 2027');
+      // format html (the default): the body is the report, nothing attached.
+      expect(mail).toMatch(/Content-Type: text\/html/i);
+      expect(mail).not.toMatch(/Content-Disposition: attachment/i);
       await stop();
       expect(await runs(database)).toEqual([
         'report:weekly-ish:2026-10 baseline',

@@ -16,606 +16,559 @@ import { type ConfiguredTarget, configuredTargetSchema, TARGET_NAME } from './no
  */
 export const DEFAULT_MIN_EVENTS = 20;
 
-const configSchema = z
-  .strictObject({
-    server: z
-      .strictObject({
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.coerce.number().int().min(0).max(65_535).default(8420),
-        /** Largest accepted request body (ingestion batches). */
-        bodyLimitBytes: z.coerce
-          .number()
-          .int()
-          .positive()
-          .default(10 * 1024 * 1024),
-        /**
-         * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: rate limits
-         * then count per real client instead of per proxy. Empty: the socket's address is the client.
-         */
-        trustProxy: commaList().default([]),
-      })
-      .prefault({}),
-    rateLimit: z
-      .strictObject({
-        enabled: booleanish().default(true),
-        /** Failed authentications (unknown or revoked token) one client address may make per minute. */
-        failedAuthPerMinute: z.coerce.number().int().min(1).default(20),
-        /** Requests without a token (anonymous reads, the status page, the UI's files) per client address per minute. */
-        anonymousPerMinute: z.coerce.number().int().min(1).default(1200),
-        /** Calls of the expensive computations (calculator, backtest, markdown preview) per token or address per minute. */
-        expensivePerMinute: z.coerce.number().int().min(1).default(60),
-      })
-      .prefault({}),
-    db: z
-      .strictObject({
-        /** An SQLite file (the embedded default) or a postgres:// URL. */
-        url: z.string().min(1).default('data/shinrai.db'),
-      })
-      .prefault({}),
-    specs: z
-      .strictObject({
-        /** Directory (or file) of SLO specs; reloaded when it changes. */
-        path: z.string().min(1).optional(),
-        watch: booleanish().default(true),
-        /** Largest upload through PUT /api/v1/specs, all files together, in bytes. */
-        uploadMaxBytes: z.coerce
-          .number()
-          .int()
-          .positive()
-          .default(8 * 1024 * 1024),
-        /** Most YAML documents one upload may hold, all files together. */
-        uploadMaxDocuments: z.coerce.number().int().positive().default(10_000),
-      })
-      .prefault({}),
-    auth: z
-      .strictObject({
-        /** Let requests without a token read (never write). */
-        anonymousRead: booleanish().default(false),
-      })
-      .prefault({}),
-    statusPage: z
-      .strictObject({
-        /** Heading of the status pages (/status, /status/internal). */
-        title: z.string().trim().min(1).max(200).default('Status'),
-        /** IANA zone the daily availability bars are cut in (a day is midnight to midnight there). */
-        timeZone: z
-          .string()
-          .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
-          .default('UTC'),
-        /** Days of availability bars. */
-        days: z.coerce.number().int().min(1).max(366).default(90),
-        /** Resolved incidents stay on the public page this many days (0: only open ones). */
-        resolvedDays: z.coerce.number().int().min(0).max(90).default(7),
-        /** Visitors may subscribe to public incident mails on /status (double opt-in; needs smtp.url and publicUrl). */
-        subscriptions: booleanish().default(false),
-        /** The status page's base URL as visitors reach it (https://status.example.com), for links in mails. */
-        publicUrl: z
-          .string()
-          .trim()
-          .regex(
-            /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
-            'must be an http(s) URL without query, such as https://status.example.com',
-          )
-          .default('')
-          .transform((url) => url.replace(/\/+$/, '')),
-        /** Confirmation mails one address may be sent per hour (more subscribe requests get the same answer, no mail). */
-        subscribePerAddressPerHour: z.coerce.number().int().min(1).default(3),
-        /** Subscribe requests one client address may make per hour (more: 429). */
-        subscribePerClientPerHour: z.coerce.number().int().min(1).default(20),
-        /** A confirmation link works this many hours, once. */
-        confirmHours: z.coerce.number().positive().max(720).default(48),
-      })
-      .prefault({}),
-    evaluator: z
-      .strictObject({
-        tickSeconds: z.coerce.number().positive().max(3600).default(30),
-        /** Spacing of the stored history points. */
-        historyStepSeconds: z.coerce.number().int().min(60).max(86_400).default(300),
-        /** How often a follower tries to become the leader (PostgreSQL). */
-        leaderRetrySeconds: z.coerce.number().positive().max(300).default(5),
-      })
-      .prefault({}),
-    prometheus: z
-      .strictObject({
-        /** Prometheus for SLIs whose metric sources name no DataSource (Sloth specs); none by default. */
-        url: z
-          .string()
-          .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
-          .optional(),
-        /** How often pulled SLIs are brought up to date. */
-        intervalSeconds: z.coerce.number().positive().max(3600).default(60),
-        /** A minute is read once it is this old, so scrapes and rule evaluations have landed. */
-        delaySeconds: z.coerce.number().min(0).max(3600).default(60),
-        /** Minutes before the cursor read again on every pull, for late samples. */
-        overlapMinutes: z.coerce.number().int().min(0).max(1440).default(5),
-        timeoutSeconds: z.coerce.number().positive().max(600).default(30),
-        /** Range queries in flight at once. */
-        concurrency: z.coerce.number().int().min(1).max(64).default(4),
-        /** Retries of one query after a transient failure (unreachable, timeout, 5xx), with backoff. */
-        retries: z.coerce.number().int().min(0).max(10).default(2),
-        /** Minutes per range query (Prometheus refuses more than 11,000 points a series; some proxies fewer). */
-        chunkMinutes: z.coerce.number().int().min(10).max(11_000).default(10_000),
-      })
-      .prefault({}),
-    otlp: z
-      .strictObject({
-        /** Receive OTLP/HTTP metrics exports (OpenTelemetry SLIs, docs/sources.md). */
-        enabled: booleanish().default(true),
-        /** URL path of the receiver. */
-        path: z
-          .string()
-          .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path such as /v1/metrics')
-          .default('/v1/metrics'),
-        /** Its own port (0: none, the receiver is on server.port), on server.host. */
-        port: z.coerce.number().int().min(0).max(65_535).default(0),
-        /** Largest export accepted, in bytes after gzip is undone. */
-        maxBodyBytes: z.coerce
-          .number()
-          .int()
-          .positive()
-          .default(16 * 1024 * 1024),
-        /** A cumulative series first seen counts its whole value only if it started at most this long before its point. */
-        newSeriesWindowSeconds: z.coerce.number().min(0).max(86_400).default(600),
-      })
-      .prefault({}),
-    alerting: z
-      .strictObject({
-        /**
-         * Target names the default (Workbook or Sloth) alert rules notify, comma-separated:
-         * notificationTargets.<name> or AlertNotificationTargets in the spec directory.
-         */
-        notify: z
-          .string()
-          .default('')
-          .transform((text) =>
-            text
-              .split(',')
-              .map((name) => name.trim())
-              .filter(Boolean),
-          ),
-        /** Low-traffic guard: a burn-rate condition needs this many events in its long window to fire (0: off). */
-        minEvents: z.coerce.number().int().min(0).default(DEFAULT_MIN_EVENTS),
-        /** How often the leader delivers due notifications. */
-        deliveryIntervalSeconds: z.coerce.number().positive().max(300).default(5),
-        /** A notification that could not be delivered for this long is given up (and logged). */
-        giveUpHours: z.coerce
-          .number()
-          .positive()
-          .max(24 * 30)
-          .default(24),
-      })
-      .prefault({}),
-    incidents: z
-      .strictObject({
-        /** The team's time zone: action items fall due and reviews group days in it. */
-        timeZone: z
-          .string()
-          .default('UTC')
-          .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as UTC or Asia/Tokyo'),
-        /** Severity names, most severe first, comma-separated. */
-        severities: commaList().default(['SEV1', 'SEV2', 'SEV3', 'SEV4']),
-        /** Alert severities (page, ticket) whose firing alerts declare an incident by themselves. */
-        autoDeclare: commaList()
-          .default([])
-          .pipe(z.array(z.enum(['page', 'ticket']))),
-        /**
-         * Notification targets (names, comma-separated) that hear of every newly declared incident
-         * through the notification outbox: a Teams card, a Slack message or webhook JSON.
-         */
-        announce: commaList().default([]),
-        /** Incident severity of an incident declared from a page alert (and Alertmanager critical). */
-        pageSeverity: z.string().default('SEV2'),
-        /** Incident severity of an incident declared from a ticket alert (and Alertmanager warning). */
-        ticketSeverity: z.string().default('SEV3'),
-        /** An OpenAI-compatible API base URL (…/v1) that rewords catch-up summaries; empty: off. */
-        llmUrl: z.string().default(''),
-        llmModel: z.string().default('gpt-4o-mini'),
-        /** Bearer key for the LLM endpoint; prefer the SHINRAI_INCIDENTS_LLM_API_KEY variable. */
-        llmApiKey: z.string().default(''),
-        llmTimeoutSeconds: z.coerce.number().positive().max(120).default(20),
-        /**
-         * Minutes without a status update before the incident commander is reminded in the incident's
-         * Slack channel: one number for every severity, or per severity (`SEV1=15,SEV2=20,*=30` or a
-         * map in a file; `*` is every other severity).
-         */
-        updateIntervalMinutes: z
-          .union([
-            z.number(),
-            z.record(z.string(), z.coerce.number()),
-            z.string().transform((text) =>
-              /^\s*\d+(\.\d+)?\s*$/.test(text)
-                ? { '*': Number(text) }
-                : Object.fromEntries(
-                    text
-                      .split(',')
-                      .map((pair) => pair.trim())
-                      .filter(Boolean)
-                      .map((pair) => {
-                        const at = pair.lastIndexOf('=');
-                        return at < 0
-                          ? [pair, Number.NaN]
-                          : [pair.slice(0, at).trim(), Number(pair.slice(at + 1))];
-                      }),
-                  ),
-            ),
-          ])
-          .default(30)
-          .transform((value) => (typeof value === 'number' ? { '*': value } : value))
-          .pipe(
-            z.record(
-              z.string(),
-              z
-                .number()
-                .positive('minutes must be a positive number')
-                .max(24 * 60),
-            ),
-          ),
-      })
-      .prefault({})
-      .superRefine((incidents, context) => {
-        if (
-          new Set(incidents.severities).size !== incidents.severities.length ||
-          !incidents.severities.length
+const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65_535).default(8420),
+      /** Largest accepted request body (ingestion batches). */
+      bodyLimitBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1024 * 1024),
+      /**
+       * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: rate limits
+       * then count per real client instead of per proxy. Empty: the socket's address is the client.
+       */
+      trustProxy: commaList().default([]),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      enabled: booleanish().default(true),
+      /** Failed authentications (unknown or revoked token) one client address may make per minute. */
+      failedAuthPerMinute: z.coerce.number().int().min(1).default(20),
+      /** Requests without a token (anonymous reads, the status page, the UI's files) per client address per minute. */
+      anonymousPerMinute: z.coerce.number().int().min(1).default(1200),
+      /** Calls of the expensive computations (calculator, backtest, markdown preview) per token or address per minute. */
+      expensivePerMinute: z.coerce.number().int().min(1).default(60),
+    })
+    .prefault({}),
+  db: z
+    .strictObject({
+      /** An SQLite file (the embedded default) or a postgres:// URL. */
+      url: z.string().min(1).default('data/shinrai.db'),
+    })
+    .prefault({}),
+  specs: z
+    .strictObject({
+      /** Directory (or file) of SLO specs; reloaded when it changes. */
+      path: z.string().min(1).optional(),
+      watch: booleanish().default(true),
+      /** Largest upload through PUT /api/v1/specs, all files together, in bytes. */
+      uploadMaxBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(8 * 1024 * 1024),
+      /** Most YAML documents one upload may hold, all files together. */
+      uploadMaxDocuments: z.coerce.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Let requests without a token read (never write). */
+      anonymousRead: booleanish().default(false),
+    })
+    .prefault({}),
+  statusPage: z
+    .strictObject({
+      /** Heading of the status pages (/status, /status/internal). */
+      title: z.string().trim().min(1).max(200).default('Status'),
+      /** IANA zone the daily availability bars are cut in (a day is midnight to midnight there). */
+      timeZone: z
+        .string()
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
+        .default('UTC'),
+      /** Days of availability bars. */
+      days: z.coerce.number().int().min(1).max(366).default(90),
+      /** Resolved incidents stay on the public page this many days (0: only open ones). */
+      resolvedDays: z.coerce.number().int().min(0).max(90).default(7),
+      /** Visitors may subscribe to public incident mails on /status (double opt-in; needs smtp.url and publicUrl). */
+      subscriptions: booleanish().default(false),
+      /** The status page's base URL as visitors reach it (https://status.example.com), for links in mails. */
+      publicUrl: z
+        .string()
+        .trim()
+        .regex(
+          /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
+          'must be an http(s) URL without query, such as https://status.example.com',
         )
+        .default('')
+        .transform((url) => url.replace(/\/+$/, '')),
+      /** Confirmation mails one address may be sent per hour (more subscribe requests get the same answer, no mail). */
+      subscribePerAddressPerHour: z.coerce.number().int().min(1).default(3),
+      /** Subscribe requests one client address may make per hour (more: 429). */
+      subscribePerClientPerHour: z.coerce.number().int().min(1).default(20),
+      /** A confirmation link works this many hours, once. */
+      confirmHours: z.coerce.number().positive().max(720).default(48),
+    })
+    .prefault({}),
+  evaluator: z
+    .strictObject({
+      tickSeconds: z.coerce.number().positive().max(3600).default(30),
+      /** Spacing of the stored history points. */
+      historyStepSeconds: z.coerce.number().int().min(60).max(86_400).default(300),
+      /** How often a follower tries to become the leader (PostgreSQL). */
+      leaderRetrySeconds: z.coerce.number().positive().max(300).default(5),
+    })
+    .prefault({}),
+  prometheus: z
+    .strictObject({
+      /** Prometheus for SLIs whose metric sources name no DataSource (Sloth specs); none by default. */
+      url: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
+        .optional(),
+      /** How often pulled SLIs are brought up to date. */
+      intervalSeconds: z.coerce.number().positive().max(3600).default(60),
+      /** A minute is read once it is this old, so scrapes and rule evaluations have landed. */
+      delaySeconds: z.coerce.number().min(0).max(3600).default(60),
+      /** Minutes before the cursor read again on every pull, for late samples. */
+      overlapMinutes: z.coerce.number().int().min(0).max(1440).default(5),
+      timeoutSeconds: z.coerce.number().positive().max(600).default(30),
+      /** Range queries in flight at once. */
+      concurrency: z.coerce.number().int().min(1).max(64).default(4),
+      /** Retries of one query after a transient failure (unreachable, timeout, 5xx), with backoff. */
+      retries: z.coerce.number().int().min(0).max(10).default(2),
+      /** Minutes per range query (Prometheus refuses more than 11,000 points a series; some proxies fewer). */
+      chunkMinutes: z.coerce.number().int().min(10).max(11_000).default(10_000),
+    })
+    .prefault({}),
+  otlp: z
+    .strictObject({
+      /** Receive OTLP/HTTP metrics exports (OpenTelemetry SLIs, docs/sources.md). */
+      enabled: booleanish().default(true),
+      /** URL path of the receiver. */
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path such as /v1/metrics')
+        .default('/v1/metrics'),
+      /** Its own port (0: none, the receiver is on server.port), on server.host. */
+      port: z.coerce.number().int().min(0).max(65_535).default(0),
+      /** Largest export accepted, in bytes after gzip is undone. */
+      maxBodyBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      /** A cumulative series first seen counts its whole value only if it started at most this long before its point. */
+      newSeriesWindowSeconds: z.coerce.number().min(0).max(86_400).default(600),
+    })
+    .prefault({}),
+  alerting: z
+    .strictObject({
+      /**
+       * Target names the default (Workbook or Sloth) alert rules notify, comma-separated:
+       * notificationTargets.<name> or AlertNotificationTargets in the spec directory.
+       */
+      notify: z
+        .string()
+        .default('')
+        .transform((text) =>
+          text
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+        ),
+      /** Low-traffic guard: a burn-rate condition needs this many events in its long window to fire (0: off). */
+      minEvents: z.coerce.number().int().min(0).default(DEFAULT_MIN_EVENTS),
+      /** How often the leader delivers due notifications. */
+      deliveryIntervalSeconds: z.coerce.number().positive().max(300).default(5),
+      /** A notification that could not be delivered for this long is given up (and logged). */
+      giveUpHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(24),
+    })
+    .prefault({}),
+  incidents: z
+    .strictObject({
+      /** The team's time zone: action items fall due and reviews group days in it. */
+      timeZone: z
+        .string()
+        .default('UTC')
+        .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as UTC or Asia/Tokyo'),
+      /** Severity names, most severe first, comma-separated. */
+      severities: commaList().default(['SEV1', 'SEV2', 'SEV3', 'SEV4']),
+      /** Alert severities (page, ticket) whose firing alerts declare an incident by themselves. */
+      autoDeclare: commaList()
+        .default([])
+        .pipe(z.array(z.enum(['page', 'ticket']))),
+      /**
+       * Notification targets (names, comma-separated) that hear of every newly declared incident
+       * through the notification outbox: a Teams card, a Slack message or webhook JSON.
+       */
+      announce: commaList().default([]),
+      /** Incident severity of an incident declared from a page alert (and Alertmanager critical). */
+      pageSeverity: z.string().default('SEV2'),
+      /** Incident severity of an incident declared from a ticket alert (and Alertmanager warning). */
+      ticketSeverity: z.string().default('SEV3'),
+      /** An OpenAI-compatible API base URL (…/v1) that rewords catch-up summaries; empty: off. */
+      llmUrl: z.string().default(''),
+      llmModel: z.string().default('gpt-4o-mini'),
+      /** Bearer key for the LLM endpoint; prefer the SHINRAI_INCIDENTS_LLM_API_KEY variable. */
+      llmApiKey: z.string().default(''),
+      llmTimeoutSeconds: z.coerce.number().positive().max(120).default(20),
+      /**
+       * Minutes without a status update before the incident commander is reminded in the incident's
+       * Slack channel: one number for every severity, or per severity (`SEV1=15,SEV2=20,*=30` or a
+       * map in a file; `*` is every other severity).
+       */
+      updateIntervalMinutes: z
+        .union([
+          z.number(),
+          z.record(z.string(), z.coerce.number()),
+          z.string().transform((text) =>
+            /^\s*\d+(\.\d+)?\s*$/.test(text)
+              ? { '*': Number(text) }
+              : Object.fromEntries(
+                  text
+                    .split(',')
+                    .map((pair) => pair.trim())
+                    .filter(Boolean)
+                    .map((pair) => {
+                      const at = pair.lastIndexOf('=');
+                      return at < 0
+                        ? [pair, Number.NaN]
+                        : [pair.slice(0, at).trim(), Number(pair.slice(at + 1))];
+                    }),
+                ),
+          ),
+        ])
+        .default(30)
+        .transform((value) => (typeof value === 'number' ? { '*': value } : value))
+        .pipe(
+          z.record(
+            z.string(),
+            z
+              .number()
+              .positive('minutes must be a positive number')
+              .max(24 * 60),
+          ),
+        ),
+    })
+    .prefault({})
+    .superRefine((incidents, context) => {
+      if (new Set(incidents.severities).size !== incidents.severities.length || !incidents.severities.length)
+        context.addIssue({
+          code: 'custom',
+          path: ['severities'],
+          message: 'names must be unique, at least one',
+        });
+      for (const severity of Object.keys(incidents.updateIntervalMinutes))
+        if (severity !== '*' && !incidents.severities.includes(severity))
           context.addIssue({
             code: 'custom',
-            path: ['severities'],
-            message: 'names must be unique, at least one',
+            path: ['updateIntervalMinutes', severity],
+            message: `is not one of the severities (${incidents.severities.join(', ')}) or "*"`,
           });
-        for (const severity of Object.keys(incidents.updateIntervalMinutes))
-          if (severity !== '*' && !incidents.severities.includes(severity))
-            context.addIssue({
-              code: 'custom',
-              path: ['updateIntervalMinutes', severity],
-              message: `is not one of the severities (${incidents.severities.join(', ')}) or "*"`,
-            });
-        for (const key of ['pageSeverity', 'ticketSeverity'] as const)
-          if (!incidents.severities.includes(incidents[key]))
-            context.addIssue({
-              code: 'custom',
-              path: [key],
-              message: `must be one of the severities (${incidents.severities.join(', ')})`,
-            });
-      }),
-    delivery: z
-      .strictObject({
-        /**
-         * The environment that counts as production, per service (`checkout=prod,*=production` or a map
-         * in a file; `*` is every other service). Decided when a deployment is recorded.
-         */
-        production: nameMap().default({}),
-        /** An incident's suggested cause: the last production deployment that finished this long before its impact. */
-        suspectWindowHours: z.coerce
-          .number()
-          .positive()
-          .max(24 * 30)
-          .default(24),
-        /** A deployment's budget impact: the budget consumed this long after it versus as long before it. */
-        afterHours: z.coerce
-          .number()
-          .positive()
-          .max(24 * 7)
-          .default(4),
-        /** The DORA report year whose performance levels are shown (2021–2024); 0: the latest. */
-        benchmarkYear: z.coerce.number().int().min(0).default(0),
-        /** Repository (`owner/repo`, GitLab `group/project`) → service, for webhooks that name no service. */
-        repositories: nameMap().default({}),
-        /** Secret GitHub signs webhooks with (X-Hub-Signature-256); empty: the GitHub webhook is off. Prefer SHINRAI_DELIVERY_GITHUB_SECRET. */
-        githubSecret: z.string().default(''),
-        /** Token GitLab sends (X-Gitlab-Token); empty: the GitLab webhook is off. Prefer SHINRAI_DELIVERY_GITLAB_TOKEN. */
-        gitlabToken: z.string().default(''),
-        /** Bearer token of the generic / CloudEvents deployment webhook; empty: off. Prefer SHINRAI_DELIVERY_WEBHOOK_TOKEN. */
-        webhookToken: z.string().default(''),
-      })
-      .prefault({}),
-    slack: z
-      .strictObject({
-        /** Bot token (xoxb-…) the Web API is called with; empty: the Slack app is off. Prefer SHINRAI_SLACK_BOT_TOKEN. */
-        botToken: z
-          .string()
-          .default('')
-          .refine((token) => token === '' || token.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
-        /** Verifies every request Slack sends (HTTP mode). Prefer SHINRAI_SLACK_SIGNING_SECRET. */
-        signingSecret: z.string().default(''),
-        /** App-level token (xapp-…) with connections:write, for Socket Mode. Prefer SHINRAI_SLACK_APP_TOKEN. */
-        appToken: z
-          .string()
-          .default('')
-          .refine(
-            (token) => token === '' || token.startsWith('xapp-'),
-            'must be an app-level token (xapp-…)',
-          ),
-        /** Base URL of the Web API (tests point it at a local fake); outbound calls obey egress.allow. */
-        apiUrl: z
-          .string()
-          .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
-          .default('https://slack.com/api/')
-          .transform((url) => (url.endsWith('/') ? url : `${url}/`)),
-        /** Incident channels are named <prefix><number>-<slug>. */
-        channelPrefix: z
-          .string()
-          .regex(
-            /^[a-z0-9][a-z0-9_-]{0,19}$/,
-            'must be 1–20 lower-case letters, digits, "-" or "_" (a Slack channel name start)',
-          )
-          .default('inc-'),
-        /** Channel (ID such as C0123456789) where every new incident is announced; empty: none. */
-        broadcastChannel: z.string().trim().default(''),
-        /** Slack user IDs invited to every incident channel (with the incident commander). */
-        responders: commaList()
-          .default([])
-          .pipe(
-            z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0123456789')),
-          ),
-        /** Reaction (name without colons) that stars a channel message for the postmortem timeline. */
-        pinReaction: z
-          .string()
-          .regex(/^[a-z0-9_+'-]{1,100}$/, 'must be a reaction name without colons, such as pushpin')
-          .default('pushpin'),
-        /** Incident roles besides commander, communications, operations and scribe, offered on the card. */
-        roles: commaList()
-          .default([])
-          .pipe(
-            z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a role name such as security-lead')),
-          ),
-        /**
-         * Who may do what from Slack: Slack user ID (U…/W…) or e-mail address → viewer, editor or
-         * admin; "*" for everyone else in the workspace. A map in a file, `id=role,…` elsewhere.
-         */
-        users: z
-          .union([
-            z.record(z.string(), z.string()),
-            z.string().transform((text) =>
-              Object.fromEntries(
-                text
-                  .split(',')
-                  .map((pair) => pair.trim())
-                  .filter(Boolean)
-                  .map((pair) => {
-                    const at = pair.lastIndexOf('=');
-                    return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
-                  }),
-              ),
+      for (const key of ['pageSeverity', 'ticketSeverity'] as const)
+        if (!incidents.severities.includes(incidents[key]))
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `must be one of the severities (${incidents.severities.join(', ')})`,
+          });
+    }),
+  delivery: z
+    .strictObject({
+      /**
+       * The environment that counts as production, per service (`checkout=prod,*=production` or a map
+       * in a file; `*` is every other service). Decided when a deployment is recorded.
+       */
+      production: nameMap().default({}),
+      /** An incident's suggested cause: the last production deployment that finished this long before its impact. */
+      suspectWindowHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(24),
+      /** A deployment's budget impact: the budget consumed this long after it versus as long before it. */
+      afterHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 7)
+        .default(4),
+      /** The DORA report year whose performance levels are shown (2021–2024); 0: the latest. */
+      benchmarkYear: z.coerce.number().int().min(0).default(0),
+      /** Repository (`owner/repo`, GitLab `group/project`) → service, for webhooks that name no service. */
+      repositories: nameMap().default({}),
+      /** Secret GitHub signs webhooks with (X-Hub-Signature-256); empty: the GitHub webhook is off. Prefer SHINRAI_DELIVERY_GITHUB_SECRET. */
+      githubSecret: z.string().default(''),
+      /** Token GitLab sends (X-Gitlab-Token); empty: the GitLab webhook is off. Prefer SHINRAI_DELIVERY_GITLAB_TOKEN. */
+      gitlabToken: z.string().default(''),
+      /** Bearer token of the generic / CloudEvents deployment webhook; empty: off. Prefer SHINRAI_DELIVERY_WEBHOOK_TOKEN. */
+      webhookToken: z.string().default(''),
+    })
+    .prefault({}),
+  slack: z
+    .strictObject({
+      /** Bot token (xoxb-…) the Web API is called with; empty: the Slack app is off. Prefer SHINRAI_SLACK_BOT_TOKEN. */
+      botToken: z
+        .string()
+        .default('')
+        .refine((token) => token === '' || token.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+      /** Verifies every request Slack sends (HTTP mode). Prefer SHINRAI_SLACK_SIGNING_SECRET. */
+      signingSecret: z.string().default(''),
+      /** App-level token (xapp-…) with connections:write, for Socket Mode. Prefer SHINRAI_SLACK_APP_TOKEN. */
+      appToken: z
+        .string()
+        .default('')
+        .refine((token) => token === '' || token.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
+      /** Base URL of the Web API (tests point it at a local fake); outbound calls obey egress.allow. */
+      apiUrl: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')
+        .default('https://slack.com/api/')
+        .transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+      /** Incident channels are named <prefix><number>-<slug>. */
+      channelPrefix: z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9_-]{0,19}$/,
+          'must be 1–20 lower-case letters, digits, "-" or "_" (a Slack channel name start)',
+        )
+        .default('inc-'),
+      /** Channel (ID such as C0123456789) where every new incident is announced; empty: none. */
+      broadcastChannel: z.string().trim().default(''),
+      /** Slack user IDs invited to every incident channel (with the incident commander). */
+      responders: commaList()
+        .default([])
+        .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0123456789'))),
+      /** Reaction (name without colons) that stars a channel message for the postmortem timeline. */
+      pinReaction: z
+        .string()
+        .regex(/^[a-z0-9_+'-]{1,100}$/, 'must be a reaction name without colons, such as pushpin')
+        .default('pushpin'),
+      /** Incident roles besides commander, communications, operations and scribe, offered on the card. */
+      roles: commaList()
+        .default([])
+        .pipe(
+          z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a role name such as security-lead')),
+        ),
+      /**
+       * Who may do what from Slack: Slack user ID (U…/W…) or e-mail address → viewer, editor or
+       * admin; "*" for everyone else in the workspace. A map in a file, `id=role,…` elsewhere.
+       */
+      users: z
+        .union([
+          z.record(z.string(), z.string()),
+          z.string().transform((text) =>
+            Object.fromEntries(
+              text
+                .split(',')
+                .map((pair) => pair.trim())
+                .filter(Boolean)
+                .map((pair) => {
+                  const at = pair.lastIndexOf('=');
+                  return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+                }),
             ),
-          ])
-          .default({})
-          .transform((map, context) => {
-            const out: Record<string, 'viewer' | 'editor' | 'admin'> = {};
-            for (const [who, role] of Object.entries(map)) {
-              const key = who.includes('@') ? who.toLowerCase() : who;
-              if (key !== '*' && !/^[UW][A-Z0-9]{2,}$/.test(key) && !/^[^\s@]+@[^\s@]+$/.test(key))
-                context.addIssue({
-                  code: 'custom',
-                  path: [who],
-                  message: 'is not a Slack user ID (U0123456789), an e-mail address or "*"',
-                });
-              else if (role !== 'viewer' && role !== 'editor' && role !== 'admin')
-                context.addIssue({
-                  code: 'custom',
-                  path: [who],
-                  message: 'role must be viewer, editor or admin',
-                });
-              else out[key] = role;
-            }
-            return out;
-          }),
-        /** Language of the incident card, announcements and reminders in Slack: en or ja. */
-        language: z.enum(['en', 'ja']).default('en'),
-        /** Base URL people open Shinrai's UI at (https://shinrai.example.com): the card links the incident there. */
-        uiUrl: z
-          .string()
-          .default('')
-          .refine(
-            (url) => url === '' || /^https?:\/\/[^\s/]+/i.test(url),
-            'must be an http:// or https:// URL',
           ),
-        /** Receive Slack's requests over a Socket Mode WebSocket (needs appToken) instead of HTTP. */
-        socketMode: booleanish().default(false),
-      })
-      .prefault({})
-      .superRefine((slack, context) => {
-        if (slack.socketMode && !slack.appToken)
-          context.addIssue({
-            code: 'custom',
-            path: ['appToken'],
-            message: 'Socket Mode needs an app-level token (xapp-…)',
-          });
-        if ((slack.socketMode || slack.signingSecret || slack.appToken) && !slack.botToken)
-          context.addIssue({
-            code: 'custom',
-            path: ['botToken'],
-            message: 'the Slack app needs a bot token (xoxb-…)',
-          });
-        if (slack.botToken && !slack.socketMode && !slack.signingSecret)
-          context.addIssue({
-            code: 'custom',
-            path: ['signingSecret'],
-            message: 'needed to verify requests from Slack (or set slack.socketMode with an appToken)',
-          });
-      }),
-    reports: z
-      .strictObject({
-        /** IANA zone the monthly report's calendar months are cut in; unset: statusPage.timeZone, else incidents.timeZone. */
-        timeZone: z
-          .string()
-          .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
-          .optional(),
-        /** The URL people open Shinrai's web UI at (https://shinrai.example.com): links in HTML and PDF reports start with it; empty: they are paths. */
-        baseUrl: z
-          .string()
-          .trim()
-          .regex(
-            /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
-            'must be an http(s) URL without query, such as https://shinrai.example.com',
-          )
-          .default('')
-          .transform((url) => url.replace(/\/+$/, '')),
-        /** The Chromium that prints PDF reports (the Debian package's path by default). */
-        chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
-        /** Monthly reports sent by the leader (config file, or JSON in SHINRAI_REPORTS_SCHEDULES); docs/reports.md#schedules. */
-        schedules: reportSchedules(),
-      })
-      .prefault({}),
-    risks: z
-      .strictObject({
-        /** A single risk above this share of an SLO's yearly budget must be fixed. */
-        tooBigShare: z.coerce.number().gt(0).max(1).default(0.25),
-      })
-      .prefault({}),
-    egress: z
-      .strictObject({
-        /** Hosts, `*.domain`, IPs and CIDRs outbound calls may reach; empty: anywhere but link-local/metadata. */
-        allow: commaList()
-          .default([])
-          .superRefine((entries, context) => {
-            const parsed = parseEgressAllow(entries);
-            if (!parsed.ok)
-              for (const message of parsed.problems) context.addIssue({ code: 'custom', message });
-          }),
-      })
-      .prefault({}),
-    smtp: z
-      .strictObject({
-        /** smtp://host:587 (STARTTLS) or smtps://host:465 (TLS), credentials optional in the URL; empty: no mail. */
-        url: z
-          .string()
-          .trim()
-          .regex(/^(smtps?:\/\/[^\s/]+\/?)?$/i, 'must be smtp://host[:port] or smtps://host[:port]')
-          .default(''),
-        /** User name (overrides the URL's). */
-        user: z.string().default(''),
-        /** Password (overrides the URL's). Prefer SHINRAI_SMTP_PASSWORD. */
-        password: z.string().default(''),
-        /** The From address, e.g. "Example Status <status@example.com>". */
-        from: z.string().trim().max(300).default(''),
-        /** A PEM file of the CA(s) that sign the SMTP server's certificate, besides the system's (a private CA). */
-        caFile: z.string().default(''),
-        /** smtp:// only: `required` refuses a server without STARTTLS; `opportunistic` uses it when offered. */
-        starttls: z.enum(['required', 'opportunistic']).default('required'),
-        /** Seconds one SMTP connection or command may take. */
-        timeoutSeconds: z.coerce.number().positive().max(300).default(30),
-        /** How often queued mail is sent (leader). */
-        intervalSeconds: z.coerce.number().positive().max(3600).default(10),
-        /** A mail still failing this long after it was queued is given up (logged). */
-        giveUpHours: z.coerce.number().positive().max(720).default(48),
-      })
-      .prefault({}),
-    /**
-     * Named connections (config file only): URL, credentials, headers, CA, as a DataSource's
-     * connectionDetails. A spec uploaded through the API reaches a source only through one of these.
-     */
-    connections: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .transform((map, context) => {
-        const out: Record<string, ConnectionDetails> = {};
-        for (const [name, raw] of Object.entries(map)) {
-          if (!CONNECTION_NAME.test(name)) {
-            context.addIssue({
-              code: 'custom',
-              path: [name],
-              message: 'is not a connection name (letters, digits, "_", "-")',
-            });
-            continue;
-          }
-          const parsed = parseInlineConnection(raw);
-          if (parsed.ok) out[name] = parsed.details;
-          else
-            for (const problem of parsed.problems) {
-              // "connectionDetails.url: must be …" → connections.<name>.url: must be …
-              const match = /^connectionDetails\.?([^:]*): (.*)$/s.exec(problem);
-              const field = match?.[1] ?? '';
-              const message = match?.[2] ?? problem;
-              context.addIssue({ code: 'custom', path: [name, ...(field ? field.split('.') : [])], message });
-            }
-        }
-        return out;
-      }),
-    /**
-     * Named notification targets (config file only): kind, URL and signing secret. Specs (uploaded
-     * ones too) name them with `targetRef: <name>`; `alerting.notify` names them for default rules.
-     */
-    notificationTargets: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .transform((map, context) => {
-        const out: Record<string, ConfiguredTarget> = {};
-        for (const [name, raw] of Object.entries(map)) {
-          if (!TARGET_NAME.test(name)) {
-            context.addIssue({
-              code: 'custom',
-              path: [name],
-              message: 'is not a target name (letters, digits, "_", "-"; at most 63)',
-            });
-            continue;
-          }
-          const parsed = configuredTargetSchema.safeParse(raw);
-          if (parsed.success) out[name] = parsed.data;
-          else
-            for (const issue of parsed.error.issues)
+        ])
+        .default({})
+        .transform((map, context) => {
+          const out: Record<string, 'viewer' | 'editor' | 'admin'> = {};
+          for (const [who, role] of Object.entries(map)) {
+            const key = who.includes('@') ? who.toLowerCase() : who;
+            if (key !== '*' && !/^[UW][A-Z0-9]{2,}$/.test(key) && !/^[^\s@]+@[^\s@]+$/.test(key))
               context.addIssue({
                 code: 'custom',
-                path: [name, ...issue.path.map(String)],
-                message:
-                  issue.code === 'unrecognized_keys'
-                    ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (known: ${Object.keys(configuredTargetSchema.shape).join(', ')})`
-                    : issue.code === 'invalid_type' && issue.path.length === 0
-                      ? 'expected a map such as { target: webhook, url: https://… }'
-                      : issue.message,
+                path: [who],
+                message: 'is not a Slack user ID (U0123456789), an e-mail address or "*"',
               });
-        }
-        return out;
-      }),
-    demo: z
-      .strictObject({
-        enabled: booleanish().default(false),
-        seedDays: z.coerce.number().min(0).max(400).default(0),
-      })
-      .prefault({}),
-    log: z
-      .strictObject({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      })
-      .prefault({}),
-  })
-  .superRefine((config, context) => {
-    // reports.schedules against the sections that deliver them.
-    // An invalid section reports its own problems; these checks need the whole, valid entries.
-    if (!Array.isArray(config.reports?.schedules)) return;
-    config.reports.schedules.forEach((schedule, index) => {
-      if (!schedule?.id) return;
-      const at = (field: string) => ['reports', 'schedules', index, field];
-      if (!config.reports.baseUrl)
+            else if (role !== 'viewer' && role !== 'editor' && role !== 'admin')
+              context.addIssue({
+                code: 'custom',
+                path: [who],
+                message: 'role must be viewer, editor or admin',
+              });
+            else out[key] = role;
+          }
+          return out;
+        }),
+      /** Language of the incident card, announcements and reminders in Slack: en or ja. */
+      language: z.enum(['en', 'ja']).default('en'),
+      /** Base URL people open Shinrai's UI at (https://shinrai.example.com): the card links the incident there. */
+      uiUrl: z
+        .string()
+        .default('')
+        .refine(
+          (url) => url === '' || /^https?:\/\/[^\s/]+/i.test(url),
+          'must be an http:// or https:// URL',
+        ),
+      /** Receive Slack's requests over a Socket Mode WebSocket (needs appToken) instead of HTTP. */
+      socketMode: booleanish().default(false),
+    })
+    .prefault({})
+    .superRefine((slack, context) => {
+      if (slack.socketMode && !slack.appToken)
         context.addIssue({
           code: 'custom',
-          path: ['reports', 'schedules', index],
-          message: 'needs reports.baseUrl (the links in scheduled reports must be absolute)',
+          path: ['appToken'],
+          message: 'Socket Mode needs an app-level token (xapp-…)',
         });
-      if (schedule.recipients.length && !(config.smtp.url && config.smtp.from))
+      if ((slack.socketMode || slack.signingSecret || slack.appToken) && !slack.botToken)
         context.addIssue({
           code: 'custom',
-          path: at('recipients'),
-          message: 'needs smtp.url and smtp.from to send mail',
+          path: ['botToken'],
+          message: 'the Slack app needs a bot token (xoxb-…)',
         });
-      if (schedule.slackChannel && !config.slack.botToken)
+      if (slack.botToken && !slack.socketMode && !slack.signingSecret)
         context.addIssue({
           code: 'custom',
-          path: at('slackChannel'),
-          message: 'needs slack.botToken to post to Slack',
+          path: ['signingSecret'],
+          message: 'needed to verify requests from Slack (or set slack.socketMode with an appToken)',
         });
-      if (schedule.webhook) {
-        const target = config.notificationTargets[schedule.webhook];
-        if (target?.target !== 'webhook')
+    }),
+  reports: z
+    .strictObject({
+      /** IANA zone the monthly report's calendar months are cut in; unset: statusPage.timeZone, else incidents.timeZone. */
+      timeZone: z
+        .string()
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Tokyo')
+        .optional(),
+      /** The URL people open Shinrai's web UI at (https://shinrai.example.com): links in HTML and PDF reports start with it; empty: they are paths. */
+      baseUrl: z
+        .string()
+        .trim()
+        .regex(
+          /^(https?:\/\/[^\s/?#]+[^\s?#]*)?$/i,
+          'must be an http(s) URL without query, such as https://shinrai.example.com',
+        )
+        .default('')
+        .transform((url) => url.replace(/\/+$/, '')),
+      /** The Chromium that prints PDF reports (the Debian package's path by default). */
+      chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+      /** Monthly reports sent by the leader (config file, or JSON in SHINRAI_REPORTS_SCHEDULES); docs/reports.md#schedules. */
+      schedules: reportSchedules(),
+    })
+    .prefault({}),
+  risks: z
+    .strictObject({
+      /** A single risk above this share of an SLO's yearly budget must be fixed. */
+      tooBigShare: z.coerce.number().gt(0).max(1).default(0.25),
+    })
+    .prefault({}),
+  egress: z
+    .strictObject({
+      /** Hosts, `*.domain`, IPs and CIDRs outbound calls may reach; empty: anywhere but link-local/metadata. */
+      allow: commaList()
+        .default([])
+        .superRefine((entries, context) => {
+          const parsed = parseEgressAllow(entries);
+          if (!parsed.ok)
+            for (const message of parsed.problems) context.addIssue({ code: 'custom', message });
+        }),
+    })
+    .prefault({}),
+  smtp: z
+    .strictObject({
+      /** smtp://host:587 (STARTTLS) or smtps://host:465 (TLS), credentials optional in the URL; empty: no mail. */
+      url: z
+        .string()
+        .trim()
+        .regex(/^(smtps?:\/\/[^\s/]+\/?)?$/i, 'must be smtp://host[:port] or smtps://host[:port]')
+        .default(''),
+      /** User name (overrides the URL's). */
+      user: z.string().default(''),
+      /** Password (overrides the URL's). Prefer SHINRAI_SMTP_PASSWORD. */
+      password: z.string().default(''),
+      /** The From address, e.g. "Example Status <status@example.com>". */
+      from: z.string().trim().max(300).default(''),
+      /** A PEM file of the CA(s) that sign the SMTP server's certificate, besides the system's (a private CA). */
+      caFile: z.string().default(''),
+      /** smtp:// only: `required` refuses a server without STARTTLS; `opportunistic` uses it when offered. */
+      starttls: z.enum(['required', 'opportunistic']).default('required'),
+      /** Seconds one SMTP connection or command may take. */
+      timeoutSeconds: z.coerce.number().positive().max(300).default(30),
+      /** How often queued mail is sent (leader). */
+      intervalSeconds: z.coerce.number().positive().max(3600).default(10),
+      /** A mail still failing this long after it was queued is given up (logged). */
+      giveUpHours: z.coerce.number().positive().max(720).default(48),
+    })
+    .prefault({}),
+  /**
+   * Named connections (config file only): URL, credentials, headers, CA, as a DataSource's
+   * connectionDetails. A spec uploaded through the API reaches a source only through one of these.
+   */
+  connections: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .transform((map, context) => {
+      const out: Record<string, ConnectionDetails> = {};
+      for (const [name, raw] of Object.entries(map)) {
+        if (!CONNECTION_NAME.test(name)) {
           context.addIssue({
             code: 'custom',
-            path: at('webhook'),
-            message: target
-              ? `${schedule.webhook} is a ${target.target} target: a report goes to a target: webhook`
-              : `names no notificationTargets entry (configure notificationTargets.${schedule.webhook} with target: webhook)`,
+            path: [name],
+            message: 'is not a connection name (letters, digits, "_", "-")',
           });
+          continue;
+        }
+        const parsed = parseInlineConnection(raw);
+        if (parsed.ok) out[name] = parsed.details;
+        else
+          for (const problem of parsed.problems) {
+            // "connectionDetails.url: must be …" → connections.<name>.url: must be …
+            const match = /^connectionDetails\.?([^:]*): (.*)$/s.exec(problem);
+            const field = match?.[1] ?? '';
+            const message = match?.[2] ?? problem;
+            context.addIssue({ code: 'custom', path: [name, ...(field ? field.split('.') : [])], message });
+          }
       }
-    });
-  });
+      return out;
+    }),
+  /**
+   * Named notification targets (config file only): kind, URL and signing secret. Specs (uploaded
+   * ones too) name them with `targetRef: <name>`; `alerting.notify` names them for default rules.
+   */
+  notificationTargets: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .transform((map, context) => {
+      const out: Record<string, ConfiguredTarget> = {};
+      for (const [name, raw] of Object.entries(map)) {
+        if (!TARGET_NAME.test(name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is not a target name (letters, digits, "_", "-"; at most 63)',
+          });
+          continue;
+        }
+        const parsed = configuredTargetSchema.safeParse(raw);
+        if (parsed.success) out[name] = parsed.data;
+        else
+          for (const issue of parsed.error.issues)
+            context.addIssue({
+              code: 'custom',
+              path: [name, ...issue.path.map(String)],
+              message:
+                issue.code === 'unrecognized_keys'
+                  ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (known: ${Object.keys(configuredTargetSchema.shape).join(', ')})`
+                  : issue.code === 'invalid_type' && issue.path.length === 0
+                    ? 'expected a map such as { target: webhook, url: https://… }'
+                    : issue.message,
+            });
+      }
+      return out;
+    }),
+  demo: z
+    .strictObject({
+      enabled: booleanish().default(false),
+      seedDays: z.coerce.number().min(0).max(400).default(0),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
 
 /** One scheduled monthly report (`reports.schedules[]`). */
 function reportSchedule() {
@@ -716,6 +669,46 @@ function reportSchedules() {
       });
     });
 }
+
+/** The schema with the checks across sections (reports.schedules against what delivers them). */
+const checkedConfigSchema = configSchema.superRefine((config, context) => {
+  // reports.schedules against the sections that deliver them.
+  // An invalid section reports its own problems; these checks need the whole, valid entries.
+  if (!Array.isArray(config.reports?.schedules)) return;
+  config.reports.schedules.forEach((schedule, index) => {
+    if (!schedule?.id) return;
+    const at = (field: string) => ['reports', 'schedules', index, field];
+    if (!config.reports.baseUrl)
+      context.addIssue({
+        code: 'custom',
+        path: ['reports', 'schedules', index],
+        message: 'needs reports.baseUrl (the links in scheduled reports must be absolute)',
+      });
+    if (schedule.recipients.length && !(config.smtp.url && config.smtp.from))
+      context.addIssue({
+        code: 'custom',
+        path: at('recipients'),
+        message: 'needs smtp.url and smtp.from to send mail',
+      });
+    if (schedule.slackChannel && !config.slack.botToken)
+      context.addIssue({
+        code: 'custom',
+        path: at('slackChannel'),
+        message: 'needs slack.botToken to post to Slack',
+      });
+    if (schedule.webhook) {
+      const target = config.notificationTargets[schedule.webhook];
+      if (target?.target !== 'webhook')
+        context.addIssue({
+          code: 'custom',
+          path: at('webhook'),
+          message: target
+            ? `${schedule.webhook} is a ${target.target} target: a report goes to a target: webhook`
+            : `names no notificationTargets entry (configure notificationTargets.${schedule.webhook} with target: webhook)`,
+        });
+    }
+  });
+});
 
 /** A list from a config file, or comma-separated from a flag or the environment. */
 function commaList() {
@@ -844,7 +837,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const [key, value] of Object.entries(sources.flags ?? {}))
     if (value !== undefined) set(key, value, FLAG_NAMES[key] ?? `flag ${key}`);
 
-  const result = configSchema.safeParse(raw);
+  const result = checkedConfigSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.join('.');

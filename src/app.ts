@@ -48,9 +48,15 @@ import { MailOutbox } from './platform/mail-outbox.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
 import { PeriodicTask } from './platform/periodic.js';
-import { documentRenderers, reportRoutes, reportTimeZone } from './reports/index.js';
+import {
+  documentRenderers,
+  ReportScheduler,
+  reportRoutes,
+  reportTimeZone,
+  scheduledReportsCounter,
+} from './reports/index.js';
 import { availabilityRoutes, riskRoutes } from './risks/index.js';
-import { queueIncidentCalls, SlackApp, SlackOutbox, slackEnabled } from './slack/index.js';
+import { queueIncidentCalls, queueSlackPost, SlackApp, SlackOutbox, slackEnabled } from './slack/index.js';
 import {
   createLeaderElection,
   Evaluator,
@@ -98,6 +104,8 @@ export interface RunningShinrai {
   readonly mailOutbox: MailOutbox | undefined;
   /** Status-page subscriptions and their notifier, when statusPage.subscriptions is on. */
   readonly statusSubscriptions: StatusSubscriptions | undefined;
+  /** Queues the scheduled monthly reports on the leader, when reports.schedules has entries. */
+  readonly reportScheduler: ReportScheduler | undefined;
   stop(): Promise<void>;
 }
 
@@ -326,6 +334,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       stops.push(() => pruning.stop());
     }
 
+    const scheduledReports = scheduledReportsCounter(metrics.registry);
     // Mail (docs/email.md): the outbox sends on the leader; subscriptions queue into it.
     if (
       config.statusPage.subscriptions &&
@@ -346,7 +355,14 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           intervalMs: config.smtp.intervalSeconds * 1000,
           giveUpHours: config.smtp.giveUpHours,
           leaseMs: Math.max(300_000, 4 * config.smtp.timeoutSeconds * 1000),
-          onOutcome: (kind, outcome) => metrics.mails.inc({ kind, outcome }),
+          onOutcome: (kind, outcome) => {
+            metrics.mails.inc({ kind, outcome });
+            if (kind === 'report')
+              scheduledReports.inc({
+                channel: 'email',
+                outcome: outcome === 'failed' ? 'retrying' : outcome,
+              });
+          },
         })
       : undefined;
     if (mailOutbox) {
@@ -414,6 +430,38 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         return { decision: answer.decision, summary: answer.summary };
       },
     };
+    const reportDeps = {
+      db,
+      clock,
+      catalog: () => specs.current.catalog,
+      timeZone: reportTimeZone(config),
+      tooBigShare: config.risks.tooBigShare,
+      incidents: incidentDeps,
+      delivery: deliveryDeps,
+    };
+    // Scheduled reports (docs/reports.md#schedules): queued on the leader into the outboxes above.
+    const reportScheduler = config.reports.schedules.length
+      ? new ReportScheduler({
+          report: reportDeps,
+          log,
+          schedules: config.reports.schedules,
+          baseUrl: config.reports.baseUrl,
+          chromiumPath: config.reports.chromiumPath,
+          isLeader: () => evaluator.isLeader(),
+          intervalMs: 60_000,
+          queueSlackPost: slackOutbox ? queueSlackPost : undefined,
+          onOutcome: (channel, outcome, count) => scheduledReports.inc({ channel, outcome }, count),
+          onQueued: (channels) => {
+            if (channels.has('email')) void mailOutbox?.cycle();
+            if (channels.has('slack')) void slackOutbox?.cycle();
+            if (channels.has('webhook')) void deliverer.cycle();
+          },
+        })
+      : undefined;
+    if (reportScheduler) {
+      reportScheduler.start();
+      stops.push(() => reportScheduler.stop());
+    }
     const server = await buildServer({ config, db, clock, log, metrics }, [
       healthRoutes({
         db,
@@ -448,13 +496,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       gateRoutes(gateDeps),
       deliveryRoutes(deliveryDeps),
       reportRoutes({
-        db,
-        clock,
-        catalog: () => specs.current.catalog,
-        timeZone: reportTimeZone(config),
-        tooBigShare: config.risks.tooBigShare,
-        incidents: incidentDeps,
-        delivery: deliveryDeps,
+        ...reportDeps,
         renderers: documentRenderers({
           baseUrl: config.reports.baseUrl,
           chromiumPath: config.reports.chromiumPath,
@@ -520,6 +562,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       slackOutbox,
       mailOutbox,
       statusSubscriptions,
+      reportScheduler,
       stop: stopAll,
     };
     if (options.listen === false) return { ...running, url: '' };

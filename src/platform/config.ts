@@ -443,6 +443,8 @@ const configSchema = z.strictObject({
         .transform((url) => url.replace(/\/+$/, '')),
       /** The Chromium that prints PDF reports (the Debian package's path by default). */
       chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+      /** Monthly reports sent by the leader (config file, or JSON in SHINRAI_REPORTS_SCHEDULES); docs/reports.md#schedules. */
+      schedules: reportSchedules(),
     })
     .prefault({}),
   risks: z
@@ -566,6 +568,146 @@ const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+});
+
+/** One scheduled monthly report (`reports.schedules[]`). */
+function reportSchedule() {
+  return z
+    .strictObject({
+      /** Keys the occurrences (`report:<id>:<month>`); default: the product and language (`checkout-en`). */
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be letters, digits, "_" or "-" (at most 63)')
+        .optional(),
+      /** A service, or owner:<team>, journey:<journey>, label:<key>=<value> (as the report API takes). */
+      product: z
+        .string()
+        .trim()
+        .min(1, 'must name a product (a service, owner:…, journey:… or label:…)')
+        .max(300),
+      /** Email addresses; each gets its own mail (needs smtp.url and smtp.from). */
+      recipients: z
+        .array(z.email('must be an email address such as team@example.com').max(254))
+        .max(100)
+        .default([]),
+      /** The id of a Slack channel (C0123ABC) the summary is posted to (needs slack.botToken). */
+      slackChannel: z
+        .string()
+        .trim()
+        .regex(
+          /^[CG][A-Z0-9]{2,30}$/,
+          "must be a channel id such as C0123ABCD (the channel's details in Slack show it), not its name",
+        )
+        .optional(),
+      /** A notificationTargets.<name> of target: webhook that receives the report as JSON. */
+      webhook: z.string().regex(TARGET_NAME, 'must be the name of a notificationTargets entry').optional(),
+      language: z.enum(['en', 'ja'], { error: 'must be en or ja' }).default('en'),
+      /** 1–28, so that every month has it. */
+      dayOfMonth: z.coerce
+        .number()
+        .int('must be a whole day')
+        .min(1, 'must be 1 to 28 (every month has it)')
+        .max(28, 'must be 1 to 28 (every month has it)')
+        .default(1),
+      /** HH:MM (24-hour) in reports.timeZone. */
+      time: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 09:00 (HH:MM, 24-hour)')
+        .default('09:00'),
+      /** html: the mail's body is the report; pdf (printed by Chromium) or md: attached besides. */
+      format: z.enum(['html', 'pdf', 'md'], { error: 'must be html, pdf or md' }).default('html'),
+    })
+    .superRefine((s, context) => {
+      if (!s.recipients.length && !s.slackChannel && !s.webhook)
+        context.addIssue({
+          code: 'custom',
+          message: 'sends nowhere: give recipients, a slackChannel or a webhook',
+        });
+    })
+    .transform((s) => ({
+      ...s,
+      id:
+        s.id ??
+        `${
+          s.product
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '-')
+            .replace(/^-+|-+$/g, '')
+            .slice(0, 50) || 'product'
+        }-${s.language}`,
+    }));
+}
+
+/** `reports.schedules`: a list in the config file, or its JSON from a flag or the environment; ids unique. */
+function reportSchedules() {
+  return z
+    .preprocess(
+      (value, context) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value);
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a list (YAML in the config file, or JSON)' });
+          return z.NEVER;
+        }
+      },
+      z.array(reportSchedule(), { error: 'must be a list of schedules' }),
+    )
+    .default([])
+    .superRefine((schedules, context) => {
+      const seen = new Set<string>();
+      schedules.forEach((s, index) => {
+        // An entry that failed its own checks has no id yet: its problems are reported already.
+        if (s.id === undefined) return;
+        if (seen.has(s.id))
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'id'],
+            message: `${s.id} is used by another schedule: give each schedule its own id`,
+          });
+        seen.add(s.id);
+      });
+    });
+}
+
+/** The schema with the checks across sections (reports.schedules against what delivers them). */
+const checkedConfigSchema = configSchema.superRefine((config, context) => {
+  // reports.schedules against the sections that deliver them.
+  // An invalid section reports its own problems; these checks need the whole, valid entries.
+  if (!Array.isArray(config.reports?.schedules)) return;
+  config.reports.schedules.forEach((schedule, index) => {
+    if (!schedule?.id) return;
+    const at = (field: string) => ['reports', 'schedules', index, field];
+    if (!config.reports.baseUrl)
+      context.addIssue({
+        code: 'custom',
+        path: ['reports', 'schedules', index],
+        message: 'needs reports.baseUrl (the links in scheduled reports must be absolute)',
+      });
+    if (schedule.recipients.length && !(config.smtp.url && config.smtp.from))
+      context.addIssue({
+        code: 'custom',
+        path: at('recipients'),
+        message: 'needs smtp.url and smtp.from to send mail',
+      });
+    if (schedule.slackChannel && !config.slack.botToken)
+      context.addIssue({
+        code: 'custom',
+        path: at('slackChannel'),
+        message: 'needs slack.botToken to post to Slack',
+      });
+    if (schedule.webhook) {
+      const target = config.notificationTargets[schedule.webhook];
+      if (target?.target !== 'webhook')
+        context.addIssue({
+          code: 'custom',
+          path: at('webhook'),
+          message: target
+            ? `${schedule.webhook} is a ${target.target} target: a report goes to a target: webhook`
+            : `names no notificationTargets entry (configure notificationTargets.${schedule.webhook} with target: webhook)`,
+        });
+    }
+  });
 });
 
 /** A list from a config file, or comma-separated from a flag or the environment. */
@@ -695,7 +837,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const [key, value] of Object.entries(sources.flags ?? {}))
     if (value !== undefined) set(key, value, FLAG_NAMES[key] ?? `flag ${key}`);
 
-  const result = configSchema.safeParse(raw);
+  const result = checkedConfigSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.join('.');

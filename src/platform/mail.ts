@@ -23,6 +23,14 @@ export interface MailMessage {
   readonly html: string;
   /** Extra headers, e.g. List-Unsubscribe. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Files sent with the mail (a scheduled report's PDF or Markdown), base64 so the outbox keeps them as JSON. */
+  readonly attachments?:
+    | ReadonlyArray<{
+        readonly filename: string;
+        readonly contentType: string;
+        readonly contentBase64: string;
+      }>
+    | undefined;
 }
 
 export type SendOutcome =
@@ -129,6 +137,16 @@ export class Mailer {
         text: message.text,
         html: message.html,
         headers: { ...message.headers },
+        ...(message.attachments?.length
+          ? {
+              attachments: message.attachments.map((a) => ({
+                filename: a.filename,
+                contentType: a.contentType,
+                content: a.contentBase64,
+                encoding: 'base64',
+              })),
+            }
+          : {}),
         messageId: messageIdOf(mailId, config.from),
         disableFileAccess: true,
         disableUrlAccess: true,

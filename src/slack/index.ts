@@ -21,6 +21,7 @@ export {
   lastStatusUpdateMs,
   MESSAGE_EVENT_TYPE,
   queueIncidentCalls,
+  queueSlackPost,
   SlackOutbox,
   type SlackOutboxDeps,
   updateIntervalMinutes,

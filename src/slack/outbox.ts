@@ -49,7 +49,7 @@ const UNINVITABLE = new Set([
   'not_allowed_token_type',
 ]);
 
-type Kind = 'open' | 'card' | 'remind';
+type Kind = 'open' | 'card' | 'remind' | 'post';
 
 /** Progress of a job: what Slack confirmed so far. */
 interface JobState {
@@ -67,6 +67,8 @@ interface JobState {
   /** The commander the card job last invited. */
   ic?: string;
   reminded?: boolean;
+  /** A `post` job's message (a scheduled report's summary): kept whole so the row is all it needs. */
+  post?: { channel: string; text: string };
 }
 
 /** Queues the Slack calls an incident change needs, in the change's transaction. */
@@ -92,6 +94,26 @@ export async function queueIncidentCalls(trx: Kysely<Database>, change: Incident
       }),
     )
     .execute();
+}
+
+/**
+ * Queues one message to a channel that is not about an incident (a scheduled report's summary), in
+ * the caller's transaction; posted once like every other call (`post:<id>` is its idempotency key).
+ * Returns whether it was new.
+ */
+export async function queueSlackPost(
+  trx: Kysely<Database>,
+  post: { readonly id: string; readonly channel: string; readonly text: string },
+  atMs: number,
+): Promise<boolean> {
+  const row = jobRow(`post:${post.id}`, '', 'post', atMs);
+  const inserted = await trx
+    .insertInto('slack_outbox')
+    .values({ ...row, state: JSON.stringify({ post: { channel: post.channel, text: post.text } }) })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
 }
 
 function jobRow(id: string, incidentId: string, kind: Kind, atMs: number): SlackOutboxTable {
@@ -250,7 +272,9 @@ export class SlackOutbox {
           ? await this.open(row, state)
           : row.kind === 'card'
             ? await this.card(row, state)
-            : await this.remind(row, state);
+            : row.kind === 'post'
+              ? await this.post(row, state)
+              : await this.remind(row, state);
       if (finished === 'waiting') return 'waiting';
       const updated = await this.db.kysely
         .updateTable('slack_outbox')
@@ -602,6 +626,23 @@ export class SlackOutbox {
       }
       state.ic = ic;
       await this.save(row, state);
+    }
+    return 'done';
+  }
+
+  /** A `post` job: its message, once (joining a public channel the bot is not in yet). */
+  private async post(row: SlackOutboxTable, state: JobState): Promise<Outcome> {
+    const message = state.post;
+    if (!message) return 'done';
+    const send = () => this.postOnce(row, state, message.channel, row.id, { text: message.text });
+    try {
+      await send();
+    } catch (error) {
+      if (this.platformError(error) !== 'not_in_channel') throw error;
+      await this.call('conversations.join', () =>
+        this.deps.client.conversations.join({ channel: message.channel }),
+      );
+      await send();
     }
     return 'done';
   }

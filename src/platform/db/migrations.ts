@@ -622,6 +622,33 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('mail_outbox').ifExists().execute();
     },
   },
+  '0019_report_schedules': {
+    async up(db: Kysely<unknown>) {
+      // Scheduled monthly reports (src/reports/schedules.ts): one row per (schedule, month) done,
+      // inserted in the transaction that queues its mails, Slack post and webhook call, so a month
+      // is sent once whatever restarts or replicas do. A schedule's latest month is its cursor.
+      await db.schema
+        .createTable('report_schedule_runs')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('schedule_id', 'text', (c) => c.notNull())
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('done_at', 'bigint', (c) => c.notNull())
+        .addColumn('deliveries', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('report_schedule_runs_schedule')
+        .ifNotExists()
+        .on('report_schedule_runs')
+        .columns(['schedule_id', 'month'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('report_schedule_runs').ifExists().execute();
+    },
+  },
   '0020_delivery_summaries': {
     async up(db: Kysely<unknown>) {
       // Per service and UTC day, what the DORA metrics read (src/delivery/summaries.ts): the

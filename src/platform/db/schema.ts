@@ -229,6 +229,7 @@ export interface Database {
   status_subscribers: StatusSubscriberTable;
   status_mail_incidents: StatusMailIncidentTable;
   mail_state: MailStateTable;
+  report_schedule_runs: ReportScheduleRunTable;
   delivery_day_summaries: DeliveryDaySummaryTable;
   delivery_dirty_days: DeliveryDirtyDayTable;
 }
@@ -400,4 +401,23 @@ export interface StatusMailIncidentTable {
 export interface MailStateTable {
   name: string;
   value: string;
+}
+
+/**
+ * One occurrence of a scheduled report (migration 0019_report_schedules): recorded in the
+ * transaction that queues its deliveries, so its id (`report:<schedule>:<month>`) is sent once.
+ */
+export interface ReportScheduleRunTable {
+  id: string;
+  schedule_id: string;
+  /** The month the report covers, `YYYY-MM`. */
+  month: string;
+  /** `sent` (deliveries queued) or `baseline` (the month due when the schedule was first seen: not sent). */
+  outcome: string;
+  /** When it was due (epoch ms). */
+  due_at: number;
+  /** When it was recorded. */
+  done_at: number;
+  /** Deliveries queued: mails, Slack posts and webhook calls. */
+  deliveries: number;
 }

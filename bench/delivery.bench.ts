@@ -25,6 +25,7 @@ import {
   type DeployedChange,
   type DeploymentFact,
   recordDeployment,
+  refreshSummaries,
 } from '../src/delivery/index.js';
 import type { IncidentDeps } from '../src/incidents/index.js';
 import { type Dialect, openDatabase } from '../src/platform/db/database.js';
@@ -863,7 +864,11 @@ async function ingestLoad(
     while (performance.now() < endMs) {
       const n = next++;
       const t0 = performance.now();
-      const outcome = await send(n);
+      // A socket the server closed as idle (keep-alive) can reset the first request after a pause:
+      // sent again once — every body has its id, so a repeat is the same deployment, never a second.
+      const outcome = await send(n).catch(() =>
+        send(n).catch((error: unknown) => `network: ${(error as Error).cause ?? (error as Error).message}`),
+      );
       latencies.push(performance.now() - t0);
       if (outcome === 'created') created++;
       else {
@@ -1082,6 +1087,7 @@ export async function run(flags: BenchFlags): Promise<void> {
   );
   const metricRows: string[] = [];
   const ingestRows: string[] = [];
+  const summaryRows: string[] = [];
   for (const dialect of dialects) {
     seed.causes.length = 0;
     seed.fixes.clear();
@@ -1100,6 +1106,19 @@ export async function run(flags: BenchFlags): Promise<void> {
       server = await startTestServer(dialect, { specs, database });
       await seedIncidents(server, seed, incidents);
       console.log(`${dialect}: seeded in ${sec(t0)} s`);
+      // The bulk load marked every (service, day) stale: the first metrics request would rebuild
+      // them all. Timed here on its own, so the timed requests below are the steady state.
+      t0 = performance.now();
+      const summaryDb = openDatabase(database.url);
+      try {
+        const rebuilt = await refreshSummaries(summaryDb);
+        console.log(
+          `${dialect}: summaries of ${fmt(rebuilt)} (service, day)s built from the bulk load in ${sec(t0)} s`,
+        );
+        summaryRows.push(`| ${dialect} | ${fmt(rebuilt)} | ${sec(t0)} s |`);
+      } finally {
+        await summaryDb.close();
+      }
       metricRows.push(
         ...(await runMetrics(dialect, server, seed, {
           days,
@@ -1115,6 +1134,7 @@ export async function run(flags: BenchFlags): Promise<void> {
       await rm(specs, { recursive: true, force: true });
     }
   }
+  console.log(`\n| dialect | summaries built | from scratch in |\n|---|---|---|\n${summaryRows.join('\n')}`);
   console.log(
     `\n| dialect | scope | deployments | changes | API p50 | API p95 | pure core | API / core | naive reference |\n|---|---|---|---|---|---|---|---|---|\n${metricRows.join('\n')}`,
   );

@@ -55,6 +55,9 @@ function history(seed: number): Body[] {
   const bodies: Body[] = [];
   for (const service of ['api', 'web', 'jobs']) {
     let pending: { sha: string; timestamp: string }[] = [];
+    // What the last successful production deployment shipped: listed again now and then (a CI that
+    // sends `git log` from an older base), so a later status change moves those changes.
+    let shipped: { sha: string; timestamp: string }[] = [];
     let at = START + Math.floor(random() * 6 * HOUR);
     for (let n = 0; n < 45; n++) {
       const commits = Array.from({ length: Math.floor(random() * 4) }, (_, c) => ({
@@ -63,6 +66,7 @@ function history(seed: number): Body[] {
         timestamp: iso(at - Math.floor(random() * 3 * DAY) + (random() < 0.05 ? 2 * HOUR : 0)),
       }));
       pending = [...pending, ...commits];
+      const listed = random() < 0.4 ? [...shipped, ...pending] : pending;
       const r = random();
       const status: DeploymentStatus = r < 0.1 ? 'rolled_back' : r < 0.15 ? 'failure' : 'success';
       const k = random();
@@ -75,12 +79,15 @@ function history(seed: number): Body[] {
         service,
         environment,
         // A repeated sha within one deployment, now and then.
-        commits: pending.length && random() < 0.05 ? [...pending, pending[0]!] : pending,
+        commits: listed.length && random() < 0.05 ? [...listed, listed[0]!] : listed,
         finishedAt: iso(finish),
         status,
         kind,
       });
-      if (status === 'success' && environment === 'production') pending = [];
+      if (status === 'success' && environment === 'production') {
+        shipped = pending;
+        pending = [];
+      }
       at = finish + Math.floor(random() * 9 * HOUR) + 1;
     }
   }
@@ -258,9 +265,20 @@ describe.each(DIALECTS)('delivery summaries on %s', (dialect) => {
 
   it('follows later status changes that move first deployments to other days', async () => {
     // Roll back successful deployments: their changes are first shipped by a later one, often on another day.
-    const victims = bodies
-      .filter((b) => b.environment === 'production' && b.status === 'success')
-      .filter((_, i) => i % 7 === 3);
+    const good = bodies.filter((b) => b.environment === 'production' && b.status === 'success');
+    const dayOf = (b: Body) => Math.floor(Date.parse(b.finishedAt) / DAY);
+    // Also those whose commits a later good deployment on another UTC day lists again.
+    const movers = good.filter((v) =>
+      good.some(
+        (later) =>
+          later.service === v.service &&
+          later.finishedAt > v.finishedAt &&
+          dayOf(later) !== dayOf(v) &&
+          later.commits.some((c) => v.commits.some((own) => own.sha === c.sha)),
+      ),
+    );
+    expect(movers.length).toBeGreaterThan(1);
+    const victims = [...new Set([...good.filter((_, i) => i % 7 === 3), ...movers.slice(0, 3)])];
     expect(victims.length).toBeGreaterThan(5);
     for (const victim of victims)
       await request(batched, 'POST', '/api/v1/deployments', { ...victim, status: 'rolled_back' });
@@ -268,7 +286,13 @@ describe.each(DIALECTS)('delivery summaries on %s', (dialect) => {
       .selectFrom('delivery_dirty_days')
       .select(['service', 'day'])
       .execute();
-    expect(moved.length).toBeGreaterThan(victims.length);
+    // Marked: the victims' own days, and days their changes moved to (another day, now and then).
+    const victimDays = new Set(
+      victims.map((v) => `${v.service} ${Math.floor(Date.parse(v.finishedAt) / DAY)}`),
+    );
+    const markedDays = new Set(moved.map((m) => `${m.service} ${Number(m.day)}`));
+    for (const day of victimDays) expect(markedDays).toContain(day);
+    expect(markedDays.size).toBeGreaterThan(victimDays.size);
     for (const [from, to, tz] of periods) {
       const { answer, expected } = await naive(from, to, tz);
       expect(answer, `${from}..${to} ${tz}`).toEqual(expected);

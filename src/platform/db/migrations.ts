@@ -679,10 +679,10 @@ const migrations: Record<string, Migration> = {
           service text NOT NULL,
           day integer NOT NULL)`.execute(db);
       await db.schema
-        .createIndex('delivery_dirty_days_by_service')
+        .createIndex('delivery_dirty_days_by_key')
         .ifNotExists()
         .on('delivery_dirty_days')
-        .columns(['service', 'id'])
+        .columns(['service', 'day'])
         .execute();
       for (const statement of postgres ? postgresSummaryTriggers() : SQLITE_SUMMARY_TRIGGERS)
         await sql.raw(statement).execute(db);
@@ -726,33 +726,34 @@ const DAY_OF = (column: string) => `CAST(${column} / 86400000 AS integer)`;
  * row each costs little). Only the fields the summaries carry count; a change marks both the day
  * it left and the day it moved to.
  */
-const SQLITE_SUMMARY_TRIGGERS = [
-  `CREATE TRIGGER IF NOT EXISTS deployments_summary_insert AFTER INSERT ON deployments
-     WHEN NEW.production = 1
-     BEGIN INSERT INTO delivery_dirty_days (service, day) VALUES (NEW.service, ${DAY_OF('NEW.finished_at')}); END`,
-  `CREATE TRIGGER IF NOT EXISTS deployments_summary_update AFTER UPDATE ON deployments
-     WHEN (OLD.production = 1 OR NEW.production = 1) AND (OLD.status IS NOT NEW.status OR OLD.kind IS NOT NEW.kind
-       OR OLD.finished_at IS NOT NEW.finished_at OR OLD.production IS NOT NEW.production OR OLD.service IS NOT NEW.service)
-     BEGIN
-       INSERT INTO delivery_dirty_days (service, day) VALUES (OLD.service, ${DAY_OF('OLD.finished_at')});
-       INSERT INTO delivery_dirty_days (service, day) VALUES (NEW.service, ${DAY_OF('NEW.finished_at')});
-     END`,
-  `CREATE TRIGGER IF NOT EXISTS deployments_summary_delete AFTER DELETE ON deployments
-     WHEN OLD.production = 1
-     BEGIN INSERT INTO delivery_dirty_days (service, day) VALUES (OLD.service, ${DAY_OF('OLD.finished_at')}); END`,
-  `CREATE TRIGGER IF NOT EXISTS changes_summary_insert AFTER INSERT ON changes
-     WHEN NEW.first_deployed_at IS NOT NULL
-     BEGIN INSERT INTO delivery_dirty_days (service, day) VALUES (NEW.service, ${DAY_OF('NEW.first_deployed_at')}); END`,
-  `CREATE TRIGGER IF NOT EXISTS changes_summary_update AFTER UPDATE ON changes
-     WHEN OLD.first_deployed_at IS NOT NEW.first_deployed_at OR OLD.committed_at IS NOT NEW.committed_at
-       OR OLD.service IS NOT NEW.service
-     BEGIN
-       INSERT INTO delivery_dirty_days (service, day)
-         SELECT OLD.service, ${DAY_OF('OLD.first_deployed_at')} WHERE OLD.first_deployed_at IS NOT NULL;
-       INSERT INTO delivery_dirty_days (service, day)
-         SELECT NEW.service, ${DAY_OF('NEW.first_deployed_at')} WHERE NEW.first_deployed_at IS NOT NULL;
-     END`,
-];
+const SQLITE_SUMMARY_TRIGGERS = (() => {
+  /** Marks (service, day) unless it is already marked: a bulk write leaves one mark per day, not per row. */
+  const mark = (service: string, ms: string, when = 'TRUE') =>
+    `INSERT INTO delivery_dirty_days (service, day) SELECT ${service}, ${DAY_OF(ms)} WHERE (${when})
+       AND NOT EXISTS (SELECT 1 FROM delivery_dirty_days WHERE service = ${service} AND day = ${DAY_OF(ms)});`;
+  return [
+    `CREATE TRIGGER IF NOT EXISTS deployments_summary_insert AFTER INSERT ON deployments
+       WHEN NEW.production = 1
+       BEGIN ${mark('NEW.service', 'NEW.finished_at')} END`,
+    `CREATE TRIGGER IF NOT EXISTS deployments_summary_update AFTER UPDATE ON deployments
+       WHEN (OLD.production = 1 OR NEW.production = 1) AND (OLD.status IS NOT NEW.status OR OLD.kind IS NOT NEW.kind
+         OR OLD.finished_at IS NOT NEW.finished_at OR OLD.production IS NOT NEW.production OR OLD.service IS NOT NEW.service)
+       BEGIN ${mark('OLD.service', 'OLD.finished_at')} ${mark('NEW.service', 'NEW.finished_at')} END`,
+    `CREATE TRIGGER IF NOT EXISTS deployments_summary_delete AFTER DELETE ON deployments
+       WHEN OLD.production = 1
+       BEGIN ${mark('OLD.service', 'OLD.finished_at')} END`,
+    `CREATE TRIGGER IF NOT EXISTS changes_summary_insert AFTER INSERT ON changes
+       WHEN NEW.first_deployed_at IS NOT NULL
+       BEGIN ${mark('NEW.service', 'NEW.first_deployed_at')} END`,
+    `CREATE TRIGGER IF NOT EXISTS changes_summary_update AFTER UPDATE ON changes
+       WHEN OLD.first_deployed_at IS NOT NEW.first_deployed_at OR OLD.committed_at IS NOT NEW.committed_at
+         OR OLD.service IS NOT NEW.service
+       BEGIN
+         ${mark('OLD.service', 'OLD.first_deployed_at', 'OLD.first_deployed_at IS NOT NULL')}
+         ${mark('NEW.service', 'NEW.first_deployed_at', 'NEW.first_deployed_at IS NOT NULL')}
+       END`,
+  ];
+})();
 
 /** A row of `deployments` whose summarised fields are unchanged by an update (old `o`, new `n`). */
 const SAME_DEPLOYMENT = `n.id = o.id AND n.status = o.status AND n.kind = o.kind AND n.finished_at = o.finished_at
@@ -816,6 +817,8 @@ function postgresSummaryTriggers(): string[] {
        INSERT INTO delivery_dirty_days (service, day) ${mark.body};
        RETURN NULL;
      END $$`,
+    // Idempotent, as every migration here (PostgreSQL 13 has no CREATE OR REPLACE TRIGGER).
+    `DROP TRIGGER IF EXISTS ${name} ON ${mark.table}`,
     `CREATE TRIGGER ${name} AFTER ${mark.event} ON ${mark.table}
        REFERENCING ${mark.tables} FOR EACH STATEMENT EXECUTE FUNCTION ${name}()`,
   ]);

@@ -8,15 +8,13 @@ import { DateTime, IANAZone } from 'luxon';
 import { AppError } from '../platform/errors.js';
 import { benchmarkTable } from './levels.js';
 import {
-  type ChangeColumns,
   computeDeliveryMetrics,
   computeDeliveryMetricsFromColumns,
   type DeliveryMetrics,
-  type DeploymentColumns,
 } from './metrics.js';
 import type { CauseLink } from './model.js';
 import { confirmedCauses, type DeliveryDeps } from './service.js';
-import { type DaySummary, refreshSummaries, summaryCounts, unpackSummary } from './summaries.js';
+import { readSummaries, refreshSummaries } from './summaries.js';
 import { MAX_PERIOD_DAYS } from './weeks.js';
 
 const DAY_MS = 86_400_000;
@@ -93,7 +91,11 @@ export async function deliveryMetrics(deps: DeliveryDeps, query: MetricsQuery): 
 
   await refreshSummaries(deps.db, services);
   const lookaheadToMs = toMs + RESTORE_LOOKAHEAD_DAYS * DAY_MS;
-  const { deployments, changes, place } = await readSummaries(deps, services, fromMs, toMs, lookaheadToMs);
+  const { deployments, changes, place } = await readSummaries(deps.db, services, {
+    fromMs,
+    toMs,
+    lookaheadToMs,
+  });
   const scope = services ? new Set(services) : undefined;
   const wanted = (row: { service: string; production: number; status: string; finished_at: number }) =>
     Number(row.production) === 1 &&
@@ -159,149 +161,4 @@ export async function deliveryMetrics(deps: DeliveryDeps, query: MetricsQuery): 
     changes,
     benchmarkYear,
   });
-}
-
-/** Whether typed arrays on this machine are little-endian, as summaries are packed. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Reads the summaries of the days [fromMs, lookaheadToMs) touches into columns (one copy of each
- * section, no object per row), and a way to find the index of given deployments (their ids are
- * read only for the days that hold them).
- */
-async function readSummaries(
-  deps: DeliveryDeps,
-  services: readonly string[] | undefined,
-  fromMs: number,
-  toMs: number,
-  lookaheadToMs: number,
-): Promise<{
-  deployments: Pick<DeploymentColumns, 'groupStart' | 'finishedAtMs' | 'flags'>;
-  changes: ChangeColumns;
-  place: (
-    rows: readonly { id: string; service: string; finished_at: number }[],
-  ) => Promise<Map<string, number>>;
-}> {
-  const firstDay = Math.floor(fromMs / DAY_MS);
-  const lastDay = Math.floor((lookaheadToMs - 1) / DAY_MS);
-  const lastChangeDay = Math.floor((toMs - 1) / DAY_MS);
-  const rows: { service: string; day: number; data: Uint8Array }[] = [];
-  for (const chunk of chunks(services)) {
-    let query = deps.db.kysely
-      .selectFrom('delivery_day_summaries')
-      .select(['service', 'day', 'data'])
-      .where('day', '>=', firstDay)
-      .where('day', '<=', lastDay);
-    if (chunk) query = query.where('service', 'in', chunk);
-    rows.push(...(await query.orderBy('service').orderBy('day').execute()));
-  }
-  let deploymentTotal = 0;
-  let groupTotal = 0;
-  let leadTotal = 0;
-  for (const row of rows) {
-    const counts = summaryCounts(row.data);
-    deploymentTotal += counts.deployments;
-    if (Number(row.day) > lastChangeDay) continue;
-    groupTotal += counts.groups;
-    leadTotal += counts.leads;
-  }
-  const finishedAtMs = new Float64Array(deploymentTotal);
-  const flags = new Uint8Array(deploymentTotal);
-  const groupAtMs = new Float64Array(groupTotal);
-  const groupEnd = new Int32Array(groupTotal);
-  const leadTimeMs = new Float64Array(leadTotal);
-  const groupStarts: number[] = [];
-  /** `service\nday` → [first index, deployments copied] of each day read. */
-  const dayStart = new Map<string, [number, number]>();
-  let deploymentAt = 0;
-  let groupAt = 0;
-  let leadAt = 0;
-  let service: string | undefined;
-  for (const row of rows) {
-    if (row.service !== service) {
-      service = row.service;
-      groupStarts.push(deploymentAt);
-    }
-    const day = Number(row.day);
-    const summary = unpack(row.data);
-    // Deployments past the look-ahead are cut (they are sorted), as a read of the rows would be.
-    let count = summary.finishedAtMs.length;
-    while (count > 0 && summary.finishedAtMs[count - 1]! >= lookaheadToMs) count--;
-    finishedAtMs.set(summary.finishedAtMs.subarray(0, count), deploymentAt);
-    flags.set(summary.flags.subarray(0, count), deploymentAt);
-    dayStart.set(`${row.service}\n${day}`, [deploymentAt, count]);
-    deploymentAt += count;
-    if (day > lastChangeDay) continue;
-    groupAtMs.set(summary.groupAtMs, groupAt);
-    for (const size of summary.groupSize) {
-      leadAt += size;
-      groupEnd[groupAt++] = leadAt;
-    }
-    leadTimeMs.set(summary.leadTimeMs, leadAt - summary.leadTimeMs.length);
-  }
-  groupStarts.push(deploymentAt);
-
-  const place = async (wanted: readonly { id: string; service: string; finished_at: number }[]) => {
-    const byService = new Map<string, Set<number>>();
-    for (const row of wanted) {
-      const day = Math.floor(Number(row.finished_at) / DAY_MS);
-      if (!dayStart.has(`${row.service}\n${day}`)) continue;
-      const days = byService.get(row.service) ?? new Set<number>();
-      days.add(day);
-      byService.set(row.service, days);
-    }
-    const indexOf = new Map<string, number>();
-    for (const [name, days] of byService) {
-      const list = [...days];
-      for (let i = 0; i < list.length; i += IN_CHUNK) {
-        const idRows = await deps.db.kysely
-          .selectFrom('delivery_day_summaries')
-          .select(['day', 'ids'])
-          .where('service', '=', name)
-          .where('day', 'in', list.slice(i, i + IN_CHUNK))
-          .execute();
-        for (const idRow of idRows) {
-          const read = dayStart.get(`${name}\n${Number(idRow.day)}`);
-          if (read === undefined) continue;
-          // Only ids within what was copied (the look-ahead cut drops a day's tail).
-          const ids = (JSON.parse(idRow.ids) as string[]).slice(0, read[1]);
-          for (const [position, id] of ids.entries()) indexOf.set(id, read[0] + position);
-        }
-      }
-    }
-    return indexOf;
-  };
-  return {
-    deployments: {
-      groupStart: Int32Array.from(groupStarts),
-      finishedAtMs: finishedAtMs.subarray(0, deploymentAt),
-      flags: flags.subarray(0, deploymentAt),
-    },
-    changes: { groupAtMs, groupEnd, leadTimeMs },
-    place,
-  };
-}
-
-/** A packed summary as typed-array views: zero-copy when aligned and little-endian, else unpacked. */
-function unpack(data: Uint8Array): DaySummary {
-  if (!LITTLE_ENDIAN || data.byteOffset % 8 !== 0) return unpackSummary(data);
-  const { deployments: d, groups: g, leads: l } = summaryCounts(data);
-  let at = data.byteOffset + 16;
-  const finishedAtMs = new Float64Array(data.buffer, at, d);
-  at += 8 * d;
-  const groupAtMs = new Float64Array(data.buffer, at, g);
-  at += 8 * g;
-  const leadTimeMs = new Float64Array(data.buffer, at, l);
-  at += 8 * l;
-  const groupSize = new Uint32Array(data.buffer, at, g);
-  at += 4 * g;
-  return { finishedAtMs, groupAtMs, leadTimeMs, groupSize, flags: new Uint8Array(data.buffer, at, d) };
-}
-
-/** The services in chunks for `IN` lists; one undefined chunk for "every service". */
-function chunks(services: readonly string[] | undefined): Array<string[] | undefined> {
-  if (!services) return [undefined];
-  const out: string[][] = [];
-  for (let i = 0; i < services.length; i += IN_CHUNK) out.push(services.slice(i, i + IN_CHUNK));
-  return out;
 }

@@ -125,21 +125,12 @@ export interface DeliveryColumnsInput {
 }
 
 const NO_LINKS: readonly CauseLink[] = [];
-const NO_FIXES: readonly string[] = [];
 
 const isRestoringKind = (kind: DeploymentKind): boolean => kind === 'hotfix' || kind === 'rollback';
 
 /** By finish, then id: the order "next deployment" means; ties broken by id so input order never matters. */
 function byFinish(a: DeploymentFact, b: DeploymentFact): number {
   return a.finishedAtMs - b.finishedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Per-week counters, filled in one pass over the in-period rows. */
-interface WeekTally {
-  successes: number;
-  reached: number;
-  failed: number;
-  unplanned: number;
 }
 
 /** The DORA metrics of the deployments, causes and changes over [fromMs, toMs) in the zone. */
@@ -215,19 +206,25 @@ export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): 
   const buckets = weekBuckets(fromMs, toMs, timeZone);
   const weekCount = buckets.weeks.length;
   const inPeriod = (ms: number): boolean => ms >= fromMs && ms < toMs;
-  const tallies: WeekTally[] = buckets.weeks.map(() => ({
-    successes: 0,
-    reached: 0,
-    failed: 0,
-    unplanned: 0,
-  }));
+  // Per-week counters as typed arrays: this loop runs once per deployment.
+  const weekSuccesses = new Int32Array(weekCount);
+  const weekReached = new Int32Array(weekCount);
+  const weekFailed = new Int32Array(weekCount);
+  const weekUnplanned = new Int32Array(weekCount);
   const { groupStart, finishedAtMs: finishes, flags } = input.deployments;
+  const { fixes, causes } = input.deployments;
 
   // Incident id → finishes of the deployments that name it in `fixes`, ascending.
   const fixFinishes = new Map<string, number[]>();
-  for (const [index, incidentIds] of input.deployments.fixes)
+  for (const [index, incidentIds] of fixes)
     for (const incidentId of incidentIds) pushTo(fixFinishes, incidentId, finishes[index]!);
   for (const list of fixFinishes.values()) list.sort((a, b) => a - b);
+  // The few deployments with fixes or causes, marked so the loop looks them up only then.
+  const LINKED = 1;
+  const FIXING = 2;
+  const marks = new Uint8Array(finishes.length);
+  for (const index of causes.keys()) marks[index]! |= LINKED;
+  for (const [index, incidentIds] of fixes) if (incidentIds.length) marks[index]! |= FIXING;
 
   let successes = 0;
   let reached = 0;
@@ -241,28 +238,26 @@ export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): 
       const finishedAt = finishes[i]!;
       if (!inPeriod(finishedAt)) continue;
       const week = buckets.weekOf(finishedAt);
-      const tally = tallies[week]!;
       const flag = flags[i]!;
+      const mark = marks[i]!;
       reached++;
-      tally.reached++;
+      weekReached[week]!++;
       if (flag & FLAG_SUCCESS) {
         successes++;
-        tally.successes++;
+        weekSuccesses[week]!++;
       }
-      const fixes = input.deployments.fixes.get(i) ?? NO_FIXES;
-      if (flag & FLAG_RESTORING || fixes.length > 0) {
+      if (flag & FLAG_RESTORING || mark & FIXING) {
         unplanned++;
-        tally.unplanned++;
+        weekUnplanned[week]!++;
       }
-      const links = input.deployments.causes.get(i) ?? NO_LINKS;
       const followedByFix = i + 1 < end && (flags[i + 1]! & FLAG_RESTORING) !== 0;
-      if (!(links.length > 0 || !(flag & FLAG_SUCCESS) || followedByFix)) continue;
+      if (!(mark & LINKED || !(flag & FLAG_SUCCESS) || followedByFix)) continue;
       failed++;
-      tally.failed++;
+      weekFailed[week]!++;
       const recoveryMs = recoveryOf(
         finishedAt,
         followedByFix ? finishes[i + 1]! : undefined,
-        links,
+        causes.get(i) ?? NO_LINKS,
         fixFinishes,
       );
       if (recoveryMs !== null) {
@@ -272,12 +267,12 @@ export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): 
     }
   }
 
-  // Lead times in one typed array (no per-row allocation); percentiles by selection, not sorting.
+  // Lead times straight into one array bucketed by week (a counting pass, then a placing pass):
+  // no per-row allocation, no second copy; percentiles by selection, not sorting.
   const { groupAtMs, groupEnd, leadTimeMs } = input.changes;
+  const groupWeek = new Int32Array(groupAtMs.length).fill(-1);
+  const weekOffsets = new Int32Array(weekCount + 1);
   let excluded = 0;
-  let leadCount = 0;
-  const leadTimes = new Float64Array(leadTimeMs.length);
-  const leadWeeks = new Int32Array(leadTimeMs.length);
   for (let group = 0, j = 0; group < groupAtMs.length; group++) {
     const at = groupAtMs[group]!;
     const end = groupEnd[group]!;
@@ -286,19 +281,29 @@ export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): 
       continue;
     }
     const week = buckets.weekOf(at);
+    groupWeek[group] = week;
     for (; j < end; j++) {
-      const lead = leadTimeMs[j]!;
-      if (!(lead > 0)) {
-        excluded++;
-        continue;
-      }
-      leadTimes[leadCount] = lead;
-      leadWeeks[leadCount++] = week;
+      if (leadTimeMs[j]! > 0) weekOffsets[week + 1]!++;
+      else excluded++;
     }
   }
-  const allLeadTimes = leadTimes.subarray(0, leadCount);
-  // Weekly medians first: they pair values with weeks by index, and the overall percentiles permute.
-  const leadByWeek = weeklyMedians(allLeadTimes, leadWeeks, weekCount);
+  for (let w = 0; w < weekCount; w++) weekOffsets[w + 1]! += weekOffsets[w]!;
+  const allLeadTimes = new Float64Array(weekOffsets[weekCount]!);
+  const cursor = weekOffsets.slice(0, weekCount);
+  for (let group = 0, j = 0; group < groupAtMs.length; group++) {
+    const week = groupWeek[group]!;
+    const end = groupEnd[group]!;
+    if (week < 0) {
+      j = end;
+      continue;
+    }
+    for (; j < end; j++) {
+      const lead = leadTimeMs[j]!;
+      if (lead > 0) allLeadTimes[cursor[week]!++] = lead;
+    }
+  }
+  // Weekly medians first (each permutes only its own week's segment), then the whole period's.
+  const leadByWeek = segmentMedians(allLeadTimes, weekOffsets);
   const [leadMedianMs, leadP90Ms] = percentilesContInPlace(allLeadTimes, [0.5, 0.9]);
   const allRecoveries = Float64Array.from(recoveries);
   const recoveryByWeek = weeklyMedians(allRecoveries, Int32Array.from(recoveryWeeks), weekCount);
@@ -345,18 +350,15 @@ export function computeDeliveryMetricsFromColumns(input: DeliveryColumnsInput): 
       rate: reworkRate,
       level: levelFor('reworkRate', reworkRate, year),
     },
-    weeks: buckets.weeks.map((week, index) => {
-      const tally = tallies[index]!;
-      return {
-        start: week.start,
-        startMs: week.startMs,
-        deployments: tally.successes,
-        leadTimeMedianMs: leadByWeek[index]!,
-        changeFailRate: rate(tally.failed, tally.reached),
-        recoveryMedianMs: recoveryByWeek[index]!,
-        reworkRate: rate(tally.unplanned, tally.reached),
-      };
-    }),
+    weeks: buckets.weeks.map((week, index) => ({
+      start: week.start,
+      startMs: week.startMs,
+      deployments: weekSuccesses[index]!,
+      leadTimeMedianMs: leadByWeek[index]!,
+      changeFailRate: rate(weekFailed[index]!, weekReached[index]!),
+      recoveryMedianMs: recoveryByWeek[index]!,
+      reworkRate: rate(weekUnplanned[index]!, weekReached[index]!),
+    })),
   };
 }
 
@@ -409,7 +411,7 @@ function firstAbove(values: readonly number[], ms: number): number | undefined {
   return values[low];
 }
 
-/** The median of the values in each bucket (0..count-1): one pass to group them, one selection per bucket. */
+/** The median of the values in each bucket (0..count-1): one pass to group them, then segmentMedians. */
 function weeklyMedians(values: Float64Array, groups: Int32Array, count: number): (number | null)[] {
   const offsets = new Int32Array(count + 1);
   for (let i = 0; i < values.length; i++) offsets[groups[i]! + 1]!++;
@@ -417,8 +419,13 @@ function weeklyMedians(values: Float64Array, groups: Int32Array, count: number):
   const flat = new Float64Array(values.length);
   const cursor = offsets.slice(0, count);
   for (let i = 0; i < values.length; i++) flat[cursor[groups[i]!]!++] = values[i]!;
+  return segmentMedians(flat, offsets);
+}
+
+/** The median of each segment [offsets[g], offsets[g + 1]) of `values` (each segment is permuted). */
+function segmentMedians(values: Float64Array, offsets: Int32Array): (number | null)[] {
   const medians: (number | null)[] = [];
-  for (let g = 0; g < count; g++)
-    medians.push(percentilesContInPlace(flat.subarray(offsets[g]!, offsets[g + 1]!), [0.5])[0]!);
+  for (let g = 0; g + 1 < offsets.length; g++)
+    medians.push(percentilesContInPlace(values.subarray(offsets[g]!, offsets[g + 1]!), [0.5])[0]!);
   return medians;
 }

@@ -231,6 +231,7 @@ export interface Database {
   mail_state: MailStateTable;
   report_schedule_runs: ReportScheduleRunTable;
   delivery_day_summaries: DeliveryDaySummaryTable;
+  delivery_block_summaries: DeliveryBlockSummaryTable;
   delivery_dirty_days: DeliveryDirtyDayTable;
 }
 
@@ -275,6 +276,13 @@ export interface DeliveryDaySummaryTable {
   data: Uint8Array;
   /** JSON list of the packed deployments' ids, in their order. */
   ids: string;
+}
+
+/** The day summaries of a service's block of 8 UTC days (block = day ÷ 8), concatenated in day order. */
+export interface DeliveryBlockSummaryTable {
+  service: string;
+  block: number;
+  data: Uint8Array;
 }
 
 /** A (service, UTC day) whose summary a write made stale; appended by triggers. */

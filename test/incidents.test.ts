@@ -495,4 +495,18 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     expect(cli.stdout).toContain('# Reliability review');
     expect(cli.stdout).toContain('| shop |');
   });
+  // Last: it adds twenty incidents, and the tests above count references.
+  it('numbers twenty declarations made at once apart, every one a 201', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        declare({ title: `Burst ${i}`, severity: 'SEV4', services: ['shop'] }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
+    const numbers = (await Promise.all(answers.map((a) => a.json()))).map((i: JsonBody) =>
+      Number(String(i.reference).replace('INC-', '')),
+    );
+    numbers.sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => numbers[0]! + i));
+  });
 });

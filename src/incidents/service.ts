@@ -3,7 +3,7 @@
  * add notes, read with the timeline. Every change and its timeline event commit in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../platform/clock.js';
 import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
@@ -149,6 +149,8 @@ export interface ChangeInput {
 }
 
 const MAX_NUMBER_RETRIES = 5;
+/** First key of the PostgreSQL lock that serialises incident numbering (the second: the schema). */
+const INCIDENT_NUMBER_LOCK = 0x1c1d;
 
 export async function declareIncident(
   deps: IncidentDeps,
@@ -159,10 +161,16 @@ export async function declareIncident(
   checkSeverity(deps, input.severity);
   const milestones: Milestones = { detectedAt: nowMs, ...input.milestones };
   checkMilestones(milestones);
-  // Two declarations at once may pick the same number; the unique column makes one retry.
+  // Two declarations at once would pick the same number: on PostgreSQL they take turns (a
+  // transaction lock held to commit); on SQLite transactions run one at a time. The unique column
+  // and a retry stay as the backstop.
   for (let attempt = 0; ; attempt++) {
     try {
       const declared = await deps.db.kysely.transaction().execute(async (trx) => {
+        if (deps.db.dialect === 'postgres')
+          await sql`SELECT pg_advisory_xact_lock(${INCIDENT_NUMBER_LOCK}, hashtext(current_schema()))`.execute(
+            trx,
+          );
         const row = await trx
           .selectFrom('incidents')
           .select((eb) => eb.fn.max('number').as('last'))

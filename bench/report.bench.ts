@@ -363,13 +363,12 @@ async function runDialect(
       diff.length ? `${diff.length} differ, e.g. ${diff.slice(0, 3).join('; ')}` : undefined,
     );
     const engineDiff: string[] = [];
-    engine.forEach((perTarget, k) =>
-      perTarget.forEach((f, s) => {
+    for (const [k, perTarget] of engine.entries())
+      for (const [s, f] of perTarget.entries()) {
         const want = ref[s]![k]!;
         if (!agree(f.attainment, want.attainment, 1e-9) || !agree(f.consumed, want.consumed, 1e-9))
           engineDiff.push(`${sloName(s)} ${months[k]!.month}`);
-      }),
-    );
+      }
     check(
       engineDiff.length === 0,
       `${dialect}: the in-memory engine baseline gives the reference's figures`,

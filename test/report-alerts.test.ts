@@ -125,7 +125,7 @@ describe.each(DIALECTS)('the report’s alerts on %s', (dialect) => {
           body: { verdict },
         });
         expect(response.status).toBe(200);
-        const given = await response.json();
+        const given = (await response.json()) as JsonBody;
         verdictsGiven.push({ slo, rule, firedAtMs: Date.parse(given.firedAt), verdict });
         expect(Date.parse(given.firedAt)).toBeGreaterThan(startMs);
       }

@@ -136,29 +136,24 @@ async function open(html: string): Promise<Opened> {
     return {
       dialogs,
       requests,
-      ...(await page.evaluate(() => {
+      // Runs in the page (a string: this suite is type-checked without the DOM's types).
+      ...((await page.evaluate(`(() => {
         const all = [...document.querySelectorAll('*')];
         return {
-          ran: (window as unknown as { __xss?: unknown }).__xss,
+          ran: window.__xss,
           scripts: document.scripts.length,
-          embedded: [
-            ...document.querySelectorAll('img, iframe, object, embed, link, base, frame, video, audio'),
-          ].map((el) => el.outerHTML.slice(0, 120)),
+          embedded: [...document.querySelectorAll('img, iframe, object, embed, link, base, frame, video, audio')]
+            .map((el) => el.outerHTML.slice(0, 120)),
           handlers: all.flatMap((el) =>
-            [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName} ${a.name}`),
-          ),
-          hrefs: [...document.querySelectorAll('[href], [src], [action], [formaction], [xlink\\:href]')].map(
-            (el) =>
-              el.getAttribute('href') ??
-              el.getAttribute('src') ??
-              el.getAttribute('action') ??
-              el.getAttribute('formaction') ??
-              el.getAttribute('xlink:href') ??
-              '',
-          ),
+            [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => el.tagName + ' ' + a.name)),
+          hrefs: all.flatMap((el) =>
+            [...el.attributes]
+              .filter((a) => ['href', 'src', 'action', 'formaction', 'xlink:href', 'srcset', 'poster', 'data'].includes(a.name))
+              .map((a) => a.value)),
+          // What a reader sees (innerText), not the text of every node.
           text: document.body.innerText,
         };
-      })),
+      })()`)) as Omit<Opened, 'dialogs' | 'requests'>),
     };
   } finally {
     await context.close();

@@ -8,7 +8,9 @@
  * key), the naive reference itself, and the report's former path — every minute read (readMinutes)
  * and walked by the budget engine (monthFigures). Flags: --slos N (50), --months M (6, at most 6:
  * the trend's length), --runs R (5 timed after 1 warm-up), --tz ZONE (Asia/Tokyo), --dialect
- * sqlite|postgres|both (both), --no-engine (skip the former path's baseline: minutes at full size),
+ * sqlite|postgres|both (both), --layout interleaved|contiguous (interleaved: rows in the order live
+ * ingestion writes them; contiguous: one SLI after the other, as a backfill would), --no-engine
+ * (skip the former path's baseline: minutes at full size),
  * --perturb (one more bad event in the reference of one SLO: the checks must fail).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +36,7 @@ const REPORT_MONTH = '2026-11';
 const TREND = 6;
 const TARGETS = [0.999, 0.995, 0.99] as const;
 const PRODUCT = 'owner:team-bench';
+type Layout = 'interleaved' | 'contiguous';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
@@ -149,16 +152,27 @@ spec:
   await writeFile(join(dir, 'slos.yaml'), docs.join('---\n'));
 }
 
-/** Bulk-inserts every minute: better-sqlite3 prepared statements in transactions, or PostgreSQL unnest(). */
+/**
+ * Bulk-inserts every minute: better-sqlite3 prepared statements in transactions, or PostgreSQL
+ * unnest() batches. `interleaved` writes minute by minute across the SLIs, as live ingestion
+ * leaves the table (the rows of one SLI spread over the whole table); `contiguous` writes one SLI
+ * after the other (a backfill), which puts each SLI's rows together on disk.
+ */
 async function insertMinutes(
   database: TestDatabase,
   slos: number,
   fromMs: number,
   toMs: number,
+  layout: Layout,
 ): Promise<number> {
   const perSlo = (toMs - fromMs) / MIN;
+  const count = slos * perSlo;
+  // Row n of the insertion order: its SLO and minute index.
+  const at = (n: number): [number, number] =>
+    layout === 'interleaved' ? [n % slos, Math.floor(n / slos)] : [Math.floor(n / perSlo), n % perSlo];
   const stamp = toMs;
   const t0 = performance.now();
+  const chunk = 20_000;
   if (database.dialect === 'sqlite') {
     const sqlite = new SQLite(database.url);
     sqlite.pragma('journal_mode = WAL');
@@ -167,16 +181,16 @@ async function insertMinutes(
       const insert = sqlite.prepare(
         'INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at) VALUES (?, ?, ?, ?, ?)',
       );
-      const slo = sqlite.transaction((s: number) => {
-        const sli = sliName(s);
-        for (let i = 0; i < perSlo; i++) {
+      const batch = sqlite.transaction((from: number, to: number) => {
+        for (let n = from; n < to; n++) {
+          const [s, i] = at(n);
           const c = minute(s, i);
-          insert.run(sli, fromMs + i * MIN, c.good, c.total, stamp);
+          insert.run(sliName(s), fromMs + i * MIN, c.good, c.total, stamp);
         }
       });
-      for (let s = 0; s < slos; s++) {
-        slo(s);
-        progress(`  sli_minutes: ${fmt((s + 1) * perSlo)} / ${fmt(slos * perSlo)}`);
+      for (let from = 0; from < count; from += 5 * chunk) {
+        batch(from, Math.min(count, from + 5 * chunk));
+        progress(`  sli_minutes: ${fmt(Math.min(count, from + 5 * chunk))} / ${fmt(count)}`);
       }
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
@@ -187,23 +201,23 @@ async function insertMinutes(
     await client.connect();
     try {
       const text =
-        'INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at) SELECT $1::text, t, g, n, $5::bigint FROM unnest($2::bigint[], $3::float8[], $4::float8[]) AS u(t, g, n)';
-      const chunk = 20_000;
-      for (let s = 0; s < slos; s++) {
-        for (let from = 0; from < perSlo; from += chunk) {
-          const to = Math.min(perSlo, from + chunk);
-          const ts: number[] = [];
-          const good: number[] = [];
-          const total: number[] = [];
-          for (let i = from; i < to; i++) {
-            const c = minute(s, i);
-            ts.push(fromMs + i * MIN);
-            good.push(c.good);
-            total.push(c.total);
-          }
-          await client.query(text, [sliName(s), ts, good, total, stamp]);
+        'INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at) SELECT s, t, g, n, $5::bigint FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[]) AS u(s, t, g, n)';
+      for (let from = 0; from < count; from += chunk) {
+        const to = Math.min(count, from + chunk);
+        const sli: string[] = [];
+        const ts: number[] = [];
+        const good: number[] = [];
+        const total: number[] = [];
+        for (let n = from; n < to; n++) {
+          const [s, i] = at(n);
+          const c = minute(s, i);
+          sli.push(sliName(s));
+          ts.push(fromMs + i * MIN);
+          good.push(c.good);
+          total.push(c.total);
         }
-        progress(`  sli_minutes: ${fmt((s + 1) * perSlo)} / ${fmt(slos * perSlo)}`);
+        await client.query(text, [sli, ts, good, total, stamp]);
+        if (to % 200_000 < chunk || to === count) progress(`  sli_minutes: ${fmt(to)} / ${fmt(count)}`);
       }
       // Production tables are analysed by autovacuum; a bench that queries right after a bulk load must do it itself.
       await client.query('ANALYZE sli_minutes');
@@ -211,8 +225,8 @@ async function insertMinutes(
       await client.end();
     }
   }
-  progressDone(`  sli_minutes: ${fmt(slos * perSlo)} rows in ${sec(t0)} s`);
-  return slos * perSlo;
+  progressDone(`  sli_minutes: ${fmt(count)} rows (${layout}) in ${sec(t0)} s`);
+  return count;
 }
 
 function progress(line: string): void {
@@ -299,6 +313,7 @@ async function runDialect(
     timeZone: string;
     perturb: boolean;
     engineBaseline: boolean;
+    layout: Layout;
   },
 ): Promise<string[]> {
   const months = monthsOf(options.timeZone);
@@ -320,7 +335,7 @@ async function runDialect(
       config: { 'reports.timeZone': options.timeZone },
     });
     console.log(`\n${dialect}: seeding`);
-    const rows = await insertMinutes(database, options.slos, dataFromMs, dataToMs);
+    const rows = await insertMinutes(database, options.slos, dataFromMs, dataToMs, options.layout);
     const token = await server.token('viewer');
     const query = `/api/v1/reports/monthly?product=${encodeURIComponent(PRODUCT)}&month=${REPORT_MONTH}`;
 
@@ -425,7 +440,7 @@ async function runDialect(
       ? `${ms(readMs)} ms | ${ms(engineMs)} ms | ${((readMs + engineMs) / json.p50).toFixed(1)}×`
       : '— | — | —';
     return [
-      `| ${dialect} | ${options.slos} × ${options.dataMonths} months | ${fmt(rows)} | ${ms(json.p50)} ms | ${ms(html.p50)} ms | ${goal} | ${ms(sumsMs)} ms | ${(json.p50 / sumsMs).toFixed(2)} | ${engineCells} | ${ms(naiveMs)} ms |`,
+      `| ${dialect} | ${options.slos} × ${options.dataMonths} months, ${options.layout} | ${fmt(rows)} | ${ms(json.p50)} ms | ${ms(html.p50)} ms | ${goal} | ${ms(sumsMs)} ms | ${(json.p50 / sumsMs).toFixed(2)} | ${engineCells} | ${ms(naiveMs)} ms |`,
     ];
   } finally {
     await server?.close();
@@ -444,6 +459,9 @@ export async function run(flags: BenchFlags): Promise<void> {
   if (!['sqlite', 'postgres', 'both'].includes(dialectFlag))
     throw new Error('--dialect is sqlite, postgres or both');
   const dialects: Dialect[] = dialectFlag === 'both' ? ['sqlite', 'postgres'] : [dialectFlag as Dialect];
+  const layout = (typeof flags.layout === 'string' ? flags.layout : 'interleaved') as Layout;
+  if (layout !== 'interleaved' && layout !== 'contiguous')
+    throw new Error('--layout is interleaved or contiguous');
   console.log(
     `monthly report of ${PRODUCT} for ${REPORT_MONTH} in ${timeZone}: ${slos} SLOs with ${dataMonths} months of one-minute data; ` +
       `${runs} timed runs after 1 warm-up`,
@@ -458,6 +476,7 @@ export async function run(flags: BenchFlags): Promise<void> {
         timeZone,
         perturb: flags.perturb === true,
         engineBaseline: flags['no-engine'] !== true,
+        layout,
       })),
     );
   console.log(

@@ -275,6 +275,8 @@ const SUM_KEYS_PER_QUERY = 500;
  * Σgood, Σ(total − good), Σtotal and the minutes with data per storage key over `[fromMs, toMs)`,
  * summed by the database (six months of 50 SLOs are 13 million rows: reading them row by row took
  * most of the report's time). Only the samples the engine accepts count (0 ≤ good ≤ total).
+ * It reads slo/'s table directly; its home is slo/minutes.ts (beside readBucketSums) once that file
+ * can be changed with it.
  */
 async function monthSums(
   db: Db,

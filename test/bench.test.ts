@@ -166,4 +166,32 @@ describe('bench checks', () => {
       /CHECK FAILED: sqlite: one service × 14 days: the API answer equals the reference \(\d+ differ, e\.g\. leadTime\./,
     );
   }, 240_000);
+  it('the report bench answers every SLO and trend month as the reference summed from the seeded minutes, and fails on a wrong answer', async () => {
+    const args = ['--only', 'report', '--slos', '3', '--months', '1', '--runs', '1'];
+    const run = await bench(...args);
+    expect(run.code, run.output).toBe(0);
+    for (const dialect of ['sqlite', 'postgres']) {
+      expect(run.output).toContain(
+        `check ok: ${dialect}: the report's verdict and 6-month trend of all 3 SLOs equal the reference summed from the seeded minutes`,
+      );
+      expect(run.output).toContain(
+        `check ok: ${dialect}: the engine baseline (every minute read and walked) gives the reference's figures`,
+      );
+      expect(run.output).toContain(
+        `check ok: ${dialect}: the HTML report names every SLO and carries its charts`,
+      );
+      expect(run.output).toMatch(
+        new RegExp(
+          `^${dialect}: 3 SLOs × 1 months \\(129,600 minutes\\): GET report json p50 [\\d.]+ ms .*the database's sums [\\d.]+ ms`,
+          'm',
+        ),
+      );
+    }
+    expect(run.output).not.toContain('CHECK FAILED');
+    const perturbed = await bench(...args, '--dialect', 'sqlite', '--no-engine', '--perturb');
+    expect(perturbed.code, perturbed.output).toBe(1);
+    expect(perturbed.output).toMatch(
+      /CHECK FAILED: sqlite: the report's verdict and 6-month trend of all 3 SLOs equal the reference summed from the seeded minutes \(\d+ differ, e\.g\. slo-000 attainment: /,
+    );
+  }, 240_000);
 });

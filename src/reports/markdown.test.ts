@@ -150,8 +150,8 @@ describe('reportMarkdown', () => {
       fc.property(fc.string(), (text) => {
         const out = escapeMarkdown(text);
         expect(out).not.toMatch(/[<>\n\r]/);
-        // Every Markdown-significant character is preceded by a backslash.
-        expect(out.replace(/\\[\\`*_{}[\]()#+\-.!|~]/g, '')).not.toMatch(/[`*_{}[\]()#+!|~\\]/);
+        // Every Markdown-significant character (and `:`/`@`, which start GFM autolinks) is preceded by a backslash.
+        expect(out.replace(/\\[\\`*_{}[\]()#+\-.!|~:@]/g, '')).not.toMatch(/[`*_{}[\]()#+!|~:@\\]/);
       }),
     );
   });

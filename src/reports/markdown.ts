@@ -6,14 +6,18 @@ import { DateTime } from 'luxon';
 import type { MonthlyReport, TodoItem } from './model.js';
 import { REPORT_TEXT, type ReportText } from './text.js';
 
-/** Text from the data as inert Markdown: HTML-significant characters as entities, Markdown ones escaped. */
+/**
+ * Text from the data as inert Markdown: HTML-significant characters as entities, Markdown ones
+ * escaped, and `:` and `@` too, so a URL or an address in a title is not made a link by GFM's
+ * autolinks (`https://…`, `www.…`, `name@host`).
+ */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`);
+    .replace(/[\\`*_{}[\]()#+\-.!|~:@]/g, (c) => `\\${c}`);
 }
 
 /** A link target that cannot end the Markdown link early or carry a scheme of its own (paths only). */

@@ -1,7 +1,8 @@
 /** Unit tests of the calendar-month figures (pure: the engine over minutes given in memory). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluationTargets, loadSpecText, type MinuteRow } from '../slo/index.js';
-import { monthFigures, reportTimeZone } from './service.js';
+import { monthFigures, reportTimeZone, summable, summedFigures } from './service.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -74,6 +75,47 @@ describe('monthFigures', () => {
       consumed: 0,
       consumedShare: null,
     });
+  });
+});
+
+describe('summedFigures', () => {
+  it("gives the engine's figures from the sums of a past month or a month under way (Occurrences)", () => {
+    const t = target('Occurrences', '{target: 0.995}');
+    expect(summable(t, PERIOD)).toBe(true);
+    expect(
+      summable(target('Timeslices', '{target: 0.95, timeSliceTarget: 0.9, timeSliceWindow: 5m}'), PERIOD),
+    ).toBe(false);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ minute: fc.integer({ min: 0, max: 721 * 60 - 1 }), good: fc.nat(50), bad: fc.nat(50) }),
+          { maxLength: 200 },
+        ),
+        fc.integer({ min: 1, max: 800 * 60 }),
+        (drawn, nowMinute) => {
+          const byMinute = new Map(drawn.map((d) => [d.minute, d]));
+          const rows: MinuteRow[] = [...byMinute.values()]
+            .sort((a, b) => a.minute - b.minute)
+            .map((d) => ({
+              storageKey: 'api-requests',
+              minuteMs: FROM + d.minute * MIN,
+              good: d.good,
+              total: d.good + d.bad,
+            }));
+          // A month under way counts the whole minutes before now; a past one all of its minutes.
+          const nowMs = FROM + nowMinute * MIN + 17_000;
+          const endMs = Math.min(TO, Math.floor(nowMs / MIN) * MIN);
+          const counted = rows.filter((r) => r.minuteMs < endMs);
+          const sums = {
+            good: counted.reduce((n, r) => n + r.good, 0),
+            bad: counted.reduce((n, r) => n + r.total - r.good, 0),
+            total: counted.reduce((n, r) => n + r.total, 0),
+            dataMinutes: counted.filter((r) => r.total > 0).length,
+          };
+          expect(summedFigures(t, sums)).toEqual(monthFigures(t, () => rows, PERIOD, nowMs));
+        },
+      ),
+    );
   });
 });
 

@@ -727,6 +727,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('delivery_day_summaries').ifExists().execute();
     },
   },
+  '0021_sli_minutes_counts': {
+    async up(db: Kysely<unknown>) {
+      // The counts beside the key: sums over an SLI's minutes (a month's report, a window rebuilt
+      // after a restart) read this index alone, in key order, instead of one table row per minute
+      // wherever ingestion put it (interleaved across SLIs: 10.2 s → 0.76 s for a month of 50 SLIs
+      // on SQLite; bench/README.md "report").
+      await db.schema
+        .createIndex('sli_minutes_counts')
+        .ifNotExists()
+        .on('sli_minutes')
+        .columns(['sli', 'minute_ts', 'good', 'total'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('sli_minutes_counts').ifExists().execute();
+    },
+  },
 };
 
 /** UTC day number of a millisecond column, as both databases compute it in a trigger. */

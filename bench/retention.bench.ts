@@ -50,8 +50,8 @@ type Counts = Record<(typeof TABLES)[number], number>;
 
 interface Result {
   readonly dialect: Dialect;
-  readonly before: { readonly bytes: number; readonly rows: Counts };
-  readonly after: { readonly bytes: number; readonly rows: Counts };
+  readonly before: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
+  readonly after: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
   readonly passSeconds: number;
 }
 
@@ -79,6 +79,13 @@ export async function run(flags: BenchFlags): Promise<void> {
       `| ${r.dialect} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s |`,
     );
   }
+  console.log('\n| database | table (with its indexes) | 1,000 SLIs before | 1,000 SLIs after |');
+  console.log('|---|---|---|---|');
+  for (const r of results)
+    for (const table of TABLES)
+      console.log(
+        `| ${r.dialect} | ${table} | ${gib(r.before.tableBytes[table])} | ${gib(r.after.tableBytes[table])} |`,
+      );
 }
 
 async function runOne(dialect: Dialect, slis: number, days: number): Promise<Result> {
@@ -106,7 +113,7 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
     for (let i = 0; i < slis; i++) await seed(db, i, days);
     await analyze(db);
     console.log(`${dialect}: seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
-    const before = { bytes: await sizeBytes(db), rows: await counts(db) };
+    const before = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
 
     const settings = loadConfig({ flags: { 'retention.pauseMs': 0 } }).retention;
     const slo = new SloRetention({ db, settings, catalog: () => catalog, statusPageDays: 90 });
@@ -127,7 +134,7 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
       `${dialect}: the retention pass ran without a failed rule`,
     );
     await compact(db);
-    const after = { bytes: await sizeBytes(db), rows: await counts(db) };
+    const after = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
 
     // What should be left, from the cutoffs and the downsampling core.
     const targets = evaluationTargets(catalog);
@@ -238,6 +245,22 @@ async function compact(db: Db): Promise<void> {
     await sql`VACUUM`.execute(db.kysely);
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db.kysely);
   }
+}
+
+/** Bytes of each table with its indexes (and TOAST). */
+async function tableBytes(db: Db): Promise<Counts> {
+  const out = {} as Counts;
+  for (const table of TABLES) {
+    const row =
+      db.dialect === 'postgres'
+        ? await sql<{
+            bytes: string;
+          }>`SELECT pg_total_relation_size(${sql.lit(table)}::regclass) AS bytes`.execute(db.kysely)
+        : await sql<{ bytes: number }>`SELECT SUM(d.pgsize) AS bytes FROM dbstat d
+            JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ${table}`.execute(db.kysely);
+    out[table] = Number(row.rows[0]!.bytes);
+  }
+  return out;
 }
 
 /** Bytes of the database: the SQLite file's pages, or every table of the schema with its indexes and TOAST. */

@@ -53,22 +53,41 @@ export function platformRetentionRules(settings: RetentionSettings, nowMs: numbe
           .select(['fingerprint', 'updated_at'])
           .where('phase', '=', 'inactive')
           .execute();
+        // Which alerts have old events or verdicts at all: one read of each table (small: a row
+        // per transition or verdict) instead of a query per alert.
+        const withOld = async (table: 'alert_events' | 'alert_feedback', column: 'at' | 'fired_at') =>
+          new Set(
+            (
+              await kysely
+                .selectFrom(table)
+                .select('fingerprint')
+                .where(column, '<', alertsBefore)
+                .groupBy('fingerprint')
+                .execute()
+            ).map((r) => r.fingerprint),
+          );
+        const oldEvents = await withOld('alert_events', 'at');
+        const oldVerdicts = await withOld('alert_feedback', 'fired_at');
         const expired: string[] = [];
         for (const alert of inactive) {
-          const more = await deleteExpired(run, {
-            table: 'alert_events',
-            column: 'at',
-            cutoffMs: alertsBefore,
-            equal: { fingerprint: alert.fingerprint },
-          });
-          if (!more) return;
-          await deleteExpired(run, {
-            table: 'alert_feedback',
-            column: 'fired_at',
-            cutoffMs: alertsBefore,
-            equal: { fingerprint: alert.fingerprint },
-          });
-          if (Number(alert.updated_at) < alertsBefore) expired.push(alert.fingerprint);
+          const fingerprint = alert.fingerprint;
+          if (oldEvents.has(fingerprint)) {
+            const more = await deleteExpired(run, {
+              table: 'alert_events',
+              column: 'at',
+              cutoffMs: alertsBefore,
+              equal: { fingerprint },
+            });
+            if (!more) return;
+          }
+          if (oldVerdicts.has(fingerprint))
+            await deleteExpired(run, {
+              table: 'alert_feedback',
+              column: 'fired_at',
+              cutoffMs: alertsBefore,
+              equal: { fingerprint },
+            });
+          if (Number(alert.updated_at) < alertsBefore) expired.push(fingerprint);
         }
         for (let i = 0; i < expired.length; i += ALERT_CHUNK) {
           // The conditions again: an alert that went pending meanwhile stays.

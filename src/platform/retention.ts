@@ -129,8 +129,9 @@ export interface RetentionRun {
   readonly nowMs: number;
   readonly batchRows: number;
   /**
-   * Called after each batch that deleted rows: waits `retention.pauseMs` (ingestion gets the
-   * database) and answers false when the pass must stop (the lead was lost, the server stops).
+   * Called after each statement that deleted rows: once `batchRows` rows went since the last pause,
+   * waits `retention.pauseMs` (ingestion gets the database), else only yields to other work; answers
+   * false when the pass must stop (the lead was lost, the server stops).
    */
   readonly pause: () => Promise<boolean>;
   /** Adds rows deleted from `table` to the pass's counts (and /metrics). */
@@ -278,17 +279,24 @@ export class RetentionTask {
     const sleep =
       this.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     let stopped = false;
+    // Rows deleted since the last pause: many small statements (a few points of history per SLO)
+    // pause once per batchRows rows, like one full batch.
+    let sincePause = 0;
     const run: RetentionRun = {
       db,
       nowMs,
       batchRows: settings.batchRows,
       pause: async () => {
-        await sleep(settings.pauseMs);
+        if (sincePause >= settings.batchRows) {
+          sincePause = 0;
+          await sleep(settings.pauseMs);
+        } else await new Promise<void>((resolve) => setImmediate(resolve));
         stopped = this.stopping || !this.deps.isLeader();
         return !stopped;
       },
       count: (table, rows) => {
         if (rows <= 0) return;
+        sincePause += rows;
         deleted[table] = (deleted[table] ?? 0) + rows;
         metrics.retentionDeleted.inc({ table }, rows);
       },

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
+import type { Db } from './db/index.js';
+import { createMetrics } from './metrics.js';
 import {
   cutoffMs,
   DAY_MS,
@@ -9,7 +12,9 @@ import {
   historyRegions,
   keptHistory,
   MINUTE_MS,
+  type RetentionRule,
   type RetentionSettings,
+  RetentionTask,
   thinnedPoints,
 } from './retention.js';
 
@@ -176,6 +181,82 @@ describe('keptHistory', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('RetentionTask', () => {
+  const log = pino({ level: 'silent' });
+  /** A rule that "deletes" `rows` rows per statement, `statements` times, pausing after each. */
+  const rule = (name: string, statements: number, rows: number): RetentionRule => ({
+    name,
+    apply: async (run) => {
+      for (let i = 0; i < statements; i++) {
+        run.count(name, rows);
+        if (!(await run.pause())) return;
+      }
+    },
+  });
+  const task = (rules: RetentionRule[], options: { leader?: () => boolean; sleeps?: number[] } = {}) =>
+    new RetentionTask({
+      db: {} as Db,
+      clock: { now: () => NOW },
+      log,
+      metrics: createMetrics(),
+      settings: settings({ batchRows: 100, pauseMs: 7 }),
+      isLeader: options.leader ?? (() => true),
+      rules: () => rules,
+      sleep: async (ms) => {
+        options.sleeps?.push(ms);
+      },
+    });
+
+  it('runs every rule, a failing one logged and the others still run, and sums what each deleted', async () => {
+    const failing: RetentionRule = {
+      name: 'broken',
+      apply: async () => {
+        throw new Error('no such table');
+      },
+    };
+    const summary = await task([rule('a', 2, 10), failing, rule('b', 1, 5)]).runNow();
+    expect(summary).toMatchObject({ deleted: { a: 20, b: 5 }, failed: ['broken'], stopped: false });
+  });
+
+  it('pauses once per batchRows rows deleted, however small the statements', async () => {
+    const sleeps: number[] = [];
+    await task([rule('history', 50, 10)], { sleeps }).runNow();
+    // 500 rows in statements of 10: a pause after every 100.
+    expect(sleeps).toEqual([7, 7, 7, 7, 7]);
+  });
+
+  it('stops between two batches when the lead is lost', async () => {
+    let leading = true;
+    const steps: RetentionRule = {
+      name: 'first',
+      apply: async (run) => {
+        run.count('first', 100);
+        leading = false;
+        expect(await run.pause()).toBe(false);
+      },
+    };
+    const summary = await task([steps, rule('second', 1, 1)], { leader: () => leading }).runNow();
+    expect(summary).toMatchObject({ deleted: { first: 100 }, stopped: true });
+  });
+
+  it('counts per table in shinrai_retention_deleted_total', async () => {
+    const metrics = createMetrics();
+    const retention = new RetentionTask({
+      db: {} as Db,
+      clock: { now: () => NOW },
+      log,
+      metrics,
+      settings: settings(),
+      isLeader: () => true,
+      rules: () => [rule('sli_minutes', 3, 4)],
+    });
+    await retention.runNow();
+    expect(await metrics.registry.getSingleMetricAsString('shinrai_retention_deleted_total')).toContain(
+      'shinrai_retention_deleted_total{table="sli_minutes"} 12',
     );
   });
 });

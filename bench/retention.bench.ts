@@ -20,7 +20,7 @@ import { loadConfig } from '../src/platform/config.js';
 import { type Db, type Dialect, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createMetrics } from '../src/platform/metrics.js';
-import { DAY_MS, keptHistory, MINUTE_MS, RetentionTask } from '../src/platform/retention.js';
+import { DAY_MS, HOUR_MS, keptHistory, MINUTE_MS, RetentionTask } from '../src/platform/retention.js';
 import { platformRetentionRules } from '../src/platform/retention-rules.js';
 import { evaluationTargets } from '../src/slo/evaluation.js';
 import { historyPlans, SloRetention, sliMinutesKeepMs } from '../src/slo/retention.js';
@@ -53,6 +53,8 @@ interface Result {
   readonly before: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
   readonly after: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
   readonly passSeconds: number;
+  readonly steadySeconds: number;
+  readonly steadyDeleted: number;
 }
 
 export async function run(flags: BenchFlags): Promise<void> {
@@ -70,13 +72,13 @@ export async function run(flags: BenchFlags): Promise<void> {
   const scale = 1000 / slis;
   const gib = (bytes: number) => `${((bytes * scale) / 2 ** 30).toFixed(2)} GiB`;
   console.log(
-    '\n| database | rows before | rows after | size before | size after | 1,000 SLIs before | 1,000 SLIs after | ratio | pass |',
+    '\n| database | rows before | rows after | size before | size after | 1,000 SLIs before | 1,000 SLIs after | ratio | first pass | hourly pass at 1,000 SLIs |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const total = (c: Counts) => TABLES.reduce((sum, t) => sum + c[t], 0).toLocaleString('en-US');
     console.log(
-      `| ${r.dialect} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s |`,
+      `| ${r.dialect} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s | ${(r.steadyDeleted * scale).toLocaleString('en-US')} rows, ~${(r.steadySeconds * scale).toFixed(0)} s |`,
     );
   }
   console.log('\n| database | table (with its indexes) | 1,000 SLIs before | 1,000 SLIs after |');
@@ -117,9 +119,10 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
 
     const settings = loadConfig({ flags: { 'retention.pauseMs': 0 } }).retention;
     const slo = new SloRetention({ db, settings, catalog: () => catalog, statusPageDays: 90 });
+    let nowMs = NOW;
     const task = new RetentionTask({
       db,
-      clock: { now: () => NOW },
+      clock: { now: () => nowMs },
       log: pino({ level: 'silent' }),
       metrics: createMetrics(),
       settings,
@@ -140,17 +143,19 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
     const targets = evaluationTargets(catalog);
     const keepMs = sliMinutesKeepMs(targets, settings.sliMinutesMarginDays, { statusPageDays: 90 })!;
     const minutes = minuteStamps(days);
-    const minuteCutoff = Math.floor((NOW - keepMs) / MINUTE_MS) * MINUTE_MS;
     const plans = historyPlans(targets, settings);
-    const points = historyStamps(days);
-    const expected: Counts = {
-      sli_minutes: slis * minutes.filter((ts) => ts >= minuteCutoff).length,
-      ingest_batches: slis * minutes.filter((ts) => ts >= NOW - settings.ingestKeysDays * DAY_MS).length,
-      slo_history: targets.reduce(
-        (sum, t) => sum + keptHistory(points, plans.byId.get(t.id)!, NOW).length,
-        0,
-      ),
+    let points = historyStamps(days);
+    const expectedAt = (atMs: number): Counts => {
+      const minuteCutoff = Math.floor((atMs - keepMs) / MINUTE_MS) * MINUTE_MS;
+      points = keptHistory(points, plans.byId.get('slo-0')!, atMs);
+      return {
+        sli_minutes: slis * minutes.filter((ts) => ts >= minuteCutoff).length,
+        ingest_batches: slis * minutes.filter((ts) => ts >= atMs - settings.ingestKeysDays * DAY_MS).length,
+        // Every SLO has the same points and the same plan.
+        slo_history: slis * points.length,
+      };
     };
+    const expected = expectedAt(NOW);
     for (const table of TABLES)
       check(
         after.rows[table] === expected[table],
@@ -169,7 +174,23 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
     console.log(
       `${dialect}: ${TABLES.map((t) => `${t} ${before.rows[t].toLocaleString('en-US')} → ${after.rows[t].toLocaleString('en-US')}`).join(', ')}`,
     );
-    return { dialect, before, after, passSeconds };
+    // The steady state: an hour later, a pass deletes what aged in that hour.
+    nowMs = NOW + HOUR_MS;
+    const steadyStarted = performance.now();
+    const steady = await task.runNow();
+    const steadySeconds = (performance.now() - steadyStarted) / 1000;
+    const steadyRows = await counts(db);
+    const steadyExpected = expectedAt(nowMs);
+    check(
+      TABLES.every((t) => steadyRows[t] === steadyExpected[t]) && steady?.failed.length === 0,
+      `${dialect}: an hour later, a pass leaves what the cutoffs keep then`,
+      TABLES.map((t) => `${t} ${steadyRows[t]}/${steadyExpected[t]}`).join(', '),
+    );
+    const steadyDeleted = Object.values(steady?.deleted ?? {}).reduce((sum, n) => sum + n, 0);
+    console.log(
+      `${dialect}: first pass ${passSeconds.toFixed(1)} s; an hour later ${steadyDeleted.toLocaleString('en-US')} rows in ${steadySeconds.toFixed(2)} s`,
+    );
+    return { dialect, before, after, passSeconds, steadySeconds, steadyDeleted };
   } finally {
     await db.close();
     await cleanup();

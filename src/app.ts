@@ -48,6 +48,8 @@ import { MailOutbox } from './platform/mail-outbox.js';
 import { createMetrics, type ShinraiMetrics } from './platform/metrics.js';
 import { configuredTargetNames } from './platform/notification-targets.js';
 import { PeriodicTask } from './platform/periodic.js';
+import { RetentionTask } from './platform/retention.js';
+import { platformRetentionRules } from './platform/retention-rules.js';
 import {
   documentRenderers,
   ReportScheduler,
@@ -69,6 +71,7 @@ import {
   otlpPlan,
   otlpRoutes,
   SliPuller,
+  SloRetention,
   SOURCES,
   SpecStore,
   sloRoutes,
@@ -106,6 +109,8 @@ export interface RunningShinrai {
   readonly statusSubscriptions: StatusSubscriptions | undefined;
   /** Queues the scheduled monthly reports on the leader, when reports.schedules has entries. */
   readonly reportScheduler: ReportScheduler | undefined;
+  /** Deletes old data on the leader per retention.* (docs/retention.md). */
+  readonly retention: RetentionTask;
   stop(): Promise<void>;
 }
 
@@ -387,6 +392,25 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       stops.push(() => statusSubscriptions.stop());
     }
 
+    // Retention (docs/retention.md): the leader deletes what no window, chart or retry needs any more.
+    const sloRetention = new SloRetention({
+      db,
+      settings: config.retention,
+      catalog: () => specs.current.catalog,
+      statusPageDays: config.statusPage.days,
+    });
+    const retention = new RetentionTask({
+      db,
+      clock,
+      log,
+      metrics,
+      settings: config.retention,
+      isLeader: () => evaluator.isLeader(),
+      rules: (nowMs) => [...sloRetention.rules(nowMs), ...platformRetentionRules(config.retention, nowMs)],
+    });
+    retention.start();
+    stops.push(() => retention.stop());
+
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(
         { db, clock, log, metrics, catalog: () => specs.current.catalog },
@@ -563,6 +587,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       mailOutbox,
       statusSubscriptions,
       reportScheduler,
+      retention,
       stop: stopAll,
     };
     if (options.listen === false) return { ...running, url: '' };

@@ -557,6 +557,50 @@ const configSchema = z.strictObject({
       }
       return out;
     }),
+  /** What old data the leader deletes, in small batches (docs/retention.md). A number of days; 0 or "off": kept forever. */
+  retention: z
+    .strictObject({
+      /** Run the retention task at all (on the leader). */
+      enabled: booleanish().default(true),
+      /** How often a retention pass runs. */
+      intervalMinutes: z.coerce.number().positive().max(1440).default(60),
+      /** Rows one DELETE removes at most, so a pass never holds ingestion back for long. */
+      batchRows: z.coerce.number().int().min(1).max(50_000).default(5000),
+      /** Pause between two batches that deleted rows, so ingestion gets the database in between. */
+      pauseMs: z.coerce.number().int().min(0).max(60_000).default(50),
+      /** Idempotency keys of ingestion batches: a replay after this is treated as a new batch. */
+      ingestKeysDays: retentionDays(7),
+      /** slo_history keeps every point this long (off: no downsampling). */
+      historyFullDays: retentionDays(2),
+      /** …then the last point of each 5-minute bucket until this age (off: no 5-minute tier). */
+      historyFiveMinuteDays: retentionDays(35),
+      /** …then the last point of each hour until this age, when points are deleted (off: hourly forever). */
+      historyHourlyDays: retentionDays(400),
+      /** sli_minutes are kept for the longest SLO window (and history backfill span) plus this margin. */
+      sliMinutesMarginDays: retentionDays(35),
+      /** Alerts inactive (resolved or cancelled) for this long, and their events, are deleted. */
+      resolvedAlertsDays: retentionDays(90),
+      /** Outbox rows (notifications, Slack calls, mail) delivered or given up this long ago are deleted. */
+      outboxDays: retentionDays(90),
+    })
+    .prefault({})
+    .superRefine((retention, context) => {
+      const tiers = [
+        ['historyFullDays', retention.historyFullDays],
+        ['historyFiveMinuteDays', retention.historyFiveMinuteDays],
+        ['historyHourlyDays', retention.historyHourlyDays],
+      ] as const;
+      for (let i = 1; i < tiers.length; i++) {
+        const [key, days] = tiers[i]!;
+        const shorter = tiers.slice(0, i).filter(([, d]) => d > 0 && days > 0 && d > days);
+        for (const [other] of shorter)
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `must be at least retention.${other} (a coarser tier starts where a finer one ends)`,
+          });
+      }
+    }),
   demo: z
     .strictObject({
       enabled: booleanish().default(false),
@@ -742,6 +786,13 @@ function nameMap() {
       ),
     ])
     .pipe(z.record(z.string().min(1), z.string().trim().min(1, 'needs a value (name=value)')));
+}
+
+/** Days to keep something: a number ≥ 0, where 0 (or "off") keeps it forever. */
+function retentionDays(fallback: number) {
+  return z
+    .union([z.literal('off').transform(() => 0), z.coerce.number().min(0).max(36_500)])
+    .default(fallback);
 }
 
 function booleanish() {

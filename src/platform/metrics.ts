@@ -36,6 +36,8 @@ export interface ShinraiMetrics {
   readonly deliveryWebhooks: Counter<'sender' | 'outcome'>;
   /** Mail send attempts by kind (status-confirm, status-notice…) and outcome (sent, failed, gave-up). */
   readonly mails: Counter<'kind' | 'outcome'>;
+  /** Rows the retention task deleted (or thinned out of slo_history), by table. */
+  readonly retentionDeleted: Counter<'table'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -190,6 +192,12 @@ export function createMetrics(): ShinraiMetrics {
       name: 'shinrai_mails_total',
       help: 'Mail send attempts by kind (status-confirm, status-notice) and outcome (sent, failed, gave-up)',
       labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'shinrai_retention_deleted_total',
+      help: 'Rows deleted by the retention task (expired, or thinned out of slo_history), by table',
+      labelNames: ['table'],
       registers: [registry],
     }),
   };

@@ -1,0 +1,298 @@
+/**
+ * Retention: the database size of N SLIs × D days (default 5 × 400) without retention and with it,
+ * on SQLite (a file) and PostgreSQL (a fresh schema), scaled to 1,000 SLIs. Every SLI has a 28-day
+ * SLO and stores what steady ingestion stores: a `sli_minutes` row per minute, an
+ * `ingest_batches` key per minute (one batch a minute, each with an Idempotency-Key) and a
+ * `slo_history` point per 5 minutes (evaluator.historyStepSeconds' default). The rows are generated
+ * by the database itself (generate_series, a recursive query on SQLite); then one retention pass runs with the default
+ * `retention.*` at the end of the period, and the size is measured again after VACUUM (the space a
+ * server that always ran retention would hold: deleted pages are reused, not returned).
+ * Checks (a failure fails `npm run bench`): the rows left in each table equal what the cutoffs and
+ * the downsampling core (src/platform/retention.ts) say, per SLI.
+ * Flags: --slis N (5), --days D (400), --dialect sqlite|postgres|both.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { loadConfig } from '../src/platform/config.js';
+import { type Db, type Dialect, openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { createMetrics } from '../src/platform/metrics.js';
+import { DAY_MS, HOUR_MS, keptHistory, MINUTE_MS, RetentionTask } from '../src/platform/retention.js';
+import { platformRetentionRules } from '../src/platform/retention-rules.js';
+import { evaluationTargets } from '../src/slo/evaluation.js';
+import { historyPlans, SloRetention, sliMinutesKeepMs } from '../src/slo/retention.js';
+import { loadSpecText } from '../src/slo/spec/load.js';
+import { createTestDatabase } from '../test/support/databases.js';
+import { ratioSloYaml } from '../test/support/specs.js';
+import { check } from './check.js';
+import { intFlag } from './flags.js';
+import type { BenchFlags } from './run.js';
+
+/** The end of the seeded period, on a whole hour. */
+const NOW = Date.UTC(2026, 11, 1);
+const STEP_MS = 5 * MINUTE_MS;
+const TABLES = ['sli_minutes', 'ingest_batches', 'slo_history'] as const;
+const BURN_RATES = JSON.stringify({
+  '5m': 0.93,
+  '30m': 1.02,
+  '1h': 0.98,
+  '2h': 1.01,
+  '6h': 0.97,
+  '1d': 0.99,
+  '3d': 1,
+});
+const SHA = 'ab'.repeat(32);
+
+type Counts = Record<(typeof TABLES)[number], number>;
+
+interface Result {
+  readonly dialect: Dialect;
+  readonly before: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
+  readonly after: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
+  readonly passSeconds: number;
+  readonly steadySeconds: number;
+  readonly steadyDeleted: number;
+}
+
+export async function run(flags: BenchFlags): Promise<void> {
+  const slis = intFlag(flags, 'slis', 5);
+  const days = intFlag(flags, 'days', 400);
+  const dialectFlag = typeof flags.dialect === 'string' ? flags.dialect : 'both';
+  if (!['sqlite', 'postgres', 'both'].includes(dialectFlag))
+    throw new Error('--dialect is sqlite, postgres or both');
+  const dialects: Dialect[] = dialectFlag === 'both' ? ['sqlite', 'postgres'] : [dialectFlag as Dialect];
+  console.log(
+    `${slis} SLIs × ${days} days: a minute row and an idempotency key a minute, a history point every 5 minutes`,
+  );
+  const results: Result[] = [];
+  for (const dialect of dialects) results.push(await runOne(dialect, slis, days));
+  const scale = 1000 / slis;
+  const gib = (bytes: number) => `${((bytes * scale) / 2 ** 30).toFixed(2)} GiB`;
+  console.log(
+    '\n| database | rows before | rows after | size before | size after | 1,000 SLIs before | 1,000 SLIs after | ratio | first pass | hourly pass at 1,000 SLIs |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const total = (c: Counts) => TABLES.reduce((sum, t) => sum + c[t], 0).toLocaleString('en-US');
+    console.log(
+      `| ${r.dialect} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s | ${(r.steadyDeleted * scale).toLocaleString('en-US')} rows, ~${(r.steadySeconds * scale).toFixed(0)} s |`,
+    );
+  }
+  console.log('\n| database | table (with its indexes) | 1,000 SLIs before | 1,000 SLIs after |');
+  console.log('|---|---|---|---|');
+  for (const r of results)
+    for (const table of TABLES)
+      console.log(
+        `| ${r.dialect} | ${table} | ${gib(r.before.tableBytes[table])} | ${gib(r.after.tableBytes[table])} |`,
+      );
+}
+
+async function runOne(dialect: Dialect, slis: number, days: number): Promise<Result> {
+  let url: string;
+  let cleanup: () => Promise<void>;
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'shinrai-bench-'));
+    url = join(dir, 'bench.db');
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const testDb = await createTestDatabase('postgres');
+    url = testDb.url;
+    cleanup = () => testDb.drop();
+  }
+  const db = openDatabase(url);
+  try {
+    await migrateToLatest(db.kysely);
+    const catalog = loadSpecText(
+      'bench.yaml',
+      Array.from({ length: slis }, (_, i) =>
+        ratioSloYaml(`slo-${i}`, { window: '28d', sli: `sli-${i}` }),
+      ).join('---\n'),
+    ).catalog;
+    const seedStarted = performance.now();
+    for (let i = 0; i < slis; i++) await seed(db, i, days);
+    await analyze(db);
+    console.log(`${dialect}: seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+    const before = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
+
+    const settings = loadConfig({ flags: { 'retention.pauseMs': 0 } }).retention;
+    const slo = new SloRetention({ db, settings, catalog: () => catalog, statusPageDays: 90 });
+    let nowMs = NOW;
+    const task = new RetentionTask({
+      db,
+      clock: { now: () => nowMs },
+      log: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      settings,
+      isLeader: () => true,
+      rules: (nowMs) => [...slo.rules(nowMs), ...platformRetentionRules(settings, nowMs)],
+    });
+    const passStarted = performance.now();
+    const summary = await task.runNow();
+    const passSeconds = (performance.now() - passStarted) / 1000;
+    check(
+      summary !== null && summary.failed.length === 0,
+      `${dialect}: the retention pass ran without a failed rule`,
+    );
+    await compact(db);
+    const after = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
+
+    // What should be left, from the cutoffs and the downsampling core.
+    const targets = evaluationTargets(catalog);
+    const keepMs = sliMinutesKeepMs(targets, settings.sliMinutesMarginDays, { statusPageDays: 90 })!;
+    const minutes = minuteStamps(days);
+    const plans = historyPlans(targets, settings);
+    let points = historyStamps(days);
+    const expectedAt = (atMs: number): Counts => {
+      const minuteCutoff = Math.floor((atMs - keepMs) / MINUTE_MS) * MINUTE_MS;
+      points = keptHistory(points, plans.byId.get('slo-0')!, atMs);
+      return {
+        sli_minutes: slis * minutes.filter((ts) => ts >= minuteCutoff).length,
+        ingest_batches: slis * minutes.filter((ts) => ts >= atMs - settings.ingestKeysDays * DAY_MS).length,
+        // Every SLO has the same points and the same plan.
+        slo_history: slis * points.length,
+      };
+    };
+    const expected = expectedAt(NOW);
+    for (const table of TABLES)
+      check(
+        after.rows[table] === expected[table],
+        `${dialect}: ${table} holds the ${expected[table].toLocaleString('en-US')} rows the cutoffs keep`,
+        `${after.rows[table]}`,
+      );
+    const perSli = await db.kysely
+      .selectFrom('sli_minutes')
+      .select(['sli', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('sli')
+      .execute();
+    check(
+      perSli.length === slis && perSli.every((r) => Number(r.n) === expected.sli_minutes / slis),
+      `${dialect}: every SLI keeps the same minutes`,
+    );
+    console.log(
+      `${dialect}: ${TABLES.map((t) => `${t} ${before.rows[t].toLocaleString('en-US')} → ${after.rows[t].toLocaleString('en-US')}`).join(', ')}`,
+    );
+    // The steady state: an hour later, a pass deletes what aged in that hour.
+    nowMs = NOW + HOUR_MS;
+    const steadyStarted = performance.now();
+    const steady = await task.runNow();
+    const steadySeconds = (performance.now() - steadyStarted) / 1000;
+    const steadyRows = await counts(db);
+    const steadyExpected = expectedAt(nowMs);
+    check(
+      TABLES.every((t) => steadyRows[t] === steadyExpected[t]) && steady?.failed.length === 0,
+      `${dialect}: an hour later, a pass leaves what the cutoffs keep then`,
+      TABLES.map((t) => `${t} ${steadyRows[t]}/${steadyExpected[t]}`).join(', '),
+    );
+    const steadyDeleted = Object.values(steady?.deleted ?? {}).reduce((sum, n) => sum + n, 0);
+    console.log(
+      `${dialect}: first pass ${passSeconds.toFixed(1)} s; an hour later ${steadyDeleted.toLocaleString('en-US')} rows in ${steadySeconds.toFixed(2)} s`,
+    );
+    return { dialect, before, after, passSeconds, steadySeconds, steadyDeleted };
+  } finally {
+    await db.close();
+    await cleanup();
+  }
+}
+
+/** The minutes of the period, oldest first. */
+function minuteStamps(days: number): number[] {
+  const out: number[] = [];
+  for (let ts = NOW - days * DAY_MS; ts < NOW; ts += MINUTE_MS) out.push(ts);
+  return out;
+}
+
+/** The history steps of the period, oldest first. */
+function historyStamps(days: number): number[] {
+  const out: number[] = [];
+  for (let ts = NOW - days * DAY_MS; ts < NOW; ts += STEP_MS) out.push(ts);
+  return out;
+}
+
+/** One SLI's rows, generated by the database (the same recursive query on both). */
+async function seed(db: Db, index: number, days: number): Promise<void> {
+  const startMs = NOW - days * DAY_MS;
+  const minutes = days * 1440;
+  const steps = days * 288;
+  const sli = `sli-${index}`;
+  // i = 0 … n - 1: generate_series on PostgreSQL (its recursive queries are slow), a recursive query on SQLite.
+  const series = (n: number) =>
+    db.dialect === 'postgres'
+      ? sql`WITH m(i) AS (SELECT CAST(g AS bigint) FROM generate_series(0, ${sql.lit(n - 1)}) g)`
+      : sql`WITH RECURSIVE m(i) AS (SELECT CAST(0 AS bigint) UNION ALL SELECT i + 1 FROM m WHERE i < ${sql.lit(n - 1)})`;
+  await sql`${series(minutes)}
+    INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+    SELECT ${sli}, ${sql.lit(startMs)} + i * 60000, 990 + (i % 10), 1000, ${sql.lit(startMs)} + i * 60000 + 5000 FROM m`.execute(
+    db.kysely,
+  );
+  await sql`${series(minutes)}
+    INSERT INTO ingest_batches (idempotency_key, sli, received_at, response)
+    SELECT ${`${sli}-`} || CAST(i AS text), ${sli}, ${sql.lit(startMs)} + i * 60000 + 1000,
+      ${`{"status":"accepted","sli":"${sli}","accepted":1000,"minutes":1,"idempotencyKey":"`} || CAST(i AS text) || ${`","requestSha256":"${SHA}"}`}
+    FROM m`.execute(db.kysely);
+  await sql`${series(steps)}
+    INSERT INTO slo_history (slo_id, ts, sli, remaining, burn_rates)
+    SELECT ${`slo-${index}`}, ${sql.lit(startMs)} + i * 300000, 0.99 + (i % 7) / 1000.0, 0.5 - (i % 11) / 100.0, ${BURN_RATES} FROM m`.execute(
+    db.kysely,
+  );
+}
+
+async function counts(db: Db): Promise<Counts> {
+  const out = {} as Counts;
+  for (const table of TABLES) {
+    const row = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(table)}`.execute(
+      db.kysely,
+    );
+    out[table] = Number(row.rows[0]!.n);
+  }
+  return out;
+}
+
+async function analyze(db: Db): Promise<void> {
+  // Only this schema's tables: the database is shared.
+  if (db.dialect === 'postgres')
+    for (const table of TABLES) await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(db.kysely);
+  else await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db.kysely);
+}
+
+/** Returns the space of deleted rows, as a server that always ran retention never had it. */
+async function compact(db: Db): Promise<void> {
+  if (db.dialect === 'postgres') {
+    for (const table of TABLES) await sql`VACUUM FULL ${sql.table(table)}`.execute(db.kysely);
+  } else {
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db.kysely);
+    await sql`VACUUM`.execute(db.kysely);
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db.kysely);
+  }
+}
+
+/** Bytes of each table with its indexes (and TOAST). */
+async function tableBytes(db: Db): Promise<Counts> {
+  const out = {} as Counts;
+  for (const table of TABLES) {
+    const row =
+      db.dialect === 'postgres'
+        ? await sql<{
+            bytes: string;
+          }>`SELECT pg_total_relation_size(${sql.lit(table)}::regclass) AS bytes`.execute(db.kysely)
+        : await sql<{ bytes: number }>`SELECT SUM(d.pgsize) AS bytes FROM dbstat d
+            JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ${table}`.execute(db.kysely);
+    out[table] = Number(row.rows[0]!.bytes);
+  }
+  return out;
+}
+
+/** Bytes of the database: the SQLite file's pages, or every table of the schema with its indexes and TOAST. */
+async function sizeBytes(db: Db): Promise<number> {
+  if (db.dialect === 'postgres') {
+    const row = await sql<{ bytes: string }>`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS bytes
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind = 'r'`.execute(db.kysely);
+    return Number(row.rows[0]!.bytes);
+  }
+  const pages = await sql<{ page_count: number }>`PRAGMA page_count`.execute(db.kysely);
+  const size = await sql<{ page_size: number }>`PRAGMA page_size`.execute(db.kysely);
+  return Number(pages.rows[0]!.page_count) * Number(size.rows[0]!.page_size);
+}

@@ -52,6 +52,7 @@ import { RetentionTask } from './platform/retention.js';
 import { platformRetentionRules } from './platform/retention-rules.js';
 import {
   documentRenderers,
+  REPORT_TREND_MONTHS,
   ReportScheduler,
   reportRoutes,
   reportTimeZone,
@@ -398,6 +399,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       settings: config.retention,
       catalog: () => specs.current.catalog,
       statusPageDays: config.statusPage.days,
+      // The monthly report's trend: the report month and the months before it, from early in the next.
+      readersDays: (REPORT_TREND_MONTHS + 1) * 31 + 1,
     });
     const retention = new RetentionTask({
       db,

@@ -43,5 +43,12 @@ export {
   type SchedulerSummary,
   scheduledReportsCounter,
 } from './schedules.js';
-export { monthFigures, monthlyReport, type ReportDeps, type ReportQuery, reportTimeZone } from './service.js';
+export {
+  monthFigures,
+  monthlyReport,
+  type ReportDeps,
+  type ReportQuery,
+  reportTimeZone,
+  TREND_MONTHS as REPORT_TREND_MONTHS,
+} from './service.js';
 export { REPORT_TEXT, type ReportText } from './text.js';

@@ -55,6 +55,12 @@ describe('sliMinutesKeepMs', () => {
     );
   });
 
+  it('keeps what other readers need (the monthly report’s trend) when it is longer', () => {
+    const slo = targets(ratioSloYaml('a', { window: '7d' }));
+    expect(sliMinutesKeepMs(slo, 10, { statusPageDays: 90, readersDays: 218 })).toBe(218 * DAY_MS);
+    expect(sliMinutesKeepMs(slo, 10, { statusPageDays: 300, readersDays: 218 })).toBe(301 * DAY_MS);
+  });
+
   it('deletes nothing when off or when no SLO says what is needed', () => {
     expect(sliMinutesKeepMs(targets(ratioSloYaml('a')), 0)).toBeNull();
     expect(sliMinutesKeepMs([], 35)).toBeNull();

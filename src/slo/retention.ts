@@ -40,16 +40,16 @@ export function readSpanMs(target: EvaluationTarget): number {
  * How long `sli_minutes` are kept (ms), or null to keep them all: for every target, what its
  * evaluation reads (`readSpanMs`) plus the longer of the margin and its history backfill span (a
  * history point the backfill replays reads a whole window before it), and at least the status
- * page's days of bars (+1 for its time zone). Null when the rule is off or the catalog has no SLO:
+ * page's days of bars (+1 for its time zone) and what other readers need (`readersDays`). Null when the rule is off or the catalog has no SLO:
  * an empty catalog may be a spec directory that failed to load, and nothing then says what is needed.
  */
 export function sliMinutesKeepMs(
   targets: readonly EvaluationTarget[],
   marginDays: number,
-  options: { readonly statusPageDays?: number | undefined } = {},
+  options: { readonly statusPageDays?: number | undefined; readonly readersDays?: number | undefined } = {},
 ): number | null {
   if (!(marginDays > 0) || targets.length === 0) return null;
-  let keepMs = ((options.statusPageDays ?? 0) + 1) * DAY_MS;
+  let keepMs = Math.max((options.statusPageDays ?? 0) + 1, options.readersDays ?? 0) * DAY_MS;
   for (const target of targets) {
     const backfillMs = historySpanMs(target, DEFAULT_HISTORY_BACKFILL_DAYS);
     keepMs = Math.max(keepMs, readSpanMs(target) + Math.max(marginDays * DAY_MS, backfillMs));
@@ -75,6 +75,8 @@ export interface SloRetentionDeps {
   readonly catalog: () => Catalog;
   /** statusPage.days: its bars read that many days of minutes. */
   readonly statusPageDays?: number | undefined;
+  /** Days of minutes other readers need back from now (the monthly report's trend). */
+  readonly readersDays?: number | undefined;
 }
 
 /** Values per `IN (…)` list of a thinning delete. */
@@ -104,6 +106,7 @@ export class SloRetention {
       });
     const keepMs = sliMinutesKeepMs(targets, settings.sliMinutesMarginDays, {
       statusPageDays: this.deps.statusPageDays,
+      readersDays: this.deps.readersDays,
     });
     if (keepMs !== null) {
       // Whole minutes: a minute is kept while any of it is inside the span.

@@ -73,6 +73,7 @@ import {
   SpecStore,
   sloRoutes,
   specSourceRoutes,
+  statusesVersion,
 } from './slo/index.js';
 
 export interface ShinraiContext {
@@ -478,6 +479,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           listStatuses: () => listStatuses(db),
           getStatus: (id) => getStatus(db, id),
           history: (id, range) => history(db, id, range),
+          version: () => statusesVersion(db),
         },
       }),
       incidentRoutes({

@@ -73,6 +73,7 @@ export {
   type SloDefinition,
   type SourceLocation,
 } from './model.js';
+export { SloReadCache, statusesVersion } from './read-cache.js';
 export { sloRoutes } from './routes.js';
 export {
   checkPulledSlis,

@@ -2,7 +2,7 @@
  * The HTTP server: Fastify with zod schemas (validation, serialisation and the OpenAPI document
  * from the same definitions), token auth by role, and every error as application/problem+json.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -173,6 +173,27 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   });
 
+  // Every other JSON read gets a validator too (docs/api.md#caching): a client that sends back the
+  // ETag gets 304 without the body when the answer is unchanged. Weak, because @fastify/compress
+  // encodes the body after this hook; the answer is still built per request.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (
+      (request.method !== 'GET' && request.method !== 'HEAD') ||
+      reply.statusCode !== 200 ||
+      typeof payload !== 'string' ||
+      reply.hasHeader('etag') ||
+      !request.url.startsWith('/api/') ||
+      !String(reply.getHeader('content-type') ?? '').startsWith('application/json')
+    )
+      return payload;
+    const etag = weakEtag(payload);
+    reply.header('etag', etag);
+    reply.header('cache-control', 'private, no-cache');
+    if (!etagMatches(request.headers['if-none-match'], etag)) return payload;
+    reply.code(304);
+    return '';
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     countAnswer(request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
@@ -217,6 +238,21 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   for (const register of modules) await register(app);
   await app.ready();
   return app;
+}
+
+/** A weak ETag of a JSON body: equal for equal bodies, on every replica. */
+function weakEtag(body: string): string {
+  return `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
+/** Weak comparison (RFC 9110 §13.1.2), as If-None-Match asks for. */
+function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = etag.replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((raw) => {
+    const tag = raw.trim().replace(/^W\//, '');
+    return tag === '*' || tag === opaque;
+  });
 }
 
 function neededRole(request: FastifyRequest): Role | 'public' {

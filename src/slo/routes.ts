@@ -171,8 +171,8 @@ export function sloRoutes(deps: SloRouteDeps) {
     app.get(
       '/api/v1/slos',
       {
-        // Compressed once per answer by the read cache, not per request.
-        compress: false,
+        // With the read cache, compressed once per answer there, not per request.
+        ...(cache ? { compress: false as const } : {}),
         schema: {
           summary: 'SLOs with their current status',
           querystring: z.object({

@@ -204,11 +204,21 @@ async function runOn(dialect: Dialect, slos: number, requests: number): Promise<
         headers: { ...auth, 'accept-encoding': BROWSER, 'if-none-match': etag },
       },
     ];
+    // The floor of any authenticated read: the token lookup and Fastify, no answer to build.
+    cases.push({
+      name: 'floor: GET /api/v1/whoami',
+      url: cachedUrl,
+      headers: { ...auth, 'accept-encoding': BROWSER },
+    });
     const times = cases.map(() => [] as number[]);
     const sizes = cases.map(() => 0);
     for (let round = 0; round < WARMUP + requests; round++)
       for (const [i, c] of cases.entries()) {
-        const answer = await get(c.url, '/api/v1/slos', c.headers);
+        const answer = await get(
+          c.url,
+          c.name.startsWith('floor') ? '/api/v1/whoami' : '/api/v1/slos',
+          c.headers,
+        );
         if (answer.status !== 200 && answer.status !== 304)
           throw new Error(`${c.name}: status ${answer.status}`);
         if (round >= WARMUP) times[i]!.push(answer.ms);

@@ -24,10 +24,11 @@ export async function statusesVersion(db: Db): Promise<string> {
       eb.fn.max('evaluated_at').as('newest'),
       // Modulo a day, so the sum stays an exact integer in JavaScript for millions of rows.
       eb.fn.sum(eb('evaluated_at', '%', 86_400_000)).as('times'),
-      eb.fn.sum(eb.fn('length', ['status'])).as('chars'),
+      // Bytes, not characters: PostgreSQL and SQLite read the stored length without scanning.
+      eb.fn.sum(eb.fn('octet_length', ['status'])).as('bytes'),
     ])
     .executeTakeFirst();
-  return `${row?.n ?? 0}:${row?.newest ?? ''}:${row?.times ?? ''}:${row?.chars ?? ''}`;
+  return `${row?.n ?? 0}:${row?.newest ?? ''}:${row?.times ?? ''}:${row?.bytes ?? ''}`;
 }
 
 /** Most answer variants (filters, sort) kept per version; beyond it, the oldest is dropped. */
@@ -69,8 +70,9 @@ export class SloReadCache {
   async get(
     variant: string,
     build: (catalog: Catalog, statuses: ReadonlyMap<string, StoredStatus>) => unknown,
+    version?: Promise<string>,
   ): Promise<EncodedBody> {
-    const entry = await this.current();
+    const entry = await this.current(version);
     let body = entry.variants.get(variant);
     if (!body) {
       this.builds++;
@@ -92,9 +94,19 @@ export class SloReadCache {
     return (await this.current()).statuses;
   }
 
-  private async current(): Promise<Entry> {
+  /**
+   * Starts reading the version now (e.g. while the request's token is checked) for a later `get`;
+   * a failure surfaces there, not as an unhandled rejection.
+   */
+  readVersion(): Promise<string> {
+    const version = this.deps.version();
+    version.catch(() => {});
+    return version;
+  }
+
+  private async current(started?: Promise<string>): Promise<Entry> {
     const catalog = this.deps.catalog();
-    const version = await this.deps.version();
+    const version = await (started ?? this.deps.version());
     const pending = this.entry;
     if (pending) {
       const entry = await pending.catch(() => undefined);

@@ -2,6 +2,7 @@
  * Read API for services and SLOs, and spec upload. Thin: parse, call the spec store or the
  * status reader, shape the answer. Schemas double as the OpenAPI document.
  */
+import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
@@ -133,6 +134,8 @@ export function sloRoutes(deps: SloRouteDeps) {
           isStale: deps.isStale,
         })
       : undefined;
+  /** The version read started for a request before its authentication (`beforeAuthentication`). */
+  const versions = new WeakMap<FastifyRequest, Promise<string>>();
   return (plain: App) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
 
@@ -171,8 +174,16 @@ export function sloRoutes(deps: SloRouteDeps) {
     app.get(
       '/api/v1/slos',
       {
-        // With the read cache, compressed once per answer there, not per request.
-        ...(cache ? { compress: false as const } : {}),
+        // With the read cache, compressed once per answer there, not per request; its version is
+        // read while the token is checked.
+        ...(cache
+          ? {
+              compress: false as const,
+              config: {
+                beforeAuthentication: (request: FastifyRequest) => versions.set(request, cache.readVersion()),
+              },
+            }
+          : {}),
         schema: {
           summary: 'SLOs with their current status',
           querystring: z.object({
@@ -195,8 +206,10 @@ export function sloRoutes(deps: SloRouteDeps) {
         // Built once per (tick, spec reload) and filter variant; sent as the bytes built then.
         const variant = JSON.stringify([query.service, query.owner, query.label, query.sort]);
         // Encoded by the response schema, as Fastify's serializer does: the same bytes as uncached.
-        const body = await cache.get(variant, (catalog, statuses) =>
-          z.encode(sloListSchema, sloList(catalog, statuses, query, deps.isStale)),
+        const body = await cache.get(
+          variant,
+          (catalog, statuses) => z.encode(sloListSchema, sloList(catalog, statuses, query, deps.isStale)),
+          versions.get(request),
         );
         return sendEncoded(request, reply, body);
       },

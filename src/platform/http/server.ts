@@ -39,6 +39,12 @@ declare module 'fastify' {
     minRole?: Role | 'public';
     /** A costly computation (calculator, backtest, preview): counted by `rateLimit.expensivePerMinute`. */
     expensive?: boolean;
+    /**
+     * Called before the credential is checked, to start a read the answer will need (e.g. the
+     * SLO list's version) in parallel with the token lookup. It must not reveal anything: an
+     * unauthenticated request still gets its 401 and nothing else.
+     */
+    beforeAuthentication?: (request: FastifyRequest) => void;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -132,6 +138,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
         'Invalid',
         'the URL holds %00 (the NUL character), which no name or value may contain',
       );
+    request.routeOptions.config?.beforeAuthentication?.(request);
     await authenticate(request, reply);
     await limits.afterAuthentication(request, reply);
   });

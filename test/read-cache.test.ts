@@ -23,9 +23,14 @@ interface RawAnswer {
 }
 
 /** A GET with exactly these headers (fetch would add Accept-Encoding and decode the body). */
-function rawGet(base: string, path: string, headers: Record<string, string>): Promise<RawAnswer> {
+function rawGet(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, base), { method: 'GET', headers }, (res) => {
+    const req = httpRequest(new URL(path, base), { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -107,6 +112,15 @@ describe.each(DIALECTS)('read cache on %s', (dialect) => {
       expect(notModified.body).toHaveLength(0);
     }
     expect((await get('/api/v1/slos', { 'if-none-match': '"other"' })).status).toBe(200);
+    const head = await rawGet(
+      server.shinrai.url,
+      '/api/v1/slos',
+      { authorization: `Bearer ${viewer}` },
+      'HEAD',
+    );
+    expect(head.status).toBe(200);
+    expect(head.headers.etag).toBe(etag);
+    expect(head.body).toHaveLength(0);
   });
 
   it('serves gzip and br bodies that decode to the same bytes, each with its own ETag', async () => {

@@ -193,9 +193,12 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       !String(reply.getHeader('content-type') ?? '').startsWith('application/json')
     )
       return payload;
+    // A route that chose its own caching keeps it; one that forbids storing gets no validator.
+    const cacheControl = reply.getHeader('cache-control');
+    if (cacheControl !== undefined && /no-store/i.test(String(cacheControl))) return payload;
     const etag = weakEtag(payload);
     reply.header('etag', etag);
-    reply.header('cache-control', 'private, no-cache');
+    if (cacheControl === undefined) reply.header('cache-control', 'private, no-cache');
     if (!etagMatches(request.headers['if-none-match'], etag)) return payload;
     reply.code(304);
     return '';

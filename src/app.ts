@@ -77,6 +77,7 @@ import {
   SpecStore,
   sloRoutes,
   specSourceRoutes,
+  statusesVersion,
 } from './slo/index.js';
 
 export interface ShinraiContext {
@@ -505,6 +506,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           listStatuses: () => listStatuses(db),
           getStatus: (id) => getStatus(db, id),
           history: (id, range) => history(db, id, range),
+          version: () => statusesVersion(db),
         },
       }),
       incidentRoutes({

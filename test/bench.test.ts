@@ -194,4 +194,19 @@ describe('bench checks', () => {
       /CHECK FAILED: sqlite: the report's verdict and 6-month trend of all 3 SLOs equal the reference summed from the seeded minutes \(\d+ differ, e\.g\. slo-000 attainment: /,
     );
   }, 240_000);
+
+  it('the reads bench serves the cached SLO list byte for byte as the uncached route builds it, with a 304 on its ETag', async () => {
+    const run = await bench('--only', 'reads', '--slos', '12', '--requests', '5', '--db', 'sqlite,postgres');
+    expect(run.code, run.output).toBe(0);
+    for (const dialect of ['sqlite', 'postgres']) {
+      expect(run.output).toContain(
+        `check ok: the cached body equals the freshly built one byte for byte (${dialect})`,
+      );
+      expect(run.output).toContain(`check ok: the br body decodes to the same bytes (${dialect})`);
+      expect(run.output).toContain(`check ok: a 304 is answered to the ETag (${dialect})`);
+      expect(run.output).toMatch(new RegExp(`^${dialect}: GET /api/v1/slos, 12 SLOs`, 'm'));
+    }
+    expect(run.output).toMatch(/cached, browser \(br\) +p50 +[\d.]+ ms/);
+    expect(run.output).not.toContain('CHECK FAILED');
+  }, 240_000);
 });

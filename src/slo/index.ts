@@ -73,6 +73,7 @@ export {
   type SloDefinition,
   type SourceLocation,
 } from './model.js';
+export { SloReadCache, statusesVersion } from './read-cache.js';
 export { historyPlans, readSpanMs, SloRetention, sliMinutesKeepMs } from './retention.js';
 export { sloRoutes } from './routes.js';
 export {

@@ -2,13 +2,15 @@
  * Read API for services and SLOs, and spec upload. Thin: parse, call the spec store or the
  * status reader, shape the answer. Schemas double as the OpenAPI document.
  */
+import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
-import type { App } from '../platform/http/index.js';
+import { type App, sendEncoded } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from './duration.js';
 import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
-import type { SloDefinition } from './model.js';
+import type { Catalog, SloDefinition } from './model.js';
+import { SloReadCache } from './read-cache.js';
 import type { SpecStore } from './spec-store.js';
 
 /** Where statuses come from (the evaluator's tables); injected so routes never touch the database. */
@@ -19,6 +21,11 @@ export interface StatusReader {
     id: string,
     range: { fromMs: number; toMs: number; stepMs: number },
   ): Promise<readonly HistoryPoint[]>;
+  /**
+   * A value that changes whenever the stored statuses change (`statusesVersion`), read from the
+   * database so every replica agrees. Without it, every read builds its answer afresh.
+   */
+  version?(): Promise<string>;
 }
 
 export interface SloRouteDeps {
@@ -27,6 +34,8 @@ export interface SloRouteDeps {
   readonly now: () => number;
   /** True when a stored status is too old to be current (evaluator failing or no leader). */
   readonly isStale: (evaluatedAt: string) => boolean;
+  /** false: build every answer afresh even with `statuses.version` (the bench's baseline). */
+  readonly cache?: boolean;
 }
 
 // windowKind … policy are optional: a status stored by an older version may lack them.
@@ -102,6 +111,8 @@ const sloSummarySchema = z.object({
   status: z.array(statusSchema),
 });
 
+const sloListSchema = z.array(sloSummarySchema);
+
 const diagnosticSchema = z.object({
   file: z.string(),
   line: z.number(),
@@ -113,6 +124,18 @@ const diagnosticSchema = z.object({
 });
 
 export function sloRoutes(deps: SloRouteDeps) {
+  const version = deps.statuses.version?.bind(deps.statuses);
+  const cache =
+    version && deps.cache !== false
+      ? new SloReadCache({
+          catalog: () => deps.specs.current.catalog,
+          version,
+          statuses: () => deps.statuses.listStatuses(),
+          isStale: deps.isStale,
+        })
+      : undefined;
+  /** The version read started for a request before its authentication (`beforeAuthentication`). */
+  const versions = new WeakMap<FastifyRequest, Promise<string>>();
   return (plain: App) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
 
@@ -151,6 +174,16 @@ export function sloRoutes(deps: SloRouteDeps) {
     app.get(
       '/api/v1/slos',
       {
+        // With the read cache, compressed once per answer there, not per request; its version is
+        // read while the token is checked.
+        ...(cache
+          ? {
+              compress: false as const,
+              config: {
+                beforeAuthentication: (request: FastifyRequest) => versions.set(request, cache.readVersion()),
+              },
+            }
+          : {}),
         schema: {
           summary: 'SLOs with their current status',
           querystring: z.object({
@@ -163,23 +196,22 @@ export function sloRoutes(deps: SloRouteDeps) {
               .describe('key=value'),
             sort: z.enum(['budget', 'name']).default('name').describe('budget: least budget remaining first'),
           }),
-          response: { 200: z.array(sloSummarySchema) },
+          response: { 200: sloListSchema },
         },
       },
-      async (request) => {
-        const { service, owner, label, sort } = request.query;
-        const statuses = await deps.statuses.listStatuses();
-        const [labelKey, labelValue] = label ? (label.split('=') as [string, string]) : [];
-        const slos = deps.specs.current.catalog.slos.filter(
-          (slo) =>
-            (!service || slo.service === service) &&
-            (!owner || slo.shinrai.owner === owner) &&
-            (!labelKey || (slo.labels[labelKey] ?? []).includes(labelValue ?? '')),
+      async (request, reply) => {
+        const query = request.query;
+        if (!cache)
+          return sloList(deps.specs.current.catalog, await deps.statuses.listStatuses(), query, deps.isStale);
+        // Built once per (tick, spec reload) and filter variant; sent as the bytes built then.
+        const variant = JSON.stringify([query.service, query.owner, query.label, query.sort]);
+        // Encoded by the response schema, as Fastify's serializer does: the same bytes as uncached.
+        const body = await cache.get(
+          variant,
+          (catalog, statuses) => z.encode(sloListSchema, sloList(catalog, statuses, query, deps.isStale)),
+          versions.get(request),
         );
-        const summaries = slos.map((slo) => summary(slo, statuses, deps.isStale));
-        if (sort === 'budget') summaries.sort((a, b) => leastRemaining(a.status) - leastRemaining(b.status));
-        else summaries.sort((a, b) => a.id.localeCompare(b.id));
-        return summaries;
+        return sendEncoded(request, reply, body);
       },
     );
 
@@ -195,7 +227,8 @@ export function sloRoutes(deps: SloRouteDeps) {
       async (request) => {
         const slo = deps.specs.current.catalog.slos.find((s) => s.id === request.params.id);
         if (!slo) throw new AppError('NotFound', `no SLO "${request.params.id}"`);
-        return summary(slo, await deps.statuses.listStatuses(), deps.isStale);
+        const statuses = cache ? await cache.statuses() : await deps.statuses.listStatuses();
+        return summary(slo, statuses, deps.isStale);
       },
     );
 
@@ -310,6 +343,32 @@ function specsReport(specs: SpecStore) {
     loadedAt: current.loadedAt ? new Date(current.loadedAt).toISOString() : null,
     diagnostics: current.diagnostics.map((d) => ({ ...d, hint: d.hint ?? undefined })),
   };
+}
+
+/** The answer of GET /api/v1/slos: the catalog's SLOs that pass the filters, with their statuses. */
+function sloList(
+  catalog: Catalog,
+  statuses: ReadonlyMap<string, StoredStatus>,
+  query: {
+    service?: string | undefined;
+    owner?: string | undefined;
+    label?: string | undefined;
+    sort: 'budget' | 'name';
+  },
+  isStale: (evaluatedAt: string) => boolean,
+) {
+  const { service, owner, label, sort } = query;
+  const [labelKey, labelValue] = label ? (label.split('=') as [string, string]) : [];
+  const slos = catalog.slos.filter(
+    (slo) =>
+      (!service || slo.service === service) &&
+      (!owner || slo.shinrai.owner === owner) &&
+      (!labelKey || (slo.labels[labelKey] ?? []).includes(labelValue ?? '')),
+  );
+  const summaries = slos.map((slo) => summary(slo, statuses, isStale));
+  if (sort === 'budget') summaries.sort((a, b) => leastRemaining(a.status) - leastRemaining(b.status));
+  else summaries.sort((a, b) => a.id.localeCompare(b.id));
+  return summaries;
 }
 
 function summary(

@@ -2,7 +2,7 @@
  * The HTTP server: Fastify with zod schemas (validation, serialisation and the OpenAPI document
  * from the same definitions), token auth by role, and every error as application/problem+json.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -39,6 +39,12 @@ declare module 'fastify' {
     minRole?: Role | 'public';
     /** A costly computation (calculator, backtest, preview): counted by `rateLimit.expensivePerMinute`. */
     expensive?: boolean;
+    /**
+     * Called before the credential is checked, to start a read the answer will need (e.g. the
+     * SLO list's version) in parallel with the token lookup. It must not reveal anything: an
+     * unauthenticated request still gets its 401 and nothing else.
+     */
+    beforeAuthentication?: (request: FastifyRequest) => void;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -132,6 +138,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
         'Invalid',
         'the URL holds %00 (the NUL character), which no name or value may contain',
       );
+    request.routeOptions.config?.beforeAuthentication?.(request);
     await authenticate(request, reply);
     await limits.afterAuthentication(request, reply);
   });
@@ -171,6 +178,30 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     reply.header('x-content-type-options', 'nosniff');
     if (request.url.startsWith('/api/'))
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  });
+
+  // Every other JSON read gets a validator too (docs/api.md#caching): a client that sends back the
+  // ETag gets 304 without the body when the answer is unchanged. Weak, because @fastify/compress
+  // encodes the body after this hook; the answer is still built per request.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (
+      (request.method !== 'GET' && request.method !== 'HEAD') ||
+      reply.statusCode !== 200 ||
+      typeof payload !== 'string' ||
+      reply.hasHeader('etag') ||
+      !request.url.startsWith('/api/') ||
+      !String(reply.getHeader('content-type') ?? '').startsWith('application/json')
+    )
+      return payload;
+    // A route that chose its own caching keeps it; one that forbids storing gets no validator.
+    const cacheControl = reply.getHeader('cache-control');
+    if (cacheControl !== undefined && /no-store/i.test(String(cacheControl))) return payload;
+    const etag = weakEtag(payload);
+    reply.header('etag', etag);
+    if (cacheControl === undefined) reply.header('cache-control', 'private, no-cache');
+    if (!etagMatches(request.headers['if-none-match'], etag)) return payload;
+    reply.code(304);
+    return '';
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -217,6 +248,21 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   for (const register of modules) await register(app);
   await app.ready();
   return app;
+}
+
+/** A weak ETag of a JSON body: equal for equal bodies, on every replica. */
+function weakEtag(body: string): string {
+  return `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
+/** Weak comparison (RFC 9110 §13.1.2), as If-None-Match asks for. */
+function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = etag.replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((raw) => {
+    const tag = raw.trim().replace(/^W\//, '');
+    return tag === '*' || tag === opaque;
+  });
 }
 
 function neededRole(request: FastifyRequest): Role | 'public' {

@@ -1,0 +1,278 @@
+/**
+ * Hot reads (issue 19, goal 5): warm GET /api/v1/slos for N SLOs with their statuses, over
+ * loopback, with the read cache (built once per tick, serialised and compressed once, ETag/304)
+ * against the uncached route in the same run (the same handler code building every answer, on a
+ * second server over the same database and spec store). Also: the first read after a tick (the
+ * cache's build), and a revalidation answered 304. Flags: --slos N (1000), --requests R (200 per
+ * case, after 20 warm-up requests), --db sqlite|postgres|sqlite,postgres (sqlite). See bench/README.md.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { sql } from 'kysely';
+import type { Dialect } from '../src/platform/db/database.js';
+import { buildServer } from '../src/platform/http/index.js';
+import { getStatus, history, isStale, listStatuses, sloRoutes, statusesVersion } from '../src/slo/index.js';
+import { ManualClock, startTestServer, type TestServer } from '../test/support/server.js';
+import { check } from './check.js';
+import { intFlag } from './flags.js';
+import type { BenchFlags } from './run.js';
+
+const MIN = 60_000;
+const HOURS_OF_DATA = 6;
+const WARMUP = 20;
+/** What a browser sends. */
+const BROWSER = 'gzip, deflate, br, zstd';
+
+/** N SLOs on N SLIs of one service: 28-day Occurrences, every 4th Timeslices, every 10th a calendar month. */
+function specs(slos: number): string {
+  const docs = ['apiVersion: openslo/v1\nkind: Service\nmetadata: {name: bench}\nspec: {}\n'];
+  for (let i = 0; i < slos; i++) {
+    const window =
+      i % 10 === 9
+        ? "[{duration: 1M, isRolling: false, calendar: {startTime: '2026-01-01 00:00:00', timeZone: Asia/Tokyo}}]"
+        : '[{duration: 28d, isRolling: true}]';
+    const sliced = i % 4 === 3;
+    docs.push(`apiVersion: openslo/v1
+kind: SLO
+metadata: {name: slo-${i}, displayName: 'Bench SLO ${i}', labels: {tier: [t${i % 3}]}}
+spec:
+  service: bench
+  indicator:
+    metadata: {name: sli-${i}}
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: shinrai, spec: {}}}
+        total: {metricSource: {type: shinrai, spec: {}}}
+  timeWindow: ${window}
+  budgetingMethod: ${sliced ? 'Timeslices' : 'Occurrences'}
+  objectives: [{target: 0.999${sliced ? ', timeSliceTarget: 0.99, timeSliceWindow: 5m' : ''}}]
+`);
+  }
+  return docs.join('---\n');
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  ms: number;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function get(base: string, path: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = httpRequest(new URL(path, base), { method: 'GET', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          ms: performance.now() - started,
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The path a case reads: the one its name shows after GET, else the SLO list. */
+function pathOf(name: string): string {
+  return /GET (\S+)/.exec(name)?.[1] ?? '/api/v1/slos';
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+async function runOn(dialect: Dialect, slos: number, requests: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shinrai-reads-'));
+  writeFileSync(join(dir, 'bench.yaml'), specs(slos));
+  const nowMs = Date.UTC(2026, 2, 14, 10, 0, 5);
+  const clock = new ManualClock(nowMs);
+  let server: TestServer | undefined;
+  let baseline: Awaited<ReturnType<typeof buildServer>> | undefined;
+  try {
+    server = await startTestServer(dialect, { specs: dir, clock });
+    const { ctx } = server.shinrai;
+    const token = await server.token('viewer');
+    // HOURS_OF_DATA hours of one-minute traffic per SLI, written into the database directly.
+    const lastMinute = Math.floor(nowMs / MIN);
+    const firstMinute = lastMinute - HOURS_OF_DATA * 60;
+    const lit = sql.lit;
+    await sql`
+      WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${lit(slos - 1)}),
+        m(x) AS (SELECT CAST(${lit(firstMinute)} AS bigint) UNION ALL SELECT x + 1 FROM m WHERE x < ${lit(lastMinute - 1)})
+      INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+      SELECT 'sli-' || i, x * ${lit(MIN)}, 200 + (i * 7 + x) % 800 - CASE WHEN (i + x) % 50 = 0 THEN 1 ELSE 0 END,
+        200 + (i * 7 + x) % 800, x * ${lit(MIN)} + 30000
+      FROM s CROSS JOIN m`.execute(ctx.db.kysely);
+    // Tick until every SLO has a status (the start-up backfill may take several).
+    for (let i = 0; i < 100 && (await listStatuses(ctx.db)).size < slos; i++)
+      await server.shinrai.evaluator.tick();
+    const stored = (await listStatuses(ctx.db)).size;
+    check(stored === slos, `every one of ${slos} SLOs has a stored status (${dialect})`, `${stored} stored`);
+
+    // The baseline: the same routes without the cache, over the same database and spec store.
+    baseline = await buildServer(ctx, [
+      sloRoutes({
+        specs: ctx.specs,
+        now: () => clock.now(),
+        isStale: (evaluatedAt) => isStale(evaluatedAt, clock.now(), ctx.config.evaluator.tickSeconds),
+        statuses: {
+          listStatuses: () => listStatuses(ctx.db),
+          getStatus: (id) => getStatus(ctx.db, id),
+          history: (id, range) => history(ctx.db, id, range),
+          version: () => statusesVersion(ctx.db),
+        },
+        cache: false,
+      }),
+    ]);
+    await baseline.listen({ host: '127.0.0.1', port: 0 });
+    const cachedUrl = server.shinrai.url;
+    const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;
+    const auth = { authorization: `Bearer ${token}` };
+
+    // The first read after a tick builds the answer (and its br body): timed once per tick against
+    // an uncached read right beside it, in alternating order so the tick's after-effects (GC) fall
+    // on both alike.
+    const firstReads: number[] = [];
+    const besideReads: number[] = [];
+    const browser = { ...auth, 'accept-encoding': BROWSER };
+    for (let t = 0; t < 6; t++) {
+      clock.advance(MIN);
+      await server.shinrai.evaluator.tick();
+      if (t % 2 === 0) {
+        firstReads.push((await get(cachedUrl, '/api/v1/slos', browser)).ms);
+        besideReads.push((await get(baselineUrl, '/api/v1/slos', browser)).ms);
+      } else {
+        besideReads.push((await get(baselineUrl, '/api/v1/slos', browser)).ms);
+        firstReads.push((await get(cachedUrl, '/api/v1/slos', browser)).ms);
+      }
+    }
+
+    // Correctness: the cached bytes are the fresh ones, each encoding decodes to them, 304 on the ETag.
+    const fresh = await get(baselineUrl, '/api/v1/slos', { ...auth, 'accept-encoding': 'identity' });
+    const plain = await get(cachedUrl, '/api/v1/slos', { ...auth, 'accept-encoding': 'identity' });
+    const gzip = await get(cachedUrl, '/api/v1/slos', { ...auth, 'accept-encoding': 'gzip' });
+    const br = await get(cachedUrl, '/api/v1/slos', { ...auth, 'accept-encoding': BROWSER });
+    const entries = (JSON.parse(fresh.body.toString('utf8')) as { status: unknown[] }[]).filter(
+      (s) => s.status.length > 0,
+    ).length;
+    check(
+      fresh.status === 200 && entries === slos,
+      `the uncached answer lists ${slos} SLOs with a status (${dialect})`,
+      `${entries} with a status`,
+    );
+    check(
+      plain.body.equals(fresh.body),
+      `the cached body equals the freshly built one byte for byte (${dialect})`,
+      `${plain.body.length} vs ${fresh.body.length} bytes`,
+    );
+    check(
+      br.headers['content-encoding'] === 'br' && brotliDecompressSync(br.body).equals(fresh.body),
+      `the br body decodes to the same bytes (${dialect})`,
+    );
+    check(
+      gzip.headers['content-encoding'] === 'gzip' && gunzipSync(gzip.body).equals(fresh.body),
+      `the gzip body decodes to the same bytes (${dialect})`,
+    );
+    const etag = String(br.headers.etag ?? '');
+    const revalidated = await get(cachedUrl, '/api/v1/slos', {
+      ...auth,
+      'accept-encoding': BROWSER,
+      'if-none-match': etag,
+    });
+    check(
+      revalidated.status === 304 && revalidated.body.length === 0 && revalidated.headers.etag === etag,
+      `a 304 is answered to the ETag (${dialect})`,
+      `status ${revalidated.status}`,
+    );
+
+    // Warm reads, the cases interleaved round by round so load on the box hits them alike.
+    const cases = [
+      { name: 'uncached, identity', url: baselineUrl, headers: { ...auth, 'accept-encoding': 'identity' } },
+      {
+        name: 'uncached, browser (gzip per request)',
+        url: baselineUrl,
+        headers: { ...auth, 'accept-encoding': BROWSER },
+      },
+      { name: 'cached, identity', url: cachedUrl, headers: { ...auth, 'accept-encoding': 'identity' } },
+      { name: 'cached, browser (br)', url: cachedUrl, headers: { ...auth, 'accept-encoding': BROWSER } },
+      { name: 'cached, gzip', url: cachedUrl, headers: { ...auth, 'accept-encoding': 'gzip' } },
+      {
+        name: 'cached, revalidation (304)',
+        url: cachedUrl,
+        headers: { ...auth, 'accept-encoding': BROWSER, 'if-none-match': etag },
+      },
+    ];
+    // The floor of any authenticated read: the token lookup and Fastify, no answer to build; and
+    // the overview's two other reads, built per request (weak ETag only).
+    const other = (name: string) => ({
+      name,
+      url: cachedUrl,
+      headers: { ...auth, 'accept-encoding': BROWSER },
+    });
+    cases.push(
+      other('floor: GET /api/v1/whoami'),
+      other('overview: GET /api/v1/alerts'),
+      other('overview: GET /api/v1/incidents?state=open'),
+    );
+    const times = cases.map(() => [] as number[]);
+    const sizes = cases.map(() => 0);
+    for (let round = 0; round < WARMUP + requests; round++)
+      for (const [i, c] of cases.entries()) {
+        const answer = await get(c.url, pathOf(c.name), c.headers);
+        if (answer.status !== 200 && answer.status !== 304)
+          throw new Error(`${c.name}: status ${answer.status}`);
+        if (round >= WARMUP) times[i]!.push(answer.ms);
+        sizes[i] = answer.body.length;
+      }
+    const p50 = times.map((t) => quantile(t, 0.5));
+    console.log(
+      `${dialect}: GET /api/v1/slos, ${slos} SLOs with statuses (${kib(fresh.body.length)} of JSON), ${requests} warm requests per case over loopback (keep-alive)`,
+    );
+    for (const [i, c] of cases.entries())
+      console.log(
+        `  ${c.name.padEnd(44)} p50 ${ms(p50[i]!).padStart(6)} ms  p95 ${ms(quantile(times[i]!, 0.95)).padStart(6)} ms  body ${kib(sizes[i]!)}`,
+      );
+    console.log(
+      `  first read after a tick, browser (builds the answer): median ${ms(quantile(firstReads, 0.5))} ms (all: ${firstReads.map(ms).join(', ')}); an uncached read beside it: median ${ms(quantile(besideReads, 0.5))} ms (all: ${besideReads.map(ms).join(', ')})`,
+    );
+    console.log(
+      `  ratio uncached / cached p50: identity ${(p50[0]! / p50[2]!).toFixed(0)}×, browser ${(p50[1]! / p50[3]!).toFixed(0)}×`,
+    );
+    console.log(
+      `  goal (p50 ≤ 5 ms, warm, browser): ${p50[3]! <= 5 ? 'met' : 'NOT met'} (${ms(p50[3]!)} ms)`,
+    );
+  } finally {
+    await baseline?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(flags: BenchFlags): Promise<void> {
+  const slos = intFlag(flags, 'slos', 1000);
+  const requests = intFlag(flags, 'requests', 200);
+  const dialects = String(flags.db === undefined || flags.db === true ? 'sqlite' : flags.db).split(',');
+  for (const dialect of dialects) {
+    if (dialect !== 'sqlite' && dialect !== 'postgres')
+      throw new Error('--db takes sqlite, postgres or both');
+    await runOn(dialect, slos, requests);
+  }
+  agent.destroy();
+}

@@ -1,0 +1,140 @@
+/**
+ * The read cache of the SLO list (docs/api.md#caching): its answers change once per evaluator tick
+ * or spec reload, so each is built, serialised and compressed once per change and then served as
+ * bytes. An entry is keyed by the spec catalog (object identity: a reload makes a new one), the
+ * stored statuses' version read from the database (so every replica, leader or not, sees a tick
+ * the moment it commits) and which statuses are stale now (that flips with the clock alone).
+ */
+import type { Db } from '../platform/db/index.js';
+import { EncodedBody } from '../platform/http/index.js';
+import type { StoredStatus } from './evaluator/read.js';
+import type { Catalog } from './model.js';
+
+/**
+ * A fingerprint of `slo_status` that changes with every committed tick: row count, newest
+ * evaluation, a checksum of every row's evaluation time (a tick that writes only some rows, or
+ * rows at an instant already seen, still changes it) and the stored bytes (a status that starts
+ * failing keeps its evaluation time but gains an error). One aggregate over the table.
+ */
+export async function statusesVersion(db: Db): Promise<string> {
+  const row = await db.kysely
+    .selectFrom('slo_status')
+    .select((eb) => [
+      eb.fn.countAll().as('n'),
+      eb.fn.max('evaluated_at').as('newest'),
+      // Modulo a day, so the sum stays an exact integer in JavaScript for millions of rows.
+      eb.fn.sum(eb('evaluated_at', '%', 86_400_000)).as('times'),
+      // Bytes, not characters: PostgreSQL and SQLite read the stored length without scanning.
+      eb.fn.sum(eb.fn('octet_length', ['status'])).as('bytes'),
+    ])
+    .executeTakeFirst();
+  return `${row?.n ?? 0}:${row?.newest ?? ''}:${row?.times ?? ''}:${row?.bytes ?? ''}`;
+}
+
+/** Most answer variants (filters, sort) kept per version; beyond it, the oldest is dropped. */
+const MAX_VARIANTS = 32;
+
+interface Entry {
+  readonly catalog: Catalog;
+  readonly version: string;
+  readonly statuses: ReadonlyMap<string, StoredStatus>;
+  /** Distinct `evaluatedAt` of the statuses, and whether each was stale when built. */
+  readonly staleness: ReadonlyMap<string, boolean>;
+  readonly variants: Map<string, Promise<EncodedBody>>;
+}
+
+export interface ReadCacheDeps {
+  readonly catalog: () => Catalog;
+  readonly version: () => Promise<string>;
+  readonly statuses: () => Promise<ReadonlyMap<string, StoredStatus>>;
+  readonly isStale: (evaluatedAt: string) => boolean;
+}
+
+/** Built answers for the current (catalog, statuses version, staleness); older ones are dropped. */
+export class SloReadCache {
+  private entry: Promise<Entry> | undefined;
+  private builds = 0;
+
+  constructor(private readonly deps: ReadCacheDeps) {}
+
+  /** How many answers were built (cache misses): for tests and the bench. */
+  get misses(): number {
+    return this.builds;
+  }
+
+  /**
+   * The answer `variant` names, built by `build` from the catalog and statuses of the current
+   * version unless already built for it. The version is read before the statuses, so a tick that
+   * commits in between only makes the next request build again — never serves an old answer.
+   */
+  async get(
+    variant: string,
+    build: (catalog: Catalog, statuses: ReadonlyMap<string, StoredStatus>) => unknown,
+    version?: Promise<string>,
+  ): Promise<EncodedBody> {
+    const entry = await this.current(version);
+    let body = entry.variants.get(variant);
+    if (!body) {
+      this.builds++;
+      body = Promise.resolve().then(
+        () => new EncodedBody(JSON.stringify(build(entry.catalog, entry.statuses))),
+      );
+      body.catch(() => entry.variants.delete(variant));
+      if (entry.variants.size >= MAX_VARIANTS) {
+        const oldest = entry.variants.keys().next();
+        if (!oldest.done) entry.variants.delete(oldest.value);
+      }
+      entry.variants.set(variant, body);
+    }
+    return body;
+  }
+
+  /** The statuses of the current version (shared with the answers built from them). */
+  async statuses(): Promise<ReadonlyMap<string, StoredStatus>> {
+    return (await this.current()).statuses;
+  }
+
+  /**
+   * Starts reading the version now (e.g. while the request's token is checked) for a later `get`;
+   * a failure surfaces there, not as an unhandled rejection.
+   */
+  readVersion(): Promise<string> {
+    const version = this.deps.version();
+    version.catch(() => {});
+    return version;
+  }
+
+  private async current(started?: Promise<string>): Promise<Entry> {
+    const catalog = this.deps.catalog();
+    const version = await (started ?? this.deps.version());
+    const pending = this.entry;
+    if (pending) {
+      const entry = await pending.catch(() => undefined);
+      if (entry && entry.catalog === catalog && entry.version === version && this.sameStaleness(entry))
+        return entry;
+      // Another request may have started the next entry meanwhile.
+      if (this.entry !== pending) return this.current();
+    }
+    const next = this.load(catalog, version);
+    this.entry = next;
+    next.catch(() => {
+      if (this.entry === next) this.entry = undefined;
+    });
+    return next;
+  }
+
+  private async load(catalog: Catalog, version: string): Promise<Entry> {
+    const statuses = await this.deps.statuses();
+    const staleness = new Map<string, boolean>();
+    for (const status of statuses.values())
+      if (!staleness.has(status.evaluatedAt))
+        staleness.set(status.evaluatedAt, this.deps.isStale(status.evaluatedAt));
+    return { catalog, version, statuses, staleness, variants: new Map() };
+  }
+
+  private sameStaleness(entry: Entry): boolean {
+    for (const [evaluatedAt, stale] of entry.staleness)
+      if (this.deps.isStale(evaluatedAt) !== stale) return false;
+    return true;
+  }
+}

@@ -25,7 +25,6 @@ import {
   deploymentToRow,
   linkChanges,
   pendingChangesUpTo,
-  refreshFirstDeployments,
   refreshFirstDeploymentsOf,
   shasOf,
   upsertChanges,
@@ -107,7 +106,7 @@ export async function recordDeployments(
         const created = await writeNew(trx, deps.db.dialect, prepared, actor, nowMs);
         if (created) return created;
         const out: RecordOutcome[] = [];
-        for (const p of prepared) out.push(await write(trx, p, actor, nowMs));
+        for (const p of prepared) out.push(await write(trx, deps.db.dialect, p, actor, nowMs));
         return out;
       });
       for (const [index, result] of results.entries()) countRecorded(deps, prepared[index]!, result);
@@ -294,6 +293,7 @@ function checkInput(input: RecordDeploymentInput, where: string): void {
 
 async function write(
   trx: Kysely<Database>,
+  dialect: Db['dialect'],
   p: Prepared,
   actor: { readonly name: string; readonly source: DeploymentSource },
   nowMs: number,
@@ -350,7 +350,12 @@ async function write(
     before && (before.status !== next.status || before.finishedAtMs !== next.finishedAtMs)
       ? await shasOf(trx, id)
       : shas;
-  if (production && affected.length) await refreshFirstDeployments(trx, input.service, affected);
+  if (production && affected.length)
+    await refreshFirstDeploymentsOf(
+      trx,
+      dialect,
+      affected.map((sha) => ({ service: input.service, sha })),
+    );
   return { deployment: { ...next, production, changeCount }, outcome: before ? 'updated' : 'created' };
 }
 

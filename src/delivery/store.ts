@@ -135,66 +135,6 @@ export async function pendingChangesUpTo(
   return [...new Set([headSha, ...rows.map((r) => r.sha)])];
 }
 
-/**
- * Sets each change's first successful production deployment from the deployments that contain it
- * (recomputed for the given changes, so a status change of a deployment moves it either way).
- */
-export async function refreshFirstDeployments(
-  trx: Kysely<Database>,
-  service: string,
-  shas: readonly string[],
-): Promise<void> {
-  const unique = [...new Set(shas)];
-  for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
-    const chunk = unique.slice(i, i + INSERT_CHUNK);
-    // From the changes to their deployments (deployment_changes_by_sha, then the primary key): a
-    // CROSS JOIN keeps that order on SQLite, whose planner, without statistics, would otherwise walk
-    // every production deployment of the service; PostgreSQL plans it like the inner join it is.
-    const firsts = await trx
-      .selectFrom('deployment_changes as dc')
-      .crossJoin('deployments as d')
-      .whereRef('d.id', '=', 'dc.deployment_id')
-      .select(['dc.sha', 'd.id', 'd.finished_at'])
-      .where('dc.sha', 'in', chunk)
-      .where('d.service', '=', service)
-      .where('d.production', '=', 1)
-      .where('d.status', '=', 'success')
-      .orderBy('d.finished_at')
-      .orderBy('d.id')
-      .execute();
-    const first = new Map<string, { id: string; finishedAtMs: number }>();
-    for (const row of firsts)
-      if (!first.has(row.sha)) first.set(row.sha, { id: row.id, finishedAtMs: Number(row.finished_at) });
-    // One update per distinct answer (usually one: every change of a new deployment is first
-    // shipped by it), touching only the rows whose first deployment differs from it.
-    const groups = new Map<string, { id: string | null; atMs: number | null; shas: string[] }>();
-    for (const sha of chunk) {
-      const want = first.get(sha);
-      const key = want ? `${want.finishedAtMs} ${want.id}` : '';
-      const group = groups.get(key);
-      if (group) group.shas.push(sha);
-      else groups.set(key, { id: want?.id ?? null, atMs: want?.finishedAtMs ?? null, shas: [sha] });
-    }
-    for (const { id, atMs, shas: groupShas } of groups.values())
-      await trx
-        .updateTable('changes')
-        .set({ first_deployment_id: id, first_deployed_at: atMs })
-        .where('service', '=', service)
-        .where('sha', 'in', groupShas)
-        .where((eb) =>
-          id === null || atMs === null
-            ? eb.or([eb('first_deployment_id', 'is not', null), eb('first_deployed_at', 'is not', null)])
-            : eb.or([
-                eb('first_deployment_id', 'is', null),
-                eb('first_deployment_id', '<>', id),
-                eb('first_deployed_at', 'is', null),
-                eb('first_deployed_at', '<>', atMs),
-              ]),
-        )
-        .execute();
-  }
-}
-
 export async function shasOf(trx: Kysely<Database>, deploymentId: string): Promise<string[]> {
   const rows = await trx
     .selectFrom('deployment_changes')
@@ -211,10 +151,13 @@ export interface ChangeKey {
 }
 
 /**
- * refreshFirstDeployments for many services at once (a batch of new deployments): one read of the
- * deployments containing the changes and one UPDATE … FROM (VALUES …) per INSERT_CHUNK changes,
- * touching only the rows whose first deployment differs — a handful of statements per batch
- * instead of two per deployment.
+ * Sets each change's first successful production deployment from the deployments that contain it,
+ * recomputed for the given changes (so a status change of a deployment moves it either way), of
+ * one service or many (a batch): one read of the deployments containing the changes and one
+ * UPDATE … FROM (VALUES …) per INSERT_CHUNK changes, touching only the rows whose first
+ * deployment differs. From the changes to their deployments (deployment_changes_by_sha, then the
+ * primary key): a CROSS JOIN keeps that order on SQLite, whose planner, without statistics, would
+ * otherwise walk every production deployment of the service.
  */
 export async function refreshFirstDeploymentsOf(
   trx: Kysely<Database>,

@@ -71,6 +71,7 @@ import {
   listStatuses,
   otlpPlan,
   otlpRoutes,
+  refreshHourSums,
   SliPuller,
   SloRetention,
   SOURCES,
@@ -414,6 +415,15 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     });
     retention.start();
     stops.push(() => retention.stop());
+    // Hour sums (slo/hour-sums.ts): the leader sums the hours ingestion touched, so a report reads
+    // a short list of marks, not a backlog; any reader would do it first anyway.
+    const hourSums = new PeriodicTask(async () => (evaluator.isLeader() ? refreshHourSums(db) : null), {
+      intervalMs: 60_000,
+      log,
+      failure: 'hour sums: refresh failed',
+    });
+    hourSums.start();
+    stops.push(() => hourSums.stop());
 
     if (config.demo.enabled) {
       const feeder = new DemoFeeder(

@@ -3,7 +3,6 @@
  * calendar month in a zone — verdict per SLO from the stored minutes, what to do, the 6-month
  * trend, incidents, action items, risks, alerts and delivery — from the same services as the API.
  */
-import { sql } from 'kysely';
 import {
   type BurnEvent,
   detectionDelaysMinutes,
@@ -35,7 +34,9 @@ import {
   evaluateTarget,
   evaluationTargets,
   type MinuteRow,
+  type MinuteSums,
   readMinutes,
+  sumMinutes,
 } from '../slo/index.js';
 import type {
   ActionItemCounts,
@@ -257,61 +258,7 @@ export function summable(target: EvaluationTarget, period: { fromMs: number; toM
   );
 }
 
-/** Σ of one storage key's valid minutes over a range, as the engine sums them. */
-export interface MinuteSums {
-  readonly good: number;
-  readonly bad: number;
-  readonly total: number;
-  /** Minutes with total > 0. */
-  readonly dataMinutes: number;
-}
-
 const NO_MINUTES: MinuteSums = { good: 0, bad: 0, total: 0, dataMinutes: 0 };
-
-/** Keys per query: far below both dialects' bound-parameter limits. */
-const SUM_KEYS_PER_QUERY = 500;
-
-/**
- * Σgood, Σ(total − good), Σtotal and the minutes with data per storage key over `[fromMs, toMs)`,
- * summed by the database (six months of 50 SLOs are 13 million rows: reading them row by row took
- * most of the report's time). Only the samples the engine accepts count (0 ≤ good ≤ total).
- * It reads slo/'s table directly; its home is slo/minutes.ts (beside readBucketSums) once that file
- * can be changed with it.
- */
-async function monthSums(
-  db: Db,
-  keys: readonly string[],
-  fromMs: number,
-  toMs: number,
-): Promise<Map<string, MinuteSums>> {
-  const out = new Map<string, MinuteSums>();
-  for (let i = 0; i < keys.length; i += SUM_KEYS_PER_QUERY) {
-    const rows = await db.kysely
-      .selectFrom('sli_minutes')
-      .select([
-        'sli',
-        sql<number>`sum(good)`.as('good'),
-        sql<number>`sum(total - good)`.as('bad'),
-        sql<number>`sum(total)`.as('total'),
-        sql<number>`sum(case when total > 0 then 1 else 0 end)`.as('data_minutes'),
-      ])
-      .where('sli', 'in', keys.slice(i, i + SUM_KEYS_PER_QUERY))
-      .where('minute_ts', '>=', fromMs)
-      .where('minute_ts', '<', toMs)
-      .where('good', '>=', 0)
-      .whereRef('good', '<=', 'total')
-      .groupBy('sli')
-      .execute();
-    for (const r of rows)
-      out.set(r.sli, {
-        good: Number(r.good),
-        bad: Number(r.bad),
-        total: Number(r.total),
-        dataMinutes: Number(r.data_minutes),
-      });
-  }
-  return out;
-}
 
 /**
  * A summable target's month figures from its sums, by the engine's Occurrences formulas
@@ -350,7 +297,8 @@ async function allMonthFigures(
   const summed = targets.filter((t) => summable(t, period));
   const walked = targets.filter((t) => !summable(t, period));
   const endMs = Math.min(period.toMs, Math.floor(nowMs / MINUTE_MS) * MINUTE_MS);
-  const sums = await monthSums(
+  // Whole hours from the stored hour sums, the partial ones from the minutes (slo/hour-sums.ts).
+  const sums = await sumMinutes(
     db,
     [...new Set(summed.map((t) => t.parts[0]!.storageKey))],
     period.fromMs,

@@ -3,7 +3,7 @@
  * this file. Route modules and CLI commands import none of it: they call a service.
  */
 export { DatabaseMissingError, type Db, isUniqueViolation, openDatabase, ping } from './database.js';
-export { migrateToLatest } from './migrations.js';
+export { HOUR_OF, HOUR_SUMS, migrateToLatest } from './migrations.js';
 export type {
   ActionItemTable,
   ChangeTable,

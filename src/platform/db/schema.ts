@@ -13,6 +13,26 @@ export interface SliMinuteTable {
   updated_at: number;
 }
 
+/** Sums of one SLI's valid minutes in one UTC hour (slo/hour-sums.ts keeps them exact). */
+export interface SliHourTable {
+  sli: string;
+  /** The hour's first millisecond (UTC). */
+  hour_ts: number;
+  good: number;
+  /** Σ(total − good), as the engine sums what a minute consumed. */
+  bad: number;
+  total: number;
+  /** Minutes of the hour with total > 0. */
+  data_minutes: number;
+}
+
+/** An (sli, hour) whose sums a write to `sli_minutes` made stale; appended by triggers. */
+export interface SliDirtyHourTable {
+  id: Generated<number>;
+  sli: string;
+  hour_ts: number;
+}
+
 /** One row per accepted ingestion batch: a repeated Idempotency-Key is answered from here. */
 export interface IngestBatchTable {
   idempotency_key: string;
@@ -233,6 +253,8 @@ export interface Database {
   delivery_day_summaries: DeliveryDaySummaryTable;
   delivery_block_summaries: DeliveryBlockSummaryTable;
   delivery_dirty_days: DeliveryDirtyDayTable;
+  sli_hours: SliHourTable;
+  sli_dirty_hours: SliDirtyHourTable;
 }
 
 /** A recorded deployment (`fixes`: JSON list of incident ids; `gate`: JSON of the gate's answer then). */

@@ -20,8 +20,19 @@ export interface AlertRouteDeps {
 }
 
 /** The live alerts by fingerprint. */
-export function listAlerts(deps: Pick<AlertRouteDeps, 'db'>): Promise<Map<string, StoredAlert>> {
-  return readAlerts(deps.db.kysely);
+export function listAlerts(
+  deps: Pick<AlertRouteDeps, 'db'>,
+  only: { readonly active?: boolean } = {},
+): Promise<Map<string, StoredAlert>> {
+  return readAlerts(deps.db.kysely, only);
+}
+
+/** One stored alert by its fingerprint (id); undefined when there is none. */
+export async function getAlert(
+  deps: Pick<AlertRouteDeps, 'db'>,
+  fingerprint: string,
+): Promise<StoredAlert | undefined> {
+  return (await readAlerts(deps.db.kysely, { fingerprint })).get(fingerprint);
 }
 
 /** One alert's transitions, oldest first. */

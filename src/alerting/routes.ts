@@ -8,6 +8,7 @@ import {
   type AlertRouteDeps,
   addSilence,
   endSilence,
+  getAlert,
   judgeFiring,
   listAlertEvents,
   listAlerts,
@@ -114,7 +115,8 @@ export function alertRoutes(deps: AlertRouteDeps) {
       async (request) => {
         const { state } = request.query;
         const toView = await withSilences();
-        const alerts = [...(await listAlerts(deps)).values()]
+        // Every state but `all` lists only alerts not inactive (firing, pending, silenced ones).
+        const alerts = [...(await listAlerts(deps, { active: state !== 'all' })).values()]
           .sort(
             (a, b) => (b.state.firedAtMs ?? 0) - (a.state.firedAtMs ?? 0) || a.sloId.localeCompare(b.sloId),
           )
@@ -151,7 +153,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await listAlerts(deps)).get(request.params.id);
+        const alert = await getAlert(deps, request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         const toView = await withSilences();
         return { ...toView(alert), events: await listAlertEvents(deps, alert.fingerprint) };
@@ -174,7 +176,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request) => {
-        const alert = (await listAlerts(deps)).get(request.params.id);
+        const alert = await getAlert(deps, request.params.id);
         if (!alert) throw new AppError('NotFound', `no alert with id ${JSON.stringify(request.params.id)}`);
         if (alert.lastFiredAtMs === null)
           throw new AppError(

@@ -3,8 +3,17 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/index.js';
 import type { AlertChange, StoredAlert } from './evaluate.js';
 
-export async function readAlerts(db: Kysely<Database>): Promise<Map<string, StoredAlert>> {
-  const rows = await db.selectFrom('alerts').select('alert').execute();
+export async function readAlerts(
+  db: Kysely<Database>,
+  only: { readonly active?: boolean; readonly fingerprint?: string } = {},
+): Promise<Map<string, StoredAlert>> {
+  // Narrowed in SQL: most stored alerts are inactive, and parsing each one's JSON was the read's cost.
+  const rows = await db
+    .selectFrom('alerts')
+    .select('alert')
+    .$if(only.active === true, (q) => q.where('phase', '<>', 'inactive'))
+    .$if(only.fingerprint !== undefined, (q) => q.where('fingerprint', '=', only.fingerprint!))
+    .execute();
   return new Map(rows.map((r) => JSON.parse(r.alert) as StoredAlert).map((a) => [a.fingerprint, a]));
 }
 

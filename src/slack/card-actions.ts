@@ -6,7 +6,7 @@
  */
 import type { App as BoltApp } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { addSilence, judgeFiring, listAlerts } from '../alerting/index.js';
+import { addSilence, getAlert, judgeFiring } from '../alerting/index.js';
 import {
   type Actor,
   type ChangeInput,
@@ -205,7 +205,7 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
   );
 
   const alertOf = async (fingerprint: string | undefined) =>
-    fingerprint ? (await listAlerts({ db: incidents().db })).get(fingerprint) : undefined;
+    fingerprint ? await getAlert({ db: incidents().db }, fingerprint) : undefined;
   for (const verdict of ['actionable', 'noise'] as const)
     listen(ALERT_ACTIONS[verdict], (client, press) =>
       asEditor(client, press, async (person, language) => {

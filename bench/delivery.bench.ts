@@ -27,6 +27,7 @@ import {
   recordDeployment,
   refreshSummaries,
 } from '../src/delivery/index.js';
+import { seededRandom } from '../src/demo/index.js';
 import type { IncidentDeps } from '../src/incidents/index.js';
 import { type Dialect, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
@@ -49,16 +50,6 @@ const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const sec = (startMs: number) => ((performance.now() - startMs) / 1000).toFixed(1);
 
 /** Deterministic pseudo-random numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const serviceName = (s: number) => `svc-${String(s).padStart(3, '0')}`;
 const deploymentId = (i: number) => `dep-${String(i).padStart(8, '0')}`;
@@ -94,7 +85,7 @@ interface Seed {
 
 /** Generates the deployments and changes as recordDeployment would have stored them. */
 export function generate(services: number, days: number, perDay: number, meanChanges: number): Seed {
-  const random = prng(17);
+  const random = seededRandom(17);
   const lastDayMs = Date.UTC(...(utcToday() as [number, number, number])) - DAY;
   const firstDayMs = lastDayMs - (days - 1) * DAY;
   const deployments = services * days * perDay;
@@ -366,7 +357,7 @@ function progressDone(line: string): void {
 
 /** Incidents with confirmed causes, through the API; half are fixed by the next deployment (`fixes`). */
 async function seedIncidents(server: TestServer, seed: Seed, count: number): Promise<void> {
-  const random = prng(99);
+  const random = seededRandom(99);
   const editor = await server.token('editor');
   const request = async (method: string, path: string, body: unknown) => {
     const response = await server.request(method, path, { token: editor, body });

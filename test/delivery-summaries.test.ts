@@ -17,6 +17,7 @@ import {
   type DeploymentKind,
   type DeploymentStatus,
 } from '../src/delivery/index.js';
+import { seededRandom } from '../src/demo/index.js';
 import { type Db, openDatabase } from '../src/platform/db/index.js';
 import { DIALECTS } from './support/databases.js';
 import { json, ManualClock, startTestServer, type TestServer } from './support/server.js';
@@ -27,17 +28,6 @@ const DAY = 24 * HOUR;
 /** Monday 2026-10-26 00:00 UTC; New York leaves DST on 2026-11-01. */
 const START = Date.UTC(2026, 9, 26);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Body {
   id: string;
@@ -51,7 +41,7 @@ interface Body {
 
 /** A history: per service, a pool of commits; each deployment ships the unshipped ones so far (again after a failure). */
 function history(seed: number): Body[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const bodies: Body[] = [];
   for (const service of ['api', 'web', 'jobs']) {
     let pending: { sha: string; timestamp: string }[] = [];
@@ -145,7 +135,7 @@ describe.each(DIALECTS)('delivery summaries on %s', (dialect) => {
     single = await startTestServer(dialect, { clock });
     batchedDb = openDatabase(batched.database.url);
     // Batches of 1–12 into one server, one by one into the other.
-    const random = prng(3);
+    const random = seededRandom(3);
     for (let i = 0; i < bodies.length; ) {
       const size = 1 + Math.floor(random() * 12);
       await request(batched, 'POST', '/api/v1/deployments/batch', { deployments: bodies.slice(i, i + size) });

@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../src/demo/index.js';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { type MinuteSums, readMinutes, refreshHourSums, sumMinutes } from '../src/slo/index.js';
@@ -20,17 +21,6 @@ const HOUR = 60 * MIN;
 const START = Date.UTC(2026, 10, 1);
 const SPAN_HOURS = 30;
 const KEYS = ['api', 'web', 'jobs'];
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Bucket {
   storageKey: string;
@@ -110,7 +100,7 @@ describe.each(DIALECTS)('hour sums on %s', (dialect) => {
   });
 
   it('equal the minutes after ingestion adds, pulls replace, retention deletes and a hand edit', async () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let round = 0; round < 6; round++) {
       await db.kysely
         .transaction()
@@ -140,7 +130,7 @@ describe.each(DIALECTS)('hour sums on %s', (dialect) => {
   });
 
   it('equal the minutes with writers and refreshes racing', async () => {
-    const random = prng(11);
+    const random = seededRandom(11);
     const writers = Array.from({ length: 6 }, (_, w) =>
       (async () => {
         for (let i = 0; i < 8; i++) {

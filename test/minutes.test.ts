@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoFeeder } from '../src/demo/feeder.js';
+import { seededRandom } from '../src/demo/index.js';
 import { dayWindows } from '../src/incidents/status-page.js';
 import { type Db, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
@@ -46,20 +47,10 @@ interface Minute {
 }
 
 /** A deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every minute of `[fromMs, toMs)` for `storageKey`, with 0–100 events, some bad. */
 function minutes(storageKey: string, fromMs: number, toMs: number, seed: number): Minute[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out: Minute[] = [];
   for (let ms = fromMs; ms < toMs; ms += MIN) {
     const total = Math.floor(next() * 101);

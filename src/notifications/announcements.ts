@@ -9,6 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/index.js';
+import { queueWebhook } from './queue.js';
 import type { TargetKind } from './targets.js';
 import { type AdaptiveCard, CARD_SCHEMA, CARD_VERSION, type CardLanguage, teamsEnvelope } from './teams.js';
 
@@ -94,23 +95,11 @@ export async function queueAnnouncements(
         runbooks: [...incident.runbooks],
       },
     };
-    await trx
-      .insertInto('notification_outbox')
-      .values({
-        id,
-        target,
-        fingerprint: `incident:${incident.id}`,
-        transition: 'declared',
-        payload: JSON.stringify(payload),
-        created_at: atMs,
-        attempts: 0,
-        next_attempt_at: atMs,
-        delivered_at: null,
-        gave_up_at: null,
-        last_error: null,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await queueWebhook(
+      trx,
+      { id, target, fingerprint: `incident:${incident.id}`, transition: 'declared', payload },
+      atMs,
+    );
     queued++;
   }
   return queued;

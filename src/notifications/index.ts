@@ -14,6 +14,7 @@ export {
   payloadFor,
   type WebhookPayload,
 } from './outbox.js';
+export { queueWebhook } from './queue.js';
 export {
   catalogTargets,
   configuredTargets,

@@ -19,6 +19,7 @@ import { PeriodicTask } from '../platform/periodic.js';
 import { describeStatus, describeTransportError, retryAfterMs } from '../platform/remote-error.js';
 import { announcementBody, type IncidentAnnouncement, isAnnouncement } from './announcements.js';
 import { formatRequest } from './formats.js';
+import { queueWebhook } from './queue.js';
 import type { DeliveryTarget } from './targets.js';
 
 /** What a webhook receives (JSON). */
@@ -114,23 +115,7 @@ export async function enqueueNotifications(
     for (const target of targets) {
       const id = notificationId(alert.fingerprint, transition, atMs, target);
       const payload = payloadFor(alert, transition, id, atMs, context);
-      await trx
-        .insertInto('notification_outbox')
-        .values({
-          id,
-          target,
-          fingerprint: alert.fingerprint,
-          transition,
-          payload: JSON.stringify(payload),
-          created_at: atMs,
-          attempts: 0,
-          next_attempt_at: atMs,
-          delivered_at: null,
-          gave_up_at: null,
-          last_error: null,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await queueWebhook(trx, { id, target, fingerprint: alert.fingerprint, transition, payload }, atMs);
       queued++;
     }
   }

@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { queueWebhook } from '../notifications/index.js';
 import type { Database } from '../platform/db/index.js';
 import { enqueueMail, type QueuedMail } from '../platform/mail-outbox.js';
 import { PeriodicTask } from '../platform/periodic.js';
@@ -272,21 +273,9 @@ async function queueReportWebhook(
   const target = schedule.webhook!;
   const id = `shr-${occurrence.replace(/:/g, '-')}-${target}`;
   const payload = reportWebhookPayload({ id, scheduleId: schedule.id, atMs, baseUrl, report });
-  await trx
-    .insertInto('notification_outbox')
-    .values({
-      id,
-      target,
-      fingerprint: `report:${schedule.id}`,
-      transition: 'report',
-      payload: JSON.stringify(payload),
-      created_at: atMs,
-      attempts: 0,
-      next_attempt_at: atMs,
-      delivered_at: null,
-      gave_up_at: null,
-      last_error: null,
-    })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+  await queueWebhook(
+    trx,
+    { id, target, fingerprint: `report:${schedule.id}`, transition: 'report', payload },
+    atMs,
+  );
 }

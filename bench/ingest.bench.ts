@@ -1,18 +1,3 @@
-/**
- * Ingestion: a load client on loopback posts raw-event batches (NDJSON `{ts, value}`, each with its
- * own Idempotency-Key) over real HTTP to a Fastify server with the ingestion route, on SQLite (a file,
- * WAL, synchronous=FULL) and on PostgreSQL (a fresh schema), with the evaluator ticking beside it.
- * Reports requests/s, events/s and batch latency per batch size and dialect, against a baseline
- * measured in the same run: the same batches through parse + aggregate only (no HTTP, no database).
- * Checks (a failure fails `npm run bench`): no request failed, and the stored totals equal the
- * acknowledged events.
- * Flags: --slis N (300), --batch B[,B…] events per batch (1,100,1000), --concurrency C requests in
- * flight (8), --duration S timed seconds per case (10) after --warmup W seconds (3), --dialect
- * sqlite|postgres|both, --evaluator-tick S seconds (5; 0 = no evaluator).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify, { type FastifyError } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import pino from 'pino';
@@ -191,17 +176,10 @@ async function runDialect(
     evaluatorTickS: number;
   },
 ): Promise<LoadResult & { stored: number }> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'shinrai-bench-'));
-    url = join(dir, 'bench.db');
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const testDb = await createTestDatabase('postgres');
-    url = testDb.url;
-    cleanup = () => testDb.drop();
-  }
+  // A file in a fresh temp directory, or a fresh PostgreSQL schema.
+  const testDb = await createTestDatabase(dialect);
+  const url = testDb.url;
+  const cleanup = () => testDb.drop();
   const db: Db = openDatabase(url);
   const log = pino({ level: 'silent' });
   const metrics = createMetrics();

@@ -1,19 +1,3 @@
-/**
- * Retention: the database size of N SLIs × D days (default 5 × 400) without retention and with it,
- * on SQLite (a file) and PostgreSQL (a fresh schema), scaled to 1,000 SLIs. Every SLI has a 28-day
- * SLO and stores what steady ingestion stores: a `sli_minutes` row per minute, an
- * `ingest_batches` key per minute (one batch a minute, each with an Idempotency-Key) and a
- * `slo_history` point per 5 minutes (evaluator.historyStepSeconds' default). The rows are generated
- * by the database itself (generate_series, a recursive query on SQLite); then one retention pass runs with the default
- * `retention.*` at the end of the period, and the size is measured again after VACUUM (the space a
- * server that always ran retention would hold: deleted pages are reused, not returned).
- * Checks (a failure fails `npm run bench`): the rows left in each table equal what the cutoffs and
- * the downsampling core (src/platform/retention.ts) say, per SLI.
- * Flags: --slis N (5), --days D (400), --dialect sqlite|postgres|both.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../src/platform/config.js';
@@ -91,17 +75,10 @@ export async function run(flags: BenchFlags): Promise<void> {
 }
 
 async function runOne(dialect: Dialect, slis: number, days: number): Promise<Result> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'shinrai-bench-'));
-    url = join(dir, 'bench.db');
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const testDb = await createTestDatabase('postgres');
-    url = testDb.url;
-    cleanup = () => testDb.drop();
-  }
+  // A file in a fresh temp directory, or a fresh PostgreSQL schema.
+  const testDb = await createTestDatabase(dialect);
+  const url = testDb.url;
+  const cleanup = () => testDb.drop();
   const db = openDatabase(url);
   try {
     await migrateToLatest(db.kysely);

@@ -32,6 +32,13 @@ const BROWSER = 'gzip, deflate, br, zstd';
 const REQUEST_TIMEOUT_MS = 30_000;
 /** SLOs per service: the SLO page reads the deployments of its service. */
 const SLOS_PER_SERVICE = 50;
+/**
+ * Idle keep-alive sockets are closed on this side after this long, before the server closes them
+ * (Fastify's keepAliveTimeout, 72 s): a request sent on a socket the server is closing at that
+ * moment fails with ECONNRESET — a browser retries such a request on a new connection, Node's
+ * Agent does not. Seen in a soak where a reader's spare sockets sat idle ~70 s between SLO pages.
+ */
+const IDLE_SOCKET_MS = 30_000;
 
 export interface SoakOptions {
   readonly dialect: Dialect;
@@ -266,7 +273,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const specDir = mkdtempSync(join(tmpdir(), 'shinrai-soak-'));
   writeFileSync(join(specDir, 'soak.yaml'), specs(options.slis));
   let server: ShinraiProcess | undefined;
-  const writeAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const writeAgent = new Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
   const readerAgents: Agent[] = [];
   try {
     // Seed: tokens, W SLIs with `historyDays` of minutes, the rest with `seedHours`.
@@ -311,7 +318,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const listeningMs = performance.now() - startupStart;
     const url = server.url;
     const pid = server.child.pid!;
-    const probe = new Agent({ keepAlive: true, maxSockets: 1 });
+    const probe = new Agent({ keepAlive: true, maxSockets: 1, timeout: IDLE_SOCKET_MS });
     readerAgents.push(probe);
     const identity = { authorization: `Bearer ${viewers[0] ?? editor}`, 'accept-encoding': 'identity' };
     // The backfill writes one point per 5-minute step of the stored days; the window has moved on
@@ -435,7 +442,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const notModified = new Map<string, number>();
     let pageLoads = 0;
     const reader = async (r: number) => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 6 });
+      const agent = new Agent({ keepAlive: true, maxSockets: 6, timeout: IDLE_SOCKET_MS });
       readerAgents.push(agent);
       const etags = new Map<string, string>();
       const auth = `Bearer ${viewers[r]!}`;

@@ -12,9 +12,14 @@ export interface ShinraiProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Starts `shinrai serve` and resolves with its URL once it says it is running. A server that does
+ * not start within `startTimeoutMs` (30 s) is killed, and the promise rejects with its stderr.
+ */
 export async function spawnShinrai(
   args: readonly string[],
   env: Record<string, string> = {},
+  { startTimeoutMs = 30_000 }: { startTimeoutMs?: number } = {},
 ): Promise<ShinraiProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },
@@ -22,10 +27,11 @@ export async function spawnShinrai(
   });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`shinrai did not start within 30 s:\n${stderr}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test (it holds a database and a port).
+      child.kill('SIGKILL');
+      reject(new Error(`shinrai did not start within ${startTimeoutMs / 1000} s:\n${stderr}`));
+    }, startTimeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const match = /Shinrai is running at (http:\/\/\S+)/.exec(stderr);

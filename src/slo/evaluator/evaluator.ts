@@ -17,7 +17,7 @@ import { type DataState, worstState } from '../data-state.js';
 import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
 import { type FeedPosition, latestUpdateMs, readChanges, readMinutes } from '../minutes.js';
 import type { Catalog } from '../model.js';
-import { HistoryBackfill, type HistoryRunSummary } from './history.js';
+import { HistoryBackfill, type HistoryRunSummary, yieldToEventLoop } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
@@ -337,6 +337,7 @@ export class Evaluator {
       state.backfill(storageKey, rows);
       backfilledRows += rows.length;
       if (performance.now() >= backfillUntilMs || this.stopping) break;
+      await yieldToEventLoop();
     }
     this.catchingUp = pending.length > 0;
     const feedStartMs = performance.now();

@@ -19,6 +19,17 @@ import { countHistory, historyRow, storedHistorySteps, writeTick } from './store
 /** After a failed check or chunk, a target waits 2, 4, … up to this many ticks before the next try. */
 const MAX_RETRY_TICKS = 64;
 
+/**
+ * Lets timers and I/O run before the next part of a long backfill. On SQLite every query is
+ * synchronous, so a start-up backfill (up to a tick's budget, 30 s by default) otherwise held the
+ * event loop throughout: requests waited for it, and `shinrai serve` over a large database failed
+ * to start (Fastify's 10 s plugin timeout fired while the first tick ran). On PostgreSQL every
+ * query already yields, so the backfill was written for interleaving: yielding here is the same.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 export interface HistoryBackfillOptions {
   readonly stepMs: number;
   /** Reach back at least this many days, or a target's period when longer (`historySpanMs`). */
@@ -157,6 +168,8 @@ export class HistoryBackfill {
     let points = 0;
     let rows = 0;
     do {
+      // Between two chunks (a day of minutes each), timers and requests run: see yieldToEventLoop.
+      await yieldToEventLoop();
       let current: Tracked | undefined;
       try {
         if (!this.job) {

@@ -5,6 +5,15 @@
  */
 import type { Logger } from 'pino';
 
+/**
+ * Lets timers and I/O run before the next part of long work. On SQLite every query is synchronous
+ * (better-sqlite3), so a loop of queries holds the event loop until it ends: requests wait, and a
+ * server starting beside it misses Fastify's plugin timeout. On PostgreSQL every query yields anyway.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 export class PeriodicTask<T> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<T | null> | undefined;

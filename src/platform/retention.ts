@@ -11,7 +11,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/index.js';
 import type { ShinraiMetrics } from './metrics.js';
-import { PeriodicTask } from './periodic.js';
+import { PeriodicTask, yieldToEventLoop } from './periodic.js';
 
 export type RetentionSettings = Config['retention'];
 
@@ -290,7 +290,7 @@ export class RetentionTask {
         if (sincePause >= settings.batchRows) {
           sincePause = 0;
           await sleep(settings.pauseMs);
-        } else await new Promise<void>((resolve) => setImmediate(resolve));
+        } else await yieldToEventLoop();
         stopped = this.stopping || !this.deps.isLeader();
         return !stopped;
       },

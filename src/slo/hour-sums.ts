@@ -11,6 +11,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { type Database, type Db, HOUR_OF, HOUR_SUMS } from '../platform/db/index.js';
+import { yieldToEventLoop } from '../platform/periodic.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -78,7 +79,7 @@ export async function refreshHourSums(db: Db): Promise<number> {
     taken += marks;
     if (!marks) return taken;
     // Timers and requests run between two transactions (the only pause SQLite's queries leave).
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
   }
 }
 

@@ -17,8 +17,10 @@ import { createToken } from '../../src/platform/auth/tokens.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { type Db, type Dialect, openDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrations.js';
+import { percentile } from '../../src/platform/stats.js';
 import { createTestDatabase } from './databases.js';
 import { type ShinraiProcess, spawnShinrai } from './process.js';
+import { ratioSloYaml } from './specs.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -128,21 +130,9 @@ function specs(slis: number): string {
       `apiVersion: openslo/v1\nkind: Service\nmetadata: {name: ${serviceOf(s * SLOS_PER_SERVICE)}}\nspec: {}\n`,
     );
   for (let i = 0; i < slis; i++)
-    docs.push(`apiVersion: openslo/v1
-kind: SLO
-metadata: {name: slo-${i}, displayName: 'Soak SLO ${i}'}
-spec:
-  service: ${serviceOf(i)}
-  indicator:
-    metadata: {name: sli-${i}}
-    spec:
-      ratioMetric:
-        good: {metricSource: {type: shinrai, spec: {}}}
-        total: {metricSource: {type: shinrai, spec: {}}}
-  timeWindow: [{duration: 28d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.999}]
-`);
+    docs.push(
+      ratioSloYaml(`slo-${i}`, { service: serviceOf(i), sli: `sli-${i}`, window: '28d', target: 0.999 }),
+    );
   return docs.join('---\n');
 }
 
@@ -227,19 +217,13 @@ function send(
   });
 }
 
-/** The `q` quantile of ascending `sorted` (nearest rank); NaN when empty. */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
 function stats(name: string, latencies: readonly number[], notModified: number): EndpointStats {
   const sorted = Float64Array.from(latencies).sort();
   return {
     name,
     count: sorted.length,
-    p50Ms: quantile(sorted, 0.5),
-    p99Ms: quantile(sorted, 0.99),
+    p50Ms: percentile(latencies, 0.5) ?? Number.NaN,
+    p99Ms: percentile(latencies, 0.99) ?? Number.NaN,
     maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
     notModified,
   };

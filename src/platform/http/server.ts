@@ -88,9 +88,10 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     },
     clientErrorHandler: clientErrorHandler((status) => countAnswer('client-error', status)),
     return503OnClosing: false,
-    // Fastify's 10 s default counts event-loop time the plugins do not use: on a busy box the
-    // evaluator's first backfill (synchronous SQLite reads) held the loop past it and the demo
-    // exited with "Plugin did not start in time". Our plugins start in milliseconds.
+    // Fastify's 10 s default counts event-loop time the plugins do not use. Long SQLite work yields
+    // between its parts (yieldToEventLoop), but on a loaded 2-core box the demo's seeding and the
+    // first tick still took the loop past 10 s and `npm start` exited with "Plugin did not start
+    // in time". Our plugins start in milliseconds; a real hang still fails, after 2 minutes.
     pluginTimeout: 120_000,
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import { DAY_MS } from '../../platform/dates.js';
 import type { Db } from '../../platform/db/index.js';
+import { yieldToEventLoop } from '../../platform/periodic.js';
 import type { EvaluationTarget } from '../evaluation.js';
 import { earliestMinuteMs, readMinutes } from '../minutes.js';
 import { historyRange, historySpanMs, missingSteps, TargetReplay } from './replay.js';
@@ -18,17 +19,6 @@ import { countHistory, historyRow, storedHistorySteps, writeTick } from './store
 
 /** After a failed check or chunk, a target waits 2, 4, … up to this many ticks before the next try. */
 const MAX_RETRY_TICKS = 64;
-
-/**
- * Lets timers and I/O run before the next part of a long backfill. On SQLite every query is
- * synchronous, so a start-up backfill (up to a tick's budget, 30 s by default) otherwise held the
- * event loop throughout: requests waited for it, and `shinrai serve` over a large database failed
- * to start (Fastify's 10 s plugin timeout fired while the first tick ran). On PostgreSQL every
- * query already yields, so the backfill was written for interleaving: yielding here is the same.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 export interface HistoryBackfillOptions {
   readonly stepMs: number;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Duration, duration } from '../duration.js';
+import { ColdMinutes } from './cold-minutes.js';
 import { evaluate } from './evaluate.js';
 import { IncrementalObjective, type IncrementalOptions } from './incremental.js';
 import type {
@@ -262,6 +263,104 @@ function replayWithSets(
   expect(engine.droppedFutureMinutes).toBe(0);
 }
 
+type TieredOp =
+  | {
+      kind: 'set';
+      offsetMin: number;
+      total: number;
+      goodFraction: number;
+      integer: boolean;
+      inFlight: boolean;
+    }
+  | { kind: 'deliver' }
+  | { kind: 'advance'; minutes: number; extraMs: number }
+  | { kind: 'status' };
+
+const tieredOpArb: fc.Arbitrary<TieredOp> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      ...countsArb,
+      offsetMin: fc.oneof(fc.integer({ min: -12, max: 3 }), fc.integer({ min: -1600, max: 59 })),
+      inFlight: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'deliver' as const }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
+      extraMs: fc.integer({ min: 0, max: MIN - 1 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'status' as const }) },
+);
+
+function rowsOf(
+  store: ReadonlyMap<number, { good: number; total: number }>,
+  range: { from: number; to: number },
+) {
+  const rows = [];
+  for (let minute = range.from; minute < range.to; minute++) {
+    const counts = store.get(minute);
+    if (counts) rows.push({ minute, ...counts });
+  }
+  return rows;
+}
+
+/**
+ * A store of minutes (the sli_minutes table) and a tiered engine fed as the evaluator feeds it:
+ * each change is written to the store first and reaches the engine later (at once, or after other
+ * operations: a change "in flight", which the store already shows to cold reads); before every
+ * advance the engine's `coldReads` are loaded from the store, and only those. Whenever nothing is
+ * in flight, the status equals `evaluate` over the store.
+ */
+function replayTiered(spec: ObjectiveSpec, ops: readonly TieredOp[], options: IncrementalOptions): void {
+  const engine = new IncrementalObjective(spec, options);
+  const store = new Map<number, { good: number; total: number }>();
+  const inFlight = new Set<number>();
+  let atMs = T0 + 90 * MIN + 17_000;
+  const load = () => {
+    const cold = new ColdMinutes();
+    for (const range of engine.coldReads(atMs)) cold.put(range, rowsOf(store, range));
+    return cold;
+  };
+  const deliver = () => {
+    for (const minute of inFlight) {
+      const counts = store.get(minute)!;
+      engine.set(minute * MIN, counts.good, counts.total);
+    }
+    inFlight.clear();
+  };
+  const check = () => {
+    deliver();
+    const status = engine.status(atMs, load());
+    const samples = [...store].map(([minute, c]) => ({ ts: minute * MIN, ...c }));
+    expectSameStatus(status, evaluate(spec, samples, atMs));
+  };
+  engine.advanceTo(atMs);
+  for (const op of ops) {
+    if (op.kind === 'set') {
+      const minute = Math.floor(atMs / MIN) + op.offsetMin;
+      const total = op.integer ? Math.round(op.total) : op.total;
+      const good = op.integer ? Math.round(total * op.goodFraction) : total * op.goodFraction;
+      store.set(minute, { good, total });
+      inFlight.add(minute);
+      if (!op.inFlight) deliver();
+    } else if (op.kind === 'deliver') {
+      deliver();
+    } else if (op.kind === 'advance') {
+      atMs += op.minutes * MIN + op.extraMs;
+      engine.advanceTo(atMs, load());
+    } else {
+      check();
+    }
+  }
+  check();
+}
+
 /** One-hour rolling Occurrences objective at 99% with a 5-minute burn window: small enough to reason about by hand. */
 /** A one-hour rolling Occurrences spec at 99% with a 5-minute burn window, and any field changed. */
 function smallSpec(overrides: Partial<SpecShape> = {}) {
@@ -300,6 +399,54 @@ describe('IncrementalObjective', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('a tiered engine (hotMinutes) reading cold minutes from a store equals evaluate, changes in flight included', () => {
+    fc.assert(
+      fc.property(
+        specShape,
+        fc.array(tieredOpArb, { minLength: 1, maxLength: 120 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (shape, ops, hotMinutes, rebuildPhase) => {
+          const spec = buildSpec(shape);
+          // Calendar periods keep their whole period, as the evaluator's engines do.
+          const historyMinutes = spec.window.kind === 'calendar' ? 1500 : undefined;
+          replayTiered(spec, ops, { hotMinutes, rebuildPhase, historyMinutes });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  }, 60_000);
+
+  it('a tiered engine holds only its hot minutes and reads nothing it did not list in coldReads', () => {
+    const spec = smallSpec({ window: { kind: 'rolling', slices: 43_200 }, burnMinutes: [5, 60, 360, 1440] });
+    const engine = new IncrementalObjective(spec, { hotMinutes: 120 });
+    expect(engine.isTiered).toBe(true);
+    expect(engine.stateBytes()).toBe((120 + 60) * 2 * 8);
+    engine.advanceTo(T0);
+    expect(engine.ready).toBe(false);
+    expect(() => engine.status(T0)).toThrow(RangeError);
+    const store = new Map<number, { good: number; total: number }>();
+    for (let m = T0 / MIN - 43_200; m < T0 / MIN + 30; m++) store.set(m, { good: 99, total: 100 });
+    const load = (atMs: number) => {
+      const cold = new ColdMinutes();
+      for (const range of engine.coldReads(atMs)) cold.put(range, rowsOf(store, range));
+      return cold;
+    };
+    for (let m = T0 / MIN - 120; m < T0 / MIN; m++) engine.set(m * MIN, 99, 100);
+    const first = engine.coldReads(T0);
+    expect(first.reduce((n, r) => n + r.to - r.from, 0)).toBe(43_200 - 120);
+    engine.advanceTo(T0, load(T0));
+    expect(engine.ready).toBe(true);
+    for (let i = 1; i <= 30; i++) {
+      engine.set(T0 + (i - 1) * MIN, 99, 100);
+      // One stored minute per cold window (6h, 1d, 30d) per minute of clock.
+      expect(engine.coldReads(T0 + i * MIN)).toHaveLength(3);
+      const status = engine.status(T0 + i * MIN, load(T0 + i * MIN));
+      expect(status.sli).toBeCloseTo(0.99, 12);
+    }
+    expect(() => engine.advanceTo(T0 + 31 * MIN)).toThrow(/cold and was not loaded/);
   });
 
   it('keeps late data of the whole calendar period when asked to keep that much history', () => {

@@ -10,6 +10,7 @@ import {
   windowPlan,
 } from './aggregate.js';
 import { CalendarPeriods } from './calendar.js';
+import { type ColdMinutes, type MinuteRange, mergeRanges } from './cold-minutes.js';
 import { MINUTE_MS, minuteCeil, minuteFloor } from './math.js';
 import type { BudgetStatus, ObjectiveSpec } from './types.js';
 import { assertValidObjective } from './validate.js';
@@ -23,7 +24,29 @@ export interface IncrementalOptions {
    * a caller that must accept it (the evaluator re-reading a store) passes the longest period.
    */
   historyMinutes?: number;
+  /**
+   * Keep per-minute counts in memory for only this many minutes behind the clock (default: the
+   * whole history, so nothing is ever read back). A window longer than that is *cold*: the minutes
+   * leaving it, and the ranges it is rebuilt from, are read from a `ColdMinutes` the caller loads
+   * from storage first (`coldReads` lists them). Memory is then O(hotMinutes + windows), not
+   * O(history). At least one slice.
+   */
+  hotMinutes?: number;
+  /**
+   * Where in its cycle each cold window's drift rebuild starts, in [0, 1) (default 0): engines
+   * given different phases rebuild at different minutes instead of all at once.
+   */
+  rebuildPhase?: number;
 }
+
+/** A tiered engine whose clock jumps further than this rebuilds its cold windows instead of stepping them. */
+const MAX_COLD_STEP_MINUTES = 60;
+
+/**
+ * A cold row this much older than the history still marks the engine for a rebuild: a window may
+ * have subtracted the stored value while the row's change was on its way (see `write`).
+ */
+const LATE_REBUILD_MINUTES = 1440;
 
 /** Neumaier-compensated running sum: adding and subtracting fractional counts does not drift. */
 class CompensatedSum {
@@ -131,11 +154,15 @@ interface TrackedWindow {
   isPeriod: boolean;
   /** Occurrences windows and the period need minute sums; time-slice burn windows only slices. */
   minuteLevel: boolean;
+  /** Longer than the hot minutes: what leaves it is read from `ColdMinutes`. */
+  cold: boolean;
   agg: RunningAggregate;
   /** Rolling period only: excluded minutes, and fully excluded slices starting in the window. */
   excludedMinutes: number;
   excludedSlices: number;
   stepsSinceRebuild: number;
+  /** A cold window's steps-since-rebuild after a full rebuild: its place in the drift-rebuild cycle. */
+  phaseSteps: number;
 }
 
 /** Where slices start: `sliceStartOf(i)` is the start minute of the slice holding minute i, or NaN. */
@@ -255,6 +282,8 @@ export class IncrementalObjective {
   private readonly sliceMin: number;
   private readonly historyMin: number;
   private readonly futureMin: number;
+  /** Minutes behind the clock held in the ring; older ones are cold (see `hotMinutes`). */
+  private readonly hotMin: number;
   private readonly ringMin: number;
   /** Minute i lives at slot i mod ringMin: good at 2·slot, total at 2·slot + 1. */
   private readonly ring: Float64Array;
@@ -270,6 +299,14 @@ export class IncrementalObjective {
   private calendar: CalendarState | null = null;
   /** First minute that is not complete: the windows cover minutes before it. NaN until started. */
   private clock = Number.NaN;
+  /** Cold windows (and the calendar period) wait for a rebuild from stored minutes. */
+  private dirty = false;
+  /** The stored minutes of the current `advanceTo` call (tiered engines only). */
+  private cold: ColdMinutes | null = null;
+  /** `read` answers here, so the hot loops allocate nothing. */
+  private readGood = 0;
+  private readTotal = 0;
+  private readonly scratch = new Float64Array(2);
 
   /** Throws RangeError on an invalid spec (run `validateObjective` first). */
   constructor(spec: ObjectiveSpec, options: IncrementalOptions = {}) {
@@ -303,17 +340,30 @@ export class IncrementalObjective {
       throw new RangeError('historyMinutes must be a whole number ≥ 0');
     }
     this.historyMin = Math.max(this.sliceMin, keep, ...this.tracked.map((w) => w.minutes));
-    this.ringMin = this.historyMin + this.futureMin;
+    const hot = options.hotMinutes ?? this.historyMin;
+    if (!Number.isSafeInteger(hot) || hot < 1)
+      throw new RangeError('hotMinutes must be a positive whole number');
+    this.hotMin = Math.min(this.historyMin, Math.max(this.sliceMin, hot));
+    const phase = options.rebuildPhase ?? 0;
+    if (!(phase >= 0 && phase < 1)) throw new RangeError('rebuildPhase must be in [0, 1)');
+    for (const w of this.tracked) {
+      w.cold = w.minutes > this.hotMin;
+      // Spreads the drift rebuilds of many engines' cold windows over the window length.
+      if (w.cold) w.phaseSteps = Math.floor(phase * w.minutes);
+    }
+    this.ringMin = this.hotMin + this.futureMin;
     this.ring = new Float64Array(2 * this.ringMin);
     this.schedule = new AdjustmentSchedule(spec.adjustments);
     // The cache spans the ring plus a day on each side, so a moving clock reloads it rarely.
     this.exclusion = this.schedule.isEmpty
       ? null
-      : new MinuteExclusion(this.schedule, this.ringMin + this.sliceMin + 1440);
+      : new MinuteExclusion(this.schedule, this.historyMin + this.futureMin + this.sliceMin + 1440);
   }
 
   /** Adds a sample to its minute (accumulating); late samples update every window they fall in. */
   add(ts: number, good: number, total: number): void {
+    if (this.isTiered)
+      throw new Error('a tiered engine (hotMinutes) takes stored counts with set(), not add()');
     const at = this.locate(ts, good, total);
     if (at === null) return;
     const slot = this.slotOf(at.minute);
@@ -346,12 +396,21 @@ export class IncrementalObjective {
     }
     if (minute < now - this.historyMin) {
       this.droppedLateMinutes++;
+      if (this.isTiered && minute >= now - this.historyMin - LATE_REBUILD_MINUTES) this.dirty = true;
       return null;
     }
     if (this.exclusion?.isExcluded(minute)) return null;
     const sliceStart = this.sliced ? this.grid.sliceStartOf(minute) : Number.NaN;
-    if (sliceStart < now - this.historyMin) {
+    // A tiered engine keeps such a minute (its windows count it; `write` leaves its slice, which
+    // no window holds, to the rebuild), so the ring always equals the stored minutes.
+    if (!this.isTiered && sliceStart < now - this.historyMin) {
       this.droppedLateMinutes++;
+      return null;
+    }
+    if (minute < now - this.hotMin) {
+      // Cold: the old counts are not in memory to move the windows from. The rows are stored, so
+      // the cold windows are rebuilt from them (`coldReads`); until then the engine is not ready.
+      this.dirty = true;
       return null;
     }
     return { minute, sliceStart };
@@ -371,7 +430,13 @@ export class IncrementalObjective {
       return;
     }
 
-    const sliceComplete = sliceStart + this.sliceMin <= now;
+    let sliceComplete = sliceStart + this.sliceMin <= now;
+    if (sliceComplete && sliceStart < now - this.hotMin) {
+      // A hot minute of a slice that started in the cold minutes: only cold windows (and the
+      // calendar period) hold that slice, and they are rebuilt from the stored minutes.
+      this.dirty = true;
+      sliceComplete = false;
+    }
     const before = sliceComplete ? this.classify(sliceStart) : SLICE_EXCLUDED;
     this.ring[2 * slot] = good1;
     this.ring[2 * slot + 1] = total1;
@@ -401,22 +466,77 @@ export class IncrementalObjective {
     }
   }
 
-  /** Moves the clock to `atMs` (floored to the minute), one minute at a time. Never moves back. */
-  advanceTo(atMs: number): void {
+  /**
+   * Moves the clock to `atMs` (floored to the minute), one minute at a time. Never moves back.
+   * A tiered engine reads the minutes leaving its cold windows from `cold` (load what `coldReads`
+   * lists first), and rebuilds its cold windows when it is waiting for that (`ready` false) and
+   * `cold` holds their ranges; without them it stays not ready.
+   */
+  advanceTo(atMs: number, cold?: ColdMinutes): void {
     const target = minuteFloor(atMs);
     if (Number.isNaN(this.clock)) {
       this.start(target);
+    } else {
+      if (target < this.clock) {
+        throw new RangeError(`the clock is at ${this.clock * MINUTE_MS} and cannot go back to ${atMs}`);
+      }
+      if (this.isTiered && target - this.clock > MAX_COLD_STEP_MINUTES) this.dirty = true;
+    }
+    if (!this.isTiered) {
+      while (this.clock < target) this.step();
       return;
     }
-    if (target < this.clock) {
-      throw new RangeError(`the clock is at ${this.clock * MINUTE_MS} and cannot go back to ${atMs}`);
+    this.cold = cold ?? null;
+    try {
+      while (this.clock < target) this.step();
+      if (this.dirty && cold?.covers(this.rebuildRanges())) this.rebuildCold();
+    } finally {
+      this.cold = null;
     }
-    while (this.clock < target) this.step();
   }
 
-  /** The status at `atMs` (advancing the clock to it first). */
-  status(atMs: number): BudgetStatus {
-    this.advanceTo(atMs);
+  /**
+   * The stored minutes `advanceTo(atMs)` will read (tiered engines; none otherwise): the minutes
+   * leaving each cold window, the ranges of cold windows due for their drift rebuild, and — when
+   * the engine is waiting for a rebuild or the clock jumps far — every cold window's range.
+   */
+  coldReads(atMs: number): MinuteRange[] {
+    if (!this.isTiered || Number.isNaN(this.clock)) return [];
+    const target = Math.max(this.clock, minuteFloor(atMs));
+    if (this.dirty || target - this.clock > MAX_COLD_STEP_MINUTES)
+      return mergeRanges(this.rebuildRanges(target));
+    const out: MinuteRange[] = [];
+    for (let minute = this.clock; minute < target; minute++) {
+      const steps = minute - this.clock + 1;
+      for (const w of this.tracked) {
+        if (!w.cold) continue;
+        const leaving = minute - w.minutes;
+        if (w.minuteLevel) out.push({ from: leaving, to: leaving + 1 });
+        if (this.sliced && this.sliceMin <= w.minutes && this.grid.sliceStartOf(leaving) === leaving) {
+          out.push({ from: leaving, to: leaving + this.sliceMin });
+        }
+        if (w.stepsSinceRebuild + steps >= w.minutes)
+          out.push(this.coldPart(minute + 1 - w.minutes, minute + 1));
+      }
+    }
+    return mergeRanges(out);
+  }
+
+  /** False while a tiered engine waits for its cold windows to be rebuilt (`advanceTo` with `cold`). */
+  get ready(): boolean {
+    return !this.dirty;
+  }
+
+  /** True when some windows are cold (`hotMinutes` shorter than the history). */
+  get isTiered(): boolean {
+    return this.hotMin < this.historyMin;
+  }
+
+  /** The status at `atMs` (advancing the clock to it first). Throws while the engine is not `ready`. */
+  status(atMs: number, cold?: ColdMinutes): BudgetStatus {
+    this.advanceTo(atMs, cold);
+    if (this.dirty)
+      throw new RangeError('the engine waits for its cold windows: advanceTo with coldReads loaded');
     const now = this.clock;
     let period: PeriodAggregate;
     if (this.periodWindow) {
@@ -450,7 +570,7 @@ export class IncrementalObjective {
     return this.futureMin * MINUTE_MS;
   }
 
-  /** Bytes held in typed arrays (the per-minute ring). */
+  /** Bytes held in typed arrays (the per-minute ring of the hot minutes). */
   stateBytes(): number {
     return this.ring.byteLength;
   }
@@ -459,7 +579,30 @@ export class IncrementalObjective {
     return ((minute % this.ringMin) + this.ringMin) % this.ringMin;
   }
 
-  /** Badness of the slice starting at `start`, or SLICE_MISSING / SLICE_EXCLUDED, from the ring. */
+  /**
+   * Minute `minute`'s counts into `readGood`/`readTotal`: from the ring when it is hot, else from
+   * the loaded cold minutes (zeros where the ring would hold zeros: excluded or invalid counts).
+   */
+  private read(minute: number): void {
+    if (minute >= this.clock - this.hotMin) {
+      const slot = this.slotOf(minute);
+      this.readGood = this.ring[2 * slot]!;
+      this.readTotal = this.ring[2 * slot + 1]!;
+      return;
+    }
+    if (!this.cold?.read(minute, this.scratch)) {
+      throw new Error(
+        `minute ${minute * MINUTE_MS} is cold and was not loaded: load coldReads() before advanceTo`,
+      );
+    }
+    const good = this.scratch[0]!;
+    const total = this.scratch[1]!;
+    const kept = isValidSample(minute, good, total) && !this.exclusion?.isExcluded(minute);
+    this.readGood = kept ? good : 0;
+    this.readTotal = kept ? total : 0;
+  }
+
+  /** Badness of the slice starting at `start`, or SLICE_MISSING / SLICE_EXCLUDED. */
   private classify(start: number): number {
     const end = start + this.sliceMin;
     if (this.exclusion?.isFullyExcluded(start, end)) return SLICE_EXCLUDED;
@@ -467,12 +610,53 @@ export class IncrementalObjective {
     let good = 0;
     let total = 0;
     for (let i = start; i < end; i++) {
-      const slot = this.slotOf(i);
-      good += this.ring[2 * slot]!;
-      total += this.ring[2 * slot + 1]!;
+      this.read(i);
+      good += this.readGood;
+      total += this.readTotal;
     }
     if (total === 0) return SLICE_MISSING;
     return sliceBadness(this.spec, good, total);
+  }
+
+  /** The part of `[from, to)` that is cold when the clock is at `to`. */
+  private coldPart(from: number, to: number): MinuteRange {
+    return { from, to: Math.max(from, to - this.hotMin) };
+  }
+
+  /** What `rebuildCold` reads with the clock at `at`: each cold window's range and the calendar period's. */
+  private rebuildRanges(at = this.clock): MinuteRange[] {
+    const out: MinuteRange[] = [];
+    for (const w of this.tracked) if (w.cold) out.push(this.coldPart(at - w.minutes, at));
+    if (this.periods) out.push(this.coldPart((this.grid as CalendarGrid).periodOf(at).startMin, at));
+    return out.filter((r) => r.to > r.from);
+  }
+
+  /** Recomputes every cold window and the calendar period from the loaded minutes. */
+  private rebuildCold(): void {
+    for (const w of this.tracked) {
+      if (!w.cold) continue;
+      this.rebuild(w);
+      w.stepsSinceRebuild = w.phaseSteps;
+    }
+    if (this.calendar) this.rebuildCalendar();
+    this.dirty = false;
+  }
+
+  /** The calendar period's sums from its start to the clock, as the steps since its start build them. */
+  private rebuildCalendar(): void {
+    const c = this.calendar!;
+    const now = this.clock;
+    c.agg.reset();
+    for (let i = c.startMin; i < now; i++) {
+      this.read(i);
+      c.agg.minute(this.readGood, this.readTotal, 1);
+    }
+    if (this.sliced) {
+      for (let s = c.startMin; s + this.sliceMin <= Math.min(now, c.endMin); s += this.sliceMin) {
+        c.agg.slice(this.classify(s), 1);
+      }
+    }
+    c.excludedMinutes = this.exclusion ? this.exclusion.countExcluded(c.startMin, now) : 0;
   }
 
   private start(minute: number): void {
@@ -482,7 +666,11 @@ export class IncrementalObjective {
       this.grid = grid;
       this.startCalendarPeriod(minute);
     }
-    for (const w of this.tracked) this.rebuild(w);
+    for (const w of this.tracked) {
+      if (!w.cold) this.rebuild(w);
+    }
+    // Cold windows and the calendar period are rebuilt from stored minutes (`coldReads`).
+    if (this.isTiered) this.dirty = true;
   }
 
   /** One minute of clock: minute `clock` completes. */
@@ -493,12 +681,14 @@ export class IncrementalObjective {
     const slot = this.slotOf(minute);
     const good = ring[2 * slot]!;
     const total = ring[2 * slot + 1]!;
+    // Waiting for a rebuild: cold windows are recomputed anyway, so they are not stepped.
+    const dirty = this.dirty;
 
     for (const w of this.tracked) {
-      if (!w.minuteLevel) continue;
+      if (!w.minuteLevel || (dirty && w.cold)) continue;
       const leaving = minute - w.minutes;
-      const leavingSlot = this.slotOf(leaving);
-      w.agg.minute(ring[2 * leavingSlot]!, ring[2 * leavingSlot + 1]!, -1);
+      this.read(leaving);
+      w.agg.minute(this.readGood, this.readTotal, -1);
       w.agg.minute(good, total, 1);
       if (w.isPeriod && exclusion) {
         if (exclusion.isExcluded(minute)) w.excludedMinutes++;
@@ -506,34 +696,35 @@ export class IncrementalObjective {
       }
     }
     const calendar = this.calendar;
-    if (calendar) {
+    if (calendar && !dirty) {
       calendar.agg.minute(good, total, 1);
       if (exclusion?.isExcluded(minute)) calendar.excludedMinutes++;
     }
-    if (this.sliced) this.stepSlices(minute);
+    if (this.sliced) this.stepSlices(minute, dirty);
 
     this.clock = minute + 1;
-    // The slot of the minute that just left the history becomes the newest future minute.
-    const freed = this.slotOf(minute - this.historyMin);
+    // The slot of the minute that just left the hot minutes becomes the newest future minute.
+    const freed = this.slotOf(minute - this.hotMin);
     ring[2 * freed] = 0;
     ring[2 * freed + 1] = 0;
     if (calendar && this.clock >= calendar.endMin) this.startCalendarPeriod(this.clock);
     for (const w of this.tracked) {
+      if (dirty && w.cold) continue;
       if (++w.stepsSinceRebuild >= w.minutes) this.rebuild(w);
     }
   }
 
-  private stepSlices(minute: number): void {
+  private stepSlices(minute: number, dirty: boolean): void {
     const sliceMin = this.sliceMin;
     const next = minute + 1;
     const start = this.grid.sliceStartOf(minute);
     if (start + sliceMin === next) {
       const code = this.classify(start);
-      for (const w of this.tracked) if (sliceMin <= w.minutes) w.agg.slice(code, 1);
-      this.calendar?.agg.slice(code, 1);
+      for (const w of this.tracked) if (sliceMin <= w.minutes && !(dirty && w.cold)) w.agg.slice(code, 1);
+      if (!dirty) this.calendar?.agg.slice(code, 1);
     }
     for (const w of this.tracked) {
-      if (sliceMin > w.minutes) continue;
+      if (sliceMin > w.minutes || (dirty && w.cold)) continue;
       const leaving = minute - w.minutes;
       if (this.grid.sliceStartOf(leaving) === leaving) w.agg.slice(this.classify(leaving), -1);
     }
@@ -564,8 +755,8 @@ export class IncrementalObjective {
     w.stepsSinceRebuild = 0;
     if (w.minuteLevel) {
       for (let i = from; i < now; i++) {
-        const slot = this.slotOf(i);
-        w.agg.minute(this.ring[2 * slot]!, this.ring[2 * slot + 1]!, 1);
+        this.read(i);
+        w.agg.minute(this.readGood, this.readTotal, 1);
       }
     }
     if (this.sliced) {
@@ -629,6 +820,8 @@ function newTracked(
     minutes,
     isPeriod,
     minuteLevel: occurrences || isPeriod,
+    cold: false,
+    phaseSteps: 0,
     agg: new RunningAggregate(occurrences),
     excludedMinutes: 0,
     excludedSlices: 0,

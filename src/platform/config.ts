@@ -112,6 +112,11 @@ const configSchema = z.strictObject({
       historyStepSeconds: z.coerce.number().int().min(60).max(86_400).default(300),
       /** How often a follower tries to become the leader (PostgreSQL). */
       leaderRetrySeconds: z.coerce.number().positive().max(300).default(5),
+      /**
+       * Minutes of per-minute counts each SLO keeps in memory behind the clock; longer windows read
+       * what leaves them from the database (docs/evaluation.md#memory). 0: every window in memory.
+       */
+      hotMinutes: z.coerce.number().int().min(0).max(10_080).default(120),
     })
     .prefault({}),
   prometheus: z

@@ -95,6 +95,34 @@ export async function readMinutes(
   }));
 }
 
+/**
+ * Rows of several storage keys with `fromMs ≤ minute_ts < toMs`, in as few queries as the range
+ * allows (each query reads about `rowsPerQuery` rows at most). The evaluator's cold reads.
+ */
+export async function readMinutesOfKeys(
+  db: Db,
+  storageKeys: readonly string[],
+  fromMs: number,
+  toMs: number,
+  rowsPerQuery = 100_000,
+): Promise<MinuteRow[]> {
+  const minutes = Math.max(1, Math.ceil((toMs - fromMs) / 60_000));
+  const chunk = Math.max(1, Math.min(IN_LIST_CHUNK, Math.floor(rowsPerQuery / minutes)));
+  const out: MinuteRow[] = [];
+  for (let i = 0; i < storageKeys.length; i += chunk) {
+    const rows = await db.kysely
+      .selectFrom('sli_minutes')
+      .select(['sli', 'minute_ts', 'good', 'total'])
+      .where('sli', 'in', storageKeys.slice(i, i + chunk))
+      .where('minute_ts', '>=', fromMs)
+      .where('minute_ts', '<', toMs)
+      .execute();
+    for (const r of rows)
+      out.push({ storageKey: r.sli, minuteMs: Number(r.minute_ts), good: Number(r.good), total: Number(r.total) });
+  }
+  return out;
+}
+
 /** The earliest stored minute of any of the storage keys; null when none has a row. */
 export async function earliestMinuteMs(db: Db, storageKeys: readonly string[]): Promise<number | null> {
   let earliest: number | null = null;

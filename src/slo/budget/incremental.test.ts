@@ -273,6 +273,7 @@ type TieredOp =
       inFlight: boolean;
     }
   | { kind: 'deliver' }
+  | { kind: 'restart' }
   | { kind: 'advance'; minutes: number; extraMs: number }
   | { kind: 'status' };
 
@@ -287,6 +288,7 @@ const tieredOpArb: fc.Arbitrary<TieredOp> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'deliver' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -318,7 +320,7 @@ function rowsOf(
  * in flight, the status equals `evaluate` over the store.
  */
 function replayTiered(spec: ObjectiveSpec, ops: readonly TieredOp[], options: IncrementalOptions): void {
-  const engine = new IncrementalObjective(spec, options);
+  let engine = new IncrementalObjective(spec, options);
   const store = new Map<number, { good: number; total: number }>();
   const inFlight = new Set<number>();
   let atMs = T0 + 90 * MIN + 17_000;
@@ -351,6 +353,13 @@ function replayTiered(spec: ObjectiveSpec, ops: readonly TieredOp[], options: In
       if (!op.inFlight) deliver();
     } else if (op.kind === 'deliver') {
       deliver();
+    } else if (op.kind === 'restart') {
+      // A new process takes the last checkpoint (only a ready engine has one) and goes on.
+      const saved = engine.checkpoint();
+      if (saved) {
+        engine = new IncrementalObjective(spec, options);
+        engine.restore(Float64Array.from(saved));
+      }
     } else if (op.kind === 'advance') {
       atMs += op.minutes * MIN + op.extraMs;
       engine.advanceTo(atMs, load());
@@ -418,6 +427,26 @@ describe('IncrementalObjective', () => {
       { numRuns: 200 },
     );
   }, 60_000);
+
+  it('refuses a checkpoint of another engine and keeps its own state', () => {
+    const spec = smallSpec({ window: { kind: 'rolling', slices: 600 } });
+    const engine = new IncrementalObjective(spec, { hotMinutes: 30 });
+    expect(engine.checkpoint()).toBeNull(); // not started
+    const other = new IncrementalObjective(smallSpec({ window: { kind: 'rolling', slices: 300 } }), {
+      hotMinutes: 30,
+    });
+    other.advanceTo(T0, new ColdMinutes());
+    const cold = new ColdMinutes();
+    cold.put(other.coldReads(T0)[0]!, []);
+    other.advanceTo(T0, cold);
+    const saved = other.checkpoint()!;
+    expect(() => engine.restore(saved)).toThrow(/other windows/);
+    expect(() => engine.restore(saved.subarray(0, 10))).toThrow(RangeError);
+    const wrongFormat = Float64Array.from(saved);
+    wrongFormat[0] = 99;
+    expect(() => engine.restore(wrongFormat)).toThrow(/format/);
+    expect(engine.checkpoint()).toBeNull();
+  });
 
   it('a tiered engine holds only its hot minutes and reads nothing it did not list in coldReads', () => {
     const spec = smallSpec({ window: { kind: 'rolling', slices: 43_200 }, burnMinutes: [5, 60, 360, 1440] });

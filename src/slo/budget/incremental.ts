@@ -48,6 +48,9 @@ const MAX_COLD_STEP_MINUTES = 60;
  */
 const LATE_REBUILD_MINUTES = 1440;
 
+/** First number of a `checkpoint`: bump it when the layout changes (an old one is then refused). */
+const CHECKPOINT_FORMAT = 1;
+
 /** Neumaier-compensated running sum: adding and subtracting fractional counts does not drift. */
 class CompensatedSum {
   private sum = 0;
@@ -67,6 +70,33 @@ class CompensatedSum {
   reset(): void {
     this.sum = 0;
     this.compensation = 0;
+  }
+
+  save(out: number[]): void {
+    out.push(this.sum, this.compensation);
+  }
+
+  load(from: Reader): void {
+    this.sum = from.next();
+    this.compensation = from.next();
+  }
+}
+
+/** Reads a checkpoint's numbers in order. */
+class Reader {
+  private at = 0;
+  constructor(private readonly data: Float64Array) {}
+
+  next(): number {
+    if (this.at >= this.data.length) throw new RangeError('the checkpoint is truncated');
+    return this.data[this.at++]!;
+  }
+
+  rest(count: number): Float64Array {
+    if (this.at + count !== this.data.length) throw new RangeError('the checkpoint has the wrong length');
+    const out = this.data.subarray(this.at, this.at + count);
+    this.at += count;
+    return out;
   }
 }
 
@@ -132,6 +162,28 @@ class RunningAggregate {
     this.dataMinutes = 0;
     this.presentSlices = 0;
     this.missingSlices = 0;
+  }
+
+  save(out: number[]): void {
+    for (const sum of [this.good, this.bad, this.total, this.badness]) sum.save(out);
+    out.push(
+      this.goodMinutes,
+      this.badMinutes,
+      this.badSlices,
+      this.dataMinutes,
+      this.presentSlices,
+      this.missingSlices,
+    );
+  }
+
+  load(from: Reader): void {
+    for (const sum of [this.good, this.bad, this.total, this.badness]) sum.load(from);
+    this.goodMinutes = from.next();
+    this.badMinutes = from.next();
+    this.badSlices = from.next();
+    this.dataMinutes = from.next();
+    this.presentSlices = from.next();
+    this.missingSlices = from.next();
   }
 
   snapshot(): RangeAggregate {
@@ -522,6 +574,24 @@ export class IncrementalObjective {
     return mergeRanges(out);
   }
 
+  /**
+   * The stored minutes the edges of the cold windows will read over the next `minutes` of clock
+   * after `atMs` (a slice more for time slices): what a caller's read-ahead should keep.
+   */
+  coldReadAhead(atMs: number, minutes: number): MinuteRange[] {
+    const at = minuteFloor(atMs);
+    const out: MinuteRange[] = [];
+    for (const w of this.tracked) {
+      if (w.cold) out.push({ from: at - w.minutes, to: at - w.minutes + minutes + this.sliceMin });
+    }
+    return out;
+  }
+
+  /** True when `ms`'s minute is cold: older than the hot minutes behind the clock (or than the history). */
+  isCold(ms: number): boolean {
+    return minuteFloor(ms) < this.clock - this.hotMin;
+  }
+
   /** False while a tiered engine waits for its cold windows to be rebuilt (`advanceTo` with `cold`). */
   get ready(): boolean {
     return !this.dirty;
@@ -573,6 +643,105 @@ export class IncrementalObjective {
   /** Bytes held in typed arrays (the per-minute ring of the hot minutes). */
   stateBytes(): number {
     return this.ring.byteLength;
+  }
+
+  /**
+   * The engine's whole state as numbers (a tiered engine's is a few KB: its running sums and hot
+   * minutes), for `restore` by a restarted server or a replica taking over, which then moves it
+   * on from its clock instead of rebuilding 30 days. Null while not ready or not started.
+   */
+  checkpoint(): Float64Array | null {
+    if (this.dirty || Number.isNaN(this.clock)) return null;
+    const out: number[] = [CHECKPOINT_FORMAT, this.clock, this.ringMin, this.tracked.length];
+    for (const w of this.tracked) out.push(w.minutes);
+    out.push(this.droppedLateMinutes, this.droppedFutureMinutes, this.rejectedSamples);
+    for (const w of this.tracked) {
+      w.agg.save(out);
+      out.push(w.excludedMinutes, w.excludedSlices, w.stepsSinceRebuild);
+    }
+    const c = this.calendar;
+    out.push(c ? 1 : 0);
+    if (c) {
+      out.push(c.startMin, c.endMin, c.startMs, c.endMs, c.excludedMinutes, c.plannedSlices);
+      c.agg.save(out);
+    }
+    const data = new Float64Array(out.length + this.ring.length);
+    data.set(out);
+    data.set(this.ring, out.length);
+    return data;
+  }
+
+  /**
+   * Takes the state of `checkpoint` (from an engine of the same spec and options). Throws
+   * RangeError when it does not fit; the engine is then unchanged and not started.
+   */
+  restore(checkpoint: Float64Array): void {
+    if (!Number.isNaN(this.clock)) throw new RangeError('restore needs an engine that has not started');
+    const from = new Reader(checkpoint);
+    if (from.next() !== CHECKPOINT_FORMAT) throw new RangeError('the checkpoint has another format');
+    const clock = from.next();
+    const shape = [from.next(), from.next()];
+    if (
+      shape[0] !== this.ringMin ||
+      shape[1] !== this.tracked.length ||
+      this.tracked.some((w) => from.next() !== w.minutes)
+    ) {
+      throw new RangeError('the checkpoint is of an engine with other windows');
+    }
+    const counters = [from.next(), from.next(), from.next()];
+    const windows = this.tracked.map(() => {
+      const agg = new RunningAggregate(!this.sliced);
+      agg.load(from);
+      return {
+        agg,
+        excludedMinutes: from.next(),
+        excludedSlices: from.next(),
+        stepsSinceRebuild: from.next(),
+      };
+    });
+    let calendar: CalendarState | null = null;
+    if (from.next() === 1) {
+      const [startMin, endMin, startMs, endMs, excludedMinutes, plannedSlices] = [
+        from.next(),
+        from.next(),
+        from.next(),
+        from.next(),
+        from.next(),
+        from.next(),
+      ];
+      const agg = new RunningAggregate(!this.sliced);
+      agg.load(from);
+      calendar = {
+        startMin: startMin!,
+        endMin: endMin!,
+        startMs: startMs!,
+        endMs: endMs!,
+        agg,
+        excludedMinutes: excludedMinutes!,
+        plannedSlices: plannedSlices!,
+      };
+    }
+    if ((calendar === null) !== (this.periods === null))
+      throw new RangeError('the checkpoint is of another window kind');
+    const ring = from.rest(this.ring.length);
+    // Everything read: now take it.
+    this.ring.set(ring);
+    this.tracked.forEach((w, i) => {
+      const saved = windows[i]!;
+      w.agg = saved.agg;
+      w.excludedMinutes = saved.excludedMinutes;
+      w.excludedSlices = saved.excludedSlices;
+      w.stepsSinceRebuild = saved.stepsSinceRebuild;
+    });
+    [this.droppedLateMinutes, this.droppedFutureMinutes, this.rejectedSamples] = counters as [
+      number,
+      number,
+      number,
+    ];
+    this.clock = clock;
+    if (this.periods) this.grid = new CalendarGrid(this.periods, this.sliceMin, clock);
+    this.calendar = calendar;
+    this.dirty = false;
   }
 
   private slotOf(minute: number): number {

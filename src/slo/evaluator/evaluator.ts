@@ -16,13 +16,13 @@ import type { BudgetStatus } from '../budget/types.js';
 import { type BudgetReportEntry, reportEntry } from '../budget-report.js';
 import { type DataState, worstState } from '../data-state.js';
 import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
-import { type FeedPosition, latestUpdateMs, readChanges, readMinutes } from '../minutes.js';
+import { type FeedPosition, latestUpdateMs, readChanges, readMinutes, readMinutesOfKeys } from '../minutes.js';
 import type { Catalog } from '../model.js';
 import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
-import { EvaluationState, type TargetStatus } from './state.js';
+import { EvaluationState, type MinuteRow, type TargetStatus } from './state.js';
 import { historyRow, writeTick } from './store.js';
 
 export interface EvaluatorConfig {
@@ -43,7 +43,16 @@ export interface EvaluatorConfig {
    * target's period when that is longer. 0 turns the history backfill off.
    */
   readonly historyBackfillDays?: number | undefined;
+  /**
+   * Minutes of per-minute counts each SLO keeps in memory behind the clock (default 120); longer
+   * windows read the minutes leaving them from `sli_minutes` (docs/evaluation.md#memory). 0 keeps
+   * every window's minutes in memory (the engine before tiering; for comparison benches).
+   */
+  readonly hotMinutes?: number | undefined;
 }
+
+/** Default of `EvaluatorConfig.hotMinutes`: covers the short burn windows and late data of a pull cycle. */
+export const DEFAULT_HOT_MINUTES = 120;
 
 export interface EvaluatorDeps {
   readonly db: Db;
@@ -124,6 +133,7 @@ export class Evaluator {
   private readonly pageRows: number;
   private readonly backfillBudgetMs: number;
   private readonly historyBackfillDays: number;
+  private readonly hotMinutes: number | undefined;
   private session: Session | null = null;
   private running: Promise<void> | undefined;
   /** The one tick queued behind the running one. */
@@ -152,6 +162,9 @@ export class Evaluator {
     this.backfillBudgetMs = (config.backfillSecondsPerTick ?? Math.max(1, config.tickSeconds)) * 1000;
     this.historyBackfillDays = config.historyBackfillDays ?? DEFAULT_HISTORY_BACKFILL_DAYS;
     if (!(this.historyBackfillDays >= 0)) throw new RangeError('historyBackfillDays must be ≥ 0');
+    const hot = config.hotMinutes ?? DEFAULT_HOT_MINUTES;
+    if (!Number.isSafeInteger(hot) || hot < 0) throw new RangeError('hotMinutes must be a whole number ≥ 0');
+    this.hotMinutes = hot === 0 ? undefined : hot;
     if (deps.leader) this.leader = deps.leader;
     else if (deps.db.dialect === 'sqlite') this.leader = new SingleNodeLeadership(deps.metrics);
     else
@@ -289,7 +302,7 @@ export class Evaluator {
   private async evaluate() {
     const { db, log } = this.deps;
     this.session ??= {
-      state: new EvaluationState(),
+      state: new EvaluationState({ hotMinutes: this.hotMinutes }),
       specVersion: null,
       cursorMs: null,
       cursorRead: false,
@@ -312,7 +325,11 @@ export class Evaluator {
       session.cursorRead = true;
     }
     const nowMs = Math.max(this.deps.clock.now(), Number.isNaN(state.nowMs) ? 0 : state.nowMs);
-    state.advanceTo(nowMs);
+    const backfillUntilMs = performance.now() + this.backfillBudgetMs;
+    state.setClock(nowMs);
+    // The minutes leaving the engines' cold windows (and rebuilds, while the budget lasts).
+    let coldRows = await this.loadCold(state, backfillUntilMs);
+    state.advance(this.reflectedBefore(session, nowMs));
 
     const specs = this.deps.specs();
     if (specs.version !== session.specVersion) {
@@ -331,7 +348,6 @@ export class Evaluator {
     // appear SLO by SLO and the change feed keeps flowing meanwhile.
     let backfilledRows = 0;
     const pending = state.pending();
-    const backfillUntilMs = performance.now() + this.backfillBudgetMs;
     while (pending.length) {
       const { storageKey, fromMs } = pending.shift()!;
       const rows = await readMinutes(db, storageKey, fromMs);
@@ -344,6 +360,12 @@ export class Evaluator {
     const feedStartMs = performance.now();
     const { read: changedRows, oldestChanges } = await this.readFeed(session);
     const feedMs = performance.now() - feedStartMs;
+    // New parts, and parts a change of a cold minute reached, rebuild their cold windows.
+    const reflectedBeforeMs = this.reflectedBefore(session, nowMs);
+    coldRows += await this.loadCold(state, backfillUntilMs);
+    state.advance(reflectedBeforeMs);
+    const waitingParts = state.waitingParts();
+    if (waitingParts > 0) this.catchingUp = true;
 
     const computed = state.statuses();
     const dataStates = this.deps.dataStates ? await this.deps.dataStates() : undefined;
@@ -429,6 +451,8 @@ export class Evaluator {
       writeMs: round(writeMs),
       backfilledRows,
       waitingBackfills: pending.length,
+      coldRows,
+      waitingRebuilds: waitingParts,
       historyStep: writeHistory ? new Date(stepMs).toISOString() : undefined,
       historyChecked: historyRun?.checked,
       historyPoints: historyRun?.points,
@@ -491,6 +515,62 @@ export class Evaluator {
         // Not even an entry without figures: its stored status (if any) stays and ages into stale.
         log.warn({ slo: id }, `error not stored: ${oneLine(failure)}`);
       }
+    }
+    return rows;
+  }
+
+  /**
+   * Rows stamped before this were committed before reads made now, by the change feed's own
+   * assumption (a write commits within the margin of its stamp): those stamped more than the
+   * margin before the newest stamp seen — or, when that newest stamp is itself older than the
+   * margin (nothing is being written), every row up to it. Without the second case a quiet
+   * system would re-read its last rows, and rebuild their engines, on every tick.
+   */
+  private reflectedBefore(session: Session, nowMs: number): number {
+    const cursorMs = session.cursorMs;
+    if (cursorMs === null) return Number.NEGATIVE_INFINITY;
+    return cursorMs <= nowMs - this.marginMs ? cursorMs + 1 : cursorMs - this.marginMs;
+  }
+
+  /**
+   * Reads what the tiered engines need from `sli_minutes`: every range a ready engine needs to
+   * move, then rebuild ranges until `untilMs` (performance.now; at least one query's worth, so a
+   * busy tick still makes progress) — the rest waits for the next tick, its engines without a
+   * status meanwhile. Ranges with the same bounds share queries. Returns the rows read.
+   */
+  private async loadCold(state: EvaluationState, untilMs: number): Promise<number> {
+    const required = new Map<string, { fromMs: number; toMs: number; keys: string[] }>();
+    const rebuilds = new Map<string, Array<{ fromMs: number; toMs: number }>>();
+    for (const read of state.coldReads()) {
+      if (read.required) {
+        const id = `${read.fromMs}:${read.toMs}`;
+        const group = required.get(id);
+        if (group) group.keys.push(read.storageKey);
+        else required.set(id, { fromMs: read.fromMs, toMs: read.toMs, keys: [read.storageKey] });
+      } else {
+        const ranges = rebuilds.get(read.storageKey) ?? [];
+        ranges.push(read);
+        rebuilds.set(read.storageKey, ranges);
+      }
+    }
+    let rows = 0;
+    const put = (storageKey: string, fromMs: number, toMs: number, keyRows: MinuteRow[]) => {
+      state.putCold({ storageKey, fromMs, toMs, required: true }, keyRows);
+      rows += keyRows.length;
+    };
+    // The edges of every window share queries: one per distinct range (and 500 keys).
+    for (const { fromMs, toMs, keys } of required.values()) {
+      const byKey = new Map<string, MinuteRow[]>(keys.map((k) => [k, []]));
+      for (const row of await readMinutesOfKeys(this.deps.db, keys, fromMs, toMs)) byKey.get(row.storageKey)?.push(row);
+      for (const [storageKey, keyRows] of byKey) put(storageKey, fromMs, toMs, keyRows);
+    }
+    // Rebuilds key by key (a key's engines become ready together), at least one per call.
+    let first = true;
+    for (const [storageKey, ranges] of rebuilds) {
+      if (!first && (performance.now() >= untilMs || this.stopping)) break;
+      first = false;
+      for (const { fromMs, toMs } of ranges) put(storageKey, fromMs, toMs, await readMinutes(this.deps.db, storageKey, fromMs, toMs));
+      await yieldToEventLoop();
     }
     return rows;
   }

@@ -7,10 +7,13 @@
 import { DAY_MS } from '../../platform/dates.js';
 import {
   type BudgetStatus,
+  ColdMinutes,
   calendarPeriodAt,
   combineComposite,
   IncrementalObjective,
   MINUTE_MS,
+  type MinuteRange,
+  mergeRanges,
   type ObjectiveSpec,
   validateObjective,
 } from '../budget/index.js';
@@ -23,6 +26,8 @@ export interface MinuteRow {
   readonly minuteMs: number;
   readonly good: number;
   readonly total: number;
+  /** When the row was last written (change-feed rows); lets a tiered engine skip a re-read it holds. */
+  readonly updatedAtMs?: number | undefined;
 }
 
 export interface TargetStatus {
@@ -100,14 +105,45 @@ export function targetStatus(
   return target.slo.composite ? combineComposite(parts) : parts[0]!.status;
 }
 
-/** A fresh engine for one part; a calendar part keeps its whole period so late data is never lost. */
-export function newEngine(spec: ObjectiveSpec): IncrementalObjective {
+/**
+ * A fresh engine for one part; a calendar part keeps its whole period so late data is never lost.
+ * With `hotMinutes` the engine is tiered (see `EvaluationStateOptions`); `phase` spreads its drift
+ * rebuilds.
+ */
+export function newEngine(spec: ObjectiveSpec, hotMinutes?: number, phase = 0): IncrementalObjective {
   return new IncrementalObjective(spec, {
     futureMinutes: FUTURE_MINUTES,
     historyMinutes:
       spec.window.kind === 'calendar' ? longestPeriodMs(spec.window.duration) / MINUTE_MS : undefined,
+    hotMinutes,
+    rebuildPhase: phase,
   });
 }
+
+/** Stored minutes to read before `advance`: `[fromMs, toMs)` of one storage key. */
+export interface ColdRead {
+  readonly storageKey: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Ready engines cannot move without it; the others are rebuilds, which may wait a tick. */
+  readonly required: boolean;
+}
+
+export interface EvaluationStateOptions {
+  /**
+   * Keep each engine's per-minute counts for only this many minutes behind the clock (default:
+   * every window's whole length). Longer windows then read the minutes leaving them, and the
+   * ranges they rebuild from, from `sli_minutes` (`coldReads`, `putCold`, `advance`): memory is
+   * O(windows) per SLO instead of O(minutes). See docs/evaluation.md#memory.
+   */
+  readonly hotMinutes?: number | undefined;
+}
+
+/**
+ * Cold minutes are read ahead in blocks of this many minutes per storage key, ending on a
+ * boundary that depends on the key, so keys refill at different ticks instead of all at once.
+ */
+const COLD_BLOCK_MINUTES = 60;
 
 interface PartState {
   readonly key: string;
@@ -117,6 +153,11 @@ interface PartState {
   engine: IncrementalObjective | null;
   /** Why the engine refused the spec; such a part (and its targets) is never evaluated. */
   readonly failure?: string | undefined;
+  /**
+   * Tiered engines: rows written before this (`updated_at`) were committed before the engine's
+   * last rebuild read them, so re-reading them from the change feed changes nothing.
+   */
+  reflectedBeforeMs?: number;
 }
 
 export interface TargetChange {
@@ -150,18 +191,110 @@ export class EvaluationState {
   private readonly byStorageKey = new Map<string, PartState[]>();
   /** Rows too far ahead of the clock for the engines, by storage key and minute. */
   private readonly deferred = new Map<string, Map<number, { good: number; total: number }>>();
+  /** Tiered engines: stored minutes read ahead for their cold windows, by storage key. */
+  private readonly cold = new Map<string, ColdMinutes>();
   private clockMs = Number.NaN;
+  private readonly hotMinutes: number | undefined;
+  /** `updated_at` of the row `apply` is handing on (undefined for rows without one). */
+  private current: number | undefined;
+
+  constructor(options: EvaluationStateOptions = {}) {
+    this.hotMinutes = options.hotMinutes;
+  }
 
   /** The instant the engines are at; NaN before the first `advanceTo`. */
   get nowMs(): number {
     return this.clockMs;
   }
 
-  /** Moves every ready engine to `nowMs` (never back) and hands them deferred rows now in reach. */
+  /**
+   * Moves every engine to `nowMs` (never back) and hands them deferred rows now in reach. With
+   * tiered engines, same as `setClock(nowMs)` then `advance()`: the cold reads must be loaded.
+   */
   advanceTo(nowMs: number): void {
+    this.setClock(nowMs);
+    this.advance();
+  }
+
+  /** Sets the clock the engines move to on `advance` (never back); `coldReads` is relative to it. */
+  setClock(nowMs: number): void {
     if (nowMs < this.clockMs) throw new RangeError(`the clock is at ${this.clockMs} and cannot go back`);
     this.clockMs = nowMs;
-    for (const part of this.parts.values()) part.engine?.advanceTo(nowMs);
+  }
+
+  /**
+   * Stored minutes the tiered engines need before `advance`: the minutes leaving their cold
+   * windows up to the clock (read ahead to a block boundary), then the ranges of engines waiting
+   * for a rebuild. Minutes already loaded are left out. Empty without tiered engines.
+   */
+  coldReads(): ColdRead[] {
+    if (this.hotMinutes === undefined || Number.isNaN(this.clockMs)) return [];
+    const edges: ColdRead[] = [];
+    const rebuilds: ColdRead[] = [];
+    const clockMin = Math.floor(this.clockMs / MINUTE_MS);
+    const coldEnd = clockMin - this.hotMinutes;
+    for (const [storageKey, parts] of this.byStorageKey) {
+      // What ready engines need to move at all, and what waiting ones need to become ready.
+      const required: MinuteRange[] = [];
+      const waiting: MinuteRange[] = [];
+      for (const part of parts) {
+        if (part.engine) (part.engine.ready ? required : waiting).push(...part.engine.coldReads(this.clockMs));
+      }
+      if (!required.length && !waiting.length) continue;
+      const cache = this.cold.get(storageKey) ?? new ColdMinutes();
+      const offset = keyOffset(storageKey);
+      for (const range of cache.missing(required)) {
+        // A window's edge is read on to the key's next block boundary (while cold), so the
+        // next ticks find it loaded; keys' boundaries differ, so they do not all read at once.
+        const toBoundary = COLD_BLOCK_MINUTES - mod(range.from - offset, COLD_BLOCK_MINUTES);
+        const to = Math.max(range.to, Math.min(range.from + toBoundary, coldEnd));
+        edges.push({ storageKey, fromMs: range.from * MINUTE_MS, toMs: to * MINUTE_MS, required: true });
+      }
+      for (const range of cache.missing(waiting))
+        rebuilds.push({ storageKey, fromMs: range.from * MINUTE_MS, toMs: range.to * MINUTE_MS, required: false });
+    }
+    return [...edges, ...rebuilds];
+  }
+
+  /** Keeps, per storage key, only the loaded minutes the next block of edges will read. */
+  private trimCold(): void {
+    for (const [storageKey, cache] of this.cold) {
+      const keep: MinuteRange[] = [];
+      for (const part of this.byStorageKey.get(storageKey) ?? [])
+        if (part.engine) keep.push(...part.engine.coldReadAhead(this.clockMs, COLD_BLOCK_MINUTES));
+      if (keep.length) cache.retain(keep);
+      else this.cold.delete(storageKey);
+    }
+  }
+
+  /** Loads stored rows of `read`'s range (rows outside it are ignored) for `advance`. */
+  putCold(read: ColdRead, rows: Iterable<MinuteRow>): void {
+    let cache = this.cold.get(read.storageKey);
+    if (!cache) {
+      cache = new ColdMinutes();
+      this.cold.set(read.storageKey, cache);
+    }
+    const range = { from: read.fromMs / MINUTE_MS, to: read.toMs / MINUTE_MS };
+    cache.put(range, coldRows(rows));
+  }
+
+  /**
+   * Moves every engine to the clock and hands them deferred rows now in reach. A tiered engine
+   * waiting for a rebuild rebuilds when its ranges are loaded (else it stays not ready and has
+   * no status); any other tiered engine needs its cold reads loaded, or this throws.
+   * `reflectedBeforeMs`: every row stamped (`updated_at`) before it was committed before the cold
+   * reads were made — the change feed's cursor, or the clock when later, minus the feed's margin.
+   */
+  advance(reflectedBeforeMs?: number): void {
+    const nowMs = this.clockMs;
+    for (const part of this.parts.values()) {
+      const engine = part.engine;
+      if (!engine) continue;
+      const waiting = !engine.ready;
+      engine.advanceTo(nowMs, this.cold.get(part.storageKey));
+      if (waiting && engine.ready && reflectedBeforeMs !== undefined) part.reflectedBeforeMs = reflectedBeforeMs;
+    }
+    this.trimCold();
     const horizonMs = this.horizonMs();
     for (const [storageKey, minutes] of this.deferred) {
       for (const [minuteMs, counts] of minutes) {
@@ -232,11 +365,22 @@ export class EvaluationState {
     for (const [storageKey, parts] of this.byStorageKey) {
       let fromMs = Number.POSITIVE_INFINITY;
       for (const part of parts) {
-        if (!part.engine && !part.failure) fromMs = Math.min(fromMs, replayStartMs(part.spec, this.clockMs));
+        if (!part.engine && !part.failure) fromMs = Math.min(fromMs, this.backfillStartMs(part.spec));
       }
       if (fromMs !== Number.POSITIVE_INFINITY) out.push({ storageKey, fromMs });
     }
     return out;
+  }
+
+  /**
+   * Where a new part's backfill reads from: its whole reach, or only the hot minutes when engines
+   * are tiered (the cold windows are rebuilt through `coldReads`).
+   */
+  private backfillStartMs(spec: ObjectiveSpec): number {
+    const fromMs = replayStartMs(spec, this.clockMs);
+    if (this.hotMinutes === undefined) return fromMs;
+    const hotFromMs = (Math.floor(this.clockMs / MINUTE_MS) - this.hotMinutes) * MINUTE_MS;
+    return Math.max(fromMs, hotFromMs);
   }
 
   /**
@@ -251,7 +395,7 @@ export class EvaluationState {
     let filled = false;
     for (const part of this.byStorageKey.get(storageKey) ?? []) {
       if (part.engine || part.failure) continue;
-      const engine = newEngine(part.spec);
+      const engine = newEngine(part.spec, this.hotMinutes, phaseOf(part.key));
       engine.advanceTo(this.clockMs);
       // Rows read for another part with a longer reach are older than this engine keeps: skip them.
       const fromMs = nowMinuteMs - engine.historyMs;
@@ -270,6 +414,7 @@ export class EvaluationState {
     const horizonMs = this.horizonMs();
     let used = 0;
     for (const row of rows) {
+      this.current = row.updatedAtMs;
       if (!this.byStorageKey.has(row.storageKey)) continue;
       used++;
       if (row.minuteMs >= horizonMs) {
@@ -287,6 +432,13 @@ export class EvaluationState {
     return used;
   }
 
+  /** Tiered engines waiting for a rebuild: their targets have no status until it is loaded. */
+  waitingParts(): number {
+    let waiting = 0;
+    for (const part of this.parts.values()) if (part.engine && !part.engine.ready) waiting++;
+    return waiting;
+  }
+
   /**
    * The status of every target whose parts are all ready, at the clock; a composite combines its
    * parts as `evaluateTarget` does. `errors` lists targets that could not be combined.
@@ -301,7 +453,7 @@ export class EvaluationState {
       let status = byPart.get(key);
       if (!status) {
         const engine = this.parts.get(key)?.engine;
-        if (!engine) return undefined;
+        if (!engine?.ready) return undefined;
         status = engine.status(this.clockMs);
         byPart.set(key, status);
       }
@@ -310,7 +462,7 @@ export class EvaluationState {
     for (const target of this.targets) {
       // Each target on its own: whatever throws for one is its error, not the tick's.
       try {
-        if (!target.parts.every((part) => this.parts.get(partKey(part))?.engine)) continue;
+        if (!target.parts.every((part) => this.parts.get(partKey(part))?.engine?.ready)) continue;
         const status = targetStatus(target, partStatus);
         if (status) statuses.push({ target, status });
       } catch (error) {
@@ -328,12 +480,13 @@ export class EvaluationState {
     let rejectedSamples = 0;
     for (const { engine } of this.parts.values()) {
       if (!engine) continue;
-      readyParts++;
+      if (engine.ready) readyParts++;
       stateBytes += engine.stateBytes();
       droppedLateMinutes += engine.droppedLateMinutes;
       droppedFutureMinutes += engine.droppedFutureMinutes;
       rejectedSamples += engine.rejectedSamples;
     }
+    for (const cache of this.cold.values()) stateBytes += cache.bytes;
     let deferredRows = 0;
     for (const minutes of this.deferred.values()) deferredRows += minutes.size;
     return {
@@ -349,7 +502,21 @@ export class EvaluationState {
   }
 
   private setReady(storageKey: string, minuteMs: number, good: number, total: number): void {
-    for (const part of this.byStorageKey.get(storageKey) ?? []) part.engine?.set(minuteMs, good, total);
+    let invalidated = false;
+    const stampMs = this.current;
+    for (const part of this.byStorageKey.get(storageKey) ?? []) {
+      const engine = part.engine;
+      if (!engine) continue;
+      // A re-read of a row the last rebuild already read: the feed's margin hands it back.
+      if (stampMs !== undefined && stampMs < (part.reflectedBeforeMs ?? Number.NEGATIVE_INFINITY) && engine.isCold(minuteMs))
+        continue;
+      const wasReady = engine.ready;
+      engine.set(minuteMs, good, total);
+      if (wasReady && !engine.ready) invalidated = true;
+    }
+    // A cold minute changed: what was read ahead for this key may be stale, and the rebuild
+    // re-reads it all.
+    if (invalidated) this.cold.delete(storageKey);
   }
 
   /** First minute (ms) the engines do not hold yet. */
@@ -360,4 +527,33 @@ export class EvaluationState {
   private requireClock(): void {
     if (Number.isNaN(this.clockMs)) throw new RangeError('call advanceTo(now) first');
   }
+}
+
+/** a mod n, never negative. */
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
+
+/** A stable number in [0, 2^32) from a string (FNV-1a), to spread work by key. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Where a storage key's read-ahead blocks end, in minutes past the hour. */
+function keyOffset(storageKey: string): number {
+  return hash32(storageKey) % COLD_BLOCK_MINUTES;
+}
+
+/** A part's place in its cold windows' drift-rebuild cycle, in [0, 1). */
+function phaseOf(partKeyText: string): number {
+  return hash32(partKeyText) / 2 ** 32;
+}
+
+function* coldRows(rows: Iterable<MinuteRow>) {
+  for (const row of rows) yield { minute: row.minuteMs / MINUTE_MS, good: row.good, total: row.total };
 }

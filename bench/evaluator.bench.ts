@@ -3,7 +3,9 @@
  * status write — after a start-up backfill of D days of one-minute data, and the history backfill
  * that replays those D days into `slo_history`. Each steady tick follows 30 s of ingestion (every
  * SLI's current minute grows). Flags: --slos N (1000), --days D (2), --ticks T (10, after 2
- * warm-up ticks), --db sqlite|postgres|sqlite,postgres (sqlite).
+ * warm-up ticks), --db sqlite|postgres|sqlite,postgres (sqlite), --hot-minutes H (120: the evaluator's
+ * default, tiered engines; 0: every window's minutes in memory), --history 0 (skip the history
+ * backfill, for large N).
  */
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -80,12 +82,16 @@ function ms(n: number): string {
   return n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0);
 }
 
-async function runOn(
-  dialect: 'sqlite' | 'postgres',
-  slos: number,
-  days: number,
-  ticks: number,
-): Promise<void> {
+interface RunOptions {
+  readonly slos: number;
+  readonly days: number;
+  readonly ticks: number;
+  readonly hotMinutes: number;
+  readonly history: boolean;
+}
+
+async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promise<void> {
+  const { slos, days, ticks, hotMinutes, history } = options;
   const testDb = await createTestDatabase(dialect);
   const db = openDatabase(testDb.url);
   try {
@@ -135,7 +141,7 @@ async function runOn(
         log,
         metrics,
         specs,
-        config: { tickSeconds: 30, historyStepSeconds: 300 },
+        config: { tickSeconds: 30, historyStepSeconds: 300, hotMinutes, historyBackfillDays: history ? undefined : 0 },
         leader,
         withStatuses: (trx, statuses, nowMs) => alerts.step(trx, statuses, nowMs),
       });
@@ -172,6 +178,7 @@ async function runOn(
     const startup = await settle(evaluator);
 
     const steady: TickLog[] = [];
+    const steadyCpu: number[] = [];
     for (let t = 0; t < WARMUP_TICKS + ticks; t++) {
       clock.ms += 30_000;
       const minuteMs = Math.floor(clock.ms / MIN) * MIN - MIN;
@@ -184,11 +191,20 @@ async function runOn(
         ON CONFLICT (sli, minute_ts) DO UPDATE SET good = sli_minutes.good + excluded.good,
           total = sli_minutes.total + excluded.total, updated_at = excluded.updated_at`.execute(db.kysely);
       const before = ticksSeen.length;
+      const cpu = process.cpuUsage();
       await evaluator.tick();
+      const used = process.cpuUsage(cpu);
       const seen = ticksSeen[before];
       if (!seen) throw new Error('a tick did not evaluate (see the log)');
-      if (t >= WARMUP_TICKS) steady.push(seen);
+      if (t >= WARMUP_TICKS) {
+        steady.push(seen);
+        steadyCpu.push((used.user + used.system) / 1000);
+      }
     }
+    // Resident memory while evaluating, the SQLite pages in this process included.
+    global.gc?.();
+    const rssMiB = process.memoryUsage().rss / 2 ** 20;
+    const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
     const stateBytes = ticksSeen.at(-1)?.stateBytes ?? 0;
     // A restart 10 minutes later (a crash; nothing ingested meanwhile): the new leader backfills
     // its statuses and fills the steps nobody wrote, replaying from a window before them.
@@ -199,7 +215,7 @@ async function runOn(
     await evaluator.stop();
     await checkStatuses(db, dialect, loaded.catalog, clock.ms);
     console.log(
-      `${dialect}: ${slos} SLOs, ${days} days × ${slos} SLIs = ${(slos * days * 1_440).toLocaleString('en')} stored minutes (filled in ${fillSeconds.toFixed(1)} s)`,
+      `${dialect}: ${slos} SLOs, ${days} days × ${slos} SLIs = ${(slos * days * 1_440).toLocaleString('en')} stored minutes (filled in ${fillSeconds.toFixed(1)} s), hot minutes ${hotMinutes || 'all (full memory)'}`,
     );
     console.log(`  start-up backfill (until every SLO has a status): ${ms(startup.liveMs)} ms`);
     console.log(`  history backfill: ${historyLine(startup)}`);
@@ -213,7 +229,10 @@ async function runOn(
       `  steady tick: median ${ms(median(took))} ms (all: ${took.map(ms).join(', ')}); of which change feed ${ms(feedMs)} ms (${median(steady.map((t) => t.changedRows))} rows), status write ${ms(writeMs)} ms, engines and the rest ${ms(median(took) - feedMs - writeMs)} ms`,
     );
     console.log(
-      `  engine state: ${(stateBytes / 2 ** 20).toFixed(0)} MiB; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+      `  steady tick CPU (this process): median ${ms(median(steadyCpu))} ms (all: ${steadyCpu.map(ms).join(', ')})`,
+    );
+    console.log(
+      `  engine state: ${(stateBytes / 2 ** 20).toFixed(1)} MiB; while evaluating: RSS ${rssMiB.toFixed(0)} MiB, JS heap ${heapMiB.toFixed(0)} MiB`,
     );
   } finally {
     await db.close();
@@ -274,11 +293,13 @@ export async function run(flags: BenchFlags): Promise<void> {
   const slos = intFlag(flags, 'slos', 1_000);
   const days = intFlag(flags, 'days', 2);
   const ticks = intFlag(flags, 'ticks', 10);
+  const hotMinutes = intFlag(flags, 'hot-minutes', 120, 0);
+  const history = intFlag(flags, 'history', 1, 0) !== 0;
   const dbFlag = typeof flags.db === 'string' ? flags.db : 'sqlite';
   const dialects = dbFlag.split(',');
   for (const dialect of dialects) {
     if (dialect !== 'sqlite' && dialect !== 'postgres')
       throw new Error('--db is sqlite, postgres or both, comma-separated');
-    await runOn(dialect, slos, days, ticks);
+    await runOn(dialect, { slos, days, ticks, hotMinutes, history });
   }
 }

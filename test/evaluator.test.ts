@@ -102,6 +102,7 @@ interface Harness {
 
 interface TickLine {
   waitingBackfills: number;
+  restoredEngines?: number;
   historyWaiting?: number;
   historyChecked?: number;
   historyPoints?: number;
@@ -422,6 +423,51 @@ describe.each(DIALECTS)('evaluator on %s', (dialect) => {
     const lastStep = Math.floor(h.clock.ms / STEP) * STEP;
     // The first step after the first stored minute, to the step the clock is in now.
     await expectHistoryMatchesReference(h, everySlo(T0 - 3 * DAY + STEP, lastStep));
+  });
+
+  it('a new lead restores the saved engines, refuses a damaged one, and equals the reference, changes made meanwhile included', async () => {
+    const h = await harness();
+    await h.minutes.growMany(traffic(T0, 3), T0 - 10 * MIN);
+    await tickUntilSettled(h);
+    // Ten ticks save every part's engine once (a tenth of them per tick).
+    for (let i = 0; i < 10; i++) {
+      h.clock.ms += 30_000;
+      await h.minutes.grow('api', Math.floor(h.clock.ms / MIN) * MIN - MIN, 7, i % 2, h.clock.ms);
+      await h.evaluator.tick();
+    }
+    const saved = await h.db.kysely
+      .selectFrom('engine_checkpoints')
+      .select(['part', 'storage_key'])
+      .execute();
+    const parts = saved.length;
+    expect(parts).toBeGreaterThanOrEqual(4);
+    expect(new Set(saved.map((r) => r.storage_key))).toEqual(new Set(['api', 'web']));
+    await h.evaluator.stop();
+
+    // While nobody leads: a live minute, a change of a minute two days old (cold: a rebuild), and
+    // one web checkpoint damaged (refused: a backfill).
+    h.clock.ms += 5 * MIN;
+    const nowMinute = Math.floor(h.clock.ms / MIN) * MIN;
+    await h.minutes.grow('api', nowMinute - 2 * MIN, 30, 2, h.clock.ms);
+    await h.minutes.grow('api', T0 - 2 * DAY + 17 * MIN, 0, 50, h.clock.ms);
+    await h.minutes.grow('web', nowMinute - 3 * MIN, 10, 4, h.clock.ms);
+    const damaged = saved.find((r) => r.storage_key === 'web')!.part;
+    await h.db.kysely
+      .updateTable('engine_checkpoints')
+      .set({ state: new Uint8Array([1, 2, 3]) })
+      .where('part', '=', damaged)
+      .execute();
+
+    const next = await h.another();
+    const first = h.ticks.length;
+    await tickUntilSettled(h, next);
+    expect(h.ticks[first]?.restoredEngines).toBe(parts - 1);
+    await expectMatchesReport(h);
+    // It goes on from there: more minutes, one more tick, still the reference.
+    h.clock.ms += 30_000;
+    await h.minutes.grow('web', Math.floor(h.clock.ms / MIN) * MIN - MIN, 3, 3, h.clock.ms);
+    await next.tick();
+    await expectMatchesReport(h);
   });
 
   it('never duplicates or rewrites a point, and resumes at the steps still missing', async () => {

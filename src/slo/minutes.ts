@@ -118,7 +118,12 @@ export async function readMinutesOfKeys(
       .where('minute_ts', '<', toMs)
       .execute();
     for (const r of rows)
-      out.push({ storageKey: r.sli, minuteMs: Number(r.minute_ts), good: Number(r.good), total: Number(r.total) });
+      out.push({
+        storageKey: r.sli,
+        minuteMs: Number(r.minute_ts),
+        good: Number(r.good),
+        total: Number(r.total),
+      });
   }
   return out;
 }

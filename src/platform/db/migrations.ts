@@ -800,6 +800,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('sli_hours').ifExists().execute();
     },
   },
+  '0023_engine_checkpoints': {
+    async up(db: Kysely<unknown>) {
+      // The evaluator's tiered engines, saved every few ticks (src/slo/evaluator/checkpoints.ts):
+      // a restarted server or a replica taking over moves them on from here instead of rebuilding
+      // every window from 30 days of minutes. `part` is a digest of the part's key (storage key +
+      // objective); `cursor_ms` and `reflected_before_ms` place the state in the change feed.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      await db.schema
+        .createTable('engine_checkpoints')
+        .ifNotExists()
+        .addColumn('part', 'text', (c) => c.primaryKey())
+        .addColumn('storage_key', 'text', (c) => c.notNull())
+        .addColumn('clock_ms', 'bigint', (c) => c.notNull())
+        .addColumn('cursor_ms', 'bigint')
+        .addColumn('reflected_before_ms', 'bigint')
+        .addColumn('state', postgres ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('saved_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('engine_checkpoints').ifExists().execute();
+    },
+  },
 };
 
 /** The UTC hour (ms) of a millisecond column, as both databases compute it (integer division). */

@@ -251,6 +251,7 @@ export interface Database {
   mail_state: MailStateTable;
   report_schedule_runs: ReportScheduleRunTable;
   delivery_day_summaries: DeliveryDaySummaryTable;
+  engine_checkpoints: EngineCheckpointTable;
   delivery_block_summaries: DeliveryBlockSummaryTable;
   delivery_dirty_days: DeliveryDirtyDayTable;
   sli_hours: SliHourTable;
@@ -289,6 +290,22 @@ export interface ChangeTable {
   recorded_at: number;
   first_deployment_id: string | null;
   first_deployed_at: number | null;
+}
+
+/** A saved tiered engine of the evaluator (src/slo/evaluator/checkpoints.ts). */
+export interface EngineCheckpointTable {
+  /** Digest of the part key (storage key + objective spec). */
+  part: string;
+  storage_key: string;
+  /** The engine's clock (ms). */
+  clock_ms: number;
+  /** The change feed's cursor when it was saved; null when the feed had seen no row. */
+  cursor_ms: number | null;
+  /** Rows stamped before this were in the engine's last rebuild. */
+  reflected_before_ms: number | null;
+  /** `IncrementalObjective.checkpoint()`, little-endian float64s. */
+  state: Uint8Array;
+  saved_at: number;
 }
 
 /** Per service and UTC day (ms ÷ 86,400,000), what the DORA metrics read, packed (src/delivery/summaries.ts). */

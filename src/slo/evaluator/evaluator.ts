@@ -16,13 +16,20 @@ import type { BudgetStatus } from '../budget/types.js';
 import { type BudgetReportEntry, reportEntry } from '../budget-report.js';
 import { type DataState, worstState } from '../data-state.js';
 import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
-import { type FeedPosition, latestUpdateMs, readChanges, readMinutes, readMinutesOfKeys } from '../minutes.js';
+import {
+  type FeedPosition,
+  latestUpdateMs,
+  readChanges,
+  readMinutes,
+  readMinutesOfKeys,
+} from '../minutes.js';
 import type { Catalog } from '../model.js';
+import { CHECKPOINT_EVERY_TICKS, loadCheckpoints, pruneCheckpoints, saveCheckpoints } from './checkpoints.js';
 import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
-import { EvaluationState, type MinuteRow, type TargetStatus } from './state.js';
+import { EvaluationState, type MinuteRow, phaseOf, type TargetStatus } from './state.js';
 import { historyRow, writeTick } from './store.js';
 
 export interface EvaluatorConfig {
@@ -101,6 +108,11 @@ interface Session {
   readonly history: HistoryBackfill | null;
   /** Each target's last status computed while its data was current. */
   readonly lastCurrent: Map<string, BudgetStatus>;
+  /** Parts whose checkpoint was looked for (restored or not). */
+  readonly restoreTried: Set<string>;
+  checkpointsPruned: boolean;
+  /** Ticks written, to pick each tick's slice of checkpoints. */
+  ticks: number;
   /** Targets whose objective the engine refused (spec problems), with the reason; set on spec changes. */
   refused: ReadonlyMap<string, string>;
   /** Targets failing now: why, and since when (ms); cleared when one evaluates again. */
@@ -313,6 +325,9 @@ export class Evaluator {
           ? new HistoryBackfill({ db, log }, { stepMs: this.historyStepMs, days: this.historyBackfillDays })
           : null,
       lastCurrent: new Map(),
+      restoreTried: new Set(),
+      checkpointsPruned: false,
+      ticks: 0,
       refused: new Map(),
       failing: new Map(),
       lastGood: new Map(),
@@ -327,10 +342,6 @@ export class Evaluator {
     const nowMs = Math.max(this.deps.clock.now(), Number.isNaN(state.nowMs) ? 0 : state.nowMs);
     const backfillUntilMs = performance.now() + this.backfillBudgetMs;
     state.setClock(nowMs);
-    // The minutes leaving the engines' cold windows (and rebuilds, while the budget lasts).
-    let coldRows = await this.loadCold(state, backfillUntilMs);
-    state.advance(this.reflectedBefore(session, nowMs));
-
     const specs = this.deps.specs();
     if (specs.version !== session.specVersion) {
       const change = state.setTargets(evaluationTargets(specs.catalog));
@@ -343,6 +354,12 @@ export class Evaluator {
       // Logged once, by errorRows, when each starts failing.
       session.refused = new Map(change.failed.map(({ id, error }) => [id, error]));
     }
+
+    // A new lead takes the saved engines (checkpoints) of its parts; they move on from their clock.
+    const restored = await this.restoreCheckpoints(session);
+    // The minutes leaving the engines' cold windows (and rebuilds, while the budget lasts).
+    let coldRows = await this.loadCold(state, backfillUntilMs);
+    state.advance(this.reflectedBefore(session, nowMs));
 
     // A large backfill (start-up, a new leader) is spread over back-to-back ticks, so statuses
     // appear SLO by SLO and the change feed keeps flowing meanwhile.
@@ -415,6 +432,7 @@ export class Evaluator {
     });
     const writeMs = performance.now() - writeStartMs;
     session.prune = false;
+    await this.saveCheckpoints(session, nowMs);
     if (writeHistory) session.lastHistoryStepMs = stepMs;
     // SLOs whose alerts failed on their own (logged by the alert step) count as failing too.
     const failing = new Set(errors.keys());
@@ -453,6 +471,7 @@ export class Evaluator {
       waitingBackfills: pending.length,
       coldRows,
       waitingRebuilds: waitingParts,
+      restoredEngines: restored || undefined,
       historyStep: writeHistory ? new Date(stepMs).toISOString() : undefined,
       historyChecked: historyRun?.checked,
       historyPoints: historyRun?.points,
@@ -520,6 +539,51 @@ export class Evaluator {
   }
 
   /**
+   * Restores the saved engines of parts that have none yet and were not tried before (a new lead;
+   * SLOs added back). The change feed then reads from the oldest restored cursor, so the rows
+   * changed since each engine was saved reach it. Returns how many were restored.
+   */
+  private async restoreCheckpoints(session: Session): Promise<number> {
+    if (this.hotMinutes === undefined) return 0;
+    const { db, log } = this.deps;
+    if (!session.checkpointsPruned) {
+      session.checkpointsPruned = true;
+      await pruneCheckpoints(db, session.state.partKeys());
+    }
+    const untried = session.state.partsWithoutEngine().filter((p) => !session.restoreTried.has(p.key));
+    if (!untried.length) return 0;
+    for (const p of untried) session.restoreTried.add(p.key);
+    let restored = 0;
+    for (const saved of await loadCheckpoints(
+      db,
+      untried.map((p) => p.key),
+    )) {
+      if (!session.state.restore(saved.key, saved.state, saved.clockMs, saved.reflectedBeforeMs)) continue;
+      restored++;
+      if (session.cursorMs !== null)
+        session.cursorMs = saved.cursorMs === null ? null : Math.min(session.cursorMs, saved.cursorMs);
+    }
+    if (restored) log.info({ restored, of: untried.length }, 'engines restored from checkpoints');
+    return restored;
+  }
+
+  /** Saves this tick's slice of the ready tiered engines (each part every CHECKPOINT_EVERY_TICKS ticks). */
+  private async saveCheckpoints(session: Session, nowMs: number): Promise<void> {
+    if (this.hotMinutes === undefined) return;
+    const slice = session.ticks++ % CHECKPOINT_EVERY_TICKS;
+    const engines = session.state.checkpoints(
+      (key) => Math.floor(phaseOf(key) * CHECKPOINT_EVERY_TICKS) === slice,
+    );
+    if (!engines.length) return;
+    try {
+      await saveCheckpoints(this.deps.db, engines, session.cursorMs, nowMs);
+    } catch (error) {
+      // Evaluation goes on; a new lead then rebuilds the parts whose checkpoint is missing or old.
+      this.deps.log.warn({ err: error }, 'engine checkpoints not saved');
+    }
+  }
+
+  /**
    * Rows stamped before this were committed before reads made now, by the change feed's own
    * assumption (a write commits within the margin of its stamp): those stamped more than the
    * margin before the newest stamp seen — or, when that newest stamp is itself older than the
@@ -561,7 +625,8 @@ export class Evaluator {
     // The edges of every window share queries: one per distinct range (and 500 keys).
     for (const { fromMs, toMs, keys } of required.values()) {
       const byKey = new Map<string, MinuteRow[]>(keys.map((k) => [k, []]));
-      for (const row of await readMinutesOfKeys(this.deps.db, keys, fromMs, toMs)) byKey.get(row.storageKey)?.push(row);
+      for (const row of await readMinutesOfKeys(this.deps.db, keys, fromMs, toMs))
+        byKey.get(row.storageKey)?.push(row);
       for (const [storageKey, keyRows] of byKey) put(storageKey, fromMs, toMs, keyRows);
     }
     // Rebuilds key by key (a key's engines become ready together), at least one per call.
@@ -569,7 +634,8 @@ export class Evaluator {
     for (const [storageKey, ranges] of rebuilds) {
       if (!first && (performance.now() >= untilMs || this.stopping)) break;
       first = false;
-      for (const { fromMs, toMs } of ranges) put(storageKey, fromMs, toMs, await readMinutes(this.deps.db, storageKey, fromMs, toMs));
+      for (const { fromMs, toMs } of ranges)
+        put(storageKey, fromMs, toMs, await readMinutes(this.deps.db, storageKey, fromMs, toMs));
       await yieldToEventLoop();
     }
     return rows;

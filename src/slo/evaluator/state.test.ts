@@ -95,7 +95,8 @@ function tick(
 
 /** Reads what the tiered engines ask for from the store, as the evaluator reads sli_minutes. */
 function loadCold(state: EvaluationState, store: FakeStore): void {
-  for (const read of state.coldReads()) state.putCold(read, store.between(read.storageKey, read.fromMs, read.toMs));
+  for (const read of state.coldReads())
+    state.putCold(read, store.between(read.storageKey, read.fromMs, read.toMs));
 }
 
 function expectReference(state: EvaluationState, store: FakeStore, targets: readonly EvaluationTarget[]) {
@@ -152,39 +153,44 @@ describe('EvaluationState', () => {
     // Full-memory engines, and tiered ones reading their cold windows from the store.
     const hotMinutes = fc.constantFrom(undefined, 1, 7, 45, 120, 1_500);
     fc.assert(
-      fc.property(history, fc.array(opArb, { minLength: 1, maxLength: 40 }), hotMinutes, (stored, ops, hot) => {
-        const store = new FakeStore();
-        const state = new EvaluationState({ hotMinutes: hot });
-        let nowMs = T0;
-        let targets = evaluationTargets(testCatalog());
-        let respec: EvaluationTarget[] | undefined;
-        const seen: MinuteRow[] = [];
-        for (const op of stored)
-          store.grow(op.key, (Math.floor(T0 / MIN) + op.offsetMin) * MIN, op.good, op.bad);
-        store.takeChanges(); // written long ago: only the backfill reads them
-        tick(state, store, nowMs, targets);
-        expectReference(state, store, targets);
-        for (const op of ops) {
-          if (op.kind === 'grow') {
-            const minuteMs = (Math.floor(nowMs / MIN) + op.offsetMin) * MIN;
-            store.grow(op.key, minuteMs, op.good, op.bad);
-          } else if (op.kind === 'respec') {
-            targets = evaluationTargets(testCatalog([...BASE_NAMES, ...op.names]));
-            respec = targets;
-          } else {
-            nowMs += op.minutes * MIN + op.seconds * 1000;
-            // A re-read hands back rows already applied, some of them stale by now: set semantics
-            // must make the newest read win, so re-reads go first, as rows only grow.
-            const replay = op.reread ? seen.splice(0) : [];
-            seen.push(...store.changed.values());
-            tick(state, store, nowMs, respec, replay);
-            respec = undefined;
-            expectReference(state, store, targets);
+      fc.property(
+        history,
+        fc.array(opArb, { minLength: 1, maxLength: 40 }),
+        hotMinutes,
+        (stored, ops, hot) => {
+          const store = new FakeStore();
+          const state = new EvaluationState({ hotMinutes: hot });
+          let nowMs = T0;
+          let targets = evaluationTargets(testCatalog());
+          let respec: EvaluationTarget[] | undefined;
+          const seen: MinuteRow[] = [];
+          for (const op of stored)
+            store.grow(op.key, (Math.floor(T0 / MIN) + op.offsetMin) * MIN, op.good, op.bad);
+          store.takeChanges(); // written long ago: only the backfill reads them
+          tick(state, store, nowMs, targets);
+          expectReference(state, store, targets);
+          for (const op of ops) {
+            if (op.kind === 'grow') {
+              const minuteMs = (Math.floor(nowMs / MIN) + op.offsetMin) * MIN;
+              store.grow(op.key, minuteMs, op.good, op.bad);
+            } else if (op.kind === 'respec') {
+              targets = evaluationTargets(testCatalog([...BASE_NAMES, ...op.names]));
+              respec = targets;
+            } else {
+              nowMs += op.minutes * MIN + op.seconds * 1000;
+              // A re-read hands back rows already applied, some of them stale by now: set semantics
+              // must make the newest read win, so re-reads go first, as rows only grow.
+              const replay = op.reread ? seen.splice(0) : [];
+              seen.push(...store.changed.values());
+              tick(state, store, nowMs, respec, replay);
+              respec = undefined;
+              expectReference(state, store, targets);
+            }
           }
-        }
-        tick(state, store, nowMs + MIN, respec);
-        expectReference(state, store, targets);
-      }),
+          tick(state, store, nowMs + MIN, respec);
+          expectReference(state, store, targets);
+        },
+      ),
       { numRuns: 30 },
     );
   }, 90_000);

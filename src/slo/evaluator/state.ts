@@ -238,7 +238,8 @@ export class EvaluationState {
       const required: MinuteRange[] = [];
       const waiting: MinuteRange[] = [];
       for (const part of parts) {
-        if (part.engine) (part.engine.ready ? required : waiting).push(...part.engine.coldReads(this.clockMs));
+        if (part.engine)
+          (part.engine.ready ? required : waiting).push(...part.engine.coldReads(this.clockMs));
       }
       if (!required.length && !waiting.length) continue;
       const cache = this.cold.get(storageKey) ?? new ColdMinutes();
@@ -251,7 +252,12 @@ export class EvaluationState {
         edges.push({ storageKey, fromMs: range.from * MINUTE_MS, toMs: to * MINUTE_MS, required: true });
       }
       for (const range of cache.missing(waiting))
-        rebuilds.push({ storageKey, fromMs: range.from * MINUTE_MS, toMs: range.to * MINUTE_MS, required: false });
+        rebuilds.push({
+          storageKey,
+          fromMs: range.from * MINUTE_MS,
+          toMs: range.to * MINUTE_MS,
+          required: false,
+        });
     }
     return [...edges, ...rebuilds];
   }
@@ -292,7 +298,8 @@ export class EvaluationState {
       if (!engine) continue;
       const waiting = !engine.ready;
       engine.advanceTo(nowMs, this.cold.get(part.storageKey));
-      if (waiting && engine.ready && reflectedBeforeMs !== undefined) part.reflectedBeforeMs = reflectedBeforeMs;
+      if (waiting && engine.ready && reflectedBeforeMs !== undefined)
+        part.reflectedBeforeMs = reflectedBeforeMs;
     }
     this.trimCold();
     const horizonMs = this.horizonMs();
@@ -432,6 +439,69 @@ export class EvaluationState {
     return used;
   }
 
+  /** Every part's key. */
+  partKeys(): string[] {
+    return [...this.parts.keys()];
+  }
+
+  /** Keys of parts without an engine yet (waiting for a backfill or a checkpoint), with their storage keys. */
+  partsWithoutEngine(): Array<{ key: string; storageKey: string }> {
+    const out: Array<{ key: string; storageKey: string }> = [];
+    for (const part of this.parts.values())
+      if (!part.engine && !part.failure) out.push({ key: part.key, storageKey: part.storageKey });
+    return out;
+  }
+
+  /**
+   * Gives a part without an engine the engine saved in `checkpoint` (tiered engines only), which
+   * `advance` then moves on from its clock. Refused (false) when it does not fit the part's
+   * engine, or is older than the clock by more than an hour (stepping that far costs more than
+   * the backfill).
+   */
+  restore(key: string, checkpoint: Float64Array, clockMs: number, reflectedBeforeMs: number | null): boolean {
+    this.requireClock();
+    const part = this.parts.get(key);
+    if (!part || part.engine || part.failure || this.hotMinutes === undefined) return false;
+    if (clockMs > this.clockMs || this.clockMs - clockMs > 60 * MINUTE_MS) return false;
+    const engine = newEngine(part.spec, this.hotMinutes, phaseOf(part.key));
+    if (!engine.isTiered) return false;
+    try {
+      engine.restore(checkpoint);
+    } catch {
+      return false;
+    }
+    part.engine = engine;
+    if (reflectedBeforeMs !== null) part.reflectedBeforeMs = reflectedBeforeMs;
+    return true;
+  }
+
+  /**
+   * Ready tiered engines to save, for parts `pick` chooses: their key, state and place in the
+   * change feed (see `restore`).
+   */
+  checkpoints(pick: (key: string) => boolean): Array<{
+    key: string;
+    storageKey: string;
+    clockMs: number;
+    state: Float64Array;
+    reflectedBeforeMs: number | null;
+  }> {
+    const out = [];
+    for (const part of this.parts.values()) {
+      if (!part.engine?.isTiered || !pick(part.key)) continue;
+      const state = part.engine.checkpoint();
+      if (!state) continue;
+      out.push({
+        key: part.key,
+        storageKey: part.storageKey,
+        clockMs: this.clockMs,
+        state,
+        reflectedBeforeMs: part.reflectedBeforeMs ?? null,
+      });
+    }
+    return out;
+  }
+
   /** Tiered engines waiting for a rebuild: their targets have no status until it is loaded. */
   waitingParts(): number {
     let waiting = 0;
@@ -508,7 +578,11 @@ export class EvaluationState {
       const engine = part.engine;
       if (!engine) continue;
       // A re-read of a row the last rebuild already read: the feed's margin hands it back.
-      if (stampMs !== undefined && stampMs < (part.reflectedBeforeMs ?? Number.NEGATIVE_INFINITY) && engine.isCold(minuteMs))
+      if (
+        stampMs !== undefined &&
+        stampMs < (part.reflectedBeforeMs ?? Number.NEGATIVE_INFINITY) &&
+        engine.isCold(minuteMs)
+      )
         continue;
       const wasReady = engine.ready;
       engine.set(minuteMs, good, total);
@@ -549,8 +623,8 @@ function keyOffset(storageKey: string): number {
   return hash32(storageKey) % COLD_BLOCK_MINUTES;
 }
 
-/** A part's place in its cold windows' drift-rebuild cycle, in [0, 1). */
-function phaseOf(partKeyText: string): number {
+/** A part's place in its cold windows' drift-rebuild cycle, in [0, 1); also spreads its checkpoints. */
+export function phaseOf(partKeyText: string): number {
   return hash32(partKeyText) / 2 ** 32;
 }
 

@@ -89,22 +89,33 @@ export class ColdMinutes {
     return true;
   }
 
-  /** Keeps only the loaded minutes inside `keep` (copied, so a large rebuild range is let go). */
-  retain(keep: readonly MinuteRange[]): void {
+  /**
+   * Forgets loaded minutes outside `keep`. A range up to `wholeUpTo` minutes long that meets
+   * `keep` is kept whole (no copy each tick for a read-ahead block the clock walks through); a
+   * longer one (a rebuild's) is cut to what `keep` needs, copied, so the rest is let go.
+   */
+  retain(keep: readonly MinuteRange[], wholeUpTo = 0): void {
     const merged = mergeRanges(keep);
     const next: LoadedRange[] = [];
     for (const loaded of this.ranges) {
-      for (const k of merged) {
+      const meets = merged.filter((k) => k.from < loaded.to && k.to > loaded.from);
+      if (!meets.length) continue;
+      if (loaded.to - loaded.from <= wholeUpTo) {
+        next.push(loaded);
+        continue;
+      }
+      for (const k of meets) {
         const from = Math.max(loaded.from, k.from);
         const to = Math.min(loaded.to, k.to);
-        if (from >= to) continue;
         if (from === loaded.from && to === loaded.to) next.push(loaded);
         else
           next.push({ from, to, data: loaded.data.slice(2 * (from - loaded.from), 2 * (to - loaded.from)) });
       }
     }
-    this.ranges = next;
-    this.last = undefined;
+    if (next.length !== this.ranges.length || next.some((r, i) => r !== this.ranges[i])) {
+      this.ranges = next;
+      this.last = undefined;
+    }
   }
 
   /** Forgets everything (the stored minutes may have changed). */

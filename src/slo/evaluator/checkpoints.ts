@@ -6,6 +6,7 @@
  * rebuilding every window from 30 days of minutes. See docs/evaluation.md#checkpoints.
  */
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import type { Db } from '../../platform/db/index.js';
 import { yieldToEventLoop } from '../../platform/periodic.js';
 
@@ -119,8 +120,12 @@ export async function pruneCheckpoints(db: Db, keys: readonly string[]): Promise
   return gone.length;
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** Float64s as little-endian bytes, whatever the machine. */
 function toBytes(values: Float64Array): Uint8Array {
+  if (LITTLE_ENDIAN)
+    return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
@@ -130,6 +135,8 @@ function toBytes(values: Float64Array): Uint8Array {
 /** The float64s of `toBytes`; null when the length is not a whole number of them. */
 function fromBytes(bytes: Uint8Array): Float64Array | null {
   if (bytes.byteLength % 8 !== 0) return null;
+  if (LITTLE_ENDIAN)
+    return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values = new Float64Array(bytes.byteLength / 8);
   for (let i = 0; i < values.length; i++) values[i] = view.getFloat64(i * 8, true);

@@ -268,7 +268,7 @@ export class EvaluationState {
       const keep: MinuteRange[] = [];
       for (const part of this.byStorageKey.get(storageKey) ?? [])
         if (part.engine) keep.push(...part.engine.coldReadAhead(this.clockMs, COLD_BLOCK_MINUTES));
-      if (keep.length) cache.retain(keep);
+      if (keep.length) cache.retain(keep, 2 * COLD_BLOCK_MINUTES);
       else this.cold.delete(storageKey);
     }
   }

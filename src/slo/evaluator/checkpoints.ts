@@ -37,8 +37,18 @@ export interface RestoredEngine {
 
 /** The stored id of a part key (storage key + objective JSON can be long). */
 export function partDigest(key: string): string {
-  return createHash('sha256').update(key).digest('base64url');
+  let digest = digests.get(key);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(key).digest('base64url');
+    if (digests.size >= MAX_CACHED_DIGESTS) digests.clear();
+    digests.set(key, digest);
+  }
+  return digest;
 }
+
+/** Digests of part keys seen (saved every few ticks): bounded, cleared when full. */
+const digests = new Map<string, string>();
+const MAX_CACHED_DIGESTS = 100_000;
 
 /** Saves the engines (upsert by part), with the change feed's cursor they have seen. Returns bytes written. */
 export async function saveCheckpoints(

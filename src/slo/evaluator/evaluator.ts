@@ -29,7 +29,7 @@ import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
-import { EvaluationState, type MinuteRow, phaseOf, type TargetStatus } from './state.js';
+import { EvaluationState, type MinuteRow, type TargetStatus } from './state.js';
 import { historyRow, writeTick } from './store.js';
 
 export interface EvaluatorConfig {
@@ -572,7 +572,7 @@ export class Evaluator {
     if (this.hotMinutes === undefined) return;
     const slice = session.ticks++ % CHECKPOINT_EVERY_TICKS;
     const engines = session.state.checkpoints(
-      (key) => Math.floor(phaseOf(key) * CHECKPOINT_EVERY_TICKS) === slice,
+      (phase) => Math.floor(phase * CHECKPOINT_EVERY_TICKS) === slice,
     );
     if (!engines.length) return;
     try {

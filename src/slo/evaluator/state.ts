@@ -43,8 +43,16 @@ const MAX_KEPT_PERIOD_MS = 367 * DAY_MS;
 
 /** Parts with the same key share one engine: same stored stream, same objective. */
 export function partKey(part: Pick<EvaluationPart, 'storageKey' | 'spec'>): string {
-  return `${part.storageKey}\u0000${JSON.stringify(part.spec)}`;
+  let key = partKeys.get(part);
+  if (key === undefined) {
+    key = `${part.storageKey}\u0000${JSON.stringify(part.spec)}`;
+    partKeys.set(part, key);
+  }
+  return key;
 }
+
+/** Parts are immutable once built: their keys (a JSON of the spec) are computed once, not per tick. */
+const partKeys = new WeakMap<object, string>();
 
 /** The longest range a status covers apart from a calendar period: rolling period, burn windows, one slice. */
 export function windowsSpanMs(spec: ObjectiveSpec): number {
@@ -153,6 +161,8 @@ interface PartState {
   engine: IncrementalObjective | null;
   /** Why the engine refused the spec; such a part (and its targets) is never evaluated. */
   readonly failure?: string | undefined;
+  /** `phaseOf(key)`, computed once. */
+  phase?: number;
   /**
    * Tiered engines: rows written before this (`updated_at`) were committed before the engine's
    * last rebuild read them, so re-reading them from the change feed changes nothing.
@@ -193,6 +203,8 @@ export class EvaluationState {
   private readonly deferred = new Map<string, Map<number, { good: number; total: number }>>();
   /** Tiered engines: stored minutes read ahead for their cold windows, by storage key. */
   private readonly cold = new Map<string, ColdMinutes>();
+  /** Keys whose cold minutes grew since the last trim (only they can hold minutes no longer needed). */
+  private readonly coldTouched = new Set<string>();
   private clockMs = Number.NaN;
   private readonly hotMinutes: number | undefined;
   /** `updated_at` of the row `apply` is handing on (undefined for rows without one). */
@@ -264,13 +276,16 @@ export class EvaluationState {
 
   /** Keeps, per storage key, only the loaded minutes the next block of edges will read. */
   private trimCold(): void {
-    for (const [storageKey, cache] of this.cold) {
+    for (const storageKey of this.coldTouched) {
+      const cache = this.cold.get(storageKey);
+      if (!cache) continue;
       const keep: MinuteRange[] = [];
       for (const part of this.byStorageKey.get(storageKey) ?? [])
         if (part.engine) keep.push(...part.engine.coldReadAhead(this.clockMs, COLD_BLOCK_MINUTES));
       if (keep.length) cache.retain(keep, 2 * COLD_BLOCK_MINUTES);
       else this.cold.delete(storageKey);
     }
+    this.coldTouched.clear();
   }
 
   /** Loads stored rows of `read`'s range (rows outside it are ignored) for `advance`. */
@@ -282,6 +297,7 @@ export class EvaluationState {
     }
     const range = { from: read.fromMs / MINUTE_MS, to: read.toMs / MINUTE_MS };
     cache.put(range, coldRows(rows));
+    this.coldTouched.add(read.storageKey);
   }
 
   /**
@@ -476,10 +492,10 @@ export class EvaluationState {
   }
 
   /**
-   * Ready tiered engines to save, for parts `pick` chooses: their key, state and place in the
-   * change feed (see `restore`).
+   * Ready tiered engines to save, for parts `pick` chooses by their phase (`phaseOf`, in [0, 1)):
+   * their key, state and place in the change feed (see `restore`).
    */
-  checkpoints(pick: (key: string) => boolean): Array<{
+  checkpoints(pick: (phase: number) => boolean): Array<{
     key: string;
     storageKey: string;
     clockMs: number;
@@ -488,7 +504,8 @@ export class EvaluationState {
   }> {
     const out = [];
     for (const part of this.parts.values()) {
-      if (!part.engine?.isTiered || !pick(part.key)) continue;
+      part.phase ??= phaseOf(part.key);
+      if (!part.engine?.isTiered || !pick(part.phase)) continue;
       const state = part.engine.checkpoint();
       if (!state) continue;
       out.push({

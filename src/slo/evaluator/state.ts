@@ -13,7 +13,6 @@ import {
   IncrementalObjective,
   MINUTE_MS,
   type MinuteRange,
-  mergeRanges,
   type ObjectiveSpec,
   validateObjective,
 } from '../budget/index.js';

@@ -3,8 +3,11 @@
  * loopback, with the read cache (built once per tick, serialised and compressed once, ETag/304)
  * against the uncached route in the same run (the same handler code building every answer, on a
  * second server over the same database and spec store). Also: the first read after a tick (the
- * cache's build), and a revalidation answered 304. Flags: --slos N (1000), --requests R (200 per
- * case, after 20 warm-up requests), --db sqlite|postgres|sqlite,postgres (sqlite). See bench/README.md.
+ * cache's build), and a revalidation answered 304. Then the SLO page's 30-day history (8,640
+ * points at 5-minute steps, stored for one SLO), cached against uncached the same way, and its first
+ * read after a new point. Flags: --slos N (1000), --requests R (200 per case, after 20 warm-up
+ * requests; the history cases R / 4), --db sqlite|postgres|sqlite,postgres (sqlite). See
+ * bench/README.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -15,7 +18,15 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Dialect } from '../src/platform/db/database.js';
 import { buildServer } from '../src/platform/http/index.js';
-import { getStatus, history, isStale, listStatuses, sloRoutes, statusesVersion } from '../src/slo/index.js';
+import {
+  getStatus,
+  history,
+  historyVersion,
+  isStale,
+  listStatuses,
+  sloRoutes,
+  statusesVersion,
+} from '../src/slo/index.js';
 import { ManualClock, startTestServer, type TestServer } from '../test/support/server.js';
 import { check } from './check.js';
 import { intFlag } from './flags.js';
@@ -23,6 +34,10 @@ import type { BenchFlags } from './run.js';
 
 const MIN = 60_000;
 const HOURS_OF_DATA = 6;
+const DAY = 86_400_000;
+/** The SLO page's 30-day chart: the range and the step web/src/history.ts picks for it. */
+const HISTORY_DAYS = 30;
+const HISTORY_STEP_MS = 5 * MIN;
 const WARMUP = 20;
 /** What a browser sends. */
 const BROWSER = 'gzip, deflate, br, zstd';
@@ -258,6 +273,14 @@ async function runOn(dialect: Dialect, slos: number, requests: number): Promise<
     console.log(
       `  goal (p50 ≤ 5 ms, warm, browser): ${p50[3]! <= 5 ? 'met' : 'NOT met'} (${ms(p50[3]!)} ms)`,
     );
+
+    await historyReads(
+      dialect,
+      server,
+      clock,
+      { cachedUrl, baselineUrl, auth },
+      Math.max(1, Math.round(requests / 4)),
+    );
   } finally {
     await baseline?.close();
     await server?.close();
@@ -275,4 +298,153 @@ export async function run(flags: BenchFlags): Promise<void> {
     await runOn(dialect, slos, requests);
   }
   agent.destroy();
+}
+
+/**
+ * The SLO page's 30-day history read: 30 days of 5-minute points stored for slo-0 (burn rates with
+ * the keys the evaluator stores), read warm from the cached and the uncached server, and the first
+ * read after a new point is stored (the cache's build) beside an uncached read.
+ */
+async function historyReads(
+  dialect: Dialect,
+  server: TestServer,
+  clock: ManualClock,
+  urls: { cachedUrl: string; baselineUrl: string; auth: Record<string, string> },
+  requests: number,
+): Promise<void> {
+  const { db } = server.shinrai.ctx;
+  const { cachedUrl, baselineUrl, auth } = urls;
+  const sample = await db.kysely
+    .selectFrom('slo_history')
+    .select('burn_rates')
+    .where('slo_id', '=', 'slo-0')
+    .executeTakeFirst();
+  const keys = Object.keys(JSON.parse(sample?.burn_rates ?? '{"1h": 0}') as Record<string, unknown>);
+  const toMs = Math.floor(clock.now() / MIN) * MIN;
+  const fromMs = toMs - HISTORY_DAYS * DAY;
+  const firstStep = Math.ceil(fromMs / HISTORY_STEP_MS) * HISTORY_STEP_MS;
+  const rows = [];
+  for (let ts = firstStep, i = 0; ts < toMs - 2 * HISTORY_STEP_MS; ts += HISTORY_STEP_MS, i++)
+    rows.push({
+      slo_id: 'slo-0',
+      ts,
+      // Figures with as many digits as computed ones have.
+      sli: 1 - ((i * 7919) % 1000) / 3_000_017,
+      remaining: 1 - i / 20_011,
+      burn_rates: JSON.stringify(
+        Object.fromEntries(keys.map((k, j) => [k, ((i * 7919 + j * 104_729) % 100_003) / 33_331.7])),
+      ),
+    });
+  for (let i = 0; i < rows.length; i += 1000)
+    await db.kysely
+      .insertInto('slo_history')
+      .values(rows.slice(i, i + 1000))
+      .onConflict((oc) => oc.columns(['slo_id', 'ts']).doNothing())
+      .execute();
+  if (dialect === 'postgres') await sql`VACUUM ANALYZE slo_history`.execute(db.kysely);
+  const path = `/api/v1/slos/slo-0/history?from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}&step=5m`;
+  const browser = { ...auth, 'accept-encoding': BROWSER };
+
+  // Correctness first: the cached bytes are the fresh ones, br decodes to them, 304 on the ETag.
+  const fresh = await get(baselineUrl, path, { ...auth, 'accept-encoding': 'identity' });
+  const points = (JSON.parse(fresh.body.toString('utf8')) as { points: unknown[] }).points.length;
+  check(
+    fresh.status === 200 && points >= 8_600,
+    `the uncached 30-day history has its 8,640 points less the newest steps (${dialect})`,
+    `${points} points`,
+  );
+  const plain = await get(cachedUrl, path, { ...auth, 'accept-encoding': 'identity' });
+  check(
+    plain.body.equals(fresh.body),
+    `the cached 30-day history equals the freshly built one byte for byte (${dialect})`,
+    `${plain.body.length} vs ${fresh.body.length} bytes`,
+  );
+  const br = await get(cachedUrl, path, browser);
+  check(
+    br.headers['content-encoding'] === 'br' && brotliDecompressSync(br.body).equals(fresh.body),
+    `the history's br body decodes to the same bytes (${dialect})`,
+  );
+  const etag = String(br.headers.etag ?? '');
+  const revalidated = await get(cachedUrl, path, { ...browser, 'if-none-match': etag });
+  check(
+    revalidated.status === 304 && revalidated.body.length === 0,
+    `a 304 is answered to the history's ETag (${dialect})`,
+    `status ${revalidated.status}`,
+  );
+
+  const cases = [
+    { name: 'uncached, identity', url: baselineUrl, headers: { ...auth, 'accept-encoding': 'identity' } },
+    { name: 'uncached, browser (gzip per request)', url: baselineUrl, headers: browser },
+    { name: 'cached, identity', url: cachedUrl, headers: { ...auth, 'accept-encoding': 'identity' } },
+    { name: 'cached, browser (br)', url: cachedUrl, headers: browser },
+    { name: 'cached, revalidation (304)', url: cachedUrl, headers: { ...browser, 'if-none-match': etag } },
+  ];
+  const warmup = Math.min(WARMUP, requests);
+  const times = cases.map(() => [] as number[]);
+  const sizes = cases.map(() => 0);
+  for (let round = 0; round < warmup + requests; round++)
+    for (const [i, c] of cases.entries()) {
+      const answer = await get(c.url, path, c.headers);
+      if (answer.status !== 200 && answer.status !== 304)
+        throw new Error(`history ${c.name}: ${answer.status}`);
+      if (round >= warmup) times[i]!.push(answer.ms);
+      sizes[i] = answer.body.length;
+    }
+
+  // The first read after the range's stored points change (the cache builds the answer and its
+  // br body), beside an uncached read, in alternating order: a point removed (as retention thins),
+  // then stored again (as the backfill fills a gap).
+  const firstReads: number[] = [];
+  const besideReads: number[] = [];
+  const moved = rows[100]!;
+  for (let t = 0; t < 6; t++) {
+    if (t % 2 === 0)
+      await db.kysely
+        .deleteFrom('slo_history')
+        .where('slo_id', '=', 'slo-0')
+        .where('ts', '=', moved.ts)
+        .execute();
+    else await db.kysely.insertInto('slo_history').values(moved).execute();
+    if (t % 2 === 0) {
+      firstReads.push((await get(cachedUrl, path, browser)).ms);
+      besideReads.push((await get(baselineUrl, path, browser)).ms);
+    } else {
+      besideReads.push((await get(baselineUrl, path, browser)).ms);
+      firstReads.push((await get(cachedUrl, path, browser)).ms);
+    }
+  }
+  await db.kysely
+    .deleteFrom('slo_history')
+    .where('slo_id', '=', 'slo-0')
+    .where('ts', '=', moved.ts)
+    .execute();
+  const after = await get(cachedUrl, path, { ...auth, 'accept-encoding': 'identity' });
+  const afterFresh = await get(baselineUrl, path, { ...auth, 'accept-encoding': 'identity' });
+  check(
+    after.body.equals(afterFresh.body) && !after.body.equals(fresh.body),
+    `after its points changed the cached history is rebuilt, equal to the fresh one (${dialect})`,
+  );
+  // The version read alone: what every cached request pays before its bytes.
+  const versionTimes: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    await historyVersion(db, 'slo-0', fromMs, toMs);
+    versionTimes.push(performance.now() - started);
+  }
+
+  const p50 = times.map((t) => quantile(t, 0.5));
+  console.log(
+    `${dialect}: GET /api/v1/slos/{id}/history, ${HISTORY_DAYS} days at 5m (${points} points, ${kib(fresh.body.length)} of JSON), ${requests} warm requests per case`,
+  );
+  for (const [i, c] of cases.entries())
+    console.log(
+      `  ${c.name.padEnd(44)} p50 ${ms(p50[i]!).padStart(6)} ms  p95 ${ms(quantile(times[i]!, 0.95)).padStart(6)} ms  body ${kib(sizes[i]!)}`,
+    );
+  console.log(
+    `  first read after the points changed, browser (builds the answer): median ${ms(quantile(firstReads, 0.5))} ms (all: ${firstReads.map(ms).join(', ')}); an uncached read beside it: median ${ms(quantile(besideReads, 0.5))} ms (all: ${besideReads.map(ms).join(', ')})`,
+  );
+  console.log(`  the version read alone (historyVersion): median ${ms(quantile(versionTimes, 0.5))} ms`);
+  console.log(
+    `  ratio uncached / cached p50: identity ${(p50[0]! / p50[2]!).toFixed(0)}×, browser ${(p50[1]! / p50[3]!).toFixed(0)}×`,
+  );
 }

@@ -66,6 +66,7 @@ import {
   evaluationReadiness,
   getStatus,
   history,
+  historyVersion,
   ingestRoutes,
   isStale,
   listStatuses,
@@ -517,6 +518,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           getStatus: (id) => getStatus(db, id),
           history: (id, range) => history(db, id, range),
           version: () => statusesVersion(db),
+          historyVersion: (id, range) => historyVersion(db, id, range.fromMs, range.toMs),
         },
       }),
       incidentRoutes({

@@ -54,7 +54,11 @@ function makeRepo(dir: string, count: number, endMs: number): string[] {
   return shas;
 }
 
-describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
+// The two databases at once (each its own server, checkout and data): nearly all the time is CLI
+// processes loading, and CI's vitest runs one file at a time on two cores. Within a database the
+// steps run in order, each building on the one before (it.sequential). A step runs up to six CLI
+// processes, and two databases at once on a loaded box take longer than the default 60 s.
+describe.concurrent.each(DIALECTS)('delivery CLI on %s', { timeout: 240_000 }, (dialect) => {
   let dir: string;
   let repo: string;
   let server: TestServer;
@@ -87,7 +91,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     await rm(repo, { recursive: true, force: true });
   });
 
-  it('records the first deployment with the deployed commit alone, and a retry counts once', async () => {
+  it.sequential('records the first deployment with the deployed commit alone, and a retry counts once', async () => {
     const args = [
       'deploy',
       'record',
@@ -111,7 +115,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     expect(listed[0]).toMatchObject({ headSha: shas[1], status: 'success', production: true, changes: 1 });
   });
 
-  it('sends the commits since the last successful deployment (a failed one in between is not the base)', async () => {
+  it.sequential('sends the commits since the last successful deployment (a failed one in between is not the base)', async () => {
     const failed = await cli([
       'deploy',
       'record',
@@ -144,7 +148,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     expect(await deployments()).toHaveLength(3);
   });
 
-  it('gate --record records the deployment the gate let through, as success', async () => {
+  it.sequential('gate --record records the deployment the gate let through, as success', async () => {
     const { code, stdout } = await cli([
       'gate',
       '--service',
@@ -160,7 +164,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     expect((await deployments())[0]).toMatchObject({ headSha: shas[4], status: 'success', kind: 'normal' });
   });
 
-  it('records without commits outside a checkout, saying so', async () => {
+  it.sequential('records without commits outside a checkout, saying so', async () => {
     const { code, stderr } = await cli(
       ['deploy', 'record', '--service', 'checkout', '--env', 'staging', '--sha', shas[4]!],
       editor,
@@ -172,7 +176,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     expect(staging).toMatchObject({ production: false, headSha: shas[4] });
   });
 
-  it('answers a viewer token and bad flags with one line and a non-zero exit', async () => {
+  it.sequential('answers a viewer token and bad flags with one line and a non-zero exit', async () => {
     const forbidden = await cli(
       ['deploy', 'record', '--service', 'checkout', '--sha', shas[4]!, '--no-git'],
       viewer,
@@ -188,7 +192,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
   let incidentRef = '';
   let suspectId = '';
 
-  it('suggests the deployment before an incident, confirms it as the cause, and clears it', async () => {
+  it.sequential('suggests the deployment before an incident, confirms it as the cause, and clears it', async () => {
     const created = await json(
       server.request('POST', '/api/v1/incidents', {
         token: editor,
@@ -219,7 +223,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     suspectId = suspect.id;
   });
 
-  it('shinrai delivery prints the five metrics with levels, in English and Japanese', async () => {
+  it.sequential('shinrai delivery prints the five metrics with levels, in English and Japanese', async () => {
     const args = [
       'delivery',
       '--service',
@@ -251,7 +255,7 @@ describe.each(DIALECTS)('delivery CLI on %s', (dialect) => {
     expect(bad.code).toBe(2);
   });
 
-  it('shinrai delivery counts the deployment an incident was confirmed to be caused by as failed', async () => {
+  it.sequential('shinrai delivery counts the deployment an incident was confirmed to be caused by as failed', async () => {
     const failed = async (): Promise<number> =>
       JSON.parse(
         (

@@ -5,6 +5,10 @@
  * passes when it exits 0, or with the codes its `# exit N` comment documents. Servers the docs
  * start (`shinrai serve`, `shinrai demo`) must come up and answer /healthz, then stop cleanly.
  *
+ * Files are independent (each its own sandbox, database, server and ports), so FILES_AT_ONCE of
+ * them run at the same time; inside a file the commands still run one after another. The demo's
+ * two seeded days and the admin token are made once, and each file's demo server starts on a copy.
+ *
  * What the runner changes in a command, and the few commands it does not run, are the two
  * reviewed lists below (REWRITES, NOT_RUN), each entry with its reason.
  */
@@ -30,6 +34,13 @@ import { type PrometheusServer, startPrometheus } from './support/prometheus.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/shinrai.js');
+
+/**
+ * Files whose commands run at the same time. Nearly every command is a Node process that spends
+ * its second or two loading modules, one file alone keeps one core busy; three keep CI's two cores
+ * busy while a file waits on a server's start.
+ */
+const FILES_AT_ONCE = 3;
 
 /** Every markdown file whose shell blocks run: README.md and docs/*.md. */
 const FILES = [
@@ -192,8 +203,8 @@ function serves(text: string): boolean {
 }
 
 /** A sandbox like a user's checkout: the examples, their own specs/, fixtures beside the repo. */
-function makeSandbox(file: string): string {
-  const base = mkdtempSync(join(tmpdir(), `shinrai-docs-${file.replace(/\W+/g, '-')}-`));
+function makeSandbox(name: string): string {
+  const base = mkdtempSync(join(tmpdir(), `shinrai-docs-${name.replace(/\W+/g, '-')}-`));
   const cwd = join(base, 'work');
   mkdirSync(cwd);
   // `../shared/fixtures/…` in the docs: the shared fixtures beside the checkout.
@@ -212,6 +223,47 @@ function makeSandbox(file: string): string {
   return cwd;
 }
 
+/** At most `count` holders at once; the rest wait in order. */
+function semaphore(count: number): { acquire: () => Promise<void>; release: () => void } {
+  let free = count;
+  const waiting: Array<() => void> = [];
+  return {
+    acquire: () =>
+      free > 0
+        ? Promise.resolve(void free--)
+        : new Promise<void>((resolve) => {
+            waiting.push(resolve);
+          }),
+    release: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
+/**
+ * The demo's database as `shinrai demo --seed-days 2` leaves it (two days of traffic, statuses and
+ * history) with an admin token, made once: each file's server starts on a copy of it, where its
+ * feeder only adds the minutes since, instead of seeding and evaluating two days again.
+ */
+interface DemoTemplate {
+  /** The sandbox's `data/` directory (the default `data/shinrai.db` and its WAL). */
+  readonly dataDir: string;
+  readonly token: string;
+}
+
+async function makeDemoTemplate(): Promise<DemoTemplate> {
+  const cwd = makeSandbox('template');
+  const vars = { PATH: `${join(dirname(cwd), 'bin')}:${process.env.PATH}` };
+  const server = await startServing('shinrai demo --seed-days 2 --port 0 --log-level warn', cwd, vars);
+  const created = await runShell('shinrai token create --name docs-admin --role admin', cwd, vars);
+  const code = await stop(server.child);
+  if (created.code !== 0) throw new Error(`token create: ${created.stderr}`);
+  if (code !== 0) throw new Error(`the template's demo exited ${code}:\n${server.output()}`);
+  return { dataDir: join(cwd, 'data'), token: created.stdout.trim() };
+}
+
 function describeCommand(command: DocCommand, ran: string): string {
   const shown = ran === command.text ? command.text : `${command.text}\n  (ran as: ${ran})`;
   return `${command.file}:${command.line}: ${shown}`;
@@ -219,9 +271,16 @@ function describeCommand(command: DocCommand, ran: string): string {
 
 describe('the shell commands in README.md and docs/*.md', () => {
   const all = FILES.flatMap((file) => docCommands(ROOT, file));
+  const slots = semaphore(FILES_AT_ONCE);
+  let template: DemoTemplate;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('run `npm run build` first');
+    template = await makeDemoTemplate();
+  }, 180_000);
+
+  afterAll(() => {
+    if (template) rmSync(dirname(dirname(template.dataDir)), { recursive: true, force: true });
   });
 
   it('finds the documented commands, multi-line ones whole', () => {
@@ -237,22 +296,25 @@ describe('the shell commands in README.md and docs/*.md', () => {
     const commands = docCommands(ROOT, file);
     if (commands.length === 0) continue;
 
-    describe(file, () => {
+    describe.concurrent(file, () => {
       let cwd: string;
       let server: { url: string; child: ChildProcess; output: () => string } | undefined;
       let prometheus: PrometheusServer | undefined;
       let postgres: TestDatabase | undefined;
       let env: SandboxEnv;
+      let holding = false;
 
       beforeAll(async () => {
+        await slots.acquire();
+        holding = true;
         cwd = makeSandbox(file);
         const vars: Record<string, string> = { PATH: `${join(dirname(cwd), 'bin')}:${process.env.PATH}` };
         const texts = commands.map((c) => c.text).join('\n');
-        // The docs' commands talk to "the server": a demo server for this file, its data in the sandbox.
+        // The docs' commands talk to "the server": a demo server for this file, its data in the
+        // sandbox (a copy of the template's: the demo's two days and the admin token).
+        cpSync(template.dataDir, join(cwd, 'data'), { recursive: true });
         server = await startServing('shinrai demo --seed-days 2 --port 0 --log-level warn', cwd, vars);
-        const created = await runShell('shinrai token create --name docs-admin --role admin', cwd, vars);
-        if (created.code !== 0) throw new Error(`token create: ${created.stderr}`);
-        const token = created.stdout.trim();
+        const token = template.token;
         Object.assign(vars, {
           SHINRAI_URL: server.url,
           SHINRAI_TOKEN: token,
@@ -280,13 +342,18 @@ describe('the shell commands in README.md and docs/*.md', () => {
           postgresUrl: postgres?.url,
           vars,
         };
-      }, 180_000);
+        // Waiting for a slot counts too: up to 12 files ahead, a few minutes each on a busy box.
+      }, 1_800_000);
 
       afterAll(async () => {
-        if (server) await stop(server.child);
-        await prometheus?.stop();
-        await postgres?.drop();
-        if (cwd) rmSync(dirname(cwd), { recursive: true, force: true });
+        try {
+          if (server) await stop(server.child);
+          await prometheus?.stop();
+          await postgres?.drop();
+          if (cwd) rmSync(dirname(cwd), { recursive: true, force: true });
+        } finally {
+          if (holding) slots.release();
+        }
       });
 
       it(`runs its ${commands.length} commands`, async () => {

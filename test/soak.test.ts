@@ -1,8 +1,9 @@
 /**
  * The soak, short (issue 19, goal 8; the full one is bench/soak.bench.ts): `shinrai serve` in its
  * own process on SQLite and on PostgreSQL at once, each under steady ingestion (every SLI one batch
- * per 10 s) and concurrent UI readers (the overview and an SLO page at 30 days, in turn) for two
- * minutes. No timing is asserted — a busy CI box is no wrong answer — only that nothing failed:
+ * per 10 s) and concurrent UI readers (the overview and an SLO page at 30 days, in turn) for one
+ * minute (two until CI neared its 30-minute limit; the bench soaks for 30). No timing is asserted
+ * — a busy CI box is no wrong answer — only that nothing failed:
  * every request answered 2xx/304, every acknowledged event is stored, the server logged no error,
  * and it is alive and answering afterwards.
  */
@@ -10,11 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { runSoak, type SoakResult } from './support/soak.js';
 
-const SOAK_MS = 120_000;
+const SOAK_MS = 60_000;
+const RSS_EVERY_MS = 2_500;
 
 describe('the soak, short, on SQLite and PostgreSQL at once', () => {
   it('answers every read and stores every acknowledged batch under steady ingestion and concurrent readers, and stays up', async () => {
-    // Both dialects in the same two minutes keep the file at about 2.5 minutes of CI time.
+    // Both dialects in the same minute keep the file at about 1.5 minutes of CI time.
     const results = await Promise.all(
       DIALECTS.map((dialect) =>
         runSoak({
@@ -28,7 +30,7 @@ describe('the soak, short, on SQLite and PostgreSQL at once', () => {
           watched: 2,
           historyDays: 30,
           seedHours: 1,
-          rssEveryMs: 5_000,
+          rssEveryMs: RSS_EVERY_MS,
           readyTimeoutMs: 120_000,
         }),
       ),
@@ -56,5 +58,5 @@ function assertSound(r: SoakResult): void {
   expect(r.eventsStored, tag).toBe(r.eventsAcknowledged);
   expect(r.keysStored, tag).toBe(r.batchesAcknowledged);
   expect(r.aliveAfter, `${tag}: the server is alive and answers /healthz`).toBe(true);
-  expect(r.rss.length, `${tag}: the server's RSS was sampled`).toBeGreaterThan(10);
+  expect(r.rss.length, `${tag}: the server's RSS was sampled`).toBeGreaterThan(SOAK_MS / RSS_EVERY_MS / 2);
 }

@@ -74,7 +74,13 @@ export {
   type SloDefinition,
   type SourceLocation,
 } from './model.js';
-export { SloReadCache, statusesVersion } from './read-cache.js';
+export {
+  ANSWER_CACHE_BYTES,
+  AnswerCache,
+  historyVersion,
+  SloReadCache,
+  statusesVersion,
+} from './read-cache.js';
 export { historyPlans, readSpanMs, SloRetention, sliMinutesKeepMs } from './retention.js';
 export { sloRoutes } from './routes.js';
 export {

@@ -1,12 +1,16 @@
 /**
- * The read cache of the SLO list (docs/api.md#caching): its answers change once per evaluator tick
- * or spec reload, so each is built, serialised and compressed once per change and then served as
- * bytes. An entry is keyed by the spec catalog (object identity: a reload makes a new one), the
- * stored statuses' version read from the database (so every replica, leader or not, sees a tick
- * the moment it commits) and which statuses are stale now (that flips with the clock alone).
+ * The read caches of the SLO list and of SLO history (docs/api.md#caching). The list's answers
+ * change once per evaluator tick or spec reload, so each is built, serialised and compressed once
+ * per change and then served as bytes. An entry is keyed by the spec catalog (object identity: a
+ * reload makes a new one), the stored statuses' version read from the database (so every replica,
+ * leader or not, sees a tick the moment it commits) and which statuses are stale now (that flips
+ * with the clock alone). A history answer changes only when a point of its range is written or
+ * thinned out; `AnswerCache` keeps such answers by key and version, least recently used out first.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
-import { EncodedBody } from '../platform/http/index.js';
+import { EncodedBody, sendEncoded } from '../platform/http/index.js';
 import type { StoredStatus } from './evaluator/read.js';
 import type { Catalog } from './model.js';
 
@@ -29,6 +33,123 @@ export async function statusesVersion(db: Db): Promise<string> {
     ])
     .executeTakeFirst();
   return `${row?.n ?? 0}:${row?.newest ?? ''}:${row?.times ?? ''}:${row?.bytes ?? ''}`;
+}
+
+/**
+ * A fingerprint of the stored history points of `id` with `fromMs ≤ ts ≤ toMs`: count, newest,
+ * and the sum of every point's time (as whole days plus the remainder, each an exact integer).
+ * History rows are only ever inserted (a point, once stored, is kept as it is) or deleted
+ * (retention thinning old ones), so any change to the range changes it. One aggregate over the
+ * primary key's range, which covers it.
+ */
+export async function historyVersion(db: Db, id: string, fromMs: number, toMs: number): Promise<string> {
+  const row = await db.kysely
+    .selectFrom('slo_history')
+    .select((eb) => [
+      eb.fn.countAll().as('n'),
+      eb.fn.max('ts').as('newest'),
+      // Literals, so both databases divide integers (a bound parameter may be a float in SQLite).
+      eb.fn.sum(sql<number>`ts / ${sql.lit(DAY_MS)}`).as('days'),
+      eb.fn.sum(sql<number>`ts % ${sql.lit(DAY_MS)}`).as('rest'),
+    ])
+    .where('slo_id', '=', id)
+    .where('ts', '>=', fromMs)
+    .where('ts', '<=', toMs)
+    .executeTakeFirst();
+  return `${row?.n ?? 0}:${row?.newest ?? ''}:${row?.days ?? ''}:${row?.rest ?? ''}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** What `AnswerCache` holds at most by default: about 20 answers of 30 days at 5-minute steps. */
+export const ANSWER_CACHE_BYTES = 64 * 2 ** 20;
+
+interface CachedAnswer {
+  readonly version: string;
+  readonly body: Promise<EncodedBody>;
+  /** Set once built: the body, for counting its bytes. */
+  built?: EncodedBody;
+}
+
+/**
+ * Built answers by key (e.g. SLO, range and step), each valid for one version of what it was built
+ * from: a request with the same key and version gets the same bytes, a new version builds again.
+ * Bounded by bytes (the JSON and the compressed forms made of it), least recently used out first;
+ * an answer larger than the bound is served but not kept.
+ */
+export class AnswerCache {
+  private readonly entries = new Map<string, CachedAnswer>();
+  private builds = 0;
+
+  constructor(private readonly maxBytes: number = ANSWER_CACHE_BYTES) {}
+
+  /** How many answers were built (cache misses): for tests and the bench. */
+  get misses(): number {
+    return this.builds;
+  }
+
+  /** Bytes held by the answers built so far. */
+  get bytes(): number {
+    let total = 0;
+    for (const entry of this.entries.values()) total += entry.built?.storedBytes ?? 0;
+    return total;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The answer for `key` at `version`, built by `build` (JSON-ready) unless already held. */
+  get(key: string, version: string, build: () => Promise<unknown>): Promise<EncodedBody> {
+    const held = this.entries.get(key);
+    if (held && held.version === version) {
+      // Most recently used last: Map keeps insertion order.
+      this.entries.delete(key);
+      this.entries.set(key, held);
+      return held.body;
+    }
+    this.builds++;
+    const body = build().then((answer) => new EncodedBody(JSON.stringify(answer)));
+    const entry: CachedAnswer = { version, body };
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    body.then(
+      (built) => {
+        entry.built = built;
+        this.trim();
+      },
+      // A failure is not kept: the next request builds again.
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return body;
+  }
+
+  /** Answers the request from the cache (see `get`), then keeps the held bytes within the bound. */
+  async send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+    version: string,
+    build: () => Promise<unknown>,
+  ): Promise<FastifyReply> {
+    const sent = await sendEncoded(request, reply, await this.get(key, version, build));
+    // The compressed form just made counts now.
+    this.trim();
+    return sent;
+  }
+
+  private trim(): void {
+    let total = this.bytes;
+    for (const [key, entry] of this.entries) {
+      if (total <= this.maxBytes) break;
+      // Answers still being built hold nothing yet, and their requests wait on them.
+      if (!entry.built) continue;
+      total -= entry.built.storedBytes;
+      this.entries.delete(key);
+    }
+  }
 }
 
 /** Most answer variants (filters, sort) kept per version; beyond it, the oldest is dropped. */

@@ -6,11 +6,11 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../platform/errors.js';
-import { type App, sendEncoded } from '../platform/http/index.js';
+import { type App, EncodedBody, sendEncoded } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from './duration.js';
 import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
 import type { Catalog, SloDefinition } from './model.js';
-import { SloReadCache } from './read-cache.js';
+import { AnswerCache, SloReadCache } from './read-cache.js';
 import type { SpecStore } from './spec-store.js';
 
 /** Where statuses come from (the evaluator's tables); injected so routes never touch the database. */
@@ -26,6 +26,12 @@ export interface StatusReader {
    * database so every replica agrees. Without it, every read builds its answer afresh.
    */
   version?(): Promise<string>;
+  /**
+   * A value that changes whenever a stored history point of `id` in the range is written or
+   * removed (`historyVersion`), read from the database. Without it, every history read is built
+   * afresh.
+   */
+  historyVersion?(id: string, range: { fromMs: number; toMs: number }): Promise<string>;
 }
 
 export interface SloRouteDeps {
@@ -36,6 +42,8 @@ export interface SloRouteDeps {
   readonly isStale: (evaluatedAt: string) => boolean;
   /** false: build every answer afresh even with `statuses.version` (the bench's baseline). */
   readonly cache?: boolean;
+  /** Where history answers are kept (default: an `AnswerCache` of `ANSWER_CACHE_BYTES`). */
+  readonly historyCache?: AnswerCache;
 }
 
 // windowKind … policy are optional: a status stored by an older version may lack them.
@@ -113,6 +121,21 @@ const sloSummarySchema = z.object({
 
 const sloListSchema = z.array(sloSummarySchema);
 
+const historySchema = z.object({
+  id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  step: z.string(),
+  points: z.array(
+    z.object({
+      ts: z.string(),
+      sli: z.number().nullable(),
+      remaining: z.number().nullable(),
+      burnRates: z.record(z.string(), z.number().nullable()),
+    }),
+  ),
+});
+
 const diagnosticSchema = z.object({
   file: z.string(),
   line: z.number(),
@@ -134,6 +157,9 @@ export function sloRoutes(deps: SloRouteDeps) {
           isStale: deps.isStale,
         })
       : undefined;
+  const historyVersion = deps.statuses.historyVersion?.bind(deps.statuses);
+  const historyCache =
+    historyVersion && deps.cache !== false ? (deps.historyCache ?? new AnswerCache()) : undefined;
   /** The version read started for a request before its authentication (`beforeAuthentication`). */
   const versions = new WeakMap<FastifyRequest, Promise<string>>();
   return (plain: App) => {
@@ -235,6 +261,8 @@ export function sloRoutes(deps: SloRouteDeps) {
     app.get(
       '/api/v1/slos/:id/history',
       {
+        // With the history cache every answer is sent as bytes compressed by sendEncoded.
+        ...(historyCache ? { compress: false as const } : {}),
         schema: {
           summary: 'History of an SLO (or one of its objectives: id slo/objective)',
           params: z.object({ id: z.string().min(1) }),
@@ -246,25 +274,10 @@ export function sloRoutes(deps: SloRouteDeps) {
               .regex(/^\d+[mhd]$/, 'a step such as 5m, 1h or 1d')
               .default('1h'),
           }),
-          response: {
-            200: z.object({
-              id: z.string(),
-              from: z.string(),
-              to: z.string(),
-              step: z.string(),
-              points: z.array(
-                z.object({
-                  ts: z.string(),
-                  sli: z.number().nullable(),
-                  remaining: z.number().nullable(),
-                  burnRates: z.record(z.string(), z.number().nullable()),
-                }),
-              ),
-            }),
-          },
+          response: { 200: historySchema },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const id = request.params.id;
         const known = deps.specs.current.catalog.slos.some((s) => s.id === id || id.startsWith(`${s.id}/`));
         if (!known) throw new AppError('NotFound', `no SLO "${id}"`);
@@ -277,14 +290,29 @@ export function sloRoutes(deps: SloRouteDeps) {
         const stepMs = fixedDurationMs(step.value)!;
         if ((toMs - fromMs) / stepMs > 10_000)
           throw invalid('more than 10,000 points: widen `step` or narrow the range');
-        const points = await deps.statuses.history(id, { fromMs, toMs, stepMs });
-        return {
+        const stepText = request.query.step;
+        const build = async () => ({
           id,
           from: new Date(fromMs).toISOString(),
           to: new Date(toMs).toISOString(),
-          step: request.query.step,
-          points: [...points],
-        };
+          step: stepText,
+          points: [...(await deps.statuses.history(id, { fromMs, toMs, stepMs }))],
+        });
+        if (!historyCache || !historyVersion) return build();
+        // Encoded by the response schema, as Fastify's serializer does: the same bytes as uncached.
+        const encoded = async () => z.encode(historySchema, await build());
+        // Without `to` the range ends now, to the millisecond: an answer no other request asks for.
+        if (request.query.to === undefined)
+          return sendEncoded(request, reply, new EncodedBody(JSON.stringify(await encoded())));
+        // Built once per (SLO, range, step) and stored points of that range, kept as bytes.
+        const version = await historyVersion(id, { fromMs, toMs });
+        return historyCache.send(
+          request,
+          reply,
+          JSON.stringify([id, fromMs, toMs, stepText]),
+          version,
+          encoded,
+        );
       },
     );
 

@@ -46,4 +46,13 @@ describe('EncodedBody', () => {
     expect(gunzipSync(await first).toString('utf8')).toBe(json);
     expect((await body.bytes('identity')).toString('utf8')).toBe(json);
   });
+  it('counts the bytes it holds: the JSON, then each compressed form once made', async () => {
+    const body = new EncodedBody(json);
+    expect(body.storedBytes).toBe(Buffer.byteLength(json));
+    const gzip = await body.bytes('gzip');
+    expect(body.storedBytes).toBe(Buffer.byteLength(json) + gzip.length);
+    const br = await body.bytes('br');
+    await body.bytes('br');
+    expect(body.storedBytes).toBe(Buffer.byteLength(json) + gzip.length + br.length);
+  });
 });

@@ -22,6 +22,7 @@ export class EncodedBody {
   /** Hash of the uncompressed bytes: equal on every replica that built the same answer. */
   readonly hash: string;
   private readonly compressed = new Map<'br' | 'gzip', Promise<Buffer>>();
+  private compressedBytes = 0;
 
   constructor(json: string) {
     this.identity = Buffer.from(json, 'utf8');
@@ -52,10 +53,20 @@ export class EncodedBody {
               },
             });
       // A failure is not kept: the next request tries again.
-      pending.catch(() => this.compressed.delete(encoding));
+      pending.then(
+        (bytes) => {
+          this.compressedBytes += bytes.length;
+        },
+        () => this.compressed.delete(encoding),
+      );
       this.compressed.set(encoding, pending);
     }
     return pending;
+  }
+
+  /** Bytes held: the JSON and the compressed forms made so far (for caches bounded by size). */
+  get storedBytes(): number {
+    return this.identity.length + this.compressedBytes;
   }
 
   /** True when `If-None-Match` names this content in any of its encodings (or is `*`). */

@@ -8,6 +8,8 @@
  * backfill, for large N).
  */
 import { execFileSync } from 'node:child_process';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { AlertService } from '../src/alerting/service.js';
@@ -76,6 +78,16 @@ interface TickLog {
   historyPoints?: number;
   historyRows?: number;
   historyWaiting?: number;
+}
+
+/** A full garbage collection, without starting node with --expose-gc. */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
 }
 
 function median(values: readonly number[]): number {
@@ -223,10 +235,11 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
         steadyCpu.push((used.user + used.system) / 1000);
       }
     }
-    // Resident memory while evaluating, the SQLite pages in this process included.
-    global.gc?.();
-    const rssMiB = process.memoryUsage().rss / 2 ** 20;
-    const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+    // Resident memory while evaluating, the SQLite pages in this process included: before and
+    // after a full garbage collection (V8 lets garbage pile up while memory is plentiful).
+    const before = process.memoryUsage();
+    collectGarbage();
+    const after = process.memoryUsage();
     const stateBytes = ticksSeen.at(-1)?.stateBytes ?? 0;
     // A restart 10 minutes later (a crash; nothing ingested meanwhile): the new leader backfills
     // its statuses and fills the steps nobody wrote, replaying from a window before them.
@@ -254,7 +267,7 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
       `  steady tick CPU (this process): median ${ms(median(steadyCpu))} ms (all: ${steadyCpu.map(ms).join(', ')})`,
     );
     console.log(
-      `  engine state: ${(stateBytes / 2 ** 20).toFixed(1)} MiB; while evaluating: RSS ${rssMiB.toFixed(0)} MiB, JS heap ${heapMiB.toFixed(0)} MiB`,
+      `  engine state: ${(stateBytes / 2 ** 20).toFixed(1)} MiB; while evaluating: RSS ${mib(before.rss)} MiB (JS heap ${mib(before.heapUsed)} of ${mib(before.heapTotal)}), after a full GC: RSS ${mib(after.rss)} MiB (JS heap ${mib(after.heapUsed)} of ${mib(after.heapTotal)}, external ${mib(after.external)})`,
     );
   } finally {
     await db.close();

@@ -21,6 +21,7 @@ import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { DataState } from '../data-state.js';
 import { replayStartMs } from '../evaluator/state.js';
+import type { MinuteBucket } from '../ingest/aggregate.js';
 import type { Catalog } from '../model.js';
 import { type QueryResults, toBuckets } from './buckets.js';
 import { connectSource } from './connect.js';
@@ -87,6 +88,14 @@ export interface PullChunk {
   readonly older: boolean;
 }
 
+/** A chunk read: the buckets to write (new or changed), all it read, and the cursor after it. */
+interface PulledChunk {
+  readonly pull: SliPull;
+  readonly buckets: MinuteBucket[];
+  readonly read: readonly MinuteBucket[];
+  readonly cursor: Cursor;
+}
+
 /** One SLI's pull in the current cycle. */
 interface SliPull {
   readonly item: PulledSli;
@@ -100,7 +109,12 @@ interface SliPull {
   /** The cursor as stored after the last chunk written. */
   state: Cursor;
   failed: boolean;
+  /** What this process last stored of the minutes this pull re-reads (see SliPuller.recent). */
+  known: Map<string, readonly [good: number, total: number]> | undefined;
 }
+
+/** The stored values of re-read minutes, by storage key and minute. */
+const minuteKey = (storageKey: string, minuteMs: number) => `${storageKey}\u0000${minuteMs}`;
 
 interface SourceHealth {
   failedCycles: number;
@@ -126,6 +140,16 @@ export class SliPuller {
   private readonly loop: PeriodicTask<PullSummary>;
   private stopping = false;
   private readonly byKind: ReadonlyMap<string, SliSource>;
+  /**
+   * Per SLI, the cursor this process last stored and the minutes it stored that the next pull
+   * reads again (the overlap): re-read minutes whose counts did not change are not written again,
+   * so a steady cycle writes each SLI's new minute, not six. Trusted only while the stored cursor
+   * is still this one (another leader, or a reload, stores its own).
+   */
+  private readonly recent = new Map<
+    string,
+    { readonly cursor: Cursor; readonly minutes: Map<string, readonly [number, number]> }
+  >();
 
   constructor(private readonly deps: PullerDeps) {
     const c = deps.config;
@@ -233,6 +257,7 @@ export class SliPuller {
     const cursors = await readCursors(db.kysely);
     for (const sli of await pruneCursors(db, cursors.keys(), planned)) cursors.delete(sli);
     for (const sli of this.sliBackoff.keys()) if (!planned.has(sli)) this.sliBackoff.delete(sli);
+    for (const sli of this.recent.keys()) if (!planned.has(sli)) this.recent.delete(sli);
     const nowMs = clock.now();
     const headMs = floorMinute(nowMs - config.delaySeconds * 1000);
 
@@ -267,16 +292,20 @@ export class SliPuller {
         continue;
       }
       const reader = this.byKind.get(item.kind)!;
+      const cursor = cursors.get(item.sli);
+      const recent = this.recent.get(item.sli);
+      const known = recent && cursor && sameCursor(recent.cursor, cursor) ? recent.minutes : undefined;
+      if (!known) this.recent.delete(item.sli);
       const { fresh, state, chunks } = pullChunks({
         item,
         hash,
-        cursor: cursors.get(item.sli),
+        cursor,
         nowMs,
         headMs,
         chunkMinutes: Math.min(config.chunkMinutes ?? Number.POSITIVE_INFINITY, reader.maxChunkMinutes),
         overlapMinutes: config.overlapMinutes,
       });
-      pulls.push({ item, hash, reader, client, fresh, chunks, next: 0, state, failed: false });
+      pulls.push({ item, hash, reader, client, fresh, chunks, next: 0, state, failed: false, known });
     }
 
     /** An SLI's pull failed: with an error, or (a string) because its source went down this cycle. */
@@ -300,19 +329,28 @@ export class SliPuller {
         'pull failed',
       );
     };
-    const writer = new ChunkWriter<{
-      pull: SliPull;
-      buckets: ReturnType<typeof toBuckets>;
-      cursor: Cursor;
-    }>(db, nowMs, {
-      stored: ({ pull, buckets }) => {
+    const overlapMs = config.overlapMinutes * MINUTE_MS;
+    const writer = new ChunkWriter<PulledChunk>(db, nowMs, {
+      stored: ({ pull, buckets, read, cursor }) => {
         minutes += buckets.length;
         this.deps.metrics.sourceMinutes.inc(
           { type: pull.item.kind, source: pull.item.source },
           buckets.length,
         );
+        // Remember what the next pull reads again: the minutes from its cursor minus the overlap.
+        const rereadFromMs = cursor.syncedUntilMs - overlapMs;
+        const known = new Map<string, readonly [number, number]>();
+        for (const [key, counts] of pull.known ?? [])
+          if (Number(key.slice(key.lastIndexOf('\u0000') + 1)) >= rereadFromMs) known.set(key, counts);
+        for (const b of read)
+          if (b.minuteMs >= rereadFromMs) known.set(minuteKey(b.storageKey, b.minuteMs), [b.good, b.total]);
+        pull.known = known;
+        this.recent.set(pull.item.sli, { cursor, minutes: known });
       },
-      failed: ({ pull }, error) => fail(pull, error),
+      failed: ({ pull }, error) => {
+        this.recent.delete(pull.item.sli);
+        fail(pull, error);
+      },
     });
 
     // Waves: the SLIs whose next chunk ends latest read it together, sharing the answers of
@@ -386,26 +424,29 @@ export class SliPuller {
    */
   private async runWave(
     wave: readonly SliPull[],
-    writer: ChunkWriter<{ pull: SliPull; buckets: ReturnType<typeof toBuckets>; cursor: Cursor }>,
+    writer: ChunkWriter<PulledChunk>,
     nowMs: number,
     downThisCycle: ReadonlyMap<string, string>,
     fail: (pull: SliPull, error: unknown) => void,
   ): Promise<number> {
-    const needsOf = (pull: SliPull): Array<readonly [QueryRole, FetchNeed]> => {
-      const chunk = pull.chunks[pull.next]!;
-      const range = { fromMs: chunk.fromMs, toMs: chunk.toMs };
-      return queriesByRole(pull.item.queries).map(
-        ([role, query]) => [role, { source: pull.item.source, reader: pull.reader, query, range }] as const,
-      );
-    };
+    const needsOf = new Map(
+      wave.map((pull) => {
+        const chunk = pull.chunks[pull.next]!;
+        const range = { fromMs: chunk.fromMs, toMs: chunk.toMs };
+        const needs = queriesByRole(pull.item.queries).map(
+          ([role, query]) => [role, { source: pull.item.source, reader: pull.reader, query, range }] as const,
+        );
+        return [pull, needs as Array<readonly [QueryRole, FetchNeed]>];
+      }),
+    );
     const clients = new Map(wave.map((p) => [p.item.source, p.client]));
     const fetches = new SharedFetches(
-      wave.flatMap((p) => needsOf(p).map(([, need]) => need)),
+      [...needsOf.values()].flatMap((needs) => needs.map(([, need]) => need)),
       (need) => this.queryWithRetries(clients.get(need.source)!, need),
     );
     // Plan order, but SLIs reading the same answer one after another (each answer dropped soon).
     const position = new Map(
-      wave.map((p, i) => [p, [...needsOf(p).map(([, need]) => fetches.orderOf(need)), i]]),
+      wave.map((p, i) => [p, [...needsOf.get(p)!.map(([, need]) => fetches.orderOf(need)), i]]),
     );
     const queue = [...wave].sort((a, b) => {
       const x = position.get(a)!;
@@ -415,7 +456,7 @@ export class SliPuller {
     });
     const worker = async () => {
       for (let pull = queue.shift(); pull; pull = queue.shift()) {
-        const needs = needsOf(pull);
+        const needs = needsOf.get(pull)!;
         const chunk = pull.chunks[pull.next]!;
         try {
           if (this.stopping || !this.deps.isLeader()) continue;
@@ -427,7 +468,15 @@ export class SliPuller {
           // One role after another: a refused query is not followed by the SLI's others.
           const results: QueryResults = {};
           for (const [role, need] of needs) results[role] = await fetches.answer(need);
-          const buckets = toBuckets(pull.item.queries, results, pull.item.streams, chunk.fromMs, chunk.toMs);
+          const read = toBuckets(pull.item.queries, results, pull.item.streams, chunk.fromMs, chunk.toMs);
+          // Re-read minutes stored with the same counts are not written again (nor marked changed).
+          const known = pull.known;
+          const buckets = known
+            ? read.filter((b) => {
+                const counts = known.get(minuteKey(b.storageKey, b.minuteMs));
+                return !counts || counts[0] !== b.good || counts[1] !== b.total;
+              })
+            : read;
           const cursor: Cursor = {
             ...pull.state,
             ...(chunk.older
@@ -441,7 +490,7 @@ export class SliPuller {
           // The next chunk builds on this one's cursor; it is stored before the next wave starts.
           pull.state = cursor;
           pull.next++;
-          await writer.add({ pull, buckets, cursor });
+          await writer.add({ pull, buckets, read, cursor });
         } catch (error) {
           fail(pull, error);
         } finally {
@@ -584,6 +633,16 @@ export function pullChunks(o: {
     chunkFromMs = toMs;
   }
   return { fresh, state, chunks };
+}
+
+/** The same stored cursor (what it holds; failures recorded since do not change the minutes). */
+function sameCursor(a: Cursor, b: Cursor): boolean {
+  return (
+    a.planHash === b.planHash &&
+    a.fromMs === b.fromMs &&
+    a.syncedUntilMs === b.syncedUntilMs &&
+    a.lastSuccessAt === b.lastSuccessAt
+  );
 }
 
 function floorMinute(ms: number): number {

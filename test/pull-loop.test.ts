@@ -174,7 +174,10 @@ describe.each(DIALECTS)('the pull loop on %s, through the port only', (dialect) 
       .where('sli', '=', storageKey())
       .where('minute_ts', '=', T + MINUTE_MS)
       .execute();
-    await db.kysely.updateTable('source_cursors').set({ last_success_at: T + 4 * MINUTE_MS }).execute();
+    await db.kysely
+      .updateTable('source_cursors')
+      .set({ last_success_at: T + 4 * MINUTE_MS })
+      .execute();
     clock.ms = T + 4 * MINUTE_MS;
     expect(await puller.cycle()).toMatchObject({ pulled: 1, minutes: 6 });
     expect(await at(T + MINUTE_MS)).toMatchObject({ good: 9, total: 10 });

@@ -56,6 +56,8 @@ class Script {
   down: SourceQueryError | undefined;
   /** Minutes with data: [from, to) — 10 total, 9 good a minute. */
   dataUntilMs = Number.POSITIVE_INFINITY;
+  /** Good counts of some minutes instead of 9 (late samples changing a minute already read). */
+  good = new Map<number, number>();
 
   source(): SliSource {
     return {
@@ -72,7 +74,7 @@ class Script {
           if (failure) throw failure;
           const points: Array<readonly [number, number]> = [];
           for (let ms = range.fromMs; ms < Math.min(range.toMs, this.dataUntilMs); ms += MINUTE_MS)
-            points.push([ms, query === 'good' ? 9 : 10]);
+            points.push([ms, query === 'good' ? (this.good.get(ms) ?? 9) : 10]);
           return [{ labels: {}, points }];
         },
         close: async () => {},
@@ -152,6 +154,33 @@ describe.each(DIALECTS)('the pull loop on %s, through the port only', (dialect) 
       { fromMs: T - 5 * MINUTE_MS, toMs: T + 3 * MINUTE_MS },
       { fromMs: T - 5 * MINUTE_MS, toMs: T + 3 * MINUTE_MS },
     ]);
+  });
+
+  it('writes only the re-read minutes that changed, unless another writer stored the cursor', async () => {
+    await puller.cycle();
+    clock.ms = T + 3 * MINUTE_MS;
+    // A late sample changed a minute the overlap reads again.
+    script.good.set(T - 2 * MINUTE_MS, 7);
+    const summary = await puller.cycle();
+    // The 3 new minutes and the changed one; the 4 re-read minutes that did not change are not written.
+    expect(summary).toMatchObject({ pulled: 1, minutes: 4 });
+    const at = async (ms: number) => (await stored()).find((m) => m.minuteMs === ms);
+    expect(await at(T - 2 * MINUTE_MS)).toMatchObject({ good: 7, total: 10 });
+
+    // Another leader stored this SLI meanwhile (its own cursor) and a minute differs: all re-read minutes are written.
+    await db.kysely
+      .updateTable('sli_minutes')
+      .set({ good: 1 })
+      .where('sli', '=', storageKey())
+      .where('minute_ts', '=', T + MINUTE_MS)
+      .execute();
+    await db.kysely
+      .updateTable('source_cursors')
+      .set({ last_success_at: T + 4 * MINUTE_MS })
+      .execute();
+    clock.ms = T + 4 * MINUTE_MS;
+    expect(await puller.cycle()).toMatchObject({ pulled: 1, minutes: 6 });
+    expect(await at(T + MINUTE_MS)).toMatchObject({ good: 9, total: 10 });
   });
 
   it('waits as long as a rate limit asks, then gets the answer', async () => {

@@ -121,11 +121,13 @@ async function recomputeHours(trx: Kysely<Database>, runs: readonly HourRun[]): 
       if (!Number.isSafeInteger(run.fromMs) || !Number.isSafeInteger(run.toMs))
         throw new RangeError(`hour run of ${JSON.stringify(run.sli)} is not whole milliseconds`);
     const values = sql.join(chunk.map((r) => sql`(${r.sli}, ${sql.lit(r.fromMs)}, ${sql.lit(r.toMs)})`));
+    // The hours to drop found through the key, then deleted by key: SQLite ran the correlated
+    // EXISTS this replaced as a scan of every stored hour per statement (~4 s a refresh once 1,000
+    // pulled SLIs each marked their current hour, with 97,000 hours stored).
     await sql`WITH r(sli, from_ms, to_ms) AS (VALUES ${values})
-      DELETE FROM sli_hours WHERE EXISTS (
-        SELECT 1 FROM r WHERE r.sli = sli_hours.sli AND sli_hours.hour_ts >= r.from_ms AND sli_hours.hour_ts < r.to_ms)`.execute(
-      trx,
-    );
+      DELETE FROM sli_hours WHERE (sli, hour_ts) IN (
+        SELECT h.sli, h.hour_ts FROM r JOIN sli_hours h
+          ON h.sli = r.sli AND h.hour_ts >= r.from_ms AND h.hour_ts < r.to_ms)`.execute(trx);
     await sql`WITH r(sli, from_ms, to_ms) AS (VALUES ${values})
       INSERT INTO sli_hours (sli, hour_ts, good, bad, total, data_minutes)
       SELECT m.sli, ${sql.raw(HOUR_OF('m.minute_ts'))}, ${sql.raw(HOUR_SUMS)}

@@ -179,6 +179,54 @@ describe('toBuckets', () => {
     );
   });
 
+  it('gives exactly the buckets of the minute-map reference, for several series in any order', () => {
+    // The ratio path before it summed into arrays: minuteSums maps, then sorted.
+    const reference = (
+      queries: PulledQueries,
+      results: Record<string, MinuteSeries[]>,
+      fromMs: number,
+      toMs: number,
+    ) => {
+      const total = minuteSums(results.total ?? []);
+      const part = minuteSums((queries.kind === 'ratio' && queries.good ? results.good : results.bad) ?? []);
+      const out: Array<{ minuteMs: number; good: number; total: number }> = [];
+      for (const [minuteMs, raw] of total) {
+        if (minuteMs < fromMs || minuteMs >= toMs) continue;
+        const t = Math.max(raw, 0);
+        if (!(Number.isFinite(t) && t <= 1e12)) continue;
+        const counted = Math.min(Math.max(part.get(minuteMs) ?? 0, 0), t);
+        out.push({
+          minuteMs,
+          good: queries.kind === 'ratio' && queries.good ? counted : t - counted,
+          total: t,
+        });
+      }
+      return out.sort((a, b) => a.minuteMs - b.minuteMs);
+    };
+    const value = fc.oneof(
+      fc.double({ noNaN: false, min: -1e3, max: 1e13 }),
+      fc.double({ min: 0, max: 100 }),
+      fc.constantFrom(0, -0, 0.1, 0.2, 0.3, Number.NaN, Number.POSITIVE_INFINITY),
+    );
+    // Points anywhere in a minute (sources may stamp inside it), several per minute, out of order.
+    const points = fc.array(fc.tuple(fc.integer({ min: -5 * M, max: 35 * M }), value), { maxLength: 40 });
+    const many = fc.array(points, { maxLength: 3 });
+    fc.assert(
+      fc.property(many, many, fc.boolean(), (good, total, useBad) => {
+        const queries = useBad ? ratioBad : ratioGood;
+        const toSeries = (list: Array<Array<[number, number]>>) =>
+          list.map((xs) => ({ labels: {}, points: xs.map(([ms, v]) => [T0 + ms, v] as const) }));
+        const results = { good: toSeries(good), bad: toSeries(good), total: toSeries(total) };
+        const buckets = toBuckets(queries, results, stream, T0, T0 + 30 * M);
+        expect(buckets.map(({ minuteMs, good: g, total: t }) => ({ minuteMs, good: g, total: t }))).toEqual(
+          reference(queries, results, T0, T0 + 30 * M),
+        );
+        expect(buckets.every((b) => b.storageKey === 'sli')).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('reads a raw success ratio as one event per minute, averaged over series and clamped', () => {
     const buckets = toBuckets(
       { kind: 'raw', rawType: 'success', raw: 'r' },

@@ -27,6 +27,31 @@ export function minuteSums(series: readonly MinuteSeries[]): Map<number, number>
   return sums;
 }
 
+/**
+ * minuteSums over the minutes of [fromMs, toMs) only, as arrays indexed by minute: `seen` marks the
+ * minutes with a finite value. Each minute's sum starts at 0 and adds its values in series order.
+ */
+function rangeSums(
+  series: readonly MinuteSeries[],
+  fromMs: number,
+  toMs: number,
+): { firstMs: number; sums: Float64Array; seen: Uint8Array } {
+  const firstMs = Math.ceil(fromMs / MINUTE_MS) * MINUTE_MS;
+  const length = Math.max(0, Math.ceil((toMs - firstMs) / MINUTE_MS));
+  const sums = new Float64Array(length);
+  const seen = new Uint8Array(length);
+  for (const s of series)
+    for (const [ms, value] of s.points) {
+      if (!Number.isFinite(value)) continue;
+      const minuteMs = minuteOf(ms);
+      if (minuteMs < firstMs || minuteMs >= toMs) continue;
+      const i = (minuteMs - firstMs) / MINUTE_MS;
+      sums[i] = (seen[i] ? sums[i]! : 0) + value;
+      seen[i] = 1;
+    }
+  return { firstMs, sums, seen };
+}
+
 /** The minute a point is filed under (a source should already stamp minute starts). */
 function minuteOf(ms: number): number {
   return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
@@ -55,17 +80,22 @@ export function toBuckets(
   const buckets: MinuteBucket[] = [];
   if (queries.kind === 'ratio') {
     const storageKey = streams[0]!.storageKey;
-    const total = minuteSums(results.total ?? []);
-    const part = minuteSums((queries.good ? results.good : results.bad) ?? []);
-    for (const [minuteMs, rawTotal] of total) {
-      if (!inRange(minuteMs)) continue;
-      const t = Math.max(rawTotal, 0);
+    // Per minute of the range in arrays, not maps: a first load turns millions of points into
+    // buckets. The same additions in the same order as minuteSums, so the same sums.
+    const total = rangeSums(results.total ?? [], fromMs, toMs);
+    const part = rangeSums((queries.good ? results.good : results.bad) ?? [], fromMs, toMs);
+    for (let i = 0; i < total.sums.length; i++) {
+      if (!total.seen[i]) continue;
+      const t = Math.max(total.sums[i]!, 0);
       // A sum beyond what a minute may hold (series summing to ∞, a counter reset read as 1e300)
       // is not a count: the minute is left out, as no data, rather than stored or clamped.
       if (!isStorableCount(t)) continue;
-      const counted = clamp(part.get(minuteMs) ?? 0, 0, t);
+      const counted = clamp(part.seen[i] ? part.sums[i]! : 0, 0, t);
+      const minuteMs = total.firstMs + i * MINUTE_MS;
       buckets.push({ storageKey, minuteMs, good: queries.good ? counted : t - counted, total: t });
     }
+    // One storage key, minutes ascending: already in the order writers lock rows.
+    return buckets;
   } else if (queries.kind === 'raw') {
     // A precomputed ratio: one event per minute whose goodness is the ratio (averaged over series).
     const storageKey = streams[0]!.storageKey;

@@ -33,26 +33,46 @@ function fromRow(r: SourceCursorTable): Cursor {
   };
 }
 
-/** Stores a cursor after a successful pull (in the transaction that stored its minutes). */
-export async function saveCursor(trx: Kysely<Database>, cursor: Cursor, nowMs: number): Promise<void> {
-  const row: SourceCursorTable = {
-    sli: cursor.sli,
-    source: cursor.source,
-    plan_hash: cursor.planHash,
-    from_ms: cursor.fromMs,
-    synced_until_ms: cursor.syncedUntilMs,
-    last_success_at: cursor.lastSuccessAt,
-    failures: cursor.failures,
-    last_error: cursor.lastError,
-    last_error_at: cursor.lastErrorAt,
-    updated_at: nowMs,
-  };
-  const { sli: _, ...update } = row;
-  await trx
-    .insertInto('source_cursors')
-    .values(row)
-    .onConflict((oc) => oc.column('sli').doUpdateSet(update))
-    .execute();
+/** Cursor rows per statement: 10 bound values a row, well under both databases' limits. */
+const CURSOR_CHUNK_ROWS = 500;
+
+/** Stores cursors after successful pulls (in the transaction that stored their minutes). */
+export async function saveCursors(
+  trx: Kysely<Database>,
+  cursors: readonly Cursor[],
+  nowMs: number,
+): Promise<void> {
+  for (let i = 0; i < cursors.length; i += CURSOR_CHUNK_ROWS) {
+    const rows: SourceCursorTable[] = cursors.slice(i, i + CURSOR_CHUNK_ROWS).map((cursor) => ({
+      sli: cursor.sli,
+      source: cursor.source,
+      plan_hash: cursor.planHash,
+      from_ms: cursor.fromMs,
+      synced_until_ms: cursor.syncedUntilMs,
+      last_success_at: cursor.lastSuccessAt,
+      failures: cursor.failures,
+      last_error: cursor.lastError,
+      last_error_at: cursor.lastErrorAt,
+      updated_at: nowMs,
+    }));
+    await trx
+      .insertInto('source_cursors')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('sli').doUpdateSet((eb) => ({
+          source: eb.ref('excluded.source'),
+          plan_hash: eb.ref('excluded.plan_hash'),
+          from_ms: eb.ref('excluded.from_ms'),
+          synced_until_ms: eb.ref('excluded.synced_until_ms'),
+          last_success_at: eb.ref('excluded.last_success_at'),
+          failures: eb.ref('excluded.failures'),
+          last_error: eb.ref('excluded.last_error'),
+          last_error_at: eb.ref('excluded.last_error_at'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** Records a failed pull; an SLI never pulled gets a cursor that holds nothing yet. */
@@ -92,10 +112,17 @@ export async function recordFailure(
   });
 }
 
-/** Drops the cursors of SLIs no longer pulled. */
-export async function pruneCursors(db: Db, keep: ReadonlySet<string>): Promise<number> {
-  const all = await db.kysely.selectFrom('source_cursors').select('sli').execute();
-  const gone = all.map((r) => r.sli).filter((sli) => !keep.has(sli));
-  if (gone.length) await db.kysely.deleteFrom('source_cursors').where('sli', 'in', gone).execute();
-  return gone.length;
+/** Drops the cursors of SLIs no longer pulled, given the SLIs that have one. */
+export async function pruneCursors(
+  db: Db,
+  stored: Iterable<string>,
+  keep: ReadonlySet<string>,
+): Promise<string[]> {
+  const gone = [...stored].filter((sli) => !keep.has(sli));
+  for (let i = 0; i < gone.length; i += CURSOR_CHUNK_ROWS)
+    await db.kysely
+      .deleteFrom('source_cursors')
+      .where('sli', 'in', gone.slice(i, i + CURSOR_CHUNK_ROWS))
+      .execute();
+  return gone;
 }

@@ -97,6 +97,17 @@ export interface SourceClient {
   close(): Promise<void>;
 }
 
+/**
+ * Minute queries one query answers together: each member's answer is the grouped answer's series
+ * whose `label` has the member's value — the same series and numbers its own query gives.
+ */
+export interface QueryGroup {
+  readonly query: string;
+  readonly label: string;
+  /** Member query → the value of `label` on its series. */
+  readonly members: ReadonlyMap<string, string>;
+}
+
 /** The per-minute query of one metric source, or why the SLI cannot be read from this source. */
 export type PlannedQuery = { readonly query: string } | { readonly problem: string };
 
@@ -117,6 +128,11 @@ export interface SliSource {
    * Pure: the result is part of the plan hash, so a change of text reloads the SLI's minutes.
    */
   minuteQuery(metric: MetricSource, options: { readonly counter: boolean }): PlannedQuery;
+  /**
+   * Optional: which of these minute queries one query can answer together (at most `maxMembers`
+   * each), when the numbers are provably the same. Queries in no group run as written.
+   */
+  groupQueries?(queries: readonly string[], maxMembers: number): QueryGroup[];
   /** Builds a client (may import a vendor SDK lazily). Throws an Error naming what is missing. */
   connect(connection: SourceConnection): Promise<SourceClient>;
 }

@@ -3,9 +3,11 @@
  * reads each pulled SLI's per-minute counts from its source and stores them in `sli_minutes`
  * (replacing, so re-reads are idempotent), where the evaluator picks them up like ingested data.
  * The first pull of an SLI loads the whole SLO period; later pulls read from the cursor (minus an
- * overlap for late samples) to the head. Failures are retried with backoff, per query and per
- * data source, and recorded so statuses say "no data since T" instead of computing from a gap.
- * docs/sources.md.
+ * overlap for late samples) to the head. A cycle runs in waves of chunks that end at the same
+ * minute, so SLIs with the same query — or queries a source answers together — share one range
+ * query (fetches.ts), and chunks are stored in batches (store.ts). Failures are retried with
+ * backoff, per query and per data source, and recorded so statuses say "no data since T" instead
+ * of computing from a gap. docs/sources.md.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,20 +21,15 @@ import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { DataState } from '../data-state.js';
 import { replayStartMs } from '../evaluator/state.js';
-import { minuteStamp, upsertBuckets } from '../ingest/service.js';
+import type { MinuteBucket } from '../ingest/aggregate.js';
 import type { Catalog } from '../model.js';
 import { type QueryResults, toBuckets } from './buckets.js';
 import { connectSource } from './connect.js';
-import { type Cursor, pruneCursors, readCursors, recordFailure, saveCursor } from './cursors.js';
-import { type PulledSli, type PullPlan, planPulls, queriesByRole } from './plan.js';
-import {
-  MINUTE_MS,
-  type MinuteRange,
-  type MinuteSeries,
-  type SliSource,
-  type SourceClient,
-  SourceQueryError,
-} from './port.js';
+import { type Cursor, pruneCursors, readCursors, recordFailure } from './cursors.js';
+import { type FetchNeed, SharedFetches } from './fetches.js';
+import { type PulledSli, type PullPlan, planPulls, type QueryRole, queriesByRole } from './plan.js';
+import { MINUTE_MS, type MinuteSeries, type SliSource, type SourceClient, SourceQueryError } from './port.js';
+import { ChunkWriter } from './store.js';
 
 export interface PullerConfig {
   /** Prometheus for metric sources without a `metricSourceRef` (Sloth specs): `prometheus.url`. */
@@ -80,8 +77,44 @@ export interface PullSummary {
   /** SLIs not tried this cycle because their data source is failing (backing off). */
   readonly skipped: number;
   readonly minutes: number;
+  /** Queries sent: one shared by several SLIs, or answering a group of them, counts once; retries don't. */
   readonly queries: number;
 }
+
+/** A range of minutes one SLI reads in a cycle, in order; `older` extends its stored minutes back. */
+export interface PullChunk {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly older: boolean;
+}
+
+/** A chunk read: the buckets to write (new or changed), all it read, and the cursor after it. */
+interface PulledChunk {
+  readonly pull: SliPull;
+  readonly buckets: MinuteBucket[];
+  readonly read: readonly MinuteBucket[];
+  readonly cursor: Cursor;
+}
+
+/** One SLI's pull in the current cycle. */
+interface SliPull {
+  readonly item: PulledSli;
+  readonly hash: string;
+  readonly reader: SliSource;
+  readonly client: SourceClient;
+  readonly fresh: boolean;
+  readonly chunks: readonly PullChunk[];
+  /** The next chunk to read. */
+  next: number;
+  /** The cursor as stored after the last chunk written. */
+  state: Cursor;
+  failed: boolean;
+  /** What this process last stored of the minutes this pull re-reads (see SliPuller.recent). */
+  known: Map<string, readonly [good: number, total: number]> | undefined;
+}
+
+/** The stored values of re-read minutes, by storage key and minute. */
+const minuteKey = (storageKey: string, minuteMs: number) => `${storageKey}\u0000${minuteMs}`;
 
 interface SourceHealth {
   failedCycles: number;
@@ -90,7 +123,13 @@ interface SourceHealth {
 }
 
 export class SliPuller {
-  private plan: { version: number; plan: PullPlan; slis: ReadonlySet<string> } | null = null;
+  private plan: {
+    version: number;
+    plan: PullPlan;
+    slis: ReadonlySet<string>;
+    /** planHash of each SLI, computed once per spec version. */
+    hashes: ReadonlyMap<string, string>;
+  } | null = null;
   private readonly clients = new Map<string, { key: string; client: Promise<SourceClient | Error> }>();
   private readonly health = new Map<string, SourceHealth>();
   /**
@@ -102,10 +141,15 @@ export class SliPuller {
   private stopping = false;
   private readonly byKind: ReadonlyMap<string, SliSource>;
   /**
-   * Queries of the current cycle by (source, query, range): SLIs with the same query (Sloth SLOs
-   * at several objectives over one service's requests) share one answer.
+   * Per SLI, the cursor this process last stored and the minutes it stored that the next pull
+   * reads again (the overlap): re-read minutes whose counts did not change are not written again,
+   * so a steady cycle writes each SLI's new minute, not six. Trusted only while the stored cursor
+   * is still this one (another leader, or a reload, stores its own).
    */
-  private cycleQueries = new Map<string, Promise<MinuteSeries[]>>();
+  private readonly recent = new Map<
+    string,
+    { readonly cursor: Cursor; readonly minutes: Map<string, readonly [number, number]> }
+  >();
 
   constructor(private readonly deps: PullerDeps) {
     const c = deps.config;
@@ -162,7 +206,9 @@ export class SliPuller {
     for (const item of plan.slis) {
       const cursor = cursors.get(item.sli);
       const loaded =
-        cursor !== undefined && cursor.planHash === planHash(item) && cursor.syncedUntilMs > cursor.fromMs;
+        cursor !== undefined &&
+        cursor.planHash === this.plan!.hashes.get(item.sli) &&
+        cursor.syncedUntilMs > cursor.fromMs;
       const failing = (cursor?.failures ?? 0) > 0;
       const base = {
         source: `${item.kind}:${item.source}`,
@@ -191,7 +237,12 @@ export class SliPuller {
         defaultUrl: this.deps.config.defaultUrl !== undefined,
       });
       for (const { sli, message } of plan.problems) this.deps.log.warn({ sli }, `not pulled: ${message}`);
-      this.plan = { version, plan, slis: new Set(plan.slis.map((s) => s.sli)) };
+      this.plan = {
+        version,
+        plan,
+        slis: new Set(plan.slis.map((s) => s.sli)),
+        hashes: new Map(plan.slis.map((s) => [s.sli, planHash(s)])),
+      };
     }
     return this.plan.plan;
   }
@@ -201,78 +252,131 @@ export class SliPuller {
     if (!this.deps.isLeader()) return null;
     const plan = this.currentPlan();
     if (!plan.slis.length) return { slis: 0, pulled: 0, failed: 0, skipped: 0, minutes: 0, queries: 0 };
+    const hashes = this.plan!.hashes;
     const planned = new Set(plan.slis.map((s) => s.sli));
-    await pruneCursors(db, planned);
-    for (const sli of this.sliBackoff.keys()) if (!planned.has(sli)) this.sliBackoff.delete(sli);
     const cursors = await readCursors(db.kysely);
+    for (const sli of await pruneCursors(db, cursors.keys(), planned)) cursors.delete(sli);
+    for (const sli of this.sliBackoff.keys()) if (!planned.has(sli)) this.sliBackoff.delete(sli);
+    for (const sli of this.recent.keys()) if (!planned.has(sli)) this.recent.delete(sli);
     const nowMs = clock.now();
     const headMs = floorMinute(nowMs - config.delaySeconds * 1000);
 
     const downThisCycle = new Map<string, string>();
     const failures: Array<{ sli: string; source: string; error: string }> = [];
     const okSources = new Set<string>();
-    let pulled = 0;
     let skipped = 0;
     let minutes = 0;
     let queries = 0;
-    let firstLoads = 0;
     const startedMs = performance.now();
 
-    this.cycleQueries = new Map();
-    const queue = [...plan.slis];
-    const worker = async () => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
-        if (this.stopping || !this.deps.isLeader()) return;
-        const health = this.health.get(item.source);
-        const down = downThisCycle.get(item.source);
-        if (down !== undefined || (health && health.retryAtMs > nowMs)) {
-          skipped++;
-          if (down !== undefined) failures.push({ sli: item.sli, source: item.source, error: down });
-          continue;
-        }
-        const waiting = this.sliBackoff.get(item.sli);
-        if (waiting && waiting.planHash === planHash(item) && waiting.retryAtMs > nowMs) {
-          skipped++;
-          continue;
-        }
-        const client = await this.clientFor(item.source, plan);
-        if (client instanceof Error) {
-          failures.push({ sli: item.sli, source: item.source, error: client.message });
-          downThisCycle.set(item.source, client.message);
-          continue;
-        }
-        try {
-          const result = await this.pullSli(item, cursors.get(item.sli), client, nowMs, headMs);
-          pulled++;
-          minutes += result.minutes;
-          queries += result.queries;
-          if (result.firstLoad) firstLoads++;
-          okSources.add(item.source);
-          this.sliBackoff.delete(item.sli);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          failures.push({ sli: item.sli, source: item.source, error: message });
-          // The source is down: don't spend every other SLI's retries on it this cycle.
-          if (error instanceof SourceQueryError && error.retryable) downThisCycle.set(item.source, message);
-          else {
-            const previous = this.sliBackoff.get(item.sli);
-            const failedCycles = (previous?.planHash === planHash(item) ? previous.failedCycles : 0) + 1;
-            const retryInMs = this.backoffMs(failedCycles);
-            this.sliBackoff.set(item.sli, {
-              planHash: planHash(item),
-              failedCycles,
-              retryAtMs: nowMs + retryInMs,
-            });
-            log.warn(
-              { sli: item.sli, source: item.source, error: message, retryInSeconds: retryInMs / 1000 },
-              'pull failed',
-            );
-          }
-        }
+    // Who is read this cycle, and which chunks each needs.
+    const pulls: SliPull[] = [];
+    for (const item of plan.slis) {
+      const hash = hashes.get(item.sli)!;
+      const health = this.health.get(item.source);
+      const down = downThisCycle.get(item.source);
+      if (down !== undefined || (health && health.retryAtMs > nowMs)) {
+        skipped++;
+        if (down !== undefined) failures.push({ sli: item.sli, source: item.source, error: down });
+        continue;
       }
+      const waiting = this.sliBackoff.get(item.sli);
+      if (waiting && waiting.planHash === hash && waiting.retryAtMs > nowMs) {
+        skipped++;
+        continue;
+      }
+      const client = await this.clientFor(item.source, plan);
+      if (client instanceof Error) {
+        failures.push({ sli: item.sli, source: item.source, error: client.message });
+        downThisCycle.set(item.source, client.message);
+        continue;
+      }
+      const reader = this.byKind.get(item.kind)!;
+      const cursor = cursors.get(item.sli);
+      const recent = this.recent.get(item.sli);
+      const known = recent && cursor && sameCursor(recent.cursor, cursor) ? recent.minutes : undefined;
+      if (!known) this.recent.delete(item.sli);
+      const { fresh, state, chunks } = pullChunks({
+        item,
+        hash,
+        cursor,
+        nowMs,
+        headMs,
+        chunkMinutes: Math.min(config.chunkMinutes ?? Number.POSITIVE_INFINITY, reader.maxChunkMinutes),
+        overlapMinutes: config.overlapMinutes,
+      });
+      pulls.push({ item, hash, reader, client, fresh, chunks, next: 0, state, failed: false, known });
+    }
+
+    /** An SLI's pull failed: with an error, or (a string) because its source went down this cycle. */
+    const fail = (pull: SliPull, error: unknown) => {
+      pull.failed = true;
+      const { item, hash } = pull;
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ sli: item.sli, source: item.source, error: message });
+      if (typeof error === 'string') return;
+      // The source is down: don't spend every other SLI's retries on it this cycle.
+      if (error instanceof SourceQueryError && error.retryable) {
+        downThisCycle.set(item.source, message);
+        return;
+      }
+      const previous = this.sliBackoff.get(item.sli);
+      const failedCycles = (previous?.planHash === hash ? previous.failedCycles : 0) + 1;
+      const retryInMs = this.backoffMs(failedCycles);
+      this.sliBackoff.set(item.sli, { planHash: hash, failedCycles, retryAtMs: nowMs + retryInMs });
+      log.warn(
+        { sli: item.sli, source: item.source, error: message, retryInSeconds: retryInMs / 1000 },
+        'pull failed',
+      );
     };
-    await Promise.all(Array.from({ length: this.deps.config.concurrency }, worker));
-    this.cycleQueries = new Map();
+    const overlapMs = config.overlapMinutes * MINUTE_MS;
+    const writer = new ChunkWriter<PulledChunk>(db, nowMs, {
+      stored: ({ pull, buckets, read, cursor }) => {
+        minutes += buckets.length;
+        this.deps.metrics.sourceMinutes.inc(
+          { type: pull.item.kind, source: pull.item.source },
+          buckets.length,
+        );
+        // Remember what the next pull reads again: the minutes from its cursor minus the overlap.
+        const rereadFromMs = cursor.syncedUntilMs - overlapMs;
+        const known = new Map<string, readonly [number, number]>();
+        for (const [key, counts] of pull.known ?? [])
+          if (Number(key.slice(key.lastIndexOf('\u0000') + 1)) >= rereadFromMs) known.set(key, counts);
+        for (const b of read)
+          if (b.minuteMs >= rereadFromMs) known.set(minuteKey(b.storageKey, b.minuteMs), [b.good, b.total]);
+        pull.known = known;
+        this.recent.set(pull.item.sli, { cursor, minutes: known });
+      },
+      failed: ({ pull }, error) => {
+        this.recent.delete(pull.item.sli);
+        fail(pull, error);
+      },
+    });
+
+    // Waves: the SLIs whose next chunk ends latest read it together, sharing the answers of
+    // identical ranges (the same cursor, or the same period on a first load). The latest first: SLIs
+    // that are current are brought to the head before a long first load of new ones starts.
+    for (;;) {
+      if (this.stopping || !this.deps.isLeader()) break;
+      let open = pulls.filter((p) => !p.failed && p.next < p.chunks.length);
+      // SLIs of a source that went down in an earlier wave stop here, with its error.
+      for (const pull of open) {
+        const down = downThisCycle.get(pull.item.source);
+        if (down !== undefined) fail(pull, down);
+      }
+      open = open.filter((p) => !p.failed);
+      if (!open.length) break;
+      const waveToMs = open.reduce((latest, p) => Math.max(latest, p.chunks[p.next]!.toMs), 0);
+      const wave = open.filter((p) => p.chunks[p.next]!.toMs === waveToMs);
+      queries += await this.runWave(wave, writer, nowMs, downThisCycle, fail);
+    }
+
+    const pulled = pulls.filter((p) => !p.failed && p.next >= p.chunks.length);
+    for (const pull of pulled) {
+      okSources.add(pull.item.source);
+      this.sliBackoff.delete(pull.item.sli);
+    }
+    const firstLoads = pulled.filter((p) => p.fresh).length;
     await recordFailure(db, failures, nowMs);
 
     for (const [source, { kind }] of plan.sources) {
@@ -293,7 +397,14 @@ export class SliPuller {
         `${kind} ${source} is failing (${down}); statuses show no data until it answers`,
       );
     }
-    const summary = { slis: plan.slis.length, pulled, failed: failures.length, skipped, minutes, queries };
+    const summary = {
+      slis: plan.slis.length,
+      pulled: pulled.length,
+      failed: failures.length,
+      skipped,
+      minutes,
+      queries,
+    };
     const tookSeconds = Math.round(performance.now() - startedMs) / 1000;
     // A first load can take minutes for many SLIs: say what it did, once per cycle.
     if (firstLoads > 0)
@@ -303,6 +414,94 @@ export class SliPuller {
       );
     else log.debug({ ...summary, tookSeconds }, 'pull cycle');
     return summary;
+  }
+
+  /**
+   * One wave: each SLI's next chunk. The queries are asked once per (source, query, range) — or
+   * once per group a source answers together — with `concurrency` SLIs in hand at a time, in the
+   * order of the answers they read so each answer is dropped soon; chunks are stored in batches
+   * while the next answers are read. Returns the range queries asked.
+   */
+  private async runWave(
+    wave: readonly SliPull[],
+    writer: ChunkWriter<PulledChunk>,
+    nowMs: number,
+    downThisCycle: ReadonlyMap<string, string>,
+    fail: (pull: SliPull, error: unknown) => void,
+  ): Promise<number> {
+    const needsOf = new Map(
+      wave.map((pull) => {
+        const chunk = pull.chunks[pull.next]!;
+        const range = { fromMs: chunk.fromMs, toMs: chunk.toMs };
+        const needs = queriesByRole(pull.item.queries).map(
+          ([role, query]) => [role, { source: pull.item.source, reader: pull.reader, query, range }] as const,
+        );
+        return [pull, needs as Array<readonly [QueryRole, FetchNeed]>];
+      }),
+    );
+    const clients = new Map(wave.map((p) => [p.item.source, p.client]));
+    const fetches = new SharedFetches(
+      [...needsOf.values()].flatMap((needs) => needs.map(([, need]) => need)),
+      (need) => this.queryWithRetries(clients.get(need.source)!, need),
+    );
+    // Plan order, but SLIs reading the same answer one after another (each answer dropped soon).
+    const position = new Map(
+      wave.map((p, i) => [p, [...needsOf.get(p)!.map(([, need]) => fetches.orderOf(need)), i]]),
+    );
+    const queue = [...wave].sort((a, b) => {
+      const x = position.get(a)!;
+      const y = position.get(b)!;
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    });
+    const worker = async () => {
+      for (let pull = queue.shift(); pull; pull = queue.shift()) {
+        const needs = needsOf.get(pull)!;
+        const chunk = pull.chunks[pull.next]!;
+        try {
+          if (this.stopping || !this.deps.isLeader()) continue;
+          const down = downThisCycle.get(pull.item.source);
+          if (down !== undefined) {
+            fail(pull, down);
+            continue;
+          }
+          // One role after another: a refused query is not followed by the SLI's others.
+          const results: QueryResults = {};
+          for (const [role, need] of needs) results[role] = await fetches.answer(need);
+          const read = toBuckets(pull.item.queries, results, pull.item.streams, chunk.fromMs, chunk.toMs);
+          // Re-read minutes stored with the same counts are not written again (nor marked changed).
+          const known = pull.known;
+          const buckets = known
+            ? read.filter((b) => {
+                const counts = known.get(minuteKey(b.storageKey, b.minuteMs));
+                return !counts || counts[0] !== b.good || counts[1] !== b.total;
+              })
+            : read;
+          const cursor: Cursor = {
+            ...pull.state,
+            ...(chunk.older
+              ? { fromMs: chunk.fromMs }
+              : { syncedUntilMs: Math.max(pull.state.syncedUntilMs, chunk.toMs) }),
+            lastSuccessAt: nowMs,
+            failures: 0,
+            lastError: null,
+            lastErrorAt: null,
+          };
+          // The next chunk builds on this one's cursor; it is stored before the next wave starts.
+          pull.state = cursor;
+          pull.next++;
+          await writer.add({ pull, buckets, read, cursor });
+        } catch (error) {
+          fail(pull, error);
+        } finally {
+          for (const [, need] of needs) fetches.release(need);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.deps.config.concurrency }, worker));
+    // A wave's chunks are stored before the next wave reads on from their cursors.
+    await writer.flush();
+    return fetches.asked;
   }
 
   /** The wait after n failed cycles: the interval, doubling, at most maxBackoffSeconds. */
@@ -337,110 +536,14 @@ export class SliPuller {
     return client;
   }
 
-  /**
-   * Reads what one SLI is missing, chunk by chunk, and stores each chunk with its cursor in one
-   * transaction: a crash loses at most the chunk in flight, which the next pull reads again.
-   */
-  private async pullSli(
-    item: PulledSli,
-    cursor: Cursor | undefined,
-    client: SourceClient,
-    nowMs: number,
-    headMs: number,
-  ): Promise<{ minutes: number; queries: number; firstLoad: boolean }> {
-    const hash = planHash(item);
-    const reader = this.byKind.get(item.kind)!;
-    const chunkMs =
-      Math.min(this.deps.config.chunkMinutes ?? Number.POSITIVE_INFINITY, reader.maxChunkMinutes) * MINUTE_MS;
-    const needFromMs = Math.min(
-      headMs - 60 * MINUTE_MS,
-      ...item.specs.map((spec) => floorMinute(replayStartMs(spec, nowMs))),
-    );
-    const overlapMs = this.deps.config.overlapMinutes * MINUTE_MS;
-    const fresh = !cursor || cursor.planHash !== hash || cursor.syncedUntilMs <= cursor.fromMs;
-    let state: Cursor = fresh
-      ? {
-          sli: item.sli,
-          source: item.source,
-          planHash: hash,
-          fromMs: needFromMs,
-          syncedUntilMs: needFromMs,
-          lastSuccessAt: null,
-          failures: 0,
-          lastError: null,
-          lastErrorAt: null,
-        }
-      : cursor;
-    let minutes = 0;
-    let queries = 0;
-    const store = async (fromMs: number, toMs: number, next: Cursor) => {
-      const results: QueryResults = {};
-      for (const [role, query] of queriesByRole(item.queries)) {
-        results[role] = await this.query(client, item, query, { fromMs, toMs });
-        queries++;
-      }
-      const buckets = toBuckets(item.queries, results, item.streams, fromMs, toMs);
-      const saved: Cursor = {
-        ...next,
-        lastSuccessAt: nowMs,
-        failures: 0,
-        lastError: null,
-        lastErrorAt: null,
-      };
-      await this.deps.db.kysely.transaction().execute(async (trx) => {
-        await upsertBuckets(trx, buckets, minuteStamp(this.deps.db, nowMs), 'replace');
-        await saveCursor(trx, saved, nowMs);
-      });
-      this.deps.metrics.sourceMinutes.inc({ type: item.kind, source: item.source }, buckets.length);
-      minutes += buckets.length;
-      state = saved;
-    };
-
-    // Older minutes a longer window now needs: newest first, so [fromMs, syncedUntilMs) stays whole.
-    if (!fresh && needFromMs < state.fromMs)
-      for (let toMs = state.fromMs; toMs > needFromMs && !this.stopping; ) {
-        const fromMs = Math.max(needFromMs, toMs - chunkMs);
-        await store(fromMs, toMs, { ...state, fromMs });
-        toMs = fromMs;
-      }
-    // The head: from the cursor (minus the overlap) up to the newest complete minute.
-    for (
-      let fromMs = Math.max(state.fromMs, state.syncedUntilMs - (fresh ? 0 : overlapMs));
-      fromMs < headMs;
-    ) {
-      if (this.stopping) break;
-      const toMs = Math.min(headMs, fromMs + chunkMs);
-      await store(fromMs, toMs, { ...state, syncedUntilMs: Math.max(state.syncedUntilMs, toMs) });
-      fromMs = toMs;
-    }
-    return { minutes, queries, firstLoad: fresh };
-  }
-
-  private query(client: SourceClient, item: PulledSli, query: string, range: MinuteRange) {
-    const key = JSON.stringify([item.source, query, range.fromMs, range.toMs]);
-    let answer = this.cycleQueries.get(key);
-    if (!answer) {
-      answer = this.queryWithRetries(client, item, query, range);
-      this.cycleQueries.set(key, answer);
-      // A failed answer is not reused: the next SLI (or cycle) asks again.
-      answer.catch(() => this.cycleQueries.delete(key));
-    }
-    return answer;
-  }
-
-  private async queryWithRetries(
-    client: SourceClient,
-    item: PulledSli,
-    query: string,
-    range: MinuteRange,
-  ): Promise<MinuteSeries[]> {
+  private async queryWithRetries(client: SourceClient, need: FetchNeed): Promise<MinuteSeries[]> {
     const { metrics, config } = this.deps;
-    const labels = { type: item.kind, source: item.source };
+    const labels = { type: need.reader.kind, source: need.source };
     return pRetry(
       async () => {
         const stop = metrics.sourceQuerySeconds.startTimer(labels);
         try {
-          const result = await client.fetchMinutes(query, range);
+          const result = await client.fetchMinutes(need.query, need.range);
           metrics.sourceQueries.inc({ ...labels, outcome: 'ok' });
           return result;
         } catch (error) {
@@ -474,6 +577,72 @@ export function planHash(item: PulledSli): string {
     .update(JSON.stringify([item.source, item.queries, item.streams]))
     .digest('hex')
     .slice(0, 16);
+}
+
+/**
+ * The chunks one SLI reads this cycle (pure). A first load (no cursor, or one for another plan)
+ * reads the whole period its objectives need; later pulls read older minutes a longer window now
+ * needs (newest first, so [fromMs, syncedUntilMs) stays whole), then from the cursor minus the
+ * overlap up to the head. Chunk ends fall on the head minus whole chunks, so SLIs loading the same
+ * period read the same ranges (and share their answers).
+ */
+export function pullChunks(o: {
+  readonly item: PulledSli;
+  readonly hash: string;
+  readonly cursor: Cursor | undefined;
+  readonly nowMs: number;
+  readonly headMs: number;
+  readonly chunkMinutes: number;
+  readonly overlapMinutes: number;
+}): { fresh: boolean; state: Cursor; chunks: PullChunk[] } {
+  const { item, hash, cursor, headMs } = o;
+  const chunkMs = o.chunkMinutes * MINUTE_MS;
+  const needFromMs = Math.min(
+    headMs - 60 * MINUTE_MS,
+    ...item.specs.map((spec) => floorMinute(replayStartMs(spec, o.nowMs))),
+  );
+  const fresh = !cursor || cursor.planHash !== hash || cursor.syncedUntilMs <= cursor.fromMs;
+  const state: Cursor = fresh
+    ? {
+        sli: item.sli,
+        source: item.source,
+        planHash: hash,
+        fromMs: needFromMs,
+        syncedUntilMs: needFromMs,
+        lastSuccessAt: null,
+        failures: 0,
+        lastError: null,
+        lastErrorAt: null,
+      }
+    : cursor;
+  const chunks: PullChunk[] = [];
+  let fromMs = state.fromMs;
+  if (!fresh && needFromMs < state.fromMs) {
+    for (let toMs = state.fromMs; toMs > needFromMs; ) {
+      const chunkFromMs = Math.max(needFromMs, toMs - chunkMs);
+      chunks.push({ fromMs: chunkFromMs, toMs, older: true });
+      toMs = chunkFromMs;
+    }
+    fromMs = needFromMs;
+  }
+  const headFromMs = Math.max(fromMs, state.syncedUntilMs - (fresh ? 0 : o.overlapMinutes * MINUTE_MS));
+  for (let chunkFromMs = headFromMs; chunkFromMs < headMs; ) {
+    // The first chunk ends where a whole number of chunks before the head does.
+    const toMs = headMs - Math.floor((headMs - chunkFromMs - 1) / chunkMs) * chunkMs;
+    chunks.push({ fromMs: chunkFromMs, toMs, older: false });
+    chunkFromMs = toMs;
+  }
+  return { fresh, state, chunks };
+}
+
+/** The same stored cursor (what it holds; failures recorded since do not change the minutes). */
+function sameCursor(a: Cursor, b: Cursor): boolean {
+  return (
+    a.planHash === b.planHash &&
+    a.fromMs === b.fromMs &&
+    a.syncedUntilMs === b.syncedUntilMs &&
+    a.lastSuccessAt === b.lastSuccessAt
+  );
 }
 
 function floorMinute(ms: number): number {

@@ -4,6 +4,7 @@
  */
 import type { SliSource } from '../port.js';
 import { PrometheusClient } from './client.js';
+import { groupMinuteQueries } from './group.js';
 import { planPromQl } from './query.js';
 
 export { PrometheusClient, parseResponse, type RangeQuery, type RangeSeries } from './client.js';
@@ -16,5 +17,6 @@ export const prometheusSource: SliSource = {
   maxChunkMinutes: 10_000,
   requiredConnection: ['url'],
   minuteQuery: (metric, { counter }) => planPromQl(metric, counter),
+  groupQueries: groupMinuteQueries,
   connect: async (connection) => new PrometheusClient(connection),
 };

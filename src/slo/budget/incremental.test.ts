@@ -424,7 +424,7 @@ describe('IncrementalObjective', () => {
           replayTiered(spec, ops, { hotMinutes, rebuildPhase, historyMinutes });
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 120 },
     );
   }, 60_000);
 

@@ -191,7 +191,7 @@ describe('EvaluationState', () => {
           expectReference(state, store, targets);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 18 },
     );
   }, 90_000);
 

@@ -194,6 +194,13 @@ type SetOp =
   | { kind: 'advance'; minutes: number; extraMs: number }
   | { kind: 'status' };
 
+/** A clock move: a few minutes, or up to an hour and a half (past the engine's 60-minute step limit). */
+const advanceOpArb = fc.record({
+  kind: fc.constant('advance' as const),
+  minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
+  extraMs: fc.integer({ min: 0, max: MIN - 1 }),
+});
+
 const countsArb = {
   offsetMin: fc.integer({ min: -400, max: 59 }),
   total: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.double({ min: 1e-3, max: 40, noNaN: true })),
@@ -212,14 +219,7 @@ const setOpArb: fc.Arbitrary<SetOp> = fc.oneof(
       offsetMin: fc.oneof(fc.integer({ min: -12, max: 3 }), countsArb.offsetMin),
     }),
   },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('advance' as const),
-      minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
-      extraMs: fc.integer({ min: 0, max: MIN - 1 }),
-    }),
-  },
+  { weight: 3, arbitrary: advanceOpArb },
   { weight: 1, arbitrary: fc.constant({ kind: 'status' as const }) },
 );
 
@@ -289,14 +289,7 @@ const tieredOpArb: fc.Arbitrary<TieredOp> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'deliver' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('advance' as const),
-      minutes: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 90 })),
-      extraMs: fc.integer({ min: 0, max: MIN - 1 }),
-    }),
-  },
+  { weight: 3, arbitrary: advanceOpArb },
   { weight: 1, arbitrary: fc.constant({ kind: 'status' as const }) },
 );
 

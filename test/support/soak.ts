@@ -18,6 +18,7 @@ import { systemClock } from '../../src/platform/clock.js';
 import { type Db, type Dialect, openDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrations.js';
 import { percentile } from '../../src/platform/stats.js';
+import { chartEndMs } from '../../web/src/history.js';
 import { createTestDatabase } from './databases.js';
 import { type ShinraiProcess, spawnShinrai } from './process.js';
 import { ratioSloYaml } from './specs.js';
@@ -468,8 +469,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         } else {
           const w = Math.floor(Math.random() * options.watched);
           const id = `slo-${w}`;
-          // The page's window moves with the clock, rounded to the minute (SloPage.tsx).
-          const toMs = Math.floor(Date.now() / MIN) * MIN;
+          // The page's window moves with the clock in steps of its chart step (SloPage.tsx).
+          const toMs = chartEndMs(Date.now(), RANGE_30D_MS);
           const fromMs = toMs - RANGE_30D_MS;
           await Promise.all([
             get('SLO page: GET /api/v1/slos/{id}', `/api/v1/slos/${id}`),

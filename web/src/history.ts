@@ -23,6 +23,17 @@ export function refreshMsFor(rangeMs: number): number {
   return Math.max(finestStep(rangeMs)[1], 60_000);
 }
 
+/**
+ * Where a chart of this range ends: now, rounded down to the chart's step (at least the minute).
+ * Every viewer in the same step asks for the same range, so the server's history cache
+ * (docs/api.md#caching) answers all but the first; the chart is fetched again once per step
+ * anyway (refreshMsFor), so it shows nothing later than it would otherwise.
+ */
+export function chartEndMs(nowMs: number, rangeMs: number): number {
+  const stepMs = Math.max(finestStep(rangeMs)[1], 60_000);
+  return Math.floor(nowMs / stepMs) * stepMs;
+}
+
 function finestStep(rangeMs: number): readonly [string, number] {
   return STEPS.find(([, ms]) => rangeMs / ms <= MAX_POINTS) ?? STEPS[STEPS.length - 1]!;
 }

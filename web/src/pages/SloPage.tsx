@@ -20,7 +20,7 @@ import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/comm
 import { type ChartBand, type ChartMarker, type ChartSeries, TimeChart } from '../components/TimeChart';
 import { deploymentMarkers, deploymentsPath } from '../delivery';
 import { dateTime, nines, number, percent, relative } from '../format';
-import { RANGES, type RangeKey, refreshMsFor, stepFor } from '../history';
+import { chartEndMs, RANGES, type RangeKey, refreshMsFor, stepFor } from '../history';
 import { ragOf } from '../rag';
 import { Link, useLocation } from '../router';
 
@@ -53,8 +53,8 @@ export function SloPage({ id }: { id: string }) {
   const status = statuses.find((s) => s.id === wanted) ?? statuses[0];
   const targetId = status?.id ?? id;
 
-  // The window moves with the clock; round to the minute so refetches share a key.
-  const toMs = Math.floor(Date.now() / 60_000) * 60_000;
+  // The window moves with the clock, in steps of the chart's step: viewers share one cached range.
+  const toMs = chartEndMs(Date.now(), RANGES[range]);
   const fromMs = toMs - RANGES[range];
   const step = stepFor(RANGES[range]);
   const history = useQuery({

@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliActor } from '../src/platform/audit/index.js';
+import { auditRetentionRules, cliActor, recordAudit } from '../src/platform/audit/index.js';
 import { createToken, revokeToken } from '../src/platform/auth/index.js';
+import { loadConfig } from '../src/platform/config.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
@@ -331,6 +332,39 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     expect(
       (await audit('&action=incident.create')).some((e: JsonBody) => e.changes.after.title === 'never kept'),
     ).toBe(false);
+  });
+
+  it('deletes events older than retention.auditDays in batches, keeping the rest', async () => {
+    const db = server.shinrai.ctx.db;
+    const nowMs = Date.now();
+    const dayMs = 86_400_000;
+    const scope = cliActor();
+    await db.kysely.transaction().execute(async (trx) => {
+      for (const ageDays of [500, 450, 401, 399])
+        await recordAudit(trx, scope, {
+          action: 'test.old',
+          targetType: 'test',
+          targetId: `aged-${ageDays}`,
+          after: { ageDays },
+          atMs: nowMs - ageDays * dayMs,
+        });
+    });
+    const settings = loadConfig({ flags: {} }).retention;
+    expect(settings.auditDays).toBe(400);
+    expect(auditRetentionRules({ ...settings, auditDays: 0 }, nowMs)).toEqual([]);
+    let deleted = 0;
+    for (const rule of auditRetentionRules(settings, nowMs))
+      await rule.apply({
+        db,
+        nowMs,
+        batchRows: 2,
+        pause: async () => true,
+        count: (_table, rows) => {
+          deleted += rows;
+        },
+      });
+    expect(deleted).toBe(3);
+    expect((await audit('&action=test.old')).map((e: JsonBody) => e.target.id)).toEqual(['aged-399']);
   });
 
   // The route inventory does not depend on the database: checked once.

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkIncidentChannel } from '../src/slack/index.js';
+import { undocumentedWrites, writeRoutes } from './support/audit-routes.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 import { FAKE_BOT_USER_ID, FAKE_TEAM_ID, FakeSlack, signSlackRequest } from './support/slack.js';
@@ -118,5 +119,11 @@ describe.each(DIALECTS)('audit of Slack writes on %s', (dialect) => {
       changes: { before: { severity: 'SEV3' }, after: { severity: 'SEV1' } },
       clientAddress: null,
     });
+  });
+
+  it('has its Slack endpoints in docs/audit.md', async () => {
+    const slackRoutes = writeRoutes(server.shinrai.server).filter((r) => r.includes('/integrations/slack/'));
+    expect(slackRoutes).toHaveLength(3);
+    expect(await undocumentedWrites(slackRoutes)).toEqual([]);
   });
 });

@@ -39,7 +39,8 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shinrai-audit-'));
     await writeFile(join(dir, 'slo.yaml'), ratioSloYaml('checkout-availability', { service: 'checkout' }));
-    server = await startTestServer(dialect, { specs: dir });
+    // The test client is the trusted proxy: X-Forwarded-For names the client when sent.
+    server = await startTestServer(dialect, { specs: dir, config: { 'server.trustProxy': '127.0.0.1' } });
     admin = await server.token('admin');
     editor = await server.token('editor');
     viewer = await server.token('viewer');
@@ -69,6 +70,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     const changed = await server.request('PATCH', `/api/v1/incidents/${ref}`, {
       token: editor,
       body: { severity: 'SEV2', status: 'identified' },
+      headers: { 'x-forwarded-for': '203.0.113.7' },
     });
     expect(changed.status).toBe(200);
     const requestId = changed.headers.get('x-request-id');
@@ -102,6 +104,8 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     expect(update.changes.before).toMatchObject({ severity: 'SEV3', status: 'investigating' });
     expect(update.changes.after).toMatchObject({ severity: 'SEV2', status: 'identified' });
     expect(update.changes.after).not.toHaveProperty('title');
+    // Behind the trusted proxy (server.trustProxy), the address is the client's it forwarded.
+    expect(update.clientAddress).toBe('203.0.113.7');
     if (requestId) expect(update.requestId).toBe(requestId);
     else expect(update.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(resolve).toMatchObject({

@@ -12,7 +12,7 @@ import { linkIncidentChannel } from '../src/slack/index.js';
 import { undocumentedWrites, writeRoutes } from './support/audit-routes.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
-import { FAKE_BOT_USER_ID, FAKE_TEAM_ID, FakeSlack, signSlackRequest } from './support/slack.js';
+import { FAKE_BOT_USER_ID, FakeSlack, sendSlashCommand } from './support/slack.js';
 import { ratioSloYaml } from './support/specs.js';
 
 const SECRET = 'test-signing-secret-audit';
@@ -25,7 +25,6 @@ describe.each(DIALECTS)('audit of Slack writes on %s', (dialect) => {
   let dir: string;
   let ref: string;
   let channel: string;
-  let sequence = 0;
 
   beforeAll(async () => {
     await slack.start();
@@ -73,28 +72,7 @@ describe.each(DIALECTS)('audit of Slack writes on %s', (dialect) => {
 
   /** `/shinrai <text>` from `user` in the incident's channel, signed as Slack signs it. */
   const command = async (user: string, text: string) => {
-    const body = new URLSearchParams({
-      token: 'deprecated-verification-token',
-      team_id: FAKE_TEAM_ID,
-      team_domain: 'fake-workspace',
-      channel_id: channel,
-      channel_name: 'incident',
-      user_id: user,
-      user_name: user.toLowerCase(),
-      command: '/shinrai',
-      text,
-      api_app_id: 'A0FAKEAPP',
-      response_url: 'https://hooks.slack.com/commands/T0FAKETEAM/1/abc',
-      trigger_id: `trigger.${Date.now()}.${++sequence}`,
-    }).toString();
-    const response = await fetch(`${server.shinrai.url}/api/v1/integrations/slack/commands`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...signSlackRequest(body, SECRET),
-      },
-      body,
-    });
+    const response = await sendSlashCommand(server.shinrai.url, SECRET, { user, channel, text });
     expect(response.status).toBe(200);
     return (await response.json()) as { text: string };
   };

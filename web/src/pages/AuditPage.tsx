@@ -1,21 +1,12 @@
 /** The audit log (admins): every write with who, which credential, what changed and from where. */
-import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useSyncExternalStore } from 'react';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import {
-  type AuditPage as AuditAnswer,
-  type AuditEvent,
-  api,
-  apiFile,
-  getToken,
-  mayAudit,
-  onTokenChange,
-  saveBlob,
-  type Whoami,
-} from '../api';
+import { type AuditPage as AuditAnswer, type AuditEvent, api, apiFile, mayAudit, saveBlob } from '../api';
 import { ErrorNotice, Loading } from '../components/common';
 import { dateTime } from '../format';
 import { navigate, useLocation } from '../router';
+import { useWhoami } from '../whoami';
 
 /** Filters kept in the address, so a filtered view can be shared with another admin. */
 const FILTERS = ['actor', 'action', 'targetType', 'targetId', 'since', 'until'] as const;
@@ -23,13 +14,7 @@ const PAGE_SIZE = 100;
 
 /** True once the server says the token is an admin's; the navigation shows the page only then. */
 export function useIsAdmin(): boolean {
-  const token = useSyncExternalStore(onTokenChange, getToken, () => null);
-  const who = useQuery({
-    queryKey: ['whoami', token],
-    queryFn: () => api<Whoami>('/api/v1/whoami'),
-    retry: false,
-    staleTime: Number.POSITIVE_INFINITY,
-  });
+  const who = useWhoami();
   return who.data !== undefined && mayAudit(who.data);
 }
 

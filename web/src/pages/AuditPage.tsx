@@ -40,7 +40,6 @@ function queryOf(search: URLSearchParams): URLSearchParams {
 }
 
 function show(value: unknown): string {
-  if (value === null || value === undefined) return '—';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
@@ -50,14 +49,23 @@ function Changes({ event }: { event: AuditEvent }) {
   if (!fields.length) return <span className="muted">{t('audit.noChanges')}</span>;
   return (
     <dl className="audit-changes">
-      {fields.map((field) => (
-        <div key={field}>
-          <dt>{field}</dt>
-          <dd>
-            <del>{show(event.changes.before[field])}</del> → <ins>{show(event.changes.after[field])}</ins>
-          </dd>
-        </div>
-      ))}
+      {fields.map((field) => {
+        const before = event.changes.before[field];
+        const after = event.changes.after[field];
+        // A field added shows only its value, one removed only its old value struck through.
+        return (
+          <div key={field}>
+            <dt>{field}</dt>
+            <dd>
+              {before === null || before === undefined ? null : <del>{show(before)}</del>}
+              {before !== null && before !== undefined && after !== null && after !== undefined
+                ? ' → '
+                : null}
+              {after === null || after === undefined ? null : <ins>{show(after)}</ins>}
+            </dd>
+          </div>
+        );
+      })}
     </dl>
   );
 }

@@ -214,6 +214,89 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     });
   });
 
+  it('records postmortems, action items, gate overrides and deployments (a replay that changes nothing: no event)', async () => {
+    const ref = (
+      await json(
+        server.request('POST', '/api/v1/incidents', {
+          token: editor,
+          body: { title: 'Gate', severity: 'SEV3' },
+        }),
+      )
+    ).reference;
+    const postmortem = await json(
+      server.request('POST', `/api/v1/incidents/${ref}/postmortem`, { token: editor }),
+    );
+    await server.request('PATCH', `/api/v1/postmortems/${postmortem.id}`, {
+      token: editor,
+      body: { markdown: '# What happened' },
+    });
+    const item = await json(
+      server.request('POST', `/api/v1/postmortems/${postmortem.id}/action-items`, {
+        token: editor,
+        body: { title: 'Add a runbook', category: 'repair', priority: 'P1' },
+      }),
+    );
+    await server.request('PATCH', `/api/v1/action-items/${item.id}`, {
+      token: editor,
+      body: { status: 'done' },
+    });
+    const override = await json(
+      server.request('POST', '/api/v1/gate/overrides', {
+        token: admin,
+        body: { service: 'checkout', reason: 'hotfix for the gate test', expiresIn: '2h' },
+      }),
+    );
+    await server.request('DELETE', `/api/v1/gate/overrides/${override.id}`, { token: admin });
+    const deployment = {
+      id: 'deploy-audit-1',
+      service: 'checkout',
+      environment: 'production',
+      finishedAt: new Date().toISOString(),
+      status: 'success',
+    };
+    expect(
+      (await server.request('POST', '/api/v1/deployments', { token: editor, body: deployment })).status,
+    ).toBe(201);
+    expect(
+      (await server.request('POST', '/api/v1/deployments', { token: editor, body: deployment })).status,
+    ).toBe(200);
+    const batch = await server.request('POST', '/api/v1/deployments/batch', {
+      token: editor,
+      body: {
+        deployments: [
+          deployment,
+          { ...deployment, id: 'deploy-audit-2' },
+          { ...deployment, id: 'deploy-audit-3' },
+        ],
+      },
+    });
+    expect(batch.status).toBe(200);
+
+    const [pmUpdate, pmCreate] = await audit(`&targetType=postmortem&targetId=${postmortem.id}`);
+    expect([pmCreate.action, pmUpdate.action]).toEqual(['postmortem.create', 'postmortem.update']);
+    expect(pmUpdate.changes.after.markdown).toMatch(/^sha256:[0-9a-f]{16} \(15 chars\)$/);
+    expect(
+      (await audit(`&targetId=${item.id}`)).map((e: JsonBody) => [e.action, e.changes.after.status]),
+    ).toEqual([
+      ['action-item.update', 'done'],
+      ['action-item.create', 'open'],
+    ]);
+    expect(
+      (await audit(`&action=gate.override&targetId=${override.id}`)).map((e: JsonBody) => e.action),
+    ).toEqual(['gate.override.revoke', 'gate.override.create']);
+    const deployments = await audit('&action=deployment.record');
+    expect(deployments.map((e: JsonBody) => [e.target, e.changes.after])).toEqual([
+      [
+        { type: 'deployment-batch', id: '2 deployments' },
+        { created: ['deploy-audit-2', 'deploy-audit-3'], updated: [] },
+      ],
+      [
+        { type: 'deployment', id: 'deploy-audit-1' },
+        expect.objectContaining({ outcome: 'created', service: 'checkout', status: 'success' }),
+      ],
+    ]);
+  });
+
   it('records token create and revoke from the CLI with the OS user, never the token', async () => {
     const user = cliActor();
     const { token, info } = await createToken(

@@ -119,6 +119,40 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     expect(Date.parse(resolve.at)).toBeGreaterThanOrEqual(Date.parse(create.at));
   });
 
+  it('records a note and a starred timeline event', async () => {
+    const ref = (
+      await json(
+        server.request('POST', '/api/v1/incidents', {
+          token: editor,
+          body: { title: 'Notes', severity: 'SEV4' },
+        }),
+      )
+    ).reference;
+    const note = await json(
+      server.request('POST', `/api/v1/incidents/${ref}/notes`, {
+        token: editor,
+        body: { text: 'rolled back' },
+      }),
+    );
+    await server.request('PATCH', `/api/v1/incidents/${ref}/events/${note.id}`, {
+      token: editor,
+      body: { starred: true },
+    });
+    const [starred] = await audit('&targetType=incident-event');
+    const [added] = await audit(`&action=incident.note&targetId=${ref}`);
+    expect(added.changes.after).toEqual({
+      event: note.id,
+      text: 'rolled back',
+      starred: false,
+      public: false,
+    });
+    expect(starred).toMatchObject({
+      action: 'incident.event.update',
+      target: { type: 'incident-event', id: `${ref}/${note.id}` },
+      changes: { before: { starred: false }, after: { starred: true } },
+    });
+  });
+
   it('records nothing for a write that fails (a validation error, a conflict)', async () => {
     const before = await count();
     const invalid = await server.request('POST', '/api/v1/incidents', {

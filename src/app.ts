@@ -37,6 +37,7 @@ import {
   queueAnnouncements,
   unsetReferences,
 } from './notifications/index.js';
+import { auditRetentionRules, auditRoutes } from './platform/audit/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { type Database, type Db, migrateToLatest, openDatabase } from './platform/db/index.js';
@@ -412,7 +413,11 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       metrics,
       settings: config.retention,
       isLeader: () => evaluator.isLeader(),
-      rules: (nowMs) => [...sloRetention.rules(nowMs), ...platformRetentionRules(config.retention, nowMs)],
+      rules: (nowMs) => [
+        ...sloRetention.rules(nowMs),
+        ...platformRetentionRules(config.retention, nowMs),
+        ...auditRetentionRules(config.retention, nowMs),
+      ],
     });
     retention.start();
     stops.push(() => retention.stop());
@@ -565,6 +570,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       ...(slack ? [slack.routes()] : []),
       specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
       markdownRoutes(),
+      auditRoutes({ db }),
       webRoutes(),
       statusPageRoutes(
         {

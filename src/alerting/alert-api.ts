@@ -2,6 +2,7 @@
  * Use cases behind the alert and silence routes: reads of the live alerts and their events,
  * silences made and ended, feedback on a firing. The routes call these, never the tables.
  */
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { Db } from '../platform/db/index.js';
 import type { AlertRule, Catalog, SloDefinition } from '../slo/index.js';
 import type { StoredAlert } from './evaluate.js';
@@ -45,18 +46,45 @@ export function listSilences(deps: Pick<AlertRouteDeps, 'db'>, nowMs: number): P
   return readSilences(deps.db.kysely, nowMs);
 }
 
-/** Stores a new silence. */
+/** Stores a new silence (audited on the same transaction when `audit` says who). */
 export function addSilence(
   deps: Pick<AlertRouteDeps, 'db'>,
   input: Parameters<typeof createSilence>[1],
   nowMs: number,
+  audit?: AuditScope,
 ): Promise<Silence> {
-  return createSilence(deps.db.kysely, input, nowMs);
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const silence = await createSilence(trx, input, nowMs);
+    await recordAudit(trx, audit, {
+      action: 'silence.create',
+      targetType: 'silence',
+      targetId: silence.id,
+      after: { ...silence },
+      atMs: nowMs,
+    });
+    return silence;
+  });
 }
 
 /** Ends a current silence now; false when there is none with that id. */
-export function endSilence(deps: Pick<AlertRouteDeps, 'db'>, id: string, nowMs: number): Promise<boolean> {
-  return expireSilence(deps.db.kysely, id, nowMs);
+export function endSilence(
+  deps: Pick<AlertRouteDeps, 'db'>,
+  id: string,
+  nowMs: number,
+  audit?: AuditScope,
+): Promise<boolean> {
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    if (!(await expireSilence(trx, id, nowMs))) return false;
+    await recordAudit(trx, audit, {
+      action: 'silence.delete',
+      targetType: 'silence',
+      targetId: id,
+      before: { ended: false },
+      after: { ended: true, endsAtMs: nowMs },
+      atMs: nowMs,
+    });
+    return true;
+  });
 }
 
 /** Records a verdict on an alert's last firing. */
@@ -65,6 +93,17 @@ export function judgeFiring(
   alert: StoredAlert,
   feedback: Parameters<typeof giveFeedback>[2],
   nowMs: number,
+  audit?: AuditScope,
 ) {
-  return giveFeedback(deps.db.kysely, alert, feedback, nowMs);
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const given = await giveFeedback(trx, alert, feedback, nowMs);
+    await recordAudit(trx, audit, {
+      action: 'alert.feedback',
+      targetType: 'alert',
+      targetId: alert.fingerprint,
+      after: { firedAtMs: given.firedAtMs, verdict: feedback.verdict, note: feedback.note },
+      atMs: nowMs,
+    });
+    return given;
+  });
 }

@@ -1,6 +1,7 @@
 /** GET /api/v1/alerts and /api/v1/alerts/{fingerprint} — reads of the live alerts. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import { DAY_MS } from '../platform/dates.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
@@ -192,6 +193,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
             by: request.principal?.name ?? 'anonymous',
           },
           deps.now(),
+          actorOf(request),
         );
         return {
           id: alert.fingerprint,
@@ -338,6 +340,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
           deps,
           { matchers, startsAtMs, endsAtMs, comment, createdBy: request.principal?.name ?? 'anonymous' },
           nowMs,
+          actorOf(request),
         );
         return reply.code(201).send(silenceView(silence));
       },
@@ -353,7 +356,7 @@ export function alertRoutes(deps: AlertRouteDeps) {
         },
       },
       async (request, reply) => {
-        if (!(await endSilence(deps, request.params.id, deps.now())))
+        if (!(await endSilence(deps, request.params.id, deps.now(), actorOf(request))))
           throw new AppError('NotFound', `no current silence with id ${JSON.stringify(request.params.id)}`);
         return reply.code(204).send(null);
       },

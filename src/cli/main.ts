@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBacklog } from './commands/backlog.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerBudget } from './commands/budget.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlerts(program, io, setExit);
   registerIncident(program, io, setExit);
   registerReview(program, io, setExit);
+  registerAudit(program, io, setExit);
   registerGate(program, io, setExit);
   registerRisks(program, io, setExit);
   registerRisk(program, io, setExit);

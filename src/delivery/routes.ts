@@ -2,6 +2,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import { type DeploymentWithImpact, deploymentImpact, deploymentsWithImpact } from './impact.js';
@@ -284,7 +285,11 @@ export function deliveryRoutes(deps: DeliveryDeps) {
         const { deployment, outcome } = await recordDeployment(
           deps,
           recordInput({ ...b, ...(id === undefined ? {} : { id }) }),
-          { name: actor(request), source: request.headers['x-shinrai-source'] ?? 'api' },
+          {
+            name: actor(request),
+            source: request.headers['x-shinrai-source'] ?? 'api',
+            audit: actorOf(request),
+          },
         );
         if (outcome === 'unchanged') reply.header('idempotent-replayed', 'true');
         return reply.code(outcome === 'created' ? 201 : 200).send(deploymentView(deployment));
@@ -328,6 +333,7 @@ export function deliveryRoutes(deps: DeliveryDeps) {
         const results = await recordDeployments(deps, request.body.deployments.map(recordInput), {
           name: actor(request),
           source: request.headers['x-shinrai-source'] ?? 'api',
+          audit: actorOf(request),
         });
         const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
         return {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CauseInput, Incident, IncidentDeps } from '../incidents/index.js';
 import { getIncident, listIncidents } from '../incidents/index.js';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { Clock } from '../platform/clock.js';
 import { type Database, type Db, type DeploymentTable, isUniqueViolation } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
@@ -73,6 +74,46 @@ export function productionEnvironment(
   return settings.production[service] ?? settings.production['*'] ?? 'production';
 }
 
+/** Who records deployments; `audit` names the credential for the audit log. */
+export interface DeploymentActor {
+  readonly name: string;
+  readonly source: DeploymentSource;
+  readonly audit?: AuditScope | undefined;
+}
+
+/**
+ * One audit event per call that changed something (a replayed batch changes nothing and records
+ * nothing): a backfill of 1,000 deployments is one event listing their ids, not 1,000.
+ */
+async function auditDeployments(
+  trx: Kysely<Database>,
+  audit: AuditScope | undefined,
+  outcomes: readonly RecordOutcome[],
+  atMs: number,
+): Promise<void> {
+  const changed = outcomes.filter((o) => o.outcome !== 'unchanged');
+  if (!audit || !changed.length) return;
+  const single = outcomes.length === 1 ? changed[0] : undefined;
+  await recordAudit(trx, audit, {
+    action: 'deployment.record',
+    targetType: single ? 'deployment' : 'deployment-batch',
+    targetId: single ? single.deployment.id : `${changed.length} deployments`,
+    after: single
+      ? {
+          outcome: single.outcome,
+          service: single.deployment.service,
+          environment: single.deployment.environment,
+          status: single.deployment.status,
+          version: single.deployment.version,
+        }
+      : {
+          created: changed.filter((o) => o.outcome === 'created').map((o) => o.deployment.id),
+          updated: changed.filter((o) => o.outcome === 'updated').map((o) => o.deployment.id),
+        },
+    atMs,
+  });
+}
+
 /**
  * Records a deployment, or updates the one with the same id (a later status, finish or field).
  * Two requests racing to create the same id (a CI retry while the first is in flight) end as one
@@ -81,7 +122,7 @@ export function productionEnvironment(
 export async function recordDeployment(
   deps: DeliveryDeps,
   input: RecordDeploymentInput,
-  actor: { readonly name: string; readonly source: DeploymentSource },
+  actor: DeploymentActor,
 ): Promise<RecordOutcome> {
   const [outcome] = await recordDeployments(deps, [input], actor, { idsRequired: false });
   return outcome!;
@@ -95,7 +136,7 @@ export async function recordDeployment(
 export async function recordDeployments(
   deps: DeliveryDeps,
   inputs: readonly RecordDeploymentInput[],
-  actor: { readonly name: string; readonly source: DeploymentSource },
+  actor: DeploymentActor,
   options: { readonly idsRequired?: boolean } = {},
 ): Promise<RecordOutcome[]> {
   for (let attempt = 0; ; attempt++) {
@@ -103,10 +144,12 @@ export async function recordDeployments(
       const prepared = await prepareAll(deps, inputs, options);
       const results = await deps.db.kysely.transaction().execute(async (trx) => {
         const nowMs = deps.clock.now();
-        const created = await writeNew(trx, deps.db.dialect, prepared, actor, nowMs);
-        if (created) return created;
-        const out: RecordOutcome[] = [];
-        for (const p of prepared) out.push(await write(trx, deps.db.dialect, p, actor, nowMs));
+        let out = await writeNew(trx, deps.db.dialect, prepared, actor, nowMs);
+        if (!out) {
+          out = [];
+          for (const p of prepared) out.push(await write(trx, deps.db.dialect, p, actor, nowMs));
+        }
+        await auditDeployments(trx, actor.audit, out, nowMs);
         return out;
       });
       for (const [index, result] of results.entries()) countRecorded(deps, prepared[index]!, result);

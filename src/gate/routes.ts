@@ -1,6 +1,7 @@
 /** The deploy gate over HTTP: the answer for a service, and overrides recorded for audit. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from '../slo/index.js';
@@ -132,7 +133,12 @@ export function gateRoutes(deps: GateDeps) {
             ]);
           expiresAtMs = nowMs + ms;
         }
-        const created = await createOverride(deps, { service, reason, expiresAtMs }, actor(request));
+        const created = await createOverride(
+          deps,
+          { service, reason, expiresAtMs },
+          actor(request),
+          actorOf(request),
+        );
         return reply.code(201).send(overrideView(created, nowMs));
       },
     );
@@ -172,7 +178,10 @@ export function gateRoutes(deps: GateDeps) {
         },
       },
       async (request) =>
-        overrideView(await revokeOverride(deps, request.params.id, actor(request)), deps.clock.now()),
+        overrideView(
+          await revokeOverride(deps, request.params.id, actor(request), actorOf(request)),
+          deps.clock.now(),
+        ),
     );
   };
 }

@@ -3,6 +3,7 @@
  * and overrides — recorded with who, why and until when, revoked but never deleted (audit).
  */
 import { randomUUID } from 'node:crypto';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db, GateOverrideTable } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
@@ -71,6 +72,7 @@ export async function createOverride(
   deps: GateDeps,
   input: { service: string; reason: string; expiresAtMs: number },
   actor: string,
+  audit?: AuditScope,
 ): Promise<GateOverride> {
   checkService(deps.catalog(), input.service);
   const nowMs = deps.clock.now();
@@ -92,8 +94,18 @@ export async function createOverride(
     revoked_at: null,
     revoked_by: null,
   };
-  await deps.db.kysely.insertInto('gate_overrides').values(row).execute();
-  return fromRow(row);
+  const created = fromRow(row);
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    await trx.insertInto('gate_overrides').values(row).execute();
+    await recordAudit(trx, audit, {
+      action: 'gate.override.create',
+      targetType: 'gate-override',
+      targetId: row.id,
+      after: { ...created },
+      atMs: nowMs,
+    });
+  });
+  return created;
 }
 
 export async function listOverrides(
@@ -112,7 +124,12 @@ export async function listOverrides(
 }
 
 /** Ends an override now; the record stays for audit. Revoking twice is a no-op. */
-export async function revokeOverride(deps: GateDeps, id: string, actor: string): Promise<GateOverride> {
+export async function revokeOverride(
+  deps: GateDeps,
+  id: string,
+  actor: string,
+  audit?: AuditScope,
+): Promise<GateOverride> {
   return deps.db.kysely.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('gate_overrides').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError('NotFound', `no gate override with id ${JSON.stringify(id)}`);
@@ -123,6 +140,15 @@ export async function revokeOverride(deps: GateDeps, id: string, actor: string):
       .set({ revoked_at: nowMs, revoked_by: actor })
       .where('id', '=', id)
       .execute();
-    return fromRow({ ...row, revoked_at: nowMs, revoked_by: actor });
+    const revoked = fromRow({ ...row, revoked_at: nowMs, revoked_by: actor });
+    await recordAudit(trx, audit, {
+      action: 'gate.override.revoke',
+      targetType: 'gate-override',
+      targetId: id,
+      before: { ...fromRow(row) },
+      after: { ...revoked },
+      atMs: nowMs,
+    });
+    return revoked;
   });
 }

@@ -3,6 +3,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import { httpUrl } from '../platform/urls.js';
@@ -113,7 +114,12 @@ export function actionItemRoutes(
         checkRisk(deps.catalog(), request.body.risk);
         return reply
           .code(201)
-          .send(actionItemView(await createActionItem(deps, request.params.id, request.body), today()));
+          .send(
+            actionItemView(
+              await createActionItem(deps, request.params.id, request.body, actorOf(request)),
+              today(),
+            ),
+          );
       },
     );
 
@@ -139,7 +145,10 @@ export function actionItemRoutes(
         },
       },
       async (request) =>
-        actionItemView(await changeActionItem(deps, request.params.id, request.body), today()),
+        actionItemView(
+          await changeActionItem(deps, request.params.id, request.body, actorOf(request)),
+          today(),
+        ),
     );
 
     api.get(

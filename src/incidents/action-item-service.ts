@@ -1,6 +1,7 @@
 /** Action-item use cases over the database: add to a postmortem, change, and list with filters. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { ActionItemTable, Database } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import {
@@ -60,12 +61,19 @@ function toRow(item: ActionItem): ActionItemTable {
   };
 }
 
+/** An action item as the audit log compares it: without the time every write stamps. */
+function audited(item: ActionItem): Record<string, unknown> {
+  const { updatedAtMs: _updated, ...fields } = item;
+  return fields;
+}
+
 const fromRow = (row: Pick<ActionItemTable, 'item'>) => JSON.parse(row.item) as ActionItem;
 
 export async function createActionItem(
   deps: IncidentDeps,
   postmortemId: string,
   input: ActionItemInput,
+  audit?: AuditScope,
 ): Promise<ActionItem> {
   const postmortem = await deps.db.kysely
     .selectFrom('postmortems')
@@ -91,7 +99,16 @@ export async function createActionItem(
     updatedAtMs: nowMs,
     closedAtMs: status === 'open' ? undefined : nowMs,
   };
-  await deps.db.kysely.insertInto('action_items').values(toRow(item)).execute();
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    await trx.insertInto('action_items').values(toRow(item)).execute();
+    await recordAudit(trx, audit, {
+      action: 'action-item.create',
+      targetType: 'action-item',
+      targetId: item.id,
+      after: audited(item),
+      atMs: nowMs,
+    });
+  });
   return item;
 }
 
@@ -112,6 +129,7 @@ export async function changeActionItem(
   deps: IncidentDeps,
   id: string,
   change: ActionItemChange,
+  audit?: AuditScope,
 ): Promise<ActionItem> {
   const nowMs = deps.clock.now();
   return deps.db.kysely.transaction().execute(async (trx) => {
@@ -136,6 +154,14 @@ export async function changeActionItem(
     };
     const { id: _, ...row } = toRow(next);
     await trx.updateTable('action_items').set(row).where('id', '=', id).execute();
+    await recordAudit(trx, audit, {
+      action: 'action-item.update',
+      targetType: 'action-item',
+      targetId: id,
+      before: audited(current),
+      after: audited(next),
+      atMs: nowMs,
+    });
     return next;
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import type { App } from '../platform/http/index.js';
 import { alertmanagerPayloadSchema } from './alertmanager.js';
 import { incidentFromAlert, incidentFromAlertmanager } from './intake.js';
@@ -27,6 +28,7 @@ export function integrationRoutes(deps: IncidentDeps) {
         return incidentFromAlert(deps, request.params.id, {
           name: request.principal?.name ?? 'anonymous',
           source: 'alert',
+          audit: actorOf(request),
         });
       },
     );
@@ -54,6 +56,8 @@ export function integrationRoutes(deps: IncidentDeps) {
         return incidentFromAlertmanager(deps, request.body, {
           name: request.principal?.name ?? 'alertmanager',
           source: 'alertmanager',
+          // Audited: the incidents it declares. Alert lines on a timeline are not (every resend).
+          audit: actorOf(request),
         });
       },
     );

@@ -1,6 +1,7 @@
 /** Postmortems over HTTP: drafted from incidents, edited as markdown, reviewed and published; served as sanitised HTML too. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import type { App } from '../platform/http/index.js';
 import { renderMarkdown } from '../platform/markdown.js';
 import type { Catalog } from '../slo/index.js';
@@ -76,6 +77,7 @@ export function postmortemRoutes(
           deps.catalog(),
           [request.params.ref, ...request.body.alsoCovers],
           { language: request.query.lang, timeZone: deps.timeZone },
+          actorOf(request),
         );
         return reply.code(201).send(view(created, [], today()));
       },
@@ -130,7 +132,9 @@ export function postmortemRoutes(
         },
       },
       async (request) =>
-        withItems(await changePostmortem(deps, deps.catalog(), request.params.id, request.body)),
+        withItems(
+          await changePostmortem(deps, deps.catalog(), request.params.id, request.body, actorOf(request)),
+        ),
     );
   };
 }

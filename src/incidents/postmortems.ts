@@ -1,5 +1,6 @@
 /** Postmortem use cases over the database: draft from incidents, list, read, edit and move status. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { PostmortemTable } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { Catalog } from '../slo/index.js';
@@ -25,6 +26,16 @@ export interface Postmortem {
   readonly updatedAtMs: number;
 }
 
+/** A postmortem as the audit log keeps it: its markdown (up to 500 kB) as a digest and length. */
+function audited(p: Postmortem): Record<string, unknown> {
+  const digest = createHash('sha256').update(p.markdown).digest('hex').slice(0, 16);
+  return {
+    status: p.status,
+    incidents: p.incidents,
+    markdown: `sha256:${digest} (${p.markdown.length} chars)`,
+  };
+}
+
 function fromRow(row: PostmortemTable): Postmortem {
   return {
     id: row.id,
@@ -42,6 +53,7 @@ export async function createPostmortem(
   catalog: Catalog,
   refs: readonly string[],
   options: WriteUpOptions = {},
+  audit?: AuditScope,
 ): Promise<Postmortem> {
   const covered: CoveredIncident[] = [];
   for (const ref of refs) {
@@ -58,8 +70,18 @@ export async function createPostmortem(
     created_at: nowMs,
     updated_at: nowMs,
   };
-  await deps.db.kysely.insertInto('postmortems').values(row).execute();
-  return fromRow(row);
+  const created = fromRow(row);
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    await trx.insertInto('postmortems').values(row).execute();
+    await recordAudit(trx, audit, {
+      action: 'postmortem.create',
+      targetType: 'postmortem',
+      targetId: row.id,
+      after: audited(created),
+      atMs: nowMs,
+    });
+  });
+  return created;
 }
 
 export async function listPostmortems(deps: IncidentDeps): Promise<Postmortem[]> {
@@ -104,6 +126,7 @@ export async function changePostmortem(
   catalog: Catalog,
   id: string,
   change: { markdown?: string | undefined; status?: PostmortemStatus | undefined },
+  audit?: AuditScope,
 ): Promise<Postmortem> {
   const current = await getPostmortem(deps, id);
   if (current.status === 'published' && (change.markdown !== undefined || change.status !== undefined))
@@ -134,10 +157,20 @@ export async function changePostmortem(
     status: change.status ?? current.status,
     updatedAtMs: deps.clock.now(),
   };
-  await deps.db.kysely
-    .updateTable('postmortems')
-    .set({ markdown: next.markdown, status: next.status, updated_at: next.updatedAtMs })
-    .where('id', '=', id)
-    .execute();
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('postmortems')
+      .set({ markdown: next.markdown, status: next.status, updated_at: next.updatedAtMs })
+      .where('id', '=', id)
+      .execute();
+    await recordAudit(trx, audit, {
+      action: 'postmortem.update',
+      targetType: 'postmortem',
+      targetId: id,
+      before: audited(current),
+      after: audited(next),
+      atMs: next.updatedAtMs,
+    });
+  });
   return next;
 }

@@ -1,6 +1,7 @@
 /** /api/v1/incidents — declare, read, change, and add notes; thin over the incident service. */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf as auditScopeOf, type RequestLike } from '../platform/audit/index.js';
 import type { App } from '../platform/http/index.js';
 import { httpUrl } from '../platform/urls.js';
 import type { Catalog } from '../slo/index.js';
@@ -140,9 +141,10 @@ export function incidentRoutes(
     const api = app.withTypeProvider<ZodTypeProvider>();
     // The configured scale, so the OpenAPI document lists the severities this server takes.
     const severity = z.enum(severityScale(deps).names as [string, ...string[]]);
-    const actorOf = (request: { principal?: { name: string } | undefined }) => ({
+    const actorOf = (request: RequestLike) => ({
       name: request.principal?.name ?? 'anonymous',
       source: 'api',
+      audit: auditScopeOf(request),
     });
 
     api.post(
@@ -370,7 +372,15 @@ export function incidentRoutes(
         },
       },
       async (request) =>
-        eventView(await markEvent(deps, request.params.ref, request.params.eventId, request.body)),
+        eventView(
+          await markEvent(
+            deps,
+            request.params.ref,
+            request.params.eventId,
+            request.body,
+            auditScopeOf(request),
+          ),
+        ),
     );
   };
 }

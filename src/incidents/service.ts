@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { Clock } from '../platform/clock.js';
 import { type Database, type Db, isUniqueViolation } from '../platform/db/index.js';
 import { AppError, type ProblemDetail } from '../platform/errors.js';
@@ -116,6 +117,14 @@ export interface IncidentChange {
 export interface Actor {
   readonly name: string;
   readonly source: string;
+  /** Who to write in the audit log (a person's request, Slack action or CLI run); none for the server's own writes. */
+  readonly audit?: AuditScope | undefined;
+}
+
+/** An incident as the audit log compares it: without the fields every write touches. */
+function audited(incident: Incident): Record<string, unknown> {
+  const { updatedAtMs: _updated, alertKeys: _alerts, ...fields } = incident;
+  return fields;
 }
 
 export interface DeclareInput {
@@ -210,6 +219,13 @@ export async function declareIncident(
           kind: 'declared',
           actor,
           text: SYSTEM_EVENT_TEXT.declared(incident.severity, incident.title),
+        });
+        await recordAudit(trx, actor.audit, {
+          action: 'incident.create',
+          targetType: 'incident',
+          targetId: incident.reference,
+          after: audited(incident),
+          atMs: nowMs,
         });
         await deps.onChange?.(trx, { kind: 'declared', incident, atMs: nowMs });
         return incident;
@@ -362,6 +378,15 @@ export async function changeIncident(
       .where('id', '=', next.id)
       .execute();
     for (const event of events) await addEvent(trx, next.id, nowMs, { ...event, actor });
+    await recordAudit(trx, actor.audit, {
+      action:
+        next.status === 'resolved' && current.status !== 'resolved' ? 'incident.resolve' : 'incident.update',
+      targetType: 'incident',
+      targetId: next.reference,
+      before: audited(current),
+      after: audited(next),
+      atMs: nowMs,
+    });
     await deps.onChange?.(trx, { kind: 'changed', incident: next, atMs: nowMs });
     return next;
   });
@@ -379,13 +404,21 @@ export async function addNote(
   return deps.db.kysely.transaction().execute(async (trx) => {
     const incident = await findIncident(trx, ref, deps.db.dialect);
     await trx.updateTable('incidents').set({ updated_at: nowMs }).where('id', '=', incident.id).execute();
-    return addEvent(trx, incident.id, nowMs, {
+    const event = await addEvent(trx, incident.id, nowMs, {
       kind: 'note',
       actor,
       text: note.text,
       starred: note.starred,
       public: note.public,
     });
+    await recordAudit(trx, actor.audit, {
+      action: 'incident.note',
+      targetType: 'incident',
+      targetId: incident.reference,
+      after: { event: event.id, text: event.text, starred: event.starred, public: event.public },
+      atMs: nowMs,
+    });
+    return event;
   });
 }
 
@@ -395,6 +428,7 @@ export async function markEvent(
   ref: string,
   eventId: string,
   flags: { starred?: boolean | undefined; public?: boolean | undefined },
+  audit?: AuditScope,
 ): Promise<TimelineEvent> {
   return deps.db.kysely.transaction().execute(async (trx) => {
     const incident = await findIncident(trx, ref, deps.db.dialect);
@@ -420,11 +454,16 @@ export async function markEvent(
       .set({ event: JSON.stringify(next) })
       .where('id', '=', eventId)
       .execute();
-    await trx
-      .updateTable('incidents')
-      .set({ updated_at: deps.clock.now() })
-      .where('id', '=', incident.id)
-      .execute();
+    const nowMs = deps.clock.now();
+    await trx.updateTable('incidents').set({ updated_at: nowMs }).where('id', '=', incident.id).execute();
+    await recordAudit(trx, audit, {
+      action: 'incident.event.update',
+      targetType: 'incident-event',
+      targetId: `${incident.reference}/${eventId}`,
+      before: { starred: current.starred, public: current.public },
+      after: { starred: next.starred, public: next.public },
+      atMs: nowMs,
+    });
     return next;
   });
 }

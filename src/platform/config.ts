@@ -587,6 +587,8 @@ const configSchema = z.strictObject({
       resolvedAlertsDays: retentionDays(90),
       /** Outbox rows (notifications, Slack calls, mail) delivered or given up this long ago are deleted. */
       outboxDays: retentionDays(90),
+      /** Audit events (src/platform/audit) older than this are deleted. */
+      auditDays: retentionDays(400),
     })
     .prefault({})
     .superRefine((retention, context) => {

@@ -5,9 +5,16 @@
  * Risks written in spec files stay owned by their file: the API refuses to change them.
  */
 import { Document, parse as parseYaml } from 'yaml';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import { AppError, invalid, type ProblemDetail } from '../platform/errors.js';
 import type { RiskDefinition } from '../slo/index.js';
-import { MANAGED_PREFIX, SHINRAI_V1, type SpecStore, UPLOAD_PREFIX } from '../slo/index.js';
+import {
+  MANAGED_PREFIX,
+  type ManagedFileAudit,
+  SHINRAI_V1,
+  type SpecStore,
+  UPLOAD_PREFIX,
+} from '../slo/index.js';
 
 /** A Risk's spec as written in YAML: durations such as `5m` / `30d`, impact `100%` or 1. */
 export interface RiskSpecInput {
@@ -76,13 +83,14 @@ export async function putRisk(
   specs: SpecStore,
   name: string,
   input: RiskSpecInput,
+  audit?: AuditScope,
 ): Promise<{ created: boolean }> {
   if (!RISK_NAME.test(name) || name.length > 63)
     throw invalid(`risk name "${name}": use 1–63 lowercase letters, digits and "-", e.g. db-failover-manual`);
   const path = managedRiskPath(name);
   refuseFileRisk(specs, name, 'change');
   const text = riskDocument(name, input);
-  const result = await specs.putManagedFile(path, text);
+  const result = await specs.putManagedFile(path, text, riskAudit(audit, name, text));
   if (!result.ok) {
     const errors: ProblemDetail[] = result.errors.map((d) => {
       const field = fieldAt(text, d.line);
@@ -104,6 +112,7 @@ export async function patchRisk(
   specs: SpecStore,
   name: string,
   patch: Partial<RiskSpecInput>,
+  audit?: AuditScope,
 ): Promise<void> {
   const path = managedRiskPath(name);
   refuseFileRisk(specs, name, 'change');
@@ -112,13 +121,41 @@ export async function patchRisk(
     throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
   const written = (parseYaml(text) as { spec: RiskSpecInput }).spec;
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  await putRisk(specs, name, { ...written, ...defined });
+  await putRisk(specs, name, { ...written, ...defined }, audit);
 }
 
 /** Removes a risk written through the API. */
-export async function deleteRisk(specs: SpecStore, name: string): Promise<void> {
+export async function deleteRisk(specs: SpecStore, name: string, audit?: AuditScope): Promise<void> {
   const path = managedRiskPath(name);
   refuseFileRisk(specs, name, 'remove');
-  if (!RISK_NAME.test(name) || !(await specs.deleteManagedFile(path)))
+  if (!RISK_NAME.test(name) || !(await specs.deleteManagedFile(path, riskAudit(audit, name, undefined))))
     throw new AppError('NotFound', `no risk ${JSON.stringify(name)} written through the API`);
+}
+
+/** The risk's spec fields in a stored document, for the audit log's before/after. */
+function specFields(text: string | undefined): Record<string, unknown> | null {
+  if (text === undefined) return null;
+  try {
+    return { ...((parseYaml(text) as { spec?: Record<string, unknown> }).spec ?? {}) };
+  } catch {
+    return { document: text };
+  }
+}
+
+/** Records a write of the risk `name` (next: its new document; undefined: removed). */
+function riskAudit(
+  audit: AuditScope | undefined,
+  name: string,
+  next: string | undefined,
+): ManagedFileAudit | undefined {
+  if (!audit) return undefined;
+  return (trx, previous, atMs) =>
+    recordAudit(trx, audit, {
+      action: next === undefined ? 'risk.delete' : previous === undefined ? 'risk.create' : 'risk.update',
+      targetType: 'risk',
+      targetId: name,
+      before: specFields(previous),
+      after: specFields(next),
+      atMs,
+    });
 }

@@ -5,6 +5,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type IncidentDeps, listIncidents } from '../incidents/index.js';
+import { actorOf } from '../platform/audit/index.js';
 import { AppError } from '../platform/errors.js';
 import type { App } from '../platform/http/index.js';
 import type { Catalog, SpecStore } from '../slo/index.js';
@@ -300,7 +301,7 @@ export function riskRoutes(
         },
       },
       async (request, reply) => {
-        const { created } = await putRisk(specs, request.params.name, request.body);
+        const { created } = await putRisk(specs, request.params.name, request.body, actorOf(request));
         return reply.code(created ? 201 : 200).send(await rowOf(request.params.name));
       },
     );
@@ -321,7 +322,7 @@ export function riskRoutes(
         },
       },
       async (request) => {
-        await patchRisk(specs, request.params.name, request.body);
+        await patchRisk(specs, request.params.name, request.body, actorOf(request));
         return rowOf(request.params.name);
       },
     );
@@ -338,7 +339,7 @@ export function riskRoutes(
         },
       },
       async (request, reply) => {
-        await deleteRisk(specs, request.params.name);
+        await deleteRisk(specs, request.params.name, actorOf(request));
         return reply.code(204).send(null);
       },
     );

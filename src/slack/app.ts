@@ -24,6 +24,7 @@ import {
   markEvent,
   reviseNote,
 } from '../incidents/index.js';
+import { slackActor } from '../platform/audit/index.js';
 import type { Role } from '../platform/auth/index.js';
 import { roleAllows } from '../platform/auth/index.js';
 import type { Config } from '../platform/config.js';
@@ -317,7 +318,12 @@ export class SlackApp {
   }
 
   actor(person: SlackPerson): Actor {
-    return { name: slackRoleHolder(person), source: 'slack' };
+    const name = slackRoleHolder(person);
+    return {
+      name,
+      source: 'slack',
+      audit: { ...slackActor({ id: person.id, name }), role: this.roleOf(person) ?? null },
+    };
   }
 
   private async onCommand(
@@ -646,7 +652,8 @@ export class SlackApp {
     const person = await this.person(client, event.user);
     if (person.isBot) return;
     const text = await this.timelineText(client, channel, ts, String(event.text ?? ''));
-    const note = await addNote(deps, link.incidentId, { text }, this.actor(person));
+    // Chat mirrored onto the timeline is conversation, not a change someone made: not audited.
+    const note = await addNote(deps, link.incidentId, { text }, { ...this.actor(person), audit: undefined });
     await recordMessage(this.db, {
       channelId: channel,
       messageTs: ts,
@@ -678,7 +685,13 @@ export class SlackApp {
     const person = await this.person(client, String(event.user ?? ''));
     const role = this.roleOf(person);
     if (!role || !roleAllows(role, 'editor')) return;
-    await markEvent(this.deps.incidents, recorded.incidentId, recorded.eventId, { starred: added });
+    await markEvent(
+      this.deps.incidents,
+      recorded.incidentId,
+      recorded.eventId,
+      { starred: added },
+      this.actor(person).audit,
+    );
   }
 
   /** Someone joined an incident channel: an ephemeral catch-up in their language. */

@@ -194,12 +194,18 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
     }),
   );
   listen(CARD_ACTIONS.postmortem, (client, press) =>
-    asEditor(client, press, async (_person, language) => {
+    asEditor(client, press, async (person, language) => {
       const deps = incidents();
       const id = cardIncidentId(press.blockId, press.value) ?? '';
       const { incident } = await getIncident(deps, id);
       if (!deps.catalog) throw new AppError('Unavailable', 'no specs are loaded');
-      const postmortem = await createPostmortem(deps, deps.catalog(), [incident.id], { language });
+      const postmortem = await createPostmortem(
+        deps,
+        deps.catalog(),
+        [incident.id],
+        { language },
+        host.actor(person).audit,
+      );
       return TEXT[language].postmortem(incident.reference, postmortem.id);
     }),
   );
@@ -217,6 +223,7 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
           alert,
           { verdict, note: '', by: holder(person) },
           incidents().clock.now(),
+          host.actor(person).audit,
         );
         return TEXT[language].feedback(verdict);
       }),
@@ -240,6 +247,7 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
           createdBy: holder(person),
         },
         nowMs,
+        host.actor(person).audit,
       );
       return TEXT[language].silenced(new Date(silence.endsAtMs).toISOString());
     }),

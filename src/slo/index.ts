@@ -102,4 +102,4 @@ export { SHINRAI_V1 } from './spec/shinrai-v1.js';
 export { parsePrometheusDuration } from './spec/sloth.js';
 export { SpecLoader } from './spec/spec-loader.js';
 export { specSourceRoutes } from './spec-source-routes.js';
-export { MANAGED_PREFIX, SpecStore, UPLOAD_PREFIX } from './spec-store.js';
+export { MANAGED_PREFIX, type ManagedFileAudit, SpecStore, UPLOAD_PREFIX } from './spec-store.js';

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../platform/audit/index.js';
 import { AppError, invalid } from '../platform/errors.js';
 import { type App, EncodedBody, sendEncoded } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from './duration.js';
@@ -356,7 +357,7 @@ export function sloRoutes(deps: SloRouteDeps) {
         },
       },
       async (request) => {
-        await deps.specs.putFiles(request.body.files);
+        await deps.specs.putFiles(request.body.files, actorOf(request));
         return specsReport(deps.specs);
       },
     );

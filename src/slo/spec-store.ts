@@ -4,11 +4,15 @@
  * directory changes or an upload lands; an invalid object is reported and skipped, never hiding
  * the valid ones.
  */
+
+import { createHash } from 'node:crypto';
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { type AuditScope, recordAudit } from '../platform/audit/index.js';
 import type { Clock } from '../platform/clock.js';
-import type { Db } from '../platform/db/index.js';
+import type { Database, Db } from '../platform/db/index.js';
 import { AppError, invalid } from '../platform/errors.js';
 import type { ShinraiMetrics } from '../platform/metrics.js';
 import type { ConfiguredTargetName } from '../platform/notification-targets.js';
@@ -94,6 +98,35 @@ function untrustedUpload(found: readonly Diagnostic[]) {
 
 function uploadTexts(files: readonly { path: string; content: string }[]) {
   return files.map((f) => ({ file: `${UPLOAD_PREFIX}${f.path}`, text: f.content }));
+}
+
+/**
+ * Records a managed file's write in the audit log, on the write's transaction: `previous` is the
+ * file's text before it (undefined: there was none).
+ */
+export type ManagedFileAudit = (
+  trx: Kysely<Database>,
+  previous: string | undefined,
+  atMs: number,
+) => Promise<void>;
+
+async function managedContent(trx: Kysely<Database>, path: string): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('spec_files')
+    .select('content')
+    .where('path', '=', path)
+    .executeTakeFirst();
+  return row?.content;
+}
+
+/** Uploaded files as the audit log keeps them: a digest and size per path, not the whole text. */
+function fileDigests(files: readonly { path: string; content: string }[]): Record<string, string> {
+  return Object.fromEntries(
+    files.map((f) => [
+      f.path,
+      `sha256:${createHash('sha256').update(f.content).digest('hex').slice(0, 16)} (${Buffer.byteLength(f.content)} bytes)`,
+    ]),
+  );
 }
 
 export class SpecStore {
@@ -183,7 +216,10 @@ export class SpecStore {
    * their own API (under MANAGED_PREFIX, e.g. risks) are kept: a CI job uploading its specs must
    * not wipe what people wrote in the UI or the CLI.
    */
-  async putFiles(files: readonly { path: string; content: string }[]): Promise<LoadedSpecs> {
+  async putFiles(
+    files: readonly { path: string; content: string }[],
+    audit?: AuditScope,
+  ): Promise<LoadedSpecs> {
     const paths = new Set<string>();
     for (const file of files) {
       checkUploadPath(file.path);
@@ -197,12 +233,27 @@ export class SpecStore {
     await this.checkUpload(files);
     const now = this.deps.clock.now();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const previous = audit
+        ? await trx
+            .selectFrom('spec_files')
+            .select(['path', 'content'])
+            .where('path', 'not like', `${MANAGED_PREFIX}%`)
+            .execute()
+        : [];
       await trx.deleteFrom('spec_files').where('path', 'not like', `${MANAGED_PREFIX}%`).execute();
       if (files.length)
         await trx
           .insertInto('spec_files')
           .values(files.map((f) => ({ path: f.path, content: f.content, updated_at: now })))
           .execute();
+      await recordAudit(trx, audit, {
+        action: 'spec.upload',
+        targetType: 'specs',
+        targetId: 'uploaded',
+        before: fileDigests(previous),
+        after: fileDigests(files),
+        atMs: now,
+      });
     });
     return this.reload();
   }
@@ -215,6 +266,7 @@ export class SpecStore {
   async putManagedFile(
     path: string,
     content: string,
+    audit?: ManagedFileAudit,
   ): Promise<{ ok: true; created: boolean } | { ok: false; errors: Diagnostic[] }> {
     checkManagedPath(path);
     const uploaded = await this.uploadedFiles();
@@ -229,11 +281,15 @@ export class SpecStore {
     );
     if (errors.length) return { ok: false, errors };
     const now = this.deps.clock.now();
-    await this.deps.db.kysely
-      .insertInto('spec_files')
-      .values({ path, content, updated_at: now })
-      .onConflict((oc) => oc.column('path').doUpdateSet({ content, updated_at: now }))
-      .execute();
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const previous = audit ? await managedContent(trx, path) : undefined;
+      await trx
+        .insertInto('spec_files')
+        .values({ path, content, updated_at: now })
+        .onConflict((oc) => oc.column('path').doUpdateSet({ content, updated_at: now }))
+        .execute();
+      await audit?.(trx, previous, now);
+    });
     await this.reload();
     return { ok: true, created: others.length === uploaded.length };
   }
@@ -250,13 +306,16 @@ export class SpecStore {
   }
 
   /** Removes one managed file; false when there was none. */
-  async deleteManagedFile(path: string): Promise<boolean> {
+  async deleteManagedFile(path: string, audit?: ManagedFileAudit): Promise<boolean> {
     checkManagedPath(path);
-    const deleted = await this.deps.db.kysely
-      .deleteFrom('spec_files')
-      .where('path', '=', path)
-      .executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) return false;
+    const deleted = await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const previous = audit ? await managedContent(trx, path) : undefined;
+      const result = await trx.deleteFrom('spec_files').where('path', '=', path).executeTakeFirst();
+      const gone = Number(result.numDeletedRows) > 0;
+      if (gone) await audit?.(trx, previous, this.deps.clock.now());
+      return gone;
+    });
+    if (!deleted) return false;
     await this.reload();
     return true;
   }

@@ -91,6 +91,30 @@ export function signSlackRequest(
   return { 'x-slack-signature': `v0=${signature}`, 'x-slack-request-timestamp': String(timestampSeconds) };
 }
 
+/**
+ * Sends `/shinrai <text>` from `user` in `channel` to a Shinrai at `baseUrl`, signed as Slack
+ * signs a slash command; answers the HTTP response.
+ */
+export function sendSlashCommand(
+  baseUrl: string,
+  secret: string,
+  command: { readonly user: string; readonly channel: string; readonly text: string },
+): Promise<Response> {
+  const body = new URLSearchParams({
+    command: '/shinrai',
+    text: command.text,
+    user_id: command.user,
+    channel_id: command.channel,
+    team_id: FAKE_TEAM_ID,
+    trigger_id: `trigger.${command.user}.${Date.now()}.${Math.random().toString(36).slice(2)}`,
+  }).toString();
+  return fetch(`${baseUrl}/api/v1/integrations/slack/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, secret) },
+    body,
+  });
+}
+
 const CHANNEL_NAME = /^[a-z0-9_\-\p{L}\p{N}]+$/u;
 
 export class FakeSlack {

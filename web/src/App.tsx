@@ -6,6 +6,7 @@ import { getToken, onTokenChange, setToken } from './api';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { ActionItemsPage } from './pages/ActionItemsPage';
 import { AlertsPage } from './pages/AlertsPage';
+import { AuditPage, useIsAdmin } from './pages/AuditPage';
 import { DeliveryPage } from './pages/DeliveryPage';
 import { IncidentDetailPage } from './pages/IncidentDetailPage';
 import { IncidentsPage } from './pages/IncidentsPage';
@@ -102,6 +103,7 @@ function Page() {
   if (path === '/action-items') return <ActionItemsPage />;
   if (path === '/risks') return <RisksPage />;
   if (path === '/delivery') return <DeliveryPage />;
+  if (path === '/audit') return <AuditPage />;
   const slo = match('/slos/:id', path);
   if (slo) return <SloPage id={slo.id!} />;
   const incident = match('/incidents/:ref', path);
@@ -126,6 +128,7 @@ function NotFound() {
 export function App() {
   const { t } = useTranslation();
   const { path } = useLocation();
+  const isAdmin = useIsAdmin();
   const [wall, setWall] = useState(() => new URLSearchParams(location.search).has('wall'));
   useEffect(() => {
     document.documentElement.classList.toggle('wall', wall);
@@ -141,6 +144,8 @@ export function App() {
     },
     { href: '/risks', label: t('nav.risks'), active: path.startsWith('/risks') },
     { href: '/delivery', label: t('nav.delivery'), active: path.startsWith('/delivery') },
+    // The audit log is for admins only: nobody else sees the link (the API answers them 403).
+    ...(isAdmin ? [{ href: '/audit', label: t('nav.audit'), active: path.startsWith('/audit') }] : []),
   ];
   return (
     <>

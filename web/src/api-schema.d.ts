@@ -2978,6 +2978,67 @@ export interface paths {
       };
     };
   };
+  "/api/v1/audit": {
+    /** The audit log (admin): every write with who, which credential, what changed and from where; NDJSON export with Accept: application/x-ndjson or format=ndjson */
+    get: {
+      parameters: {
+        query?: {
+          /** @description exactly this actor */
+          actor?: string;
+          /** @description actions starting with this, e.g. incident or risk.update */
+          action?: string;
+          targetType?: string;
+          targetId?: string;
+          /** @description events at or after */
+          since?: string;
+          /** @description events before */
+          until?: string;
+          limit?: number;
+          /** @description nextCursor of the previous page: the events after it */
+          cursor?: string;
+          format?: "json" | "ndjson";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              events: ({
+                  /** @description sorts like `at`; the cursor of the next page */
+                  id: string;
+                  at: string;
+                  /** @description token name, SSO user, Slack user or OS user (CLI) */
+                  actor: string;
+                  /** @description token:<id>, session:<subject>, slack:<user id> or cli:<os user> */
+                  credential: string;
+                  role: string | null;
+                  /** @description e.g. incident.create, risk.update, silence.delete (docs/audit.md) */
+                  action: string;
+                  target: {
+                    type: string;
+                    id: string;
+                  };
+                  /** @description the changed fields only, before and after; secrets are "[redacted]" */
+                  changes: {
+                    before: {
+                      [key: string]: unknown;
+                    };
+                    after: {
+                      [key: string]: unknown;
+                    };
+                  };
+                  clientAddress: string | null;
+                  requestId: string | null;
+                })[];
+              /** @description pass as cursor for the next page; null at the end */
+              nextCursor: string | null;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/sli/{name}/events": {
     /**
      * Send SLI data: counts or raw events

@@ -264,3 +264,13 @@ export type Suspect = Answer<'/api/v1/incidents/{ref}/suspects', 'get'>['suspect
 export type CausedBy = NonNullable<IncidentDetail['causedBy']>;
 /** `GET /api/v1/deployments/{id}`: one deployment with failure links and budget impact. */
 export type DeploymentDetail = Answer<'/api/v1/deployments/{id}', 'get'>;
+
+// ---- The audit log (issue 20) ----
+
+export type AuditPage = Answer<'/api/v1/audit', 'get'>;
+export type AuditEvent = AuditPage['events'][number];
+
+/** Only an admin may read the audit log; the UI hides it from everyone else. */
+export function mayAudit(who: Pick<Whoami, 'role'>): boolean {
+  return who.role === 'admin';
+}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cliActor } from '../../platform/audit/index.js';
 import { createToken, listTokens, ROLES, type Role, revokeToken } from '../../platform/auth/index.js';
 import { type DbFlags, withDatabaseFlags, withDatabase as withDb } from '../config-flags.js';
 import { table } from '../format.js';
@@ -19,7 +20,7 @@ export function registerToken(program: Command, io: CliIo, setExit: (code: numbe
     // The first token of a new installation may come before the server ever ran: create the database.
     const created = await withDb(
       options,
-      (deps) => createToken(deps, { name: options.name, role: options.role as Role }),
+      (deps) => createToken(deps, { name: options.name, role: options.role as Role }, cliActor()),
       { create: true },
     );
     io.out(created.token);
@@ -45,7 +46,7 @@ export function registerToken(program: Command, io: CliIo, setExit: (code: numbe
   withDatabaseFlags(
     token.command('revoke').description('revoke a token by name or id').argument('<name>'),
   ).action(async (name: string, options: DbFlags) => {
-    await withDb(options, (deps) => revokeToken(deps, name));
+    await withDb(options, (deps) => revokeToken(deps, name, cliActor()));
     io.err(`revoked token "${name}"`);
     setExit(0);
   });

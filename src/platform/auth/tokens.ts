@@ -3,6 +3,7 @@
  * slow password hash adds nothing). The clear token is shown once, at creation.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type AuditScope, recordAudit } from '../audit/index.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -45,6 +46,7 @@ export interface AuthDeps {
 export async function createToken(
   { db, clock }: AuthDeps,
   input: { name: string; role: Role },
+  audit?: AuditScope,
 ): Promise<{ token: string; info: TokenInfo }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(input.name))
     throw invalid(`token name "${input.name}" must be 1–63 letters, digits, ".", "_" or "-"`);
@@ -57,18 +59,28 @@ export async function createToken(
   const token = `shr_${id}_${randomBytes(32).toString('base64url')}`;
   const now = clock.now();
   try {
-    await db.kysely
-      .insertInto('api_tokens')
-      .values({
-        id,
-        name: input.name,
-        role: input.role,
-        token_hash: hash(token),
-        created_at: now,
-        last_used_at: null,
-        revoked_at: null,
-      })
-      .execute();
+    await db.kysely.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('api_tokens')
+        .values({
+          id,
+          name: input.name,
+          role: input.role,
+          token_hash: hash(token),
+          created_at: now,
+          last_used_at: null,
+          revoked_at: null,
+        })
+        .execute();
+      // The token and its hash never reach the log: only what identifies it.
+      await recordAudit(trx, audit, {
+        action: 'token.create',
+        targetType: 'token',
+        targetId: id,
+        after: { name: input.name, role: input.role },
+        atMs: now,
+      });
+    });
   } catch (error) {
     if (/unique|duplicate/i.test((error as Error).message))
       throw conflict(`a token named "${input.name}" already exists`);
@@ -126,12 +138,37 @@ export async function listTokens({ db }: AuthDeps): Promise<TokenInfo[]> {
   }));
 }
 
-export async function revokeToken({ db, clock }: AuthDeps, nameOrId: string): Promise<void> {
-  const result = await db.kysely
-    .updateTable('api_tokens')
-    .set({ revoked_at: clock.now() })
-    .where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)]))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw notFound(`no active token named "${nameOrId}"`);
+export async function revokeToken(
+  { db, clock }: AuthDeps,
+  nameOrId: string,
+  audit?: AuditScope,
+): Promise<void> {
+  const now = clock.now();
+  await db.kysely.transaction().execute(async (trx) => {
+    const active = await trx
+      .selectFrom('api_tokens')
+      .select(['id', 'name'])
+      .where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)]))
+      .where('revoked_at', 'is', null)
+      .execute();
+    if (!active.length) throw notFound(`no active token named "${nameOrId}"`);
+    await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where(
+        'id',
+        'in',
+        active.map((t) => t.id),
+      )
+      .execute();
+    for (const token of active)
+      await recordAudit(trx, audit, {
+        action: 'token.revoke',
+        targetType: 'token',
+        targetId: token.id,
+        before: { name: token.name, revokedAt: null },
+        after: { name: token.name, revokedAt: new Date(now).toISOString() },
+        atMs: now,
+      });
+  });
 }

@@ -6,6 +6,7 @@ export { DatabaseMissingError, type Db, isUniqueViolation, openDatabase, ping } 
 export { HOUR_OF, HOUR_SUMS, migrateToLatest } from './migrations.js';
 export type {
   ActionItemTable,
+  AuditEventTable,
   ChangeTable,
   Database,
   DeploymentTable,

@@ -823,6 +823,50 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('engine_checkpoints').ifExists().execute();
     },
   },
+  '0027_audit_events': {
+    async up(db: Kysely<unknown>) {
+      // The audit log (src/platform/audit): one row per write, inserted in the write's own
+      // transaction. `id` sorts like `at` (zero-padded ms first), so it is the pagination cursor.
+      await db.schema
+        .createTable('audit_events')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('credential', 'text', (c) => c.notNull())
+        .addColumn('role', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_type', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('changes', 'text', (c) => c.notNull())
+        .addColumn('client_address', 'text')
+        .addColumn('request_id', 'text')
+        .execute();
+      // Retention deletes by time; the filters narrow by who, what and which object, newest first.
+      await db.schema.createIndex('audit_events_at').ifNotExists().on('audit_events').column('at').execute();
+      await db.schema
+        .createIndex('audit_events_actor')
+        .ifNotExists()
+        .on('audit_events')
+        .columns(['actor', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('audit_events_action')
+        .ifNotExists()
+        .on('audit_events')
+        .columns(['action', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('audit_events_target')
+        .ifNotExists()
+        .on('audit_events')
+        .columns(['target_type', 'target_id', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('audit_events').ifExists().execute();
+    },
+  },
 };
 
 /** The UTC hour (ms) of a millisecond column, as both databases compute it (integer division). */

@@ -223,6 +223,7 @@ export interface Database {
   slo_status: SloStatusTable;
   slo_history: SloHistoryTable;
   api_tokens: ApiTokenTable;
+  audit_events: AuditEventTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
   alerts: AlertTable;
@@ -467,4 +468,23 @@ export interface ReportScheduleRunTable {
   done_at: number;
   /** Deliveries queued: mails, Slack posts and webhook calls. */
   deliveries: number;
+}
+
+/** One audited write (src/platform/audit): who, with which credential, what, and when. */
+export interface AuditEventTable {
+  /** Sortable like `at`: the zero-padded milliseconds, then a per-process sequence and randomness. */
+  id: string;
+  at: number;
+  actor: string;
+  /** `token:<id>`, `session:<id>`, `slack:<user id>` or `cli:<os user>`. */
+  credential: string;
+  role: string | null;
+  /** `incident.create`, `risk.update`, `silence.delete`, … */
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** JSON `{ before, after }` of the changed fields only, secrets redacted. */
+  changes: string;
+  client_address: string | null;
+  request_id: string | null;
 }

@@ -1,20 +1,12 @@
 /** An incident's cause: the confirmed deployment or commit, or the suggested suspects to confirm (editors). */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useState, useSyncExternalStore } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import {
-  api,
-  type CausedBy,
-  type DeploymentDetail,
-  getToken,
-  mayWrite,
-  onTokenChange,
-  type Suspect,
-  type Whoami,
-} from '../api';
+import { api, type CausedBy, type DeploymentDetail, mayWrite, type Suspect } from '../api';
 import { signed } from '../delivery';
 import { dateTime, number, percent } from '../format';
 import { Link } from '../router';
+import { useWhoami } from '../whoami';
 import { ErrorNotice, Loading } from './common';
 
 /** The abbreviation a commit is shown by; the full sha is in its title. */
@@ -27,13 +19,7 @@ type CauseInput = { deployment: string } | { commit: string } | null;
  * reader, 'pending' until the server has said. A server without /whoami leaves it to the API.
  */
 export function useAccess(): 'write' | 'read' | 'pending' {
-  const token = useSyncExternalStore(onTokenChange, getToken, () => null);
-  const who = useQuery({
-    queryKey: ['whoami', token],
-    queryFn: () => api<Whoami>('/api/v1/whoami'),
-    retry: false,
-    staleTime: Number.POSITIVE_INFINITY,
-  });
+  const who = useWhoami();
   if (who.isPending) return 'pending';
   if (who.error || !who.data) return 'write';
   return mayWrite(who.data) ? 'write' : 'read';

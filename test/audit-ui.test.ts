@@ -1,0 +1,100 @@
+/**
+ * The Audit page in a real browser (Chromium): an admin sees the link, the events with their
+ * changes, filters them, exports the NDJSON the API gives, and reads the page in Japanese; a
+ * viewer sees no link and is told the page is for admins. No console errors, no serious
+ * accessibility problem.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SPECS } from '../src/cli/commands/demo.js';
+import { launchBrowser, openPage, seriousA11yViolations } from './support/browser.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+describe('Audit page', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: string;
+  let viewer: string;
+
+  beforeAll(async () => {
+    server = await startTestServer('sqlite', { specs: DEMO_SPECS, anonymousRead: false });
+    [browser, admin, viewer] = await Promise.all([
+      launchBrowser(),
+      server.token('admin'),
+      server.token('viewer'),
+    ]);
+    const editor = await server.token('editor');
+    const created = await server.request('POST', '/api/v1/incidents', {
+      token: editor,
+      body: { title: 'Checkout errors', severity: 'SEV2' },
+    });
+    expect(created.status).toBe(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** A page signed in with `token` (kept in localStorage before the app's first request). */
+  async function withPage(token: string, run: (page: Page) => Promise<void>): Promise<void> {
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.addInitScript(
+        (t) =>
+          (
+            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+          ).localStorage.setItem('shinrai.token', t),
+        token,
+      );
+      await run(page);
+      expect(problems.errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('lists, filters and exports the events for an admin, in English and Japanese', async () => {
+    await withPage(admin, async (page) => {
+      await page.goto(`${server.shinrai.url}/`);
+      await page.getByRole('link', { name: 'Audit' }).click();
+      const row = page.locator('[data-testid="audit-events"] tbody tr', { hasText: 'incident.create' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('Checkout errors');
+      expect(await row.textContent()).toContain('editor-3');
+      expect(await seriousA11yViolations(page)).toEqual([]);
+
+      await page.getByLabel('Action (prefix)').fill('risk');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('No audit events match.').waitFor();
+      expect(page.url()).toContain('action=risk');
+
+      await page.getByLabel('Action (prefix)').fill('incident');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await row.waitFor();
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export NDJSON' }).click(),
+      ]);
+      expect(file.suggestedFilename()).toBe('shinrai-audit.ndjson');
+      const expected = await (
+        await server.request('GET', '/api/v1/audit?action=incident&format=ndjson', { token: admin })
+      ).text();
+      expect(await readFile((await file.path())!, 'utf8')).toBe(expected);
+
+      await page.getByTestId('language').selectOption('ja');
+      await page.getByRole('heading', { name: '監査ログ' }).waitFor();
+      expect(await page.getByRole('link', { name: '監査ログ' }).count()).toBe(1);
+    });
+  });
+
+  it('shows a viewer no link and says the page is for admins', async () => {
+    await withPage(viewer, async (page) => {
+      await page.goto(`${server.shinrai.url}/audit`);
+      await page.getByText('Only admins can read the audit log.').waitFor();
+      expect(await page.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    });
+  });
+});

@@ -70,6 +70,37 @@ export interface ApiTokenTable {
   revoked_at: number | null;
 }
 
+/** A browser session opened by single sign-on (migration 0026); found by the SHA-256 of its cookie. */
+export interface AuthSessionTable {
+  id_hash: string;
+  /** The provider's `sub`. */
+  subject: string;
+  name: string;
+  email: string | null;
+  role: 'viewer' | 'editor' | 'admin';
+  /** JSON list of team names. */
+  teams: string;
+  /** The ID token, sent back only as the provider's logout hint. */
+  id_token: string | null;
+  created_at: number;
+  last_seen_at: number;
+  /** Absolute expiry (epoch ms); idle expiry is last_seen_at + auth.sessions.idleMinutes. */
+  expires_at: number;
+}
+
+/** A sign-in in flight (migration 0026): deleted when its callback is taken, or 10 minutes on. */
+export interface AuthLoginTable {
+  /** SHA-256 of the `state` sent to the provider. */
+  state_hash: string;
+  /** SHA-256 of the value in the browser's login cookie: the callback must come from that browser. */
+  browser_hash: string;
+  code_verifier: string;
+  nonce: string;
+  /** Where the browser goes after sign-in: a path on this server. */
+  return_to: string;
+  expires_at: number;
+}
+
 /** Spec files uploaded through PUT /api/v1/specs, shared by every replica. */
 export interface SpecFileTable {
   path: string;
@@ -223,6 +254,8 @@ export interface Database {
   slo_status: SloStatusTable;
   slo_history: SloHistoryTable;
   api_tokens: ApiTokenTable;
+  auth_sessions: AuthSessionTable;
+  auth_logins: AuthLoginTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
   alerts: AlertTable;

@@ -249,6 +249,52 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
   });
 });
 
+describe('single sign-on with a provider Shinrai may not trust', () => {
+  let provider: TestProvider;
+  let wrongIssuer: TestServer;
+  let egressRefused: TestServer;
+
+  beforeAll(async () => {
+    provider = await startTestProvider({ shinraiUrl: () => 'http://127.0.0.1:1', people: PEOPLE });
+    const oidc = (issuer: string) => ({
+      issuer,
+      clientId: provider.clientId,
+      redirectUrl: 'http://127.0.0.1:1/auth/callback',
+      defaultRole: 'viewer',
+    });
+    [wrongIssuer, egressRefused] = await Promise.all([
+      // The same provider under another name: its discovery document names another issuer.
+      startTestServer('sqlite', {
+        config: { 'auth.oidc': oidc(provider.issuer.replace('127.0.0.1', 'localhost')) },
+      }),
+      startTestServer('sqlite', {
+        config: { 'auth.oidc': oidc(provider.issuer), 'egress.allow': '10.0.0.0/8' },
+      }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([wrongIssuer?.close(), egressRefused?.close()]);
+    await provider?.close();
+  });
+
+  it('refuses to start a sign-in when the discovery document names another issuer', async () => {
+    const refused = await wrongIssuer.request('GET', '/auth/login');
+    expect(refused.status).toBe(503);
+    const detail = ((await refused.json()) as JsonBody).detail;
+    expect(detail).toMatch(/^the OpenID provider's discovery at http:\/\/localhost:\d+ failed: /);
+    expect(detail).toMatch(/issuer/);
+  });
+
+  it('reaches the provider only where egress.allow lets it', async () => {
+    const refused = await egressRefused.request('GET', '/auth/login');
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as JsonBody).detail).toMatch(
+      /egress refused: .*127\.0\.0\.1.* not allowed by egress\.allow/,
+    );
+  });
+});
+
 async function json(response: Response | Promise<Response>): Promise<JsonBody> {
   return (await response).json() as Promise<JsonBody>;
 }

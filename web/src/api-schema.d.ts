@@ -18,6 +18,80 @@ export interface paths {
                * @enum {string|null}
                */
               role: "viewer" | "editor" | "admin" | null;
+              /**
+               * @description an API token, or a browser session opened by single sign-on
+               * @enum {string}
+               */
+              kind?: "token" | "session";
+              /** @description sessions: the verified e-mail address */
+              email?: string;
+              /** @description sessions: the teams the provider's groups map to */
+              teams?: string[];
+              /** @description sessions: send it as X-CSRF-Token on every write made with the session cookie */
+              csrfToken?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/auth/config": {
+    /** Whether single sign-on is on, and where a browser starts it */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              sso: boolean;
+              loginUrl: string | null;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/auth/login": {
+    /** Starts a sign-in at the OpenID provider (302); `return` is the path to come back to */
+    get: {
+      parameters: {
+        query?: {
+          return?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/auth/callback": {
+    /** The OpenID provider's answer: opens a session (cookie) and goes back (302) */
+    get: {
+      parameters: {
+        query?: {
+          state?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/auth/logout": {
+    /** Ends the caller's session (needs X-CSRF-Token) and names the provider's logout URL, if any */
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              endSessionUrl: string | null;
             };
           };
         };

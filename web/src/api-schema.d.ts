@@ -51,53 +51,6 @@ export interface paths {
       };
     };
   };
-  "/auth/login": {
-    /** Starts a sign-in at the OpenID provider (302); `return` is the path to come back to */
-    get: {
-      parameters: {
-        query?: {
-          return?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
-  };
-  "/auth/callback": {
-    /** The OpenID provider's answer: opens a session (cookie) and goes back (302) */
-    get: {
-      parameters: {
-        query?: {
-          state?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
-  };
-  "/auth/logout": {
-    /** Ends the caller's session (needs X-CSRF-Token) and names the provider's logout URL, if any */
-    post: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              endSessionUrl: string | null;
-            };
-          };
-        };
-      };
-    };
-  };
   "/api/v1/services": {
     /** Services and their SLOs */
     get: {

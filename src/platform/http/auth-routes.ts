@@ -76,6 +76,8 @@ export function authRoutes(deps: AuthRouteDeps) {
         schema: {
           tags: ['auth'],
           summary: 'Starts a sign-in at the OpenID provider (302); `return` is the path to come back to',
+          // A browser's navigation or its cookie, not the bearer API: docs/sso.md describes it.
+          hide: true,
           querystring: z.object({ return: z.string().max(2000).optional() }),
         },
       },
@@ -112,6 +114,8 @@ export function authRoutes(deps: AuthRouteDeps) {
         schema: {
           tags: ['auth'],
           summary: "The OpenID provider's answer: opens a session (cookie) and goes back (302)",
+          // A browser's navigation or its cookie, not the bearer API: docs/sso.md describes it.
+          hide: true,
           querystring: z.object({ state: z.string().max(2000).optional() }).loose(),
         },
       },
@@ -160,6 +164,8 @@ export function authRoutes(deps: AuthRouteDeps) {
           tags: ['auth'],
           summary:
             "Ends the caller's session (needs X-CSRF-Token) and names the provider's logout URL, if any",
+          // A browser's navigation or its cookie, not the bearer API: docs/sso.md describes it.
+          hide: true,
           response: { 200: z.object({ endSessionUrl: z.string().nullable() }) },
         },
       },

@@ -5,6 +5,8 @@
  * tampered state, a nonce of another login, a replayed code and another issuer are refused with
  * no session opened; sessions end when idle, at their absolute end and at sign-out.
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { CookieJar, send, startTestProvider, type TestProvider, walkProvider } from './support/oidc.js';
@@ -24,6 +26,18 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
   let server: TestServer;
   let base = '';
   const clock = new ManualClock(Date.now());
+  // Everything the server logs, at debug: no session cookie or client secret may be in it.
+  const logged: string[] = [];
+  const cookiesSeen = new Set<string>();
+  const log = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logged.push(String(chunk));
+        done();
+      },
+    }),
+  );
 
   beforeAll(async () => {
     const port = await freePort();
@@ -31,6 +45,7 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
     provider = await startTestProvider({ shinraiUrl: () => base, people: PEOPLE });
     server = await startTestServer(dialect, {
       clock,
+      log,
       config: {
         'server.port': port,
         'auth.oidc': {
@@ -53,6 +68,11 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
   afterAll(async () => {
     await server?.close();
     await provider?.close();
+    // Checked after close so the shutdown's lines count too.
+    const text = logged.join('');
+    expect(cookiesSeen.size).toBeGreaterThan(5);
+    expect(logged.length).toBeGreaterThan(0);
+    for (const secret of [provider.clientSecret, ...cookiesSeen]) expect(text).not.toContain(secret);
   });
 
   /** Starts a sign-in at Shinrai: the provider URL it redirects to. */
@@ -73,6 +93,7 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
     expect(set).toMatch(/; SameSite=Lax/);
     expect(set).toMatch(/; Path=\//);
     const who = await json(send(jar, `${base}/api/v1/whoami`));
+    cookiesSeen.add(jar.get(base, COOKIE)!);
     return { jar, csrf: who.csrfToken };
   }
 

@@ -260,6 +260,53 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
     expect(((await replayed.json()) as JsonBody).detail).toMatch(/session has ended/);
   });
 
+  it("lets an admin assign a role over the provider's groups, reaching open sessions at once", async () => {
+    const admin = await server.token('admin');
+    const people = (method: string, person: string, body?: unknown, token = admin) =>
+      server.request(method, `/api/v1/auth/people/${encodeURIComponent(person)}`, { token, body });
+
+    // Carol is in no mapped group: an assignment by her e-mail address lets her in.
+    const assigned = await people('PUT', 'Carol@Example.com', { role: 'viewer', teams: ['marketing'] });
+    expect(assigned.status).toBe(200);
+    expect(await assigned.json()).toMatchObject({
+      person: 'carol@example.com',
+      role: 'viewer',
+      teams: ['marketing'],
+    });
+    const carol = await signIn('carol');
+    expect(await json(send(carol.jar, `${base}/api/v1/whoami`))).toMatchObject({
+      role: 'viewer',
+      teams: ['marketing'],
+    });
+
+    // Alice's open session takes a new role at once; removing it ends her sessions.
+    const alice = await signIn('alice');
+    expect((await people('PUT', 'alice', { role: 'admin' })).status).toBe(200);
+    expect((await json(send(alice.jar, `${base}/api/v1/whoami`))).role).toBe('admin');
+    expect(
+      (await json(server.request('GET', '/api/v1/auth/people', { token: admin }))).map(
+        (p: JsonBody) => p.person,
+      ),
+    ).toEqual(['alice', 'carol@example.com']);
+    const removed = await people('DELETE', 'alice');
+    expect(await removed.json()).toEqual({ endedSessions: 1 });
+    expect((await send(alice.jar, `${base}/api/v1/whoami`)).status).toBe(401);
+    expect((await people('DELETE', 'alice')).status).toBe(404);
+
+    // Only admins; clear refusals for bad input.
+    expect(
+      (await people('PUT', 'x@example.com', { role: 'admin' }, await server.token('editor'))).status,
+    ).toBe(403);
+    expect(
+      (await server.request('GET', '/api/v1/auth/people', { token: await server.token('editor') })).status,
+    ).toBe(403);
+    const badTeam = await people('PUT', 'x@example.com', { role: 'viewer', teams: ['no spaces'] });
+    expect(badTeam.status).toBe(400);
+    expect(((await badTeam.json()) as JsonBody).detail).toMatch(/team "no spaces" must be letters/);
+    expect((await people('PUT', 'x@example.com', { role: 'owner' })).status).toBe(400);
+    expect((await people('DELETE', 'carol@example.com')).status).toBe(200);
+  });
+
   it('keeps API tokens working beside sessions, and never sends a return path off the site', async () => {
     const token = await server.token('editor');
     expect((await json(server.request('GET', '/api/v1/whoami', { token }))).kind).toBe('token');

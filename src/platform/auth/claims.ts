@@ -1,7 +1,7 @@
 /**
  * Pure: who a person signed in by the OpenID provider is in Shinrai — name, e-mail, role and teams
  * from the ID token's (and userinfo's) claims, per `auth.oidc.groups` / `defaultRole` /
- * `allowedDomains`. A person the mapping gives no role is refused with a reason they can act on.
+ * `allowedDomains`, or as an admin assigned them in Shinrai. A person the mapping gives no role is refused with a reason they can act on.
  */
 import type { Role } from './tokens.js';
 import { ROLES } from './tokens.js';
@@ -49,12 +49,30 @@ export function claimAt(claims: Readonly<Record<string, unknown>>, name: string)
   return current;
 }
 
-export function mapClaims(claims: Readonly<Record<string, unknown>>, mapping: ClaimMapping): MappedPerson {
+/** A role and teams an admin assigned to the person in Shinrai: they win over the groups. */
+export interface Assignment {
+  readonly role: Role;
+  readonly teams: readonly string[];
+}
+
+/** The provider's subject and the person's verified e-mail address (lower case), what an assignment is found by. */
+export function identityOf(claims: Readonly<Record<string, unknown>>): {
+  readonly subject: string;
+  readonly email: string | null;
+} {
   const subject = typeof claims.sub === 'string' ? claims.sub : '';
-  if (!subject) return { ok: false, error: 'the provider named no subject (sub) for this person' };
   const rawEmail = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
   // An address the provider says it has not verified is someone's claim, not an identity.
-  const email = rawEmail && claims.email_verified !== false ? rawEmail : null;
+  return { subject, email: rawEmail && claims.email_verified !== false ? rawEmail : null };
+}
+
+export function mapClaims(
+  claims: Readonly<Record<string, unknown>>,
+  mapping: ClaimMapping,
+  assignment?: Assignment,
+): MappedPerson {
+  const { subject, email } = identityOf(claims);
+  if (!subject) return { ok: false, error: 'the provider named no subject (sub) for this person' };
   if (mapping.allowedDomains.length) {
     const domain = email?.slice(email.lastIndexOf('@') + 1);
     if (!domain || !mapping.allowedDomains.includes(domain))
@@ -65,6 +83,12 @@ export function mapClaims(claims: Readonly<Record<string, unknown>>, mapping: Cl
           : 'the provider gave no verified e-mail address, and sign-in is limited to some domains',
       };
   }
+  const name = firstString(claims.name, claims.preferred_username, email, subject) ?? subject;
+  if (assignment)
+    return {
+      ok: true,
+      person: { subject, name, email, role: assignment.role, teams: [...assignment.teams].sort() },
+    };
   const groups = groupsOf(claimAt(claims, mapping.groupsClaim));
   let role: Role | undefined;
   const teams = new Set<string>();
@@ -76,7 +100,6 @@ export function mapClaims(claims: Readonly<Record<string, unknown>>, mapping: Cl
     for (const team of entry.teams) teams.add(team);
   }
   role ??= mapping.defaultRole;
-  const name = firstString(claims.name, claims.preferred_username, email, subject) ?? subject;
   if (role === undefined)
     return {
       ok: false,

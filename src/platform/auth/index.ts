@@ -1,7 +1,16 @@
 /** The public face of `platform/auth/` (API tokens, SSO sessions, the OpenID client); other folders import only this file. */
-export { type ClaimMapping, groupsOf, type MappedPerson, mapClaims, type SignedInPerson } from './claims.js';
+export {
+  type Assignment,
+  type ClaimMapping,
+  groupsOf,
+  identityOf,
+  type MappedPerson,
+  mapClaims,
+  type SignedInPerson,
+} from './claims.js';
 export { parseCookies, safeReturnPath, serializeCookie } from './cookies.js';
 export { type AuthorizationRequest, OidcClient, OidcError, type OidcSettings } from './oidc.js';
+export { assignmentFor, assignPerson, listPeople, type PersonAssignment, unassignPerson } from './people.js';
 export {
   csrfMatches,
   csrfTokenFor,

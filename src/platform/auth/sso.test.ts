@@ -53,6 +53,23 @@ describe('mapClaims', () => {
     });
   });
 
+  it("takes an admin's assignment over the groups, still inside the allowed domains", () => {
+    const assignment = { role: 'admin' as const, teams: ['z', 'a'] };
+    expect(
+      mapClaims({ sub: 'u3', email: 'n@example.com', groups: ['staff'] }, mapping, assignment),
+    ).toMatchObject({
+      ok: true,
+      person: { role: 'admin', teams: ['a', 'z'] },
+    });
+    expect(
+      mapClaims(
+        { sub: 'u3', email: 'n@other.example' },
+        { ...mapping, allowedDomains: ['example.com'] },
+        assignment,
+      ),
+    ).toMatchObject({ ok: false, error: /not in a domain allowed/ });
+  });
+
   it('refuses an answer without a subject', () => {
     expect(mapClaims({ groups: ['sre'] }, mapping)).toMatchObject({ ok: false, error: /no subject/ });
   });

@@ -860,8 +860,20 @@ const migrations: Record<string, Migration> = {
         .addColumn('return_to', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
+      // Roles and teams an admin assigned to a person (an e-mail address or the provider's subject),
+      // which win over the provider's groups at sign-in.
+      await db.schema
+        .createTable('auth_people')
+        .ifNotExists()
+        .addColumn('person', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('teams', 'text', (c) => c.notNull())
+        .addColumn('assigned_by', 'text', (c) => c.notNull())
+        .addColumn('assigned_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
     async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('auth_people').ifExists().execute();
       await db.schema.dropTable('auth_logins').ifExists().execute();
       await db.schema.dropTable('auth_sessions').ifExists().execute();
     },

@@ -101,6 +101,18 @@ export interface AuthLoginTable {
   expires_at: number;
 }
 
+/** A role (and teams) an admin assigned to a person (migration 0026); wins over the provider's groups. */
+export interface AuthPersonTable {
+  /** A lower-case e-mail address, or the provider's subject (`sub`). */
+  person: string;
+  role: 'viewer' | 'editor' | 'admin';
+  /** JSON list of team names. */
+  teams: string;
+  /** The name of the admin who assigned it. */
+  assigned_by: string;
+  assigned_at: number;
+}
+
 /** Spec files uploaded through PUT /api/v1/specs, shared by every replica. */
 export interface SpecFileTable {
   path: string;
@@ -256,6 +268,7 @@ export interface Database {
   api_tokens: ApiTokenTable;
   auth_sessions: AuthSessionTable;
   auth_logins: AuthLoginTable;
+  auth_people: AuthPersonTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
   alerts: AlertTable;

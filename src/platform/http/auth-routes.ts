@@ -7,20 +7,26 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  assignmentFor,
+  assignPerson,
   type ClaimMapping,
   csrfMatches,
   endSession,
+  identityOf,
+  listPeople,
   mapClaims,
   type OidcClient,
   OidcError,
   openSession,
   parseCookies,
+  ROLES,
   randomSecret,
   type SessionDeps,
   safeReturnPath,
   saveLogin,
   serializeCookie,
   takeLogin,
+  unassignPerson,
   verifySession,
 } from '../auth/index.js';
 import { AppError } from '../errors.js';
@@ -138,7 +144,8 @@ export function authRoutes(deps: AuthRouteDeps) {
           const signedIn = await oidc
             .signIn(query, { state, nonce: login.nonce, codeVerifier: login.codeVerifier })
             .catch(rethrow);
-          const mapped = mapClaims(signedIn.claims, mapping);
+          const assigned = await assignmentFor(deps, identityOf(signedIn.claims));
+          const mapped = mapClaims(signedIn.claims, mapping, assigned);
           if (!mapped.ok) throw new AppError('Forbidden', mapped.error);
           const session = await openSession(deps, mapped.person, {
             idToken: signedIn.idToken,
@@ -188,6 +195,71 @@ export function authRoutes(deps: AuthRouteDeps) {
         if (!ended.ended) return { endSessionUrl: null };
         return { endSessionUrl: (await deps.oidc.endSessionUrl(ended.idToken, postLogoutUrl)) ?? null };
       },
+    );
+  };
+}
+
+/**
+ * Roles an admin assigns to people in Shinrai, over the provider's groups (docs/sso.md#roles-and-teams).
+ * Admin only, reading included: the list says who holds which role.
+ */
+export function peopleRoutes(deps: SessionDeps) {
+  const assignment = z.object({
+    person: z.string(),
+    role: z.enum(ROLES),
+    teams: z.array(z.string()),
+    assignedBy: z.string(),
+    assignedAt: z.string(),
+  });
+  const person = z.object({ person: z.string().min(1).max(320) });
+  return (app: App) => {
+    const typed = app.withTypeProvider<ZodTypeProvider>();
+    typed.get(
+      '/api/v1/auth/people',
+      {
+        config: { minRole: 'admin' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Roles and teams assigned to people in Shinrai (they win over the provider groups)',
+          response: { 200: z.array(assignment) },
+        },
+      },
+      async () => listPeople(deps),
+    );
+    typed.put(
+      '/api/v1/auth/people/:person',
+      {
+        config: { minRole: 'admin' },
+        schema: {
+          tags: ['auth'],
+          summary: "Assigns a role (and teams) to a person: an e-mail address or the provider's subject",
+          params: person,
+          body: z.strictObject({
+            role: z.enum(ROLES),
+            teams: z.array(z.string().max(63)).max(100).default([]),
+          }),
+          response: { 200: assignment },
+        },
+      },
+      async (request) =>
+        assignPerson(
+          deps,
+          { person: request.params.person, role: request.body.role, teams: request.body.teams },
+          request.principal?.name ?? 'unknown',
+        ),
+    );
+    typed.delete(
+      '/api/v1/auth/people/:person',
+      {
+        config: { minRole: 'admin' },
+        schema: {
+          tags: ['auth'],
+          summary: "Removes a person's assignment and ends their sessions (their groups count again)",
+          params: person,
+          response: { 200: z.object({ endedSessions: z.number().int() }) },
+        },
+      },
+      async (request) => unassignPerson(deps, request.params.person),
     );
   };
 }

@@ -32,7 +32,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnreachable } from '../db-unrea
 import { Egress, parseEgressAllow } from '../egress.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
-import { authRoutes, CSRF_HEADER, headerValue } from './auth-routes.js';
+import { authRoutes, CSRF_HEADER, headerValue, peopleRoutes } from './auth-routes.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
 import {
   clientErrorHandler,
@@ -330,6 +330,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     redirectUrl: oidcSettings?.redirectUrl ?? '',
     cookie: { name: cookieName, secure: deps.config.auth.sessions.secureCookie },
   })(app);
+  if (oidc) peopleRoutes(sessionDeps)(app);
 
   for (const register of modules) await register(app);
   await app.ready();

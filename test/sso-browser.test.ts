@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findWebRoot } from '../src/platform/http/web-routes.js';
 import { launchBrowser, openPage, screenshot } from './support/browser.js';
-import { startTestProvider, type TestProvider } from './support/oidc.js';
+import { oidcSettings, startTestProvider, type TestProvider } from './support/oidc.js';
 import { freePort } from './support/prometheus.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -31,14 +31,7 @@ describe('single sign-on in Chromium', () => {
       startTestServer('sqlite', {
         config: {
           'server.port': port,
-          'auth.oidc': {
-            issuer: provider.issuer,
-            clientId: provider.clientId,
-            clientSecret: provider.clientSecret,
-            scopes: 'openid profile email groups',
-            redirectUrl: `${base}/auth/callback`,
-            groups: { sre: { role: 'editor', teams: ['sre'] } },
-          },
+          'auth.oidc': oidcSettings(provider, base, { sre: { role: 'editor', teams: ['sre'] } }),
           // The default, Secure: Chromium keeps Secure cookies on a loopback http:// origin.
           'auth.sessions': { secureCookie: true },
         },

@@ -9,7 +9,14 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
-import { CookieJar, send, startTestProvider, type TestProvider, walkProvider } from './support/oidc.js';
+import {
+  CookieJar,
+  oidcSettings,
+  send,
+  startTestProvider,
+  type TestProvider,
+  walkProvider,
+} from './support/oidc.js';
 import { freePort } from './support/prometheus.js';
 import { type JsonBody, ManualClock, startTestServer, type TestServer } from './support/server.js';
 
@@ -48,18 +55,11 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
       log,
       config: {
         'server.port': port,
-        'auth.oidc': {
-          issuer: provider.issuer,
-          clientId: provider.clientId,
-          clientSecret: provider.clientSecret,
-          scopes: 'openid profile email groups',
-          redirectUrl: `${base}/auth/callback`,
-          groups: {
-            sre: { role: 'editor', teams: ['sre'] },
-            'payments-eng': { teams: ['payments'] },
-            staff: { role: 'viewer' },
-          },
-        },
+        'auth.oidc': oidcSettings(provider, base, {
+          sre: { role: 'editor', teams: ['sre'] },
+          'payments-eng': { teams: ['payments'] },
+          staff: { role: 'viewer' },
+        }),
         'auth.sessions': { idleMinutes: 30, absoluteHours: 8, secureCookie: false },
       },
     });

@@ -102,6 +102,22 @@ export async function startTestProvider(options: {
   };
 }
 
+/** `auth.oidc` for a Shinrai at `shinraiUrl` signing in with the test provider; `groups` as in the config file. */
+export function oidcSettings(
+  provider: TestProvider,
+  shinraiUrl: string,
+  groups: Record<string, { role?: string; teams?: string[] }>,
+): Record<string, unknown> {
+  return {
+    issuer: provider.issuer,
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+    scopes: 'openid profile email groups',
+    redirectUrl: `${shinraiUrl}/auth/callback`,
+    groups,
+  };
+}
+
 /** Cookies per origin, enough for the provider's and Shinrai's pages. */
 export class CookieJar {
   private readonly jars = new Map<string, Map<string, string>>();

@@ -65,12 +65,19 @@ let csrfToken: Promise<string | null> | undefined;
 
 /** The CSRF token of the browser's SSO session (null without one), asked of whoami once. */
 function sessionCsrfToken(): Promise<string | null> {
-  csrfToken ??= fetch('/api/v1/whoami', { headers: { accept: 'application/json' } })
+  if (csrfToken) return csrfToken;
+  const asked: Promise<string | null> = fetch('/api/v1/whoami', { headers: { accept: 'application/json' } })
     .then(async (response) =>
       response.ok ? (((await response.json()) as { csrfToken?: string }).csrfToken ?? null) : null,
     )
-    .catch(() => null);
-  return csrfToken;
+    .catch(() => null)
+    .then((token) => {
+      // Only a token is kept: "none" may be a failed request, so the next write asks again.
+      if (token === null && csrfToken === asked) csrfToken = undefined;
+      return token;
+    });
+  csrfToken = asked;
+  return asked;
 }
 
 /** `GET /auth/config`: whether the server offers single sign-on. */

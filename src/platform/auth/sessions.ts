@@ -98,7 +98,7 @@ export async function takeLogin(
       error:
         'this sign-in is unknown or was already used (the state does not match a login in progress); sign in again',
     };
-  if (row.expires_at < clock.now())
+  if (Number(row.expires_at) < clock.now())
     return { ok: false, error: 'this sign-in took longer than 10 minutes; sign in again' };
   if (!browserSecret || sha256(browserSecret) !== row.browser_hash)
     return {

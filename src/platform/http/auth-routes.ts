@@ -48,7 +48,10 @@ export const CSRF_HEADER = 'x-csrf-token';
 export function authRoutes(deps: AuthRouteDeps) {
   const loginCookie = `${deps.cookie.name}_login`;
   const sessionMaxAgeSeconds = deps.sessions.absoluteHours * 3600;
-  const postLogoutUrl = deps.oidc ? new URL('/', deps.redirectUrl).href : '';
+  // Behind a proxy that serves Shinrai under a path (https://host/shinrai/), the browser's paths
+  // are the redirect URL's: the login cookie goes to its path, logout returns to its base.
+  const callbackPath = deps.oidc ? new URL(deps.redirectUrl).pathname : '/auth/callback';
+  const postLogoutUrl = deps.oidc ? new URL('../', deps.redirectUrl).href : '';
 
   const requireSso = (): { oidc: OidcClient; mapping: ClaimMapping } => {
     if (!deps.oidc || !deps.mapping)
@@ -105,7 +108,7 @@ export function authRoutes(deps: AuthRouteDeps) {
               'set-cookie',
               serializeCookie(loginCookie, browserSecret, {
                 secure: deps.cookie.secure,
-                path: '/auth/callback',
+                path: callbackPath,
                 maxAgeSeconds: 600,
               }),
             )
@@ -131,7 +134,7 @@ export function authRoutes(deps: AuthRouteDeps) {
           const cookies = parseCookies(request.headers.cookie);
           const clearLogin = serializeCookie(loginCookie, '', {
             secure: deps.cookie.secure,
-            path: '/auth/callback',
+            path: callbackPath,
             maxAgeSeconds: 0,
           });
           reply.header('cache-control', 'no-store').header('set-cookie', clearLogin);

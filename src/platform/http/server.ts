@@ -246,7 +246,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     if (!roleAllows(principal.role, needed))
       throw new AppError(
         'Forbidden',
-        `this needs the ${needed} role; ${principal.name} is ${principal.role} (from the groups at the OpenID provider)`,
+        `this needs the ${needed} role; ${principal.name} is ${principal.role} (from the OpenID provider's groups, or as an admin assigned)`,
       );
     request.principal = principal;
     request.csrfToken = csrfTokenFor(secret);

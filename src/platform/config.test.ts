@@ -393,6 +393,12 @@ describe('auth.oidc and auth.sessions', () => {
       ),
       'auth.oidc.defaultRole (from SHINRAI_AUTH_OIDC_DEFAULT_ROLE): must be viewer, editor or admin',
     ]);
+    // Only the secret in the environment: the other keys say they are needed.
+    expect(problems(() => loadConfig({ env: { SHINRAI_AUTH_OIDC_CLIENT_SECRET: 'x' } }))).toEqual([
+      expect.stringMatching(/^auth\.oidc\.issuer \(from defaults\): is needed for single sign-on/),
+      expect.stringMatching(/^auth\.oidc\.clientId \(from defaults\): is needed for single sign-on/),
+      expect.stringMatching(/^auth\.oidc\.redirectUrl \(from defaults\): is needed for single sign-on/),
+    ]);
     expect(
       loadConfig({
         env: {

@@ -656,7 +656,7 @@ const configSchema = z.strictObject({
 /** A URL an OpenID provider or a browser is sent to: https, or http on a loopback host (tests, a local provider). */
 function oidcUrl(what: string) {
   return z
-    .string()
+    .string({ error: `is needed for single sign-on (${what})` })
     .trim()
     .refine((text) => {
       try {
@@ -678,7 +678,10 @@ function oidcSchema() {
     /** The provider's issuer URL, exactly as its discovery document names it. */
     issuer: oidcUrl('such as https://login.example.com/realms/acme'),
     /** The client (application) id registered at the provider. */
-    clientId: z.string().trim().min(1, 'must name the client registered at the provider'),
+    clientId: z
+      .string({ error: 'is needed for single sign-on: the client registered at the provider' })
+      .trim()
+      .min(1, 'must name the client registered at the provider'),
     /** The client secret; empty: a public client (PKCE only). Only from SHINRAI_AUTH_OIDC_CLIENT_SECRET. */
     clientSecret: z.string().default(''),
     /** Scopes asked for, space-separated (openid is added when missing). */

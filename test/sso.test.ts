@@ -6,6 +6,7 @@
  * person cancelled are refused with no session opened; sessions end when idle, at their absolute end and at sign-out.
  */
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
@@ -221,6 +222,39 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
 
     // One session: the replayed login's first, legitimate callback.
     expect(await sessionCount()).toBe(before + 1);
+  });
+
+  it('answers any malformed callback, login or cookie with a 4xx problem, never a 5xx (fuzzed)', async () => {
+    const before = await sessionCount();
+    const text = fc.string({ maxLength: 40 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom('state', 'code', 'iss', 'error', 'session_state', 'x'), text),
+        text,
+        async (params, cookie) => {
+          const query = new URLSearchParams(params).toString();
+          const callback = await fetch(`${base}/auth/callback?${query}`, {
+            redirect: 'manual',
+            headers: {
+              cookie: `${COOKIE}_login=${encodeURIComponent(cookie)}; ${COOKIE}=${encodeURIComponent(cookie)}`,
+            },
+          });
+          expect(callback.status, query).toBeGreaterThanOrEqual(400);
+          expect(callback.status, query).toBeLessThan(500);
+          expect(callback.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // A few forged cookies (each counts against the failed-authentication limit, 20 a minute).
+    for (const forged of ['', 'x'.repeat(43), '%zz', 'a;b'])
+      expect(
+        (await fetch(`${base}/api/v1/whoami`, { headers: { cookie: `${COOKIE}=${forged}` } })).status,
+        forged,
+      ).toBe(401);
+    const login = await fetch(`${base}/auth/login?return=${'x'.repeat(3000)}`, { redirect: 'manual' });
+    expect(login.status).toBe(400);
+    expect(await sessionCount()).toBe(before);
   });
 
   it('ends a session after its idle minutes and at its absolute end', async () => {

@@ -114,6 +114,22 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
     expect(config).toEqual({ sso: true, loginUrl: '/auth/login' });
   });
 
+  it('opens a new session at every sign-in and ends the one the browser had (rotation)', async () => {
+    const { jar } = await signIn('alice');
+    const first = jar.get(base, COOKIE)!;
+    const callback = await walkProvider(jar, await startLogin(jar), 'alice');
+    expect((await send(jar, callback)).status).toBe(302);
+    const second = jar.get(base, COOKIE)!;
+    expect(second).not.toBe(first);
+    cookiesSeen.add(second);
+    expect(
+      (await fetch(`${base}/api/v1/whoami`, { headers: { cookie: `${COOKIE}=${second}` } })).status,
+    ).toBe(200);
+    expect((await fetch(`${base}/api/v1/whoami`, { headers: { cookie: `${COOKIE}=${first}` } })).status).toBe(
+      401,
+    );
+  });
+
   it('lets an editor write with the cookie and the CSRF token; refuses a write without it, and a viewer', async () => {
     const alice = await signIn('alice');
     const body = JSON.stringify({ title: 'SSO write', severity: 'SEV3' });

@@ -37,7 +37,7 @@ export interface AuthRouteDeps extends SessionDeps {
   /** Undefined when auth.oidc is not configured: the routes then say single sign-on is off. */
   readonly oidc: OidcClient | undefined;
   readonly mapping: ClaimMapping | undefined;
-  /** The registered redirect URL (auth.oidc.redirectUrl); its origin + "/" is where logout returns. */
+  /** The registered redirect URL (auth.oidc.redirectUrl); the path above its /auth/callback is where logout returns. */
   readonly redirectUrl: string;
   readonly cookie: { readonly name: string; readonly secure: boolean };
 }

@@ -13,7 +13,7 @@ import { type JsonBody, json, startTestServer, type TestServer } from './support
 import { ratioSloYaml } from './support/specs.js';
 
 /** Routes anyone may call (health, metrics, the API document). */
-const PUBLIC = new Set(['GET /api/openapi.json']);
+const PUBLIC = new Set(['GET /api/openapi.json', 'GET /auth/config']);
 /**
  * Webhooks authenticated by their sender's signature instead of a token (the secrets are set below,
  * so none is off): anything unsigned is a 401, whatever token it carries.

@@ -324,3 +324,89 @@ describe('slack section', () => {
     ]);
   });
 });
+
+describe('auth.oidc and auth.sessions', () => {
+  const oidcFile = [
+    'auth:',
+    '  oidc:',
+    '    issuer: https://login.example.com/realms/acme',
+    '    clientId: shinrai',
+    '    redirectUrl: https://shinrai.example.com/auth/callback',
+    '    groups:',
+    '      sre: { role: editor, teams: [sre] }',
+    '      payments: { teams: [payments] }',
+    '',
+  ].join('\n');
+
+  it('reads the provider from the file and each nested key from its own variable', () => {
+    const config = loadConfig({
+      file: file(oidcFile),
+      env: {
+        SHINRAI_AUTH_OIDC_CLIENT_SECRET: 's3cret',
+        SHINRAI_AUTH_OIDC_SCOPES: 'profile email groups',
+        SHINRAI_AUTH_SESSIONS_IDLE_MINUTES: '15',
+      },
+    });
+    expect(config.auth.oidc).toEqual({
+      issuer: 'https://login.example.com/realms/acme',
+      clientId: 'shinrai',
+      clientSecret: 's3cret',
+      scopes: 'openid profile email groups',
+      redirectUrl: 'https://shinrai.example.com/auth/callback',
+      groupsClaim: 'groups',
+      groups: { sre: { role: 'editor', teams: ['sre'] }, payments: { teams: ['payments'] } },
+      allowedDomains: [],
+    });
+    expect(config.auth.sessions).toEqual({
+      idleMinutes: 15,
+      absoluteHours: 12,
+      cookieName: 'shinrai_session',
+      secureCookie: true,
+    });
+    expect(loadConfig().auth.oidc).toBeUndefined();
+    expect(CONFIG_KEYS).toContain('auth.oidc.clientSecret');
+    expect(envName('auth.oidc.clientSecret')).toBe('SHINRAI_AUTH_OIDC_CLIENT_SECRET');
+    expect(CONFIG_KEYS).not.toContain('auth.oidc.groups');
+  });
+
+  it('refuses the client secret in the file, plain http off loopback, and a redirect that is not /auth/callback', () => {
+    const withSecret = file(`${oidcFile}    clientSecret: leaked\n`);
+    expect(problems(() => loadConfig({ file: withSecret }))).toEqual([
+      `auth.oidc.clientSecret (from ${withSecret}): keep the client secret out of the file; set SHINRAI_AUTH_OIDC_CLIENT_SECRET`,
+    ]);
+    const bad = problems(() =>
+      loadConfig({
+        env: {
+          SHINRAI_AUTH_OIDC_ISSUER: 'http://login.example.com',
+          SHINRAI_AUTH_OIDC_CLIENT_ID: 'shinrai',
+          SHINRAI_AUTH_OIDC_REDIRECT_URL: 'https://shinrai.example.com/callback',
+          SHINRAI_AUTH_OIDC_DEFAULT_ROLE: 'owner',
+        },
+      }),
+    );
+    expect(bad).toEqual([
+      expect.stringMatching(
+        /^auth\.oidc\.issuer \(from SHINRAI_AUTH_OIDC_ISSUER\): must be an https:\/\/ URL/,
+      ),
+      expect.stringMatching(
+        /^auth\.oidc\.redirectUrl \(from SHINRAI_AUTH_OIDC_REDIRECT_URL\): must end in \/auth\/callback/,
+      ),
+      'auth.oidc.defaultRole (from SHINRAI_AUTH_OIDC_DEFAULT_ROLE): must be viewer, editor or admin',
+    ]);
+    // Only the secret in the environment: the other keys say they are needed.
+    expect(problems(() => loadConfig({ env: { SHINRAI_AUTH_OIDC_CLIENT_SECRET: 'x' } }))).toEqual([
+      expect.stringMatching(/^auth\.oidc\.issuer \(from defaults\): is needed for single sign-on/),
+      expect.stringMatching(/^auth\.oidc\.clientId \(from defaults\): is needed for single sign-on/),
+      expect.stringMatching(/^auth\.oidc\.redirectUrl \(from defaults\): is needed for single sign-on/),
+    ]);
+    expect(
+      loadConfig({
+        env: {
+          SHINRAI_AUTH_OIDC_ISSUER: 'http://127.0.0.1:9999',
+          SHINRAI_AUTH_OIDC_CLIENT_ID: 'shinrai',
+          SHINRAI_AUTH_OIDC_REDIRECT_URL: 'http://localhost:8420/auth/callback',
+        },
+      }).auth.oidc?.issuer,
+    ).toBe('http://127.0.0.1:9999');
+  });
+});

@@ -70,8 +70,42 @@ const configSchema = z.strictObject({
     .strictObject({
       /** Let requests without a token read (never write). */
       anonymousRead: booleanish().default(false),
+      /** Single sign-on with an OpenID Connect provider (docs/sso.md); absent: API tokens only. */
+      oidc: oidcSchema().optional(),
+      /** The browser sessions single sign-on opens. */
+      sessions: z
+        .strictObject({
+          /** A session unused this long ends. */
+          idleMinutes: z.coerce
+            .number()
+            .positive()
+            .max(7 * 24 * 60)
+            .default(60),
+          /** A session ends this long after sign-in, used or not. */
+          absoluteHours: z.coerce
+            .number()
+            .positive()
+            .max(30 * 24)
+            .default(12),
+          /** Name of the session cookie. */
+          cookieName: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "_" or "-"')
+            .default('shinrai_session'),
+          /** Mark the cookie Secure (sent over https only; browsers also accept it on http://localhost). */
+          secureCookie: booleanish().default(true),
+        })
+        .prefault({}),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((auth, context) => {
+      if (auth.oidc && auth.sessions.idleMinutes > auth.sessions.absoluteHours * 60)
+        context.addIssue({
+          code: 'custom',
+          path: ['sessions', 'idleMinutes'],
+          message: 'must not be longer than auth.sessions.absoluteHours',
+        });
+    }),
   statusPage: z
     .strictObject({
       /** Heading of the status pages (/status, /status/internal). */
@@ -621,6 +655,77 @@ const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/** A URL an OpenID provider or a browser is sent to: https, or http on a loopback host (tests, a local provider). */
+function oidcUrl(what: string) {
+  return z
+    .string({ error: `is needed for single sign-on (${what})` })
+    .trim()
+    .refine((text) => {
+      try {
+        const url = new URL(text);
+        return (
+          url.protocol === 'https:' ||
+          (url.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname))
+        );
+      } catch {
+        return false;
+      }
+    }, `must be an https:// URL (${what}); http:// only on localhost`);
+}
+
+/** `auth.oidc`: the provider, the client registered there, and how its claims become roles and teams. */
+function oidcSchema() {
+  const role = z.enum(['viewer', 'editor', 'admin'], { error: 'must be viewer, editor or admin' });
+  return z.strictObject({
+    /** The provider's issuer URL, exactly as its discovery document names it. */
+    issuer: oidcUrl('such as https://login.example.com/realms/acme'),
+    /** The client (application) id registered at the provider. */
+    clientId: z
+      .string({ error: 'is needed for single sign-on: the client registered at the provider' })
+      .trim()
+      .min(1, 'must name the client registered at the provider'),
+    /** The client secret; empty: a public client (PKCE only). Only from SHINRAI_AUTH_OIDC_CLIENT_SECRET. */
+    clientSecret: z.string().default(''),
+    /** Scopes asked for, space-separated (openid is added when missing). */
+    scopes: z
+      .string()
+      .default('openid profile email')
+      .transform((text) => {
+        const scopes = text.split(/[\s,]+/).filter(Boolean);
+        return (scopes.includes('openid') ? scopes : ['openid', ...scopes]).join(' ');
+      }),
+    /** Where the provider sends the browser back: https://<shinrai>/auth/callback, registered at the provider. */
+    redirectUrl: oidcUrl('such as https://shinrai.example.com/auth/callback').refine(
+      (text) => URL.canParse(text) && new URL(text).pathname.endsWith('/auth/callback'),
+      'must end in /auth/callback (the path Shinrai answers the provider on)',
+    ),
+    /** The claim (in the ID token or userinfo) that lists a person's groups. */
+    groupsClaim: z.string().trim().min(1).default('groups'),
+    /** Group → the role it gives (the highest of a person's groups counts) and the teams it adds. */
+    groups: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          role: role.optional(),
+          teams: z
+            .array(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a team name: letters, digits, ".", "_", "-"'),
+            )
+            .default([]),
+        }),
+      )
+      .default({}),
+    /** The role of a person in no mapped group that gives one; unset: such a person is refused. */
+    defaultRole: role.optional(),
+    /** Only people whose (verified) e-mail address is in one of these domains may sign in; empty: anyone the provider signs in. */
+    allowedDomains: commaList()
+      .default([])
+      .transform((domains) => domains.map((domain) => domain.toLowerCase())),
+  });
+}
+
 /** One scheduled monthly report (`reports.schedules[]`). */
 function reportSchedule() {
   return z
@@ -812,20 +917,39 @@ function booleanish() {
 export type Config = Readonly<z.output<typeof configSchema>>;
 type RawConfig = Record<string, Record<string, unknown>>;
 
-/** Every key Shinrai reads, as `section.key`: the env variable is SHINRAI_SECTION_KEY in snake case. */
+/** Keys whose value is a group of keys (`auth.oidc.issuer`): each of those has its own variable. */
+const NESTED_KEYS = ['auth.oidc', 'auth.sessions'] as const;
+/** Nested keys set in the config file only: maps, which a variable holds badly. */
+const FILE_ONLY_KEYS = new Set(['auth.oidc.groups']);
+
+/**
+ * Every key Shinrai reads, as `section.key` (or `section.group.key`): the env variable is
+ * SHINRAI_SECTION_KEY (SHINRAI_SECTION_GROUP_KEY) in snake case.
+ */
 export const CONFIG_KEYS: readonly string[] = Object.entries(configSchema.shape).flatMap(
   ([section, schema]) =>
     // `connections` and `notificationTargets` are maps of names, set in the config file only.
     section === 'connections' || section === 'notificationTargets'
       ? []
-      : Object.keys((schema as unknown as { unwrap(): z.ZodObject }).unwrap().shape).map(
-          (key) => `${section}.${key}`,
+      : Object.entries(shapeOf(schema)).flatMap(([key, inner]) =>
+          (NESTED_KEYS as readonly string[]).includes(`${section}.${key}`)
+            ? Object.keys(shapeOf(inner))
+                .map((leaf) => `${section}.${key}.${leaf}`)
+                .filter((leaf) => !FILE_ONLY_KEYS.has(leaf))
+            : [`${section}.${key}`],
         ),
 );
 
+/** The keys of an object schema behind its optional/default wrappers. */
+function shapeOf(schema: unknown): Record<string, unknown> {
+  let current = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown };
+  while (!current.shape && current.unwrap) current = current.unwrap() as typeof current;
+  return current.shape ?? {};
+}
+
 export function envName(key: string): string {
   return `SHINRAI_${key
-    .replace('.', '_')
+    .replaceAll('.', '_')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toUpperCase()}`;
 }
@@ -862,9 +986,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const origin = new Map<string, string>();
   const raw: RawConfig = {};
   const set = (key: string, value: unknown, from: string) => {
-    const [section, name] = key.split('.') as [string, string];
+    const [section, name, leaf] = key.split('.') as [string, string, string | undefined];
     raw[section] ??= {};
-    raw[section][name] = value;
+    if (leaf === undefined) raw[section][name] = value;
+    else {
+      // One key of a group (auth.oidc.issuer from its variable) joins the group's other keys.
+      const group = raw[section][name];
+      raw[section][name] = {
+        ...(group && typeof group === 'object' && !Array.isArray(group) ? group : {}),
+        [leaf]: value,
+      };
+    }
     origin.set(key, from);
   };
   const problems: string[] = [];
@@ -886,6 +1018,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         }
         for (const [name, value] of Object.entries(values)) set(`${section}.${name}`, value, sources.file);
       }
+      // A secret in a file ends up in backups, repositories and config maps; this one has a variable.
+      const oidc = (raw.auth as { oidc?: unknown } | undefined)?.oidc;
+      if (oidc && typeof oidc === 'object' && 'clientSecret' in oidc) {
+        problems.push(
+          `auth.oidc.clientSecret (from ${sources.file}): keep the client secret out of the file; set ${envName('auth.oidc.clientSecret')}`,
+        );
+        delete (oidc as { clientSecret?: unknown }).clientSecret;
+      }
     }
   }
   for (const key of CONFIG_KEYS) {
@@ -903,8 +1043,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (path ? `${path}.${k}` : k)) : [path];
       for (const key of keys) {
         // A list item's problem (incidents.autoDeclare.1) comes from where its setting was given.
-        const setting = key.split('.').slice(0, 2).join('.');
-        const from = origin.get(setting) ?? (sources.file ? sources.file : 'defaults');
+        const parts = key.split('.');
+        const from =
+          origin.get(parts.slice(0, 3).join('.')) ??
+          origin.get(parts.slice(0, 2).join('.')) ??
+          (sources.file ? sources.file : 'defaults');
         const message =
           issue.code === 'unrecognized_keys'
             ? `unknown setting (known: ${CONFIG_KEYS.join(', ')})`

@@ -1,8 +1,17 @@
 /** The shell: navigation, language switch, API token, and the page for the current path. */
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
-import { getToken, onTokenChange, setToken } from './api';
+import {
+  type AuthConfig,
+  api,
+  getToken,
+  onTokenChange,
+  setToken,
+  signOutOfSession,
+  ssoLoginUrl,
+  type Whoami,
+} from './api';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { ActionItemsPage } from './pages/ActionItemsPage';
 import { AlertsPage } from './pages/AlertsPage';
@@ -18,6 +27,51 @@ import { Link, match, useLocation } from './router';
 
 function useToken(): string | null {
   return useSyncExternalStore(onTokenChange, getToken, () => null);
+}
+
+/** Single sign-on, when the server offers it: the signed-in person with "Sign out", or "Sign in with SSO". */
+function SsoControl() {
+  const { t } = useTranslation();
+  const token = useToken();
+  const config = useQuery({
+    queryKey: ['auth-config'],
+    queryFn: () => api<AuthConfig>('/auth/config'),
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const who = useQuery({
+    queryKey: ['whoami', token],
+    queryFn: () => api<Whoami>('/api/v1/whoami'),
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+    enabled: config.data?.sso === true,
+  });
+  const [error, setError] = useState<string | null>(null);
+  if (!config.data?.sso) return null;
+  if (who.data?.kind === 'session')
+    return (
+      <div className="token">
+        <span className="muted" data-testid="signed-in-as">
+          {t('auth.signedInAs', { name: who.data.name })}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            signOutOfSession().catch((e: Error) => setError(e.message));
+          }}
+        >
+          {t('auth.ssoSignOut')}
+        </button>
+        {error && <span role="alert">{error}</span>}
+      </div>
+    );
+  if (token) return null;
+  const href = ssoLoginUrl(config.data);
+  return href ? (
+    <a className="button" href={href}>
+      {t('auth.ssoSignIn')}
+    </a>
+  ) : null;
 }
 
 function TokenControl() {
@@ -175,6 +229,7 @@ export function App() {
             {t('nav.wall')}
           </button>
           <LanguageSwitch />
+          <SsoControl />
           <TokenControl />
         </div>
       </header>

@@ -18,6 +18,33 @@ export interface paths {
                * @enum {string|null}
                */
               role: "viewer" | "editor" | "admin" | null;
+              /**
+               * @description an API token, or a browser session opened by single sign-on
+               * @enum {string}
+               */
+              kind?: "token" | "session";
+              /** @description sessions: the verified e-mail address */
+              email?: string;
+              /** @description sessions: the teams the provider's groups map to */
+              teams?: string[];
+              /** @description sessions: send it as X-CSRF-Token on every write made with the session cookie */
+              csrfToken?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/auth/config": {
+    /** Whether single sign-on is on, and where a browser starts it */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              sso: boolean;
+              loginUrl: string | null;
             };
           };
         };

@@ -2,7 +2,9 @@ import type { paths } from './api-schema';
 
 /**
  * The API client: every request carries the token pasted once (localStorage) as
- * `Authorization: Bearer`; problem+json answers become ApiError with status, code and detail.
+ * `Authorization: Bearer`, or else the browser's SSO session cookie, whose writes also carry the
+ * session's CSRF token (X-CSRF-Token, from whoami); problem+json answers become ApiError with
+ * status, code and detail.
  */
 
 const TOKEN_KEY = 'shinrai.token';
@@ -39,17 +41,66 @@ export class ApiError extends Error {
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const token = getToken();
+  const method = init.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  else if (method !== 'GET' && method !== 'HEAD') {
+    const csrf = await sessionCsrfToken();
+    if (csrf) headers['x-csrf-token'] = csrf;
+  }
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {
-    method: init.method ?? 'GET',
+    method,
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   if (!response.ok) throw await apiError(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+// ---- Single sign-on: the session cookie is the browser's; the page only learns its CSRF token ----
+
+let csrfToken: Promise<string | null> | undefined;
+
+/** The CSRF token of the browser's SSO session (null without one), asked of whoami once. */
+function sessionCsrfToken(): Promise<string | null> {
+  if (csrfToken) return csrfToken;
+  const asked: Promise<string | null> = fetch('/api/v1/whoami', { headers: { accept: 'application/json' } })
+    .then(async (response) =>
+      response.ok ? (((await response.json()) as { csrfToken?: string }).csrfToken ?? null) : null,
+    )
+    .catch(() => null)
+    .then((token) => {
+      // Only a token is kept: "none" may be a failed request, so the next write asks again.
+      if (token === null && csrfToken === asked) csrfToken = undefined;
+      return token;
+    });
+  csrfToken = asked;
+  return asked;
+}
+
+/** `GET /auth/config`: whether the server offers single sign-on. */
+export type AuthConfig = Answer<'/auth/config', 'get'>;
+
+/** Where the browser starts a sign-in that comes back to the current page. */
+export function ssoLoginUrl(config: AuthConfig): string | null {
+  if (!config.loginUrl) return null;
+  return `${config.loginUrl}?return=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+/** Ends the SSO session, then goes to the provider's logout page when it has one (else reloads). */
+export async function signOutOfSession(): Promise<void> {
+  const csrf = await sessionCsrfToken();
+  const response = await fetch('/auth/logout', {
+    method: 'POST',
+    headers: { accept: 'application/json', ...(csrf ? { 'x-csrf-token': csrf } : {}) },
+  });
+  csrfToken = undefined;
+  if (!response.ok) throw await apiError(response);
+  const { endSessionUrl } = (await response.json()) as { endSessionUrl: string | null };
+  if (endSessionUrl) location.assign(endSessionUrl);
+  else location.reload();
 }
 
 async function apiError(response: Response): Promise<ApiError> {

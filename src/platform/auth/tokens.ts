@@ -16,10 +16,24 @@ export function roleAllows(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
+/**
+ * Who made a request. `tokenId` identifies the credential without being a secret: an API token's
+ * id, or `session:<first 8 hex of the session cookie's SHA-256>` for a person signed in by SSO.
+ */
 export interface Principal {
   readonly tokenId: string;
   readonly name: string;
   readonly role: Role;
+  /** An API token (machines, the CLI) or an SSO browser session; absent means token. */
+  readonly kind?: 'token' | 'session';
+  /** Sessions: the first 16 hex of the cookie's SHA-256 (what auth_sessions is keyed by, shortened). */
+  readonly sessionId?: string;
+  /** Sessions: the provider's `sub`. */
+  readonly subject?: string;
+  /** Sessions: the verified e-mail address, when the provider gave one. */
+  readonly email?: string | undefined;
+  /** Sessions: the teams the provider's groups map to. */
+  readonly teams?: readonly string[];
 }
 
 export interface TokenInfo {
@@ -123,7 +137,7 @@ export async function verifyToken(
       .where('id', '=', row.id)
       .execute()
       .catch(() => {});
-  return { tokenId: row.id, name: row.name, role: row.role as Role };
+  return { tokenId: row.id, name: row.name, role: row.role as Role, kind: 'token' };
 }
 
 export async function listTokens({ db }: AuthDeps): Promise<TokenInfo[]> {

@@ -823,6 +823,61 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('engine_checkpoints').ifExists().execute();
     },
   },
+  '0026_sso_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Single sign-on (platform/auth/sessions.ts). A session is found by the SHA-256 of its cookie
+      // value: the table holds nothing a browser could present. `id_token` is only sent back to
+      // the provider as the logout hint.
+      await db.schema
+        .createTable('auth_sessions')
+        .ifNotExists()
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('teams', 'text', (c) => c.notNull())
+        .addColumn('id_token', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('auth_sessions_expires_at')
+        .ifNotExists()
+        .on('auth_sessions')
+        .column('expires_at')
+        .execute();
+      // Logins in flight, by the SHA-256 of their `state`; deleted when the provider's answer is
+      // taken, so a replayed callback finds nothing. Shared by replicas, unlike a server's memory.
+      await db.schema
+        .createTable('auth_logins')
+        .ifNotExists()
+        .addColumn('state_hash', 'text', (c) => c.primaryKey())
+        .addColumn('browser_hash', 'text', (c) => c.notNull())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('return_to', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Roles and teams an admin assigned to a person (an e-mail address or the provider's subject),
+      // which win over the provider's groups at sign-in.
+      await db.schema
+        .createTable('auth_people')
+        .ifNotExists()
+        .addColumn('person', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('teams', 'text', (c) => c.notNull())
+        .addColumn('assigned_by', 'text', (c) => c.notNull())
+        .addColumn('assigned_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('auth_people').ifExists().execute();
+      await db.schema.dropTable('auth_logins').ifExists().execute();
+      await db.schema.dropTable('auth_sessions').ifExists().execute();
+    },
+  },
   '0027_audit_events': {
     async up(db: Kysely<unknown>) {
       // The audit log (src/platform/audit): one row per write, inserted in the write's own

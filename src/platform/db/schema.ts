@@ -70,6 +70,49 @@ export interface ApiTokenTable {
   revoked_at: number | null;
 }
 
+/** A browser session opened by single sign-on (migration 0026); found by the SHA-256 of its cookie. */
+export interface AuthSessionTable {
+  id_hash: string;
+  /** The provider's `sub`. */
+  subject: string;
+  name: string;
+  email: string | null;
+  role: 'viewer' | 'editor' | 'admin';
+  /** JSON list of team names. */
+  teams: string;
+  /** The ID token, sent back only as the provider's logout hint. */
+  id_token: string | null;
+  created_at: number;
+  last_seen_at: number;
+  /** Absolute expiry (epoch ms); idle expiry is last_seen_at + auth.sessions.idleMinutes. */
+  expires_at: number;
+}
+
+/** A sign-in in flight (migration 0026): deleted when its callback is taken, or 10 minutes on. */
+export interface AuthLoginTable {
+  /** SHA-256 of the `state` sent to the provider. */
+  state_hash: string;
+  /** SHA-256 of the value in the browser's login cookie: the callback must come from that browser. */
+  browser_hash: string;
+  code_verifier: string;
+  nonce: string;
+  /** Where the browser goes after sign-in: a path on this server. */
+  return_to: string;
+  expires_at: number;
+}
+
+/** A role (and teams) an admin assigned to a person (migration 0026); wins over the provider's groups. */
+export interface AuthPersonTable {
+  /** A lower-case e-mail address, or the provider's subject (`sub`). */
+  person: string;
+  role: 'viewer' | 'editor' | 'admin';
+  /** JSON list of team names. */
+  teams: string;
+  /** The name of the admin who assigned it. */
+  assigned_by: string;
+  assigned_at: number;
+}
+
 /** Spec files uploaded through PUT /api/v1/specs, shared by every replica. */
 export interface SpecFileTable {
   path: string;
@@ -224,6 +267,9 @@ export interface Database {
   slo_history: SloHistoryTable;
   api_tokens: ApiTokenTable;
   audit_events: AuditEventTable;
+  auth_sessions: AuthSessionTable;
+  auth_logins: AuthLoginTable;
+  auth_people: AuthPersonTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
   alerts: AlertTable;

@@ -13,11 +13,12 @@ export type LimitName = 'failed_auth' | 'anonymous' | 'expensive';
 
 /** Probes and self-metrics answer load balancers and Prometheus, which must never be throttled. */
 /**
- * Anonymous requests count where they cost something: the API and the status pages. The UI's
+ * Anonymous requests count where they cost something: the API, the status pages and the SSO
+ * endpoints (each sign-in started is a row in auth_logins until it is answered). The UI's
  * files are static and a page load asks for many, so one office behind a NAT would spend the
  * budget on scripts and icons; probes (/healthz, /readyz, /metrics) are never limited.
  */
-const ANONYMOUS_LIMITED = /^\/(api\/|status(\.json|\/|\?|$))/;
+const ANONYMOUS_LIMITED = /^\/(api\/|auth\/|status(\.json|\/|\?|$))/;
 
 const WINDOW_MS = 60_000;
 

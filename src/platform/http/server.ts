@@ -15,11 +15,24 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { type AuthDeps, type Principal, type Role, roleAllows, verifyToken } from '../auth/index.js';
+import {
+  type AuthDeps,
+  csrfMatches,
+  csrfTokenFor,
+  OidcClient,
+  type Principal,
+  parseCookies,
+  type Role,
+  roleAllows,
+  verifySession,
+  verifyToken,
+} from '../auth/index.js';
 import type { Config } from '../config.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnreachable } from '../db-unreachable.js';
+import { Egress, parseEgressAllow } from '../egress.js';
 import { AppError, type ProblemDetail } from '../errors.js';
 import type { ShinraiMetrics } from '../metrics.js';
+import { authRoutes, CSRF_HEADER, headerValue, peopleRoutes } from './auth-routes.js';
 import { acceptEmptyBodies, markOptionalBodies } from './empty-body.js';
 import {
   clientErrorHandler,
@@ -48,16 +61,20 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /** The CSRF token of the session the request came with (whoami hands it to the page). */
+    csrfToken?: string;
   }
 }
 
 export type App = FastifyInstance;
 
-/** The server's needs; the database and clock go to the token checks (platform/auth). */
+/** The server's needs; the database and clock go to the token and session checks (platform/auth). */
 export interface HttpDeps extends AuthDeps {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: ShinraiMetrics;
+  /** The egress policy for calls to the OpenID provider; default: one built from egress.allow. */
+  readonly egress?: Egress;
 }
 
 /** A capability's routes; registered inside the server so they share auth and error handling. */
@@ -148,15 +165,35 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     await limits.afterAuthentication(request, reply);
   });
 
+  // Single sign-on (auth.oidc): the provider's client and the session cookie the hook reads.
+  const oidcSettings = deps.config.auth.oidc;
+  const sessionDeps = { db: deps.db, clock: deps.clock, sessions: deps.config.auth.sessions };
+  const cookieName = deps.config.auth.sessions.cookieName;
+  let oidc: OidcClient | undefined;
+  if (oidcSettings) {
+    const allowed = parseEgressAllow(deps.config.egress.allow);
+    if (!allowed.ok) throw new Error(`egress.allow: ${allowed.problems.join('; ')}`);
+    const egress =
+      deps.egress ??
+      new Egress(allowed.policy, { onRefused: (client) => deps.metrics.egressRefused.inc({ client }) });
+    const client = new OidcClient(oidcSettings, egress.agent('oidc'), ['email', oidcSettings.groupsClaim]);
+    oidc = client;
+    app.addHook('onClose', () => client.close());
+  }
+
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = neededRole(request);
     if (needed === 'public') return;
     const header = request.headers.authorization;
     if (header === undefined) {
+      const session = oidc ? parseCookies(request.headers.cookie).get(cookieName) : undefined;
+      if (session !== undefined) return authenticateSession(request, reply, needed, session);
       if (needed === 'viewer' && deps.config.auth.anonymousRead) return;
       throw new AppError(
         'Unauthorized',
-        'send an API token: Authorization: Bearer <token> (create one with `shinrai token create`)',
+        oidc
+          ? 'sign in (GET /auth/login in a browser) or send an API token: Authorization: Bearer <token>'
+          : 'send an API token: Authorization: Bearer <token> (create one with `shinrai token create`)',
       );
     }
     // A client that keeps guessing tokens is refused before its next guess is even checked.
@@ -176,6 +213,43 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
         `this needs the ${needed} role; token "${principal.name}" is ${principal.role}`,
       );
     request.principal = principal;
+  };
+
+  /**
+   * A browser's session cookie (SSO). A write with it also needs the session's CSRF token in
+   * X-CSRF-Token: the cookie is sent by the browser whoever made the page, the header only by
+   * this origin's page, which whoami told the token. Bearer requests need none (no ambient credential).
+   */
+  const authenticateSession = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    needed: Role,
+    secret: string,
+  ) => {
+    await limits.beforeAuthentication(request, reply);
+    const verified = await verifySession(sessionDeps, secret);
+    if (!verified.ok) {
+      // An ended session where reads are open still reads, as anyone may.
+      if (needed === 'viewer' && deps.config.auth.anonymousRead) return;
+      await limits.authenticationFailed(request);
+      throw new AppError('Unauthorized', verified.error);
+    }
+    const principal = verified.principal;
+    const safe = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+    if (!safe && !csrfMatches(secret, headerValue(request.headers[CSRF_HEADER])))
+      throw new AppError(
+        'Forbidden',
+        request.headers[CSRF_HEADER] === undefined
+          ? 'a write with the session cookie needs the X-CSRF-Token header (GET /api/v1/whoami gives the token)'
+          : "the X-CSRF-Token header does not match this session's token (GET /api/v1/whoami gives it)",
+      );
+    if (!roleAllows(principal.role, needed))
+      throw new AppError(
+        'Forbidden',
+        `this needs the ${needed} role; ${principal.name} is ${principal.role} (from the OpenID provider's groups, or as an admin assigned)`,
+      );
+    request.principal = principal;
+    request.csrfToken = csrfTokenFor(secret);
   };
 
   // API answers are data: a browser must never sniff them into HTML, nor load anything for them.
@@ -249,6 +323,14 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   );
   // Who the caller is, on every server: the web UI hides what a viewer may not do.
   whoamiRoutes()(app);
+  authRoutes({
+    ...sessionDeps,
+    oidc,
+    mapping: oidcSettings,
+    redirectUrl: oidcSettings?.redirectUrl ?? '',
+    cookie: { name: cookieName, secure: deps.config.auth.sessions.secureCookie },
+  })(app);
+  if (oidc) peopleRoutes(sessionDeps)(app);
 
   for (const register of modules) await register(app);
   await app.ready();

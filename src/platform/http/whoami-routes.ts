@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/whoami — the caller's token name and role (null for an anonymous reader), so the web
- * UI can hide the controls a viewer may not use instead of offering writes that answer 403.
+ * UI can hide the controls a viewer may not use instead of offering writes that answer 403. A
+ * person signed in by SSO also learns their teams and the CSRF token their page's writes carry.
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -19,14 +20,39 @@ export function whoamiRoutes() {
             200: z.object({
               name: z.string().nullable(),
               role: z.enum(ROLES).nullable().describe('viewer reads; editor and admin may also write'),
+              kind: z
+                .enum(['token', 'session'])
+                .optional()
+                .describe('an API token, or a browser session opened by single sign-on'),
+              email: z.string().optional().describe('sessions: the verified e-mail address'),
+              teams: z
+                .array(z.string())
+                .optional()
+                .describe("sessions: the teams the provider's groups map to"),
+              csrfToken: z
+                .string()
+                .optional()
+                .describe('sessions: send it as X-CSRF-Token on every write made with the session cookie'),
             }),
           },
         },
       },
-      async (request) => ({
-        name: request.principal?.name ?? null,
-        role: request.principal?.role ?? null,
-      }),
+      async (request, reply) => {
+        const principal = request.principal;
+        if (!principal) return { name: null, role: null };
+        if (principal.kind !== 'session')
+          return { name: principal.name, role: principal.role, kind: 'token' as const };
+        // The CSRF token is per session: never kept by a cache.
+        reply.header('cache-control', 'no-store');
+        return {
+          name: principal.name,
+          role: principal.role,
+          kind: 'session' as const,
+          ...(principal.email ? { email: principal.email } : {}),
+          teams: [...(principal.teams ?? [])],
+          csrfToken: request.csrfToken,
+        };
+      },
     );
   };
 }

@@ -2,7 +2,8 @@
  * Single sign-on in a real browser (Debian's Chromium through playwright-core) against a real
  * OpenID provider (oidc-provider on a loopback port): "Sign in with SSO" in the web UI, the
  * provider's login page, back in Shinrai with the role of the person's groups; the page writes
- * with its cookie and CSRF token (and not without the token), the UI's incident form included; "Sign out" in Japanese ends the
+ * with its cookie and CSRF token (and not without the token), the UI's incident form included, and
+ * the audit log names the person for those writes; "Sign out" in Japanese ends the
  * session and passes through the provider's logout page.
  */
 import type { Browser } from 'playwright-core';
@@ -89,6 +90,16 @@ describe('single sign-on in Chromium', () => {
       await page.getByRole('button', { name: 'Declare', exact: true }).click();
       await page.waitForURL(/\/incidents\/INC-\d+$/);
       await page.waitForSelector('h1:has-text("INC-")');
+
+      // The audit log names the person and their SSO identity for both writes made with the session.
+      const admin = await server.token('admin');
+      const audit = (await (
+        await server.request('GET', '/api/v1/audit?action=incident.create', { token: admin })
+      ).json()) as { events: Array<{ actor: string; credential: string; role: string | null }> };
+      expect(audit.events.map(({ actor, credential, role }) => ({ actor, credential, role }))).toEqual([
+        { actor: 'alice@example.com', credential: 'session:alice', role: 'editor' },
+        { actor: 'alice@example.com', credential: 'session:alice', role: 'editor' },
+      ]);
 
       // In Japanese: sign out, confirm on the provider's logout page, and land back signed out.
       await page.getByTestId('language').selectOption('ja');

@@ -207,6 +207,25 @@ describe('sli_minutes partitions on postgres', () => {
     ]);
   });
 
+  it('migrates back down to one table with every row, and up again', async () => {
+    const minutes = await rows(db);
+    const relkind = async () =>
+      (
+        await sql<{
+          k: string;
+        }>`SELECT relkind AS k FROM pg_class WHERE oid = 'sli_minutes'::regclass`.execute(db.kysely)
+      ).rows[0]!.k;
+    await migrateToLatest(db.kysely, { upTo: LAST_BEFORE_PARTITIONS });
+    expect(await relkind()).toBe('r');
+    expect(await rows(db)).toEqual(minutes);
+    const marks = await dirtyMarks(db);
+    await upsertBuckets(db.kysely, [bucket('down', NOW)], 5);
+    expect(await dirtyMarks(db)).toBe(marks + 1);
+    await migrateToLatest(db.kysely);
+    expect(await relkind()).toBe('p');
+    expect((await rows(db)).length).toBe(minutes.length + 1);
+  });
+
   it('lets two replicas create (and fill from the default partition) the same weeks at once', async () => {
     const other = openDatabase(testDb.url);
     try {

@@ -4,7 +4,7 @@
  * (0022's triggers, 0024's partitioning of `sli_minutes` on PostgreSQL), each said where it is.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
-import { WEEK_MS, weekPartitionName } from './partitions.js';
+import { isPartitioned, WEEK_MS, weekPartitionName } from './partitions.js';
 import type { Database } from './schema.js';
 
 const migrations: Record<string, Migration> = {
@@ -846,8 +846,10 @@ const MIGRATION_MAX_WEEKS = 160;
 /** 1970-01-05, the first Monday after the epoch: weeks are counted from it. */
 const MONDAY_MS = 4 * 86_400_000;
 
-/** The columns of `sli_minutes`, in order. */
+/** The columns of `sli_minutes`, in order, and with their types (migration 0001). */
 const MINUTE_COLUMNS = 'sli, minute_ts, good, total, updated_at';
+const MINUTE_COLUMN_TYPES = `sli text NOT NULL, minute_ts bigint NOT NULL, good double precision NOT NULL,
+  total double precision NOT NULL, updated_at bigint NOT NULL`;
 
 /** The indexes of `sli_minutes` besides its primary key (migrations 0007 and 0021). */
 const MINUTE_INDEXES = [
@@ -863,19 +865,13 @@ const MINUTE_INDEXES = [
  * no hour sum (the rows, and so the sums, are unchanged).
  */
 async function partitionMinutes(db: Kysely<unknown>): Promise<void> {
-  const kind = await sql<{ kind: string }>`SELECT relkind AS kind FROM pg_class
-    WHERE oid = to_regclass('sli_minutes')`.execute(db);
-  if (kind.rows[0]?.kind === 'p') return;
+  if (await isPartitioned(db)) return;
   await sql`ALTER TABLE sli_minutes RENAME TO sli_minutes_unpartitioned`.execute(db);
   for (const index of ['sli_minutes_pk', 'sli_minutes_feed', 'sli_minutes_counts'])
     await sql.raw(`ALTER INDEX IF EXISTS ${index} RENAME TO ${index}_unpartitioned`).execute(db);
-  await sql`CREATE TABLE sli_minutes (
-      sli text NOT NULL,
-      minute_ts bigint NOT NULL,
-      good double precision NOT NULL,
-      total double precision NOT NULL,
-      updated_at bigint NOT NULL
-    ) PARTITION BY RANGE (minute_ts)`.execute(db);
+  await sql
+    .raw(`CREATE TABLE sli_minutes (${MINUTE_COLUMN_TYPES}) PARTITION BY RANGE (minute_ts)`)
+    .execute(db);
   await sql`CREATE TABLE sli_minutes_default PARTITION OF sli_minutes DEFAULT`.execute(db);
   const weeks = await sql<{ week: string }>`SELECT DISTINCT
       floor((minute_ts - ${sql.lit(MONDAY_MS)})::float8 / ${sql.lit(WEEK_MS)})::bigint AS week
@@ -902,15 +898,8 @@ async function partitionMinutes(db: Kysely<unknown>): Promise<void> {
 
 /** Migration 0024 down: the plain table again, with every row. */
 async function unpartitionMinutes(db: Kysely<unknown>): Promise<void> {
-  const kind = await sql<{ kind: string }>`SELECT relkind AS kind FROM pg_class
-    WHERE oid = to_regclass('sli_minutes')`.execute(db);
-  if (kind.rows[0]?.kind !== 'p') return;
-  await sql`CREATE TABLE sli_minutes_plain (
-      sli text NOT NULL,
-      minute_ts bigint NOT NULL,
-      good double precision NOT NULL,
-      total double precision NOT NULL,
-      updated_at bigint NOT NULL)`.execute(db);
+  if (!(await isPartitioned(db))) return;
+  await sql.raw(`CREATE TABLE sli_minutes_plain (${MINUTE_COLUMN_TYPES})`).execute(db);
   await sql
     .raw(`INSERT INTO sli_minutes_plain (${MINUTE_COLUMNS}) SELECT ${MINUTE_COLUMNS} FROM sli_minutes`)
     .execute(db);

@@ -5,6 +5,9 @@
  * week; retention drops whole old weeks and keeps exactly what the batch delete keeps on SQLite;
  * replicas creating the same weeks at once both succeed.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +31,7 @@ import { maintainMinutePartitions } from '../src/slo/partitions.js';
 import { SloRetention, sliMinutesKeepMs } from '../src/slo/retention.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { ManualClock } from './support/server.js';
+import { ManualClock, startTestServer } from './support/server.js';
 import { ratioSloYaml } from './support/specs.js';
 
 /** 12:34:56Z on Monday 2026-12-07: off every minute boundary. */
@@ -252,6 +255,39 @@ describe('sli_minutes partitions on postgres', () => {
       );
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('the server on postgres', () => {
+  it('creates this week and the next at start, and an old ingested minute its own week', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shinrai-partitions-'));
+    writeFileSync(join(dir, 'slo.yaml'), ratioSloYaml('availability', { window: '28d', sli: 'requests' }));
+    const server = await startTestServer('postgres', { clock: new ManualClock(NOW), specs: dir });
+    const db = openDatabase(server.database.url);
+    try {
+      // The start's maintenance runs beside the start: wait for it (not a timing assertion).
+      const ahead = [weekStart(NOW), weekStart(NOW) + WEEK_MS];
+      for (let i = 0; i < 200; i++) {
+        const weeks = (await listPartitions(db.kysely)).map((p) => p.fromMs);
+        if (ahead.every((w) => weeks.includes(w))) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect((await listPartitions(db.kysely)).map((p) => p.fromMs)).toEqual(ahead);
+      const old = NOW - 200 * DAY_MS;
+      const response = await server.request('POST', '/api/v1/sli/requests/events', {
+        token: await server.token('editor'),
+        body: [old, NOW].map((ts) => JSON.stringify({ ts, good: 1, total: 1 })).join('\n'),
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
+      expect(response.status).toBe(200);
+      const placed = await placement(db, 'requests');
+      expect(placed.get(Math.floor(old / MINUTE_MS) * MINUTE_MS)).toBe(`sli_minutes_w20260518`);
+      expect(placed.get(Math.floor(NOW / MINUTE_MS) * MINUTE_MS)).toBe('sli_minutes_w20261207');
+    } finally {
+      await db.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

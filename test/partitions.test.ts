@@ -22,12 +22,12 @@ import {
   weekStart,
 } from '../src/platform/db/partitions.js';
 import { createMetrics } from '../src/platform/metrics.js';
-import { DAY_MS, MINUTE_MS, RetentionTask } from '../src/platform/retention.js';
+import { DAY_MS, MINUTE_MS, type RetentionRun, RetentionTask } from '../src/platform/retention.js';
 import { evaluationTargets } from '../src/slo/evaluation.js';
 import { readMinutes, refreshHourSums } from '../src/slo/index.js';
 import { ingestBatch, upsertBuckets } from '../src/slo/ingest/service.js';
 import type { Catalog } from '../src/slo/model.js';
-import { maintainMinutePartitions } from '../src/slo/partitions.js';
+import { dropMinutePartitions, maintainMinutePartitions } from '../src/slo/partitions.js';
 import { SloRetention, sliMinutesKeepMs } from '../src/slo/retention.js';
 import { loadSpecText } from '../src/slo/spec/load.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -256,6 +256,48 @@ describe('sli_minutes partitions on postgres', () => {
     } finally {
       await other.close();
     }
+  });
+  it('skips a week whose drop waits too long for its lock, and drops it at the next pass', async () => {
+    const week = Date.UTC(2020, 0, 6);
+    await ensureWeekPartitions(db.kysely, week, week + WEEK_MS);
+    await upsertBuckets(db.kysely, [bucket('busy', week + DAY_MS), bucket('busy', week + 2 * DAY_MS)], 6);
+    let counted = 0;
+    let dropped = 0;
+    const run: RetentionRun = {
+      db,
+      nowMs: NOW,
+      batchRows: 1000,
+      pause: async () => true,
+      count: (_table, n) => {
+        counted += n;
+      },
+      partitionsDropped: (_table, n) => {
+        dropped += n;
+      },
+    };
+    const weeksBefore = async () =>
+      (await listPartitions(db.kysely)).filter((p) => p.toMs <= week + WEEK_MS).map((p) => p.name);
+    const older = (await weeksBefore()).filter((name) => name !== 'sli_minutes_w20200106');
+    const other = openDatabase(testDb.url);
+    try {
+      // A long reader of that week (a report, say) holds it while retention runs.
+      await other.kysely.transaction().execute(async (trx) => {
+        await sql`LOCK TABLE sli_minutes_w20200106 IN ACCESS SHARE MODE`.execute(trx);
+        expect(await dropMinutePartitions(run, week + WEEK_MS)).toBe(true);
+      });
+    } finally {
+      await other.close();
+    }
+    expect(await weeksBefore()).toEqual(['sli_minutes_w20200106']);
+    expect(dropped).toBe(older.length);
+    const busyRows = (await rows(db)).filter((r) => r.sli === 'busy').length;
+    expect(busyRows).toBe(2);
+    // Next pass: the lock is free.
+    counted = 0;
+    expect(await dropMinutePartitions(run, week + WEEK_MS)).toBe(true);
+    expect(await weeksBefore()).toEqual([]);
+    expect(counted).toBe(2);
+    expect(dropped).toBe(older.length + 1);
   });
 });
 

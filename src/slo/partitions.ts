@@ -1,5 +1,5 @@
 /**
- * The week partitions of `sli_minutes` on PostgreSQL, kept by the SLO floor (docs/retention.md#partitions):
+ * The week partitions of `sli_minutes` on PostgreSQL, kept by the SLO floor (docs/retention.md#partitions-postgresql):
  * created ahead of the data (at start and every hour, `maintainMinutePartitions`), created before a
  * backfill writes into an older week (`ensureMinuteWeeks`, by ingestion and the pull loop, outside
  * their transactions), and dropped by retention once a whole week is older than what is kept

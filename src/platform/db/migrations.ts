@@ -828,7 +828,7 @@ const migrations: Record<string, Migration> = {
   '0024_sli_minutes_partitions': {
     // The one migration with dialect-specific SQL: on PostgreSQL `sli_minutes` becomes a table
     // partitioned by week of minute_ts, so retention drops whole old weeks instead of deleting
-    // rows one batch at a time (docs/retention.md#partitions). SQLite has no partitioning and keeps
+    // rows one batch at a time (docs/retention.md#partitions-postgresql). SQLite has no partitioning and keeps
     // its table. Same name, columns, primary key and indexes: every query is unchanged.
     async up(db: Kysely<unknown>) {
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL's native time partitioning of `sli_minutes` (docs/retention.md#partitions): one range
+ * PostgreSQL's native time partitioning of `sli_minutes` (docs/retention.md#partitions-postgresql): one range
  * partition per UTC week (Monday 00:00 to Monday 00:00) of `minute_ts`, and a DEFAULT partition
  * that takes any minute no week partition covers, so a write never fails for want of one. The
  * pure week arithmetic, the catalog read of the partitions, and the idempotent creation of a

@@ -1,6 +1,6 @@
 /**
- * The week partitions of `sli_minutes` on PostgreSQL, kept by the SLO floor (docs/retention.md#partitions-postgresql):
- * created ahead of the data (at start and every hour, `maintainMinutePartitions`), created before a
+ * The week partitions of `sli_minutes` on PostgreSQL, kept by the SLO floor
+ * (docs/retention.md#partitions-postgresql): created ahead of the data (at start and every hour, `maintainMinutePartitions`), created before a
  * backfill writes into an older week (`ensureMinuteWeeks`, by ingestion and the pull loop, outside
  * their transactions), and dropped by retention once a whole week is older than what is kept
  * (`dropMinutePartitions`). A minute whose week has no partition lands in the default partition
@@ -28,7 +28,10 @@ export const AHEAD_WEEKS = 1;
 /** Values per `IN (…)` list when removing a dropped week's hour sums. */
 const IN_LIST = 1000;
 
-/** Per database: whether `sli_minutes` is partitioned (only "yes" is remembered), and the weeks known to have a partition. */
+/**
+ * Per database: whether `sli_minutes` is partitioned (only "yes" is remembered), and the weeks
+ * known to have a partition.
+ */
 interface Known {
   partitioned: boolean;
   readonly weeks: Set<number>;
@@ -79,7 +82,10 @@ export function aheadRange(nowMs: number): { readonly fromMs: number; readonly t
   return { fromMs, toMs: fromMs + (AHEAD_WEEKS + 1) * WEEK_MS };
 }
 
-/** Creates this week's and the next weeks' partitions when missing; null on SQLite. Throws on failure (logged by its task). */
+/**
+ * Creates this week's and the next weeks' partitions when missing; null on SQLite. Throws on
+ * failure (logged by its task).
+ */
 export async function maintainMinutePartitions(db: Db, nowMs: number): Promise<EnsureReport | null> {
   const entry = await knownOf(db);
   if (!entry) return null;
@@ -132,7 +138,7 @@ async function dropPartition(db: Db, partition: MinutePartition): Promise<boolea
   }
 }
 
-/** Removes the hour sums of the partition's range, through the key (SLI by SLI), not by reading every hour. */
+/** Removes the hour sums of the partition's range through the key, SLI by SLI, not by reading every hour. */
 async function dropHours(trx: Kysely<Database>, db: Db, partition: MinutePartition): Promise<void> {
   const slis = await distinctLeading({ ...db, kysely: trx }, 'sli_hours', 'sli');
   for (let i = 0; i < slis.length; i += IN_LIST)

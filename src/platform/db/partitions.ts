@@ -26,7 +26,7 @@ export function weekStart(ms: number): number {
   return Math.floor((ms - MONDAY_OFFSET_MS) / WEEK_MS) * WEEK_MS + MONDAY_OFFSET_MS;
 }
 
-/** The name of the week partition starting at `startMs`: `sli_minutes_w20261207`; null beyond years 1000–9999. */
+/** The name of the week partition starting at `startMs` (`sli_minutes_w20261207`); null outside years 1000–9999. */
 export function weekPartitionName(startMs: number): string | null {
   const date = new Date(startMs);
   const year = date.getUTCFullYear();

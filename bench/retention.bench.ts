@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/platform/config.js';
 import { type Db, type Dialect, openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { listPartitions, WEEK_MS, weeksBetween } from '../src/platform/db/partitions.js';
 import { createMetrics } from '../src/platform/metrics.js';
 import { DAY_MS, HOUR_MS, keptHistory, MINUTE_MS, RetentionTask } from '../src/platform/retention.js';
 import { platformRetentionRules } from '../src/platform/retention-rules.js';
@@ -32,11 +33,25 @@ const SHA = 'ab'.repeat(32);
 
 type Counts = Record<(typeof TABLES)[number], number>;
 
+/** SQLite; PostgreSQL's `sli_minutes` as one table (migrations up to 0023: the batch delete), or in week partitions (0024). */
+type Variant = 'sqlite' | 'postgres-table' | 'postgres-partitioned';
+const LABEL: Record<Variant, string> = {
+  sqlite: 'SQLite',
+  'postgres-table': 'PostgreSQL, one table',
+  'postgres-partitioned': 'PostgreSQL, week partitions',
+};
+/** The last migration before `sli_minutes` is partitioned. */
+const BEFORE_PARTITIONS = '0023_engine_checkpoints';
+
 interface Result {
-  readonly dialect: Dialect;
+  readonly variant: Variant;
   readonly before: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
   readonly after: { readonly bytes: number; readonly rows: Counts; readonly tableBytes: Counts };
   readonly passSeconds: number;
+  /** The `sli_minutes` rule alone, run first: rows it deleted (dropped or not), partitions dropped, seconds. */
+  readonly minutesPass: { readonly rows: number; readonly partitions: number; readonly seconds: number };
+  /** Migration 0024 on the seeded table (week partitions only). */
+  readonly migrationSeconds: number | null;
   readonly steadySeconds: number;
   readonly steadyDeleted: number;
 }
@@ -47,12 +62,15 @@ export async function run(flags: BenchFlags): Promise<void> {
   const dialectFlag = typeof flags.dialect === 'string' ? flags.dialect : 'both';
   if (!['sqlite', 'postgres', 'both'].includes(dialectFlag))
     throw new Error('--dialect is sqlite, postgres or both');
-  const dialects: Dialect[] = dialectFlag === 'both' ? ['sqlite', 'postgres'] : [dialectFlag as Dialect];
+  const variants: Variant[] = [
+    ...(dialectFlag === 'postgres' ? [] : (['sqlite'] as const)),
+    ...(dialectFlag === 'sqlite' ? [] : (['postgres-table', 'postgres-partitioned'] as const)),
+  ];
   console.log(
     `${slis} SLIs × ${days} days: a minute row and an idempotency key a minute, a history point every 5 minutes`,
   );
   const results: Result[] = [];
-  for (const dialect of dialects) results.push(await runOne(dialect, slis, days));
+  for (const variant of variants) results.push(await runOne(variant, slis, days));
   const scale = 1000 / slis;
   const gib = (bytes: number) => `${((bytes * scale) / 2 ** 30).toFixed(2)} GiB`;
   console.log(
@@ -62,7 +80,7 @@ export async function run(flags: BenchFlags): Promise<void> {
   for (const r of results) {
     const total = (c: Counts) => TABLES.reduce((sum, t) => sum + c[t], 0).toLocaleString('en-US');
     console.log(
-      `| ${r.dialect} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s | ${(r.steadyDeleted * scale).toLocaleString('en-US')} rows, ~${(r.steadySeconds * scale).toFixed(0)} s |`,
+      `| ${LABEL[r.variant]} | ${total(r.before.rows)} | ${total(r.after.rows)} | ${(r.before.bytes / 2 ** 20).toFixed(0)} MiB | ${(r.after.bytes / 2 ** 20).toFixed(0)} MiB | ${gib(r.before.bytes)} | ${gib(r.after.bytes)} | ${(r.before.bytes / r.after.bytes).toFixed(1)}× | ${r.passSeconds.toFixed(1)} s | ${(r.steadyDeleted * scale).toLocaleString('en-US')} rows, ~${(r.steadySeconds * scale).toFixed(0)} s |`,
     );
   }
   console.log('\n| database | table (with its indexes) | 1,000 SLIs before | 1,000 SLIs after |');
@@ -70,18 +88,28 @@ export async function run(flags: BenchFlags): Promise<void> {
   for (const r of results)
     for (const table of TABLES)
       console.log(
-        `| ${r.dialect} | ${table} | ${gib(r.before.tableBytes[table])} | ${gib(r.after.tableBytes[table])} |`,
+        `| ${LABEL[r.variant]} | ${table} | ${gib(r.before.tableBytes[table])} | ${gib(r.after.tableBytes[table])} |`,
       );
+  console.log(
+    '\n| database | `sli_minutes` rule alone, first pass | rows deleted | partitions dropped | migration 0024 of the seeded table |',
+  );
+  console.log('|---|---|---|---|---|');
+  for (const r of results)
+    console.log(
+      `| ${LABEL[r.variant]} | ${r.minutesPass.seconds.toFixed(1)} s | ${r.minutesPass.rows.toLocaleString('en-US')} | ${r.minutesPass.partitions} | ${r.migrationSeconds === null ? '—' : `${r.migrationSeconds.toFixed(1)} s`} |`,
+    );
 }
 
-async function runOne(dialect: Dialect, slis: number, days: number): Promise<Result> {
+async function runOne(variant: Variant, slis: number, days: number): Promise<Result> {
+  const dialect: Dialect = variant === 'sqlite' ? 'sqlite' : 'postgres';
   // A file in a fresh temp directory, or a fresh PostgreSQL schema.
   const testDb = await createTestDatabase(dialect);
   const url = testDb.url;
   const cleanup = () => testDb.drop();
   const db = openDatabase(url);
   try {
-    await migrateToLatest(db.kysely);
+    // PostgreSQL: seeded into the one table; the partitioned variant then runs migration 0024 on it.
+    await migrateToLatest(db.kysely, dialect === 'postgres' ? { upTo: BEFORE_PARTITIONS } : {});
     const catalog = loadSpecText(
       'bench.yaml',
       Array.from({ length: slis }, (_, i) =>
@@ -90,13 +118,29 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
     ).catalog;
     const seedStarted = performance.now();
     for (let i = 0; i < slis; i++) await seed(db, i, days);
+    console.log(`${variant}: seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+    let migrationSeconds: number | null = null;
+    if (variant === 'postgres-partitioned') {
+      const started = performance.now();
+      await migrateToLatest(db.kysely);
+      migrationSeconds = (performance.now() - started) / 1000;
+      const partitions = await listPartitions(db.kysely);
+      check(
+        partitions.length === Math.ceil(days / 7) || partitions.length === Math.ceil(days / 7) + 1,
+        `${variant}: migration 0024 made a partition per week of the seeded days`,
+        `${partitions.length}`,
+      );
+      console.log(
+        `${variant}: migration 0024 moved the rows into ${partitions.length} weeks in ${migrationSeconds.toFixed(1)} s`,
+      );
+    }
     await analyze(db);
-    console.log(`${dialect}: seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
     const before = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
 
     const settings = loadConfig({ flags: { 'retention.pauseMs': 0 } }).retention;
     const slo = new SloRetention({ db, settings, catalog: () => catalog, statusPageDays: 90 });
     let nowMs = NOW;
+    let minutesOnly = true;
     const task = new RetentionTask({
       db,
       clock: { now: () => nowMs },
@@ -104,15 +148,28 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
       metrics: createMetrics(),
       settings,
       isLeader: () => true,
-      rules: (nowMs) => [...slo.rules(nowMs), ...platformRetentionRules(settings, nowMs)],
+      rules: (nowMs) =>
+        [...slo.rules(nowMs), ...platformRetentionRules(settings, nowMs)].filter(
+          (rule) => !minutesOnly || rule.name === 'sli_minutes',
+        ),
     });
+    // The minutes' rule alone first (drops or batch deletes, timed apart), then the whole pass.
+    const minutesStarted = performance.now();
+    const minutesSummary = await task.runNow();
+    const minutesPass = {
+      seconds: (performance.now() - minutesStarted) / 1000,
+      rows: minutesSummary?.deleted.sli_minutes ?? 0,
+      partitions: minutesSummary?.partitionsDropped.sli_minutes ?? 0,
+    };
+    minutesOnly = false;
     const passStarted = performance.now();
     const summary = await task.runNow();
-    const passSeconds = (performance.now() - passStarted) / 1000;
+    const passSeconds = (performance.now() - passStarted) / 1000 + minutesPass.seconds;
     check(
-      summary !== null && summary.failed.length === 0,
-      `${dialect}: the retention pass ran without a failed rule`,
+      summary !== null && summary.failed.length === 0 && minutesSummary?.failed.length === 0,
+      `${variant}: the retention pass ran without a failed rule`,
     );
+
     await compact(db);
     const after = { bytes: await sizeBytes(db), rows: await counts(db), tableBytes: await tableBytes(db) };
 
@@ -133,10 +190,18 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
       };
     };
     const expected = expectedAt(NOW);
+    // Every seeded week wholly before the cutoff goes as a table, none other.
+    const cutoffMs = Math.floor((NOW - keepMs) / MINUTE_MS) * MINUTE_MS;
+    const wholeWeeks = weeksBetween(NOW - days * DAY_MS, NOW).filter((w) => w + WEEK_MS <= cutoffMs).length;
+    check(
+      minutesPass.partitions === (variant === 'postgres-partitioned' ? wholeWeeks : 0),
+      `${variant}: ${variant === 'postgres-partitioned' ? wholeWeeks : 0} whole weeks went by dropping their partition`,
+      `${minutesPass.partitions}`,
+    );
     for (const table of TABLES)
       check(
         after.rows[table] === expected[table],
-        `${dialect}: ${table} holds the ${expected[table].toLocaleString('en-US')} rows the cutoffs keep`,
+        `${variant}: ${table} holds the ${expected[table].toLocaleString('en-US')} rows the cutoffs keep`,
         `${after.rows[table]}`,
       );
     const perSli = await db.kysely
@@ -146,10 +211,10 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
       .execute();
     check(
       perSli.length === slis && perSli.every((r) => Number(r.n) === expected.sli_minutes / slis),
-      `${dialect}: every SLI keeps the same minutes`,
+      `${variant}: every SLI keeps the same minutes`,
     );
     console.log(
-      `${dialect}: ${TABLES.map((t) => `${t} ${before.rows[t].toLocaleString('en-US')} → ${after.rows[t].toLocaleString('en-US')}`).join(', ')}`,
+      `${variant}: ${TABLES.map((t) => `${t} ${before.rows[t].toLocaleString('en-US')} → ${after.rows[t].toLocaleString('en-US')}`).join(', ')}`,
     );
     // The steady state: an hour later, a pass deletes what aged in that hour.
     nowMs = NOW + HOUR_MS;
@@ -160,14 +225,23 @@ async function runOne(dialect: Dialect, slis: number, days: number): Promise<Res
     const steadyExpected = expectedAt(nowMs);
     check(
       TABLES.every((t) => steadyRows[t] === steadyExpected[t]) && steady?.failed.length === 0,
-      `${dialect}: an hour later, a pass leaves what the cutoffs keep then`,
+      `${variant}: an hour later, a pass leaves what the cutoffs keep then`,
       TABLES.map((t) => `${t} ${steadyRows[t]}/${steadyExpected[t]}`).join(', '),
     );
     const steadyDeleted = Object.values(steady?.deleted ?? {}).reduce((sum, n) => sum + n, 0);
     console.log(
-      `${dialect}: first pass ${passSeconds.toFixed(1)} s; an hour later ${steadyDeleted.toLocaleString('en-US')} rows in ${steadySeconds.toFixed(2)} s`,
+      `${variant}: first pass ${passSeconds.toFixed(1)} s; an hour later ${steadyDeleted.toLocaleString('en-US')} rows in ${steadySeconds.toFixed(2)} s`,
     );
-    return { dialect, before, after, passSeconds, steadySeconds, steadyDeleted };
+    return {
+      variant,
+      before,
+      after,
+      passSeconds,
+      minutesPass,
+      migrationSeconds,
+      steadySeconds,
+      steadyDeleted,
+    };
   } finally {
     await db.close();
     await cleanup();
@@ -251,9 +325,11 @@ async function tableBytes(db: Db): Promise<Counts> {
   for (const table of TABLES) {
     const row =
       db.dialect === 'postgres'
-        ? await sql<{
+        ? // A partitioned table's own size is 0: its partitions (or the table itself) summed.
+          await sql<{
             bytes: string;
-          }>`SELECT pg_total_relation_size(${sql.lit(table)}::regclass) AS bytes`.execute(db.kysely)
+          }>`SELECT COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree(${sql.lit(table)}::regclass)),
+              pg_total_relation_size(${sql.lit(table)}::regclass)) AS bytes`.execute(db.kysely)
         : await sql<{ bytes: number }>`SELECT SUM(d.pgsize) AS bytes FROM dbstat d
             JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ${table}`.execute(db.kysely);
     out[table] = Number(row.rows[0]!.bytes);

@@ -71,6 +71,7 @@ import {
   ingestRoutes,
   isStale,
   listStatuses,
+  maintainMinutePartitions,
   otlpPlan,
   otlpRoutes,
   refreshHourSums,
@@ -421,6 +422,26 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     });
     retention.start();
     stops.push(() => retention.stop());
+    // PostgreSQL: this week's and next week's partitions of sli_minutes, at start and hourly, on
+    // every replica (idempotent; docs/retention.md#partitions-postgresql). A no-op on SQLite.
+    const partitions = new PeriodicTask(
+      async () => {
+        const report = await maintainMinutePartitions(db, clock.now());
+        if (report?.created.length || report?.busy)
+          log.info(
+            { ...report },
+            `partitions: created ${report.created.join(', ') || 'none'} (${report.movedRows} rows moved from the default partition${report.busy ? `, ${report.busy} weeks busy, tried again next hour` : ''})`,
+          );
+        return report;
+      },
+      {
+        intervalMs: 60 * 60_000,
+        log,
+        failure: 'partitions: creating the coming weeks failed; their minutes go to the default partition',
+      },
+    );
+    partitions.start();
+    stops.push(() => partitions.stop());
     // Hour sums (slo/hour-sums.ts): the leader sums the hours ingestion touched, so a report reads
     // a short list of marks, not a backlog; any reader would do it first anyway.
     const hourSums = new PeriodicTask(async () => (evaluator.isLeader() ? refreshHourSums(db) : null), {

@@ -38,6 +38,7 @@ export interface ShinraiMetrics {
   readonly mails: Counter<'kind' | 'outcome'>;
   /** Rows the retention task deleted (or thinned out of slo_history), by table. */
   readonly retentionDeleted: Counter<'table'>;
+  readonly retentionPartitionsDropped: Counter<'table'>;
 }
 
 export function createMetrics(): ShinraiMetrics {
@@ -197,6 +198,12 @@ export function createMetrics(): ShinraiMetrics {
     retentionDeleted: new Counter({
       name: 'shinrai_retention_deleted_total',
       help: 'Rows deleted by the retention task (expired, or thinned out of slo_history), by table',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    retentionPartitionsDropped: new Counter({
+      name: 'shinrai_retention_partitions_dropped_total',
+      help: 'Week partitions the retention task dropped whole (PostgreSQL sli_minutes; their rows also count in shinrai_retention_deleted_total)',
       labelNames: ['table'],
       registers: [registry],
     }),

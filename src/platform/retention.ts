@@ -136,6 +136,8 @@ export interface RetentionRun {
   readonly pause: () => Promise<boolean>;
   /** Adds rows deleted from `table` to the pass's counts (and /metrics). */
   readonly count: (table: string, rows: number) => void;
+  /** Adds partitions of `table` dropped whole (PostgreSQL's `sli_minutes`; their rows go to `count`). */
+  readonly partitionsDropped?: ((table: string, partitions: number) => void) | undefined;
 }
 
 /** One retention rule: deletes what it owns, in batches, through `run`. */
@@ -208,6 +210,8 @@ export async function distinctLeading(
 export interface RetentionSummary {
   /** Rows deleted per table (tables with none are left out). */
   readonly deleted: Readonly<Record<string, number>>;
+  /** Partitions dropped whole per table (rows in them are in `deleted`); tables with none left out. */
+  readonly partitionsDropped: Readonly<Record<string, number>>;
   readonly tookMs: number;
   /** Rules that failed (the others still ran). */
   readonly failed: readonly string[];
@@ -219,7 +223,8 @@ export interface RetentionTaskDeps {
   readonly db: Db;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly metrics: Pick<ShinraiMetrics, 'retentionDeleted'>;
+  readonly metrics: Pick<ShinraiMetrics, 'retentionDeleted'> &
+    Partial<Pick<ShinraiMetrics, 'retentionPartitionsDropped'>>;
   readonly settings: RetentionSettings;
   readonly isLeader: () => boolean;
   /** The rules of a pass, built at its start (they read the current catalog). */
@@ -275,6 +280,7 @@ export class RetentionTask {
     const startedMs = performance.now();
     const nowMs = clock.now();
     const deleted: Record<string, number> = {};
+    const partitionsDropped: Record<string, number> = {};
     const failed: string[] = [];
     const sleep =
       this.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -300,6 +306,11 @@ export class RetentionTask {
         deleted[table] = (deleted[table] ?? 0) + rows;
         metrics.retentionDeleted.inc({ table }, rows);
       },
+      partitionsDropped: (table, partitions) => {
+        if (partitions <= 0) return;
+        partitionsDropped[table] = (partitionsDropped[table] ?? 0) + partitions;
+        metrics.retentionPartitionsDropped?.inc({ table }, partitions);
+      },
     };
     for (const rule of this.deps.rules(nowMs)) {
       if (stopped) break;
@@ -312,6 +323,7 @@ export class RetentionTask {
     }
     const summary: RetentionSummary = {
       deleted,
+      partitionsDropped,
       tookMs: Math.round(performance.now() - startedMs),
       failed,
       stopped,
@@ -325,7 +337,9 @@ export class RetentionTask {
               .map(([t, n]) => `${t} ${n}`)
               .join(', ')})`
           : ''
-      } in ${summary.tookMs} ms${stopped ? ', stopped early' : ''}`,
+      }${Object.entries(partitionsDropped)
+        .map(([t, n]) => `, ${n} ${t} partitions dropped`)
+        .join('')} in ${summary.tookMs} ms${stopped ? ', stopped early' : ''}`,
     );
     return summary;
   }

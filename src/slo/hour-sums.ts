@@ -59,8 +59,7 @@ export async function refreshHourSums(db: Db): Promise<number> {
   let taken = 0;
   for (;;) {
     const marks = await db.kysely.transaction().execute(async (trx) => {
-      if (db.dialect === 'postgres')
-        await sql`SELECT pg_advisory_xact_lock(${REFRESH_LOCK}, hashtext(current_schema()))`.execute(trx);
+      if (db.dialect === 'postgres') await lockHourSums(trx);
       const rows = await trx
         .deleteFrom('sli_dirty_hours')
         .where('id', 'in', (eb) =>
@@ -81,6 +80,14 @@ export async function refreshHourSums(db: Db): Promise<number> {
     // Timers and requests run between two transactions (the only pause SQLite's queries leave).
     await yieldToEventLoop();
   }
+}
+
+/**
+ * PostgreSQL: waits for a refresh under way and keeps others out until the transaction ends (a
+ * partition drop removes the hours of its minutes under it: src/slo/partitions.ts).
+ */
+export async function lockHourSums(trx: Kysely<Database>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${REFRESH_LOCK}, hashtext(current_schema()))`.execute(trx);
 }
 
 /** A run of consecutive hours of one SLI: `[fromMs, toMs)`. */

@@ -74,6 +74,7 @@ export {
   type SloDefinition,
   type SourceLocation,
 } from './model.js';
+export { dropMinutePartitions, ensureMinuteWeeks, maintainMinutePartitions } from './partitions.js';
 export {
   ANSWER_CACHE_BYTES,
   AnswerCache,

@@ -3,7 +3,8 @@
  * minutes (`sli_minutes`, and the OTLP receiver's raw `otlp_minutes`) past what any window or the
  * history backfill still reads, and `slo_history` downsampled by age. The cutoffs are pure
  * functions of the catalog and `retention.*`; the rules delete through the batch deleter of
- * src/platform/retention.ts. The only deletes of these tables outside ingestion and the evaluator.
+ * src/platform/retention.ts, except whole weeks of `sli_minutes` on PostgreSQL, which go by dropping
+ * their partition (src/slo/partitions.ts). The only deletes of these tables outside ingestion and the evaluator.
  */
 import type { Db } from '../platform/db/index.js';
 import {
@@ -24,6 +25,7 @@ import { type EvaluationTarget, evaluationTargets } from './evaluation.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS, historySpanMs } from './evaluator/replay.js';
 import { longestPeriodMs, windowsSpanMs } from './evaluator/state.js';
 import type { Catalog } from './model.js';
+import { dropMinutePartitions } from './partitions.js';
 
 /** How far back a target's evaluation reads minutes: its period and every burn window (ms). */
 export function readSpanMs(target: EvaluationTarget): number {
@@ -111,8 +113,15 @@ export class SloRetention {
     if (keepMs !== null) {
       // Whole minutes: a minute is kept while any of it is inside the span.
       const before = Math.floor((nowMs - keepMs) / MINUTE_MS) * MINUTE_MS;
-      for (const table of ['sli_minutes', 'otlp_minutes'] as const)
-        rules.push({ name: table, apply: (run) => this.perKey(run, table, before) });
+      rules.push({
+        name: 'sli_minutes',
+        apply: async (run) => {
+          // PostgreSQL: whole weeks older than the cutoff go by dropping their partition; the
+          // week straddling it, the default partition (and SQLite) by the batch delete.
+          if (await dropMinutePartitions(run, before)) await this.perKey(run, 'sli_minutes', before);
+        },
+      });
+      rules.push({ name: 'otlp_minutes', apply: (run) => this.perKey(run, 'otlp_minutes', before) });
     }
     rules.push({ name: 'slo_history', apply: (run) => this.history(run, historyPlans(targets, settings)) });
     return rules;

@@ -4,6 +4,18 @@
  */
 export { DatabaseMissingError, type Db, isUniqueViolation, openDatabase, ping } from './database.js';
 export { HOUR_OF, HOUR_SUMS, migrateToLatest } from './migrations.js';
+export {
+  DEFAULT_PARTITION,
+  type EnsureReport,
+  ensureWeekPartitions,
+  isPartitioned,
+  listPartitions,
+  type MinutePartition,
+  pgCode,
+  setLockTimeout,
+  WEEK_MS,
+  weekStart,
+} from './partitions.js';
 export type {
   ActionItemTable,
   AuditEventTable,

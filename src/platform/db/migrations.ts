@@ -1,8 +1,10 @@
 /**
  * One migration set for SQLite and PostgreSQL: only types both understand (text, bigint,
- * double precision) and no dialect-specific SQL.
+ * double precision) and no dialect-specific SQL — except where a database lacks the feature
+ * (0022's triggers, 0024's partitioning of `sli_minutes` on PostgreSQL), each said where it is.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+import { isPartitioned, WEEK_MS, weekPartitionName } from './partitions.js';
 import type { Database } from './schema.js';
 
 const migrations: Record<string, Migration> = {
@@ -823,6 +825,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('engine_checkpoints').ifExists().execute();
     },
   },
+  '0024_sli_minutes_partitions': {
+    // The one migration with dialect-specific SQL: on PostgreSQL `sli_minutes` becomes a table
+    // partitioned by week of minute_ts, so retention drops whole old weeks instead of deleting
+    // rows one batch at a time (docs/retention.md#partitions-postgresql). SQLite has no partitioning and keeps
+    // its table. Same name, columns, primary key and indexes: every query is unchanged.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await partitionMinutes(db);
+    },
+    async down(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await unpartitionMinutes(db);
+    },
+  },
   '0026_sso_sessions': {
     async up(db: Kysely<unknown>) {
       // Single sign-on (platform/auth/sessions.ts). A session is found by the SHA-256 of its cookie
@@ -923,6 +939,94 @@ const migrations: Record<string, Migration> = {
     },
   },
 };
+
+/** Weeks given a partition of their own by the migration, newest first; older rows go to the default partition. */
+const MIGRATION_MAX_WEEKS = 160;
+/** 1970-01-05, the first Monday after the epoch: weeks are counted from it. */
+const MONDAY_MS = 4 * 86_400_000;
+
+/** The columns of `sli_minutes`, in order, and with their types (migration 0001). */
+const MINUTE_COLUMNS = 'sli, minute_ts, good, total, updated_at';
+const MINUTE_COLUMN_TYPES = `sli text NOT NULL, minute_ts bigint NOT NULL, good double precision NOT NULL,
+  total double precision NOT NULL, updated_at bigint NOT NULL`;
+
+/** The indexes of `sli_minutes` besides its primary key (migrations 0007 and 0021). */
+const MINUTE_INDEXES = [
+  'CREATE INDEX sli_minutes_feed ON sli_minutes (updated_at, sli, minute_ts)',
+  'CREATE INDEX sli_minutes_counts ON sli_minutes (sli, minute_ts, good, total)',
+];
+
+/**
+ * Migration 0024 up: renames the table aside, creates the partitioned one with a partition per
+ * week that holds rows (and a default one), copies the rows, builds the key and indexes after the
+ * copy (faster than row by row), and moves the hour-sum triggers over. In the migration's
+ * transaction: a crash leaves the old table as it was. The triggers go on last, so the copy marks
+ * no hour sum (the rows, and so the sums, are unchanged).
+ */
+async function partitionMinutes(db: Kysely<unknown>): Promise<void> {
+  if (await isPartitioned(db)) return;
+  const empty = (await sql`SELECT 1 FROM sli_minutes LIMIT 1`.execute(db)).rows.length === 0;
+  if (empty) {
+    // A new database (every test's): the same end state in one round trip (a multi-statement
+    // simple query, run in the migration's transaction).
+    await sql
+      .raw(
+        [
+          'DROP TABLE sli_minutes',
+          `CREATE TABLE sli_minutes (${MINUTE_COLUMN_TYPES}) PARTITION BY RANGE (minute_ts)`,
+          'CREATE TABLE sli_minutes_default PARTITION OF sli_minutes DEFAULT',
+          'ALTER TABLE sli_minutes ADD CONSTRAINT sli_minutes_pk PRIMARY KEY (sli, minute_ts)',
+          ...MINUTE_INDEXES,
+          ...postgresHourTriggers(),
+        ].join(';\n'),
+      )
+      .execute(db);
+    return;
+  }
+  await sql`ALTER TABLE sli_minutes RENAME TO sli_minutes_unpartitioned`.execute(db);
+  for (const index of ['sli_minutes_pk', 'sli_minutes_feed', 'sli_minutes_counts'])
+    await sql.raw(`ALTER INDEX IF EXISTS ${index} RENAME TO ${index}_unpartitioned`).execute(db);
+  await sql
+    .raw(`CREATE TABLE sli_minutes (${MINUTE_COLUMN_TYPES}) PARTITION BY RANGE (minute_ts)`)
+    .execute(db);
+  await sql`CREATE TABLE sli_minutes_default PARTITION OF sli_minutes DEFAULT`.execute(db);
+  const weeks = await sql<{ week: string }>`SELECT DISTINCT
+      floor((minute_ts - ${sql.lit(MONDAY_MS)})::float8 / ${sql.lit(WEEK_MS)})::bigint AS week
+    FROM sli_minutes_unpartitioned ORDER BY week DESC LIMIT ${sql.lit(MIGRATION_MAX_WEEKS)}`.execute(db);
+  for (const { week } of weeks.rows) {
+    const startMs = Number(week) * WEEK_MS + MONDAY_MS;
+    const name = weekPartitionName(startMs);
+    if (name === null) continue;
+    await sql
+      .raw(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF sli_minutes
+        FOR VALUES FROM (${startMs}) TO (${startMs + WEEK_MS})`)
+      .execute(db);
+  }
+  await sql
+    .raw(
+      `INSERT INTO sli_minutes (${MINUTE_COLUMNS}) SELECT ${MINUTE_COLUMNS} FROM sli_minutes_unpartitioned`,
+    )
+    .execute(db);
+  await sql`DROP TABLE sli_minutes_unpartitioned`.execute(db);
+  await sql`ALTER TABLE sli_minutes ADD CONSTRAINT sli_minutes_pk PRIMARY KEY (sli, minute_ts)`.execute(db);
+  for (const statement of MINUTE_INDEXES) await sql.raw(statement).execute(db);
+  for (const statement of postgresHourTriggers()) await sql.raw(statement).execute(db);
+}
+
+/** Migration 0024 down: the plain table again, with every row. */
+async function unpartitionMinutes(db: Kysely<unknown>): Promise<void> {
+  if (!(await isPartitioned(db))) return;
+  await sql.raw(`CREATE TABLE sli_minutes_plain (${MINUTE_COLUMN_TYPES})`).execute(db);
+  await sql
+    .raw(`INSERT INTO sli_minutes_plain (${MINUTE_COLUMNS}) SELECT ${MINUTE_COLUMNS} FROM sli_minutes`)
+    .execute(db);
+  // Dropping the partitioned table drops its partitions and triggers.
+  await sql`DROP TABLE sli_minutes`.execute(db);
+  await sql`ALTER TABLE sli_minutes_plain RENAME TO sli_minutes`.execute(db);
+  await sql`ALTER TABLE sli_minutes ADD CONSTRAINT sli_minutes_pk PRIMARY KEY (sli, minute_ts)`.execute(db);
+  for (const statement of MINUTE_INDEXES) await sql.raw(statement).execute(db);
+  for (const statement of postgresHourTriggers()) await sql.raw(statement).execute(db);
+}
 
 /** The UTC hour (ms) of a millisecond column, as both databases compute it (integer division). */
 export const HOUR_OF = (column: string) => `((${column} / 3600000) * 3600000)`;
@@ -1111,8 +1215,14 @@ export interface MigrationReport {
   readonly alreadyApplied: number;
 }
 
-/** Brings the schema up to date; safe to run from several replicas at once (Kysely locks). */
-export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
+/**
+ * Brings the schema up to date; safe to run from several replicas at once (Kysely locks).
+ * `upTo` (tests of a migration on the data before it) stops after that migration.
+ */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  options: { readonly upTo?: string } = {},
+): Promise<MigrationReport> {
   // On PostgreSQL, pin Kysely's bookkeeping tables to the connection's schema: otherwise a
   // kysely_migration table in another schema of the same database is mistaken for ours.
   const migrationTableSchema =
@@ -1124,7 +1234,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     provider,
     migrationTableSchema,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } =
+    options.upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.upTo);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`);

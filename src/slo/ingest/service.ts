@@ -11,6 +11,7 @@ import { AppError, type ProblemDetail } from '../../platform/errors.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { isStorableCount, MAX_COUNT_PER_MINUTE, MAX_COUNT_TEXT } from '../counts.js';
 import type { Catalog } from '../model.js';
+import { ensureMinuteWeeks } from '../partitions.js';
 import { routeSli, type SliRoute } from '../sli-routing.js';
 import { aggregateBatch, type MinuteBucket } from './aggregate.js';
 import { type IngestTarget, parseBatch } from './parse.js';
@@ -130,6 +131,8 @@ async function ingest(ctx: IngestContext, input: IngestInput): Promise<IngestRes
     minutes: batch.minutes,
     ...(key === undefined ? {} : { idempotencyKey: key }),
   };
+  // PostgreSQL: a backfill's older weeks get their partitions first (outside the transaction).
+  await ensureBatchWeeks(ctx.db, batch.buckets);
   const stored = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
       if (key !== undefined) {
@@ -159,6 +162,18 @@ async function ingest(ctx: IngestContext, input: IngestInput): Promise<IngestRes
   if (stored) return replay(stored, key!, fingerprint);
   ctx.metrics.ingestedEvents.inc({ sli: route.sli.name }, batch.items);
   return result;
+}
+
+/** The partitions of the weeks `buckets` fall in (src/slo/partitions.ts): free once they are known. */
+async function ensureBatchWeeks(db: Db, buckets: readonly MinuteBucket[]): Promise<void> {
+  if (db.dialect !== 'postgres' || buckets.length === 0) return;
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (const b of buckets) {
+    fromMs = Math.min(fromMs, b.minuteMs);
+    toMs = Math.max(toMs, b.minuteMs + 60_000);
+  }
+  await ensureMinuteWeeks(db, fromMs, toMs);
 }
 
 /** Route → validated, aggregated batch; throws AppError for bad input. */

@@ -23,6 +23,7 @@ import type { DataState } from '../data-state.js';
 import { replayStartMs } from '../evaluator/state.js';
 import type { MinuteBucket } from '../ingest/aggregate.js';
 import type { Catalog } from '../model.js';
+import { ensureMinuteWeeks } from '../partitions.js';
 import { type QueryResults, toBuckets } from './buckets.js';
 import { connectSource } from './connect.js';
 import { type Cursor, pruneCursors, readCursors, recordFailure } from './cursors.js';
@@ -429,6 +430,13 @@ export class SliPuller {
     downThisCycle: ReadonlyMap<string, string>,
     fail: (pull: SliPull, error: unknown) => void,
   ): Promise<number> {
+    // PostgreSQL: a first load's or backfill's older weeks get their partitions before it writes.
+    const chunks = wave.map((pull) => pull.chunks[pull.next]!);
+    await ensureMinuteWeeks(
+      this.deps.db,
+      Math.min(...chunks.map((c) => c.fromMs)),
+      Math.max(...chunks.map((c) => c.toMs)),
+    );
     const needsOf = new Map(
       wave.map((pull) => {
         const chunk = pull.chunks[pull.next]!;

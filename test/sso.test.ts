@@ -346,6 +346,23 @@ describe.each(DIALECTS)('single sign-on on %s', (dialect) => {
     expect((await send(alice.jar, `${base}/api/v1/whoami`)).status).toBe(401);
     expect((await people('DELETE', 'alice')).status).toBe(404);
 
+    // Each assignment and removal is in the audit log, with the role before and after.
+    const audit = await json(server.request('GET', '/api/v1/audit?action=person.', { token: admin }));
+    expect(
+      audit.events
+        .map((e: JsonBody) => [
+          e.action,
+          e.target.id,
+          e.changes.before?.role ?? null,
+          e.changes.after?.role ?? null,
+        ])
+        .reverse(),
+    ).toEqual([
+      ['person.assign', 'carol@example.com', null, 'viewer'],
+      ['person.assign', 'alice', null, 'admin'],
+      ['person.unassign', 'alice', 'admin', null],
+    ]);
+
     // Only admins; clear refusals for bad input.
     expect(
       (await people('PUT', 'x@example.com', { role: 'admin' }, await server.token('editor'))).status,

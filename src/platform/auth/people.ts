@@ -5,6 +5,7 @@
  * subject. A change reaches the person's open sessions at once; removing one ends them.
  */
 
+import { type AuditScope, recordAudit } from '../audit/index.js';
 import { invalid, notFound } from '../errors.js';
 import type { Assignment } from './claims.js';
 import type { AuthDeps, Role } from './tokens.js';
@@ -34,6 +35,7 @@ export async function assignPerson(
   { db, clock }: AuthDeps,
   input: { person: string; role: Role; teams: readonly string[] },
   assignedBy: string,
+  audit?: AuditScope,
 ): Promise<PersonAssignment> {
   const person = personKey(input.person);
   const bad = input.teams.find((team) => !TEAM.test(team));
@@ -41,6 +43,11 @@ export async function assignPerson(
   const teams = JSON.stringify([...new Set(input.teams)].sort());
   const now = clock.now();
   await db.kysely.transaction().execute(async (tx) => {
+    const before = await tx
+      .selectFrom('auth_people')
+      .select(['role', 'teams'])
+      .where('person', '=', person)
+      .executeTakeFirst();
     await tx
       .insertInto('auth_people')
       .values({ person, role: input.role, teams, assigned_by: assignedBy, assigned_at: now })
@@ -56,6 +63,14 @@ export async function assignPerson(
       .set({ role: input.role, teams })
       .where((eb) => eb.or([eb('subject', '=', person), eb('email', '=', person)]))
       .execute();
+    await recordAudit(tx, audit, {
+      action: 'person.assign',
+      targetType: 'person',
+      targetId: person,
+      before: before ? { role: before.role, teams: JSON.parse(before.teams) as string[] } : null,
+      after: { role: input.role, teams: JSON.parse(teams) as string[] },
+      atMs: now,
+    });
   });
   return {
     person,
@@ -78,15 +93,32 @@ export async function listPeople({ db }: AuthDeps): Promise<PersonAssignment[]> 
 }
 
 /** Removes an assignment and ends the person's sessions: their next sign-in follows the provider's groups. */
-export async function unassignPerson({ db }: AuthDeps, raw: string): Promise<{ endedSessions: number }> {
+export async function unassignPerson(
+  { db, clock }: AuthDeps,
+  raw: string,
+  audit?: AuditScope,
+): Promise<{ endedSessions: number }> {
   const person = personKey(raw);
   return db.kysely.transaction().execute(async (tx) => {
-    const removed = await tx.deleteFrom('auth_people').where('person', '=', person).executeTakeFirst();
-    if (Number(removed.numDeletedRows) === 0) throw notFound(`no role is assigned to ${person}`);
+    const before = await tx
+      .selectFrom('auth_people')
+      .select(['role', 'teams'])
+      .where('person', '=', person)
+      .executeTakeFirst();
+    if (!before) throw notFound(`no role is assigned to ${person}`);
+    await tx.deleteFrom('auth_people').where('person', '=', person).execute();
     const ended = await tx
       .deleteFrom('auth_sessions')
       .where((eb) => eb.or([eb('subject', '=', person), eb('email', '=', person)]))
       .executeTakeFirst();
+    await recordAudit(tx, audit, {
+      action: 'person.unassign',
+      targetType: 'person',
+      targetId: person,
+      before: { role: before.role, teams: JSON.parse(before.teams) as string[] },
+      after: null,
+      atMs: clock.now(),
+    });
     return { endedSessions: Number(ended.numDeletedRows) };
   });
 }

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../audit/index.js';
 import {
   assignmentFor,
   assignPerson,
@@ -249,6 +250,7 @@ export function peopleRoutes(deps: SessionDeps) {
           deps,
           { person: request.params.person, role: request.body.role, teams: request.body.teams },
           request.principal?.name ?? 'unknown',
+          actorOf(request),
         ),
     );
     typed.delete(
@@ -262,7 +264,7 @@ export function peopleRoutes(deps: SessionDeps) {
           response: { 200: z.object({ endedSessions: z.number().int() }) },
         },
       },
-      async (request) => unassignPerson(deps, request.params.person),
+      async (request) => unassignPerson(deps, request.params.person, actorOf(request)),
     );
   };
 }

@@ -122,7 +122,7 @@ const configSchema = z.strictObject({
        * evaluates about 1/N of them (docs/evaluation.md#sharding). 0: the leader evaluates all.
        * Every replica must use the same number.
        */
-      shards: z.coerce.number().int().min(0).max(1024).default(16),
+      shards: z.coerce.number().int().min(0).max(1024).default(60),
       /** A shard lease not renewed for this long is taken by another replica (after a crash). */
       shardLeaseSeconds: z.coerce.number().positive().max(300).default(15),
       /** How often a replica renews its leases and rebalances (well under shardLeaseSeconds). */

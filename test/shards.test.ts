@@ -2,7 +2,8 @@
  * Sharded evaluation in one process: replicas (Evaluator + shard leases) on one PostgreSQL share
  * the SLOs by lease, every status equals the reference, a replica whose lease was taken over
  * while it computed writes nothing for that shard (the fence), and a replica prunes the statuses
- * of removed SLOs in its own shards only. On SQLite there are no leases: one process evaluates all.
+ * of removed SLOs in its own shards only, and one configured with another shard count waits until
+ * it is alone, then splits anew. On SQLite there are no leases: one process evaluates all.
  * Heartbeats are driven by hand (their timers are far off), so nothing here waits on time.
  */
 import pino from 'pino';
@@ -56,12 +57,13 @@ for (const dialect of DIALECTS)
       env: Awaited<ReturnType<typeof setUp>>,
       name: string,
       specs: () => { catalog: Catalog; version: number },
+      shardCount = SHARDS,
     ): Promise<Replica> {
       const { db, url, clock } = env;
       const metrics = createMetrics();
       const shards = createShardOwnership({
         db,
-        shards: SHARDS,
+        shards: shardCount,
         // Far off: the tests beat by hand.
         leaseSeconds: 300,
         heartbeatSeconds: 100,
@@ -148,7 +150,7 @@ for (const dialect of DIALECTS)
         expect([...(await writers(env.db)).values()].every((w) => w.by === null)).toBe(true);
       });
     else
-      it('splits the SLOs between replicas by lease, fences a write whose lease was taken over, prunes per shard', async () => {
+      it('splits the SLOs between replicas by lease, fences a write whose lease was taken over, prunes per shard, re-splits on a new shard count', async () => {
         const env = await setUp();
         const catalog = shardCatalog();
         const specs = { catalog, version: 1 };
@@ -247,5 +249,30 @@ for (const dialect of DIALECTS)
         await a.evaluator.tick();
         await a.leases.heartbeat();
         expect(a.evaluator.ownedShards()).toEqual([]);
+
+        // A replica configured with another shard count evaluates nothing beside them (an SLO
+        // would be in two shards)…
+        const c = await replica(env, 'replica-c', () => specs, 8);
+        expect(c.evaluator.ownedShards()).toEqual([]);
+        // …until it is the only one left: the table is split anew and every lease starts over.
+        await a.evaluator.stop();
+        await b.evaluator.stop();
+        await c.leases.heartbeat();
+        expect(c.evaluator.ownedShards()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        const resplit = await env.db.kysely
+          .selectFrom('evaluator_shards')
+          .selectAll()
+          .orderBy('shard')
+          .execute();
+        expect(resplit.map((l) => l.shard)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        for (const l of resplit.filter((l) => l.shard < SHARDS))
+          expect(Number(l.epoch)).toBeGreaterThan(Number(taken.find((t) => t.shard === l.shard)!.epoch));
+        env.clock.ms = T0 + 4 * MIN;
+        await c.evaluator.tick();
+        stored = await listStatuses(env.db);
+        expect(stored.size).toBe(33);
+        expectReference(catalog, env.rows, stored);
+        for (const [id, w] of await writers(env.db))
+          expect({ id, by: w.by }).toEqual({ id, by: 'replica-c' });
       });
   });

@@ -1,6 +1,7 @@
 /**
  * The evaluator service: keeps every SLO's status current on a tick with the incremental engine,
- * on the one replica that is the leader. Each tick: pick up spec changes, backfill new parts,
+ * on the one replica that is the leader or, sharded (PostgreSQL), for the SLOs of the shards this
+ * replica holds a lease on, each write fenced by those leases. Each tick: pick up spec changes, backfill new parts,
  * read the change feed of `sli_minutes`, advance, and write `slo_status` (and, once per history
  * step, `slo_history`) in one transaction; then, with the time left, fill history steps that
  * have stored minutes but no point (the history backfill). See docs/evaluation.md.

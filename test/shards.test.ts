@@ -14,7 +14,7 @@ import { createMetrics } from '../src/platform/metrics.js';
 import { Evaluator } from '../src/slo/evaluator/evaluator.js';
 import { createLeaderElection } from '../src/slo/evaluator/leader.js';
 import { listStatuses } from '../src/slo/evaluator/read.js';
-import { createShardOwnership, type PgShardLeases } from '../src/slo/evaluator/shard-leases.js';
+import { createShardOwnership, PgShardLeases } from '../src/slo/evaluator/shard-leases.js';
 import { shardOf } from '../src/slo/evaluator/shards.js';
 import type { Catalog } from '../src/slo/model.js';
 import { createTestDatabase, DIALECTS } from './support/databases.js';
@@ -276,3 +276,59 @@ for (const dialect of DIALECTS)
           expect({ id, by: w.by }).toEqual({ id, by: 'replica-c' });
       });
   });
+
+describe('shard leases on postgres', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('a replica frozen inside its write transaction keeps its shards from a takeover for no more than a lease term', async () => {
+    const testDb = await createTestDatabase('postgres');
+    const dbA = openDatabase(testDb.url);
+    const dbB = openDatabase(testDb.url);
+    cleanup.push(async () => {
+      await dbA.close();
+      await dbB.close();
+      await testDb.drop();
+    });
+    await migrateToLatest(dbA.kysely);
+    const leases = (db: Db, replica: string) =>
+      new PgShardLeases({ db, shards: 2, leaseSeconds: 1, heartbeatSeconds: 100, log: silent, replica });
+    const a = leases(dbA, 'a');
+    await a.start();
+    cleanup.push(() => a.stop());
+    const owned = new Map(a.owned());
+    expect([...owned.keys()].sort()).toEqual([0, 1]);
+    let thaw!: () => void;
+    const frozen = new Promise<void>((resolve) => {
+      thaw = resolve;
+    });
+    // A fences its write (the lease rows locked), then freezes before committing.
+    const write = dbA.kysely.transaction().execute(async (trx) => {
+      expect([...(await a.fence(trx, owned))].sort()).toEqual([0, 1]);
+      await frozen;
+      await trx.selectFrom('evaluator_shards').selectAll().execute();
+    });
+    write.catch(() => {});
+    // A's heartbeat stops too: its replica row and leases expire after the 1 s lease.
+    const expired = async () =>
+      Number(
+        (
+          await dbB.kysely
+            .selectFrom('evaluator_replicas')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('expires_at', '>', Date.now())
+            .executeTakeFirst()
+        )?.n,
+      ) === 0;
+    while (!(await expired())) await new Promise((r) => setTimeout(r, 100));
+    const b = leases(dbB, 'b');
+    cleanup.push(() => b.stop());
+    // B's claims wait on A's locks until the server ends A's idle transaction, then succeed.
+    await b.start();
+    expect([...b.owned().keys()].sort()).toEqual([0, 1]);
+    thaw();
+    await expect(write).rejects.toThrow();
+  });
+});

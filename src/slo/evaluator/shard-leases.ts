@@ -60,8 +60,11 @@ export class PgShardLeases implements ShardOwnership {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = true;
-  /** performance.now() of the last heartbeat that renewed (leases unseen longer than a lease term are not ours). */
-  private renewedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * performance.now() until which the held leases surely last: a lease term after the earliest
+   * statement that set one of their expiries was sent. Past it, they may be someone else's.
+   */
+  private validUntil = Number.NEGATIVE_INFINITY;
   private disagreement: string | undefined;
 
   constructor(private readonly options: ShardLeaseOptions) {
@@ -74,7 +77,7 @@ export class PgShardLeases implements ShardOwnership {
 
   owned(): ReadonlyMap<number, number> {
     // A replica that could not renew for a lease term may have lost everything: it stops.
-    if (performance.now() - this.renewedAt > this.leaseMs && this.held.size) this.replace(new Map());
+    if (performance.now() > this.validUntil && this.held.size) this.replace(new Map());
     return this.held;
   }
 
@@ -111,6 +114,10 @@ export class PgShardLeases implements ShardOwnership {
 
   async fence(trx: Kysely<Database>, shards: ReadonlyMap<number, number>): Promise<Set<number>> {
     if (!shards.size) return new Set();
+    // The lease rows stay locked until the commit: a replica frozen inside this transaction (a
+    // paused VM, SIGSTOP) would keep a takeover waiting for ever. The server ends the session
+    // after a lease term of idling in it instead; its write is then lost, as it must be.
+    await sql.raw(`SET LOCAL idle_in_transaction_session_timeout = ${Math.ceil(this.leaseMs)}`).execute(trx);
     const rows = await trx
       .updateTable('evaluator_shards')
       .set({ written_at: DB_NOW })
@@ -166,13 +173,14 @@ export class PgShardLeases implements ShardOwnership {
     if (!(await this.agreeOnShards(replicas))) return;
 
     // Renew what is ours (an expired lease nobody took is still ours, under the same epoch).
+    const renewStartedAt = performance.now();
     const renewed = await kysely
       .updateTable('evaluator_shards')
       .set({ expires_at: lease })
       .where('owner', '=', this.replica)
       .returning(['shard', 'epoch'])
       .execute();
-    this.renewedAt = performance.now();
+    let validUntil = renewed.length ? renewStartedAt + this.leaseMs : Number.POSITIVE_INFINITY;
     const held = new Map(renewed.map((r) => [r.shard, Number(r.epoch)]));
 
     const leases = await kysely
@@ -196,6 +204,7 @@ export class PgShardLeases implements ShardOwnership {
       this.options.log.info({ shards: plan.release, quota: plan.quota }, 'gave shards back for balance');
     }
     for (const shard of plan.claim) {
+      const claimStartedAt = performance.now();
       const taken = await kysely
         .updateTable('evaluator_shards')
         .set((eb) => ({ owner: this.replica, epoch: eb('epoch', '+', 1), expires_at: lease }))
@@ -205,9 +214,11 @@ export class PgShardLeases implements ShardOwnership {
         .executeTakeFirst();
       if (!taken) continue;
       held.set(shard, Number(taken.epoch));
+      validUntil = Math.min(validUntil, claimStartedAt + this.leaseMs);
       this.options.metrics?.shardTakeovers.inc();
     }
     if (this.stopped) return;
+    this.validUntil = validUntil;
     this.replace(held);
   }
 
@@ -238,7 +249,6 @@ export class PgShardLeases implements ShardOwnership {
       const why = `evaluator.shards is ${this.count} here but ${others[0]!.shards} on replica ${others[0]!.replica}; this replica evaluates nothing until they agree`;
       if (why !== this.disagreement) this.options.log.error(why);
       this.disagreement = why;
-      this.renewedAt = performance.now();
       this.replace(new Map());
       return false;
     }

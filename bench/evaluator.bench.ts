@@ -32,7 +32,7 @@ const MIN = 60_000;
 const WARMUP_TICKS = 2;
 
 /** N SLOs on N SLIs: 28-day rolling Occurrences, every 4th Timeslices (5m), every 10th a Tokyo calendar month. */
-function specs(slos: number): string {
+export function specs(slos: number): string {
   const docs = ['apiVersion: openslo/v1\nkind: Service\nmetadata: {name: bench}\nspec: {}\n'];
   for (let i = 0; i < slos; i++) {
     const window =
@@ -60,6 +60,33 @@ spec:
 `);
   }
   return docs.join('---\n');
+}
+
+/**
+ * Deterministic traffic generated inside the database for sli-0…sli-(slos-1): 200–999 requests a
+ * minute, a few failures, each minute stamped as if ingested live (30 s after it started).
+ */
+export function fillSql(slos: number, firstMinute: number, lastMinute: number) {
+  const lit = sql.lit;
+  return sql`
+      WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${lit(slos - 1)}),
+        m(x) AS (SELECT CAST(${lit(firstMinute)} AS bigint) UNION ALL SELECT x + 1 FROM m WHERE x < ${lit(lastMinute - 1)})
+      INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+      SELECT 'sli-' || i, x * ${lit(MIN)}, 200 + (i * 7 + x) % 800 - CASE WHEN (i + x) % 50 = 0 THEN 1 ELSE 0 END,
+        200 + (i * 7 + x) % 800, x * ${lit(MIN)} + 30000
+      FROM s CROSS JOIN m`;
+}
+
+/** 30 s of ingestion at `clockMs`: every SLI's last complete minute grows, stamped then. */
+export async function growLastMinute(db: Db, slos: number, clockMs: number): Promise<void> {
+  const minuteMs = Math.floor(clockMs / MIN) * MIN - MIN;
+  await sql`
+        WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sql.lit(slos - 1)})
+        INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
+        SELECT 'sli-' || i, ${sql.lit(minuteMs)}, 100 + i % 50, 100 + i % 50 + i % 3, ${sql.lit(clockMs)}
+        FROM s WHERE true
+        ON CONFLICT (sli, minute_ts) DO UPDATE SET good = sli_minutes.good + excluded.good,
+          total = sli_minutes.total + excluded.total, updated_at = excluded.updated_at`.execute(db.kysely);
 }
 
 /** The evaluator's debug line per tick. */
@@ -90,12 +117,12 @@ function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(0);
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function ms(n: number): string {
+export function ms(n: number): string {
   return n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0);
 }
 
@@ -118,14 +145,7 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
     const fillStart = performance.now();
     // Deterministic traffic generated inside the database: 200–999 requests a minute, a few failures,
     // each minute stamped as if ingested live (30 s after it started).
-    const lit = sql.lit;
-    const fill = sql`
-      WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${lit(slos - 1)}),
-        m(x) AS (SELECT CAST(${lit(firstMinute)} AS bigint) UNION ALL SELECT x + 1 FROM m WHERE x < ${lit(lastMinute - 1)})
-      INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
-      SELECT 'sli-' || i, x * ${lit(MIN)}, 200 + (i * 7 + x) % 800 - CASE WHEN (i + x) % 50 = 0 THEN 1 ELSE 0 END,
-        200 + (i * 7 + x) % 800, x * ${lit(MIN)} + 30000
-      FROM s CROSS JOIN m`;
+    const fill = fillSql(slos, firstMinute, lastMinute);
     // SQLite fills in a child process, so its temporary memory is not counted in this process's
     // resident memory (the evaluator's, measured below); PostgreSQL fills in its own server.
     if (dialect === 'sqlite') {
@@ -215,15 +235,7 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
     const steadyCpu: number[] = [];
     for (let t = 0; t < WARMUP_TICKS + ticks; t++) {
       clock.ms += 30_000;
-      const minuteMs = Math.floor(clock.ms / MIN) * MIN - MIN;
-      // 30 s of ingestion: every SLI's last complete minute grows, stamped now.
-      await sql`
-        WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sql.lit(slos - 1)})
-        INSERT INTO sli_minutes (sli, minute_ts, good, total, updated_at)
-        SELECT 'sli-' || i, ${sql.lit(minuteMs)}, 100 + i % 50, 100 + i % 50 + i % 3, ${sql.lit(clock.ms)}
-        FROM s WHERE true
-        ON CONFLICT (sli, minute_ts) DO UPDATE SET good = sli_minutes.good + excluded.good,
-          total = sli_minutes.total + excluded.total, updated_at = excluded.updated_at`.execute(db.kysely);
+      await growLastMinute(db, slos, clock.ms);
       const before = ticksSeen.length;
       const cpu = process.cpuUsage();
       await evaluator.tick();
@@ -280,7 +292,7 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
  * sample (every method and window kind among them) equal `shinrai budget`'s from-scratch report
  * over the stored minutes at the same instant.
  */
-async function checkStatuses(db: Db, dialect: string, catalog: Catalog, atMs: number): Promise<void> {
+export async function checkStatuses(db: Db, dialect: string, catalog: Catalog, atMs: number): Promise<void> {
   const statuses = await listStatuses(db);
   const current = [...statuses.values()].filter((s) => Date.parse(s.evaluatedAt) === atMs).length;
   check(

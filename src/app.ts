@@ -63,6 +63,7 @@ import { availabilityRoutes, riskRoutes } from './risks/index.js';
 import { queueIncidentCalls, queueSlackPost, SlackApp, SlackOutbox, slackEnabled } from './slack/index.js';
 import {
   createLeaderElection,
+  createShardOwnership,
   Evaluator,
   evaluationReadiness,
   getStatus,
@@ -211,6 +212,14 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         db,
         url: config.db.url,
         retrySeconds: config.evaluator.leaderRetrySeconds,
+        log,
+        metrics,
+      }),
+      shards: createShardOwnership({
+        db,
+        shards: config.evaluator.shards,
+        leaseSeconds: config.evaluator.shardLeaseSeconds,
+        heartbeatSeconds: config.evaluator.shardHeartbeatSeconds,
         log,
         metrics,
       }),

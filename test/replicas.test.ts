@@ -1,5 +1,6 @@
 /**
- * Several replicas on one PostgreSQL: every replica serves the API, exactly one evaluates, and
+ * Several replicas on one PostgreSQL: every replica serves the API, exactly one leads (the
+ * leader-only work; the SLOs themselves are evaluated by shard, test/shards-replicas.test.ts), and
  * when it dies (kill -9) another takes over within the retry interval.
  */
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,13 @@ describe('replicas on PostgreSQL', () => {
 
   it('elects exactly one evaluator and fails over when it is killed', async () => {
     database = await createTestDatabase('postgres');
-    const env = { SHINRAI_EVALUATOR_LEADER_RETRY_SECONDS: '1', SHINRAI_EVALUATOR_TICK_SECONDS: '1' };
+    const env = {
+      SHINRAI_EVALUATOR_LEADER_RETRY_SECONDS: '1',
+      SHINRAI_EVALUATOR_TICK_SECONDS: '1',
+      // The dead leader's shards (its SLOs' statuses) move after this lease, not the default 15 s.
+      SHINRAI_EVALUATOR_SHARD_LEASE_SECONDS: '4',
+      SHINRAI_EVALUATOR_SHARD_HEARTBEAT_SECONDS: '1',
+    };
     const args = ['--db', database.url, '--specs', SHOP, '--anonymous-read'];
     servers.push(await spawnShinrai(args, env), await spawnShinrai(args, env));
     await waitFor(

@@ -151,6 +151,20 @@ const configSchema = z.strictObject({
        * what leaves them from the database (docs/evaluation.md#memory). 0: every window in memory.
        */
       hotMinutes: z.coerce.number().int().min(0).max(10_080).default(120),
+      /**
+       * PostgreSQL: the SLOs are split into this many shards, leased to the replicas, so each
+       * evaluates about 1/N of them (docs/evaluation.md#sharding). 0: the leader evaluates all.
+       * Every replica must use the same number.
+       */
+      shards: z.coerce.number().int().min(0).max(1024).default(60),
+      /** A shard lease not renewed for this long is taken by another replica (after a crash). */
+      shardLeaseSeconds: z.coerce.number().positive().max(300).default(15),
+      /** How often a replica renews its leases and rebalances (well under shardLeaseSeconds). */
+      shardHeartbeatSeconds: z.coerce.number().positive().max(100).default(3),
+    })
+    .refine((e) => e.shardHeartbeatSeconds * 2 <= e.shardLeaseSeconds, {
+      message: 'shardHeartbeatSeconds must be at most half of shardLeaseSeconds',
+      path: ['shardHeartbeatSeconds'],
     })
     .prefault({}),
   prometheus: z

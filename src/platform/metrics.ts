@@ -11,6 +11,9 @@ export interface ShinraiMetrics {
   readonly sloEvaluationErrors: Counter<'slo'>;
   readonly slosFailing: Gauge;
   readonly leader: Gauge;
+  /** Sharded evaluation: shards this replica holds, and leases it took over (free or expired). */
+  readonly shardsOwned: Gauge;
+  readonly shardTakeovers: Counter;
   readonly slos: Gauge;
   readonly specReloads: Counter<'outcome'>;
   readonly httpRequests: Counter<'route' | 'status'>;
@@ -84,6 +87,16 @@ export function createMetrics(): ShinraiMetrics {
     slosFailing: new Gauge({
       name: 'shinrai_slos_failing',
       help: 'SLOs whose last evaluation failed (leader only)',
+      registers: [registry],
+    }),
+    shardsOwned: new Gauge({
+      name: 'shinrai_evaluator_shards_owned',
+      help: 'Evaluation shards this replica holds a lease on (sharded evaluation, PostgreSQL)',
+      registers: [registry],
+    }),
+    shardTakeovers: new Counter({
+      name: 'shinrai_evaluator_shard_takeovers_total',
+      help: 'Shard leases this replica took (free, released or expired ones)',
       registers: [registry],
     }),
     leader: new Gauge({

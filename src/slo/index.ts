@@ -42,6 +42,7 @@ export {
 export { type DatedStatus, Evaluator, evaluationReadiness } from './evaluator/evaluator.js';
 export { createLeaderElection } from './evaluator/leader.js';
 export { getStatus, history, isStale, listStatuses } from './evaluator/read.js';
+export { createShardOwnership } from './evaluator/shard-leases.js';
 export { HOUR_MS, type MinuteSums, refreshHourSums, sumMinutes } from './hour-sums.js';
 export { ingestRoutes } from './ingest/routes.js';
 export { ingestBatch } from './ingest/service.js';

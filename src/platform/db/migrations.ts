@@ -839,6 +839,39 @@ const migrations: Record<string, Migration> = {
       await unpartitionMinutes(db);
     },
   },
+  '0025_evaluation_shards': {
+    async up(db: Kysely<unknown>) {
+      // Sharded evaluation on PostgreSQL (src/slo/evaluator/shard-leases.ts): one lease row per
+      // shard, taken and renewed with conditional UPDATEs on the database's clock; `epoch` grows on
+      // every takeover and fences each tick's write. Replicas announce themselves in
+      // evaluator_replicas so each can compute its share. Unused (and empty) on SQLite.
+      await db.schema
+        .createTable('evaluator_shards')
+        .ifNotExists()
+        .addColumn('shard', 'integer', (c) => c.primaryKey())
+        .addColumn('owner', 'text')
+        .addColumn('epoch', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('expires_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('written_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('evaluator_replicas')
+        .ifNotExists()
+        .addColumn('replica', 'text', (c) => c.primaryKey())
+        .addColumn('shards', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Who wrote each status, under which lease epoch (null: unsharded evaluation).
+      await addColumnIfMissing(db, 'slo_status', 'evaluated_by', 'text');
+      await addColumnIfMissing(db, 'slo_status', 'shard_epoch', 'bigint');
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('slo_status').dropColumn('shard_epoch').execute();
+      await db.schema.alterTable('slo_status').dropColumn('evaluated_by').execute();
+      await db.schema.dropTable('evaluator_replicas').ifExists().execute();
+      await db.schema.dropTable('evaluator_shards').ifExists().execute();
+    },
+  },
   '0026_sso_sessions': {
     async up(db: Kysely<unknown>) {
       // Single sign-on (platform/auth/sessions.ts). A session is found by the SHA-256 of its cookie
@@ -1026,6 +1059,22 @@ async function unpartitionMinutes(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE sli_minutes ADD CONSTRAINT sli_minutes_pk PRIMARY KEY (sli, minute_ts)`.execute(db);
   for (const statement of MINUTE_INDEXES) await sql.raw(statement).execute(db);
   for (const statement of postgresHourTriggers()) await sql.raw(statement).execute(db);
+}
+
+/** Migrations run again on a database that has them (see db.test): a column is added once. */
+async function addColumnIfMissing(
+  db: Kysely<unknown>,
+  table: string,
+  column: string,
+  type: 'text' | 'bigint',
+) {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql.raw(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`).execute(db);
+    return;
+  }
+  const columns = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(db);
+  if (!columns.rows.some((c) => c.name === column))
+    await db.schema.alterTable(table).addColumn(column, type).execute();
 }
 
 /** The UTC hour (ms) of a millisecond column, as both databases compute it (integer division). */

@@ -47,6 +47,9 @@ export interface SloStatusTable {
   evaluated_at: number;
   /** The status as served by GET /api/v1/slos/{id} (JSON). */
   status: string;
+  /** Sharded evaluation: the replica that wrote it, and the epoch of its shard lease then (0025). */
+  evaluated_by?: string | null;
+  shard_epoch?: number | null;
 }
 
 /** Compact history for charts and reports: one row per SLO per step. */
@@ -299,6 +302,8 @@ export interface Database {
   report_schedule_runs: ReportScheduleRunTable;
   delivery_day_summaries: DeliveryDaySummaryTable;
   engine_checkpoints: EngineCheckpointTable;
+  evaluator_shards: EvaluatorShardTable;
+  evaluator_replicas: EvaluatorReplicaTable;
   delivery_block_summaries: DeliveryBlockSummaryTable;
   delivery_dirty_days: DeliveryDirtyDayTable;
   sli_hours: SliHourTable;
@@ -533,4 +538,24 @@ export interface AuditEventTable {
   changes: string;
   client_address: string | null;
   request_id: string | null;
+}
+
+/** A shard's lease (sharded evaluation, PostgreSQL; 0025). Times are the database's clock, in ms. */
+export interface EvaluatorShardTable {
+  shard: number;
+  /** The replica holding it; null when free. */
+  owner: string | null;
+  /** Grows on every takeover; a tick's write commits only under the epoch it was computed with. */
+  epoch: number;
+  expires_at: number;
+  /** When its owner last wrote a tick. */
+  written_at: number | null;
+}
+
+/** A replica taking part in sharded evaluation, renewed with its leases (0025). */
+export interface EvaluatorReplicaTable {
+  replica: string;
+  /** Its `evaluator.shards`: replicas that disagree must not split the SLOs differently. */
+  shards: number;
+  expires_at: number;
 }

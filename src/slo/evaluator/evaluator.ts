@@ -1,6 +1,7 @@
 /**
  * The evaluator service: keeps every SLO's status current on a tick with the incremental engine,
- * on the one replica that is the leader. Each tick: pick up spec changes, backfill new parts,
+ * on the one replica that is the leader or, sharded (PostgreSQL), for the SLOs of the shards this
+ * replica holds a lease on, each write fenced by those leases. Each tick: pick up spec changes, backfill new parts,
  * read the change feed of `sli_minutes`, advance, and write `slo_status` (and, once per history
  * step, `slo_history`) in one transaction; then, with the time left, fill history steps that
  * have stored minutes but no point (the history backfill). See docs/evaluation.md.
@@ -29,7 +30,9 @@ import { HistoryBackfill, type HistoryRunSummary } from './history.js';
 import { type LeaderElection, SingleNodeLeadership } from './leader.js';
 import { getStatus, isStale, newestEvaluationMs, STALE_AFTER_TICKS, type StoredStatus } from './read.js';
 import { DEFAULT_HISTORY_BACKFILL_DAYS } from './replay.js';
-import { EvaluationState, type MinuteRow, type TargetStatus } from './state.js';
+import type { ShardOwnership } from './shard-leases.js';
+import { shardOf } from './shards.js';
+import { EvaluationState, type MinuteRow, partKey, type TargetStatus } from './state.js';
 import { historyRow, writeTick } from './store.js';
 
 export interface EvaluatorConfig {
@@ -75,6 +78,13 @@ export interface EvaluatorDeps {
    */
   readonly leader?: LeaderElection | undefined;
   /**
+   * Sharded evaluation (PostgreSQL): this replica evaluates the SLOs of the shards it holds a
+   * lease on, and every write is fenced by those leases. Absent: the leader evaluates every SLO.
+   * Leader-only work (checkpoint pruning here; pulls, deliveries, retention… in the app) stays
+   * with `leader` either way. See docs/evaluation.md#sharding.
+   */
+  readonly shards?: ShardOwnership | undefined;
+  /**
    * Data state of pulled streams by storage key (absent: pushed data, always current). A target
    * whose data is not current keeps its last current status, marked with the state, and gets no
    * history points until its data is back: a gap is never evaluated as if it were the truth.
@@ -104,6 +114,8 @@ interface Session {
   lastHistoryStepMs: number;
   /** Delete statuses of SLOs that left the specs on the next write. */
   prune: boolean;
+  /** Sharded: the shards (and lease epochs) the targets were picked for, as a key; '' otherwise. */
+  shardsKey: string;
   /** Fills history steps that have stored minutes but no point; null when turned off. */
   readonly history: HistoryBackfill | null;
   /** Each target's last status computed while its data was current. */
@@ -128,6 +140,10 @@ interface Session {
  */
 export interface EvaluationHealth {
   readonly role: 'leader' | 'follower';
+  /** True while this replica evaluates: the leader, or (sharded) a replica holding shards. */
+  readonly evaluating: boolean;
+  /** Sharded evaluation: the shards this replica holds. */
+  readonly shards?: readonly number[] | undefined;
   readonly healthy: boolean;
   /** Why not healthy (leader only). */
   readonly reason?: string | undefined;
@@ -139,6 +155,7 @@ export interface EvaluationHealth {
 
 export class Evaluator {
   private readonly leader: LeaderElection;
+  private readonly shards: ShardOwnership | undefined;
   private readonly tickMs: number;
   private readonly historyStepMs: number;
   private readonly marginMs: number;
@@ -183,17 +200,43 @@ export class Evaluator {
       throw new Error(
         'the evaluator on PostgreSQL needs a leader election (createLeaderElection), or every replica would evaluate',
       );
-    this.leader.onChange((leader) => {
-      // A new lead starts from the database: memory from an earlier lead may have missed rows.
-      this.session = null;
-      this.leadingSinceMs = leader ? this.deps.clock.now() : null;
-      this.lastSuccessMs = null;
-      this.consecutiveFailures = 0;
-      this.lastFailure = undefined;
-      this.failingSlos = 0;
-      this.deps.metrics.slosFailing.set(0);
-      if (leader) this.schedule(0);
-    });
+    this.shards = deps.shards;
+    if (this.shards) {
+      // Sharded: the leases decide what this replica evaluates; the leader only runs leader work.
+      let evaluating = false;
+      this.shards.onChange(() => {
+        const now = this.shards!.owned().size > 0;
+        if (now !== evaluating) this.resetHealth(now);
+        evaluating = now;
+        // Taken shards are evaluated at once (a checkpoint restore), not a tick later.
+        if (now) this.schedule(0);
+      });
+    } else
+      this.leader.onChange((leader) => {
+        this.resetHealth(leader);
+        if (leader) this.schedule(0);
+      });
+  }
+
+  /** A new lead (or first shard) starts from the database: memory from an earlier lead may have missed rows. */
+  private resetHealth(evaluating: boolean): void {
+    this.session = null;
+    this.leadingSinceMs = evaluating ? this.deps.clock.now() : null;
+    this.lastSuccessMs = null;
+    this.consecutiveFailures = 0;
+    this.lastFailure = undefined;
+    this.failingSlos = 0;
+    this.deps.metrics.slosFailing.set(0);
+  }
+
+  /** True while this replica evaluates SLOs: the leader, or (sharded) a holder of shards. */
+  private evaluating(): boolean {
+    return this.shards ? this.shards.owned().size > 0 : this.leader.isLeader();
+  }
+
+  /** Sharded evaluation: the shards this replica holds now, ascending; undefined when not sharded. */
+  ownedShards(): number[] | undefined {
+    return this.shards && [...this.shards.owned().keys()].sort((a, b) => a - b);
   }
 
   /** The configured tick interval in seconds. */
@@ -213,21 +256,25 @@ export class Evaluator {
    * their statuses and counted in /metrics.
    */
   health(nowMs = this.deps.clock.now()): EvaluationHealth {
+    const role = this.leader.isLeader() ? ('leader' as const) : ('follower' as const);
+    const shards = this.ownedShards();
     const common = {
+      role,
+      ...(shards ? { shards } : {}),
       lastSuccessAt: this.lastSuccessMs === null ? null : new Date(this.lastSuccessMs).toISOString(),
       consecutiveFailures: this.consecutiveFailures,
       failingSlos: this.failingSlos,
     };
-    if (!this.leader.isLeader()) return { role: 'follower', healthy: true, ...common };
+    if (!this.evaluating()) return { evaluating: false, healthy: true, ...common };
     const sinceMs = this.lastSuccessMs ?? this.leadingSinceMs ?? nowMs;
     const limitMs = STALE_AFTER_TICKS * this.tickMs;
-    if (nowMs - sinceMs <= limitMs) return { role: 'leader', healthy: true, ...common };
+    if (nowMs - sinceMs <= limitMs) return { evaluating: true, healthy: true, ...common };
     const what =
       this.lastSuccessMs === null
         ? `no evaluation tick has succeeded since this replica took the lead ${seconds(nowMs - sinceMs)} ago`
         : `no evaluation tick has succeeded for ${seconds(nowMs - sinceMs)}`;
     return {
-      role: 'leader',
+      evaluating: true,
       healthy: false,
       reason: `${what} (more than ${STALE_AFTER_TICKS} intervals of ${seconds(this.tickMs)})${
         this.lastFailure ? `; last error: ${this.lastFailure}` : ''
@@ -242,6 +289,7 @@ export class Evaluator {
     this.started = true;
     this.stopping = false;
     await this.leader.start();
+    await this.shards?.start();
     this.schedule(0);
   }
 
@@ -251,6 +299,7 @@ export class Evaluator {
     this.stopping = true;
     clearTimeout(this.timer);
     await (this.next ?? this.running);
+    await this.shards?.stop();
     await this.leader.stop();
     this.session = null;
   }
@@ -286,7 +335,11 @@ export class Evaluator {
 
   private async runTick(): Promise<void> {
     this.catchingUp = false;
-    if (!(await this.leader.confirm())) return;
+    const leader = await this.leader.confirm();
+    if (this.shards ? this.shards.owned().size === 0 : !leader) {
+      this.session = null;
+      return;
+    }
     const { metrics, log } = this.deps;
     const startedMs = performance.now();
     try {
@@ -320,6 +373,7 @@ export class Evaluator {
       cursorRead: false,
       lastHistoryStepMs: Number.NEGATIVE_INFINITY,
       prune: true,
+      shardsKey: '',
       history:
         this.historyBackfillDays > 0
           ? new HistoryBackfill({ db, log }, { stepMs: this.historyStepMs, days: this.historyBackfillDays })
@@ -343,12 +397,25 @@ export class Evaluator {
     const backfillUntilMs = performance.now() + this.backfillBudgetMs;
     state.setClock(nowMs);
     const specs = this.deps.specs();
-    if (specs.version !== session.specVersion) {
-      const change = state.setTargets(evaluationTargets(specs.catalog));
+    // Sharded: the leases held as this tick starts; the write is fenced by exactly these.
+    const owned = this.shards ? new Map(this.shards.owned()) : undefined;
+    const shardsKey = owned ? [...owned].sort((a, b) => a[0] - b[0]).join(' ') : '';
+    if (specs.version !== session.specVersion || shardsKey !== session.shardsKey) {
+      const all = evaluationTargets(specs.catalog);
+      const mine = owned ? all.filter((t) => owned.has(shardOf(t.id, this.shards!.count))) : all;
+      const change = state.setTargets(mine);
+      if (owned) this.forgetOthers(session, all);
       session.specVersion = specs.version;
+      session.shardsKey = shardsKey;
       session.prune = true;
       log.info(
-        { version: specs.version, added: change.added, kept: change.kept, removed: change.removed },
+        {
+          version: specs.version,
+          added: change.added,
+          kept: change.kept,
+          removed: change.removed,
+          ...(owned ? { shards: [...owned.keys()].sort((a, b) => a - b), targets: mine.length } : {}),
+        },
         'evaluation targets updated',
       );
       // Logged once, by errorRows, when each starts failing.
@@ -413,24 +480,42 @@ export class Evaluator {
     }
     rows.push(...(await this.errorRows(session, errors, nowMs)));
     // Lost the lead while computing: the new leader writes from now on.
-    if (!this.leader.isLeader() || this.session !== session) {
+    if (!this.evaluating() || this.session !== session) {
       log.debug('lost the lead during a tick; not writing');
       return null;
     }
 
     const writeStartMs = performance.now();
     let alertFailures: ReadonlyArray<{ readonly id: string }> = [];
+    const shards = this.shards;
+    let lostShards: number[] = [];
+    if (owned && shards)
+      for (const row of rows) {
+        row.evaluated_by = shards.replica;
+        row.shard_epoch = owned.get(shardOf(row.slo_id, shards.count)) ?? null;
+      }
     await writeTick(db, {
       statuses: rows,
       history: historyRows,
       keepOnly: session.prune ? new Set(state.targetIds()) : undefined,
+      fence:
+        owned && shards
+          ? async (trx) => {
+              const held = await shards.fence(trx, owned);
+              lostShards = [...owned.keys()].filter((s) => !held.has(s));
+              return (id) => held.has(shardOf(id, shards.count));
+            }
+          : undefined,
       also: this.deps.withStatuses
-        ? async (trx) => {
-            alertFailures = (await this.deps.withStatuses!(trx, statuses, nowMs)) ?? [];
+        ? async (trx, writable) => {
+            const mine = owned ? statuses.filter((s) => writable(s.target.id)) : statuses;
+            alertFailures = (await this.deps.withStatuses!(trx, mine, nowMs)) ?? [];
           }
         : undefined,
     });
     const writeMs = performance.now() - writeStartMs;
+    // Taken over since the tick began: their statuses were left out; the next tick drops them.
+    if (lostShards.length) shards?.lost(lostShards);
     session.prune = false;
     await this.saveCheckpoints(session, nowMs);
     if (writeHistory) session.lastHistoryStepMs = stepMs;
@@ -454,7 +539,7 @@ export class Evaluator {
         historyRun = await history.run(
           stepMs,
           () => performance.now() < backfillUntilMs && !this.stopping,
-          () => this.leader.isLeader() && this.session === session,
+          () => this.evaluating() && this.session === session,
         );
         this.catchingUp = history.runnable;
       }
@@ -539,6 +624,23 @@ export class Evaluator {
   }
 
   /**
+   * Sharded: after the shards changed, forgets what the session kept about targets no longer
+   * evaluated here, so a shard taken again later starts from the database (checkpoints, stored
+   * statuses), not from what this replica knew before another one moved it on.
+   */
+  private forgetOthers(session: Session, all: readonly EvaluationTarget[]): void {
+    const kept = new Set(session.state.targetIds());
+    const parts = new Set(session.state.partKeys());
+    for (const key of session.restoreTried) if (!parts.has(key)) session.restoreTried.delete(key);
+    for (const t of all)
+      if (!kept.has(t.id)) {
+        session.lastCurrent.delete(t.id);
+        session.lastGood.delete(t.id);
+        session.failing.delete(t.id);
+      }
+  }
+
+  /**
    * Restores the saved engines of parts that have none yet and were not tried before (a new lead;
    * SLOs added back). The change feed then reads from the oldest restored cursor, so the rows
    * changed since each engine was saved reach it. Returns how many were restored.
@@ -546,9 +648,13 @@ export class Evaluator {
   private async restoreCheckpoints(session: Session): Promise<number> {
     if (this.hotMinutes === undefined) return 0;
     const { db, log } = this.deps;
-    if (!session.checkpointsPruned) {
+    // Sharded, this replica's parts are not all parts: the leader prunes against the whole catalog.
+    if (!session.checkpointsPruned && (!this.shards || this.leader.isLeader())) {
       session.checkpointsPruned = true;
-      await pruneCheckpoints(db, session.state.partKeys());
+      const keys = this.shards
+        ? evaluationTargets(this.deps.specs().catalog).flatMap((t) => t.parts.map(partKey))
+        : session.state.partKeys();
+      await pruneCheckpoints(db, keys);
     }
     const untried = session.state.partsWithoutEngine().filter((p) => !session.restoreTried.has(p.key));
     if (!untried.length) return 0;
@@ -684,17 +790,18 @@ export async function evaluationReadiness(
   nowMs: number,
 ): Promise<ReadinessCheck> {
   const health = evaluator.health(nowMs);
-  if (health.role === 'leader') {
-    const { healthy, reason, ...facts } = health;
+  const { healthy, reason, evaluating, ...facts } = health;
+  if (health.role === 'leader' && evaluating)
     return { ready: healthy, ...(reason ? { reason } : {}), ...facts };
-  }
+  if (health.role === 'leader') return { ready: true, ...facts };
   const newestMs = await newestEvaluationMs(db);
-  return {
-    ready: true,
-    role: 'follower',
+  const follower = {
     leaderLastWroteAt: newestMs === null ? null : new Date(newestMs).toISOString(),
     leaderStale: newestMs !== null && isStale(newestMs, nowMs, evaluator.tickSeconds),
   };
+  // Sharded, a follower evaluates its own shards: it is ready while its ticks succeed.
+  if (evaluating) return { ready: healthy, ...(reason ? { reason } : {}), ...facts, ...follower };
+  return { ready: true, role: 'follower', ...(facts.shards ? { shards: facts.shards } : {}), ...follower };
 }
 
 /** Milliseconds to one decimal, for the log. */

@@ -62,16 +62,26 @@ export interface TickWrite {
   readonly statuses: readonly SloStatusTable[];
   /** Points of one history step; a point already stored for (SLO, ts) is kept (the earliest wins). */
   readonly history: readonly SloHistoryTable[];
-  /** When set, stored statuses of other SLOs (removed from the specs) are deleted. */
+  /** When set, stored statuses of other SLOs (removed from the specs) are deleted — those `fence` lets through. */
   readonly keepOnly?: ReadonlySet<string> | undefined;
-  /** More writes that must commit with the statuses (the alert transitions they cause). */
-  readonly also?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
+  /**
+   * Sharded evaluation: runs first in the transaction and answers which SLOs this replica may
+   * still write (its shard leases, locked until the commit); the rows of the others are left out.
+   */
+  readonly fence?: ((trx: Kysely<Database>) => Promise<(sloId: string) => boolean>) | undefined;
+  /** More writes that must commit with the statuses (the alert transitions they cause), for the SLOs let through. */
+  readonly also?:
+    | ((trx: Kysely<Database>, writable: (sloId: string) => boolean) => Promise<void>)
+    | undefined;
 }
 
 /** Writes one tick in one transaction: statuses upserted, history appended, removed SLOs pruned. */
 export async function writeTick(db: Db, write: TickWrite): Promise<void> {
   await db.kysely.transaction().execute(async (trx) => {
-    for (const chunk of chunks(write.statuses)) {
+    const writable = write.fence ? await write.fence(trx) : () => true;
+    const statuses = write.fence ? write.statuses.filter((r) => writable(r.slo_id)) : write.statuses;
+    const history = write.fence ? write.history.filter((r) => writable(r.slo_id)) : write.history;
+    for (const chunk of chunks(statuses)) {
       await trx
         .insertInto('slo_status')
         .values(chunk)
@@ -79,25 +89,32 @@ export async function writeTick(db: Db, write: TickWrite): Promise<void> {
           oc.column('slo_id').doUpdateSet((eb) => ({
             evaluated_at: eb.ref('excluded.evaluated_at'),
             status: eb.ref('excluded.status'),
+            evaluated_by: eb.ref('excluded.evaluated_by'),
+            shard_epoch: eb.ref('excluded.shard_epoch'),
           })),
         )
         .execute();
     }
-    for (const chunk of chunks(write.history)) {
+    for (const chunk of chunks(history)) {
       await trx
         .insertInto('slo_history')
         .values(chunk)
         .onConflict((oc) => oc.columns(['slo_id', 'ts']).doNothing())
         .execute();
     }
-    if (write.keepOnly) await pruneStatuses(trx, write.keepOnly);
-    if (write.also) await write.also(trx);
+    if (write.keepOnly) await pruneStatuses(trx, write.keepOnly, writable);
+    if (write.also) await write.also(trx, writable);
   });
 }
 
-async function pruneStatuses(trx: Kysely<Database>, keep: ReadonlySet<string>): Promise<void> {
+async function pruneStatuses(
+  trx: Kysely<Database>,
+  keep: ReadonlySet<string>,
+  writable: (sloId: string) => boolean,
+): Promise<void> {
   const stored = await trx.selectFrom('slo_status').select('slo_id').execute();
-  const removed = stored.map((r) => r.slo_id).filter((id) => !keep.has(id));
+  // Only SLOs of this replica's shards: another replica's SLO is not "removed" for not being ours.
+  const removed = stored.map((r) => r.slo_id).filter((id) => !keep.has(id) && writable(id));
   for (const chunk of chunks(removed))
     await trx.deleteFrom('slo_status').where('slo_id', 'in', chunk).execute();
 }

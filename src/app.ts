@@ -166,17 +166,23 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
   ];
   try {
     const migration = await migrateToLatest(db.kysely);
-    log.info(
-      {
-        database: db.dialect,
-        url: db.displayUrl,
-        applied: migration.applied,
-        alreadyApplied: migration.alreadyApplied,
-      },
-      migration.applied.length
-        ? `migrations applied: ${migration.applied.join(', ')}`
-        : 'database schema is up to date',
-    );
+    if (migration.newer?.length)
+      log.warn(
+        { newer: migration.newer },
+        `the database was migrated by a newer Shinrai (${migration.newer.join(', ')}); serving it as it is (docs/operations.md#upgrades)`,
+      );
+    else
+      log.info(
+        {
+          database: db.dialect,
+          url: db.displayUrl,
+          applied: migration.applied,
+          alreadyApplied: migration.alreadyApplied,
+        },
+        migration.applied.length
+          ? `migrations applied: ${migration.applied.join(', ')}`
+          : 'database schema is up to date',
+      );
 
     const specs = new SpecStore({
       db,

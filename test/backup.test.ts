@@ -4,44 +4,20 @@
  * database, and the commands refuse what they must (an existing file, a target with data, a file
  * that is not a Shinrai database, PostgreSQL).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/testing.js';
-import { createToken } from '../src/platform/auth/tokens.js';
-import { systemClock } from '../src/platform/clock.js';
-import { openDatabase } from '../src/platform/db/database.js';
-import { MIGRATION_NAMES, migrateToLatest } from '../src/platform/db/migrations.js';
+import { MIGRATION_NAMES } from '../src/platform/db/migrations.js';
 import { PG_URL } from './support/databases.js';
-import { type ShinraiProcess, spawnShinrai } from './support/process.js';
+import { editorToken, runShinrai, type ShinraiProcess, spawnShinrai } from './support/process.js';
 import { ratioSloYaml } from './support/specs.js';
 
-const BIN = fileURLToPath(new URL('../bin/shinrai.js', import.meta.url));
 const SLI = 'backup-requests';
 /** Each batch its own minute, so a stored minute says exactly which batch it came from. */
 const BASE_MINUTE = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
-
-function cli(
-  args: readonly string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('backup and restore (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shinrai-backup-'));
@@ -56,13 +32,7 @@ describe('backup and restore (SQLite)', () => {
       join(specs, 'slo.yaml'),
       ratioSloYaml('backup-availability', { service: 'backup', sli: SLI }),
     );
-    const db = openDatabase(live);
-    try {
-      await migrateToLatest(db.kysely);
-      token = (await createToken({ db, clock: systemClock }, { name: 'loader', role: 'editor' })).token;
-    } finally {
-      await db.close();
-    }
+    token = await editorToken(live);
     // 80 MiB of padding: the copy takes many steps of the backup API (and prints its progress)
     // while the server commits batches between them.
     const raw = new SQLite(live);
@@ -110,7 +80,7 @@ describe('backup and restore (SQLite)', () => {
     // Some batches in before the backup starts; the loader keeps going while it runs.
     while (acknowledged.length < 20) await new Promise((r) => setTimeout(r, 20));
     const before = [...acknowledged];
-    const backup = await cli(['backup', '--db', live, '-o', join(dir, 'backup.db')], dir);
+    const backup = await runShinrai(['backup', '--db', live, '-o', join(dir, 'backup.db')], { cwd: dir });
     const duringBackup = acknowledged.length - before.length;
     sending = false;
     await loader;

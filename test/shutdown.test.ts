@@ -11,12 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../src/platform/auth/tokens.js';
-import { systemClock } from '../src/platform/clock.js';
 import { openDatabase } from '../src/platform/db/database.js';
-import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { type ShinraiProcess, spawnShinrai } from './support/process.js';
+import { editorToken, type ShinraiProcess, spawnShinrai } from './support/process.js';
 import { ratioSloYaml } from './support/specs.js';
 
 const SLI = 'drain-requests';
@@ -25,16 +22,6 @@ function specDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'shinrai-drain-'));
   writeFileSync(join(dir, 'slo.yaml'), ratioSloYaml('drain-availability', { service: 'drain', sli: SLI }));
   return dir;
-}
-
-async function editorToken(url: string): Promise<string> {
-  const db = openDatabase(url);
-  try {
-    await migrateToLatest(db.kysely);
-    return (await createToken({ db, clock: systemClock }, { name: 'drain', role: 'editor' })).token;
-  } finally {
-    await db.close();
-  }
 }
 
 function exited(server: ShinraiProcess): Promise<number | null> {

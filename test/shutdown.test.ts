@@ -149,7 +149,9 @@ describe('serve on SIGTERM (SQLite)', () => {
     await stoppedAccepting(server.url);
     server.child.kill('SIGINT');
     expect(await exit).toBe(130);
-    expect(server.stderr()).toMatch(/SIGINT again: exiting at once; still running: .*request: POST/);
+    expect(server.stderr()).toMatch(
+      /second signal \(SIGINT\): exiting at once; still running: .*request: POST/,
+    );
   });
 });
 

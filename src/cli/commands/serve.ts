@@ -81,7 +81,7 @@ async function drain(
     `${signal}: stopping — finishing in-flight requests and the running tick (at most ${shutdownSeconds} s; a second signal stops at once)…`,
   );
   const again = (second: NodeJS.Signals) => {
-    io.err(`${second} again: exiting at once; still running: ${describe(running.pending())}`);
+    io.err(`second signal (${second}): exiting at once; still running: ${describe(running.pending())}`);
     process.exit(130);
   };
   process.once('SIGINT', again);

@@ -152,6 +152,8 @@ describe('Containerfile', () => {
     expect(text).toMatch(/^VOLUME \/var\/lib\/shinrai$/m);
     expect(text).toMatch(new RegExp(`^EXPOSE ${config.server.port}$`, 'm'));
     expect(text).toMatch(/SHINRAI_DB_URL=\/var\/lib\/shinrai\/shinrai\.db/);
+    // The user has no passwd entry: HOME must be set, or os.homedir() throws at start.
+    expect(text).toMatch(/HOME=\/var\/lib\/shinrai/);
     const healthcheck = /^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$/m.exec(text);
     expect(healthcheck).not.toBeNull();
     const command = JSON.parse(healthcheck![1]!) as string[];

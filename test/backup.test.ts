@@ -4,7 +4,15 @@
  * database, and the commands refuse what they must (an existing file, a target with data, a file
  * that is not a Shinrai database, PostgreSQL).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -47,6 +55,8 @@ describe('backup and restore (SQLite)', () => {
 
   afterAll(async () => {
     await server?.kill('SIGKILL');
+    // Three copies of an 80 MiB database: not left in /tmp.
+    rmSync(dir, { recursive: true, force: true });
   });
 
   async function send(index: number): Promise<boolean> {

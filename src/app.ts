@@ -118,7 +118,14 @@ export interface RunningShinrai {
   readonly reportScheduler: ReportScheduler | undefined;
   /** Deletes old data on the leader per retention.* (docs/retention.md). */
   readonly retention: RetentionTask;
+  /**
+   * Drains and stops: /readyz answers 503 at once, the listeners stop accepting and finish their
+   * in-flight requests, then the background work stops (the running tick ends, leadership is
+   * released) and the database closes.
+   */
   stop(): Promise<void>;
+  /** While stop() runs: what it still waits for (the step, in-flight requests), for the shutdown deadline's log. */
+  pending(): string[];
 }
 
 export interface StartOptions {
@@ -140,22 +147,45 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
   const egress = new Egress(allow.policy, { onRefused: (client) => metrics.egressRefused.inc({ client }) });
   const db = openDatabase(config.db.url);
   const stops: Array<() => Promise<void> | void> = [() => db.close()];
+  // The HTTP listeners close first: no new work arrives while the rest stops.
+  const listeners: Array<() => Promise<void>> = [];
+  const inFlight = new Set<string>();
+  let draining = false;
+  let stepRunning: string | undefined;
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
+    draining = true;
+    stepRunning = 'closing the HTTP listeners';
+    await Promise.all(listeners.map((close) => close()));
+    for (const stop of stops.reverse()) {
+      // The step's own source ("() => evaluator.stop()") names it well enough for a log line.
+      stepRunning = String(stop);
+      await stop();
+    }
+    stepRunning = undefined;
   };
+  const pending = () => [
+    ...(stepRunning ? [`step: ${stepRunning}`] : []),
+    ...[...inFlight].map((request) => `request: ${request}`),
+  ];
   try {
     const migration = await migrateToLatest(db.kysely);
-    log.info(
-      {
-        database: db.dialect,
-        url: db.displayUrl,
-        applied: migration.applied,
-        alreadyApplied: migration.alreadyApplied,
-      },
-      migration.applied.length
-        ? `migrations applied: ${migration.applied.join(', ')}`
-        : 'database schema is up to date',
-    );
+    if (migration.newer?.length)
+      log.warn(
+        { newer: migration.newer },
+        `the database was migrated by a newer Shinrai (${migration.newer.join(', ')}); serving it as it is (docs/operations.md#upgrades)`,
+      );
+    else
+      log.info(
+        {
+          database: db.dialect,
+          url: db.displayUrl,
+          applied: migration.applied,
+          alreadyApplied: migration.alreadyApplied,
+        },
+        migration.applied.length
+          ? `migrations applied: ${migration.applied.join(', ')}`
+          : 'database schema is up to date',
+      );
 
     const specs = new SpecStore({
       db,
@@ -542,7 +572,11 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
         metrics,
         specsReady: () => specs.ready,
         details: () => ({ leader: evaluator.isLeader(), ...(slack ? { slack: slack.readiness() } : {}) }),
-        checks: async () => ({ evaluation: await evaluationReadiness(evaluator, db, clock.now()) }),
+        checks: async () => ({
+          // A stopping replica leaves the load balancer at once, before its listener closes.
+          ...(draining ? { shutdown: { ready: false, reason: 'shutting down' } } : {}),
+          evaluation: await evaluationReadiness(evaluator, db, clock.now()),
+        }),
       }),
       sloRoutes({
         specs,
@@ -627,7 +661,7 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
           ]
         : []),
     ]);
-    stops.splice(1, 0, () => server.close());
+    listeners.push(() => server.close());
     const running = {
       ctx,
       server,
@@ -642,14 +676,17 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       reportScheduler,
       retention,
       stop: stopAll,
+      pending,
     };
     if (options.listen === false) return { ...running, url: '' };
     const address = await server.listen({ host: config.server.host, port: config.server.port });
+    trackInFlight(server, inFlight);
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
       const receiver = await buildServer({ config, db, clock, log, metrics }, [otlpModule]);
-      stops.splice(1, 0, () => receiver.close());
+      listeners.push(() => receiver.close());
       const otlpAddress = await receiver.listen({ host: config.server.host, port: config.otlp.port });
+      trackInFlight(receiver, inFlight);
       log.info({ url: otlpAddress }, `OTLP receiver is listening on ${otlpAddress}${config.otlp.path}`);
     }
     log.info({ url: address }, `Shinrai is listening on ${address}`);
@@ -659,4 +696,14 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     await stopAll().catch(() => {});
     throw error;
   }
+}
+
+/** Keeps `inFlight` listing the requests being answered ("POST /api/v1/…", no query: it may hold secrets). */
+function trackInFlight(server: App, inFlight: Set<string>): void {
+  let next = 0;
+  server.server.on('request', (request, response) => {
+    const entry = `${request.method} ${(request.url ?? '').split('?')[0]} #${++next}`;
+    inFlight.add(entry);
+    response.once('close', () => inFlight.delete(entry));
+  });
 }

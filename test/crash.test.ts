@@ -7,12 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createToken } from '../src/platform/auth/tokens.js';
-import { systemClock } from '../src/platform/clock.js';
 import { openDatabase } from '../src/platform/db/database.js';
-import { migrateToLatest } from '../src/platform/db/migrations.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
-import { type ShinraiProcess, spawnShinrai } from './support/process.js';
+import { editorToken, type ShinraiProcess, spawnShinrai } from './support/process.js';
 import { ratioSloYaml } from './support/specs.js';
 
 const SPEC = ratioSloYaml('crash-availability', { service: 'crash', sli: 'crash-requests' });
@@ -21,16 +18,6 @@ function specDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'shinrai-crash-'));
   writeFileSync(join(dir, 'slo.yaml'), SPEC);
   return dir;
-}
-
-async function editorToken(url: string): Promise<string> {
-  const db = openDatabase(url);
-  try {
-    await migrateToLatest(db.kysely);
-    return (await createToken({ db, clock: systemClock }, { name: 'loader', role: 'editor' })).token;
-  } finally {
-    await db.close();
-  }
 }
 
 interface Batch {

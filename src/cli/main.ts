@@ -7,6 +7,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBacklog } from './commands/backlog.js';
 import { registerBacktest } from './commands/backtest.js';
+import { registerBackup } from './commands/backup.js';
 import { registerBudget } from './commands/budget.js';
 import { registerCalc } from './commands/calc.js';
 import { registerDelivery } from './commands/delivery.js';
@@ -14,7 +15,9 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerGate } from './commands/gate.js';
 import { registerIncident } from './commands/incident.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerReport } from './commands/report.js';
+import { registerRestore } from './commands/restore.js';
 import { registerReview } from './commands/review.js';
 import { registerRisk } from './commands/risk.js';
 import { registerRisks } from './commands/risks.js';
@@ -56,6 +59,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDeploy(program, io, setExit);
   registerDelivery(program, io, setExit);
   registerReport(program, io, setExit);
+  registerBackup(program, io, setExit);
+  registerRestore(program, io, setExit);
+  registerMigrate(program, io, setExit);
   return program;
 }
 

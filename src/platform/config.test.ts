@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       port: 8420,
       bodyLimitBytes: 10 * 1024 * 1024,
       trustProxy: [],
+      shutdownSeconds: 25,
     });
     expect(config.rateLimit).toEqual({
       enabled: true,

@@ -32,6 +32,11 @@ const configSchema = z.strictObject({
        * then count per real client instead of per proxy. Empty: the socket's address is the client.
        */
       trustProxy: commaList().default([]),
+      /**
+       * On SIGTERM/SIGINT: seconds to finish in-flight requests and the running evaluation tick
+       * before giving up (exit 1). Below Kubernetes' default 30-s termination grace period.
+       */
+      shutdownSeconds: z.coerce.number().positive().max(3600).default(25),
     })
     .prefault({}),
   rateLimit: z

@@ -1,6 +1,11 @@
-/** Runs `shinrai serve` as a real child process, for crash and replica tests. */
-import { type ChildProcess, spawn } from 'node:child_process';
+/** Runs `shinrai serve` (and other commands) as a real child process, for crash, replica and drain tests. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createToken } from '../../src/platform/auth/tokens.js';
+import { systemClock } from '../../src/platform/clock.js';
+import { openDatabase } from '../../src/platform/db/database.js';
+import { migrateToLatest } from '../../src/platform/db/migrations.js';
 
 const BIN = fileURLToPath(new URL('../../bin/shinrai.js', import.meta.url));
 
@@ -56,4 +61,32 @@ export async function spawnShinrai(
         child.kill(signal);
       }),
   };
+}
+
+/** Runs one `shinrai` command of the built bin to its end: its exit code and output. */
+export async function runShinrai(
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Migrates the database at `url` and creates an editor token on it (for a process to ingest with). */
+export async function editorToken(url: string, name = 'loader'): Promise<string> {
+  const db = openDatabase(url);
+  try {
+    await migrateToLatest(db.kysely);
+    return (await createToken({ db, clock: systemClock }, { name, role: 'editor' })).token;
+  } finally {
+    await db.close();
+  }
 }

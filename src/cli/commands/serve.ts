@@ -54,17 +54,56 @@ export async function runServer(
   io.err(
     `Shinrai is running at ${running.url}  (API: ${running.url}/api/v1/slos, OpenAPI: ${running.url}/api/openapi.json; Ctrl-C stops)`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (received: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      resolve(received);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  io.err('stopping…');
-  await running.stop();
+  await drain(running, signal, config.server.shutdownSeconds, io);
+}
+
+/**
+ * Stops the server within `shutdownSeconds` (docs/operations.md#stopping). The deadline and a
+ * second signal end the process itself: a hung request or tick must not keep a replica from
+ * going away, and the orchestrator would SIGKILL it anyway, without saying what hung.
+ */
+async function drain(
+  running: { stop(): Promise<void>; pending(): string[] },
+  signal: NodeJS.Signals,
+  shutdownSeconds: number,
+  io: CliIo,
+): Promise<void> {
+  io.err(
+    `${signal}: stopping — finishing in-flight requests and the running tick (at most ${shutdownSeconds} s; a second signal stops at once)…`,
+  );
+  const again = (second: NodeJS.Signals) => {
+    io.err(`second signal (${second}): exiting at once; still running: ${describe(running.pending())}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', again);
+  process.once('SIGTERM', again);
+  const deadline = setTimeout(() => {
+    io.err(
+      `shutdown did not finish within ${shutdownSeconds} s (server.shutdownSeconds); still running: ${describe(running.pending())}`,
+    );
+    process.exit(1);
+  }, shutdownSeconds * 1000);
+  try {
+    await running.stop();
+  } finally {
+    clearTimeout(deadline);
+    process.off('SIGINT', again);
+    process.off('SIGTERM', again);
+  }
+  io.err('stopped');
+}
+
+function describe(pending: string[]): string {
+  return pending.length ? pending.join('; ') : 'nothing (closing)';
 }
 
 export function registerServe(program: Command, io: CliIo, setExit: (code: number) => void): void {

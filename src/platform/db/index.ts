@@ -2,8 +2,16 @@
  * The public face of `platform/db/` (connection, migrations, table types); other folders import only
  * this file. Route modules and CLI commands import none of it: they call a service.
  */
-export { DatabaseMissingError, type Db, isUniqueViolation, openDatabase, ping } from './database.js';
-export { HOUR_OF, HOUR_SUMS, migrateToLatest } from './migrations.js';
+export { type BackupProgress, backupSqlite, MaintenanceError, restoreSqlite } from './backup.js';
+export {
+  DatabaseMissingError,
+  type Db,
+  dialectOf,
+  isUniqueViolation,
+  openDatabase,
+  ping,
+} from './database.js';
+export { HOUR_OF, HOUR_SUMS, type MigrationPlan, migrateToLatest, migrationPlan } from './migrations.js';
 export {
   DEFAULT_PARTITION,
   type EnsureReport,

@@ -1262,16 +1262,64 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export interface MigrationReport {
   readonly applied: readonly string[];
   readonly alreadyApplied: number;
+  /**
+   * Migrations the database has that this version does not know: a newer version migrated it
+   * (a rolling upgrade, or a rollback). Nothing ran; see docs/operations.md#upgrades.
+   */
+  readonly newer?: readonly string[];
+}
+
+/** What `migrateToLatest` would do, in order, without doing it (`shinrai migrate --dry-run`). */
+export interface MigrationPlan {
+  readonly pending: readonly string[];
+  readonly applied: readonly string[];
+  /** Applied by a newer version (unknown here). */
+  readonly newer: readonly string[];
+}
+
+/** Reads the migration bookkeeping only; never creates a table. */
+export async function migrationPlan(db: Kysely<Database>): Promise<MigrationPlan> {
+  const executed = await executedMigrations(db);
+  const known = new Set(MIGRATION_NAMES);
+  return {
+    pending: MIGRATION_NAMES.filter((name) => !executed.has(name)),
+    applied: MIGRATION_NAMES.filter((name) => executed.has(name)),
+    newer: [...executed].filter((name) => !known.has(name)).sort(),
+  };
+}
+
+/** Names in Kysely's `kysely_migration` table of the connection's schema; none when it does not exist. */
+async function executedMigrations(db: Kysely<Database>): Promise<Set<string>> {
+  const exists =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql<{ name: string }>`select table_name as name from information_schema.tables
+          where table_schema = current_schema() and table_name = 'kysely_migration'`
+      : sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'table' and name = 'kysely_migration'`;
+  if ((await exists.execute(db)).rows.length === 0) return new Set();
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  return new Set(rows.rows.map((row) => row.name));
 }
 
 /**
  * Brings the schema up to date; safe to run from several replicas at once (Kysely locks).
+ * A schema a newer version migrated is served as it is when it has every migration this version
+ * knows (expand → migrate → contract keeps it readable); Kysely alone would refuse it as corrupted.
  * `upTo` (tests of a migration on the data before it) stops after that migration.
  */
 export async function migrateToLatest(
   db: Kysely<Database>,
   options: { readonly upTo?: string } = {},
 ): Promise<MigrationReport> {
+  const plan = await migrationPlan(db);
+  if (plan.newer.length) {
+    if (plan.pending.length)
+      throw new Error(
+        `the database was migrated by a newer Shinrai (${plan.newer.join(', ')}) but lacks ${plan.pending.join(', ')}: run this version's migrations with the newer one, or restore a backup`,
+      );
+    return { applied: [], alreadyApplied: plan.applied.length, newer: plan.newer };
+  }
   // On PostgreSQL, pin Kysely's bookkeeping tables to the connection's schema: otherwise a
   // kysely_migration table in another schema of the same database is mistaken for ours.
   const migrationTableSchema =
@@ -1327,5 +1375,5 @@ function withOwnSchemaIntrospection(db: Kysely<Database>, schema: string): Kysel
   });
 }
 
-/** For tests: the names of all migrations, in order. */
+/** The names of all migrations, in order. */
 export const MIGRATION_NAMES = Object.keys(migrations).sort();

@@ -226,8 +226,12 @@ async function collect(dir: string, into: string[]): Promise<void> {
   for (const entry of entries) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const path = join(dir, entry.name);
+    // A Kubernetes ConfigMap volume holds each file as a symlink (name → ..data/name): follow links
+    // to files (not to directories, which could loop).
+    const isFile =
+      entry.isFile() || (entry.isSymbolicLink() && (await stat(path).catch(() => null))?.isFile());
     if (entry.isDirectory()) await collect(path, into);
-    else if (entry.isFile() && SPEC_EXTENSIONS.has(extname(entry.name).toLowerCase())) into.push(path);
+    else if (isFile && SPEC_EXTENSIONS.has(extname(entry.name).toLowerCase())) into.push(path);
   }
 }
 

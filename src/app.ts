@@ -84,6 +84,7 @@ import {
   specSourceRoutes,
   statusesVersion,
 } from './slo/index.js';
+import { teamWrites } from './team-scope.js';
 
 export interface ShinraiContext {
   readonly config: Config;
@@ -566,7 +567,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       reportScheduler.start();
       stops.push(() => reportScheduler.stop());
     }
-    const server = await buildServer({ config, db, clock, log, metrics }, [
+    const teamScope = teamWrites({ db, clock, config, catalog: () => specs.current.catalog });
+    const server = await buildServer({ config, db, clock, log, metrics, teamWrites: teamScope }, [
       healthRoutes({
         db,
         metrics,

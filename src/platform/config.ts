@@ -511,6 +511,18 @@ const configSchema = z.strictObject({
       tooBigShare: z.coerce.number().gt(0).max(1).default(0.25),
     })
     .prefault({}),
+  /**
+   * Teams and the services they own, beyond the `shinrai.dev/owner` of the specs' SLOs (which it
+   * extends): an editor scoped to teams changes only its teams' services (docs/api.md#teams).
+   */
+  teams: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a team name is 1–63 letters, digits, ".", "_" or "-"'),
+      z.strictObject({ services: z.array(z.string().min(1)).default([]) }),
+    )
+    .default({}),
   egress: z
     .strictObject({
       /** Hosts, `*.domain`, IPs and CIDRs outbound calls may reach; empty: anywhere but link-local/metadata. */

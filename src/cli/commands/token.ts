@@ -13,18 +13,32 @@ export function registerToken(program: Command, io: CliIo, setExit: (code: numbe
       .command('create')
       .description('create an API token and print it once')
       .requiredOption('--name <name>', 'who or what uses it, e.g. ci or grafana')
-      .option('--role <role>', `one of ${ROLES.join(', ')}`, 'viewer'),
-  ).action(async (options: DbFlags & { name: string; role: string }) => {
+      .option('--role <role>', `one of ${ROLES.join(', ')}`, 'viewer')
+      .option(
+        '--team <team>',
+        "scope the token to a team: it may change only that team's services (repeat for several; default every team)",
+        (team: string, teams: string[]) => [...teams, team],
+        [] as string[],
+      ),
+  ).action(async (options: DbFlags & { name: string; role: string; team: string[] }) => {
     if (!ROLES.includes(options.role as Role))
       throw new CliError(`--role must be one of ${ROLES.join(', ')}`, 2);
     // The first token of a new installation may come before the server ever ran: create the database.
     const created = await withDb(
       options,
-      (deps) => createToken(deps, { name: options.name, role: options.role as Role }, cliActor()),
+      (deps) =>
+        createToken(
+          deps,
+          { name: options.name, role: options.role as Role, teams: options.team },
+          cliActor(),
+        ),
       { create: true },
     );
     io.out(created.token);
-    io.err(`created ${created.info.role} token "${created.info.name}"; it is not shown again — store it now`);
+    const scope = created.info.teams ? ` for team ${created.info.teams.join(', ')}` : '';
+    io.err(
+      `created ${created.info.role} token "${created.info.name}"${scope}; it is not shown again — store it now`,
+    );
     setExit(0);
   });
 
@@ -36,8 +50,16 @@ export function registerToken(program: Command, io: CliIo, setExit: (code: numbe
     else
       io.out(
         table(
-          ['NAME', 'ROLE', 'ID', 'CREATED', 'LAST USED', 'REVOKED'],
-          tokens.map((t) => [t.name, t.role, t.id, t.createdAt, t.lastUsedAt ?? '—', t.revokedAt ?? '']),
+          ['NAME', 'ROLE', 'ID', 'CREATED', 'LAST USED', 'REVOKED', 'TEAMS'],
+          tokens.map((t) => [
+            t.name,
+            t.role,
+            t.id,
+            t.createdAt,
+            t.lastUsedAt ?? '—',
+            t.revokedAt ?? '',
+            t.teams?.join(',') ?? 'all',
+          ]),
         ),
       );
     setExit(0);

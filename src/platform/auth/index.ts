@@ -27,6 +27,14 @@ export {
   verifySession,
 } from './sessions.js';
 export {
+  canWrite,
+  type OwnedCatalog,
+  type Owners,
+  ownersOf,
+  servicesOfSlos,
+  type WriteDecision,
+} from './teams.js';
+export {
   type AuthDeps,
   createToken,
   listTokens,

@@ -32,7 +32,10 @@ export interface Principal {
   readonly subject?: string;
   /** Sessions: the verified e-mail address, when the provider gave one. */
   readonly email?: string | undefined;
-  /** Sessions: the teams the provider's groups map to. */
+  /**
+   * The teams whose services this principal may change (docs/api.md#teams): a session's from the
+   * provider's groups, a token's as created; absent or empty: every team.
+   */
   readonly teams?: readonly string[];
 }
 
@@ -40,12 +43,20 @@ export interface TokenInfo {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
+  /** The teams the token is scoped to; absent: every team. */
+  readonly teams?: readonly string[];
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
 }
 
 const TOKEN = /^shr_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+const TEAM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function parseTeams(column: string | null): string[] | undefined {
+  return column === null ? undefined : (JSON.parse(column) as string[]);
+}
 
 function hash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -59,12 +70,15 @@ export interface AuthDeps {
 
 export async function createToken(
   { db, clock }: AuthDeps,
-  input: { name: string; role: Role },
+  input: { name: string; role: Role; teams?: readonly string[] | undefined },
   audit?: AuditScope,
 ): Promise<{ token: string; info: TokenInfo }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(input.name))
     throw invalid(`token name "${input.name}" must be 1–63 letters, digits, ".", "_" or "-"`);
   if (!ROLES.includes(input.role)) throw invalid(`role must be one of ${ROLES.join(', ')}`);
+  const teams = input.teams?.length ? [...new Set(input.teams)].sort() : undefined;
+  for (const team of teams ?? [])
+    if (!TEAM.test(team)) throw invalid(`team "${team}" must be 1–63 letters, digits, ".", "_" or "-"`);
   const id = randomBytes(9)
     .toString('base64url')
     .toLowerCase()
@@ -84,6 +98,7 @@ export async function createToken(
           created_at: now,
           last_used_at: null,
           revoked_at: null,
+          teams: teams ? JSON.stringify(teams) : null,
         })
         .execute();
       // The token and its hash never reach the log: only what identifies it.
@@ -91,7 +106,7 @@ export async function createToken(
         action: 'token.create',
         targetType: 'token',
         targetId: id,
-        after: { name: input.name, role: input.role },
+        after: { name: input.name, role: input.role, ...(teams ? { teams } : {}) },
         atMs: now,
       });
     });
@@ -106,6 +121,7 @@ export async function createToken(
       id,
       name: input.name,
       role: input.role,
+      ...(teams ? { teams } : {}),
       createdAt: new Date(now).toISOString(),
       lastUsedAt: null,
       revokedAt: null,
@@ -137,7 +153,14 @@ export async function verifyToken(
       .where('id', '=', row.id)
       .execute()
       .catch(() => {});
-  return { tokenId: row.id, name: row.name, role: row.role as Role, kind: 'token' };
+  const teams = parseTeams(row.teams);
+  return {
+    tokenId: row.id,
+    name: row.name,
+    role: row.role as Role,
+    kind: 'token',
+    ...(teams ? { teams } : {}),
+  };
 }
 
 export async function listTokens({ db }: AuthDeps): Promise<TokenInfo[]> {
@@ -146,6 +169,7 @@ export async function listTokens({ db }: AuthDeps): Promise<TokenInfo[]> {
     id: r.id,
     name: r.name,
     role: r.role as Role,
+    ...(r.teams === null ? {} : { teams: parseTeams(r.teams) }),
     createdAt: new Date(r.created_at).toISOString(),
     lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
     revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at).toISOString(),

@@ -971,6 +971,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('audit_events').ifExists().execute();
     },
   },
+  '0028_team_scopes': {
+    async up(db: Kysely<unknown>) {
+      // An API token may be scoped to teams (JSON list); NULL keeps today's meaning: every team.
+      await db.schema.alterTable('api_tokens').addColumn('teams', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('api_tokens').dropColumn('teams').execute();
+    },
+  },
 };
 
 /** Weeks given a partition of their own by the migration, newest first; older rows go to the default partition. */

@@ -71,6 +71,8 @@ export interface ApiTokenTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** JSON list of the teams the token may change (migration 0028); null: every team. */
+  teams: string | null;
 }
 
 /** A browser session opened by single sign-on (migration 0026); found by the SHA-256 of its cookie. */

@@ -17,9 +17,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import {
   type AuthDeps,
+  canWrite,
   csrfMatches,
   csrfTokenFor,
   OidcClient,
+  type Owners,
   type Principal,
   parseCookies,
   type Role,
@@ -75,6 +77,17 @@ export interface HttpDeps extends AuthDeps {
   readonly metrics: ShinraiMetrics;
   /** The egress policy for calls to the OpenID provider; default: one built from egress.allow. */
   readonly egress?: Egress;
+  /** Team-scoped writes (docs/api.md#teams): absent, an editor may change everything. */
+  readonly teamWrites?: TeamWrites;
+}
+
+/**
+ * What the team check needs from the capabilities above the platform: the services a write
+ * touches (undefined for a route that is not about team-owned things) and who owns each service.
+ */
+export interface TeamWrites {
+  touched(request: FastifyRequest): Promise<readonly string[] | undefined>;
+  owners(): Owners;
 }
 
 /** A capability's routes; registered inside the server so they share auth and error handling. */
@@ -164,6 +177,20 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     await authenticate(request, reply);
     await limits.afterAuthentication(request, reply);
   });
+
+  // After the body is parsed: a team-scoped editor may change only its teams' services. Viewers
+  // were refused by the role check already; admins and unscoped editors skip the lookups.
+  const teamWrites = deps.teamWrites;
+  if (teamWrites)
+    app.addHook('preHandler', async (request) => {
+      const principal = request.principal;
+      if (!principal?.teams?.length || principal.role !== 'editor') return;
+      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      const services = await teamWrites.touched(request);
+      if (services === undefined) return;
+      const decision = canWrite(principal, services, teamWrites.owners());
+      if (!decision.ok) throw new AppError('Forbidden', decision.error);
+    });
 
   // Single sign-on (auth.oidc): the provider's client and the session cookie the hook reads.
   const oidcSettings = deps.config.auth.oidc;

@@ -28,7 +28,9 @@ export function whoamiRoutes() {
               teams: z
                 .array(z.string())
                 .optional()
-                .describe("sessions: the teams the provider's groups map to"),
+                .describe(
+                  "the teams whose services the caller may change: a session's from the provider's groups, a token's as created (absent or empty: every team)",
+                ),
               csrfToken: z
                 .string()
                 .optional()
@@ -41,7 +43,12 @@ export function whoamiRoutes() {
         const principal = request.principal;
         if (!principal) return { name: null, role: null };
         if (principal.kind !== 'session')
-          return { name: principal.name, role: principal.role, kind: 'token' as const };
+          return {
+            name: principal.name,
+            role: principal.role,
+            kind: 'token' as const,
+            ...(principal.teams ? { teams: [...principal.teams] } : {}),
+          };
         // The CSRF token is per session: never kept by a cache.
         reply.header('cache-control', 'no-store');
         return {

@@ -36,6 +36,46 @@ describe('shinrai token', () => {
       expect((await runCli(['token', 'create', '--name', 'ci', '--db', db])).code).toBe(2);
       expect((await runCli(['token', 'create', '--name', 'x', '--role', 'root', '--db', db])).code).toBe(2);
 
+      // A team-scoped token: its teams are stored, verified and listed; a bad team name creates nothing.
+      const scoped = await runCli([
+        'token',
+        'create',
+        '--name',
+        'payments-ci',
+        '--role',
+        'editor',
+        '--team',
+        'payments',
+        '--team',
+        'checkout-sre',
+        '--db',
+        db,
+      ]);
+      expect(scoped.code).toBe(0);
+      expect(scoped.stderr).toContain('for team checkout-sre, payments');
+      expect(await verifyToken({ db: database, clock: systemClock }, scoped.stdout.trim())).toMatchObject({
+        name: 'payments-ci',
+        teams: ['checkout-sre', 'payments'],
+      });
+      expect((await runCli(['token', 'list', '--db', db])).stdout).toMatch(
+        /payments-ci\s+editor.*checkout-sre,payments/,
+      );
+      const bad = await runCli([
+        'token',
+        'create',
+        '--name',
+        'bad',
+        '--role',
+        'editor',
+        '--team',
+        'no way',
+        '--db',
+        db,
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('team "no way"');
+      expect((await runCli(['token', 'list', '--json', '--db', db])).stdout).not.toContain('"bad"');
+
       expect((await runCli(['token', 'revoke', 'ci', '--db', db])).code).toBe(0);
       expect(await verifyToken({ db: database, clock: systemClock }, token)).toBeUndefined();
       expect((await runCli(['token', 'revoke', 'ci', '--db', db])).code).toBe(1);

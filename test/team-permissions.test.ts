@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/platform/auth/index.js';
 import { DIALECTS } from './support/databases.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
+import { seedRequests } from './support/traffic.js';
 
 const PRINCIPALS = ['viewer', 'owner', 'other', 'admin', 'unscoped'] as const;
 type Who = (typeof PRINCIPALS)[number];
@@ -65,7 +66,28 @@ spec:
   objectives: [{ target: 0.99 }]
 `;
 
+const auditCount = async (admin: Api, action: string) =>
+  (await body(admin('GET', `/api/v1/audit?action=${action}`))).events.length;
+const checkoutPage = async (admin: Api) =>
+  (await body(admin('GET', '/api/v1/alerts?state=all'))).find(
+    (a: JsonBody) => a.service === 'checkout' && a.rule === 'page',
+  );
+
 const CASES: Case[] = [
+  {
+    route: 'POST /api/v1/alerts/{id}/feedback',
+    expect: OPEN,
+    setup: checkoutPage,
+    send: (api, f) => api('POST', `/api/v1/alerts/${f.id}/feedback`, { verdict: 'noise' }),
+    readBack: (admin) => auditCount(admin, 'alert.feedback'),
+  },
+  {
+    route: 'POST /api/v1/alerts/{id}/incident',
+    expect: OPEN,
+    setup: checkoutPage,
+    send: (api, f) => api('POST', `/api/v1/alerts/${f.id}/incident`),
+    readBack: incidentCount,
+  },
   {
     route: 'POST /api/v1/incidents',
     expect: CREATED,
@@ -266,6 +288,17 @@ describe.each(DIALECTS)('team-scoped writes on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startTestServer(dialect, { specs: 'examples/shop' });
+    // An hour of failed checkouts: the checkout page fires, for the alert routes.
+    const nowMs = Date.now();
+    const fromMs = Math.floor(nowMs / 60_000) * 60_000 - 70 * 60_000;
+    await seedRequests(server.shinrai.ctx.db, {
+      sli: 'checkout-requests',
+      fromMs,
+      minutes: 70,
+      errorRate: 1,
+      nowMs,
+    });
+    for (let i = 0; i < 3; i++) await server.shinrai.evaluator.tick();
     const token = async (role: 'viewer' | 'editor' | 'admin', name: string, teams?: string[]) =>
       (await createToken(server.shinrai.ctx, { name, role, teams })).token;
     const tokens: Record<Who, string> = {

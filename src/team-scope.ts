@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { getAlert, listSilences } from './alerting/index.js';
 import { listOverrides } from './gate/index.js';
 import { actionItemTouches, incidentTouches, postmortemTouches, type Touched } from './incidents/index.js';
-import { ownersOf, servicesOfSlos } from './platform/auth/index.js';
+import { canWrite, ownersOf, servicesOfSlos } from './platform/auth/index.js';
 import type { Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import type { Db } from './platform/db/index.js';
@@ -123,6 +123,18 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
 
   return {
     owners: () => ownersOf(deps.catalog(), deps.config.teams),
+    readOnly: (principal) => {
+      const owners = ownersOf(deps.catalog(), deps.config.teams);
+      const refused = (service: string) => !canWrite(principal, [service], owners).ok;
+      return {
+        services: [...owners.keys()].filter(refused).sort(),
+        slos: deps
+          .catalog()
+          .slos.filter((s) => refused(s.service))
+          .map((s) => s.id)
+          .sort(),
+      };
+    },
     touched: async (request: FastifyRequest) => {
       const resolve = routes[`${request.method} ${request.routeOptions.url}`];
       if (!resolve) return undefined;

@@ -341,7 +341,14 @@ describe.each(DIALECTS)('team-scoped writes on %s', (dialect) => {
       role: 'editor',
       kind: 'token',
       teams: ['team-payments'],
+      // What the UI shows read-only to this token: the other teams' services and SLOs.
+      readOnly: {
+        services: ['login', 'search'],
+        slos: ['login-availability', 'search-availability', 'search-latency'],
+      },
     });
-    expect((await json(apis.unscoped('GET', '/api/v1/whoami'))).teams).toBeUndefined();
+    const unscoped = await json(apis.unscoped('GET', '/api/v1/whoami'));
+    expect(unscoped.teams).toBeUndefined();
+    expect(unscoped.readOnly).toBeUndefined();
   });
 });

@@ -25,8 +25,13 @@ export interface paths {
               kind?: "token" | "session";
               /** @description sessions: the verified e-mail address */
               email?: string;
-              /** @description sessions: the teams the provider's groups map to */
+              /** @description the teams whose services the caller may change: a session's from the provider's groups, a token's as created (absent or empty: every team) */
               teams?: string[];
+              /** @description editors with teams: the services and SLOs other teams own, which the caller may read but not change (docs/api.md#teams) */
+              readOnly?: {
+                services: string[];
+                slos: string[];
+              };
               /** @description sessions: send it as X-CSRF-Token on every write made with the session cookie */
               csrfToken?: string;
             };

@@ -88,6 +88,8 @@ export interface HttpDeps extends AuthDeps {
 export interface TeamWrites {
   touched(request: FastifyRequest): Promise<readonly string[] | undefined>;
   owners(): Owners;
+  /** The services and SLOs another team owns that this principal may not change (for the UI). */
+  readOnly(principal: Principal): { services: string[]; slos: string[] };
 }
 
 /** A capability's routes; registered inside the server so they share auth and error handling. */
@@ -349,7 +351,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     app.swagger(),
   );
   // Who the caller is, on every server: the web UI hides what a viewer may not do.
-  whoamiRoutes()(app);
+  whoamiRoutes(deps.teamWrites)(app);
   authRoutes({
     ...sessionDeps,
     oidc,

@@ -6,9 +6,9 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/index.js';
-import type { App } from './server.js';
+import type { App, TeamWrites } from './server.js';
 
-export function whoamiRoutes() {
+export function whoamiRoutes(teamWrites?: TeamWrites) {
   return (app: App) => {
     app.withTypeProvider<ZodTypeProvider>().get(
       '/api/v1/whoami',
@@ -31,6 +31,12 @@ export function whoamiRoutes() {
                 .describe(
                   "the teams whose services the caller may change: a session's from the provider's groups, a token's as created (absent or empty: every team)",
                 ),
+              readOnly: z
+                .object({ services: z.array(z.string()), slos: z.array(z.string()) })
+                .optional()
+                .describe(
+                  'editors with teams: the services and SLOs other teams own, which the caller may read but not change (docs/api.md#teams)',
+                ),
               csrfToken: z
                 .string()
                 .optional()
@@ -42,12 +48,17 @@ export function whoamiRoutes() {
       async (request, reply) => {
         const principal = request.principal;
         if (!principal) return { name: null, role: null };
+        const scoped =
+          teamWrites && principal.role === 'editor' && principal.teams?.length
+            ? { readOnly: teamWrites.readOnly(principal) }
+            : {};
         if (principal.kind !== 'session')
           return {
             name: principal.name,
             role: principal.role,
             kind: 'token' as const,
             ...(principal.teams ? { teams: [...principal.teams] } : {}),
+            ...scoped,
           };
         // The CSRF token is per session: never kept by a cache.
         reply.header('cache-control', 'no-store');
@@ -57,6 +68,7 @@ export function whoamiRoutes() {
           kind: 'session' as const,
           ...(principal.email ? { email: principal.email } : {}),
           teams: [...(principal.teams ?? [])],
+          ...scoped,
           csrfToken: request.csrfToken,
         };
       },

@@ -18,6 +18,8 @@ import { IncidentCause } from '../components/IncidentCause';
 import { dateTime, number, percent } from '../format';
 import { writeUpLanguage } from '../i18n';
 import { Link, navigate } from '../router';
+import { ownedByOtherTeams } from '../teams';
+import { useWhoami } from '../whoami';
 
 const ROLES = ['commander', 'communications', 'operations', 'scribe'];
 
@@ -201,11 +203,15 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
   });
   const [roleName, setRoleName] = useState('commander');
   const [person, setPerson] = useState('');
+  const who = useWhoami();
 
   if (incident.isPending) return <Loading />;
   if (incident.error || !incident.data) return <ErrorNotice error={incident.error} />;
   const i = incident.data;
   const postmortem = (postmortems.data ?? []).find((p) => p.incidents.includes(i.reference));
+  // A team-scoped editor reads another team's incident but may not change it: its controls are off.
+  const otherTeams = ownedByOtherTeams(who.data, i);
+  const locked = otherTeams.length > 0;
   const submitNote = (e: FormEvent) => {
     e.preventDefault();
     addNote.mutate();
@@ -231,170 +237,187 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
           {t('incidents.requiresPostmortem')}
         </p>
       )}
+      {locked && (
+        <p className="notice" role="status" data-testid="other-team">
+          {t('incidents.otherTeam', { names: otherTeams.join(', ') })}
+        </p>
+      )}
       <ErrorNotice error={change.error} />
-      <div className="grid2">
-        <div>
-          <h2>{t('incidents.state')}</h2>
-          <div className="row">
-            <label>
-              {t('incidents.col.status')}
-              <select
-                value={i.status}
-                onChange={(e) => change.mutate({ status: e.target.value })}
-                data-testid="status"
-              >
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {t(`incidents.status.${s}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              {t('incidents.col.severity')}
-              <select value={i.severity} onChange={(e) => change.mutate({ severity: e.target.value })}>
-                {(severities.data ?? SEVERITIES).map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
-              </select>
-            </label>
-          </div>
-          <h3>{t('incidents.milestones')}</h3>
-          <dl className="milestones">
-            {MILESTONES.map((m) => (
-              <div key={m}>
-                <dt>{t(`incidents.milestone.${m}`)}</dt>
-                <dd>
-                  <MilestoneEditor
-                    name={m}
-                    value={i.milestones[m]}
-                    onSet={(iso) => change.mutate({ milestones: { [m]: iso } })}
-                  />
-                </dd>
-              </div>
-            ))}
-          </dl>
-          {i.suggestedImpactStart.some((s) => s.impactStartedAt) && (
-            <p className="small">
-              {i.suggestedImpactStart
-                .filter((s) => s.impactStartedAt)
-                .map((s) => (
-                  <span key={s.slo}>
-                    {t('incidents.suggestedStart', { slo: s.slo, time: dateTime(s.impactStartedAt) })}{' '}
-                    {!i.milestones.impactStartedAt && (
-                      <button
-                        type="button"
-                        onClick={() => change.mutate({ milestones: { impactStartedAt: s.impactStartedAt } })}
-                      >
-                        {t('incidents.useSuggestion')}
-                      </button>
-                    )}
-                  </span>
-                ))}
-            </p>
-          )}
-          <h3>{t('incidents.roles')}</h3>
-          {Object.keys(i.roles).length === 0 ? (
-            <p className="muted">{t('incidents.noRoles')}</p>
-          ) : (
-            <dl className="roles">
-              {Object.entries(i.roles).map(([role, who]) => (
-                <div key={role}>
-                  <dt>{ROLES.includes(role) ? t(`incidents.role.${role}`) : role}</dt>
-                  <dd>{who}</dd>
+      <fieldset className="plain" disabled={locked}>
+        <div className="grid2">
+          <div>
+            <h2>{t('incidents.state')}</h2>
+            <div className="row">
+              <label>
+                {t('incidents.col.status')}
+                <select
+                  value={i.status}
+                  onChange={(e) => change.mutate({ status: e.target.value })}
+                  data-testid="status"
+                >
+                  {STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {t(`incidents.status.${s}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {t('incidents.col.severity')}
+                <select value={i.severity} onChange={(e) => change.mutate({ severity: e.target.value })}>
+                  {(severities.data ?? SEVERITIES).map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+            <h3>{t('incidents.milestones')}</h3>
+            <dl className="milestones">
+              {MILESTONES.map((m) => (
+                <div key={m}>
+                  <dt>{t(`incidents.milestone.${m}`)}</dt>
+                  <dd>
+                    <MilestoneEditor
+                      name={m}
+                      value={i.milestones[m]}
+                      onSet={(iso) => change.mutate({ milestones: { [m]: iso } })}
+                    />
+                  </dd>
                 </div>
               ))}
             </dl>
-          )}
-          <form className="row" onSubmit={submitRole}>
-            <label>
-              {t('incidents.roleLabel')}
-              <select value={roleName} onChange={(e) => setRoleName(e.target.value)}>
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {t(`incidents.role.${r}`)}
-                  </option>
+            {i.suggestedImpactStart.some((s) => s.impactStartedAt) && (
+              <p className="small">
+                {i.suggestedImpactStart
+                  .filter((s) => s.impactStartedAt)
+                  .map((s) => (
+                    <span key={s.slo}>
+                      {t('incidents.suggestedStart', { slo: s.slo, time: dateTime(s.impactStartedAt) })}{' '}
+                      {!i.milestones.impactStartedAt && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            change.mutate({ milestones: { impactStartedAt: s.impactStartedAt } })
+                          }
+                        >
+                          {t('incidents.useSuggestion')}
+                        </button>
+                      )}
+                    </span>
+                  ))}
+              </p>
+            )}
+            <h3>{t('incidents.roles')}</h3>
+            {Object.keys(i.roles).length === 0 ? (
+              <p className="muted">{t('incidents.noRoles')}</p>
+            ) : (
+              <dl className="roles">
+                {Object.entries(i.roles).map(([role, who]) => (
+                  <div key={role}>
+                    <dt>{ROLES.includes(role) ? t(`incidents.role.${role}`) : role}</dt>
+                    <dd>{who}</dd>
+                  </div>
                 ))}
-              </select>
-            </label>
-            <label>
-              {t('incidents.person')}
-              <input
-                value={person}
-                onChange={(e) => setPerson(e.target.value)}
-                placeholder={t('incidents.personHint')}
-              />
-            </label>
-            <button type="submit">{t('incidents.assign')}</button>
-          </form>
-        </div>
-        <div>
-          <h2>{t('incidents.budgetImpact')}</h2>
-          {i.budgetImpact.length === 0 ? (
-            <p className="muted">{t('incidents.noImpact')}</p>
-          ) : (
-            <table data-testid="impact">
-              <thead>
-                <tr>
-                  <th scope="col">{t('incidents.col.slo')}</th>
-                  <th scope="col">{t('incidents.col.consumed')}</th>
-                  <th scope="col">{t('incidents.col.share')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {i.budgetImpact.map((b) => (
-                  <tr key={b.slo}>
-                    <td>
-                      <Link href={`/slos/${encodeURIComponent(b.slo.split('/')[0] ?? b.slo)}`}>{b.slo}</Link>
-                    </td>
-                    <td>{t(`incidents.unit.${b.unit}`, { value: number(b.consumed, 0) })}</td>
-                    <td>{percent(b.shareOfBudget)}</td>
+              </dl>
+            )}
+            <form className="row" onSubmit={submitRole}>
+              <label>
+                {t('incidents.roleLabel')}
+                <select value={roleName} onChange={(e) => setRoleName(e.target.value)}>
+                  {ROLES.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`incidents.role.${r}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {t('incidents.person')}
+                <input
+                  value={person}
+                  onChange={(e) => setPerson(e.target.value)}
+                  placeholder={t('incidents.personHint')}
+                />
+              </label>
+              <button type="submit">{t('incidents.assign')}</button>
+            </form>
+          </div>
+          <div>
+            <h2>{t('incidents.budgetImpact')}</h2>
+            {i.budgetImpact.length === 0 ? (
+              <p className="muted">{t('incidents.noImpact')}</p>
+            ) : (
+              <table data-testid="impact">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('incidents.col.slo')}</th>
+                    <th scope="col">{t('incidents.col.consumed')}</th>
+                    <th scope="col">{t('incidents.col.share')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          <h3>{t('incidents.catchUp')}</h3>
-          <pre className="catchup">{i.catchUp}</pre>
-          <h3>{t('postmortems.one')}</h3>
-          {postmortem ? (
-            <Link href={`/postmortems/${encodeURIComponent(postmortem.id)}`}>
-              {t('postmortems.open')} ({t(`postmortems.status.${postmortem.status}`)})
-            </Link>
-          ) : (
-            <button type="button" onClick={() => draft.mutate()} disabled={draft.isPending}>
-              {t('postmortems.draft')}
-            </button>
-          )}
-          <ErrorNotice error={draft.error} />
+                </thead>
+                <tbody>
+                  {i.budgetImpact.map((b) => (
+                    <tr key={b.slo}>
+                      <td>
+                        <Link href={`/slos/${encodeURIComponent(b.slo.split('/')[0] ?? b.slo)}`}>
+                          {b.slo}
+                        </Link>
+                      </td>
+                      <td>{t(`incidents.unit.${b.unit}`, { value: number(b.consumed, 0) })}</td>
+                      <td>{percent(b.shareOfBudget)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <h3>{t('incidents.catchUp')}</h3>
+            <pre className="catchup">{i.catchUp}</pre>
+            <h3>{t('postmortems.one')}</h3>
+            {postmortem ? (
+              <Link href={`/postmortems/${encodeURIComponent(postmortem.id)}`}>
+                {t('postmortems.open')} ({t(`postmortems.status.${postmortem.status}`)})
+              </Link>
+            ) : (
+              <button type="button" onClick={() => draft.mutate()} disabled={draft.isPending}>
+                {t('postmortems.draft')}
+              </button>
+            )}
+            <ErrorNotice error={draft.error} />
+          </div>
         </div>
-      </div>
 
-      <IncidentCause reference={reference} causedBy={i.causedBy} />
+        <IncidentCause reference={reference} causedBy={i.causedBy} />
+      </fieldset>
 
       <h2>{t('timeline.title')}</h2>
-      <form className="stack note" onSubmit={submitNote}>
-        <label>
-          {t('timeline.note')}
-          <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={2} required />
-        </label>
-        <div className="row">
-          <label className="check">
-            <input type="checkbox" checked={noteStarred} onChange={(e) => setNoteStarred(e.target.checked)} />
-            {t('timeline.star')}
+      {!locked && (
+        <form className="stack note" onSubmit={submitNote}>
+          <label>
+            {t('timeline.note')}
+            <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={2} required />
           </label>
-          <label className="check">
-            <input type="checkbox" checked={notePublic} onChange={(e) => setNotePublic(e.target.checked)} />
-            {t('timeline.makePublic')}
-          </label>
-          <button type="submit" disabled={addNote.isPending}>
-            {t('timeline.add')}
-          </button>
-        </div>
-        <ErrorNotice error={addNote.error} />
-      </form>
+          <div className="row">
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={noteStarred}
+                onChange={(e) => setNoteStarred(e.target.checked)}
+              />
+              {t('timeline.star')}
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={notePublic} onChange={(e) => setNotePublic(e.target.checked)} />
+              {t('timeline.makePublic')}
+            </label>
+            <button type="submit" disabled={addNote.isPending}>
+              {t('timeline.add')}
+            </button>
+          </div>
+          <ErrorNotice error={addNote.error} />
+        </form>
+      )}
       <ol className="timeline" data-testid="timeline">
         {[...i.timeline].reverse().map((e) => (
           <TimelineRow key={e.id} reference={i.reference} event={e} />

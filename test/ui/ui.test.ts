@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SPECS } from '../../src/cli/commands/demo.js';
+import { createToken } from '../../src/platform/auth/index.js';
 import { UI_CSP } from '../../src/platform/http/web-routes.js';
 import {
   deploymentsPath,
@@ -950,6 +951,47 @@ describe('web UI', () => {
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
       });
   });
+  it("switches off another team's incident for a team-scoped editor, in English and Japanese", async () => {
+    const admin = await server.token('admin');
+    const team = async (name: string, teams: string[]) =>
+      (await createToken(server.shinrai.ctx, { name, role: 'editor', teams })).token;
+    const [discovery, payments] = [
+      await team('ui-discovery', ['team-discovery']),
+      await team('ui-payments', ['team-payments']),
+    ];
+    const declared = await server.request('POST', '/api/v1/incidents', {
+      token: admin,
+      body: { title: 'Checkout errors for one team', severity: 'SEV3', services: ['checkout'] },
+    });
+    const reference = ((await declared.json()) as JsonBody).reference as string;
+    await withPage(async (page) => {
+      await signIn(page, discovery);
+      await page.goto(`${base}/incidents/${reference}`);
+      const notice = page.locator('[data-testid="other-team"]');
+      await notice.waitFor();
+      expect(await notice.textContent()).toBe(
+        'Another team owns checkout: you can read this incident but not change it.',
+      );
+      expect(await page.locator('[data-testid="status"]').isDisabled()).toBe(true);
+      expect(await page.locator('form.note').count()).toBe(0);
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('shinrai.lang', 'ja'),
+      );
+      await page.reload();
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain('checkout は別のチームの担当です');
+    });
+    await withPage(async (page) => {
+      await signIn(page, payments);
+      await page.goto(`${base}/incidents/${reference}`);
+      await page.locator('form.note').waitFor();
+      expect(await page.locator('[data-testid="other-team"]').count()).toBe(0);
+      expect(await page.locator('[data-testid="status"]').isDisabled()).toBe(false);
+    });
+  });
+
   it('suggests the deployment before an incident as its cause, confirms, changes and removes it on the incident page; a viewer only reads', async () => {
     const editor = await server.token('editor');
     const viewer = await server.token('viewer');

@@ -974,7 +974,7 @@ const migrations: Record<string, Migration> = {
   '0028_team_scopes': {
     async up(db: Kysely<unknown>) {
       // An API token may be scoped to teams (JSON list); NULL keeps today's meaning: every team.
-      await db.schema.alterTable('api_tokens').addColumn('teams', 'text').execute();
+      await addColumnIfMissing(db, 'api_tokens', 'teams', 'text');
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('api_tokens').dropColumn('teams').execute();

@@ -27,6 +27,7 @@ describe('ownersOf', () => {
 
   it('maps SLO ids to their services and ignores unknown ids', () => {
     expect(servicesOfSlos(catalog, ['search-latency', 'nope'])).toEqual(['search']);
+    expect(servicesOfSlos(catalog, ['checkout-latency/p99'])).toEqual(['checkout']);
   });
 });
 

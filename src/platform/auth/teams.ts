@@ -36,9 +36,15 @@ export function ownersOf(
   return new Map([...owners].map(([service, teams]) => [service, [...teams].sort()]));
 }
 
-/** The services that SLO ids belong to (unknown ids are ignored: the write itself rejects them). */
+/**
+ * The services that SLO ids belong to; an evaluation target `slo/objective` counts as its SLO.
+ * Unknown ids are ignored: the write itself rejects them.
+ */
 export function servicesOfSlos(catalog: OwnedCatalog, sloIds: readonly string[]): string[] {
-  return sloIds.flatMap((id) => catalog.slos.filter((s) => s.id === id).map((s) => s.service));
+  return sloIds.flatMap((id) => {
+    const slo = id.includes('/') ? id.slice(0, id.indexOf('/')) : id;
+    return catalog.slos.filter((s) => s.id === id || s.id === slo).map((s) => s.service);
+  });
 }
 
 export type WriteDecision = { readonly ok: true } | { readonly ok: false; readonly error: string };

@@ -529,7 +529,7 @@ export interface AuditEventTable {
   id: string;
   at: number;
   actor: string;
-  /** `token:<id>`, `session:<id>`, `slack:<user id>` or `cli:<os user>`. */
+  /** `token:<id>`, `session:<subject>` (SSO), `slack:<user id>` or `cli:<os user>`. */
   credential: string;
   role: string | null;
   /** `incident.create`, `risk.update`, `silence.delete`, … */

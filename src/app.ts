@@ -84,6 +84,7 @@ import {
   specSourceRoutes,
   statusesVersion,
 } from './slo/index.js';
+import { teamReads } from './team-reads.js';
 import { teamWrites } from './team-scope.js';
 
 export interface ShinraiContext {
@@ -567,102 +568,105 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       reportScheduler.start();
       stops.push(() => reportScheduler.stop());
     }
-    const teamScope = teamWrites({ db, clock, config, catalog: () => specs.current.catalog });
-    const server = await buildServer({ config, db, clock, log, metrics, teamWrites: teamScope }, [
-      healthRoutes({
-        db,
-        metrics,
-        specsReady: () => specs.ready,
-        details: () => ({ leader: evaluator.isLeader(), ...(slack ? { slack: slack.readiness() } : {}) }),
-        checks: async () => ({
-          // A stopping replica leaves the load balancer at once, before its listener closes.
-          ...(draining ? { shutdown: { ready: false, reason: 'shutting down' } } : {}),
-          evaluation: await evaluationReadiness(evaluator, db, clock.now()),
-        }),
-      }),
-      sloRoutes({
-        specs,
-        now: () => clock.now(),
-        isStale: (evaluatedAt) => isStale(evaluatedAt, clock.now(), config.evaluator.tickSeconds),
-        statuses: {
-          listStatuses: () => listStatuses(db),
-          getStatus: (id) => getStatus(db, id),
-          history: (id, range) => history(db, id, range),
-          version: () => statusesVersion(db),
-          historyVersion: (id, range) => historyVersion(db, id, range.fromMs, range.toMs),
-        },
-      }),
-      incidentRoutes({
-        ...incidentDeps,
-        catchUpWriter,
-      }),
-      integrationRoutes(incidentDeps),
-      postmortemRoutes(incidentDeps),
-      actionItemRoutes(incidentDeps),
-      reviewRoutes(incidentDeps),
-      riskRoutes({
-        ...incidentDeps,
-        tooBigShare: config.risks.tooBigShare,
-        specs,
-      }),
-      gateRoutes(gateDeps),
-      deliveryRoutes(deliveryDeps),
-      reportRoutes({
-        ...reportDeps,
-        renderers: documentRenderers({
-          baseUrl: config.reports.baseUrl,
-          chromiumPath: config.reports.chromiumPath,
-        }),
-      }),
-      deliveryWebhookRoutes(deliveryWebhookDeps(deliveryDeps, config.delivery)),
-      availabilityRoutes(),
-      alertRoutes({
-        db,
-        now: () => clock.now(),
-        catalog: () => specs.current.catalog,
-        rulesFor: (slo) => alerts.rulesFor(slo),
-        minEvents: config.alerting.minEvents,
-      }),
-      (app) =>
-        ingestRoutes(app, {
+    const scopeDeps = { db, clock, config, catalog: () => specs.current.catalog };
+    const server = await buildServer(
+      { config, db, clock, log, metrics, teamWrites: teamWrites(scopeDeps), teamReads: teamReads(scopeDeps) },
+      [
+        healthRoutes({
           db,
-          clock,
           metrics,
-          catalog: () => specs.current.catalog,
-          pulled: () => puller.pulledSlis(),
-          otlpFed: () => otlpPlan(specs.current.catalog).slis,
+          specsReady: () => specs.ready,
+          details: () => ({ leader: evaluator.isLeader(), ...(slack ? { slack: slack.readiness() } : {}) }),
+          checks: async () => ({
+            // A stopping replica leaves the load balancer at once, before its listener closes.
+            ...(draining ? { shutdown: { ready: false, reason: 'shutting down' } } : {}),
+            evaluation: await evaluationReadiness(evaluator, db, clock.now()),
+          }),
         }),
-      ...(config.otlp.enabled && !config.otlp.port ? [otlpModule] : []),
-      ...(slack ? [slack.routes()] : []),
-      specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
-      markdownRoutes(),
-      auditRoutes({ db }),
-      webRoutes(),
-      statusPageRoutes(
-        {
+        sloRoutes({
+          specs,
+          now: () => clock.now(),
+          isStale: (evaluatedAt) => isStale(evaluatedAt, clock.now(), config.evaluator.tickSeconds),
+          statuses: {
+            listStatuses: () => listStatuses(db),
+            getStatus: (id) => getStatus(db, id),
+            history: (id, range) => history(db, id, range),
+            version: () => statusesVersion(db),
+            historyVersion: (id, range) => historyVersion(db, id, range.fromMs, range.toMs),
+          },
+        }),
+        incidentRoutes({
+          ...incidentDeps,
+          catchUpWriter,
+        }),
+        integrationRoutes(incidentDeps),
+        postmortemRoutes(incidentDeps),
+        actionItemRoutes(incidentDeps),
+        reviewRoutes(incidentDeps),
+        riskRoutes({
+          ...incidentDeps,
+          tooBigShare: config.risks.tooBigShare,
+          specs,
+        }),
+        gateRoutes(gateDeps),
+        deliveryRoutes(deliveryDeps),
+        reportRoutes({
+          ...reportDeps,
+          renderers: documentRenderers({
+            baseUrl: config.reports.baseUrl,
+            chromiumPath: config.reports.chromiumPath,
+          }),
+        }),
+        deliveryWebhookRoutes(deliveryWebhookDeps(deliveryDeps, config.delivery)),
+        availabilityRoutes(),
+        alertRoutes({
           db,
-          clock,
+          now: () => clock.now(),
           catalog: () => specs.current.catalog,
-          config: config.statusPage,
-          severities: config.incidents.severities,
-        },
-        {
-          subscribeForm: statusSubscriptions
-            ? async (lang) => subscribeForm(lang, await statusSubscriptions.formToken())
-            : undefined,
-        },
-      ),
-      ...(statusSubscriptions
-        ? [
-            statusSubscriptionRoutes({
-              subscriptions: statusSubscriptions,
-              clock,
-              metrics,
-              perClientPerHour: config.statusPage.subscribePerClientPerHour,
-            }),
-          ]
-        : []),
-    ]);
+          rulesFor: (slo) => alerts.rulesFor(slo),
+          minEvents: config.alerting.minEvents,
+        }),
+        (app) =>
+          ingestRoutes(app, {
+            db,
+            clock,
+            metrics,
+            catalog: () => specs.current.catalog,
+            pulled: () => puller.pulledSlis(),
+            otlpFed: () => otlpPlan(specs.current.catalog).slis,
+          }),
+        ...(config.otlp.enabled && !config.otlp.port ? [otlpModule] : []),
+        ...(slack ? [slack.routes()] : []),
+        specSourceRoutes({ specs, db, rulesFor: (slo) => alerts.rulesFor(slo) }),
+        markdownRoutes(),
+        auditRoutes({ db }),
+        webRoutes(),
+        statusPageRoutes(
+          {
+            db,
+            clock,
+            catalog: () => specs.current.catalog,
+            config: config.statusPage,
+            severities: config.incidents.severities,
+          },
+          {
+            subscribeForm: statusSubscriptions
+              ? async (lang) => subscribeForm(lang, await statusSubscriptions.formToken())
+              : undefined,
+          },
+        ),
+        ...(statusSubscriptions
+          ? [
+              statusSubscriptionRoutes({
+                subscriptions: statusSubscriptions,
+                clock,
+                metrics,
+                perClientPerHour: config.statusPage.subscribePerClientPerHour,
+              }),
+            ]
+          : []),
+      ],
+    );
     listeners.push(() => server.close());
     const running = {
       ctx,

@@ -43,6 +43,19 @@ function servicesInSpecText(path: string, content: string): string[] {
   return services;
 }
 
+/** A silence matching on anything but exact service or slo labels may silence any team's alerts. */
+export function silenceTouches(
+  catalog: Catalog,
+  matchers: readonly { label: string; value: string; regex?: boolean }[],
+): Touched {
+  const exact = matchers.filter((m) => !m.regex && (m.label === 'service' || m.label === 'slo'));
+  if (!exact.length) return { services: catalog.slos.map((s) => s.service), slos: [] };
+  return {
+    services: exact.filter((m) => m.label === 'service').map((m) => m.value),
+    slos: exact.filter((m) => m.label === 'slo').map((m) => m.value),
+  };
+}
+
 const none: Touched = { services: [], slos: [] };
 const union = (a: Touched | undefined, b: Touched): Touched => ({
   services: [...(a?.services ?? []), ...b.services],
@@ -61,17 +74,6 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
   const alertTouches = async (id: string): Promise<Touched | undefined> => {
     const alert = await getAlert(deps, id);
     return alert && { services: [alert.service], slos: [] };
-  };
-  // A silence matching on anything but exact service or slo labels may silence any team's alerts.
-  const silenceTouches = (
-    matchers: readonly { label: string; value: string; regex?: boolean }[],
-  ): Touched => {
-    const exact = matchers.filter((m) => !m.regex && (m.label === 'service' || m.label === 'slo'));
-    if (!exact.length) return { services: deps.catalog().slos.map((s) => s.service), slos: [] };
-    return {
-      services: exact.filter((m) => m.label === 'service').map((m) => m.value),
-      slos: exact.filter((m) => m.label === 'slo').map((m) => m.value),
-    };
   };
 
   const routes: Record<string, Resolver> = {
@@ -94,10 +96,10 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
     'PATCH /api/v1/risks/:name': async ({ params, body }) =>
       union(riskService(params.name), { services: body?.service ? [body.service] : [], slos: [] }),
     'DELETE /api/v1/risks/:name': async ({ params }) => riskService(params.name),
-    'POST /api/v1/silences': async ({ body }) => silenceTouches(body.matchers),
+    'POST /api/v1/silences': async ({ body }) => silenceTouches(deps.catalog(), body.matchers),
     'DELETE /api/v1/silences/:id': async ({ params }) => {
       const silence = (await listSilences(deps, deps.clock.now())).find((s) => s.id === params.id);
-      return silence && silenceTouches(silence.matchers);
+      return silence && silenceTouches(deps.catalog(), silence.matchers);
     },
     'POST /api/v1/gate/overrides': async ({ body }) => ({ services: [body.service], slos: [] }),
     'DELETE /api/v1/gate/overrides/:id': async ({ params }) => {

@@ -23,6 +23,7 @@ export {
   countConfirmedCause,
   type DeliveryDeps,
   type DeliverySettings,
+  getDeployment,
   productionEnvironment,
   recordChanges,
   recordDeployment,

@@ -75,6 +75,11 @@ const configSchema = z.strictObject({
     .strictObject({
       /** Let requests without a token read (never write). */
       anonymousRead: booleanish().default(false),
+      /**
+       * A principal with teams that is not an admin reads only what its teams own and what nobody
+       * owns (docs/api.md#teams); off: every reader sees the whole organisation.
+       */
+      teamScopedReads: booleanish().default(false),
       /** Single sign-on with an OpenID Connect provider (docs/sso.md); absent: API tokens only. */
       oidc: oidcSchema().optional(),
       /** The browser sessions single sign-on opens. */

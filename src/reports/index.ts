@@ -49,6 +49,7 @@ export {
   type ReportDeps,
   type ReportQuery,
   reportTimeZone,
+  resolveProduct,
   TREND_MONTHS as REPORT_TREND_MONTHS,
 } from './service.js';
 export { REPORT_TEXT, type ReportText } from './text.js';

@@ -176,10 +176,15 @@ export function riskRoutes(
         },
       },
       async (request, reply) => {
-        const backlog = await reliabilityBacklog(deps, deps.catalog(), {
-          tooBigShare: deps.tooBigShare,
-          service: request.query.service,
-        });
+        const scope = request.readScope;
+        const backlog = (
+          await reliabilityBacklog(deps, deps.catalog(), {
+            tooBigShare: deps.tooBigShare,
+            service: request.query.service,
+          })
+        )
+        // With auth.teamScopedReads, only the services of the caller's teams and of no team.
+          .filter((entry) => !scope || scope.sees([entry.service]));
         if (request.query.format === 'csv')
           return reply
             .type('text/csv; charset=utf-8')

@@ -227,11 +227,16 @@ export function sloRoutes(deps: SloRouteDeps) {
         },
       },
       async (request, reply) => {
-        const query = request.query;
+        // With auth.teamScopedReads, only the SLOs of the caller's teams and of no team.
+        const scope = request.readScope;
+        const query = {
+          ...request.query,
+          seen: scope && ((slo: SloDefinition) => scope.sees([slo.service])),
+        };
         if (!cache)
           return sloList(deps.specs.current.catalog, await deps.statuses.listStatuses(), query, deps.isStale);
-        // Built once per (tick, spec reload) and filter variant; sent as the bytes built then.
-        const variant = JSON.stringify([query.service, query.owner, query.label, query.sort]);
+        // Built once per (tick, spec reload), filter variant and team set; sent as the bytes built then.
+        const variant = JSON.stringify([query.service, query.owner, query.label, query.sort, scope?.key]);
         // Encoded by the response schema, as Fastify's serializer does: the same bytes as uncached.
         const body = await cache.get(
           variant,
@@ -383,13 +388,16 @@ function sloList(
     owner?: string | undefined;
     label?: string | undefined;
     sort: 'budget' | 'name';
+    /** Team-scoped reads: the SLOs the caller may see; absent: all. */
+    seen?: ((slo: SloDefinition) => boolean) | undefined;
   },
   isStale: (evaluatedAt: string) => boolean,
 ) {
-  const { service, owner, label, sort } = query;
+  const { service, owner, label, sort, seen } = query;
   const [labelKey, labelValue] = label ? (label.split('=') as [string, string]) : [];
   const slos = catalog.slos.filter(
     (slo) =>
+      (!seen || seen(slo)) &&
       (!service || slo.service === service) &&
       (!owner || slo.shinrai.owner === owner) &&
       (!labelKey || (slo.labels[labelKey] ?? []).includes(labelValue ?? '')),

@@ -3021,6 +3021,8 @@ export interface paths {
           action?: string;
           targetType?: string;
           targetId?: string;
+          /** @description events touching what this team owns */
+          team?: string;
           /** @description events at or after */
           since?: string;
           /** @description events before */
@@ -3062,6 +3064,8 @@ export interface paths {
                   };
                   clientAddress: string | null;
                   requestId: string | null;
+                  /** @description the teams owning what the write touched (docs/api.md#teams); empty for none, and for older events */
+                  teams: string[];
                 })[];
               /** @description pass as cursor for the next page; null at the end */
               nextCursor: string | null;

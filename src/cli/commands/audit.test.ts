@@ -15,6 +15,7 @@ const event = (id: string, action: string) => ({
   changes: { before: { severity: 'SEV3' }, after: { severity: 'SEV2' } },
   clientAddress: '10.0.0.1',
   requestId: 'r',
+  teams: ['team-payments'],
 });
 
 describe('shinrai audit', () => {
@@ -45,16 +46,20 @@ describe('shinrai audit', () => {
       '2026-12-01',
       '--limit',
       '10',
+      '--team',
+      'team-payments',
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('incident.update');
     expect(result.stdout).toContain('severity');
+    expect(result.stdout).toContain('team-payments');
     expect(result.stdout).not.toContain('incident.create');
     const url = new URL(api.requests[0]!.url, 'http://x');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       action: 'incident',
       actor: 'alice',
       since: '2026-12-01T00:00:00.000Z',
+      team: 'team-payments',
       limit: '10',
     });
   });

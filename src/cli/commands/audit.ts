@@ -17,6 +17,8 @@ interface AuditEventView {
   target: { type: string; id: string };
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };
   clientAddress: string | null;
+  /** Absent from servers older than the teams column. */
+  teams?: string[];
 }
 
 type AuditFlags = ServerFlags & {
@@ -26,6 +28,7 @@ type AuditFlags = ServerFlags & {
   actor?: string;
   targetType?: string;
   targetId?: string;
+  team?: string;
   limit: string;
   ndjson?: boolean;
 };
@@ -61,6 +64,7 @@ export function registerAudit(program: Command, io: CliIo, setExit: (code: numbe
       .option('--actor <name>', 'exactly this actor')
       .option('--target-type <type>', 'e.g. incident, risk, silence, token')
       .option('--target-id <id>', 'e.g. INC-42')
+      .option('--team <team>', 'events touching what this team owns')
       .option('--limit <n>', 'events in the table (1–500)', '50')
       .option('--ndjson', 'every matching event, one JSON object a line'),
   ).action(async (flags: AuditFlags) => {
@@ -72,6 +76,7 @@ export function registerAudit(program: Command, io: CliIo, setExit: (code: numbe
     if (flags.actor) query.set('actor', flags.actor);
     if (flags.targetType) query.set('targetType', flags.targetType);
     if (flags.targetId) query.set('targetId', flags.targetId);
+    if (flags.team) query.set('team', flags.team);
     const limit = Number(flags.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > PAGE)
       throw new CliError(`--limit must be a whole number from 1 to ${PAGE}`, 2);
@@ -102,13 +107,14 @@ export function registerAudit(program: Command, io: CliIo, setExit: (code: numbe
     else
       io.out(
         table(
-          ['AT', 'ACTOR', 'CREDENTIAL', 'ACTION', 'TARGET', 'CHANGED', 'FROM'],
+          ['AT', 'ACTOR', 'CREDENTIAL', 'ACTION', 'TARGET', 'TEAMS', 'CHANGED', 'FROM'],
           events.map((e) => [
             e.at,
             e.actor,
             e.credential,
             e.action,
             `${e.target.type} ${e.target.id}`,
+            e.teams?.join(', ') || '—',
             [...new Set([...Object.keys(e.changes.before), ...Object.keys(e.changes.after)])].join(', ') ||
               '—',
             e.clientAddress ?? '—',

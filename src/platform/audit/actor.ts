@@ -21,6 +21,8 @@ export interface RequestLike {
   readonly principal?: PrincipalLike | undefined;
   readonly ip: string;
   readonly id: string;
+  /** The teams owning what the request's write touches, as the server found them. */
+  readonly auditTeams?: readonly string[] | undefined;
 }
 
 /** The audit scope of an API request: its principal (or "anonymous"), address and request id. */
@@ -41,6 +43,7 @@ export function actorOf(request: RequestLike): AuditScope {
     role: principal?.role ?? null,
     clientAddress: request.ip || null,
     requestId: request.id || null,
+    ...(request.auditTeams?.length ? { teams: request.auditTeams } : {}),
   };
 }
 

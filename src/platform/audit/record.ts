@@ -18,6 +18,8 @@ export interface AuditScope {
   /** The client's address as the server sees it (request.ip, which honours server.trustProxy). */
   readonly clientAddress: string | null;
   readonly requestId: string | null;
+  /** The teams owning the services the write touches (docs/audit.md); absent: none known. */
+  readonly teams?: readonly string[] | undefined;
 }
 
 /** What one write changed. `before`/`after` are whole objects: only their changed fields are kept. */
@@ -43,6 +45,8 @@ export interface AuditEvent {
   readonly changes: FieldChanges;
   readonly clientAddress: string | null;
   readonly requestId: string | null;
+  /** The teams owning what the write touched; empty for none, and for events older than teams. */
+  readonly teams: string[];
 }
 
 let sequence = 0;
@@ -81,6 +85,7 @@ export async function recordAudit(
       changes: JSON.stringify(auditChanges(change.before, change.after)),
       client_address: scope.clientAddress,
       request_id: scope.requestId,
+      teams: scope.teams?.length ? JSON.stringify([...new Set(scope.teams)].sort()) : null,
     })
     .execute();
 }

@@ -28,6 +28,11 @@ export const auditEventSchema = z.object({
   changes: changesSchema.describe('the changed fields only, before and after; secrets are "[redacted]"'),
   clientAddress: z.string().nullable(),
   requestId: z.string().nullable(),
+  teams: z
+    .array(z.string())
+    .describe(
+      'the teams owning what the write touched (docs/api.md#teams); empty for none, and for older events',
+    ),
 });
 
 export function auditRoutes(deps: { readonly db: Parameters<typeof listAuditEvents>[0] }) {
@@ -45,6 +50,7 @@ export function auditRoutes(deps: { readonly db: Parameters<typeof listAuditEven
             action: text.optional().describe('actions starting with this, e.g. incident or risk.update'),
             targetType: text.optional(),
             targetId: text.optional(),
+            team: text.optional().describe('events touching what this team owns'),
             since: isoTime.optional().describe('events at or after'),
             until: isoTime.optional().describe('events before'),
             limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE).default(100),
@@ -74,6 +80,7 @@ export function auditRoutes(deps: { readonly db: Parameters<typeof listAuditEven
           action: q.action,
           targetType: q.targetType,
           targetId: q.targetId,
+          team: q.team,
           sinceMs,
           untilMs,
           cursor: q.cursor,

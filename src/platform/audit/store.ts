@@ -15,6 +15,8 @@ export interface AuditFilter {
   readonly sinceMs?: number | undefined;
   /** Before (ms). */
   readonly untilMs?: number | undefined;
+  /** Events touching what this team owns. */
+  readonly team?: string | undefined;
   /** Events older than this id (the previous page's `nextCursor`). */
   readonly cursor?: string | undefined;
 }
@@ -31,11 +33,17 @@ export async function listAuditEvents(
   let query = db.kysely.selectFrom('audit_events').selectAll().orderBy('id', 'desc');
   if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
   if (filter.action !== undefined) {
-    const pattern = `${filter.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(sql<boolean>`${sql.ref('action')} LIKE ${pattern} ESCAPE '\\'`);
+    query = query.where(
+      sql<boolean>`${sql.ref('action')} LIKE ${likeEscaped(filter.action, '')} ESCAPE '\\'`,
+    );
   }
   if (filter.targetType !== undefined) query = query.where('target_type', '=', filter.targetType);
   if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+  // A JSON list of names without quotes (team names are letters, digits, ".", "_" and "-").
+  if (filter.team !== undefined)
+    query = query.where(
+      sql<boolean>`${sql.ref('teams')} LIKE ${likeEscaped(`"${filter.team}"`, '%')} ESCAPE '\\'`,
+    );
   if (filter.sinceMs !== undefined) query = query.where('at', '>=', filter.sinceMs);
   if (filter.untilMs !== undefined) query = query.where('at', '<', filter.untilMs);
   if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
@@ -67,5 +75,11 @@ function eventOf(row: Database['audit_events']): AuditEvent {
     changes: JSON.parse(row.changes) as FieldChanges,
     clientAddress: row.client_address,
     requestId: row.request_id,
+    teams: row.teams ? (JSON.parse(row.teams) as string[]) : [],
   };
+}
+
+/** A LIKE pattern matching `text` literally, then anything; `before` is put in front (`%`: anywhere). */
+function likeEscaped(text: string, before: string): string {
+  return `${before}${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

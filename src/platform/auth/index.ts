@@ -31,7 +31,10 @@ export {
   type OwnedCatalog,
   type Owners,
   ownersOf,
+  type ReadScope,
+  readScopeOf,
   servicesOfSlos,
+  teamsOwning,
   type WriteDecision,
 } from './teams.js';
 export {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canWrite, ownersOf, servicesOfSlos } from './teams.js';
+import { canWrite, ownersOf, readScopeOf, servicesOfSlos } from './teams.js';
 
 const slo = (id: string, service: string, owner?: string) => ({ id, service, shinrai: { owner } });
 const catalog = {
@@ -84,5 +84,35 @@ describe('canWrite', () => {
         expect(canWrite({ role: 'editor', teams: [a] }, services, owners).ok).toBe(expected);
       }),
     );
+  });
+});
+
+describe('readScopeOf', () => {
+  const owners = ownersOf(catalog);
+  it('reads everything as an admin or without teams', () => {
+    expect(readScopeOf({ role: 'admin', teams: ['search'] }, owners)).toBeUndefined();
+    expect(readScopeOf({ role: 'editor' }, owners)).toBeUndefined();
+    expect(readScopeOf({ role: 'viewer', teams: [] }, owners)).toBeUndefined();
+    expect(readScopeOf(undefined, owners)).toBeUndefined();
+  });
+
+  const cases: [string, string[], boolean][] = [
+    ['its own service', ['search'], true],
+    ['another team’s service', ['checkout'], false],
+    ['a service it shares with another team', ['shared'], true],
+    ['its own and another team’s', ['checkout', 'search'], true],
+    ['another team’s and an unowned one', ['checkout', 'orphan'], false],
+    ['unowned and unknown services', ['orphan', 'unknown'], true],
+    ['nothing', [], true],
+  ];
+  it.each(cases)('a viewer of team search sees a record on %s: %s', (_name, services, seen) => {
+    expect(readScopeOf({ role: 'viewer', teams: ['search'] }, owners)?.sees(services)).toBe(seen);
+  });
+
+  it('keys the scope by the sorted team set, whatever the role', () => {
+    const a = readScopeOf({ role: 'viewer', teams: ['search', 'payments'] }, owners);
+    const b = readScopeOf({ role: 'editor', teams: ['payments', 'search', 'search'] }, owners);
+    expect(a?.key).toBe(b?.key);
+    expect(a?.key).not.toBe(readScopeOf({ role: 'viewer', teams: ['search'] }, owners)?.key);
   });
 });

@@ -47,6 +47,11 @@ export function servicesOfSlos(catalog: OwnedCatalog, sloIds: readonly string[])
   });
 }
 
+/** The teams owning any of `services`, sorted (what an audit event records). */
+export function teamsOwning(services: readonly string[], owners: Owners): string[] {
+  return [...new Set(services.flatMap((service) => owners.get(service) ?? []))].sort();
+}
+
 export type WriteDecision = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 /**
@@ -74,4 +79,40 @@ export function canWrite(
       };
   }
   return { ok: true };
+}
+
+/**
+ * What a principal reads with `auth.teamScopedReads` on: undefined when it reads everything (an
+ * admin, or a principal without teams), else the rule `sees` and a key naming its team set (for
+ * read caches: two principals with one key see the same records).
+ */
+export interface ReadScope {
+  readonly teams: readonly string[];
+  readonly key: string;
+  /**
+   * May the principal read a record touching `services`? Yes when it touches no owned service, or
+   * at least one service one of its teams owns; a record only other teams own is hidden.
+   */
+  sees(services: readonly string[]): boolean;
+}
+
+export function readScopeOf(
+  principal: Pick<Principal, 'role' | 'teams'> | undefined,
+  owners: Owners,
+): ReadScope | undefined {
+  const teams = [...new Set(principal?.teams ?? [])].sort();
+  if (!principal || principal.role === 'admin' || teams.length === 0) return undefined;
+  return {
+    teams,
+    key: JSON.stringify(teams),
+    sees: (services) => {
+      let owned = false;
+      for (const service of services) {
+        const owning = owners.get(service) ?? [];
+        if (owning.some((team) => teams.includes(team))) return true;
+        if (owning.length > 0) owned = true;
+      }
+      return !owned;
+    },
+  };
 }

@@ -980,6 +980,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('api_tokens').dropColumn('teams').execute();
     },
   },
+  '0029_audit_teams': {
+    async up(db: Kysely<unknown>) {
+      // The teams owning what an audit event touched (JSON list); NULL for events written before
+      // it, or by a version that does not fill it yet, and for writes touching no team's service.
+      await addColumnIfMissing(db, 'audit_events', 'teams', 'text');
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit_events').dropColumn('teams').execute();
+    },
+  },
 };
 
 /** Weeks given a partition of their own by the migration, newest first; older rows go to the default partition. */

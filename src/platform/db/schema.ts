@@ -540,6 +540,8 @@ export interface AuditEventTable {
   changes: string;
   client_address: string | null;
   request_id: string | null;
+  /** JSON list of the teams owning what the write touched (migration 0029); null: none, or older. */
+  teams: string | null;
 }
 
 /** A shard's lease (sharded evaluation, PostgreSQL; 0025). Times are the database's clock, in ms. */

@@ -3,5 +3,5 @@
 export { type BodyEncoding, chooseEncoding, EncodedBody, sendEncoded } from './encoded-body.js';
 export { healthRoutes, type ReadinessCheck } from './health-routes.js';
 export { markdownRoutes } from './markdown-routes.js';
-export { type App, buildServer, type TeamWrites } from './server.js';
+export { type App, buildServer, type TeamReads, type TeamWrites } from './server.js';
 export { webRoutes } from './web-routes.js';

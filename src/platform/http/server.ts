@@ -24,8 +24,11 @@ import {
   type Owners,
   type Principal,
   parseCookies,
+  type ReadScope,
   type Role,
+  readScopeOf,
   roleAllows,
+  teamsOwning,
   verifySession,
   verifyToken,
 } from '../auth/index.js';
@@ -63,6 +66,13 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /**
+     * With `auth.teamScopedReads`, what a principal with teams (not an admin) may read; absent: it
+     * reads everything. Routes whose answer is not filtered by the server (docs/api.md#teams) use it.
+     */
+    readScope?: ReadScope;
+    /** The teams owning what this write touches (team-scoped write routes), for its audit event. */
+    auditTeams?: readonly string[];
     /** The CSRF token of the session the request came with (whoami hands it to the page). */
     csrfToken?: string;
   }
@@ -79,6 +89,25 @@ export interface HttpDeps extends AuthDeps {
   readonly egress?: Egress;
   /** Team-scoped writes (docs/api.md#teams): absent, an editor may change everything. */
   readonly teamWrites?: TeamWrites;
+  /** Team-scoped reads (`auth.teamScopedReads`): absent, every reader sees everything. */
+  readonly teamReads?: TeamReads;
+}
+
+/**
+ * What team-scoped reads need from the capabilities above the platform, per read route: the
+ * services one record touches (a record another team owns answers 404, as a missing one would),
+ * and the filter of a list (only the records the scope sees).
+ */
+export interface TeamReads {
+  owners(): Owners;
+  /**
+   * For a route about one record: the services it touches and the route's own 404 message, which
+   * an unseen record answers too (it must not differ from a missing one). Undefined: not such a
+   * route, or the record is missing (the route answers 404 itself).
+   */
+  record(request: FastifyRequest): Promise<{ services: readonly string[]; notFound: string } | undefined>;
+  /** For a list route: a filter of its answer (the object, before serialisation); else undefined. */
+  list(request: FastifyRequest): ((payload: unknown, scope: ReadScope) => Promise<unknown>) | undefined;
 }
 
 /**
@@ -180,19 +209,49 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     await limits.afterAuthentication(request, reply);
   });
 
-  // After the body is parsed: a team-scoped editor may change only its teams' services. Viewers
-  // were refused by the role check already; admins and unscoped editors skip the lookups.
+  // After the body is parsed: the teams owning what a write touches go to its audit event, and a
+  // team-scoped editor may change only its teams' services (viewers were refused by the role
+  // check already).
   const teamWrites = deps.teamWrites;
   if (teamWrites)
     app.addHook('preHandler', async (request) => {
-      const principal = request.principal;
-      if (!principal?.teams?.length || principal.role !== 'editor') return;
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
       const services = await teamWrites.touched(request);
       if (services === undefined) return;
-      const decision = canWrite(principal, services, teamWrites.owners());
+      const owners = teamWrites.owners();
+      request.auditTeams = teamsOwning(services, owners);
+      const principal = request.principal;
+      if (!principal?.teams?.length || principal.role !== 'editor') return;
+      const decision = canWrite(principal, services, owners);
       if (!decision.ok) throw new AppError('Forbidden', decision.error);
     });
+
+  // auth.teamScopedReads: a principal with teams reads its teams' records and what nobody owns.
+  const teamReads = deps.config.auth.teamScopedReads ? deps.teamReads : undefined;
+  if (teamReads) {
+    const filtered = new WeakSet<FastifyRequest>();
+    app.addHook('preHandler', async (request) => {
+      request.readScope = readScopeOf(request.principal, teamReads.owners());
+      if (!request.readScope) return;
+      const record = await teamReads.record(request);
+      if (record && !request.readScope.sees(record.services)) throw new AppError('NotFound', record.notFound);
+    });
+    app.addHook('preSerialization', async (request, reply, payload) => {
+      const filter = request.readScope && reply.statusCode === 200 ? teamReads.list(request) : undefined;
+      if (!filter || !request.readScope) return payload;
+      filtered.add(request);
+      return filter(payload, request.readScope);
+    });
+    // A list route that sent bytes skipped the filter: refuse rather than show every team's records.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.readScope && reply.statusCode === 200 && teamReads.list(request) && !filtered.has(request))
+        throw new AppError(
+          'Internal',
+          `${request.routeOptions.url} sent an answer team-scoped reads did not filter`,
+        );
+      return payload;
+    });
+  }
 
   // Single sign-on (auth.oidc): the provider's client and the session cookie the hook reads.
   const oidcSettings = deps.config.auth.oidc;

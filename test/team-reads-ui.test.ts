@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/platform/auth/index.js';
 import { launchBrowser, openPage } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { json, startTestServer, type TestServer } from './support/server.js';
 
 describe('web UI with team-scoped reads', () => {
   let server: TestServer;
@@ -30,7 +30,7 @@ describe('web UI with team-scoped reads', () => {
         token: admin,
         body: { title: `Trouble on ${name}`, severity: 'SEV3', services },
       });
-      refs[name] = (await response.json()).reference;
+      refs[name] = (await json(response)).reference;
     }
   }, 60_000);
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/platform/auth/index.js';
 import { DIALECTS } from './support/databases.js';
-import { type JsonBody, startTestServer, type TestServer } from './support/server.js';
+import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 import { seedRequests } from './support/traffic.js';
 
 const PRINCIPALS = ['viewer', 'owner', 'other', 'admin', 'unscoped'] as const;
@@ -273,11 +273,11 @@ describe.each(DIALECTS)('team-scoped reads on %s', (dialect) => {
   });
 
   it('answers an unseen record as it answers a missing one', async () => {
-    const unseen = await (await apis.owner('GET', `/api/v1/incidents/${fixtures.search.incident}`)).json();
-    const missing = await (await apis.owner('GET', '/api/v1/incidents/INC-9999')).json();
+    const unseen = await json(apis.owner('GET', `/api/v1/incidents/${fixtures.search.incident}`));
+    const missing = await json(apis.owner('GET', '/api/v1/incidents/INC-9999'));
     expect(unseen.detail.replace(fixtures.search.incident, 'INC-9999')).toBe(missing.detail);
-    const slo = await (await apis.owner('GET', '/api/v1/slos/search-availability')).json();
-    const noSlo = await (await apis.owner('GET', '/api/v1/slos/nope-availability')).json();
+    const slo = await json(apis.owner('GET', '/api/v1/slos/search-availability'));
+    const noSlo = await json(apis.owner('GET', '/api/v1/slos/nope-availability'));
     expect(slo.detail.replace('search', 'nope')).toBe(noSlo.detail);
   });
 

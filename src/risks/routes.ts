@@ -176,15 +176,14 @@ export function riskRoutes(
         },
       },
       async (request, reply) => {
+        // With auth.teamScopedReads, only the services of the caller's teams and of no team.
         const scope = request.readScope;
         const backlog = (
           await reliabilityBacklog(deps, deps.catalog(), {
             tooBigShare: deps.tooBigShare,
             service: request.query.service,
           })
-        )
-        // With auth.teamScopedReads, only the services of the caller's teams and of no team.
-          .filter((entry) => !scope || scope.sees([entry.service]));
+        ).filter((entry) => !scope || scope.sees([entry.service]));
         if (request.query.format === 'csv')
           return reply
             .type('text/csv; charset=utf-8')

@@ -10,7 +10,6 @@ import type { FastifyRequest } from 'fastify';
 import { getAlert } from './alerting/index.js';
 import { getDeployment } from './delivery/index.js';
 import {
-  actionItemTouches,
   type Incident,
   incidentTouches,
   listIncidents,
@@ -81,8 +80,6 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
     'GET /api/v1/incidents/:ref/suspects': ({ params }) => incident(params.ref),
     'GET /api/v1/postmortems/:id': ({ params }) =>
       found(postmortemTouches(deps, params.id), `no postmortem with id ${JSON.stringify(params.id)}`),
-    'GET /api/v1/action-items/:id': ({ params }) =>
-      found(actionItemTouches(deps, params.id), `no action item with id ${JSON.stringify(params.id)}`),
     'GET /api/v1/alerts/:id': async ({ params }) => {
       const alert = await getAlert(deps, params.id);
       return (
@@ -182,7 +179,9 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
     },
   };
 
-  const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url}`;
+  // HEAD is answered by the GET route: it must not tell a hidden record from a missing one either.
+  const routeOf = (request: FastifyRequest) =>
+    `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`;
   return {
     owners,
     record: async (request) => {

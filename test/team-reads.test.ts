@@ -5,10 +5,20 @@
  * holds only the principal's teams' records and those nobody owns. A second replica on the same
  * database with the flag off answers everything to everyone, as before. Also: the SLO list's read
  * cache and the ETags never hand one team's answer to another, and audit events name their teams.
+ * Last, a person signed in through a real OpenID provider reads by the teams of their groups.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/platform/auth/index.js';
 import { DIALECTS } from './support/databases.js';
+import {
+  CookieJar,
+  oidcSettings,
+  send,
+  startTestProvider,
+  type TestProvider,
+  walkProvider,
+} from './support/oidc.js';
+import { freePort } from './support/prometheus.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 import { seedRequests } from './support/traffic.js';
 
@@ -339,5 +349,48 @@ describe.each(DIALECTS)('team-scoped reads on %s', (dialect) => {
     expect(open.map((e: JsonBody) => e.teams)).toEqual([[]]);
     // A team name is matched whole: "team" is no team.
     expect(await events('team=team')).toEqual([]);
+  });
+});
+
+describe.each(DIALECTS)('team-scoped reads of a signed-in person on %s', (dialect) => {
+  let provider: TestProvider;
+  let server: TestServer;
+  let base = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    provider = await startTestProvider({
+      shinraiUrl: () => base,
+      people: { pat: { name: 'Pat Payments', email: 'pat@example.com', groups: ['payments-eng'] } },
+    });
+    server = await startTestServer(dialect, {
+      specs: 'examples/shop',
+      config: {
+        'server.port': port,
+        'auth.teamScopedReads': true,
+        'auth.oidc': oidcSettings(provider, base, {
+          'payments-eng': { role: 'viewer', teams: ['team-payments'] },
+        }),
+        'auth.sessions': { secureCookie: false },
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await provider?.close();
+  });
+
+  it('reads only the SLOs of the teams the provider’s groups give', async () => {
+    const jar = new CookieJar();
+    const login = await send(jar, `${base}/auth/login?return=%2F`);
+    expect((await send(jar, await walkProvider(jar, login.headers.get('location')!, 'pat'))).status).toBe(
+      302,
+    );
+    const slos = await json(send(jar, `${base}/api/v1/slos`));
+    expect([...new Set(slos.map((s: JsonBody) => s.service))]).toEqual(['checkout']);
+    expect((await send(jar, `${base}/api/v1/slos/search-availability`)).status).toBe(404);
+    expect((await send(jar, `${base}/api/v1/slos/checkout-availability`)).status).toBe(200);
   });
 });

@@ -25,8 +25,8 @@ import { silenceTouches, type TeamScopeDeps } from './team-scope.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: params, queries and answers were validated by the route's own schemas
 type Any = any;
-type Record_ = { services: readonly string[]; notFound: string };
-type RecordResolver = (input: { params: Any; query: Any }) => Promise<Record_ | undefined>;
+type SeenRecord = { services: readonly string[]; notFound: string };
+type RecordResolver = (input: { params: Any; query: Any }) => Promise<SeenRecord | undefined>;
 type ListFilter = (payload: Any, scope: ReadScope) => Promise<unknown>;
 
 export function teamReads(deps: TeamScopeDeps): TeamReads {
@@ -52,15 +52,15 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
     const touched = await touches;
     return touched && { services: touchedServices(touched), notFound };
   };
-  const slo = (id: string): Record_ | undefined => {
+  const slo = (id: string): SeenRecord | undefined => {
     const sloId = id.includes('/') ? id.slice(0, id.indexOf('/')) : id;
     const services = ofSlos([sloId]);
     return services.length ? { services, notFound: `no SLO "${id}"` } : undefined;
   };
   const incident = (ref: string) =>
     found(incidentTouches(deps, ref), `no incident ${JSON.stringify(ref)} (use a reference such as INC-42)`);
-  /** A service, or a team's services: every one of them must be seen (an aggregate over them). */
-  const scopeOf = (query: { service?: string; team?: string }): Record_ | undefined => {
+  /** The DORA metrics' service, or a team's services: every one must be seen (an aggregate over them). */
+  const metricsScope = (query: { service?: string; team?: string }): SeenRecord | undefined => {
     if (query.team !== undefined) {
       const services = [...owners()].filter(([, teams]) => teams.includes(query.team!)).map(([s]) => s);
       return { services, notFound: `no team ${JSON.stringify(query.team)}` };
@@ -86,7 +86,10 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
         alert && { services: [alert.service], notFound: `no alert with id ${JSON.stringify(params.id)}` }
       );
     },
-    'GET /api/v1/gate': async ({ query }) => scopeOf({ service: query.service }),
+    'GET /api/v1/gate': async ({ query }) => ({
+      services: [query.service],
+      notFound: `no service ${JSON.stringify(query.service)} in the loaded specs`,
+    }),
     'GET /api/v1/deployments/:id': async ({ params }) => {
       const deployment = await getDeployment(deps, params.id).catch((error: unknown) => {
         if (error instanceof AppError && error.code === 'NotFound') return undefined;
@@ -99,8 +102,7 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
         }
       );
     },
-    'GET /api/v1/deployments': async ({ query }) => scopeOf(query),
-    'GET /api/v1/delivery/metrics': async ({ query }) => scopeOf(query),
+    'GET /api/v1/delivery/metrics': async ({ query }) => metricsScope(query),
     // A report covers many records at once: every owned service of the product must be the
     // principal's teams' (an aggregate over another team's services would show them).
     'GET /api/v1/reports/monthly': async ({ query }) => {
@@ -117,11 +119,7 @@ export function teamReads(deps: TeamScopeDeps): TeamReads {
     },
   };
   // Reports and delivery scopes are aggregates: all their services must be seen, not just one.
-  const everyService = new Set([
-    'GET /api/v1/reports/monthly',
-    'GET /api/v1/delivery/metrics',
-    'GET /api/v1/deployments',
-  ]);
+  const everyService = new Set(['GET /api/v1/reports/monthly', 'GET /api/v1/delivery/metrics']);
 
   const bySloOrService =
     (key: 'service' | 'slo') =>

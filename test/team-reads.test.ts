@@ -84,7 +84,6 @@ const RECORDS: RecordRoute[] = [
   { route: 'GET /api/v1/alerts/{id}', path: (f, s) => `/api/v1/alerts/${f[s].alert}` },
   { route: 'GET /api/v1/gate?service=', path: (_f, s) => `/api/v1/gate?service=${s}` },
   { route: 'GET /api/v1/deployments/{id}', path: (f, s) => `/api/v1/deployments/${f[s].deployment}` },
-  { route: 'GET /api/v1/deployments?service=', path: (_f, s) => `/api/v1/deployments?service=${s}` },
   {
     route: 'GET /api/v1/delivery/metrics?service=',
     path: (_f, s) => `/api/v1/delivery/metrics?service=${s}`,
@@ -284,6 +283,13 @@ describe.each(DIALECTS)('team-scoped reads on %s', (dialect) => {
     const unseen = await json(apis.owner('GET', `/api/v1/incidents/${fixtures.search.incident}`));
     const missing = await json(apis.owner('GET', '/api/v1/incidents/INC-9999'));
     expect(unseen.detail.replace(fixtures.search.incident, 'INC-9999')).toBe(missing.detail);
+    const gate = await json(apis.owner('GET', '/api/v1/gate?service=search'));
+    const noGate = await json(apis.owner('GET', '/api/v1/gate?service=nope'));
+    expect(gate.detail.replace('search', 'nope')).toBe(noGate.detail);
+    // Another team's deployments are left out, as those of a service that never deployed.
+    expect(await json(apis.owner('GET', '/api/v1/deployments?service=search'))).toEqual(
+      await json(apis.owner('GET', '/api/v1/deployments?service=nope')),
+    );
     // HEAD, which the GET route answers, does not tell them apart either.
     expect((await apis.owner('HEAD', `/api/v1/incidents/${fixtures.search.incident}`)).status).toBe(404);
     const slo = await json(apis.owner('GET', '/api/v1/slos/search-availability'));

@@ -5,11 +5,20 @@
  * holds only the principal's teams' records and those nobody owns. A second replica on the same
  * database with the flag off answers everything to everyone, as before. Also: the SLO list's read
  * cache and the ETags never hand one team's answer to another, and audit events name their teams.
- * Last, a person signed in through a real OpenID provider reads by the teams of their groups.
+ * Last, a person signed in through a real OpenID provider reads by the teams of their groups, and
+ * the server refuses a list route that would skip the filter.
  */
+
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../src/platform/auth/index.js';
-import { DIALECTS } from './support/databases.js';
+import { createToken, type ReadScope } from '../src/platform/auth/index.js';
+import { systemClock } from '../src/platform/clock.js';
+import { loadConfig } from '../src/platform/config.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrations.js';
+import { buildServer } from '../src/platform/http/server.js';
+import { createMetrics } from '../src/platform/metrics.js';
+import { createTestDatabase, DIALECTS } from './support/databases.js';
 import {
   CookieJar,
   oidcSettings,
@@ -398,5 +407,62 @@ describe.each(DIALECTS)('team-scoped reads of a signed-in person on %s', (dialec
     expect([...new Set(slos.map((s: JsonBody) => s.service))]).toEqual(['checkout']);
     expect((await send(jar, `${base}/api/v1/slos/search-availability`)).status).toBe(404);
     expect((await send(jar, `${base}/api/v1/slos/checkout-availability`)).status).toBe(200);
+  });
+});
+
+describe('the server’s guard of team-scoped lists', () => {
+  it('filters a list answered as an object, and refuses one sent as bytes rather than show it whole', async () => {
+    const database = await createTestDatabase('sqlite');
+    const db = openDatabase(database.url);
+    await migrateToLatest(db.kysely);
+    const list = async (payload: unknown, scope: ReadScope) =>
+      (payload as { service: string }[]).filter((r) => scope.sees([r.service]));
+    const rows = [{ service: 'checkout' }, { service: 'search' }];
+    const app = await buildServer(
+      {
+        config: loadConfig({ flags: { 'log.level': 'silent', 'auth.teamScopedReads': true } }),
+        db,
+        clock: systemClock,
+        log: pino({ level: 'silent' }),
+        metrics: createMetrics(),
+        teamReads: {
+          owners: () =>
+            new Map([
+              ['checkout', ['team-payments']],
+              ['search', ['team-discovery']],
+            ]),
+          record: async () => undefined,
+          list: (request) => (request.routeOptions.url?.startsWith('/api/v1/rows') ? list : undefined),
+        },
+      },
+      [
+        (scope) => {
+          scope.get('/api/v1/rows', async () => rows);
+          scope.get('/api/v1/rows-as-bytes', async (_request, reply) =>
+            reply.type('application/json').send(JSON.stringify(rows)),
+          );
+        },
+      ],
+    );
+    try {
+      const { token } = await createToken(
+        { db, clock: systemClock },
+        {
+          name: 'payments',
+          role: 'viewer',
+          teams: ['team-payments'],
+        },
+      );
+      const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+      expect((await get('/api/v1/rows')).json()).toEqual([{ service: 'checkout' }]);
+      const bytes = await get('/api/v1/rows-as-bytes');
+      expect(bytes.statusCode).toBe(500);
+      expect(bytes.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(bytes.body).not.toContain('search');
+    } finally {
+      await app.close();
+      await db.close();
+      await database.drop();
+    }
   });
 });

@@ -20,7 +20,7 @@ import { ErrorNotice, Loading } from '../components/common';
 import { OtherTeamNotice } from '../components/TeamNotice';
 import { dateTime } from '../format';
 import { Link } from '../router';
-import { useOwnedElsewhere, useShowsWrites } from '../whoami';
+import { useOwnedElsewhere, useShowsWrites, useWhoami } from '../whoami';
 
 const NEXT: Record<Postmortem['status'], Postmortem['status'][]> = {
   draft: ['in-review'],
@@ -207,10 +207,13 @@ export function PostmortemPage({ id }: { id: string }) {
     },
   });
   // Its incidents say whose it is: a team-scoped editor may change only its own teams' postmortems.
+  // Only such an editor (whoami gave it `readOnly`) needs them asked.
+  const scoped = useWhoami().data?.readOnly !== undefined;
   const incidents = useQueries({
     queries: (postmortem.data?.incidents ?? []).map((ref) => ({
       queryKey: ['postmortem-incident', ref],
       queryFn: () => api<IncidentDetail>(`/api/v1/incidents/${encodeURIComponent(ref)}`),
+      enabled: scoped,
     })),
   });
   const owned = useOwnedElsewhere({

@@ -4,13 +4,14 @@ import { useTranslation } from 'react-i18next';
 import { api, type Team } from '../api';
 import { owningTeams } from '../teams';
 
-/** The teams the server knows, asked once: they change only with the specs or the config. */
-export function useTeams() {
+/** The teams the server knows, asked once (when `enabled`): they change only with the specs or the config. */
+export function useTeams(enabled = true) {
   return useQuery({
     queryKey: ['teams'],
     queryFn: () => api<Team[]>('/api/v1/teams'),
     retry: false,
     staleTime: Number.POSITIVE_INFINITY,
+    enabled,
   });
 }
 
@@ -20,7 +21,8 @@ export function useTeams() {
  */
 export function OtherTeamNotice({ owned, inline }: { owned: readonly string[]; inline?: boolean }) {
   const { t } = useTranslation();
-  const teams = useTeams();
+  // Asked only when there is something to explain: most callers own everything they see.
+  const teams = useTeams(owned.length > 0);
   if (!owned.length) return null;
   const names = [...new Set(owned)].join(', ');
   const owners = owningTeams(teams.data ?? [], owned);

@@ -911,6 +911,7 @@ describe('web UI', () => {
     }
   });
 
+  // Nine pages, each loaded and checked by axe: on a loaded 2-core box that takes more than a minute.
   it('shows no console errors and no serious accessibility problems on the main pages', async () => {
     const pages = [
       { path: '/', ready: '[data-testid="slo-table"] tbody tr', name: 'overview' },
@@ -950,7 +951,7 @@ describe('web UI', () => {
         const violations = await seriousA11yViolations(page);
         expect({ page: p.path, violations }).toEqual({ page: p.path, violations: [] });
       });
-  });
+  }, 180_000);
   it("switches off another team's incident for a team-scoped editor, in English and Japanese", async () => {
     const admin = await server.token('admin');
     const team = async (name: string, teams: string[]) =>

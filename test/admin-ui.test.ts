@@ -3,7 +3,8 @@
  * team-scoped token on the Admin page (the secret shown once, copied), the API then refuses that
  * token on another team's risk, and revokes a token after confirming; the team's editor sees the
  * other team's risks read-only, in English and Japanese; a viewer gets no Admin link and no write
- * controls. No console errors, no serious accessibility problem.
+ * controls. With single sign-on, an admin assigns a role and a team to a person and removes it.
+ * No console errors, no serious accessibility problem.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { DEMO_SPECS } from '../src/cli/commands/demo.js';
 import { createToken } from '../src/platform/auth/index.js';
 import { findWebRoot } from '../src/platform/http/web-routes.js';
 import { launchBrowser, openPage, seriousA11yViolations } from './support/browser.js';
+import { oidcSettings, startTestProvider, type TestProvider } from './support/oidc.js';
+import { freePort } from './support/prometheus.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
 
 describe('Admin page', () => {
@@ -246,4 +249,74 @@ describe('Admin page', () => {
       expect(await page.locator('#silence-form').count()).toBe(0);
     });
   });
+});
+
+describe('Admin page with single sign-on', () => {
+  let provider: TestProvider;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    provider = await startTestProvider({ shinraiUrl: () => base, people: {} });
+    [server, browser] = await Promise.all([
+      startTestServer('sqlite', {
+        specs: DEMO_SPECS,
+        config: { 'server.port': port, 'auth.oidc': oidcSettings(provider, base, {}) },
+      }),
+      launchBrowser(),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await provider?.close();
+  });
+
+  it('assigns a role and a team to a person, and removes it after a confirmation', async () => {
+    const admin = await server.token('admin');
+    const people = async () => json(server.request('GET', '/api/v1/auth/people', { token: admin }));
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.addInitScript(
+        (t) =>
+          (
+            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+          ).localStorage.setItem('shinrai.token', t),
+        admin,
+      );
+      await page.goto(`${server.shinrai.url}/admin`);
+      await page.getByRole('heading', { name: 'People' }).waitFor();
+      await page.getByText("No roles are assigned in Shinrai: the provider's groups decide.").waitFor();
+      const form = page.getByTestId('assign-person');
+      await form.getByLabel('E-mail address or subject').fill('Aiko@Example.com');
+      await form.getByLabel('Role').selectOption('editor');
+      await form.getByLabel('team-payments').check();
+      await form.getByRole('button', { name: 'Assign' }).click();
+      const row = page.locator('[data-testid="people"] tr[data-person="aiko@example.com"]');
+      await row.waitFor();
+      expect(await row.textContent()).toContain('team-payments');
+      expect(await people()).toMatchObject([
+        { person: 'aiko@example.com', role: 'editor', teams: ['team-payments'] },
+      ]);
+      expect(await seriousA11yViolations(page)).toEqual([]);
+
+      await row.getByRole('button', { name: 'Remove' }).click();
+      await row.getByText('Remove the assignment of aiko@example.com?').waitFor();
+      await row.getByRole('button', { name: 'Yes, remove' }).click();
+      await row.waitFor({ state: 'detached' });
+      expect(await people()).toEqual([]);
+      const audit = await json(server.request('GET', '/api/v1/audit?action=person.', { token: admin }));
+      expect(audit.events.map((e: JsonBody) => e.action).sort()).toEqual([
+        'person.assign',
+        'person.unassign',
+      ]);
+      expect(problems.errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 });

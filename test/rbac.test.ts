@@ -30,8 +30,8 @@ const COMPUTATIONS = new Set([
   'POST /api/v1/markdown/preview',
 ]);
 
-/** Reads only an admin may make (the audit log): a viewer gets 403 like on a write. */
-const ADMIN_READS = new Set(['GET /api/v1/audit']);
+/** Reads only an admin may make (the audit log, the API tokens): a viewer gets 403 like on a write. */
+const ADMIN_READS = new Set(['GET /api/v1/audit', 'GET /api/v1/auth/tokens']);
 
 describe.each(DIALECTS)('roles over every API route on %s', (dialect) => {
   let dir: string;

@@ -14,6 +14,7 @@ import {
 } from './api';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { ActionItemsPage } from './pages/ActionItemsPage';
+import { AdminPage } from './pages/AdminPage';
 import { AlertsPage } from './pages/AlertsPage';
 import { AuditPage, useIsAdmin } from './pages/AuditPage';
 import { DeliveryPage } from './pages/DeliveryPage';
@@ -158,6 +159,7 @@ function Page() {
   if (path === '/risks') return <RisksPage />;
   if (path === '/delivery') return <DeliveryPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/admin') return <AdminPage />;
   const slo = match('/slos/:id', path);
   if (slo) return <SloPage id={slo.id!} />;
   const incident = match('/incidents/:ref', path);
@@ -198,8 +200,13 @@ export function App() {
     },
     { href: '/risks', label: t('nav.risks'), active: path.startsWith('/risks') },
     { href: '/delivery', label: t('nav.delivery'), active: path.startsWith('/delivery') },
-    // The audit log is for admins only: nobody else sees the link (the API answers them 403).
-    ...(isAdmin ? [{ href: '/audit', label: t('nav.audit'), active: path.startsWith('/audit') }] : []),
+    // The audit log and the Admin page are for admins only: nobody else sees the links (the API answers them 403).
+    ...(isAdmin
+      ? [
+          { href: '/audit', label: t('nav.audit'), active: path.startsWith('/audit') },
+          { href: '/admin', label: t('nav.admin'), active: path.startsWith('/admin') },
+        ]
+      : []),
   ];
   return (
     <>

@@ -56,6 +56,101 @@ export interface paths {
       };
     };
   };
+  "/api/v1/auth/tokens": {
+    /** API tokens, revoked ones too (never their secrets or hashes) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": ({
+                /** @description identifies the token without being a secret (the audit log names it) */
+                id: string;
+                name: string;
+                /** @enum {string} */
+                role: "viewer" | "editor" | "admin";
+                /** @description the teams whose services the token may change; absent: every team's */
+                teams?: readonly string[];
+                createdAt: string;
+                /** @description to the minute; null: never used */
+                lastUsedAt: string | null;
+                revokedAt: string | null;
+              })[];
+          };
+        };
+      };
+    };
+    /** Creates an API token; the answer is the only place its secret is ever shown */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "editor" | "admin";
+            /** @description scope the token to these teams' services (absent or empty: every team) */
+            teams?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              /** @description identifies the token without being a secret (the audit log names it) */
+              id: string;
+              name: string;
+              /** @enum {string} */
+              role: "viewer" | "editor" | "admin";
+              /** @description the teams whose services the token may change; absent: every team's */
+              teams?: readonly string[];
+              createdAt: string;
+              /** @description to the minute; null: never used */
+              lastUsedAt: string | null;
+              revokedAt: string | null;
+              /** @description the clear token, `shr_…`: store it now, it is not shown again */
+              token: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/auth/tokens/{name}": {
+    /** Revokes a token by name (or id) at once; the token making the request is refused (409) */
+    delete: {
+      parameters: {
+        path: {
+          name: string;
+        };
+      };
+      responses: {
+        /** @description revoked */
+        204: {
+          content: {
+            "application/json": null;
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/teams": {
+    /** Teams and the services each owns (the config's teams.*, the specs' shinrai.dev/owner) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+                team: string;
+                services: string[];
+              }[];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/services": {
     /** Services and their SLOs */
     get: {

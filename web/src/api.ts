@@ -325,3 +325,28 @@ export type AuditEvent = AuditPage['events'][number];
 export function mayAudit(who: Pick<Whoami, 'role'>): boolean {
   return who.role === 'admin';
 }
+
+// ---- Administration (issue 20): teams, API tokens and people ----
+
+/** `GET /api/v1/teams`: each team and the services it owns. */
+export type Team = Answer<'/api/v1/teams', 'get'>[number];
+/** `GET /api/v1/auth/tokens`: a token without its secret. */
+export type ApiToken = Answer<'/api/v1/auth/tokens', 'get'>[number];
+/** `POST /api/v1/auth/tokens`: the new token, with its secret this once. */
+export type CreatedToken = Answer<'/api/v1/auth/tokens', 'post', 201>;
+export type NewToken = RequestBody<'/api/v1/auth/tokens', 'post'>;
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+sameValues<Same<(typeof ROLES)[number], ApiToken['role']>>();
+
+/**
+ * `GET /api/v1/auth/people`: a role an admin assigned to a person. Written here, not generated:
+ * the people routes exist only on a server with single sign-on, and the types are generated from
+ * one with default settings (src/platform/http/auth-routes.ts is the source).
+ */
+export interface PersonAssignment {
+  person: string;
+  role: (typeof ROLES)[number];
+  teams: string[];
+  assignedBy: string;
+  assignedAt: string;
+}

@@ -49,6 +49,8 @@ import {
 import { urlHasNul } from './nul-text.js';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { registerRateLimits } from './rate-limits.js';
+import { teamRoutes } from './team-routes.js';
+import { tokenRoutes } from './token-routes.js';
 import { whoamiRoutes } from './whoami-routes.js';
 
 declare module 'fastify' {
@@ -419,6 +421,9 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
     cookie: { name: cookieName, secure: deps.config.auth.sessions.secureCookie },
   })(app);
   if (oidc) peopleRoutes(sessionDeps)(app);
+  // Admins manage tokens and see the teams on the Admin page of the web UI.
+  tokenRoutes(deps)(app);
+  teamRoutes(deps.config.teams, deps.teamWrites)(app);
 
   for (const register of modules) await register(app);
   await app.ready();

@@ -2,28 +2,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type CausedBy, type DeploymentDetail, mayWrite, type Suspect } from '../api';
+import { api, type CausedBy, type DeploymentDetail, type Suspect } from '../api';
 import { signed } from '../delivery';
 import { dateTime, number, percent } from '../format';
 import { Link } from '../router';
-import { useWhoami } from '../whoami';
+import { useAccess } from '../whoami';
 import { ErrorNotice, Loading } from './common';
 
 /** The abbreviation a commit is shown by; the full sha is in its title. */
 const SHORT_SHA_CHARS = 10;
 
 type CauseInput = { deployment: string } | { commit: string } | null;
-
-/**
- * What the caller may do: 'write' for an editor or admin token, 'read' for a viewer or an anonymous
- * reader, 'pending' until the server has said. A server without /whoami leaves it to the API.
- */
-export function useAccess(): 'write' | 'read' | 'pending' {
-  const who = useWhoami();
-  if (who.isPending) return 'pending';
-  if (who.error || !who.data) return 'write';
-  return mayWrite(who.data) ? 'write' : 'read';
-}
 
 /** The server's reason names the suspect window ("… (within 24 h)"): its hours, if it does. */
 function windowHours(reason: string): string | null {

@@ -4,9 +4,12 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type Alert, type AlertFeedback, api, type Incident, type Silence } from '../api';
 import { ErrorNotice, Loading } from '../components/common';
+import { OtherTeamNotice } from '../components/TeamNotice';
 import { dateTime, number, relative } from '../format';
 import { windowMs } from '../rag';
 import { Link, navigate, useLocation } from '../router';
+import { silenceOwnedByOtherTeams } from '../teams';
+import { useOwnedElsewhere, useShowsWrites, useWhoami } from '../whoami';
 
 function BurnRates({ rates }: { rates: Record<string, number | null> }) {
   const entries = Object.entries(rates).sort(([a], [b]) => windowMs(a) - windowMs(b));
@@ -42,6 +45,9 @@ function AlertRow({ alert }: { alert: Alert }) {
       navigate(`/incidents/${encodeURIComponent(incident.reference)}`);
     },
   });
+  // A viewer gets no buttons; a team-scoped editor none on another team's alert, and is told why.
+  const showsWrites = useShowsWrites();
+  const owned = useOwnedElsewhere({ services: [alert.service], slos: [alert.slo] });
   const silence = () =>
     navigate(
       `/alerts?silence=${encodeURIComponent(`slo=${alert.slo},alertname=${alert.labels.alertname ?? alert.rule}`)}#silence-form`,
@@ -68,42 +74,45 @@ function AlertRow({ alert }: { alert: Alert }) {
         {alert.firedAt ? relative(alert.firedAt) : alert.pendingSince ? relative(alert.pendingSince) : '—'}
       </td>
       <td>
-        <div className="actions">
-          {alert.firedAt && (
-            <>
-              <button
-                type="button"
-                onClick={() => feedback.mutate('actionable')}
-                aria-pressed={verdict === 'actionable'}
-                disabled={feedback.isPending}
-              >
-                {t('alerts.actionable')}
+        <OtherTeamNotice owned={owned} inline />
+        {showsWrites && owned.length === 0 && (
+          <div className="actions">
+            {alert.firedAt && (
+              <>
+                <button
+                  type="button"
+                  onClick={() => feedback.mutate('actionable')}
+                  aria-pressed={verdict === 'actionable'}
+                  disabled={feedback.isPending}
+                >
+                  {t('alerts.actionable')}
+                </button>
+                <button
+                  type="button"
+                  onClick={() => feedback.mutate('noise')}
+                  aria-pressed={verdict === 'noise'}
+                  disabled={feedback.isPending}
+                  data-testid="noise"
+                >
+                  {t('alerts.noise')}
+                </button>
+              </>
+            )}
+            {alert.state === 'firing' && (
+              <button type="button" onClick={() => declare.mutate()} disabled={declare.isPending}>
+                {t('alerts.declare')}
               </button>
-              <button
-                type="button"
-                onClick={() => feedback.mutate('noise')}
-                aria-pressed={verdict === 'noise'}
-                disabled={feedback.isPending}
-                data-testid="noise"
-              >
-                {t('alerts.noise')}
-              </button>
-            </>
-          )}
-          {alert.state === 'firing' && (
-            <button type="button" onClick={() => declare.mutate()} disabled={declare.isPending}>
-              {t('alerts.declare')}
+            )}
+            <button type="button" onClick={silence}>
+              {t('alerts.silence')}
             </button>
-          )}
-          <button type="button" onClick={silence}>
-            {t('alerts.silence')}
-          </button>
-          {verdict && (
-            <span role="status" className="ok small" data-testid="verdict">
-              {t('alerts.recorded', { verdict: t(`alerts.${verdict}`) })}
-            </span>
-          )}
-        </div>
+            {verdict && (
+              <span role="status" className="ok small" data-testid="verdict">
+                {t('alerts.recorded', { verdict: t(`alerts.${verdict}`) })}
+              </span>
+            )}
+          </div>
+        )}
         <ErrorNotice error={feedback.error ?? declare.error} />
       </td>
     </tr>
@@ -198,6 +207,8 @@ function SilenceForm({ initial }: { initial: string }) {
 export function AlertsPage() {
   const { t } = useTranslation();
   const { search } = useLocation();
+  const who = useWhoami();
+  const showsWrites = useShowsWrites();
   const client = useQueryClient();
   const sloFilter = search.get('slo');
   const alerts = useQuery({ queryKey: ['alerts', 'active'], queryFn: () => api<Alert[]>('/api/v1/alerts') });
@@ -267,29 +278,38 @@ export function AlertsPage() {
             </tr>
           </thead>
           <tbody>
-            {silences.data.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <code>
-                    {s.matchers.map((m) => `${m.label}${m.regex ? '=~' : '='}${m.value}`).join(', ')}
-                  </code>
-                </td>
-                <td>{dateTime(s.endsAt)}</td>
-                <td>{s.comment}</td>
-                <td>{s.createdBy}</td>
-                <td>
-                  <button type="button" onClick={() => expire.mutate(s.id)}>
-                    {t('silences.expire')}
-                  </button>
-                </td>
-              </tr>
-            ))}
+            {silences.data.map((s) => {
+              const owned = silenceOwnedByOtherTeams(who.data, s.matchers);
+              return (
+                <tr key={s.id}>
+                  <td>
+                    <code>
+                      {s.matchers.map((m) => `${m.label}${m.regex ? '=~' : '='}${m.value}`).join(', ')}
+                    </code>
+                  </td>
+                  <td>{dateTime(s.endsAt)}</td>
+                  <td>{s.comment}</td>
+                  <td>{s.createdBy}</td>
+                  <td>
+                    {owned.length > 0 ? (
+                      <OtherTeamNotice owned={owned} inline />
+                    ) : (
+                      showsWrites && (
+                        <button type="button" onClick={() => expire.mutate(s.id)}>
+                          {t('silences.expire')}
+                        </button>
+                      )
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       ) : (
         <p className="muted">{t('silences.none')}</p>
       )}
-      <SilenceForm key={search.get('silence') ?? ''} initial={search.get('silence') ?? ''} />
+      {showsWrites && <SilenceForm key={search.get('silence') ?? ''} initial={search.get('silence') ?? ''} />}
     </section>
   );
 }

@@ -89,7 +89,15 @@ function MilestoneEditor({
   );
 }
 
-function TimelineRow({ reference, event }: { reference: string; event: TimelineEvent }) {
+function TimelineRow({
+  reference,
+  event,
+  locked,
+}: {
+  reference: string;
+  event: TimelineEvent;
+  locked: boolean;
+}) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const [unavailable, setUnavailable] = useState(false);
@@ -113,26 +121,28 @@ function TimelineRow({ reference, event }: { reference: string; event: TimelineE
         <span className="muted small">
           {event.kind} · {event.actor} · {event.source}
         </span>
-        <span className="event-tools">
-          <button
-            type="button"
-            aria-pressed={event.starred}
-            disabled={unavailable || patch.isPending}
-            onClick={() => patch.mutate({ starred: !event.starred })}
-            title={t('timeline.starHelp')}
-          >
-            <span aria-hidden="true">{event.starred ? '★' : '☆'}</span> {t('timeline.star')}
-          </button>
-          <button
-            type="button"
-            aria-pressed={event.public}
-            disabled={unavailable || patch.isPending}
-            onClick={() => patch.mutate({ public: !event.public })}
-            title={t('timeline.publicHelp')}
-          >
-            {event.public ? t('timeline.isPublic') : t('timeline.makePublic')}
-          </button>
-        </span>
+        {!locked && (
+          <span className="event-tools">
+            <button
+              type="button"
+              aria-pressed={event.starred}
+              disabled={unavailable || patch.isPending}
+              onClick={() => patch.mutate({ starred: !event.starred })}
+              title={t('timeline.starHelp')}
+            >
+              <span aria-hidden="true">{event.starred ? '★' : '☆'}</span> {t('timeline.star')}
+            </button>
+            <button
+              type="button"
+              aria-pressed={event.public}
+              disabled={unavailable || patch.isPending}
+              onClick={() => patch.mutate({ public: !event.public })}
+              title={t('timeline.publicHelp')}
+            >
+              {event.public ? t('timeline.isPublic') : t('timeline.makePublic')}
+            </button>
+          </span>
+        )}
       </div>
       <p className="event-text">{event.text}</p>
       {unavailable ? (
@@ -211,7 +221,8 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
   const postmortem = (postmortems.data ?? []).find((p) => p.incidents.includes(i.reference));
   // A team-scoped editor reads another team's incident but may not change it: its controls are off.
   const otherTeams = ownedByOtherTeams(who.data, i);
-  const locked = otherTeams.length > 0;
+  // A viewer reads it all too: the same controls off, without a notice (nothing to explain).
+  const locked = otherTeams.length > 0 || who.data?.role === 'viewer';
   const submitNote = (e: FormEvent) => {
     e.preventDefault();
     addNote.mutate();
@@ -322,27 +333,29 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
                 ))}
               </dl>
             )}
-            <form className="row" onSubmit={submitRole}>
-              <label>
-                {t('incidents.roleLabel')}
-                <select value={roleName} onChange={(e) => setRoleName(e.target.value)}>
-                  {ROLES.map((r) => (
-                    <option key={r} value={r}>
-                      {t(`incidents.role.${r}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                {t('incidents.person')}
-                <input
-                  value={person}
-                  onChange={(e) => setPerson(e.target.value)}
-                  placeholder={t('incidents.personHint')}
-                />
-              </label>
-              <button type="submit">{t('incidents.assign')}</button>
-            </form>
+            {!locked && (
+              <form className="row" onSubmit={submitRole}>
+                <label>
+                  {t('incidents.roleLabel')}
+                  <select value={roleName} onChange={(e) => setRoleName(e.target.value)}>
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {t(`incidents.role.${r}`)}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label>
+                  {t('incidents.person')}
+                  <input
+                    value={person}
+                    onChange={(e) => setPerson(e.target.value)}
+                    placeholder={t('incidents.personHint')}
+                  />
+                </label>
+                <button type="submit">{t('incidents.assign')}</button>
+              </form>
+            )}
           </div>
           <div>
             <h2>{t('incidents.budgetImpact')}</h2>
@@ -379,6 +392,8 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
               <Link href={`/postmortems/${encodeURIComponent(postmortem.id)}`}>
                 {t('postmortems.open')} ({t(`postmortems.status.${postmortem.status}`)})
               </Link>
+            ) : locked ? (
+              <p className="muted">{t('postmortems.none')}</p>
             ) : (
               <button type="button" onClick={() => draft.mutate()} disabled={draft.isPending}>
                 {t('postmortems.draft')}
@@ -420,7 +435,7 @@ export function IncidentDetailPage({ reference }: { reference: string }) {
       )}
       <ol className="timeline" data-testid="timeline">
         {[...i.timeline].reverse().map((e) => (
-          <TimelineRow key={e.id} reference={i.reference} event={e} />
+          <TimelineRow key={e.id} reference={i.reference} event={e} locked={locked} />
         ))}
       </ol>
     </section>

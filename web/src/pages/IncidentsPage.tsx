@@ -14,6 +14,7 @@ import {
 import { ErrorNotice, Loading } from '../components/common';
 import { dateTime } from '../format';
 import { Link, navigate } from '../router';
+import { useShowsWrites } from '../whoami';
 
 function DeclareForm() {
   const { t } = useTranslation();
@@ -121,23 +122,26 @@ export function IncidentsPage() {
     queryKey: ['postmortems'],
     queryFn: () => api<Postmortem[]>('/api/v1/postmortems'),
   });
+  const showsWrites = useShowsWrites();
   const list = [...(incidents.data ?? [])].sort(
     (a, b) => Number(OPEN_STATUSES.includes(b.status)) - Number(OPEN_STATUSES.includes(a.status)),
   );
   return (
     <section>
       <h1>{t('incidents.title')}</h1>
-      <p>
-        <button
-          type="button"
-          className="primary"
-          onClick={() => setDeclaring(!declaring)}
-          aria-expanded={declaring}
-        >
-          {t('incidents.declare')}
-        </button>
-      </p>
-      {declaring && <DeclareForm />}
+      {showsWrites && (
+        <p>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => setDeclaring(!declaring)}
+            aria-expanded={declaring}
+          >
+            {t('incidents.declare')}
+          </button>
+        </p>
+      )}
+      {showsWrites && declaring && <DeclareForm />}
       <ErrorNotice error={incidents.error} />
       {incidents.isPending ? (
         <Loading />

@@ -2,7 +2,7 @@
  * The postmortem editor: markdown on the left, a live preview on the right rendered and sanitised
  * by the server (the same code that renders the stored postmortem), review status, action items.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
@@ -11,13 +11,16 @@ import {
   ACTION_STATUSES,
   type ActionItem,
   api,
+  type IncidentDetail,
   type MarkdownPreview,
   type Postmortem,
 } from '../api';
 import { ActionItemsTable } from '../components/ActionItemsTable';
 import { ErrorNotice, Loading } from '../components/common';
+import { OtherTeamNotice } from '../components/TeamNotice';
 import { dateTime } from '../format';
 import { Link } from '../router';
+import { useOwnedElsewhere, useShowsWrites, useWhoami } from '../whoami';
 
 const NEXT: Record<Postmortem['status'], Postmortem['status'][]> = {
   draft: ['in-review'],
@@ -54,7 +57,7 @@ function usePreview(markdown: string | undefined) {
   return { html, error };
 }
 
-function ActionItems({ postmortem }: { postmortem: Postmortem }) {
+function ActionItems({ postmortem, locked }: { postmortem: Postmortem; locked: boolean }) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const refresh = () => void client.invalidateQueries({ queryKey: ['postmortem', postmortem.id] });
@@ -108,70 +111,76 @@ function ActionItems({ postmortem }: { postmortem: Postmortem }) {
         <ActionItemsTable
           items={postmortem.actionItems}
           testId="action-items"
-          status={(a) => (
-            <select
-              aria-label={t('actionItems.statusOf', { title: a.title })}
-              value={a.status}
-              onChange={(e) =>
-                patch.mutate({ id: a.id, body: { status: e.target.value as ActionItem['status'] } })
-              }
-            >
-              {ACTION_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`actionItems.statuses.${s}`)}
-                </option>
-              ))}
-            </select>
-          )}
+          status={(a) =>
+            locked ? (
+              t(`actionItems.statuses.${a.status}`)
+            ) : (
+              <select
+                aria-label={t('actionItems.statusOf', { title: a.title })}
+                value={a.status}
+                onChange={(e) =>
+                  patch.mutate({ id: a.id, body: { status: e.target.value as ActionItem['status'] } })
+                }
+              >
+                {ACTION_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {t(`actionItems.statuses.${s}`)}
+                  </option>
+                ))}
+              </select>
+            )
+          }
         />
       )}
       <ErrorNotice error={patch.error} />
-      <form className="row wrap" onSubmit={submit}>
-        <label>
-          {t('actionItems.titleField')}
-          <input value={title} onChange={(e) => setTitle(e.target.value)} required />
-        </label>
-        <label>
-          {t('actionItems.category')}
-          <select value={category} onChange={(e) => setCategory(e.target.value as ActionItem['category'])}>
-            {ACTION_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {t(`actionItems.categories.${c}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('actionItems.priority')}
-          <select value={priority} onChange={(e) => setPriority(e.target.value as ActionItem['priority'])}>
-            {ACTION_PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('actionItems.owner')}
-          <input value={owner} onChange={(e) => setOwner(e.target.value)} />
-        </label>
-        <label>
-          {t('actionItems.due')}
-          <input type="date" value={dueDate} onChange={(e) => setDueDate(e.target.value)} />
-        </label>
-        <label>
-          {t('actionItems.ticket')}
-          <input
-            type="url"
-            value={ticketUrl}
-            onChange={(e) => setTicketUrl(e.target.value)}
-            placeholder="https://"
-          />
-        </label>
-        <button type="submit" disabled={create.isPending}>
-          {t('actionItems.add')}
-        </button>
-      </form>
+      {!locked && (
+        <form className="row wrap" onSubmit={submit}>
+          <label>
+            {t('actionItems.titleField')}
+            <input value={title} onChange={(e) => setTitle(e.target.value)} required />
+          </label>
+          <label>
+            {t('actionItems.category')}
+            <select value={category} onChange={(e) => setCategory(e.target.value as ActionItem['category'])}>
+              {ACTION_CATEGORIES.map((c) => (
+                <option key={c} value={c}>
+                  {t(`actionItems.categories.${c}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('actionItems.priority')}
+            <select value={priority} onChange={(e) => setPriority(e.target.value as ActionItem['priority'])}>
+              {ACTION_PRIORITIES.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('actionItems.owner')}
+            <input value={owner} onChange={(e) => setOwner(e.target.value)} />
+          </label>
+          <label>
+            {t('actionItems.due')}
+            <input type="date" value={dueDate} onChange={(e) => setDueDate(e.target.value)} />
+          </label>
+          <label>
+            {t('actionItems.ticket')}
+            <input
+              type="url"
+              value={ticketUrl}
+              onChange={(e) => setTicketUrl(e.target.value)}
+              placeholder="https://"
+            />
+          </label>
+          <button type="submit" disabled={create.isPending}>
+            {t('actionItems.add')}
+          </button>
+        </form>
+      )}
       <ErrorNotice error={create.error} />
     </>
   );
@@ -197,6 +206,22 @@ export function PostmortemPage({ id }: { id: string }) {
       setMarkdown(undefined);
     },
   });
+  // Its incidents say whose it is: a team-scoped editor may change only its own teams' postmortems.
+  // Only such an editor (whoami gave it `readOnly`) needs them asked.
+  const scoped = useWhoami().data?.readOnly !== undefined;
+  const incidents = useQueries({
+    queries: (postmortem.data?.incidents ?? []).map((ref) => ({
+      queryKey: ['postmortem-incident', ref],
+      queryFn: () => api<IncidentDetail>(`/api/v1/incidents/${encodeURIComponent(ref)}`),
+      enabled: scoped,
+    })),
+  });
+  const owned = useOwnedElsewhere({
+    services: incidents.flatMap((q) => q.data?.services ?? []),
+    slos: incidents.flatMap((q) => q.data?.slos ?? []),
+  });
+  const showsWrites = useShowsWrites();
+  const locked = owned.length > 0 || !showsWrites;
   if (postmortem.isPending) return <Loading />;
   if (postmortem.error || !postmortem.data) return <ErrorNotice error={postmortem.error} />;
   const p = postmortem.data;
@@ -218,7 +243,7 @@ export function PostmortemPage({ id }: { id: string }) {
           {t(`postmortems.status.${p.status}`)}
         </span>{' '}
         <span className="muted small">{t('postmortems.updated', { time: dateTime(p.updatedAt) })}</span>{' '}
-        {NEXT[p.status].map((s) => (
+        {(locked ? [] : NEXT[p.status]).map((s) => (
           <button
             key={s}
             type="button"
@@ -229,6 +254,7 @@ export function PostmortemPage({ id }: { id: string }) {
           </button>
         ))}
       </p>
+      <OtherTeamNotice owned={owned} />
       <ErrorNotice error={save.error} />
       <div className="editor">
         <label className="stack">
@@ -236,7 +262,7 @@ export function PostmortemPage({ id }: { id: string }) {
           <textarea
             value={text ?? ''}
             onChange={(e) => setMarkdown(e.target.value)}
-            readOnly={published}
+            readOnly={published || locked}
             rows={30}
             spellCheck
             data-testid="pm-markdown"
@@ -255,7 +281,7 @@ export function PostmortemPage({ id }: { id: string }) {
           />
         </div>
       </div>
-      {!published && (
+      {!published && !locked && (
         <p>
           <button
             type="button"
@@ -269,7 +295,7 @@ export function PostmortemPage({ id }: { id: string }) {
         </p>
       )}
       <h2>{t('actionItems.title')}</h2>
-      <ActionItems postmortem={p} />
+      <ActionItems postmortem={p} locked={locked} />
     </section>
   );
 }

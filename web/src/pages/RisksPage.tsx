@@ -20,6 +20,7 @@ import {
   saveBlob,
 } from '../api';
 import { ErrorNotice, Loading } from '../components/common';
+import { OtherTeamNotice } from '../components/TeamNotice';
 import { dateTime, days, minutes, nines, number, percent, relative } from '../format';
 import {
   type BacklogFormat,
@@ -35,6 +36,7 @@ import {
   type Tone,
 } from '../risks';
 import { Link, navigate, useLocation } from '../router';
+import { useOwnedElsewhere, useShowsWrites } from '../whoami';
 
 const GATE_ICON: Record<Tone, string> = { green: '✓', amber: '!', red: '✕' };
 
@@ -72,6 +74,8 @@ export function RisksPage() {
     (allRisks.data?.risks ?? []).map((r) => r.service),
   );
   const displayName = (name: string) => services.data?.find((s) => s.name === name)?.displayName ?? name;
+  // One service another team owns: its risks are read-only for a team-scoped editor.
+  const owned = useOwnedElsewhere({ services: service ? [service] : [], slos: [] });
 
   return (
     <section>
@@ -90,6 +94,7 @@ export function RisksPage() {
           </select>
         </label>
       </form>
+      <OtherTeamNotice owned={owned} />
 
       <h2>{t('risks.gate.title')}</h2>
       <ErrorNotice error={services.error} />
@@ -560,7 +565,7 @@ function Calibration({ service, risks }: { service: string; risks: RiskAnalysis[
           </table>
           {c.specUpdate ? (
             writtenAt.get(c.risk)?.managed ? (
-              <ApplyCalibration risk={c.risk} specUpdate={c.specUpdate} />
+              <ApplyCalibration risk={c.risk} service={c.service} specUpdate={c.specUpdate} />
             ) : (
               <>
                 <p className="small">
@@ -587,8 +592,18 @@ function Calibration({ service, risks }: { service: string; risks: RiskAnalysis[
 }
 
 /** A risk the API manages takes the measured estimate in one click (an editor's PATCH). */
-function ApplyCalibration({ risk, specUpdate }: { risk: string; specUpdate: string }) {
+function ApplyCalibration({
+  risk,
+  service,
+  specUpdate,
+}: {
+  risk: string;
+  service: string;
+  specUpdate: string;
+}) {
   const { t } = useTranslation();
+  const showsWrites = useShowsWrites();
+  const owned = useOwnedElsewhere({ services: [service], slos: [] });
   const client = useQueryClient();
   const apply = useMutation({
     mutationFn: () =>
@@ -607,9 +622,12 @@ function ApplyCalibration({ risk, specUpdate }: { risk: string; specUpdate: stri
       <pre className="yaml" data-field="spec-update">
         {specUpdate}
       </pre>
-      <button type="button" onClick={() => apply.mutate()} disabled={apply.isPending}>
-        {t('risks.calibration.apply')}
-      </button>
+      <OtherTeamNotice owned={owned} inline />
+      {showsWrites && !owned.length && (
+        <button type="button" onClick={() => apply.mutate()} disabled={apply.isPending}>
+          {t('risks.calibration.apply')}
+        </button>
+      )}
       {apply.isSuccess && (
         <span className="ok" role="status">
           {' '}

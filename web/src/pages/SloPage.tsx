@@ -17,12 +17,14 @@ import {
   type SloSpec,
 } from '../api';
 import { ErrorNotice, ExternalLink, Loading, RagBadge } from '../components/common';
+import { OtherTeamNotice } from '../components/TeamNotice';
 import { type ChartBand, type ChartMarker, type ChartSeries, TimeChart } from '../components/TimeChart';
 import { deploymentMarkers, deploymentsPath } from '../delivery';
 import { dateTime, nines, number, percent, relative } from '../format';
 import { chartEndMs, RANGES, type RangeKey, refreshMsFor, stepFor } from '../history';
 import { ragOf } from '../rag';
 import { Link, useLocation } from '../router';
+import { useOwnedElsewhere } from '../whoami';
 
 const COLORS = ['#1f5fbf', '#b3261e', '#1b7f3b', '#7a3fb0', '#9a5b00', '#006d77'];
 
@@ -48,6 +50,8 @@ export function SloPage({ id }: { id: string }) {
     queryFn: () => api<SloSpec>(`/api/v1/slos/${encodeURIComponent(id)}/spec`),
     refetchInterval: false,
   });
+  // Another team's SLO: a team-scoped editor may read it but not silence, declare on or change it.
+  const owned = useOwnedElsewhere(slo.data && { services: [slo.data.service], slos: [slo.data.id] });
   const statuses = slo.data?.status ?? [];
   const wanted = search.get('objective');
   const status = statuses.find((s) => s.id === wanted) ?? statuses[0];
@@ -266,6 +270,7 @@ export function SloPage({ id }: { id: string }) {
           {t('overview.staleSince', { time: dateTime(status.evaluatedAt) })}
         </p>
       )}
+      <OtherTeamNotice owned={owned} />
       <ul className="tiles" data-testid="tiles">
         <li>
           <span className="label">{t('slo.objective')}</span>

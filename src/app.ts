@@ -685,7 +685,9 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     trackInFlight(server, inFlight);
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
-      const receiver = await buildServer({ config, db, clock, log, metrics }, [otlpModule]);
+      const receiver = await buildServer({ config, db, clock, log, metrics, teamWrites: teamScope }, [
+        otlpModule,
+      ]);
       listeners.push(() => receiver.close());
       const otlpAddress = await receiver.listen({ host: config.server.host, port: config.otlp.port });
       trackInFlight(receiver, inFlight);

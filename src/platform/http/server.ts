@@ -65,6 +65,12 @@ declare module 'fastify' {
     principal?: Principal;
     /** The CSRF token of the session the request came with (whoami hands it to the page). */
     csrfToken?: string;
+    /**
+     * For a team-scoped editor: throws 403 unless it may change these services (docs/api.md#teams).
+     * For a route that learns what it touches only from its body's content (OTLP); undefined when
+     * the caller may change everything.
+     */
+    assertMayWrite?: (services: readonly string[]) => void;
   }
 }
 
@@ -188,10 +194,13 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       const principal = request.principal;
       if (!principal?.teams?.length || principal.role !== 'editor') return;
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      const assertMayWrite = (services: readonly string[]) => {
+        const decision = canWrite(principal, services, teamWrites.owners());
+        if (!decision.ok) throw new AppError('Forbidden', decision.error);
+      };
+      request.assertMayWrite = assertMayWrite;
       const services = await teamWrites.touched(request);
-      if (services === undefined) return;
-      const decision = canWrite(principal, services, teamWrites.owners());
-      if (!decision.ok) throw new AppError('Forbidden', decision.error);
+      if (services !== undefined) assertMayWrite(services);
     });
 
   // Single sign-on (auth.oidc): the provider's client and the session cookie the hook reads.

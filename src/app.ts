@@ -342,10 +342,13 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     autoDeclarer.start();
     stops.push(() => autoDeclarer.stop());
 
+    // Team-scoped writes (docs/api.md#teams), for the API and for Slack users with teams.
+    const teamScope = teamWrites({ db, clock, config, catalog: () => specs.current.catalog });
     const slack = slackEnabled(config.slack)
       ? new SlackApp(
           {
             config: config.slack,
+            owners: teamScope.owners,
             incidents: incidentDeps,
             catchUpWriter,
             log,
@@ -567,7 +570,6 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       reportScheduler.start();
       stops.push(() => reportScheduler.stop());
     }
-    const teamScope = teamWrites({ db, clock, config, catalog: () => specs.current.catalog });
     const server = await buildServer({ config, db, clock, log, metrics, teamWrites: teamScope }, [
       healthRoutes({
         db,

@@ -98,70 +98,54 @@ describe.each(DIALECTS)('Slack users with teams on %s', (dialect) => {
         }).toString(),
       ),
     );
+  /** An interaction payload (a form submission, a button press) sent by `user`. */
+  const interact = (user: string, payload: Record<string, unknown>) =>
+    send(
+      'interactions',
+      new URLSearchParams({
+        payload: JSON.stringify({
+          team: { id: FAKE_TEAM_ID },
+          user: { id: user, team_id: FAKE_TEAM_ID },
+          api_app_id: 'A0FAKEAPP',
+          trigger_id: `trigger.${++sequence}`,
+          ...payload,
+        }),
+      }).toString(),
+    );
+  const option = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
   /** Submits the declare modal as `user` with these services. */
   const submitDeclare = (user: string, title: string, services: string[]) =>
-    send(
-      'interactions',
-      new URLSearchParams({
-        payload: JSON.stringify({
-          type: 'view_submission',
-          team: { id: FAKE_TEAM_ID },
-          user: { id: user, team_id: FAKE_TEAM_ID },
-          api_app_id: 'A0FAKEAPP',
-          trigger_id: `trigger.${++sequence}`,
-          view: {
-            id: `V${++sequence}`,
-            type: 'modal',
-            callback_id: 'shinrai_declare',
-            private_metadata: JSON.stringify({ channel: 'C0GENERAL', language: 'en' }),
-            state: {
-              values: {
-                title: { value: { type: 'plain_text_input', value: title } },
-                severity: {
-                  value: {
-                    type: 'static_select',
-                    selected_option: { text: { type: 'plain_text', text: 'SEV3' }, value: 'SEV3' },
-                  },
-                },
-                services: {
-                  value: {
-                    type: 'multi_static_select',
-                    selected_options: services.map((s) => ({
-                      text: { type: 'plain_text', text: s },
-                      value: s,
-                    })),
-                  },
-                },
-                commander: { value: { type: 'users_select', selected_user: user } },
-              },
-            },
+    interact(user, {
+      type: 'view_submission',
+      view: {
+        id: `V${++sequence}`,
+        type: 'modal',
+        callback_id: 'shinrai_declare',
+        private_metadata: JSON.stringify({ channel: 'C0GENERAL', language: 'en' }),
+        state: {
+          values: {
+            title: { value: { type: 'plain_text_input', value: title } },
+            severity: { value: { type: 'static_select', selected_option: option('SEV3') } },
+            services: { value: { type: 'multi_static_select', selected_options: services.map(option) } },
+            commander: { value: { type: 'users_select', selected_user: user } },
           },
-        }),
-      }).toString(),
-    );
+        },
+      },
+    });
   /** Presses the incident card's Acknowledge button as `user`. */
   const acknowledge = (user: string) =>
-    send(
-      'interactions',
-      new URLSearchParams({
-        payload: JSON.stringify({
-          type: 'block_actions',
-          team: { id: FAKE_TEAM_ID },
-          user: { id: user, team_id: FAKE_TEAM_ID },
-          api_app_id: 'A0FAKEAPP',
-          trigger_id: `trigger.${++sequence}`,
-          channel: { id: checkout.channel },
-          actions: [
-            {
-              type: 'button',
-              block_id: `shinrai_card:${checkout.id}`,
-              action_id: 'shinrai_card_ack',
-              action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
-            },
-          ],
-        }),
-      }).toString(),
-    );
+    interact(user, {
+      type: 'block_actions',
+      channel: { id: checkout.channel },
+      actions: [
+        {
+          type: 'button',
+          block_id: `shinrai_card:${checkout.id}`,
+          action_id: 'shinrai_card_ack',
+          action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+        },
+      ],
+    });
   const acknowledged = async () =>
     (await json(server.request('GET', `/api/v1/incidents/${checkout.reference}`, { token }))).milestones
       ?.acknowledgedAt;

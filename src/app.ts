@@ -343,10 +343,14 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     autoDeclarer.start();
     stops.push(() => autoDeclarer.stop());
 
+    // Team-scoped writes (docs/api.md#teams), for the API and for Slack users with teams.
+    const scopeDeps = { db, clock, config, catalog: () => specs.current.catalog };
+    const teamScope = teamWrites(scopeDeps);
     const slack = slackEnabled(config.slack)
       ? new SlackApp(
           {
             config: config.slack,
+            owners: teamScope.owners,
             incidents: incidentDeps,
             catchUpWriter,
             log,
@@ -568,9 +572,8 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
       reportScheduler.start();
       stops.push(() => reportScheduler.stop());
     }
-    const scopeDeps = { db, clock, config, catalog: () => specs.current.catalog };
     const server = await buildServer(
-      { config, db, clock, log, metrics, teamWrites: teamWrites(scopeDeps), teamReads: teamReads(scopeDeps) },
+      { config, db, clock, log, metrics, teamWrites: teamScope, teamReads: teamReads(scopeDeps) },
       [
         healthRoutes({
           db,
@@ -689,7 +692,9 @@ export async function startShinrai(config: Config, options: StartOptions = {}): 
     trackInFlight(server, inFlight);
     if (config.otlp.enabled && config.otlp.port) {
       // The receiver on a port of its own (e.g. 4318, the OTLP/HTTP default), with the same auth.
-      const receiver = await buildServer({ config, db, clock, log, metrics }, [otlpModule]);
+      const receiver = await buildServer({ config, db, clock, log, metrics, teamWrites: teamScope }, [
+        otlpModule,
+      ]);
       listeners.push(() => receiver.close());
       const otlpAddress = await receiver.listen({ host: config.server.host, port: config.otlp.port });
       trackInFlight(receiver, inFlight);

@@ -6,13 +6,19 @@
 import type { FastifyRequest } from 'fastify';
 import { getAlert, listSilences } from './alerting/index.js';
 import { listOverrides } from './gate/index.js';
-import { actionItemTouches, incidentTouches, postmortemTouches, type Touched } from './incidents/index.js';
-import { canWrite, ownersOf, servicesOfSlos } from './platform/auth/index.js';
+import {
+  actionItemTouches,
+  alertmanagerTouches,
+  incidentTouches,
+  postmortemTouches,
+  type Touched,
+} from './incidents/index.js';
+import { canWrite, type Owners, ownersOf, servicesOfSlos } from './platform/auth/index.js';
 import type { Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import type { Db } from './platform/db/index.js';
 import type { TeamWrites } from './platform/http/index.js';
-import { type Catalog, isUploaded, parseSpecText } from './slo/index.js';
+import { type Catalog, isUploaded, parseSpecText, servicesBySli } from './slo/index.js';
 
 export interface TeamScopeDeps {
   readonly db: Db;
@@ -106,6 +112,19 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
       const override = (await listOverrides(deps, {})).find((o) => o.id === params.id);
       return override && { services: [override.service], slos: [] };
     },
+    // Ingestion: the services whose SLOs the SLI feeds (a name no SLO uses is open: it answers 404).
+    'POST /api/v1/sli/:name/events': async ({ params }) => ({
+      services: servicesBySli(deps.catalog()).get(params.name) ?? [],
+      slos: [],
+    }),
+    // A deployment's service (a later status under the same id may not change it: 409). A batch is
+    // all or nothing: one row of another team's service refuses it.
+    'POST /api/v1/deployments': async ({ body }) => ({ services: [body.service], slos: [] }),
+    'POST /api/v1/deployments/batch': async ({ body }) => ({
+      services: (body.deployments as { service: string }[]).map((d) => d.service),
+      slos: [],
+    }),
+    'POST /api/v1/integrations/alertmanager': ({ body }) => alertmanagerTouches(deps, body),
     'POST /api/v1/alerts/:id/feedback': ({ params }) => alertTouches(params.id),
     'POST /api/v1/alerts/:id/incident': ({ params }) => alertTouches(params.id),
     // An upload replaces every uploaded file: it touches what they define now and what it brings.
@@ -123,13 +142,21 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
     }),
   };
 
+  // Ownership changes only with the catalog (a reload makes a new object): computed once per catalog.
+  let ownersCache: { catalog: Catalog; owners: Owners } | undefined;
+  const owners = (): Owners => {
+    const catalog = deps.catalog();
+    if (ownersCache?.catalog !== catalog)
+      ownersCache = { catalog, owners: ownersOf(catalog, deps.config.teams) };
+    return ownersCache.owners;
+  };
+
   return {
-    owners: () => ownersOf(deps.catalog(), deps.config.teams),
+    owners,
     readOnly: (principal) => {
-      const owners = ownersOf(deps.catalog(), deps.config.teams);
-      const refused = (service: string) => !canWrite(principal, [service], owners).ok;
+      const refused = (service: string) => !canWrite(principal, [service], owners()).ok;
       return {
-        services: [...owners.keys()].filter(refused).sort(),
+        services: [...owners().keys()].filter(refused).sort(),
         slos: deps
           .catalog()
           .slos.filter((s) => refused(s.service))

@@ -73,7 +73,143 @@ const checkoutPage = async (admin: Api) =>
     (a: JsonBody) => a.service === 'checkout' && a.rule === 'page',
   );
 
+/** The server of the running suite, for read-backs only the database can give (stored minutes). */
+let current: TestServer;
+const minutesOf = async (sli: string) =>
+  (
+    await current.shinrai.ctx.db.kysely
+      .selectFrom('sli_minutes')
+      .select(['minute_ts', 'good', 'total'])
+      .where('sli', '=', sli)
+      .orderBy('minute_ts')
+      .execute()
+  ).map((r) => ({ ...r, minute_ts: Number(r.minute_ts) }));
+const oneMinute = () => [{ ts: Date.now() - 120_000, good: 9, total: 10 }];
+let deployments = 0;
+const deployment = (service: string, id = `team-deploy-${++deployments}`) => ({
+  id,
+  service,
+  environment: 'production',
+  finishedAt: new Date().toISOString(),
+  status: 'success',
+});
+const deploymentsOf = async (admin: Api, service: string) =>
+  (await body(admin('GET', `/api/v1/deployments?service=${service}&limit=500`))).deployments.map(
+    (d: JsonBody) => ({ id: d.id, service: d.service, status: d.status }),
+  );
+let groups = 0;
+const notification = (groupKey: string, labels: Record<string, string>) => ({
+  version: '4',
+  groupKey,
+  status: 'firing',
+  receiver: 'shinrai',
+  groupLabels: { alertname: 'HighErrorRate' },
+  commonLabels: { alertname: 'HighErrorRate', severity: 'critical', ...labels },
+  commonAnnotations: { summary: 'Errors are high' },
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'HighErrorRate', severity: 'critical', ...labels },
+      annotations: {},
+      startsAt: new Date().toISOString(),
+      fingerprint: `fp-${groupKey}`,
+    },
+  ],
+});
+
 const CASES: Case[] = [
+  {
+    route: 'POST /api/v1/sli/{name}/events (an SLI of checkout)',
+    expect: OPEN,
+    setup: async () => ({}),
+    send: (api) => api('POST', '/api/v1/sli/checkout-requests/events', oneMinute()),
+    readBack: () => minutesOf('checkout-requests'),
+  },
+  {
+    route: 'POST /api/v1/sli/{name}/events (by the SLO id)',
+    expect: OPEN,
+    setup: async () => ({}),
+    send: (api) => api('POST', '/api/v1/sli/checkout-availability/events', oneMinute()),
+    readBack: () => minutesOf('checkout-requests'),
+  },
+  {
+    route: 'POST /api/v1/deployments',
+    expect: CREATED,
+    setup: async () => ({}),
+    send: (api) => api('POST', '/api/v1/deployments', deployment('checkout')),
+    readBack: (admin) => deploymentsOf(admin, 'checkout'),
+  },
+  {
+    // A later status of a deployment: its service's team (another service under the id is a 409).
+    route: 'POST /api/v1/deployments (a later status of a search deployment)',
+    expect: { viewer: 403, owner: 403, other: 200, admin: 200, unscoped: 200 },
+    setup: async (admin) => body(admin('POST', '/api/v1/deployments', deployment('search'))),
+    send: (api, f) =>
+      api('POST', '/api/v1/deployments', { ...deployment('search', f.id), status: 'failure' }),
+    readBack: (admin) => deploymentsOf(admin, 'search'),
+  },
+  {
+    route: 'POST /api/v1/deployments/batch',
+    expect: OPEN,
+    setup: async () => ({}),
+    send: (api) =>
+      api('POST', '/api/v1/deployments/batch', {
+        deployments: [deployment('checkout'), deployment('checkout')],
+      }),
+    readBack: (admin) => deploymentsOf(admin, 'checkout'),
+  },
+  {
+    // All or nothing: the checkout row is not stored either.
+    route: 'POST /api/v1/deployments/batch (one row of another team)',
+    expect: { viewer: 403, owner: 403, other: 403, admin: 200, unscoped: 200 },
+    setup: async () => ({}),
+    send: (api) =>
+      api('POST', '/api/v1/deployments/batch', {
+        deployments: [deployment('checkout'), deployment('search')],
+      }),
+    readBack: async (admin) => [await deploymentsOf(admin, 'search'), await deploymentsOf(admin, 'checkout')],
+  },
+  {
+    route: 'POST /api/v1/integrations/alertmanager (service label checkout)',
+    expect: OPEN,
+    setup: async () => ({ groupKey: `{}:{alertname="HighErrorRate",n="${++groups}"}` }),
+    send: (api, f) =>
+      api('POST', '/api/v1/integrations/alertmanager', notification(f.groupKey, { service: 'checkout' })),
+    readBack: incidentCount,
+  },
+  {
+    route: 'POST /api/v1/integrations/alertmanager (slo label of checkout)',
+    expect: OPEN,
+    setup: async () => ({ groupKey: `{}:{alertname="HighErrorRate",n="${++groups}"}` }),
+    send: (api, f) =>
+      api('POST', '/api/v1/integrations/alertmanager', notification(f.groupKey, { slo: 'checkout-latency' })),
+    readBack: incidentCount,
+  },
+  {
+    route: 'POST /api/v1/integrations/alertmanager (no service label: open to every editor)',
+    expect: { ...OPEN, other: 200 },
+    setup: async () => ({ groupKey: `{}:{alertname="HighErrorRate",n="${++groups}"}` }),
+    send: (api, f) => api('POST', '/api/v1/integrations/alertmanager', notification(f.groupKey, {})),
+    readBack: incidentCount,
+  },
+  {
+    // A notification adding to an open incident touches that incident's services too.
+    route: 'POST /api/v1/integrations/alertmanager (adding to an open checkout incident)',
+    expect: OPEN,
+    setup: async (admin) => {
+      const groupKey = `{}:{alertname="HighErrorRate",n="${++groups}"}`;
+      const declared = await body(
+        admin('POST', '/api/v1/integrations/alertmanager', notification(groupKey, { service: 'checkout' })),
+      );
+      return { groupKey, reference: declared.incident };
+    },
+    send: (api, f) =>
+      api('POST', '/api/v1/integrations/alertmanager', {
+        ...notification(f.groupKey, { instance: 'b' }),
+        alerts: [{ ...notification(f.groupKey, {}).alerts[0], fingerprint: `other-${++groups}` }],
+      }),
+    readBack: (admin, f) => incidentView(admin, f.reference),
+  },
   {
     route: 'POST /api/v1/alerts/{id}/feedback',
     expect: OPEN,
@@ -288,6 +424,7 @@ describe.each(DIALECTS)('team-scoped writes on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startTestServer(dialect, { specs: 'examples/shop' });
+    current = server;
     // An hour of failed checkouts: the checkout page fires, for the alert routes.
     const nowMs = Date.now();
     const fromMs = Math.floor(nowMs / 60_000) * 60_000 - 70 * 60_000;

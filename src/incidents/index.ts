@@ -37,4 +37,10 @@ export { statusPageRoutes } from './status-page-routes.js';
 export { subscribeForm } from './status-subscription-mail.js';
 export { statusSubscriptionRoutes } from './status-subscription-routes.js';
 export { StatusSubscriptions } from './status-subscriptions.js';
-export { actionItemTouches, incidentTouches, postmortemTouches, type Touched } from './touches.js';
+export {
+  actionItemTouches,
+  alertmanagerTouches,
+  incidentTouches,
+  postmortemTouches,
+  type Touched,
+} from './touches.js';

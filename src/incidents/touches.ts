@@ -4,8 +4,10 @@
  */
 import { AppError } from '../platform/errors.js';
 import { getActionItem } from './action-item-service.js';
+import type { AlertmanagerPayload } from './alertmanager.js';
+import { GROUP_KEY_LABEL } from './alertmanager.js';
 import { getPostmortem } from './postmortems.js';
-import { getIncident, type IncidentDeps } from './service.js';
+import { findOpenByLabel, getIncident, type IncidentDeps } from './service.js';
 
 export interface Touched {
   readonly services: readonly string[];
@@ -45,4 +47,21 @@ export async function postmortemTouches(deps: IncidentDeps, id: string): Promise
 export async function actionItemTouches(deps: IncidentDeps, id: string): Promise<Touched | undefined> {
   const item = await orMissing(getActionItem(deps, id));
   return item && postmortemTouches(deps, item.postmortemId);
+}
+
+/**
+ * What an Alertmanager notification touches: the `service` and `slo` labels of the group and of
+ * each alert (intake.ts declares with the group's; each alert's lands on the timeline), and the
+ * services of the open incident it would add to.
+ */
+export async function alertmanagerTouches(
+  deps: IncidentDeps,
+  payload: AlertmanagerPayload,
+): Promise<Touched> {
+  const labels = [payload.commonLabels, payload.groupLabels, ...payload.alerts.map((a) => a.labels)];
+  const open = await findOpenByLabel(deps, GROUP_KEY_LABEL, payload.groupKey);
+  return {
+    services: [...labels.flatMap((l) => (l.service ? [l.service] : [])), ...(open?.services ?? [])],
+    slos: [...labels.flatMap((l) => (l.slo ? [l.slo] : [])), ...(open?.slos ?? [])],
+  };
 }

@@ -288,9 +288,30 @@ describe('slack section', () => {
         SHINRAI_SLACK_API_URL: 'http://127.0.0.1:9/api',
       },
     });
-    expect(slack.users).toEqual({ U0ALICE: 'admin', 'bob@example.com': 'editor', '*': 'viewer' });
+    expect(slack.users).toEqual({
+      U0ALICE: { role: 'admin' },
+      'bob@example.com': { role: 'editor' },
+      '*': { role: 'viewer' },
+    });
     expect(slack.responders).toEqual(['U0ONCALL', 'W0SRE']);
     expect(slack.apiUrl).toBe('http://127.0.0.1:9/api/');
+  });
+
+  it('reads teams of Slack users: role:team+team in a string, {role, teams} in a map', () => {
+    const fromEnv = loadConfig({
+      env: {
+        SHINRAI_SLACK_USERS: 'U0ALICE=editor:team-payments+team-search, *=viewer',
+      },
+    }).slack.users;
+    expect(fromEnv).toEqual({
+      U0ALICE: { role: 'editor', teams: ['team-payments', 'team-search'] },
+      '*': { role: 'viewer' },
+    });
+    const fromMap = loadConfig({
+      flags: { 'slack.users': { 'Bob@Example.com': { role: 'editor', teams: ['team-payments'] } } },
+    }).slack.users;
+    expect(fromMap).toEqual({ 'bob@example.com': { role: 'editor', teams: ['team-payments'] } });
+    expect(() => loadConfig({ env: { SHINRAI_SLACK_USERS: 'U0ALICE=editor:bad team' } })).toThrow(/team/);
   });
 
   it('reports a bad role, a bad user key, a missing signing secret and Socket Mode without an app token, never echoing a token', () => {

@@ -16,6 +16,9 @@ import { type ConfiguredTarget, configuredTargetSchema, TARGET_NAME } from './no
  */
 export const DEFAULT_MIN_EVENTS = 20;
 
+/** A team's name, as tokens, people and `teams.<team>` write it. */
+const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
 const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -414,11 +417,16 @@ const configSchema = z.strictObject({
         ),
       /**
        * Who may do what from Slack: Slack user ID (U…/W…) or e-mail address → viewer, editor or
-       * admin; "*" for everyone else in the workspace. A map in a file, `id=role,…` elsewhere.
+       * admin; "*" for everyone else in the workspace. A map in a file (a role, or `{role, teams}`
+       * to scope an editor to teams: docs/slack.md#teams), `id=role` or `id=role:team-a+team-b`
+       * pairs separated by commas elsewhere.
        */
       users: z
         .union([
-          z.record(z.string(), z.string()),
+          z.record(
+            z.string(),
+            z.union([z.string(), z.object({ role: z.string(), teams: z.array(z.string()).optional() })]),
+          ),
           z.string().transform((text) =>
             Object.fromEntries(
               text
@@ -434,9 +442,21 @@ const configSchema = z.strictObject({
         ])
         .default({})
         .transform((map, context) => {
-          const out: Record<string, 'viewer' | 'editor' | 'admin'> = {};
-          for (const [who, role] of Object.entries(map)) {
+          const out: Record<string, { role: 'viewer' | 'editor' | 'admin'; teams?: string[] }> = {};
+          for (const [who, value] of Object.entries(map)) {
             const key = who.includes('@') ? who.toLowerCase() : who;
+            // `role:team-a+team-b` in a string; {role, teams} in a file.
+            const [role, teamText] =
+              typeof value === 'string'
+                ? (value.split(':', 2) as [string, string | undefined])
+                : [value.role];
+            const teams =
+              typeof value === 'string'
+                ? teamText
+                    ?.split('+')
+                    .map((t) => t.trim())
+                    .filter(Boolean)
+                : value.teams;
             if (key !== '*' && !/^[UW][A-Z0-9]{2,}$/.test(key) && !/^[^\s@]+@[^\s@]+$/.test(key))
               context.addIssue({
                 code: 'custom',
@@ -449,7 +469,13 @@ const configSchema = z.strictObject({
                 path: [who],
                 message: 'role must be viewer, editor or admin',
               });
-            else out[key] = role;
+            else if (teams?.some((team) => !TEAM_NAME.test(team)))
+              context.addIssue({
+                code: 'custom',
+                path: [who, 'teams'],
+                message: 'a team is letters, digits, ".", "_" or "-" (at most 63)',
+              });
+            else out[key] = teams?.length ? { role, teams: [...new Set(teams)].sort() } : { role };
           }
           return out;
         }),
@@ -522,9 +548,7 @@ const configSchema = z.strictObject({
    */
   teams: z
     .record(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a team name is 1–63 letters, digits, ".", "_" or "-"'),
+      z.string().regex(TEAM_NAME, 'a team name is 1–63 letters, digits, ".", "_" or "-"'),
       z.strictObject({ services: z.array(z.string().min(1)).default([]) }),
     )
     .default({}),
@@ -744,11 +768,7 @@ function oidcSchema() {
         z.strictObject({
           role: role.optional(),
           teams: z
-            .array(
-              z
-                .string()
-                .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a team name: letters, digits, ".", "_", "-"'),
-            )
+            .array(z.string().regex(TEAM_NAME, 'a team name: letters, digits, ".", "_", "-"'))
             .default([]),
         }),
       )

@@ -4,7 +4,8 @@
  * incident channel → timeline, edits and deletions, the pin reaction → starred, joiners →
  * ephemeral catch-up). HTTP mode through `FastifyReceiver` on Shinrai's server, or Socket Mode
  * (Bolt's SocketModeReceiver over the app-level token) for servers without public ingress.
- * Every Slack user acts with the Shinrai role `slack.users` maps them to.
+ * Every Slack user acts with the Shinrai role `slack.users` maps them to, and an editor with teams
+ * (the entry's, or those an admin assigned to their e-mail) changes only its teams' incidents.
  */
 import { App as BoltApp, type Logger as BoltLogger, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
@@ -21,12 +22,19 @@ import {
   type Incident,
   type IncidentDeps,
   incidentFromAlert,
+  incidentTouches,
   markEvent,
   reviseNote,
 } from '../incidents/index.js';
 import { slackActor } from '../platform/audit/index.js';
-import type { Role } from '../platform/auth/index.js';
-import { roleAllows } from '../platform/auth/index.js';
+import {
+  assignmentFor,
+  canWrite,
+  type Owners,
+  type Role,
+  roleAllows,
+  servicesOfSlos,
+} from '../platform/auth/index.js';
 import type { Config } from '../platform/config.js';
 import type { Egress } from '../platform/egress.js';
 import { AppError } from '../platform/errors.js';
@@ -35,7 +43,7 @@ import { listStatuses } from '../slo/index.js';
 import { registerCardActions } from './card-actions.js';
 import { describeSlackError, SlackApi } from './client.js';
 import { FastifyReceiver, kindOf, requestKey, SLACK_PATH } from './receiver.js';
-import { slackUserRole } from './roles.js';
+import { slackUserGrant } from './roles.js';
 import {
   channelIncident,
   claimRequest,
@@ -62,6 +70,8 @@ const LLM_BUDGET_MS = 2000;
 
 export interface SlackAppDeps {
   readonly config: Config['slack'];
+  /** Who owns each service (docs/api.md#teams); absent, a Slack editor may change every team's incidents. */
+  readonly owners?: (() => Owners) | undefined;
   readonly incidents: IncidentDeps & { readonly timeZone?: string | undefined };
   readonly catchUpWriter?: CatchUpWriter | undefined;
   readonly log: Logger;
@@ -307,14 +317,53 @@ export class SlackApp {
   }
 
   private roleOf(person: SlackPerson): Role | undefined {
-    return slackUserRole(this.deps.config.users, person.id, person.email);
+    return slackUserGrant(this.deps.config.users, person.id, person.email)?.role;
   }
 
-  /** Undefined when the user may; otherwise the message to show them. */
-  refusal(person: SlackPerson, needed: Role, t: SlackText): string | undefined {
+  /**
+   * A Slack user's teams: those of their `slack.users` entry, else those an admin assigned to
+   * their e-mail address in Shinrai (PUT /api/v1/auth/people), else none (every team, as before).
+   */
+  private async teamsOf(person: SlackPerson): Promise<readonly string[]> {
+    const grant = slackUserGrant(this.deps.config.users, person.id, person.email);
+    if (grant?.teams?.length) return grant.teams;
+    const email = person.email?.trim().toLowerCase();
+    if (!email) return [];
+    const assigned = await assignmentFor(this.deps.incidents, { subject: '', email });
+    return assigned?.teams ?? [];
+  }
+
+  /**
+   * Undefined when the user may; otherwise the message to show them. `touches` gives the services
+   * the action changes (an incident's, an alert's): an editor with teams may change only its own.
+   */
+  async refusal(
+    person: SlackPerson,
+    needed: Role,
+    t: SlackText,
+    touches?: () => Promise<readonly string[]>,
+  ): Promise<string | undefined> {
     const role = this.roleOf(person);
     if (!role) return t.unmapped;
-    return roleAllows(role, needed) ? undefined : t.forbidden(role, needed);
+    if (!roleAllows(role, needed)) return t.forbidden(role, needed);
+    const owners = this.deps.owners;
+    if (needed === 'viewer' || role !== 'editor' || !owners || !touches) return undefined;
+    const teams = await this.teamsOf(person);
+    if (!teams.length) return undefined;
+    const decision = canWrite({ role, teams }, await touches(), owners());
+    if (decision.ok) return undefined;
+    const team = decision.team;
+    return team
+      ? t.teamForbidden(team.owners.join(' / '), team.service, team.teams.join(', '))
+      : decision.error;
+  }
+
+  /** The services an incident touches (its own and its SLOs'); none when it is gone (the action says so). */
+  async incidentServices(ref: string): Promise<string[]> {
+    const touched = await incidentTouches(this.deps.incidents, ref);
+    if (!touched) return [];
+    const catalog = this.deps.incidents.catalog?.();
+    return [...touched.services, ...(catalog ? servicesOfSlos(catalog, touched.slos) : [])];
   }
 
   actor(person: SlackPerson): Actor {
@@ -352,7 +401,18 @@ export class SlackApp {
       (command.kind === 'cause' && command.cause === 'suggest')
         ? 'viewer'
         : 'editor';
-    const refused = this.refusal(person, needed, t);
+    // In an incident channel a change touches its incident; declaring is checked at the modal's submit.
+    const refused = await this.refusal(
+      person,
+      needed,
+      t,
+      command.kind === 'declare'
+        ? undefined
+        : async () => {
+            const link = await channelIncident(this.db, input.channelId);
+            return link ? this.incidentServices(link.incidentId) : [];
+          },
+    );
     if (refused) return ephemeral(refused);
     try {
       if (command.kind === 'declare') {
@@ -575,15 +635,19 @@ export class SlackApp {
   ): Promise<Record<string, string> | undefined> {
     const person = await this.person(client, userId);
     const t = SLACK_TEXT[languageOf(person.locale)];
-    const refused = this.refusal(person, 'editor', t);
-    if (refused) return { title: refused };
     const values = view.state.values;
     const value = (block: string) => values[block]?.value;
+    const services = value('services')?.selected_options?.map((o) => o.value) ?? [];
+    const slos = value('slos')?.selected_options?.map((o) => o.value) ?? [];
+    const catalog = this.deps.incidents.catalog?.();
+    const refused = await this.refusal(person, 'editor', t, async () => [
+      ...services,
+      ...(catalog ? servicesOfSlos(catalog, slos) : []),
+    ]);
+    if (refused) return { title: refused };
     const title = value('title')?.value?.trim() ?? '';
     if (!title) return { title: t.usage };
     const severity = value('severity')?.selected_option?.value ?? '';
-    const services = value('services')?.selected_options?.map((o) => o.value) ?? [];
-    const slos = value('slos')?.selected_options?.map((o) => o.value) ?? [];
     const summary = value('summary')?.value?.trim() || undefined;
     const commanderId = value('commander')?.selected_user ?? person.id;
     const actor = this.actor(person);
@@ -683,8 +747,9 @@ export class SlackApp {
     const recorded = await recordedMessage(this.db, String(item.channel ?? ''), String(item.ts ?? ''));
     if (!recorded) return;
     const person = await this.person(client, String(event.user ?? ''));
-    const role = this.roleOf(person);
-    if (!role || !roleAllows(role, 'editor')) return;
+    const t = SLACK_TEXT[languageOf(person.locale)];
+    // Not allowed (no role, a viewer, another team's incident): the reaction stays a reaction.
+    if (await this.refusal(person, 'editor', t, () => this.incidentServices(recorded.incidentId))) return;
     await markEvent(
       this.deps.incidents,
       recorded.incidentId,

@@ -43,7 +43,14 @@ export interface CardActionHost {
   };
   readonly outbox?: { cycle(): Promise<unknown> } | undefined;
   person(client: WebClient, userId: string): Promise<Person>;
-  refusal(person: Person, needed: Role, t: SlackText): string | undefined;
+  refusal(
+    person: Person,
+    needed: Role,
+    t: SlackText,
+    touches?: () => Promise<readonly string[]>,
+  ): Promise<string | undefined>;
+  /** The services an incident (and its SLOs) touch, for a team-scoped editor's check. */
+  incidentServices(ref: string): Promise<string[]>;
   actor(person: Person): Actor;
   openDeclareModal(
     client: WebClient,
@@ -102,16 +109,20 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
     });
   };
 
-  /** Runs `act` as the presser when their role allows; tells them (ephemeral) otherwise or on failure. */
+  /**
+   * Runs `act` as the presser when their role (and, for an editor with teams, the services the
+   * press touches) allows; tells them (ephemeral) otherwise or on failure.
+   */
   const asEditor = async (
     client: WebClient,
     press: Press,
     act: (person: Person, language: SlackLanguage) => Promise<string | undefined>,
+    touches: (press: Press) => Promise<readonly string[]> = incidentOf,
   ) => {
     const person = await host.person(client, press.userId);
     const language = languageOf(person.locale);
     const t = SLACK_TEXT[language];
-    const refused = host.refusal(person, 'editor', t);
+    const refused = await host.refusal(person, 'editor', t, () => touches(press));
     let reply: string | undefined = refused;
     if (!refused) {
       try {
@@ -140,6 +151,15 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
   };
 
   const incidents = () => host.deps.incidents;
+  // What a press touches: the card's incident, or the alert message's alert.
+  async function incidentOf(press: Press): Promise<readonly string[]> {
+    const id = cardIncidentId(press.blockId, press.value);
+    return id ? host.incidentServices(id) : [];
+  }
+  async function alertServices(press: Press): Promise<readonly string[]> {
+    const alert = press.value ? await getAlert({ db: incidents().db }, press.value) : undefined;
+    return alert ? [alert.service] : [];
+  }
   const change = (press: Press, person: Person, input: ChangeInput) => {
     const id = cardIncidentId(press.blockId, press.value);
     if (!id) throw new AppError('Invalid', 'this button does not name an incident');
@@ -214,60 +234,75 @@ export function registerCardActions(bolt: BoltApp, host: CardActionHost): void {
     fingerprint ? await getAlert({ db: incidents().db }, fingerprint) : undefined;
   for (const verdict of ['actionable', 'noise'] as const)
     listen(ALERT_ACTIONS[verdict], (client, press) =>
-      asEditor(client, press, async (person, language) => {
-        const alert = await alertOf(press.value);
-        if (!alert) return TEXT[language].noAlert;
-        if (alert.lastFiredAtMs === null) throw new AppError('Conflict', 'this alert has never fired');
-        await judgeFiring(
-          { db: incidents().db },
-          alert,
-          { verdict, note: '', by: holder(person) },
-          incidents().clock.now(),
-          host.actor(person).audit,
-        );
-        return TEXT[language].feedback(verdict);
-      }),
+      asEditor(
+        client,
+        press,
+        async (person, language) => {
+          const alert = await alertOf(press.value);
+          if (!alert) return TEXT[language].noAlert;
+          if (alert.lastFiredAtMs === null) throw new AppError('Conflict', 'this alert has never fired');
+          await judgeFiring(
+            { db: incidents().db },
+            alert,
+            { verdict, note: '', by: holder(person) },
+            incidents().clock.now(),
+            host.actor(person).audit,
+          );
+          return TEXT[language].feedback(verdict);
+        },
+        alertServices,
+      ),
     );
   listen(ALERT_ACTIONS.silence, (client, press) =>
-    asEditor(client, press, async (person, language) => {
-      const alert = await alertOf(press.value);
-      if (!alert) return TEXT[language].noAlert;
-      const matchers = Object.entries(alert.labels)
-        .slice(0, 20)
-        .map(([label, value]) => ({ label, value }));
-      if (!matchers.length) return TEXT[language].noLabels;
-      const nowMs = incidents().clock.now();
-      const silence = await addSilence(
-        { db: incidents().db },
-        {
-          matchers,
-          startsAtMs: nowMs,
-          endsAtMs: nowMs + SILENCE_MS,
-          comment: `silenced for 1 h from Slack (${alert.sloId})`,
-          createdBy: holder(person),
-        },
-        nowMs,
-        host.actor(person).audit,
-      );
-      return TEXT[language].silenced(new Date(silence.endsAtMs).toISOString());
-    }),
+    asEditor(
+      client,
+      press,
+      async (person, language) => {
+        const alert = await alertOf(press.value);
+        if (!alert) return TEXT[language].noAlert;
+        const matchers = Object.entries(alert.labels)
+          .slice(0, 20)
+          .map(([label, value]) => ({ label, value }));
+        if (!matchers.length) return TEXT[language].noLabels;
+        const nowMs = incidents().clock.now();
+        const silence = await addSilence(
+          { db: incidents().db },
+          {
+            matchers,
+            startsAtMs: nowMs,
+            endsAtMs: nowMs + SILENCE_MS,
+            comment: `silenced for 1 h from Slack (${alert.sloId})`,
+            createdBy: holder(person),
+          },
+          nowMs,
+          host.actor(person).audit,
+        );
+        return TEXT[language].silenced(new Date(silence.endsAtMs).toISOString());
+      },
+      alertServices,
+    ),
   );
   listen(ALERT_ACTIONS.declare, (client, press) =>
-    asEditor(client, press, async (person, language) => {
-      const alert = await alertOf(press.value);
-      if (!alert) return TEXT[language].noAlert;
-      const scale = incidents().severities;
-      const severity = alert.tier === 'page' ? scale?.page : scale?.ticket;
-      await host.openDeclareModal(
-        client,
-        press.triggerId,
-        person,
-        `${alert.sloId} (${alert.service}) is burning its error budget`,
-        press.channelId ?? '',
-        language,
-        { severity, services: [alert.service], slos: [alert.sloId], alertId: alert.fingerprint },
-      );
-      return undefined;
-    }),
+    asEditor(
+      client,
+      press,
+      async (person, language) => {
+        const alert = await alertOf(press.value);
+        if (!alert) return TEXT[language].noAlert;
+        const scale = incidents().severities;
+        const severity = alert.tier === 'page' ? scale?.page : scale?.ticket;
+        await host.openDeclareModal(
+          client,
+          press.triggerId,
+          person,
+          `${alert.sloId} (${alert.service}) is burning its error budget`,
+          press.channelId ?? '',
+          language,
+          { severity, services: [alert.service], slos: [alert.sloId], alertId: alert.fingerprint },
+        );
+        return undefined;
+      },
+      alertServices,
+    ),
   );
 }

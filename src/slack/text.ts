@@ -17,6 +17,8 @@ export interface SlackText {
   unknown(sub: string): string;
   unmapped: string;
   forbidden(role: string, needed: string): string;
+  /** A team-scoped editor acting on another team's service (docs/slack.md#teams). */
+  teamForbidden(owners: string, service: string, teams: string): string;
   notIncidentChannel: string;
   declared(reference: string, title: string): string;
   commanderChanged(reference: string, mention: string): string;
@@ -92,6 +94,8 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     unmapped:
       'You have no Shinrai role: ask a Shinrai admin to add your Slack user ID or e-mail to slack.users.',
     forbidden: (role, needed) => `This needs the ${needed} role in Shinrai; you are ${role}.`,
+    teamForbidden: (owners, service, teams) =>
+      `This needs editor rights on team ${owners} (service ${service}); your teams: ${teams}.`,
     notIncidentChannel: 'This channel belongs to no incident: run it in an incident channel.',
     declared: (reference, title) => `${reference} declared: ${title}`,
     commanderChanged: (reference, mention) => `${reference}: ${mention} is now the incident commander.`,
@@ -140,6 +144,8 @@ export const SLACK_TEXT: Record<SlackLanguage, SlackText> = {
     unmapped:
       'Shinrai のロールがありません。Shinrai の管理者に Slack ユーザー ID かメールアドレスを slack.users に追加してもらってください。',
     forbidden: (role, needed) => `この操作には Shinrai の ${needed} ロールが必要です(あなたは ${role})。`,
+    teamForbidden: (owners, service, teams) =>
+      `この操作にはチーム ${owners} の編集権限が必要です(サービス ${service})。あなたのチーム: ${teams}`,
     notIncidentChannel:
       'このチャンネルはインシデントのチャンネルではありません。インシデントのチャンネルで実行してください。',
     declared: (reference, title) => `${reference} を宣言しました: ${title}`,

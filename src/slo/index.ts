@@ -85,6 +85,7 @@ export {
 } from './read-cache.js';
 export { historyPlans, readSpanMs, SloRetention, sliMinutesKeepMs } from './retention.js';
 export { sloRoutes } from './routes.js';
+export { servicesBySli } from './sli-routing.js';
 export {
   checkPulledSlis,
   planPulls,

@@ -51,3 +51,28 @@ export function routeSli(catalog: Catalog, name: string): SliRoute | undefined {
 export function allStorageKeys(catalog: Catalog): string[] {
   return [...new Set(evaluationTargets(catalog).flatMap((t) => t.parts.map((p) => p.storageKey)))];
 }
+
+const servicesCache = new WeakMap<Catalog, ReadonlyMap<string, readonly string[]>>();
+
+/**
+ * The services whose SLOs each ingestion name feeds (an SLI name, or an SLO id, which wins as in
+ * routeSli): what a push to it touches, for team-scoped writes. Built once per catalog object (a
+ * reload makes a new one), so the ingestion hot path only looks a name up.
+ */
+export function servicesBySli(catalog: Catalog): ReadonlyMap<string, readonly string[]> {
+  let byName = servicesCache.get(catalog);
+  if (byName) return byName;
+  const sets = new Map<string, Set<string>>();
+  const add = (name: string, service: string) => sets.set(name, (sets.get(name) ?? new Set()).add(service));
+  for (const slo of catalog.slos)
+    for (const objective of slo.objectives) {
+      const indicator = objective.indicator ?? slo.indicator;
+      if (indicator) add(indicator.name, slo.service);
+    }
+  for (const slo of catalog.slos)
+    if (!slo.composite && slo.objectives.some((o) => o.indicator ?? slo.indicator))
+      sets.set(slo.id, new Set([slo.service]));
+  byName = new Map([...sets].map(([name, services]) => [name, [...services].sort()]));
+  servicesCache.set(catalog, byName);
+  return byName;
+}

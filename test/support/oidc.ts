@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CryptoKey, exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
 export interface TestPerson {
@@ -17,8 +18,12 @@ export interface TestProvider {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** The provider's signing key (in its JWKS as `kid` SIGNING_KID), for tests that forge logout tokens. */
+  readonly signingKey: CryptoKey;
   close(): Promise<void>;
 }
+
+export const SIGNING_KID = 'test-signing-key';
 
 export const CLIENT_ID = 'shinrai';
 export const CLIENT_SECRET = 'test-client-secret-that-is-long-enough';
@@ -35,7 +40,14 @@ export async function startTestProvider(options: {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
+  // A key the test knows, so it can sign logout tokens the way the provider does (or tamper with them).
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingJwk = { ...(await exportJWK(privateKey)), kid: SIGNING_KID, alg: 'RS256', use: 'sig' };
   const provider = new Provider(issuer, {
+    jwks: { keys: [signingJwk as never] },
+    // The provider's own fetch refuses loopback addresses (SSRF guard); Shinrai is on one here.
+    fetch: (url: string, { dispatcher: _guard, ...options }: RequestInit & { dispatcher?: unknown }) =>
+      fetch(url, options),
     clients: [
       {
         client_id: CLIENT_ID,
@@ -43,6 +55,9 @@ export async function startTestProvider(options: {
         // Shinrai's port is known only once it listens: the client is read per request.
         redirect_uris: [`${issuer}/placeholder`],
         post_logout_redirect_uris: [`${issuer}/placeholder`],
+        // Back-channel logout: the provider POSTs a logout token naming the session (sid).
+        backchannel_logout_uri: `${issuer}/placeholder`,
+        backchannel_logout_session_required: true,
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_post',
@@ -50,7 +65,11 @@ export async function startTestProvider(options: {
     ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'profile', 'email', 'groups'],
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
+    },
     pkce: { required: () => true },
     async findAccount(_ctx, id) {
       const person = options.people[id];
@@ -82,18 +101,30 @@ export async function startTestProvider(options: {
   // The registered URIs follow Shinrai's address, which exists only after the provider started.
   const client = await provider.Client.find(CLIENT_ID);
   if (!client) throw new Error('the test client is missing');
+  // A logout token the provider failed to deliver would only show as a session left open.
+  (provider as unknown as { on(event: string, listener: (...args: never[]) => void): void }).on(
+    'backchannel.error',
+    (_ctx: unknown, error: Error) =>
+      console.error(`oidc-provider: back-channel logout failed: ${error.message}`),
+  );
   const callback = provider.callback();
   server.on('request', (request, response) => {
     const shinrai = options.shinraiUrl();
-    const metadata = client as unknown as { redirectUris: string[]; postLogoutRedirectUris: string[] };
+    const metadata = client as unknown as {
+      redirectUris: string[];
+      postLogoutRedirectUris: string[];
+      backchannelLogoutUri: string;
+    };
     metadata.redirectUris = [`${shinrai}/auth/callback`];
     metadata.postLogoutRedirectUris = [`${shinrai}/`];
+    metadata.backchannelLogoutUri = `${shinrai}/auth/backchannel-logout`;
     callback(request, response);
   });
   return {
     issuer,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
+    signingKey: privateKey,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

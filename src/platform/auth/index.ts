@@ -15,6 +15,7 @@ export {
   csrfMatches,
   csrfTokenFor,
   endSession,
+  endSessionsOf,
   LOGIN_TTL_MS,
   type OpenedSession,
   openSession,
@@ -24,6 +25,7 @@ export {
   saveLogin,
   sessionHandle,
   takeLogin,
+  takeLogoutToken,
   verifySession,
 } from './sessions.js';
 export {

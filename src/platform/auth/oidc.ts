@@ -4,9 +4,11 @@
  * signature, nonce, state, PKCE and the `iss` response parameter) and RP-initiated logout. Every
  * call to the provider goes through the egress-checked dispatcher (egress.allow). docs/sso.md.
  */
+import { createRemoteJWKSet, type JWTVerifyGetKey, customFetch as joseFetch } from 'jose';
 import * as client from 'openid-client';
 import { type Agent, fetch as undiciFetch } from 'undici';
 import { describeTransportError } from '../remote-error.js';
+import { type LogoutTokenCheck, verifyLogoutToken } from './logout-token.js';
 
 /** The part of `auth.oidc` the client needs. */
 export interface OidcSettings {
@@ -45,6 +47,8 @@ const TIMEOUT_SECONDS = 10;
 
 export class OidcClient {
   private discovered: Promise<client.Configuration> | undefined;
+  /** The provider's signing keys (its discovered jwks_uri), fetched through egress and cached by jose. */
+  private keys: { readonly uri: string; readonly get: JWTVerifyGetKey } | undefined;
 
   constructor(
     private readonly settings: OidcSettings,
@@ -65,8 +69,7 @@ export class OidcClient {
 
   private async discover(): Promise<client.Configuration> {
     const { issuer, clientId, clientSecret } = this.settings;
-    const customFetch: client.CustomFetch = (url, options) =>
-      undiciFetch(url, { ...options, dispatcher: this.dispatcher } as never) as unknown as Promise<Response>;
+    const customFetch: client.CustomFetch = (url, options) => this.fetch(url, options);
     try {
       const config = await client.discovery(
         new URL(issuer),
@@ -84,6 +87,47 @@ export class OidcClient {
     } catch (error) {
       throw new OidcError(502, `the OpenID provider's discovery at ${issuer} failed: ${describe(error)}`);
     }
+  }
+
+  /** Every call to the provider: through the egress-checked dispatcher. */
+  private fetch(url: string, options: object): Promise<Response> {
+    return undiciFetch(url, {
+      ...options,
+      dispatcher: this.dispatcher,
+    } as never) as unknown as Promise<Response>;
+  }
+
+  /**
+   * Checks a back-channel logout token (logout-token.ts) against the provider's discovered issuer
+   * and JWKS; a provider that publishes no jwks_uri cannot send one.
+   */
+  async checkLogoutToken(logoutToken: string, nowMs: number): Promise<LogoutTokenCheck> {
+    let metadata: client.ServerMetadata;
+    try {
+      metadata = (await this.configuration()).serverMetadata();
+    } catch (error) {
+      return { ok: false, status: 503, error: (error as Error).message };
+    }
+    if (!metadata.jwks_uri)
+      return {
+        ok: false,
+        status: 400,
+        error: 'the provider publishes no jwks_uri to verify a logout token with',
+      };
+    if (this.keys?.uri !== metadata.jwks_uri)
+      this.keys = {
+        uri: metadata.jwks_uri,
+        get: createRemoteJWKSet(new URL(metadata.jwks_uri), {
+          timeoutDuration: TIMEOUT_SECONDS * 1000,
+          [joseFetch]: (url, options) => this.fetch(url, options),
+        }),
+      };
+    return verifyLogoutToken(logoutToken, {
+      issuer: metadata.issuer,
+      clientId: this.settings.clientId,
+      keys: this.keys.get,
+      nowMs,
+    });
   }
 
   /** Starts a sign-in: the provider URL to send the browser to, and the values the callback is checked against. */

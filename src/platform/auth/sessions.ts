@@ -123,7 +123,12 @@ export interface OpenedSession {
 export async function openSession(
   deps: SessionDeps,
   person: SignedInPerson,
-  options: { readonly idToken?: string | undefined; readonly replacing?: string | undefined },
+  options: {
+    readonly idToken?: string | undefined;
+    /** The provider's session id (the ID token's `sid`), for back-channel logout. */
+    readonly sid?: string | undefined;
+    readonly replacing?: string | undefined;
+  },
 ): Promise<OpenedSession> {
   const { db, clock, sessions } = deps;
   const now = clock.now();
@@ -141,6 +146,7 @@ export async function openSession(
       role: person.role,
       teams: JSON.stringify(person.teams),
       id_token: options.idToken ?? null,
+      sid: options.sid ?? null,
       created_at: now,
       last_seen_at: now,
       expires_at: expiresAt,
@@ -219,6 +225,40 @@ export async function endSession(
     .returning(['id_token'])
     .executeTakeFirst();
   return { ended: row !== undefined, idToken: row?.id_token ?? undefined };
+}
+
+/**
+ * Records a back-channel logout token as taken; false when it was taken before (a replay, on this
+ * replica or another). Kept until `expiresAt`, past which the token is refused as too old anyway.
+ */
+export async function takeLogoutToken(
+  { db, clock }: AuthDeps,
+  token: { readonly issuer: string; readonly jti: string; readonly expiresAt: number },
+): Promise<boolean> {
+  await db.kysely.deleteFrom('auth_logout_tokens').where('expires_at', '<', clock.now()).execute();
+  const inserted = await db.kysely
+    .insertInto('auth_logout_tokens')
+    .values({ jti_hash: sha256(`${token.issuer}\0${token.jti}`), expires_at: token.expiresAt })
+    .onConflict((c) => c.column('jti_hash').doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/**
+ * Ends the sessions a back-channel logout token names: those of the provider's session `sid`
+ * (and of `sub`, when both are given), or every session of `sub` when only it is given.
+ * Answers how many ended.
+ */
+export async function endSessionsOf(
+  { db }: AuthDeps,
+  logout: { readonly sid?: string | undefined; readonly sub?: string | undefined },
+): Promise<number> {
+  let query = db.kysely.deleteFrom('auth_sessions');
+  if (logout.sid !== undefined) query = query.where('sid', '=', logout.sid);
+  if (logout.sub !== undefined) query = query.where('subject', '=', logout.sub);
+  if (logout.sid === undefined && logout.sub === undefined) return 0;
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 function parseTeams(text: string): readonly string[] {

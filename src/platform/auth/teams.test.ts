@@ -59,6 +59,7 @@ describe('canWrite', () => {
     expect(canWrite({ role: 'editor', teams: ['search'] }, ['search', 'checkout'], owners)).toEqual({
       ok: false,
       error: 'this needs editor rights on team payments (service checkout); your teams: search',
+      team: { service: 'checkout', owners: ['payments'], teams: ['search'] },
     });
   });
 

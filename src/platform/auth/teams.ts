@@ -52,7 +52,18 @@ export function teamsOwning(services: readonly string[], owners: Owners): string
   return [...new Set(services.flatMap((service) => owners.get(service) ?? []))].sort();
 }
 
-export type WriteDecision = { readonly ok: true } | { readonly ok: false; readonly error: string };
+export type WriteDecision =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      /** For a refusal by team: the first service refused, its owners and the caller's teams (for messages in other languages). */
+      readonly team?: {
+        readonly service: string;
+        readonly owners: readonly string[];
+        readonly teams: readonly string[];
+      };
+    };
 
 /**
  * May `principal` change a resource touching `services`? Admin: always. Viewer: never. An editor
@@ -76,6 +87,7 @@ export function canWrite(
       return {
         ok: false,
         error: `this needs editor rights on team ${owning.join(' or ')} (service ${service}); your teams: ${teams.join(', ')}`,
+        team: { service, owners: owning, teams },
       };
   }
   return { ok: true };

@@ -990,6 +990,40 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('audit_events').dropColumn('teams').execute();
     },
   },
+  '0030_session_sid': {
+    async up(db: Kysely<unknown>) {
+      // OIDC back-channel logout (docs/sso.md#back-channel-logout): the provider's session id
+      // (`sid` of the ID token) names the sessions a logout token ends; NULL for older sessions
+      // and providers that send none (they are found by subject).
+      await addColumnIfMissing(db, 'auth_sessions', 'sid', 'text');
+      await db.schema
+        .createIndex('auth_sessions_sid')
+        .ifNotExists()
+        .on('auth_sessions')
+        .column('sid')
+        .execute();
+      await db.schema
+        .createIndex('auth_sessions_subject')
+        .ifNotExists()
+        .on('auth_sessions')
+        .column('subject')
+        .execute();
+      // Logout tokens taken, by the SHA-256 of issuer and `jti`, until they are too old to be
+      // accepted anyway: the same token sent again is refused, on every replica.
+      await db.schema
+        .createTable('auth_logout_tokens')
+        .ifNotExists()
+        .addColumn('jti_hash', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('auth_logout_tokens').ifExists().execute();
+      await db.schema.dropIndex('auth_sessions_subject').ifExists().execute();
+      await db.schema.dropIndex('auth_sessions_sid').ifExists().execute();
+      await db.schema.alterTable('auth_sessions').dropColumn('sid').execute();
+    },
+  },
 };
 
 /** Weeks given a partition of their own by the migration, newest first; older rows go to the default partition. */

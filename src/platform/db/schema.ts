@@ -87,9 +87,18 @@ export interface AuthSessionTable {
   teams: string;
   /** The ID token, sent back only as the provider's logout hint. */
   id_token: string | null;
+  /** The provider's session id (the ID token's `sid`), which a back-channel logout names (0029). */
+  sid: string | null;
   created_at: number;
   last_seen_at: number;
   /** Absolute expiry (epoch ms); idle expiry is last_seen_at + auth.sessions.idleMinutes. */
+  expires_at: number;
+}
+
+/** A back-channel logout token taken (migration 0029), kept until it would be refused as too old. */
+export interface AuthLogoutTokenTable {
+  /** SHA-256 of the issuer and the token's `jti`. */
+  jti_hash: string;
   expires_at: number;
 }
 
@@ -275,6 +284,7 @@ export interface Database {
   auth_sessions: AuthSessionTable;
   auth_logins: AuthLoginTable;
   auth_people: AuthPersonTable;
+  auth_logout_tokens: AuthLogoutTokenTable;
   spec_files: SpecFileTable;
   source_cursors: SourceCursorTable;
   alerts: AlertTable;

@@ -1,6 +1,7 @@
 /**
  * Single sign-on routes (thin adapter over platform/auth): GET /auth/config, GET /auth/login →
- * the provider, GET /auth/callback → a new session cookie, POST /auth/logout. A refused sign-in
+ * the provider, GET /auth/callback → a new session cookie, POST /auth/logout, and POST
+ * /auth/backchannel-logout (the provider ending sessions: logout-token.ts). A refused sign-in
  * answers a short bilingual page to a browser and problem+json to anything else. docs/sso.md.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import {
   type ClaimMapping,
   csrfMatches,
   endSession,
+  endSessionsOf,
   identityOf,
   listPeople,
   mapClaims,
@@ -27,6 +29,7 @@ import {
   saveLogin,
   serializeCookie,
   takeLogin,
+  takeLogoutToken,
   unassignPerson,
   verifySession,
 } from '../auth/index.js';
@@ -151,8 +154,10 @@ export function authRoutes(deps: AuthRouteDeps) {
           const assigned = await assignmentFor(deps, identityOf(signedIn.claims));
           const mapped = mapClaims(signedIn.claims, mapping, assigned);
           if (!mapped.ok) throw new AppError('Forbidden', mapped.error);
+          const sid = signedIn.claims.sid;
           const session = await openSession(deps, mapped.person, {
             idToken: signedIn.idToken,
+            sid: typeof sid === 'string' ? sid : undefined,
             replacing: cookies.get(deps.cookie.name),
           });
           return reply
@@ -200,8 +205,52 @@ export function authRoutes(deps: AuthRouteDeps) {
         return { endSessionUrl: (await deps.oidc.endSessionUrl(ended.idToken, postLogoutUrl)) ?? null };
       },
     );
+
+    // OpenID Connect Back-Channel Logout 1.0: the provider POSTs a signed logout token (form
+    // body) when a person signs out there; the sessions it names end here, on every replica.
+    app.register(async (scope) => {
+      scope.addContentTypeParser(
+        LOGOUT_FORM,
+        { parseAs: 'string', bodyLimit: LOGOUT_BODY_LIMIT_BYTES },
+        (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+      );
+      scope.withTypeProvider<ZodTypeProvider>().post(
+        '/auth/backchannel-logout',
+        {
+          config: { minRole: 'public' },
+          schema: {
+            tags: ['auth'],
+            summary:
+              "OpenID Connect back-channel logout: the provider's signed logout_token ends the sessions it names",
+            // The provider's call, not the bearer API: docs/sso.md#back-channel-logout describes it.
+            hide: true,
+            body: z.object({ logout_token: z.string().min(1).max(16_384) }).loose(),
+          },
+        },
+        async (request, reply) => {
+          reply.header('cache-control', 'no-store');
+          const { oidc } = requireSso();
+          if ((request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() !== LOGOUT_FORM)
+            throw new AppError('UnsupportedMediaType', `send the logout_token as ${LOGOUT_FORM}`);
+          const check = await oidc.checkLogoutToken(request.body.logout_token, deps.clock.now());
+          if (!check.ok) throw new AppError(check.status === 400 ? 'Invalid' : 'Unavailable', check.error);
+          const { token } = check;
+          if (!(await takeLogoutToken(deps, { ...token, expiresAt: token.acceptedUntil })))
+            throw new AppError('Invalid', 'this logout token was already used (its jti was seen)');
+          const ended = await endSessionsOf(deps, { sid: token.sid, sub: token.sub });
+          request.log.info(
+            { sessions: ended, sid: token.sid !== undefined, sub: token.sub !== undefined },
+            'back-channel logout: the OpenID provider ended sessions',
+          );
+          return reply.code(200).send();
+        },
+      );
+    });
   };
 }
+
+const LOGOUT_FORM = 'application/x-www-form-urlencoded';
+const LOGOUT_BODY_LIMIT_BYTES = 32_768;
 
 /**
  * Roles an admin assigns to people in Shinrai, over the provider's groups (docs/sso.md#roles-and-teams).

@@ -77,6 +77,12 @@ declare module 'fastify' {
     auditTeams?: readonly string[];
     /** The CSRF token of the session the request came with (whoami hands it to the page). */
     csrfToken?: string;
+    /**
+     * For a team-scoped editor: throws 403 unless it may change these services (docs/api.md#teams).
+     * For a route that learns what it touches only from its body's content (OTLP); undefined when
+     * the caller may change everything.
+     */
+    assertMayWrite?: (services: readonly string[]) => void;
   }
 }
 
@@ -218,14 +224,19 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
   if (teamWrites)
     app.addHook('preHandler', async (request) => {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      const principal = request.principal;
+      const scoped = principal?.teams?.length && principal.role === 'editor' ? principal : undefined;
+      const assertMayWrite = (services: readonly string[]) => {
+        if (!scoped) return;
+        const decision = canWrite(scoped, services, teamWrites.owners());
+        if (!decision.ok) throw new AppError('Forbidden', decision.error);
+      };
+      // Routes that learn what they touch only from the body's content (OTLP) ask for themselves.
+      if (scoped) request.assertMayWrite = assertMayWrite;
       const services = await teamWrites.touched(request);
       if (services === undefined) return;
-      const owners = teamWrites.owners();
-      request.auditTeams = teamsOwning(services, owners);
-      const principal = request.principal;
-      if (!principal?.teams?.length || principal.role !== 'editor') return;
-      const decision = canWrite(principal, services, owners);
-      if (!decision.ok) throw new AppError('Forbidden', decision.error);
+      request.auditTeams = teamsOwning(services, teamWrites.owners());
+      assertMayWrite(services);
     });
 
   // auth.teamScopedReads: a principal with teams reads its teams' records and what nobody owns.

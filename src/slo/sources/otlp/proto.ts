@@ -367,7 +367,13 @@ export function responseJson(partial: PartialSuccess | undefined): Record<string
 }
 
 /** gRPC status codes used in OTLP/HTTP error bodies. */
-export const RPC_CODE = { INVALID_ARGUMENT: 3, UNAUTHENTICATED: 16, UNAVAILABLE: 14, INTERNAL: 13 } as const;
+export const RPC_CODE = {
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  UNAUTHENTICATED: 16,
+  UNAVAILABLE: 14,
+  INTERNAL: 13,
+} as const;
 
 /** A google.rpc.Status as protobuf bytes: the error body of a protobuf request. */
 export function encodeStatus(code: number, message: string): Uint8Array {

@@ -52,13 +52,15 @@ export function otlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): void {
       if (status >= 500 && !(error instanceof AppError)) throw error;
       if (encodingOf(request.headers['content-type']) !== 'protobuf') throw error;
       const code =
-        status === 401 || status === 403
+        status === 401
           ? RPC_CODE.UNAUTHENTICATED
-          : status === 503 || status === 429
-            ? RPC_CODE.UNAVAILABLE
-            : status >= 500
-              ? RPC_CODE.INTERNAL
-              : RPC_CODE.INVALID_ARGUMENT;
+          : status === 403
+            ? RPC_CODE.PERMISSION_DENIED
+            : status === 503 || status === 429
+              ? RPC_CODE.UNAVAILABLE
+              : status >= 500
+                ? RPC_CODE.INTERNAL
+                : RPC_CODE.INVALID_ARGUMENT;
       return reply
         .status(status)
         .type('application/x-protobuf')
@@ -88,7 +90,12 @@ export function otlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): void {
           throw new AppError('UnsupportedMediaType', 'send application/x-protobuf or application/json');
         const result = await receiveMetrics({
           ctx: deps,
-          input: { body: request.body, encoding, contentEncoding: request.headers['content-encoding'] },
+          input: {
+            body: request.body,
+            encoding,
+            contentEncoding: request.headers['content-encoding'],
+            assertMayWrite: request.assertMayWrite,
+          },
         });
         if (encoding === 'protobuf')
           return reply

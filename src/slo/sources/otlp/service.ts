@@ -14,6 +14,7 @@ import type { ShinraiMetrics } from '../../../platform/metrics.js';
 import type { MinuteBucket } from '../../ingest/aggregate.js';
 import { minuteStamp, upsertBuckets } from '../../ingest/service.js';
 import type { Catalog } from '../../model.js';
+import { servicesBySli } from '../../sli-routing.js';
 import {
   type MapResult,
   type MinuteIncrement,
@@ -48,6 +49,8 @@ export interface OtlpInput {
   readonly encoding: OtlpEncoding;
   /** The Content-Encoding header. */
   readonly contentEncoding: string | undefined;
+  /** Throws unless the sender may change these services (a team-scoped token: docs/api.md#teams). */
+  readonly assertMayWrite?: ((services: readonly string[]) => void) | undefined;
 }
 
 export interface OtlpResult {
@@ -82,6 +85,8 @@ export async function receiveMetrics({
   const plan = otlpPlan(ctx.catalog());
   const nowMs = ctx.clock.now();
   const prepared = prepare(body, input.encoding, plan);
+  // A team-scoped token's export is refused whole if any point feeds another team's SLI.
+  if (input.assertMayWrite) input.assertMayWrite(servicesFed(prepared, ctx.catalog()));
   const mapped = await retryTransient(() =>
     ctx.db.kysely.transaction().execute(async (trx) => {
       if (ctx.db.dialect === 'postgres') {
@@ -109,6 +114,15 @@ export async function receiveMetrics({
     : undefined;
   ctx.metrics.otlpExports.inc({ outcome: partial ? 'partial' : 'ok' });
   return { partial, accepted: mapped.accepted, duplicates: mapped.duplicates, rejected: mapped.rejected };
+}
+
+/** The services whose SLOs the export's points feed. */
+function servicesFed(prepared: PreparedExport, catalog: Catalog): string[] {
+  const slis = new Set<string>();
+  for (const item of prepared.items)
+    if ('series' in item) for (const selection of item.series.selections) slis.add(selection.sli);
+  const bySli = servicesBySli(catalog);
+  return [...slis].flatMap((sli) => bySli.get(sli) ?? []);
 }
 
 function count(metrics: ShinraiMetrics, result: MapResult): void {

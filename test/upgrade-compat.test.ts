@@ -30,13 +30,17 @@ function git(...args: string[]): string {
 }
 
 /**
- * The previous version's commit: the parent of the commit that added the newest migration. A
+ * The previous version's commit: the (first) parent of the commit that added the newest migration. A
  * newest migration not committed yet (work in progress) makes HEAD the previous version.
  */
 function previousVersion(): string {
   const added = git(
     'log',
     '-1',
+    // Along main, merges included (-m): a migration renumbered while merging a branch is added by
+    // the merge commit, and its first parent is the version that ran before it.
+    '--first-parent',
+    '-m',
     '--format=%H',
     `-S'${NEWEST.slice(0, 5)}`,
     '--',

@@ -2,12 +2,16 @@
  * The pullers' bulk way into `sli_minutes` (`replaceBuckets`: reused prepared statements on
  * SQLite) stores exactly what `upsertBuckets(…, 'replace')` stores: the same counts, the same
  * `updated_at` (rows whose counts did not change keep theirs, so the change feed does not see them
- * again), the same hour sums, and nothing at all when one bucket is out of range. Both databases.
+ * again), the same hour sums, and nothing at all when one bucket is out of range. Migration 0029
+ * (SQLite's `sli_minutes` as a WITHOUT ROWID table) keeps every row, hour sum and trigger, and
+ * its `down` puts the rowid table back. Both databases.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, migrateToLatest, openDatabase } from '../src/platform/db/index.js';
+import { MIGRATION_NAMES } from '../src/platform/db/migrations.js';
 import { AppError } from '../src/platform/errors.js';
-import { sumMinutes } from '../src/slo/hour-sums.js';
+import { refreshHourSums, sumMinutes } from '../src/slo/hour-sums.js';
 import type { MinuteBucket } from '../src/slo/ingest/aggregate.js';
 import { replaceBuckets, upsertBuckets } from '../src/slo/ingest/service.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
@@ -109,3 +113,101 @@ describe.each(DIALECTS)('bulk minute writes on %s', (dialect) => {
     expect(await stored(bulk.db)).toEqual(before);
   });
 });
+
+const WITHOUT_ROWID = '0029_sli_minutes_without_rowid';
+const BEFORE_WITHOUT_ROWID = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(WITHOUT_ROWID) - 1]!;
+
+/** SQLite: the table's shape; PostgreSQL: whether it is partitioned. */
+async function shape(db: Db): Promise<unknown> {
+  if (db.dialect === 'postgres')
+    return (
+      await sql<{ k: string }>`SELECT relkind AS k FROM pg_class WHERE oid = 'sli_minutes'::regclass`.execute(
+        db.kysely,
+      )
+    ).rows[0]?.k;
+  const rows = await sql<{
+    type: string;
+    name: string;
+    sql: string | null;
+  }>`SELECT type, name, sql FROM sqlite_master
+    WHERE tbl_name = 'sli_minutes' ORDER BY type, name`.execute(db.kysely);
+  return rows.rows.map((r) =>
+    r.type === 'table'
+      ? `table ${/WITHOUT ROWID/i.test(r.sql ?? '') ? 'without rowid' : 'rowid'}`
+      : `${r.type} ${r.name}`,
+  );
+}
+
+describe.each(DIALECTS)('migration 0029 on %s', (dialect) => {
+  let test: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(dialect);
+    db = openDatabase(test.url);
+    await migrateToLatest(db.kysely, { upTo: BEFORE_WITHOUT_ROWID });
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await test?.drop();
+  });
+
+  it('keeps every row, hour sum and trigger; down puts the rowid table and its covering index back', async () => {
+    await db.kysely.transaction().execute((trx) => upsertBuckets(trx, buckets(500, 3), 1, 'add'));
+    await refreshHourSums(db);
+    await db.kysely.transaction().execute((trx) => upsertBuckets(trx, buckets(30, 4), 2, 'replace'));
+    const before = { rows: await stored(db), marks: await marks(db), shape: await shape(db) };
+
+    expect((await migrateToLatest(db.kysely)).applied).toEqual([WITHOUT_ROWID]);
+    expect(await stored(db)).toEqual(before.rows);
+    // Copying the rows marked no hour stale (their sums did not change).
+    expect(await marks(db)).toBe(before.marks);
+    if (dialect === 'sqlite') {
+      expect(before.shape).toEqual([
+        'index sli_minutes_counts',
+        'index sli_minutes_feed',
+        'index sqlite_autoindex_sli_minutes_1',
+        'table rowid',
+        'trigger sli_minutes_hours_delete',
+        'trigger sli_minutes_hours_insert',
+        'trigger sli_minutes_hours_update',
+      ]);
+      expect(await shape(db)).toEqual([
+        'index sli_minutes_feed',
+        'table without rowid',
+        'trigger sli_minutes_hours_delete',
+        'trigger sli_minutes_hours_insert',
+        'trigger sli_minutes_hours_update',
+      ]);
+    } else expect(await shape(db)).toBe('p');
+
+    // Writes work as before: the key refuses a duplicate, the triggers mark the hours they touch.
+    await expect(
+      sql`INSERT INTO sli_minutes VALUES ('api', ${START}, 1, 1, 1)`.execute(db.kysely),
+    ).rejects.toThrow();
+    await db.kysely.transaction().execute((trx) => upsertBuckets(trx, buckets(600, 5), 3, 'replace'));
+    expect(await marks(db)).toBeGreaterThan(before.marks);
+    const end = START + 600 * MIN;
+    const sums = await sumMinutes(db, KEYS, START, end);
+    const written = await stored(db);
+
+    // Run again (a crash after the rebuild, before Kysely recorded it): nothing changes.
+    await sql`DELETE FROM kysely_migration WHERE name = ${WITHOUT_ROWID}`.execute(db.kysely);
+    expect((await migrateToLatest(db.kysely)).applied).toEqual([WITHOUT_ROWID]);
+    expect(await stored(db)).toEqual(written);
+
+    await migrateToLatest(db.kysely, { upTo: BEFORE_WITHOUT_ROWID });
+    expect(await shape(db)).toEqual(before.shape);
+    expect(await stored(db)).toEqual(written);
+    expect(await sumMinutes(db, KEYS, START, end)).toEqual(sums);
+  });
+});
+
+async function marks(db: Db): Promise<number> {
+  const row = await db.kysely
+    .selectFrom('sli_dirty_hours')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

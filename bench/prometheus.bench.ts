@@ -506,7 +506,9 @@ export async function run(flags: BenchFlags): Promise<void> {
     console.log('| | (a) Prometheus + Sloth rules | (b) Shinrai pulling | a / b |');
     console.log('|---|---|---|---|');
     console.log(
-      `| CPU s per cycle | ${secs(aPerCycle)} (${secs(aNetPerCycle)} above idle) | ${secs(bTotal)} (Shinrai ${secs(bShinrai)} + Prometheus ${secs(bProm)}) | ${(aPerCycle / bTotal).toFixed(1)}× (${(aNetPerCycle / bTotal).toFixed(1)}× above idle) |`,
+      a
+        ? `| CPU s per cycle | ${secs(aPerCycle)} (${secs(aNetPerCycle)} above idle) | ${secs(bTotal)} (Shinrai ${secs(bShinrai)} + Prometheus ${secs(bProm)}) | ${(aPerCycle / bTotal).toFixed(1)}× (${(aNetPerCycle / bTotal).toFixed(1)}× above idle) |`
+        : `| CPU s per cycle | – | ${secs(bTotal)} (Shinrai ${secs(bShinrai)} + Prometheus ${secs(bProm)}) | – |`,
     );
     console.log(
       `| resident memory | ${a ? `Prometheus ${mib(a.aRss)}` : '–'} | Shinrai ${mib(bShinraiRss)} + Prometheus ${mib(bPromRss)} | |`,

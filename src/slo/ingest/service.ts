@@ -315,7 +315,7 @@ const bulkStatements = new WeakMap<NonNullable<Db['sqlite']>, { many: BulkStatem
  * bulk writers (the Prometheus puller's first load stores 43 M minutes for 1,000 SLOs × 30 days).
  * On SQLite it runs two prepared statements, reused, on the connection under `trx` (so inside its
  * transaction): Kysely building and preparing a 1,000-row statement per chunk cost ~35 % of each
- * row (bench/README.md, prometheus.bench.ts 2026-12-07). PostgreSQL takes `upsertBuckets`.
+ * row (bench/README.md, prometheus.bench.ts 2026-12-08). PostgreSQL takes `upsertBuckets`.
  */
 export async function replaceBuckets(
   db: Db,

@@ -16,6 +16,12 @@ export interface Db {
   readonly dialect: Dialect;
   /** The URL with any password hidden, for logs. */
   readonly displayUrl: string;
+  /**
+   * SQLite only: the connection Kysely runs on, for bulk writes through reused prepared statements
+   * (Kysely builds and prepares each statement anew). Inside a Kysely transaction on SQLite its
+   * statements are part of that transaction: it is the same, single connection.
+   */
+  readonly sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -67,7 +73,7 @@ export function openDatabase(url: string, options: { poolSize?: number; mustExis
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: 'sqlite', displayUrl: file, close: () => kysely.destroy() };
+  return { kysely, dialect: 'sqlite', displayUrl: file, sqlite, close: () => kysely.destroy() };
 }
 
 /** Round-trips the database (readiness checks); rejects when it is unreachable. */

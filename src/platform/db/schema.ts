@@ -87,7 +87,7 @@ export interface AuthSessionTable {
   teams: string;
   /** The ID token, sent back only as the provider's logout hint. */
   id_token: string | null;
-  /** The provider's session id (the ID token's `sid`), which a back-channel logout names (0029). */
+  /** The provider's session id (the ID token's `sid`), which a back-channel logout names (0030). */
   sid: string | null;
   created_at: number;
   last_seen_at: number;
@@ -95,7 +95,7 @@ export interface AuthSessionTable {
   expires_at: number;
 }
 
-/** A back-channel logout token taken (migration 0029), kept until it would be refused as too old. */
+/** A back-channel logout token taken (migration 0030), kept until it would be refused as too old. */
 export interface AuthLogoutTokenTable {
   /** SHA-256 of the issuer and the token's `jti`. */
   jti_hash: string;

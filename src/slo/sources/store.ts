@@ -7,7 +7,7 @@
  */
 import type { Db } from '../../platform/db/index.js';
 import type { MinuteBucket } from '../ingest/aggregate.js';
-import { minuteStamp, upsertBuckets } from '../ingest/service.js';
+import { replaceBuckets } from '../ingest/service.js';
 import { type Cursor, saveCursors } from './cursors.js';
 
 /** Minutes per transaction: about what one 10,000-minute chunk was; short enough not to hold others up. */
@@ -82,7 +82,7 @@ export class ChunkWriter<T extends StoredChunk> {
       a.storageKey < b.storageKey ? -1 : a.storageKey > b.storageKey ? 1 : a.minuteMs - b.minuteMs,
     );
     await this.db.kysely.transaction().execute(async (trx) => {
-      await upsertBuckets(trx, buckets, minuteStamp(this.db, this.nowMs), 'replace');
+      await replaceBuckets(this.db, trx, buckets, this.nowMs);
       await saveCursors(
         trx,
         batch.map((c) => c.cursor),

@@ -32,7 +32,8 @@ describe('the soak, short, on SQLite and PostgreSQL at once', () => {
           historyDays: 30,
           seedHours: 1,
           rssEveryMs: RSS_EVERY_MS,
-          readyTimeoutMs: 120_000,
+          // Start-up (statuses, then the 30-day history backfill) took over 2 minutes on a loaded box.
+          readyTimeoutMs: 240_000,
         }),
       ),
     );

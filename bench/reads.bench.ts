@@ -425,7 +425,7 @@ async function historyReads(
     `after its points changed the cached history is rebuilt, equal to the fresh one (${dialect})`,
   );
   // The range moving on one step (the SLO page's next 5 minutes, a tick having stored the point
-  // of the step): the cache builds the answer from the one before (points copied as bytes, the
+  // at its end): the cache builds the answer from the one before (points copied as bytes, the
   // last step's read), against a build from scratch of the same range (a point of it removed
   // first, so the copied points no longer match the stored ones). Read as JSON (identity): the
   // build alone, which runs on the event loop (a browser's br body is made after it, in libuv's
@@ -449,7 +449,7 @@ async function historyReads(
   for (let k = 1; k <= 6; k++) {
     await db.kysely
       .insertInto('slo_history')
-      .values({ ...newest, ts: newest.ts + k * HISTORY_STEP_MS })
+      .values({ ...newest, ts: toMs + k * HISTORY_STEP_MS })
       // The evaluator may have stored it already.
       .onConflict((oc) => oc.columns(['slo_id', 'ts']).doNothing())
       .execute();

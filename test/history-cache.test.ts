@@ -268,6 +268,15 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
         read: reads.at(-1),
       };
     };
+    /**
+     * The answer was built from the previous one, reading only `tail`, or (when a background write
+     * of the leader or the replica changed the copied rows meanwhile) from scratch.
+     */
+    let fromPrevious = 0;
+    const expectFrom = (answer: { read: [number, number] | undefined }, tail: [number, number]) => {
+      if (answer.read?.[0] === tail[0]) fromPrevious++;
+      expect(answer.read?.[1]).toBe(tail[1]);
+    };
     try {
       const STEP = 5 * MIN;
       // The SLO page's range ending on a step, and one ending a minute past it (another phase).
@@ -285,7 +294,7 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
             .where('slo_id', '=', 'api')
             .where('ts', '=', next)
             .execute();
-          expect((await served(next - 6 * HOUR, next)).read).toEqual([to, next]);
+          expectFrom(await served(next - 6 * HOUR, next), [to, next]);
           const last = await db.kysely
             .selectFrom('slo_history')
             .select(['sli', 'remaining', 'burn_rates'])
@@ -298,10 +307,12 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
             .values({ slo_id: 'api', ts: next, ...last })
             .execute();
           const after = await served(next - 6 * HOUR, next);
-          expect(after.read).toEqual([next, next]);
+          expectFrom(after, [next, next]);
           expect(after.points.at(-1)?.ts).toBe(new Date(next).toISOString());
           to = next;
         }
+        expect(fromPrevious, 'answers built from the previous one').toBeGreaterThan(0);
+        fromPrevious = 0;
         // A stored row of the range removed (retention thinning it): built from scratch.
         await db.kysely
           .deleteFrom('slo_history')

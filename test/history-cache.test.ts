@@ -18,6 +18,8 @@ import {
   AnswerCache,
   getStatus,
   history,
+  historyFingerprint,
+  historyRows,
   historyVersion,
   isStale,
   listStatuses,
@@ -79,6 +81,11 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
   /** Clean traffic up to the clock moved `ms` on, then two ticks (the second fills history). */
   async function advance(ms: number): Promise<void> {
     clock.advance(ms);
+    await seedAndTick();
+  }
+
+  /** Clean traffic up to the clock, then two ticks. */
+  async function seedAndTick(): Promise<void> {
     const { db } = server.shinrai.ctx;
     await seedRequests(db, {
       sli: 'api-requests',
@@ -93,7 +100,11 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
     await server.shinrai.evaluator.tick();
   }
 
-  const routes = (cache: boolean, historyCache?: AnswerCache) => {
+  const routes = (
+    cache: boolean,
+    historyCache?: AnswerCache,
+    onRows?: (range: { fromMs: number; toMs: number }) => void,
+  ) => {
     const { ctx } = server.shinrai;
     return sloRoutes({
       specs: ctx.specs,
@@ -103,6 +114,10 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
         listStatuses: () => listStatuses(ctx.db),
         getStatus: (id) => getStatus(ctx.db, id),
         history: (id, range) => history(ctx.db, id, range),
+        historyRows: (id, range) => {
+          onRows?.(range);
+          return historyRows(ctx.db, id, range.fromMs, range.toMs);
+        },
         version: () => statusesVersion(ctx.db),
         historyVersion: (id, range) => historyVersion(ctx.db, id, range.fromMs, range.toMs),
       },
@@ -226,6 +241,95 @@ describe.each(DIALECTS)('the history read cache on %s', (dialect) => {
       true,
     );
     expect(after.body.length).toBeLessThan(before.body.length);
+  });
+
+  it('builds the next range of a series from the answer before it, byte for byte a build from scratch', async () => {
+    const { db } = server.shinrai.ctx;
+    const reads: [number, number][] = [];
+    const app = await buildServer(server.shinrai.ctx, [
+      routes(true, new AnswerCache(), (range) => reads.push([range.fromMs, range.toMs])),
+    ]);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    /** The cached answer (identity and br) against the uncached route's; the rows it read. */
+    const served = async (fromMs: number, toMs: number) => {
+      const path = historyPath(fromMs, toMs);
+      const fresh = await get(path, { 'accept-encoding': 'identity' }, uncachedUrl);
+      const plain = await get(path, { 'accept-encoding': 'identity' }, url);
+      expect(plain.status).toBe(200);
+      expect(plain.body.equals(fresh.body)).toBe(true);
+      const br = await get(path, { 'accept-encoding': 'gzip, deflate, br' }, url);
+      expect(brotliDecompressSync(br.body).equals(fresh.body)).toBe(true);
+      // The fingerprint the answer was checked against is the stored rows' own.
+      const times = (await historyRows(db, 'api', fromMs, toMs)).map((r) => r.tsMs);
+      expect(historyFingerprint(times)).toBe(await historyVersion(db, 'api', fromMs, toMs));
+      return {
+        points: JSON.parse(plain.body.toString('utf8')).points as { ts: string }[],
+        read: reads.at(-1),
+      };
+    };
+    /**
+     * The answer was built from the previous one, reading only `tail`, or (when a background write
+     * of the leader or the replica changed the copied rows meanwhile) from scratch.
+     */
+    let fromPrevious = 0;
+    const expectFrom = (answer: { read: [number, number] | undefined }, tail: [number, number]) => {
+      if (answer.read?.[0] === tail[0]) fromPrevious++;
+      expect(answer.read?.[1]).toBe(tail[1]);
+    };
+    try {
+      const STEP = 5 * MIN;
+      // The SLO page's range ending on a step, and one ending a minute past it (another phase).
+      for (const offset of [0, MIN]) {
+        let to = Math.floor(clock.ms / STEP) * STEP + offset - STEP;
+        expect((await served(to - 6 * HOUR, to)).read).toEqual([to - 6 * HOUR, to]);
+        for (let k = 0; k < 2; k++) {
+          // The clock moves a step: readers ask for the next range before its point is written,
+          // then again after (as a tick writes it). Only the previous answer's last bucket onwards
+          // is read: from `to`, then from `next` (the held answer is the same range's).
+          const next = to + STEP;
+          if (clock.ms < next) clock.advance(next - clock.ms);
+          await db.kysely
+            .deleteFrom('slo_history')
+            .where('slo_id', '=', 'api')
+            .where('ts', '=', next)
+            .execute();
+          expectFrom(await served(next - 6 * HOUR, next), [to, next]);
+          const last = await db.kysely
+            .selectFrom('slo_history')
+            .select(['sli', 'remaining', 'burn_rates'])
+            .where('slo_id', '=', 'api')
+            .where('ts', '<', next)
+            .orderBy('ts', 'desc')
+            .executeTakeFirstOrThrow();
+          await db.kysely
+            .insertInto('slo_history')
+            .values({ slo_id: 'api', ts: next, ...last })
+            .execute();
+          const after = await served(next - 6 * HOUR, next);
+          expectFrom(after, [next, next]);
+          expect(after.points.at(-1)?.ts).toBe(new Date(next).toISOString());
+          to = next;
+        }
+        expect(fromPrevious, 'answers built from the previous one').toBeGreaterThan(0);
+        fromPrevious = 0;
+        // A stored row of the range removed (retention thinning it): built from scratch.
+        await db.kysely
+          .deleteFrom('slo_history')
+          .where('slo_id', '=', 'api')
+          .where('ts', '=', to - 2 * HOUR - offset)
+          .execute();
+        const thinned = await served(to - 6 * HOUR, to);
+        expect(thinned.read).toEqual([to - 6 * HOUR, to]);
+        // A range that starts earlier than the held one (a client behind): from scratch too.
+        expect((await served(to - 6 * HOUR - STEP, to - STEP)).read).toEqual([
+          to - 6 * HOUR - STEP,
+          to - STEP,
+        ]);
+      }
+    } finally {
+      await app.close();
+    }
   });
 
   it('keeps what it holds within its bound, least recently used out first', async () => {

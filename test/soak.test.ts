@@ -1,8 +1,8 @@
 /**
  * The soak, short (issue 19, goal 8; the full one is bench/soak.bench.ts): `shinrai serve` in its
  * own process on SQLite and on PostgreSQL at once, each under steady ingestion (every SLI one batch
- * per 10 s) and concurrent UI readers (the overview and an SLO page at 30 days, in turn) for one
- * minute (two until CI neared its 30-minute limit; the bench soaks for 30). No timing is asserted
+ * per 10 s) and concurrent UI readers (the overview and an SLO page at 30 days, in turn) for the
+ * issue's 3 minutes (the bench soaks for 30). No timing is asserted
  * — a busy CI box is no wrong answer — only that nothing failed:
  * every request answered 2xx/304, every acknowledged event is stored, the server logged no error,
  * and it is alive and answering afterwards.
@@ -11,13 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS } from './support/databases.js';
 import { runSoak, type SoakResult } from './support/soak.js';
 
-const SOAK_MS = 60_000;
+/** Issue 19, goal 8: "a shorter version (3 minutes) runs in CI". */
+const SOAK_MS = 3 * 60_000;
 const RSS_EVERY_MS = 2_500;
 
 describe('the soak, short, on SQLite and PostgreSQL at once', () => {
   it('answers every read and stores every acknowledged batch under steady ingestion and concurrent readers, and stays up', async () => {
-    // Both dialects in the same minute keep the file at about 1.5 minutes of CI time.
-    const results = await Promise.all(
+    // Both dialects in the same 3 minutes keep the file at about 4 minutes of CI time.
+    // allSettled: when one dialect fails, the other still stops its server before the test ends.
+    const settled = await Promise.allSettled(
       DIALECTS.map((dialect) =>
         runSoak({
           dialect,
@@ -31,12 +33,14 @@ describe('the soak, short, on SQLite and PostgreSQL at once', () => {
           historyDays: 30,
           seedHours: 1,
           rssEveryMs: RSS_EVERY_MS,
-          readyTimeoutMs: 120_000,
+          // Start-up (statuses, then the 30-day history backfill) took over 2 minutes on a loaded box.
+          readyTimeoutMs: 240_000,
         }),
       ),
     );
-    for (const r of results) assertSound(r);
-  }, 360_000);
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+    for (const outcome of settled) if (outcome.status === 'fulfilled') assertSound(outcome.value);
+  }, 600_000);
 });
 
 function assertSound(r: SoakResult): void {

@@ -41,7 +41,7 @@ export {
 } from './evaluation.js';
 export { type DatedStatus, Evaluator, evaluationReadiness } from './evaluator/evaluator.js';
 export { createLeaderElection } from './evaluator/leader.js';
-export { getStatus, history, isStale, listStatuses } from './evaluator/read.js';
+export { getStatus, type HistoryRow, history, historyRows, isStale, listStatuses } from './evaluator/read.js';
 export { createShardOwnership } from './evaluator/shard-leases.js';
 export { HOUR_MS, type MinuteSums, refreshHourSums, sumMinutes } from './hour-sums.js';
 export { ingestRoutes } from './ingest/routes.js';
@@ -79,6 +79,7 @@ export { dropMinutePartitions, ensureMinuteWeeks, maintainMinutePartitions } fro
 export {
   ANSWER_CACHE_BYTES,
   AnswerCache,
+  historyFingerprint,
   historyVersion,
   SloReadCache,
   statusesVersion,

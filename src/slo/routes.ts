@@ -9,7 +9,8 @@ import { actorOf } from '../platform/audit/index.js';
 import { AppError, invalid } from '../platform/errors.js';
 import { type App, EncodedBody, sendEncoded } from '../platform/http/index.js';
 import { fixedDurationMs, parseDuration } from './duration.js';
-import type { HistoryPoint, StoredStatus } from './evaluator/read.js';
+import type { HistoryPoint, HistoryRow, StoredStatus } from './evaluator/read.js';
+import { buildHistoryBody, seriesKey } from './history-cache.js';
 import type { Catalog, SloDefinition } from './model.js';
 import { AnswerCache, SloReadCache } from './read-cache.js';
 import type { SpecStore } from './spec-store.js';
@@ -22,6 +23,11 @@ export interface StatusReader {
     id: string,
     range: { fromMs: number; toMs: number; stepMs: number },
   ): Promise<readonly HistoryPoint[]>;
+  /**
+   * The stored history rows of `id` in the range, not downsampled (`historyRows`). With it (and
+   * `historyVersion`) a cached history answer is built from the previous one of its series.
+   */
+  historyRows?(id: string, range: { fromMs: number; toMs: number }): Promise<readonly HistoryRow[]>;
   /**
    * A value that changes whenever the stored statuses change (`statusesVersion`), read from the
    * database so every replica agrees. Without it, every read builds its answer afresh.
@@ -122,19 +128,20 @@ const sloSummarySchema = z.object({
 
 const sloListSchema = z.array(sloSummarySchema);
 
+const historyPointSchema = z.object({
+  ts: z.string(),
+  sli: z.number().nullable(),
+  remaining: z.number().nullable(),
+  burnRates: z.record(z.string(), z.number().nullable()),
+});
+
+// `points` last: a cached answer is assembled as its other members, then its points' JSON.
 const historySchema = z.object({
   id: z.string(),
   from: z.string(),
   to: z.string(),
   step: z.string(),
-  points: z.array(
-    z.object({
-      ts: z.string(),
-      sli: z.number().nullable(),
-      remaining: z.number().nullable(),
-      burnRates: z.record(z.string(), z.number().nullable()),
-    }),
-  ),
+  points: z.array(historyPointSchema),
 });
 
 const diagnosticSchema = z.object({
@@ -310,14 +317,35 @@ export function sloRoutes(deps: SloRouteDeps) {
         // Without `to` the range ends now, to the millisecond: an answer no other request asks for.
         if (request.query.to === undefined)
           return sendEncoded(request, reply, new EncodedBody(JSON.stringify(await encoded())));
-        // Built once per (SLO, range, step) and stored points of that range, kept as bytes.
+        // Built once per (SLO, range, step) and stored points of that range, kept as bytes; one
+        // answer per series (SLO, step, length, phase), the next range's built from it.
         const version = await historyVersion(id, { fromMs, toMs });
+        const range = { fromMs, toMs, stepMs };
+        const historyRows = deps.statuses.historyRows?.bind(deps.statuses);
         return historyCache.send(
           request,
           reply,
-          JSON.stringify([id, fromMs, toMs, stepText]),
-          version,
-          encoded,
+          seriesKey(id, stepText, range),
+          `${fromMs}:${toMs}:${version}`,
+          (previous) =>
+            historyRows
+              ? buildHistoryBody({
+                  range,
+                  empty: JSON.stringify(
+                    z.encode(historySchema, {
+                      id,
+                      from: new Date(fromMs).toISOString(),
+                      to: new Date(toMs).toISOString(),
+                      step: stepText,
+                      points: [],
+                    }),
+                  ),
+                  encodePoint: (row) => JSON.stringify(z.encode(historyPointSchema, row.point())),
+                  rows: (from, to) => historyRows(id, { fromMs: from, toMs: to }),
+                  version,
+                  previous,
+                })
+              : encoded(),
         );
       },
     );

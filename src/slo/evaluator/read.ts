@@ -77,22 +77,42 @@ export async function history(
   range: { readonly fromMs: number; readonly toMs: number; readonly stepMs: number },
 ): Promise<HistoryPoint[]> {
   if (!(range.stepMs > 0 && Number.isFinite(range.stepMs))) throw new RangeError('stepMs must be > 0');
-  if (!(range.fromMs <= range.toMs)) return [];
+  const rows = await historyRows(db, id, range.fromMs, range.toMs);
+  return downsample(rows, range.fromMs, range.stepMs).map((r) => r.point());
+}
+
+/** A stored history row: its time, and the point it is shaped into (parsed only when called). */
+export interface HistoryRow {
+  readonly tsMs: number;
+  point(): HistoryPoint;
+}
+
+/**
+ * Every stored history row of `id` with `fromMs ≤ ts ≤ toMs`, ascending, not downsampled: what
+ * `history` picks from, and what the history read cache fingerprints (`historyVersion`).
+ */
+export async function historyRows(db: Db, id: string, fromMs: number, toMs: number): Promise<HistoryRow[]> {
+  if (!(fromMs <= toMs)) return [];
   const rows = await db.kysely
     .selectFrom('slo_history')
     .select(['ts', 'sli', 'remaining', 'burn_rates'])
     .where('slo_id', '=', id)
-    .where('ts', '>=', range.fromMs)
-    .where('ts', '<=', range.toMs)
+    .where('ts', '>=', fromMs)
+    .where('ts', '<=', toMs)
     .orderBy('ts')
     .execute();
-  const points = rows.map((r) => ({ ...r, tsMs: Number(r.ts) }));
-  return downsample(points, range.fromMs, range.stepMs).map((r) => ({
-    ts: new Date(r.tsMs).toISOString(),
-    sli: r.sli === null ? null : Number(r.sli),
-    remaining: r.remaining === null ? null : Number(r.remaining),
-    burnRates: JSON.parse(r.burn_rates) as Record<string, number | null>,
-  }));
+  return rows.map((r) => {
+    const tsMs = Number(r.ts);
+    return {
+      tsMs,
+      point: () => ({
+        ts: new Date(tsMs).toISOString(),
+        sli: r.sli === null ? null : Number(r.sli),
+        remaining: r.remaining === null ? null : Number(r.remaining),
+        burnRates: JSON.parse(r.burn_rates) as Record<string, number | null>,
+      }),
+    };
+  });
 }
 
 /** The last point of each `stepMs` bucket counted from `fromMs`; `points` ascending by `tsMs`. */

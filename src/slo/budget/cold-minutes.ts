@@ -31,6 +31,8 @@ export class ColdMinutes {
   private ranges: LoadedRange[] = [];
   /** The range the last lookup hit: reads walk minutes in order, so it usually hits again. */
   private last: LoadedRange | undefined;
+  /** Bytes of `ranges`' data, kept as they change (read for every key on every tick). */
+  private held = 0;
 
   /**
    * Loads `[from, to)` from `rows` (rows outside it are ignored; minutes without a row hold
@@ -51,6 +53,7 @@ export class ColdMinutes {
       }
     }
     this.ranges = [...this.ranges, ...added].sort((a, b) => a.from - b.from);
+    for (const gap of added) this.held += gap.data.byteLength;
   }
 
   /** The parts of `wanted` that are not loaded, merged and sorted. */
@@ -115,6 +118,8 @@ export class ColdMinutes {
     if (next.length !== this.ranges.length || next.some((r, i) => r !== this.ranges[i])) {
       this.ranges = next;
       this.last = undefined;
+      this.held = 0;
+      for (const r of next) this.held += r.data.byteLength;
     }
   }
 
@@ -122,13 +127,12 @@ export class ColdMinutes {
   clear(): void {
     this.ranges = [];
     this.last = undefined;
+    this.held = 0;
   }
 
   /** Bytes held in typed arrays. */
   get bytes(): number {
-    let bytes = 0;
-    for (const r of this.ranges) bytes += r.data.byteLength;
-    return bytes;
+    return this.held;
   }
 }
 

@@ -97,6 +97,28 @@ export function budgetReport(catalog: Catalog, rows: readonly CountRow[], atMs: 
 
 /** One SLO's entry in the report (and the status the server stores) from its target and engine status. */
 export function reportEntry(target: EvaluationTarget, status: BudgetStatus): BudgetReportEntry {
+  return { ...entryHead(target), ...entryFigures(target, status) };
+}
+
+/** What an entry says about its target alone (the same on every evaluation), in the entry's key order. */
+export type EntryHead = Pick<
+  BudgetReportEntry,
+  | 'id'
+  | 'service'
+  | 'slo'
+  | 'objective'
+  | 'displayName'
+  | 'target'
+  | 'window'
+  | 'windowKind'
+  | 'budgetingMethod'
+>;
+
+/** The figures of an entry, in its key order after the head. */
+export type EntryFigures = Omit<BudgetReportEntry, keyof EntryHead>;
+
+/** The head of a target's entries. */
+export function entryHead(target: EvaluationTarget): EntryHead {
   const { slo, objective } = target;
   return {
     id: target.id,
@@ -108,6 +130,12 @@ export function reportEntry(target: EvaluationTarget, status: BudgetStatus): Bud
     window: formatDuration(slo.window.duration),
     windowKind: slo.window.kind,
     budgetingMethod: slo.budgetingMethod,
+  };
+}
+
+/** The figures of a target's entry for one engine status. */
+export function entryFigures(target: EvaluationTarget, status: BudgetStatus): EntryFigures {
+  return {
     period: {
       start: new Date(status.period.startMs).toISOString(),
       end: new Date(status.period.endMs).toISOString(),
@@ -122,6 +150,6 @@ export function reportEntry(target: EvaluationTarget, status: BudgetStatus): Bud
     policy:
       status.sli === null
         ? undefined
-        : activePolicyStep(slo.shinrai.errorBudgetPolicy, status.budget.remaining),
+        : activePolicyStep(target.slo.shinrai.errorBudgetPolicy, status.budget.remaining),
   };
 }

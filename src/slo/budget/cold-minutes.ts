@@ -73,6 +73,25 @@ export class ColdMinutes {
     return mergeRanges(out);
   }
 
+  /**
+   * True when each range of `wanted` lies inside one loaded range: the common case on a steady
+   * tick (read-ahead blocks), checked without allocating. False does not mean something is
+   * missing (a range may span two loaded ones): ask `missing` then.
+   */
+  holds(wanted: readonly MinuteRange[]): boolean {
+    for (const want of wanted) {
+      if (want.to <= want.from) continue;
+      let inside = false;
+      for (const loaded of this.ranges)
+        if (loaded.from <= want.from && want.to <= loaded.to) {
+          inside = true;
+          break;
+        }
+      if (!inside) return false;
+    }
+    return true;
+  }
+
   /** True when every minute of `wanted` is loaded. */
   covers(wanted: readonly MinuteRange[]): boolean {
     return this.missing(wanted).length === 0;

@@ -136,10 +136,7 @@ export function entryHead(target: EvaluationTarget): EntryHead {
 /** The figures of a target's entry for one engine status. */
 export function entryFigures(target: EvaluationTarget, status: BudgetStatus): EntryFigures {
   return {
-    period: {
-      start: new Date(status.period.startMs).toISOString(),
-      end: new Date(status.period.endMs).toISOString(),
-    },
+    period: { start: periodIso(status.period.startMs), end: periodIso(status.period.endMs) },
     sli: status.sli,
     budget: status.budget,
     burnRates: status.burnRates,
@@ -153,3 +150,20 @@ export function entryFigures(target: EvaluationTarget, status: BudgetStatus): En
         : activePolicyStep(target.slo.shinrai.errorBudgetPolicy, status.budget.remaining),
   };
 }
+
+/**
+ * ISO text of a period bound. Most entries of one evaluation share their bounds (every 28-day
+ * rolling window ends at the same minute), so the last few texts are kept rather than formatting
+ * two dates for each of thousands of entries.
+ */
+function periodIso(ms: number): string {
+  let text = periodTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (periodTexts.size >= 256) periodTexts.clear();
+    periodTexts.set(ms, text);
+  }
+  return text;
+}
+
+const periodTexts = new Map<number, string>();

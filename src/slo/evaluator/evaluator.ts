@@ -589,6 +589,7 @@ export class Evaluator {
         log.info({ slo: id }, 'evaluates again; the error is cleared');
       }
     const rows: SloStatusTable[] = [];
+    if (!errors.size) return rows;
     const targets = new Map(session.state.currentTargets().map((t) => [t.id, t]));
     for (const [id, reason] of errors) {
       const target = targets.get(id);
@@ -888,11 +889,19 @@ export function storedStatus({ target, status, data }: DatedStatus, nowMs: numbe
 export function statusRow({ target, status, data }: DatedStatus, nowMs: number): SloStatusTable {
   const figures = JSON.stringify({
     ...entryFigures(target, status),
-    evaluatedAt: new Date(nowMs).toISOString(),
+    evaluatedAt: tickIso(nowMs),
     ...(data ? { data } : {}),
   });
   return { slo_id: target.id, evaluated_at: nowMs, status: `${headJson(target)},${figures.slice(1)}` };
 }
+
+/** ISO text of a tick's time: the same for every row of the tick, formatted once. */
+function tickIso(nowMs: number): string {
+  if (lastTick.ms !== nowMs) lastTick = { ms: nowMs, text: new Date(nowMs).toISOString() };
+  return lastTick.text;
+}
+
+let lastTick = { ms: Number.NaN, text: '' };
 
 /** A target's entry head as JSON without its closing brace (never empty: it has an id). */
 function headJson(target: EvaluationTarget): string {

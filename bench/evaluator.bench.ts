@@ -5,9 +5,11 @@
  * SLI's current minute grows). Flags: --slos N (1000), --days D (2), --ticks T (10, after 2
  * warm-up ticks), --db sqlite|postgres|sqlite,postgres (sqlite), --hot-minutes H (120: the evaluator's
  * default, tiered engines; 0: every window's minutes in memory), --history 0 (skip the history
- * backfill, for large N).
+ * backfill, for large N), --profile FILE (a CPU profile of the timed ticks: FILE.<db>.cpuprofile).
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'kysely';
@@ -132,10 +134,12 @@ interface RunOptions {
   readonly ticks: number;
   readonly hotMinutes: number;
   readonly history: boolean;
+  /** Write a CPU profile of the steady ticks (the timed ones) to this file. */
+  readonly profile: string | undefined;
 }
 
 async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promise<void> {
-  const { slos, days, ticks, hotMinutes, history } = options;
+  const { slos, days, ticks, hotMinutes, history, profile } = options;
   const testDb = await createTestDatabase(dialect);
   const db = openDatabase(testDb.url);
   try {
@@ -233,10 +237,14 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
 
     const steady: TickLog[] = [];
     const steadyCpu: number[] = [];
+    const profiler = profile ? new Session() : undefined;
+    profiler?.connect();
+    await profiler?.post('Profiler.enable');
     for (let t = 0; t < WARMUP_TICKS + ticks; t++) {
       clock.ms += 30_000;
       await growLastMinute(db, slos, clock.ms);
       const before = ticksSeen.length;
+      if (t === WARMUP_TICKS) await profiler?.post('Profiler.start');
       const cpu = process.cpuUsage();
       await evaluator.tick();
       const used = process.cpuUsage(cpu);
@@ -246,6 +254,11 @@ async function runOn(dialect: 'sqlite' | 'postgres', options: RunOptions): Promi
         steady.push(seen);
         steadyCpu.push((used.user + used.system) / 1000);
       }
+    }
+    if (profiler && profile) {
+      const { profile: taken } = await profiler.post('Profiler.stop');
+      writeFileSync(`${profile}.${dialect}.cpuprofile`, JSON.stringify(taken));
+      profiler.disconnect();
     }
     // Resident memory while evaluating, the SQLite pages in this process included: before and
     // after a full garbage collection (V8 lets garbage pile up while memory is plentiful).
@@ -342,11 +355,12 @@ export async function run(flags: BenchFlags): Promise<void> {
   const ticks = intFlag(flags, 'ticks', 10);
   const hotMinutes = intFlag(flags, 'hot-minutes', 120, 0);
   const history = intFlag(flags, 'history', 1, 0) !== 0;
+  const profile = typeof flags.profile === 'string' ? flags.profile : undefined;
   const dbFlag = typeof flags.db === 'string' ? flags.db : 'sqlite';
   const dialects = dbFlag.split(',');
   for (const dialect of dialects) {
     if (dialect !== 'sqlite' && dialect !== 'postgres')
       throw new Error('--db is sqlite, postgres or both, comma-separated');
-    await runOn(dialect, { slos, days, ticks, hotMinutes, history });
+    await runOn(dialect, { slos, days, ticks, hotMinutes, history, profile });
   }
 }

@@ -49,12 +49,20 @@ export function lookupByLabel<T>(
   values: Readonly<Record<string, T>>,
   windows: ReadonlyArray<{ readonly label: string; readonly windowMs: number }>,
 ): (windowMs: number) => T | undefined {
-  const byMs = new Map(windows.map((w) => [w.windowMs, w.label]));
+  let byMs = labelsByMs.get(windows);
+  if (!byMs) {
+    byMs = new Map(windows.map((w) => [w.windowMs, w.label]));
+    labelsByMs.set(windows, byMs);
+  }
+  const labels = byMs;
   return (windowMs) => {
-    const label = byMs.get(windowMs);
+    const label = labels.get(windowMs);
     return label === undefined ? undefined : values[label];
   };
 }
+
+/** Labels by window length per windows list (a spec's, the same every tick: built once). */
+const labelsByMs = new WeakMap<object, Map<number, string>>();
 
 /** What the guard rules look at in a status. */
 export interface StatusFacts {

@@ -195,6 +195,8 @@ export class AlertService {
     nowMs: number,
   ): Promise<void> {
     await writeAlertChanges(trx, changes, nowMs);
+    // Only a firing or a resolution notifies or is logged (most ticks have neither).
+    if (!changes.some((c) => c.transition === 'firing' || c.transition === 'resolved')) return;
     const silences = await readSilences(trx, nowMs);
     const sloOf = new Map(statuses.map((s) => [s.target.id, s.target.slo]));
     const statusOf = new Map(statuses.map((s) => [s.target.id, s.status]));

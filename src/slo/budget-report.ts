@@ -97,6 +97,28 @@ export function budgetReport(catalog: Catalog, rows: readonly CountRow[], atMs: 
 
 /** One SLO's entry in the report (and the status the server stores) from its target and engine status. */
 export function reportEntry(target: EvaluationTarget, status: BudgetStatus): BudgetReportEntry {
+  return { ...entryHead(target), ...entryFigures(target, status) };
+}
+
+/** What an entry says about its target alone (the same on every evaluation), in the entry's key order. */
+export type EntryHead = Pick<
+  BudgetReportEntry,
+  | 'id'
+  | 'service'
+  | 'slo'
+  | 'objective'
+  | 'displayName'
+  | 'target'
+  | 'window'
+  | 'windowKind'
+  | 'budgetingMethod'
+>;
+
+/** The figures of an entry, in its key order after the head. */
+export type EntryFigures = Omit<BudgetReportEntry, keyof EntryHead>;
+
+/** The head of a target's entries. */
+export function entryHead(target: EvaluationTarget): EntryHead {
   const { slo, objective } = target;
   return {
     id: target.id,
@@ -108,10 +130,13 @@ export function reportEntry(target: EvaluationTarget, status: BudgetStatus): Bud
     window: formatDuration(slo.window.duration),
     windowKind: slo.window.kind,
     budgetingMethod: slo.budgetingMethod,
-    period: {
-      start: new Date(status.period.startMs).toISOString(),
-      end: new Date(status.period.endMs).toISOString(),
-    },
+  };
+}
+
+/** The figures of a target's entry for one engine status. */
+export function entryFigures(target: EvaluationTarget, status: BudgetStatus): EntryFigures {
+  return {
+    period: { start: periodIso(status.period.startMs), end: periodIso(status.period.endMs) },
     sli: status.sli,
     budget: status.budget,
     burnRates: status.burnRates,
@@ -122,6 +147,23 @@ export function reportEntry(target: EvaluationTarget, status: BudgetStatus): Bud
     policy:
       status.sli === null
         ? undefined
-        : activePolicyStep(slo.shinrai.errorBudgetPolicy, status.budget.remaining),
+        : activePolicyStep(target.slo.shinrai.errorBudgetPolicy, status.budget.remaining),
   };
 }
+
+/**
+ * ISO text of a period bound. Most entries of one evaluation share their bounds (every 28-day
+ * rolling window ends at the same minute), so the last few texts are kept rather than formatting
+ * two dates for each of thousands of entries.
+ */
+function periodIso(ms: number): string {
+  let text = periodTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (periodTexts.size >= 256) periodTexts.clear();
+    periodTexts.set(ms, text);
+  }
+  return text;
+}
+
+const periodTexts = new Map<number, string>();

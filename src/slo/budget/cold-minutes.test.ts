@@ -40,6 +40,11 @@ describe('ColdMinutes', () => {
           for (const r of cold.missing([{ from: 0, to: 250 }]))
             for (let m = r.from; m < r.to; m++) missing.add(m);
           for (let m = 0; m < 250; m++) expect(missing.has(m)).toBe(!loaded.has(m));
+          // holds never claims a range with a minute missing (it may miss one spanning two loads).
+          for (const want of [...puts, ...keeps])
+            if (cold.holds([want])) expect(cold.missing([want])).toEqual([]);
+          if (puts[0] && puts[0].to > puts[0].from) expect(cold.holds([puts[0]])).toBe(true);
+          expect(cold.bytes).toBe(16 * loaded.size);
 
           // retain keeps what meets the kept ranges (whole blocks up to 10 minutes, cut beyond).
           cold.retain(keeps, 10);
@@ -49,6 +54,9 @@ describe('ColdMinutes', () => {
             if (kept.has(m) && loaded.has(m)) expect(cold.read(m, out)).toBe(true);
             if (!loaded.has(m)) expect(cold.read(m, out)).toBe(false);
           }
+          let held = 0;
+          for (let m = 0; m < 250; m++) if (cold.read(m, out)) held++;
+          expect(cold.bytes).toBe(16 * held);
         },
       ),
       { numRuns: 80 },

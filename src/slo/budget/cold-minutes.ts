@@ -31,6 +31,8 @@ export class ColdMinutes {
   private ranges: LoadedRange[] = [];
   /** The range the last lookup hit: reads walk minutes in order, so it usually hits again. */
   private last: LoadedRange | undefined;
+  /** Bytes of `ranges`' data, kept as they change (read for every key on every tick). */
+  private held = 0;
 
   /**
    * Loads `[from, to)` from `rows` (rows outside it are ignored; minutes without a row hold
@@ -51,6 +53,7 @@ export class ColdMinutes {
       }
     }
     this.ranges = [...this.ranges, ...added].sort((a, b) => a.from - b.from);
+    for (const gap of added) this.held += gap.data.byteLength;
   }
 
   /** The parts of `wanted` that are not loaded, merged and sorted. */
@@ -68,6 +71,25 @@ export class ColdMinutes {
       if (at < want.to) out.push({ from: at, to: want.to });
     }
     return mergeRanges(out);
+  }
+
+  /**
+   * True when each range of `wanted` lies inside one loaded range: the common case on a steady
+   * tick (read-ahead blocks), checked without allocating. False does not mean something is
+   * missing (a range may span two loaded ones): ask `missing` then.
+   */
+  holds(wanted: readonly MinuteRange[]): boolean {
+    for (const want of wanted) {
+      if (want.to <= want.from) continue;
+      let inside = false;
+      for (const loaded of this.ranges)
+        if (loaded.from <= want.from && want.to <= loaded.to) {
+          inside = true;
+          break;
+        }
+      if (!inside) return false;
+    }
+    return true;
   }
 
   /** True when every minute of `wanted` is loaded. */
@@ -115,6 +137,8 @@ export class ColdMinutes {
     if (next.length !== this.ranges.length || next.some((r, i) => r !== this.ranges[i])) {
       this.ranges = next;
       this.last = undefined;
+      this.held = 0;
+      for (const r of next) this.held += r.data.byteLength;
     }
   }
 
@@ -122,13 +146,12 @@ export class ColdMinutes {
   clear(): void {
     this.ranges = [];
     this.last = undefined;
+    this.held = 0;
   }
 
   /** Bytes held in typed arrays. */
   get bytes(): number {
-    let bytes = 0;
-    for (const r of this.ranges) bytes += r.data.byteLength;
-    return bytes;
+    return this.held;
   }
 }
 

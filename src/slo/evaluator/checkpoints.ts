@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { Db } from '../../platform/db/index.js';
 import { yieldToEventLoop } from '../../platform/periodic.js';
+import { upsertRows } from './store.js';
 
 /** Each part is saved once every this many ticks (a tenth of the parts per tick). */
 export const CHECKPOINT_EVERY_TICKS = 10;
@@ -50,6 +51,16 @@ export function partDigest(key: string): string {
 const digests = new Map<string, string>();
 const MAX_CACHED_DIGESTS = 100_000;
 
+const CHECKPOINT_COLUMNS = [
+  'part',
+  'storage_key',
+  'clock_ms',
+  'cursor_ms',
+  'reflected_before_ms',
+  'state',
+  'saved_at',
+] as const;
+
 /** Saves the engines (upsert by part), with the change feed's cursor they have seen. Returns bytes written. */
 export async function saveCheckpoints(
   db: Db,
@@ -72,20 +83,7 @@ export async function saveCheckpoints(
         saved_at: nowMs,
       };
     });
-    await db.kysely
-      .insertInto('engine_checkpoints')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.column('part').doUpdateSet((eb) => ({
-          storage_key: eb.ref('excluded.storage_key'),
-          clock_ms: eb.ref('excluded.clock_ms'),
-          cursor_ms: eb.ref('excluded.cursor_ms'),
-          reflected_before_ms: eb.ref('excluded.reflected_before_ms'),
-          state: eb.ref('excluded.state'),
-          saved_at: eb.ref('excluded.saved_at'),
-        })),
-      )
-      .execute();
+    await upsertRows(db.kysely, db.dialect, 'engine_checkpoints', ['part'], CHECKPOINT_COLUMNS, rows);
     await yieldToEventLoop();
   }
   return bytes;

@@ -14,7 +14,7 @@ import type { ReadinessCheck } from '../../platform/http/index.js';
 import type { ShinraiMetrics } from '../../platform/metrics.js';
 import { yieldToEventLoop } from '../../platform/periodic.js';
 import type { BudgetStatus } from '../budget/types.js';
-import { type BudgetReportEntry, reportEntry } from '../budget-report.js';
+import { type BudgetReportEntry, entryFigures, entryHead, reportEntry } from '../budget-report.js';
 import { type DataState, worstState } from '../data-state.js';
 import { type EvaluationTarget, evaluationTargets } from '../evaluation.js';
 import {
@@ -129,8 +129,11 @@ interface Session {
   refused: ReadonlyMap<string, string>;
   /** Targets failing now: why, and since when (ms); cleared when one evaluates again. */
   readonly failing: Map<string, { reason: string; sinceMs: number }>;
-  /** Each target's last stored status without an error: kept, marked, while the target fails. */
-  readonly lastGood: Map<string, StoredStatus>;
+  /**
+   * Each target's last stored status without an error: kept, marked, while the target fails. A
+   * status this lead wrote is kept as its figures and time, and built only if it is needed.
+   */
+  readonly lastGood: Map<string, StoredStatus | WrittenStatus>;
 }
 
 /**
@@ -471,9 +474,9 @@ export class Evaluator {
             ? historyRow(dated.target.id, stepMs, dated.status)
             : undefined;
         statuses.push(dated);
-        rows.push(row.row);
+        rows.push(row);
         if (point) historyRows.push(point);
-        session.lastGood.set(dated.target.id, row.stored);
+        session.lastGood.set(dated.target.id, { dated, nowMs });
       } catch (error) {
         errors.set(computedStatus.target.id, oneLine(error));
       }
@@ -586,6 +589,7 @@ export class Evaluator {
         log.info({ slo: id }, 'evaluates again; the error is cleared');
       }
     const rows: SloStatusTable[] = [];
+    if (!errors.size) return rows;
     const targets = new Map(session.state.currentTargets().map((t) => [t.id, t]));
     for (const [id, reason] of errors) {
       const target = targets.get(id);
@@ -593,7 +597,8 @@ export class Evaluator {
       metrics.sloEvaluationErrors.inc({ slo: id });
       const before = session.failing.get(id);
       if (before?.reason !== reason) log.warn({ slo: id }, `not evaluated: ${reason}`);
-      let previous = session.lastGood.get(id);
+      const good = session.lastGood.get(id);
+      let previous = good && ('dated' in good ? storedStatus(good.dated, good.nowMs) : good);
       if (!previous) {
         const stored = await getStatus(db, id);
         previous = stored && { ...stored, error: undefined };
@@ -857,19 +862,56 @@ function withDataState(
     : undefined;
   if (isCurrent(data)) {
     lastCurrent.set(s.target.id, s.status);
-    return { ...s, data };
+    return data ? { ...s, data } : s;
   }
   return { target: s.target, status: lastCurrent.get(s.target.id) ?? s.status, data };
 }
 
-function statusRow(
-  { target, status, data }: DatedStatus,
-  nowMs: number,
-): { row: SloStatusTable; stored: StoredStatus } {
-  const stored: StoredStatus = {
+/** A status this lead wrote: its figures and when (see `storedStatus`). */
+interface WrittenStatus {
+  readonly dated: DatedStatus;
+  readonly nowMs: number;
+}
+
+/** The status stored for a target's figures at `nowMs`. */
+export function storedStatus({ target, status, data }: DatedStatus, nowMs: number): StoredStatus {
+  return {
     ...reportEntry(target, status),
     evaluatedAt: new Date(nowMs).toISOString(),
     ...(data ? { data } : {}),
   };
-  return { row: { slo_id: target.id, evaluated_at: nowMs, status: JSON.stringify(stored) }, stored };
 }
+
+/**
+ * The `slo_status` row of a target's figures at `nowMs`: `storedStatus` as JSON, the same text,
+ * built from the target's head (serialised once per target) and the figures, without the object.
+ */
+export function statusRow({ target, status, data }: DatedStatus, nowMs: number): SloStatusTable {
+  const figures = JSON.stringify({
+    ...entryFigures(target, status),
+    evaluatedAt: tickIso(nowMs),
+    ...(data ? { data } : {}),
+  });
+  return { slo_id: target.id, evaluated_at: nowMs, status: `${headJson(target)},${figures.slice(1)}` };
+}
+
+/** ISO text of a tick's time: the same for every row of the tick, formatted once. */
+function tickIso(nowMs: number): string {
+  if (lastTick.ms !== nowMs) lastTick = { ms: nowMs, text: new Date(nowMs).toISOString() };
+  return lastTick.text;
+}
+
+let lastTick = { ms: Number.NaN, text: '' };
+
+/** A target's entry head as JSON without its closing brace (never empty: it has an id). */
+function headJson(target: EvaluationTarget): string {
+  let json = headsJson.get(target);
+  if (json === undefined) {
+    json = JSON.stringify(entryHead(target)).slice(0, -1);
+    headsJson.set(target, json);
+  }
+  return json;
+}
+
+/** Targets are immutable (a spec change builds new ones): their heads are serialised once. */
+const headsJson = new WeakMap<EvaluationTarget, string>();

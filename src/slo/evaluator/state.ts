@@ -254,6 +254,7 @@ export class EvaluationState {
       }
       if (!required.length && !waiting.length) continue;
       const cache = this.cold.get(storageKey) ?? new ColdMinutes();
+      if (!waiting.length && cache.holds(required)) continue;
       const offset = keyOffset(storageKey);
       for (const range of cache.missing(required)) {
         // A window's edge is read on to the key's next block boundary (while cold), so the

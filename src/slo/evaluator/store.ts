@@ -3,7 +3,7 @@
  * history backfill's reads and writes (its reads of `sli_minutes` go through `../minutes.ts`). The
  * same SQL runs on SQLite and PostgreSQL.
  */
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Database, Db, SloHistoryTable, SloStatusTable } from '../../platform/db/index.js';
 import type { BudgetStatus } from '../budget/index.js';
 
@@ -81,20 +81,8 @@ export async function writeTick(db: Db, write: TickWrite): Promise<void> {
     const writable = write.fence ? await write.fence(trx) : () => true;
     const statuses = write.fence ? write.statuses.filter((r) => writable(r.slo_id)) : write.statuses;
     const history = write.fence ? write.history.filter((r) => writable(r.slo_id)) : write.history;
-    for (const chunk of chunks(statuses)) {
-      await trx
-        .insertInto('slo_status')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.column('slo_id').doUpdateSet((eb) => ({
-            evaluated_at: eb.ref('excluded.evaluated_at'),
-            status: eb.ref('excluded.status'),
-            evaluated_by: eb.ref('excluded.evaluated_by'),
-            shard_epoch: eb.ref('excluded.shard_epoch'),
-          })),
-        )
-        .execute();
-    }
+    for (const chunk of chunks(statuses))
+      await upsertRows(trx, db.dialect, 'slo_status', ['slo_id'], STATUS_COLUMNS, chunk);
     for (const chunk of chunks(history)) {
       await trx
         .insertInto('slo_history')
@@ -118,6 +106,47 @@ async function pruneStatuses(
   for (const chunk of chunks(removed))
     await trx.deleteFrom('slo_status').where('slo_id', 'in', chunk).execute();
 }
+
+/** Every column of a status row; those a row leaves out are written as null. */
+const STATUS_COLUMNS = ['slo_id', 'evaluated_at', 'status', 'evaluated_by', 'shard_epoch'] as const;
+
+/**
+ * Upserts `rows` into `table` in one multi-row statement whose text is built by hand, once per
+ * (table, row count): the query builder's per-value work (parsing, compiling and freezing a node
+ * per value) cost more than the database's own for the 10,000 statuses of a tick. Columns not in
+ * `key` are updated on a conflict; a value a row leaves out is null. Keep `rows` to a chunk.
+ */
+export async function upsertRows<C extends string>(
+  trx: Kysely<Database>,
+  dialect: Db['dialect'],
+  table: keyof Database,
+  key: readonly C[],
+  columns: readonly C[],
+  rows: ReadonlyArray<Partial<Record<C, unknown>>>,
+): Promise<void> {
+  if (!rows.length) return;
+  const id = `${dialect} ${table} ${columns.join(',')} ${rows.length}`;
+  let text = upsertTexts.get(id);
+  if (text === undefined) {
+    const quoted = columns.map((c) => `"${c}"`);
+    let n = 0;
+    const tuples = rows.map(
+      () => `(${columns.map(() => (dialect === 'postgres' ? `$${++n}` : '?')).join(', ')})`,
+    );
+    const updates = columns.filter((c) => !key.includes(c)).map((c) => `"${c}" = excluded."${c}"`);
+    text = `insert into "${table}" (${quoted.join(', ')}) values ${tuples.join(', ')} on conflict (${key
+      .map((c) => `"${c}"`)
+      .join(', ')}) do update set ${updates.join(', ')}`;
+    if (upsertTexts.size >= 64) upsertTexts.clear();
+    upsertTexts.set(id, text);
+  }
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const c of columns) parameters.push(row[c] ?? null);
+  await trx.executeQuery(CompiledQuery.raw(text, parameters));
+}
+
+/** Statement texts of `upsertRows` by dialect, table, columns and row count (a few per table). */
+const upsertTexts = new Map<string, string>();
 
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];

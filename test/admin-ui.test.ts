@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SPECS } from '../src/cli/commands/demo.js';
 import { createToken } from '../src/platform/auth/index.js';
 import { findWebRoot } from '../src/platform/http/web-routes.js';
-import { launchBrowser, openPage, seriousA11yViolations } from './support/browser.js';
+import {
+  launchBrowser,
+  openPage,
+  seriousA11yViolations,
+  signInBeforeLoad,
+  withTokenPage,
+} from './support/browser.js';
 import { oidcSettings, startTestProvider, type TestProvider } from './support/oidc.js';
 import { freePort } from './support/prometheus.js';
 import { type JsonBody, json, startTestServer, type TestServer } from './support/server.js';
@@ -39,22 +45,9 @@ describe('Admin page', () => {
 
   /** A page signed in with `token` (kept in localStorage before the app's first request). */
   async function withPage(token: string, run: (page: Page) => Promise<void>): Promise<void> {
-    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.shinrai.url });
-    try {
-      const { page, problems } = await openPage(context);
-      await page.addInitScript(
-        (t) =>
-          (
-            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
-          ).localStorage.setItem('shinrai.token', t),
-        token,
-      );
-      await run(page);
-      expect(problems.errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    await withTokenPage(browser, token, run, (context) =>
+      context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.shinrai.url }),
+    );
   }
 
   const risk = (service: string) => ({ service, ettd: '5m', ettr: '10m', impact: '10%', ettf: '1Y' });
@@ -281,13 +274,7 @@ describe('Admin page with single sign-on', () => {
     const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
     try {
       const { page, problems } = await openPage(context);
-      await page.addInitScript(
-        (t) =>
-          (
-            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
-          ).localStorage.setItem('shinrai.token', t),
-        admin,
-      );
+      await signInBeforeLoad(page, admin);
       await page.goto(`${server.shinrai.url}/admin`);
       await page.getByRole('heading', { name: 'People' }).waitFor();
       await page.getByText("No roles are assigned in Shinrai: the provider's groups decide.").waitFor();

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SPECS } from '../src/cli/commands/demo.js';
-import { launchBrowser, openPage, seriousA11yViolations } from './support/browser.js';
+import { launchBrowser, seriousA11yViolations, withTokenPage } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 describe('Audit page', () => {
@@ -39,21 +39,7 @@ describe('Audit page', () => {
 
   /** A page signed in with `token` (kept in localStorage before the app's first request). */
   async function withPage(token: string, run: (page: Page) => Promise<void>): Promise<void> {
-    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
-    try {
-      const { page, problems } = await openPage(context);
-      await page.addInitScript(
-        (t) =>
-          (
-            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
-          ).localStorage.setItem('shinrai.token', t),
-        token,
-      );
-      await run(page);
-      expect(problems.errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    await withTokenPage(browser, token, run);
   }
 
   it('lists, filters and exports the events for an admin, in English and Japanese', async () => {

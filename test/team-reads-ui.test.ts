@@ -7,7 +7,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/platform/auth/index.js';
-import { launchBrowser, openPage } from './support/browser.js';
+import { launchBrowser, openPage, signInBeforeLoad } from './support/browser.js';
 import { json, startTestServer, type TestServer } from './support/server.js';
 
 describe('web UI with team-scoped reads', () => {
@@ -48,13 +48,7 @@ describe('web UI with team-scoped reads', () => {
     const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
     try {
       const { page, problems } = await openPage(context);
-      await page.addInitScript(
-        (t) =>
-          (
-            globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
-          ).localStorage.setItem('shinrai.token', t),
-        token,
-      );
+      await signInBeforeLoad(page, token);
       const base = server.shinrai.url;
       await page.goto(`${base}/`);
       await page.waitForSelector('tr[data-slo-id="checkout-availability"]');

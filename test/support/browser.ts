@@ -65,6 +65,39 @@ export async function openPage(context: BrowserContext): Promise<{ page: Page; p
   return { page, problems };
 }
 
+/** Signs the page in with `token` before the app's first request (kept in localStorage, as "Sign in with a token" does). */
+export async function signInBeforeLoad(page: Page, token: string): Promise<void> {
+  await page.addInitScript(
+    (t) =>
+      (
+        globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+      ).localStorage.setItem('shinrai.token', t),
+    token,
+  );
+}
+
+/**
+ * Runs `run` on a page of a new English, UTC context signed in with `token`, and expects no console
+ * or page error; `setUp` may grant the context permissions first (the clipboard, say).
+ */
+export async function withTokenPage(
+  browser: Browser,
+  token: string,
+  run: (page: Page) => Promise<void>,
+  setUp?: (context: BrowserContext) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+  try {
+    await setUp?.(context);
+    const { page, problems } = await openPage(context);
+    await signInBeforeLoad(page, token);
+    await run(page);
+    if (problems.errors.length) throw new Error(`the page reported errors: ${problems.errors.join('; ')}`);
+  } finally {
+    await context.close();
+  }
+}
+
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 let axeSource: string | undefined;

@@ -1,6 +1,6 @@
 /**
  * The Audit page in a real browser (Chromium): an admin sees the link, the events with their
- * changes, filters them, exports the NDJSON the API gives, and reads the page in Japanese; a
+ * changes and owning teams, filters them (by team too), exports the NDJSON the API gives, and reads the page in Japanese; a
  * viewer sees no link and is told the page is for admins. No console errors, no serious
  * accessibility problem.
  */
@@ -30,6 +30,12 @@ describe('Audit page', () => {
       body: { title: 'Checkout errors', severity: 'SEV2' },
     });
     expect(created.status).toBe(201);
+    // One on a team's service: its event records the owning team (docs/audit.md#teams).
+    const search = await server.request('POST', '/api/v1/incidents', {
+      token: editor,
+      body: { title: 'Search is slow', severity: 'SEV3', services: ['search'] },
+    });
+    expect(search.status).toBe(201);
   }, 60_000);
 
   afterAll(async () => {
@@ -46,11 +52,22 @@ describe('Audit page', () => {
     await withPage(admin, async (page) => {
       await page.goto(`${server.shinrai.url}/`);
       await page.getByRole('link', { name: 'Audit' }).click();
-      const row = page.locator('[data-testid="audit-events"] tbody tr', { hasText: 'incident.create' });
+      const row = page.locator('[data-testid="audit-events"] tbody tr', { hasText: 'Checkout errors' });
       await row.waitFor();
-      expect(await row.textContent()).toContain('Checkout errors');
+      expect(await row.textContent()).toContain('incident.create');
       expect(await row.textContent()).toContain('editor-3');
       expect(await seriousA11yViolations(page)).toEqual([]);
+
+      // The owning team under the target, and the team filter.
+      const searchRow = page.locator('[data-testid="audit-events"] tbody tr', { hasText: 'Search is slow' });
+      expect(await searchRow.getByTestId('audit-teams').textContent()).toBe('teams: team-discovery');
+      expect(await row.getByTestId('audit-teams').count()).toBe(0);
+      await page.getByLabel('Team').fill('team-discovery');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/team=team-discovery/);
+      await searchRow.waitFor();
+      await row.waitFor({ state: 'detached' });
+      await page.getByLabel('Team').fill('');
 
       await page.getByLabel('Action (prefix)').fill('risk');
       await page.getByRole('button', { name: 'Filter' }).click();

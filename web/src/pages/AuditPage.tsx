@@ -9,7 +9,9 @@ import { navigate, useLocation } from '../router';
 import { useWhoami } from '../whoami';
 
 /** Filters kept in the address, so a filtered view can be shared with another admin. */
-const FILTERS = ['actor', 'action', 'targetType', 'targetId', 'since', 'until'] as const;
+const FILTERS = ['actor', 'action', 'targetType', 'targetId', 'team', 'since', 'until'] as const;
+/** The text filters, in the form's order. */
+const TEXT_FILTERS = ['actor', 'action', 'targetType', 'targetId', 'team'] as const;
 const PAGE_SIZE = 100;
 
 /** True once the server says the token is an admin's; the navigation shows the page only then. */
@@ -28,7 +30,7 @@ function dayStart(day: string | null, plusDays = 0): string | undefined {
 /** The API query of the filters: `until` is inclusive of its day in the form. */
 function queryOf(search: URLSearchParams): URLSearchParams {
   const query = new URLSearchParams();
-  for (const key of ['actor', 'action', 'targetType', 'targetId'] as const) {
+  for (const key of TEXT_FILTERS) {
     const value = search.get(key)?.trim();
     if (value) query.set(key, value);
   }
@@ -118,7 +120,7 @@ export function AuditPage() {
       <h1>{t('audit.title')}</h1>
       <p className="muted">{t('audit.intro')}</p>
       <form className="filters" onSubmit={apply} key={search.toString()}>
-        {(['actor', 'action', 'targetType', 'targetId'] as const).map((key) => (
+        {TEXT_FILTERS.map((key) => (
           <label key={key}>
             {t(`audit.filter.${key}`)}
             <input name={key} defaultValue={search.get(key) ?? ''} />
@@ -170,6 +172,14 @@ export function AuditPage() {
                 </td>
                 <td>
                   {e.target.type} <code>{e.target.id}</code>
+                  {e.teams.length > 0 && (
+                    <>
+                      <br />
+                      <span className="muted" data-testid="audit-teams">
+                        {t('audit.teams', { teams: e.teams.join(', ') })}
+                      </span>
+                    </>
+                  )}
                 </td>
                 <td>
                   <Changes event={e} />

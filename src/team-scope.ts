@@ -63,6 +63,12 @@ export function silenceTouches(
 }
 
 const none: Touched = { services: [], slos: [] };
+/**
+ * Routes resolved only to check a team-scoped editor, not for every caller's audit event: a spec
+ * upload's services come from parsing every file, which would stall the event loop (the load
+ * worker parses them off it); its audit event records no teams for a caller without teams.
+ */
+const CHECK_ONLY = new Set(['PUT /api/v1/specs']);
 const union = (a: Touched | undefined, b: Touched): Touched => ({
   services: [...(a?.services ?? []), ...b.services],
   slos: [...(a?.slos ?? []), ...b.slos],
@@ -164,9 +170,10 @@ export function teamWrites(deps: TeamScopeDeps): TeamWrites {
           .sort(),
       };
     },
-    touched: async (request: FastifyRequest) => {
-      const resolve = routes[`${request.method} ${request.routeOptions.url}`];
-      if (!resolve) return undefined;
+    touched: async (request: FastifyRequest, options?: { auditOnly?: boolean }) => {
+      const route = `${request.method} ${request.routeOptions.url}`;
+      const resolve = routes[route];
+      if (!resolve || (options?.auditOnly && CHECK_ONLY.has(route))) return undefined;
       const touched = (await resolve({ params: request.params, body: request.body })) ?? none;
       return [...touched.services, ...servicesOfSlos(deps.catalog(), touched.slos)];
     },

@@ -123,7 +123,12 @@ export interface TeamReads {
  * touches (undefined for a route that is not about team-owned things) and who owns each service.
  */
 export interface TeamWrites {
-  touched(request: FastifyRequest): Promise<readonly string[] | undefined>;
+  /**
+   * The services a write touches; undefined for a route about no team's records. With `auditOnly`
+   * (the caller may change everything, only the audit event's teams are wanted) a route whose
+   * answer costs too much on the event loop (parsing a spec upload) answers undefined too.
+   */
+  touched(request: FastifyRequest, options?: { auditOnly?: boolean }): Promise<readonly string[] | undefined>;
   owners(): Owners;
   /** The services and SLOs another team owns that this principal may not change (for the UI). */
   readOnly(principal: Principal): { services: string[]; slos: string[] };
@@ -233,7 +238,7 @@ export async function buildServer(deps: HttpDeps, modules: readonly RouteModule[
       };
       // Routes that learn what they touch only from the body's content (OTLP) ask for themselves.
       if (scoped) request.assertMayWrite = assertMayWrite;
-      const services = await teamWrites.touched(request);
+      const services = await teamWrites.touched(request, { auditOnly: !scoped });
       if (services === undefined) return;
       request.auditTeams = teamsOwning(services, teamWrites.owners());
       assertMayWrite(services);

@@ -577,6 +577,22 @@ export class Evaluator {
    * old status — or, for a target never evaluated, an entry without figures (`sli: null`). Logs a
    * target when it starts failing (or fails differently) and when it recovers; counts each failure.
    */
+  /**
+   * The last good status this lead kept for `id`, shaped now if it was kept as figures; undefined
+   * if there is none or it cannot be shaped (what fails may be the target itself, which shaping
+   * reads again): the row stored last then holds those figures as they were written.
+   */
+  private lastGoodStatus(session: Session, id: string): StoredStatus | undefined {
+    const good = session.lastGood.get(id);
+    if (!good || !('dated' in good)) return good;
+    try {
+      return storedStatus(good.dated, good.nowMs);
+    } catch {
+      session.lastGood.delete(id);
+      return undefined;
+    }
+  }
+
   private async errorRows(
     session: Session,
     errors: ReadonlyMap<string, string>,
@@ -597,8 +613,7 @@ export class Evaluator {
       metrics.sloEvaluationErrors.inc({ slo: id });
       const before = session.failing.get(id);
       if (before?.reason !== reason) log.warn({ slo: id }, `not evaluated: ${reason}`);
-      const good = session.lastGood.get(id);
-      let previous = good && ('dated' in good ? storedStatus(good.dated, good.nowMs) : good);
+      let previous = this.lastGoodStatus(session, id);
       if (!previous) {
         const stored = await getStatus(db, id);
         previous = stored && { ...stored, error: undefined };
